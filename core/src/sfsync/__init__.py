@@ -1,0 +1,1 @@
+"""sfsync: keep an accounting firm's dossiers filled with figures from accounting packages."""

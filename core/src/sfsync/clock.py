@@ -1,0 +1,71 @@
+"""Time as the runner and sandboxes see it: real, or scaled for tests and demos."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+
+__all__ = ["Clock", "FakeClock", "ScaledClock"]
+
+
+class Clock:
+    """Wall-clock time and sleeping; the default is real time."""
+
+    def now(self) -> dt.datetime:
+        """The current time, timezone-aware (UTC)."""
+        return dt.datetime.now(dt.UTC)
+
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary origin, never going back."""
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``."""
+        if seconds > 0:
+            await asyncio.sleep(seconds)
+
+
+class ScaledClock(Clock):
+    """Real time sped up: ``factor=60`` makes a minutely limit pass in a second."""
+
+    def __init__(self, factor: float) -> None:
+        self.factor = factor
+        self._origin_wall = dt.datetime.now(dt.UTC)
+        self._origin = time.monotonic()
+
+    def monotonic(self) -> float:
+        return (time.monotonic() - self._origin) * self.factor
+
+    def now(self) -> dt.datetime:
+        return self._origin_wall + dt.timedelta(seconds=self.monotonic())
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            await asyncio.sleep(seconds / self.factor)
+
+
+class FakeClock(Clock):
+    """A clock that only moves when told to or when slept on (tests): sleeping costs no time."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self._now = start or dt.datetime(2026, 1, 15, 2, 0, tzinfo=dt.UTC)
+        self._mono = 0.0
+        self.slept: list[float] = []
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward without sleeping."""
+        self._now += dt.timedelta(seconds=seconds)
+        self._mono += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.slept.append(seconds)
+            self.advance(seconds)
+        await asyncio.sleep(0)

@@ -1,0 +1,263 @@
+"""The data that flows from a connector to the store, as pydantic models.
+
+Money is :class:`~decimal.Decimal` from the wire to the store: every amount field refuses a
+``float`` (a float has already lost the cent that an accountant will look for). Dates are
+:class:`~datetime.date`; only modification stamps are datetimes. Every ledger line keeps the
+package's own id so that a re-sync upserts instead of doubling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+__all__ = [
+    "Account",
+    "AccountKind",
+    "Company",
+    "CompanyDetails",
+    "FiscalYear",
+    "Granularity",
+    "LedgerBatch",
+    "LedgerLine",
+    "Money",
+    "OpeningBalance",
+    "Period",
+    "SyncMode",
+    "TrialBalanceBatch",
+    "TrialBalanceLine",
+]
+
+
+def _no_float(value: Any) -> Any:
+    if isinstance(value, float):
+        raise ValueError(
+            f"amount {value!r} is a float; pass a Decimal or a string so no cent is lost"
+        )
+    return value
+
+
+Money = Annotated[Decimal, BeforeValidator(_no_float)]
+"""A Decimal amount that refuses floats."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class SyncMode(str, enum.Enum):
+    """How a link treats data that is already in the dossier."""
+
+    SINCE = "since"
+    """Sync from a date: data dated before it stays as it is."""
+    REPLACE = "replace"
+    """Replace all data by everything the package has."""
+
+
+class Granularity(str, enum.Enum):
+    """What a link brings: every ledger line, or trial-balance totals per account and period."""
+
+    TRANSACTIONS = "transactions"
+    TRIAL_BALANCE = "trial_balance"
+
+
+class AccountKind(str, enum.Enum):
+    """Where an account belongs in the annual accounts."""
+
+    BALANCE_SHEET = "balance_sheet"
+    PROFIT_LOSS = "profit_loss"
+    UNKNOWN = "unknown"
+
+
+class Company(_Model):
+    """What a connection can see in the package: an Exact division, a Xero tenant, a folder.
+
+    Attributes:
+        ref: The package's stable id for it; what a link stores.
+        code: The code a person knows it by (may equal ``ref``).
+        name: Its name.
+    """
+
+    ref: str = Field(min_length=1)
+    code: str = ""
+    name: str = ""
+    vat_number: str | None = None
+    currency: str | None = None
+    country: str | None = None
+    extra: dict[str, str] = Field(default_factory=dict)
+
+
+class Period(_Model):
+    """A booking period of a fiscal year (months, or 13 periods, or 00/99 for opening/closing)."""
+
+    number: int = Field(ge=0, le=99)
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.end < self.start:
+            raise ValueError(f"period {self.number} ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class FiscalYear(_Model):
+    """A fiscal year as the package defines it; not always a calendar year."""
+
+    start: dt.date
+    end: dt.date
+    label: str = ""
+    closed: bool = False
+    periods: tuple[Period, ...] = ()
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FiscalYear:
+        if self.end < self.start:
+            raise ValueError(f"fiscal year {self.label!r} ends ({self.end}) before it starts ({self.start})")
+        return self
+
+    def contains(self, day: dt.date) -> bool:
+        """Whether ``day`` falls within this year."""
+        return self.start <= day <= self.end
+
+
+class Account(_Model):
+    """One account of the chart of accounts, keyed by its code."""
+
+    code: str = Field(min_length=1)
+    name: str = ""
+    kind: AccountKind = AccountKind.UNKNOWN
+    parent: str | None = None
+    ref: str | None = None
+    """The package's own id, when it differs from the code (Exact's GUIDs)."""
+
+
+class LedgerLine(_Model):
+    """One general-ledger line.
+
+    Attributes:
+        id: The package's own id of the line; re-syncs upsert on it.
+        entry: The id of the entry (document) the line belongs to; the lines of an entry balance.
+        period: The booking period as the package gives it, which may differ from the period the
+            date falls in; reports place a line by period.
+        fiscal_year: The label of the fiscal year it is booked in, when the package says.
+        debit, credit: Non-negative amounts in the company's currency.
+        currency, foreign_amount: The transaction currency and signed amount in it, when foreign.
+    """
+
+    id: str = Field(min_length=1)
+    entry: str = Field(min_length=1)
+    journal: str | None = None
+    date: dt.date
+    period: int | None = None
+    fiscal_year: str | None = None
+    account: str = Field(min_length=1)
+    description: str = ""
+    debit: Money = Decimal(0)
+    credit: Money = Decimal(0)
+    currency: str | None = None
+    foreign_amount: Money | None = None
+    counterparty: str | None = None
+    vat_code: str | None = None
+    modified: dt.datetime | None = None
+
+    @model_validator(mode="after")
+    def _non_negative(self) -> LedgerLine:
+        if self.debit < 0 or self.credit < 0:
+            raise ValueError(
+                f"line {self.id}: debit ({self.debit}) and credit ({self.credit}) must not be "
+                "negative; book a negative debit as a credit"
+            )
+        return self
+
+    @classmethod
+    def from_signed(cls, amount: Decimal, **fields: Any) -> LedgerLine:
+        """Build a line from a signed amount (positive = debit), as most APIs send it."""
+        _no_float(amount)
+        if amount >= 0:
+            return cls(debit=amount, credit=Decimal(0), **fields)
+        return cls(debit=Decimal(0), credit=-amount, **fields)
+
+
+class OpeningBalance(_Model):
+    """The balance of a balance-sheet account at the start of a *since* link (debit positive)."""
+
+    account: str = Field(min_length=1)
+    date: dt.date
+    amount: Money
+
+
+class TrialBalanceLine(_Model):
+    """Totals of one account over one period.
+
+    ``closing`` must equal ``opening + debit - credit``; the model refuses anything else.
+    """
+
+    account: str = Field(min_length=1)
+    period_start: dt.date
+    period_end: dt.date
+    period: int | None = None
+    fiscal_year: str | None = None
+    opening: Money = Decimal(0)
+    debit: Money = Decimal(0)
+    credit: Money = Decimal(0)
+    closing: Money = Decimal(0)
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> TrialBalanceLine:
+        if self.opening + self.debit - self.credit != self.closing:
+            raise ValueError(
+                f"account {self.account} {self.period_end}: opening {self.opening} + debit "
+                f"{self.debit} - credit {self.credit} is not the closing {self.closing}"
+            )
+        return self
+
+
+class CompanyDetails(_Model):
+    """Master data of the client (administrative sync)."""
+
+    name: str
+    vat_number: str | None = None
+    legal_form: str | None = None
+    street: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    country: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class LedgerBatch(_Model):
+    """One batch of ledger changes, written with its cursor in one transaction.
+
+    Attributes:
+        lines: New or changed lines (upserted on ``id``).
+        deleted: Ids of lines the package deleted since the previous batch.
+        deleted_entries: Ids of whole entries the package deleted (Exact deletes by entry).
+        clear: A date range whose stored lines (of this link's source) are removed before
+            ``lines`` are written, for packages that re-read a whole year (Yuki).
+        cursor: Opaque state to resume from after this batch; ``None`` keeps the previous one.
+        warnings: Things a person should know (declared totals that differ…).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    lines: list[LedgerLine] = Field(default_factory=list)
+    deleted: list[str] = Field(default_factory=list)
+    deleted_entries: list[str] = Field(default_factory=list)
+    clear: tuple[dt.date, dt.date] | None = None
+    cursor: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class TrialBalanceBatch(_Model):
+    """One batch of trial-balance lines; ``clear`` removes stored periods in that date range."""
+
+    lines: list[TrialBalanceLine] = Field(default_factory=list)
+    clear: tuple[dt.date, dt.date] | None = None
+    cursor: str | None = None
+    warnings: list[str] = Field(default_factory=list)

@@ -1,0 +1,162 @@
+"""The base of every plugin's sandbox: an offline stand-in of a package's API.
+
+A sandbox is an ASGI app plus what tests, the demo and ``sfsync sandbox serve`` need to drive it:
+which URLs it answers, how to make a valid (and an invalid) connection, how to log in at its
+authorize page, and how to change its data between syncs (add, edit, delete) so the contract suite
+can check that a re-sync brings exactly the changes. Faults are injected generically by
+:class:`FaultInjector`, which wraps the app.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+__all__ = ["ASGIApp", "Fault", "FaultInjector", "Sandbox"]
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+@dataclass
+class Fault:
+    """A response to give instead of the app's, ``times`` times, to requests whose path contains
+    ``path_contains``, after ``after`` matching requests have passed through."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    times: int = 1
+    path_contains: str = ""
+    after: int = 0
+
+
+class FaultInjector:
+    """ASGI middleware that answers with injected faults (429, 500, 401…) before the app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.faults: list[Fault] = []
+        self.served: list[Fault] = []
+
+    def add(
+        self,
+        status: int,
+        *,
+        headers: dict[str, str] | None = None,
+        body: bytes | str | dict[str, Any] = b"",
+        times: int = 1,
+        path_contains: str = "",
+        after: int = 0,
+    ) -> Fault:
+        """Queue a fault; returns it (``served`` lists those given)."""
+        if isinstance(body, dict):
+            body = json.dumps(body).encode()
+            headers = {"Content-Type": "application/json", **(headers or {})}
+        elif isinstance(body, str):
+            body = body.encode()
+        fault = Fault(status, dict(headers or {}), body, times, path_contains, after)
+        self.faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        """Drop every queued fault."""
+        self.faults.clear()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for fault in self.faults:
+                if fault.times > 0 and fault.path_contains in scope.get("path", ""):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        continue
+                    fault.times -= 1
+                    self.served.append(fault)
+                    raw_headers = [(k.lower().encode(), v.encode()) for k, v in fault.headers.items()]
+                    await send({"type": "http.response.start", "status": fault.status, "headers": raw_headers})
+                    await send({"type": "http.response.body", "body": fault.body})
+                    return
+        await self.app(scope, receive, send)
+
+
+class Sandbox(abc.ABC):
+    """A package's API, offline. Subclasses build :attr:`app` and seed deterministic data.
+
+    Attributes:
+        connector: The connector this sandbox serves.
+        base_urls: The URL prefixes it answers (mounted in-process, or served by uvicorn).
+        faults: The fault injector wrapping the app.
+    """
+
+    connector: str
+    base_urls: tuple[str, ...]
+
+    def __init__(self) -> None:
+        self.faults = FaultInjector(self.build_app())
+
+    @abc.abstractmethod
+    def build_app(self) -> ASGIApp:
+        """Build the package's API as an ASGI app."""
+
+    @property
+    def app(self) -> ASGIApp:
+        """The ASGI app, behind the fault injector."""
+        return self.faults
+
+    def transports(self) -> dict[str, httpx.AsyncBaseTransport]:
+        """Transports that route the package's URLs to this sandbox, in-process."""
+        transport = httpx.ASGITransport(app=self.app)
+        return {url: transport for url in self.base_urls}
+
+    # --- making connections ---------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def connection_config(self) -> dict[str, Any]:
+        """Non-secret settings of a valid connection (for forms: the non-secret fields; for
+        OAuth2: ``client_id`` and any region)."""
+
+    @abc.abstractmethod
+    def connection_secrets(self) -> dict[str, str]:
+        """Secrets of a valid connection (form secrets, or the OAuth2 ``client_secret``)."""
+
+    @abc.abstractmethod
+    def bad_connection_secrets(self) -> dict[str, str]:
+        """Secrets the package refuses (a wrong password, key or client secret)."""
+
+    async def authorize(self, client: httpx.AsyncClient, authorize_url: str) -> str:
+        """Log in at the sandbox's authorize page as a person would; return the redirect URL
+        (with ``code`` and ``state``). OAuth2 sandboxes only."""
+        raise NotImplementedError(f"{type(self).__name__} has no authorize page")
+
+    def company_refs(self) -> list[str]:
+        """Refs of the seeded companies, the richest first (the contract suite links it)."""
+        raise NotImplementedError
+
+    # --- changing data between syncs (contract suite) -------------------------------------------
+
+    def add_entry(self, company_ref: str) -> list[str]:
+        """Book a new balanced entry dated today in the latest fiscal year; return its line ids."""
+        raise NotImplementedError
+
+    def edit_line(self, company_ref: str) -> str:
+        """Change the description of one existing line (bumping its modified stamp); return its id."""
+        raise NotImplementedError
+
+    def delete_entry(self, company_ref: str) -> list[str]:
+        """Delete one existing entry as the package would report it; return its line ids."""
+        raise NotImplementedError
+
+    def expire_tokens(self) -> None:
+        """Make every issued access token expire now (OAuth2 sandboxes)."""
+        raise NotImplementedError
+
+    def revoke(self) -> None:
+        """Revoke the grant: refresh tokens die, as when a user disconnects the app."""
+        raise NotImplementedError
