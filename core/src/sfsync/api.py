@@ -1,0 +1,601 @@
+"""The Python API for host applications: firms, users, connections, links, runs and figures.
+
+>>> app = Sfsync.open("sfsync.sqlite3")            # the embedded default  # doctest: +SKIP
+>>> firm = app.create_firm("Fiduciaire Dupont")    # doctest: +SKIP
+
+Every action is taken *as a user*: only an admin adds or removes a connection; a dossier links only
+to a connection of its own firm. Async methods talk to a package; the rest only touch the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from sfsync.auth import AgentSpec, FormSpec, OAuth2Spec, PendingAuthorization, secret_field_names
+from sfsync.clock import Clock
+from sfsync.context import ConnectorContext, Secrets
+from sfsync.errors import (
+    AuthError,
+    ConfigurationError,
+    NotFound,
+    PermissionDenied,
+    SfsyncError,
+)
+from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
+from sfsync.http.transport import RetryPolicy
+from sfsync.models import Company, FiscalYear, Granularity, LedgerBatch, SyncMode, TrialBalanceBatch
+from sfsync.plugins import PluginRegistry, get_registry
+from sfsync.runner import Runner, RunObserver
+from sfsync.secrets import SecretBox
+from sfsync.store.base import ConnectionRecord, DossierRecord, Firm, LinkRecord, RunRecord, Store, User
+from sfsync.store.sqlite import SQLiteStore
+
+__all__ = ["DossierStatus", "Sfsync"]
+
+NIGHTLY_INTERVAL = dt.timedelta(hours=20)
+"""A dossier is due when its last run started longer ago than this (so once a night)."""
+
+
+@dataclass(frozen=True)
+class DossierStatus:
+    """One line of ``sfsync status``."""
+
+    dossier: DossierRecord
+    link: LinkRecord | None
+    connector: str | None
+    connection_status: str | None
+    last_run: RunRecord | None
+    next_due: dt.datetime | None
+
+
+@dataclass
+class _Pending:
+    firm_id: str
+    user_id: str
+    connector: str
+    pending: PendingAuthorization
+    config: dict[str, Any]
+    secrets: dict[str, str]
+    label: str
+    connection_id: str | None
+    dossier_id: str | None
+
+
+class Sfsync:
+    """The host's entry point: wires a store, the plugins, encryption and the runner.
+
+    Args:
+        store: Where everything is kept (:class:`~sfsync.store.SQLiteStore` by default).
+        secret_box: Encrypts credentials at rest.
+        registry: The plugins (the installed ones by default).
+        clock: Time (scaled or fake in tests and demos).
+        transports: URL prefix → transport, to mount sandboxes in-process.
+        limiter: Where rate-limit state lives (shared across workers in production).
+        retry: Retry policy for transient faults.
+        concurrency: How many dossiers sync at once.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        secret_box: SecretBox,
+        *,
+        registry: PluginRegistry | None = None,
+        clock: Clock | None = None,
+        transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+        limiter: LimiterBackend | None = None,
+        retry: RetryPolicy | None = None,
+        concurrency: int = 8,
+        lock_factory: Any = None,
+    ) -> None:
+        self.store = store
+        self.box = secret_box
+        self.registry = registry or get_registry()
+        self.clock = clock or Clock()
+        self.transports: dict[str, httpx.AsyncBaseTransport] = dict(transports or {})
+        self.concurrency = concurrency
+        self.runner = Runner(
+            store=store,
+            registry=self.registry,
+            box=secret_box,
+            clock=self.clock,
+            transports=self.transports,
+            limiter=limiter or InMemoryLimiterBackend(),
+            retry=retry or RetryPolicy(),
+            lock_factory=lock_factory,
+        )
+        self._pending: dict[str, _Pending] = {}
+
+    @classmethod
+    def open(cls, path: str | Path = "sfsync.sqlite3", **kwargs: Any) -> Sfsync:
+        """The embedded default: a SQLite file, and a key file beside it unless
+        ``SFSYNC_SECRET_KEY`` is set."""
+        path = Path(path)
+        store = SQLiteStore(path)
+        box = SecretBox.from_environment(path.with_name(path.name + ".key"))
+        return cls(store, box, **kwargs)
+
+    def mount(self, transports: Mapping[str, httpx.AsyncBaseTransport]) -> None:
+        """Route URL prefixes to transports (sandboxes) from now on."""
+        self.transports.update(transports)
+
+    # --- firms and users ----------------------------------------------------------------------------
+
+    def create_firm(self, name: str) -> Firm:
+        """Create a firm."""
+        return self.store.create_firm(name)
+
+    def add_user(self, firm_id: str, email: str, role: str = "member") -> User:
+        """Add a user to a firm as ``admin`` or ``member``."""
+        if role not in ("admin", "member"):
+            raise ConfigurationError(f"role must be admin or member, not {role!r}")
+        return self.store.add_user(firm_id, email, role)  # type: ignore[arg-type]
+
+    def _require_admin(self, user: User, action: str) -> None:
+        if user.role != "admin":
+            raise PermissionDenied(f"{user.email} is a member of the firm; only an admin may {action}")
+
+    # --- connections ------------------------------------------------------------------------------
+
+    def _save_connection(
+        self,
+        user: User,
+        connector: str,
+        *,
+        config: dict[str, Any],
+        secrets: dict[str, str],
+        tokens: dict[str, Any] | None,
+        state: dict[str, Any],
+        label: str,
+        connection_id: str | None = None,
+    ) -> ConnectionRecord:
+        loaded = self.registry.connector(connector)
+        sealed = self.box.seal({"secrets": secrets, "tokens": tokens, "state": state})
+        if connection_id is not None:
+            record = self.store.get_connection(connection_id)
+            self.store.update_connection(connection_id, sealed=sealed, status="ok")
+            return self.store.get_connection(record.id)
+        record = ConnectionRecord(
+            id=f"conn_{uuid.uuid4().hex[:12]}",
+            firm_id=user.firm_id,
+            connector=connector,
+            label=label,
+            level=loaded.auth.level.value,
+            config=config,
+            sealed=sealed,
+        )
+        self.store.add_connection(record)
+        return record
+
+    def _split_fields(self, model: type[BaseModel], values: Mapping[str, Any], connector: str) -> tuple[dict[str, Any], dict[str, str]]:
+        try:
+            parsed = model.model_validate(dict(values))
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ConfigurationError(f"connector {connector}: the connection form is not valid ({problems})") from None
+        secret_names = secret_field_names(model)
+        config: dict[str, Any] = {}
+        secrets: dict[str, str] = {}
+        for name in model.model_fields:
+            value = getattr(parsed, name)
+            if name in secret_names:
+                if value is not None:
+                    secrets[name] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+            else:
+                config[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        return config, secrets
+
+    async def connect_form(
+        self, user: User, connector: str, values: Mapping[str, Any], *, label: str | None = None
+    ) -> ConnectionRecord:
+        """Connect a package whose credentials are a form (or an agent's address and token).
+
+        The connector checks the credentials first (``sfsync_check_connection``, else by listing
+        companies); wrong ones raise :class:`~sfsync.errors.AuthError` and nothing is saved.
+        """
+        loaded = self.registry.connector(connector)
+        if not isinstance(loaded.auth, FormSpec | AgentSpec):
+            raise ConfigurationError(f"connector {connector} connects with {loaded.auth.flavour}, not a form")
+        self._require_admin(user, "add a connection")
+        config, secrets = self._split_fields(loaded.auth.fields, values, connector)
+        ctx = self._bare_context(connector, config, secrets, {})
+        try:
+            await self._check(connector, ctx)
+        finally:
+            await ctx.aclose()
+        return self._save_connection(
+            user, connector, config=config, secrets=secrets, tokens=None, state=ctx.state,
+            label=label or loaded.info.title,
+        )
+
+    def start_oauth(
+        self,
+        user: User,
+        connector: str,
+        *,
+        redirect_uri: str,
+        client_id: str,
+        client_secret: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        label: str | None = None,
+        connection_id: str | None = None,
+        dossier_id: str | None = None,
+    ) -> PendingAuthorization:
+        """Begin an OAuth2 connection: returns the authorize URL to send the user to.
+
+        Firm-level connections need an admin; for dossier-level packages (Xero) linking a dossier
+        *is* this login, so any user of the firm may start it for a dossier. Pass
+        ``connection_id`` to re-consent an existing connection.
+        """
+        loaded = self.registry.connector(connector)
+        spec = loaded.auth
+        if not isinstance(spec, OAuth2Spec):
+            raise ConfigurationError(f"connector {connector} connects with {spec.flavour}, not OAuth2")
+        if dossier_id is None or spec.level.value != "dossier":
+            self._require_admin(user, "add a connection")
+        if dossier_id is not None:
+            self._dossier_of(user, dossier_id)
+        pending = spec.start(client_id=client_id, redirect_uri=redirect_uri)
+        self._pending[pending.state] = _Pending(
+            firm_id=user.firm_id, user_id=user.id, connector=connector, pending=pending,
+            config={**dict(config or {}), "client_id": client_id},
+            secrets={"client_secret": client_secret} if client_secret else {},
+            label=label or loaded.info.title, connection_id=connection_id, dossier_id=dossier_id,
+        )
+        return pending
+
+    async def finish_oauth(self, user: User, callback_url: str) -> ConnectionRecord:
+        """Finish an OAuth2 connection from the URL the package redirected the user to.
+
+        Checks ``state``, exchanges the code (with the PKCE verifier), saves the tokens encrypted,
+        and lets the connector finish its setup.
+        """
+        query = parse_qs(urlparse(callback_url).query)
+        state = (query.get("state") or [""])[0]
+        pending = self._pending.pop(state, None)
+        if pending is None or pending.user_id != user.id:
+            raise AuthError("the login came back with an unknown or reused state; start the connection again")
+        if "error" in query:
+            raise AuthError(f"the package refused the login: {query['error'][0]} {query.get('error_description', [''])[0]}")
+        code = (query.get("code") or [""])[0]
+        if not code:
+            raise AuthError("the login came back without a code; start the connection again")
+        loaded = self.registry.connector(pending.connector)
+        spec = loaded.auth
+        assert isinstance(spec, OAuth2Spec)
+        data = {"grant_type": "authorization_code", "code": code, "redirect_uri": pending.pending.redirect_uri}
+        if pending.pending.code_verifier:
+            data["code_verifier"] = pending.pending.code_verifier
+        ctx = self._bare_context(pending.connector, pending.config, pending.secrets, {})
+        try:
+            client = ctx.http(spec.token_url, authenticated=False)
+            request = spec.token_request(
+                data, client_id=pending.config["client_id"], client_secret=pending.secrets.get("client_secret")
+            )
+            response = await client.send(request)
+            if response.status_code != 200:
+                raise spec.classify_token_error(response).with_context(connector=pending.connector)
+            tokens = spec.parse_token_response(response, now=self.clock.now())
+            ctx.vault = _MemoryVault(tokens)
+            await self._check(pending.connector, ctx)
+            tokens = ctx.vault.tokens  # the check may have refreshed them
+        finally:
+            await ctx.aclose()
+        return self._save_connection(
+            user, pending.connector, config=pending.config, secrets=pending.secrets, tokens=tokens.reveal(),
+            state=ctx.state, label=pending.label, connection_id=pending.connection_id,
+        )
+
+    def _bare_context(
+        self, connector: str, config: dict[str, Any], secrets: dict[str, str], state: dict[str, Any]
+    ) -> ConnectorContext:
+        loaded = self.registry.connector(connector)
+        return ConnectorContext(
+            connector=connector, connection_id=f"new-{connector}", auth_spec=loaded.auth, config=config,
+            secrets=Secrets(secrets), state=dict(state), rate_limits=loaded.info.rate_limits, clock=self.clock,
+            limiter=self.runner.limiter, retry=self.runner.retry, transports=self.transports,
+        )
+
+    async def _check(self, connector: str, ctx: ConnectorContext) -> None:
+        try:
+            if self.registry.supports(connector, "sfsync_check_connection"):
+                await self.runner._call(connector, "sfsync_check_connection", ctx=ctx)
+            else:
+                await self.runner._call(connector, "sfsync_list_companies", ctx=ctx)
+        except SfsyncError as exc:
+            raise exc.with_context(connector=connector) from exc.__cause__
+
+    def connections(self, user: User) -> list[ConnectionRecord]:
+        """The firm's connections."""
+        return self.store.list_connections(user.firm_id)
+
+    def _connection_of(self, user: User, connection_id: str) -> ConnectionRecord:
+        record = self.store.get_connection(connection_id)
+        if record.firm_id != user.firm_id:
+            raise NotFound(f"no connection {connection_id!r} in this firm")
+        return record
+
+    def remove_connection(self, user: User, connection_id: str) -> None:
+        """Remove a connection (admins only); its dossiers keep what was synced."""
+        self._require_admin(user, "remove a connection")
+        self._connection_of(user, connection_id)
+        for dossier in self.store.list_dossiers(user.firm_id):
+            link = self.store.get_link(dossier.id)
+            if link is not None and link.connection_id == connection_id:
+                self.store.delete_link(dossier.id)
+        self.store.delete_connection(connection_id)
+
+    async def list_companies(self, user: User, connection_id: str, *, search: str | None = None) -> list[Company]:
+        """What the connection can see, filtered by name or code (case-insensitive)."""
+        record = self._connection_of(user, connection_id)
+        ctx = self.runner.context_for(record)
+        try:
+            companies: list[Company] = await self.runner._call(record.connector, "sfsync_list_companies", ctx=ctx)
+        except SfsyncError as exc:
+            raise exc.with_context(connector=record.connector) from exc.__cause__
+        finally:
+            await ctx.aclose()
+        if search:
+            needle = search.casefold()
+            companies = [c for c in companies if needle in c.name.casefold() or needle in c.code.casefold() or needle in c.ref.casefold()]
+        return sorted(companies, key=lambda c: (c.name.casefold(), c.code))
+
+    async def fiscal_years(self, user: User, connection_id: str, company_ref: str) -> list[FiscalYear]:
+        """The company's fiscal years as the package defines them (shown when linking)."""
+        record = self._connection_of(user, connection_id)
+        ctx = self.runner.context_for(record)
+        try:
+            years: list[FiscalYear] = await self.runner._call(
+                record.connector, "sfsync_fetch_fiscal_years", ctx=ctx, company=Company(ref=company_ref)
+            )
+        except SfsyncError as exc:
+            raise exc.with_context(connector=record.connector, company=company_ref) from exc.__cause__
+        finally:
+            await ctx.aclose()
+        return sorted(years, key=lambda y: y.start)
+
+    # --- dossiers and links -------------------------------------------------------------------------
+
+    def create_dossier(self, user: User, name: str) -> DossierRecord:
+        """Create a dossier in the user's firm."""
+        if self.store.find_dossier(user.firm_id, name) is not None:
+            raise ConfigurationError(f"the firm already has a dossier named {name!r}")
+        return self.store.add_dossier(user.firm_id, name)
+
+    def dossier(self, user: User, name_or_id: str) -> DossierRecord:
+        """Find a dossier of the user's firm by name or id."""
+        found = self.store.find_dossier(user.firm_id, name_or_id)
+        if found is None:
+            try:
+                found = self.store.get_dossier(name_or_id)
+            except NotFound:
+                found = None
+        if found is None or found.firm_id != user.firm_id:
+            raise NotFound(f"no dossier {name_or_id!r} in this firm; create it first")
+        return found
+
+    _dossier_of = dossier
+
+    async def link(
+        self,
+        user: User,
+        dossier_id: str,
+        connection_id: str,
+        company_ref: str,
+        *,
+        mode: SyncMode | str,
+        since: dt.date | None = None,
+        granularity: Granularity | str | None = None,
+        first_year_end: dt.date | None = None,
+    ) -> LinkRecord:
+        """Link a dossier to a company of a connection.
+
+        ``mode="since"`` needs ``since`` to be the first day of one of the package's fiscal years
+        (anything else is refused with the valid choices); ``mode="replace"`` replaces all data.
+        Re-linking to another connection keeps what was synced unless the mode is *replace*.
+        """
+        dossier = self.dossier(user, dossier_id)
+        record = self._connection_of(user, connection_id)
+        loaded = self.registry.connector(record.connector)
+        mode = SyncMode(mode)
+        gran = Granularity(granularity) if granularity else loaded.info.default_granularity
+        if gran not in loaded.info.granularities:
+            raise ConfigurationError(
+                f"connector {record.connector} offers {', '.join(g.value for g in loaded.info.granularities)}, "
+                f"not {gran.value}"
+            )
+        companies = await self.list_companies(user, connection_id)
+        company = next((c for c in companies if c.ref == company_ref), None)
+        if company is None:
+            close = ", ".join(f"{c.ref} ({c.name})" for c in companies[:8])
+            raise NotFound(
+                f"connector {record.connector}: no company {company_ref!r} in this connection; "
+                f"it can see: {close or 'nothing'}"
+            )
+        if mode is SyncMode.SINCE:
+            if since is None:
+                raise ConfigurationError("a *since* link needs a date: the first day of a fiscal year")
+            years = await self.fiscal_years(user, connection_id, company_ref)
+            starts = [y.start for y in years]
+            if since not in starts:
+                choices = ", ".join(d.isoformat() for d in starts) or "none"
+                raise ConfigurationError(
+                    f"dossier {dossier.name}: {since.isoformat()} is not the first day of a fiscal year of "
+                    f"{company.name or company_ref}; choose one of: {choices}"
+                )
+        elif since is not None:
+            raise ConfigurationError("a *replace* link takes no date: it replaces all data")
+        previous = self.store.get_link(dossier.id)
+        link = LinkRecord(
+            dossier_id=dossier.id, connection_id=record.id, company_ref=company.ref,
+            company_name=company.name, mode=mode, granularity=gran, since=since,
+            first_year_end=first_year_end, needs_full_sync=True,
+            opening_balances_done=bool(previous and previous.opening_balances_done and previous.since == since
+                                       and previous.connection_id == record.id),
+        )
+        self.store.save_link(link)
+        return link
+
+    def unlink(self, user: User, dossier_id: str) -> None:
+        """Stop syncing a dossier (back to manual import); what was synced stays."""
+        self.store.delete_link(self.dossier(user, dossier_id).id)
+
+    # --- runs ----------------------------------------------------------------------------------
+
+    async def sync(self, dossier_id: str, *, observer: RunObserver | None = None) -> RunRecord:
+        """Sync one dossier now ("sync now"). See :class:`~sfsync.runner.Runner`."""
+        return await self.runner.run(dossier_id, observer=observer)
+
+    async def sync_many(self, dossier_ids: Sequence[str], *, observer: RunObserver | None = None) -> list[RunRecord]:
+        """Sync several dossiers concurrently (``concurrency`` at a time), within each package's
+        rate limits (per credential). One dossier's failure does not stop the others."""
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(dossier_id: str) -> RunRecord:
+            async with gate:
+                try:
+                    return await self.runner.run(dossier_id, observer=observer)
+                except SfsyncError as exc:  # AlreadyRunning: recorded as skipped, not failed
+                    now = self.clock.now()
+                    return RunRecord(
+                        id="skipped", dossier_id=dossier_id, started_at=now, finished_at=now,
+                        status="skipped", error=str(exc), error_kind=type(exc).__name__,
+                    )
+
+        return list(await asyncio.gather(*(one(d) for d in dossier_ids)))
+
+    def due_dossiers(self, now: dt.datetime | None = None) -> list[str]:
+        """Linked dossiers due for their nightly sync (not synced in the last 20 hours, or
+        waiting for a budget that is back), skipping connections that need re-consent."""
+        now = now or self.clock.now()
+        due = []
+        for dossier in self.store.list_dossiers():
+            status = self._status(dossier)
+            if status.link is None or status.connection_status == "needs_reconsent":
+                continue
+            if status.next_due is None or status.next_due <= now:
+                due.append(dossier.id)
+        return due
+
+    async def sync_due(self, *, observer: RunObserver | None = None, now: dt.datetime | None = None) -> list[RunRecord]:
+        """Run every due dossier (the nightly job)."""
+        return await self.sync_many(self.due_dossiers(now), observer=observer)
+
+    def _status(self, dossier: DossierRecord) -> DossierStatus:
+        link = self.store.get_link(dossier.id)
+        connection = self.store.get_connection(link.connection_id) if link else None
+        last = self.store.last_run(dossier.id)
+        next_due: dt.datetime | None = None
+        if link is not None and last is not None and not link.needs_full_sync:
+            if last.status == "waiting" and last.resume_at is not None:
+                next_due = last.resume_at
+            else:
+                next_due = last.started_at + NIGHTLY_INTERVAL
+        return DossierStatus(
+            dossier=dossier, link=link, connector=connection.connector if connection else None,
+            connection_status=connection.status if connection else None, last_run=last, next_due=next_due,
+        )
+
+    def status(self, user: User) -> list[DossierStatus]:
+        """Every dossier of the firm: link, last run, next due."""
+        return [self._status(d) for d in self.store.list_dossiers(user.firm_id)]
+
+    def runs(self, user: User, dossier_id: str, *, limit: int = 20) -> list[RunRecord]:
+        """The kept results of a dossier's runs, newest first."""
+        return self.store.list_runs(self.dossier(user, dossier_id).id, limit=limit)
+
+    # --- manual import ---------------------------------------------------------------------------
+
+    def import_file(self, user: User, dossier_id: str, path: Path) -> RunRecord:
+        """Load an export file (XAF, SAF-T, a balance) into a dossier that has no sync.
+
+        The file's data replaces the dossier's in one new generation, swapped in only when the
+        whole file was read: a truncated file leaves the stored data as it was.
+        """
+        dossier = self.dossier(user, dossier_id)
+        if self.store.get_link(dossier.id) is not None:
+            raise ConfigurationError(
+                f"dossier {dossier.name} is synced from a package; unlink it before importing files"
+            )
+        if not path.is_file():
+            raise NotFound(f"no file {path}")
+        result = self.registry.pm.hook.sfsync_read_export(path=path)
+        if result is None:
+            raise ConfigurationError(
+                f"dossier {dossier.name}: no installed reader recognises {path.name}; "
+                "drop an XAF, a SAF-T file or a balance export (pip install sfsync-onprem)"
+            )
+        run = RunRecord(id=f"run_{uuid.uuid4().hex[:12]}", dossier_id=dossier.id, started_at=self.clock.now(), stage="import")
+        self.store.start_run(run)
+        generation = self.store.begin_generation(dossier.id, keep_before=None)
+        source = f"import:{path.name}"
+        try:
+            self.store.write_fiscal_years(dossier.id, generation, result.fiscal_years)
+            self.store.write_accounts(dossier.id, generation, result.accounts)
+            if result.opening_balances:
+                self.store.write_opening_balances(dossier.id, generation, source, result.opening_balances)
+            chunk = []
+            count = 0
+            for line in result.ledger:
+                chunk.append(line)
+                if len(chunk) >= 5000:
+                    self.store.write_ledger_batch(dossier.id, generation, source, LedgerBatch(lines=chunk), stream="import")
+                    count += len(chunk)
+                    chunk = []
+            if chunk:
+                self.store.write_ledger_batch(dossier.id, generation, source, LedgerBatch(lines=chunk), stream="import")
+                count += len(chunk)
+            if result.trial_balance:
+                self.store.write_trial_balance_batch(
+                    dossier.id, generation, source, TrialBalanceBatch(lines=result.trial_balance), stream="import"
+                )
+            run.warnings.extend(result.warnings)
+            for entry, difference in self.store.unbalanced_entries(dossier.id, generation, source):
+                run.warnings.append(f"entry {entry} does not balance: debit - credit = {difference}")
+            self.store.swap_generation(dossier.id, generation)
+            run.counts = {"accounts": len(result.accounts), "lines": count, "trial_balance_lines": len(result.trial_balance)}
+            run.status = "warning" if run.warnings else "ok"
+        except Exception as exc:
+            self.store.discard_generation(dossier.id, generation)
+            run.status = "failed"
+            run.error = f"dossier {dossier.name}: {path.name} could not be imported: {exc}"
+            run.error_kind = type(exc).__name__
+            run.finished_at = self.clock.now()
+            self.store.finish_run(run)
+            if isinstance(exc, SfsyncError):
+                raise exc.with_context(dossier=dossier.name) from exc
+            raise ConfigurationError(run.error) from exc
+        run.finished_at = self.clock.now()
+        self.store.finish_run(run)
+        return run
+
+
+class _MemoryVault:
+    """Tokens held in memory while a new connection is checked, before it is saved."""
+
+    def __init__(self, tokens: Any) -> None:
+        self.tokens = tokens
+        import asyncio as _asyncio
+
+        self._lock = _asyncio.Lock()
+
+    async def load(self) -> Any:
+        return self.tokens
+
+    async def save(self, tokens: Any) -> None:
+        self.tokens = tokens
+
+    def lock(self) -> Any:
+        from sfsync.runner import _AsyncLockContext
+
+        return _AsyncLockContext(self._lock)

@@ -1,0 +1,399 @@
+"""The sync runner: it owns the semantics so that no connector has to get them right alone.
+
+One run per dossier at a time (a lock in the store). Stages: fiscal years → accounts → (opening
+balances) → ledger or trial balance → finish. Each batch is written with its cursor in one
+transaction, so a crash resumes from the last checkpoint. A *replace* sync, and the first sync of a
+*since* link, build a new generation that is swapped in only on success. Deletions reported by the
+package are applied. A fatal error stops that dossier only and is recorded with a message a person
+can act on; a spent daily budget leaves the run *waiting* until the budget is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Protocol
+
+import httpx
+
+from sfsync.auth import OAuth2Spec, TokenSet
+from sfsync.clock import Clock
+from sfsync.context import ConnectorContext, LinkSettings, Secrets
+from sfsync.errors import (
+    AlreadyRunning,
+    BudgetExhausted,
+    ConfigurationError,
+    FullResyncRequired,
+    NeedsReconsent,
+    SfsyncError,
+)
+from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
+from sfsync.http.transport import RetryPolicy
+from sfsync.models import Company, FiscalYear, Granularity, LedgerBatch, SyncMode, TrialBalanceBatch
+from sfsync.plugins import PluginRegistry
+from sfsync.secrets import SecretBox
+from sfsync.store.base import ConnectionRecord, LinkRecord, RunRecord, Store
+
+__all__ = ["RunObserver", "Runner", "StoreVault"]
+
+log = logging.getLogger("sfsync.runner")
+
+LOCK_TTL = 6 * 3600.0
+
+
+class RunObserver(Protocol):
+    """Follows a run (progress bars, tests). Every method is optional."""
+
+    def stage(self, dossier: str, stage: str) -> None: ...
+    def progress(self, dossier: str, what: str, count: int) -> None: ...
+    def batch_committed(self, dossier: str, batches: int) -> None: ...
+
+
+class _NoObserver:
+    def stage(self, dossier: str, stage: str) -> None:
+        pass
+
+    def progress(self, dossier: str, what: str, count: int) -> None:
+        pass
+
+    def batch_committed(self, dossier: str, batches: int) -> None:
+        pass
+
+
+class StoreVault:
+    """A connection's tokens and state, sealed in the store; one refresher at a time."""
+
+    _locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    def __init__(self, store: Store, box: SecretBox, connection_id: str, lock_factory: Any = None) -> None:
+        self.store = store
+        self.box = box
+        self.connection_id = connection_id
+        self.lock_factory = lock_factory
+
+    def _open(self) -> dict[str, Any]:
+        record = self.store.get_connection(self.connection_id)
+        return dict(self.box.open(record.sealed))
+
+    def _write(self, content: dict[str, Any]) -> None:
+        self.store.update_connection(self.connection_id, sealed=self.box.seal(content))
+
+    async def load(self) -> TokenSet | None:
+        tokens = self._open().get("tokens")
+        return TokenSet.model_validate(tokens) if tokens else None
+
+    async def save(self, tokens: TokenSet) -> None:
+        content = self._open()
+        content["tokens"] = tokens.reveal()
+        self._write(content)
+
+    async def save_state(self, state: dict[str, Any]) -> None:
+        content = self._open()
+        content["state"] = state
+        self._write(content)
+
+    def lock(self) -> contextlib.AbstractAsyncContextManager[None]:
+        if self.lock_factory is not None:
+            return self.lock_factory(self.connection_id)  # type: ignore[no-any-return]
+        return _AsyncLockContext(self._locks[self.connection_id])
+
+
+class _AsyncLockContext:
+    def __init__(self, lock: asyncio.Lock) -> None:
+        self._lock = lock
+
+    async def __aenter__(self) -> None:
+        await self._lock.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+@dataclasses.dataclass
+class Runner:
+    """Runs syncs. Build it through :class:`sfsync.api.Sfsync`, which wires the parts."""
+
+    store: Store
+    registry: PluginRegistry
+    box: SecretBox
+    clock: Clock = dataclasses.field(default_factory=Clock)
+    transports: Mapping[str, httpx.AsyncBaseTransport] = dataclasses.field(default_factory=dict)
+    limiter: LimiterBackend = dataclasses.field(default_factory=InMemoryLimiterBackend)
+    retry: RetryPolicy = dataclasses.field(default_factory=RetryPolicy)
+    lock_factory: Any = None
+
+    # --- contexts ---------------------------------------------------------------------------------
+
+    def context_for(
+        self,
+        connection: ConnectionRecord,
+        *,
+        dossier: str | None = None,
+        link: LinkRecord | None = None,
+        observer: RunObserver | None = None,
+    ) -> ConnectorContext:
+        """The connector context for a stored connection."""
+        loaded = self.registry.connector(connection.connector)
+        content = self.box.open(connection.sealed)
+        vault = StoreVault(self.store, self.box, connection.id, self.lock_factory)
+        watcher = observer or _NoObserver()
+        return ConnectorContext(
+            connector=connection.connector,
+            connection_id=connection.id,
+            auth_spec=loaded.auth,
+            config=dict(connection.config),
+            secrets=Secrets(content.get("secrets", {})),
+            state=dict(content.get("state") or {}),
+            vault=vault if isinstance(loaded.auth, OAuth2Spec) else None,
+            dossier=dossier,
+            link=LinkSettings(link.mode, link.granularity, link.since) if link else None,
+            rate_limits=loaded.info.rate_limits,
+            clock=self.clock,
+            limiter=self.limiter,
+            retry=self.retry,
+            transports=self.transports,
+            state_saver=vault.save_state,
+            progress_callback=(lambda what, n: watcher.progress(dossier or "", what, n)),
+        )
+
+    # --- a run ------------------------------------------------------------------------------------
+
+    async def run(self, dossier_id: str, *, observer: RunObserver | None = None) -> RunRecord:
+        """Sync one dossier and return the kept result. Never raises for a sync's own failure:
+        the error is in the record. Raises :class:`AlreadyRunning` when another run holds it."""
+        watcher = observer or _NoObserver()
+        dossier = self.store.get_dossier(dossier_id)
+        run = RunRecord(id=f"run_{uuid.uuid4().hex[:12]}", dossier_id=dossier_id, started_at=self.clock.now())
+        if not self.store.try_lock(dossier_id, run.id, ttl=LOCK_TTL):
+            raise AlreadyRunning(f"dossier {dossier.name} is already being synced; try again when it ends")
+        self.store.start_run(run)
+        ctx: ConnectorContext | None = None
+        try:
+            link = self.store.get_link(dossier_id)
+            if link is None:
+                raise ConfigurationError(f"dossier {dossier.name} is not linked to a package; link it first")
+            connection = self.store.get_connection(link.connection_id)
+            context = {"connector": connection.connector, "dossier": dossier.name, "company": link.company_ref}
+            try:
+                if connection.status == "needs_reconsent":
+                    raise NeedsReconsent(
+                        "the connection needs to be re-consented: an admin must log in to the package again"
+                    )
+                for attempt in range(2):
+                    ctx = self.context_for(connection, dossier=dossier.name, link=link, observer=watcher)
+                    try:
+                        await self._stages(run, dossier_id, link, connection, ctx, watcher)
+                        break
+                    except FullResyncRequired as exc:
+                        if attempt == 1:
+                            raise
+                        ctx.warn(f"full resync: {exc.message}")
+                        building = self.store.building_generation(dossier_id)
+                        if building is not None:
+                            self.store.discard_generation(dossier_id, building)
+                        link.needs_full_sync = True
+                        self.store.save_link(link)
+                        warnings, stats = ctx.warnings, ctx.stats
+                        await ctx.aclose()
+                        run.warnings.extend(warnings)
+                        run.requests += stats.requests
+            except SfsyncError as exc:
+                raise exc.with_context(**context) from exc.__cause__
+            run.status = "warning" if run.warnings else "ok"
+        except BudgetExhausted as exc:
+            run.status = "waiting"
+            run.error = str(exc)
+            run.error_kind = type(exc).__name__
+            run.resume_at = exc.resume_at
+        except NeedsReconsent as exc:
+            run.status = "failed"
+            run.error = str(exc)
+            run.error_kind = type(exc).__name__
+            link = self.store.get_link(dossier_id)
+            if link is not None:
+                self.store.update_connection(link.connection_id, status="needs_reconsent")
+        except SfsyncError as exc:
+            run.status = "failed"
+            run.error = str(exc)
+            run.error_kind = type(exc).__name__
+        except Exception as exc:  # a connector bug: this dossier fails, the others go on
+            log.exception("unexpected error while syncing dossier %s", dossier.name)
+            run.status = "failed"
+            run.error = f"dossier {dossier.name}: unexpected error ({type(exc).__name__}: {exc}); please report it"
+            run.error_kind = "InternalError"
+        finally:
+            if ctx is not None:
+                run.warnings.extend(w for w in ctx.warnings if w not in run.warnings)
+                run.requests += ctx.stats.requests
+                run.rate_limit_waits += ctx.stats.rate_limit_waits
+                await ctx.aclose()
+            run.finished_at = self.clock.now()
+            self.store.finish_run(run)
+            self.store.release_lock(dossier_id, run.id)
+        return run
+
+    async def _stages(
+        self,
+        run: RunRecord,
+        dossier_id: str,
+        link: LinkRecord,
+        connection: ConnectionRecord,
+        ctx: ConnectorContext,
+        watcher: RunObserver,
+    ) -> None:
+        name = connection.connector
+        company = Company(ref=link.company_ref, name=link.company_name)
+        dossier = ctx.dossier or dossier_id
+
+        run.stage = "fiscal_years"
+        watcher.stage(dossier, run.stage)
+        years = link.fiscal_years_override or await self._call(name, "sfsync_fetch_fiscal_years", ctx=ctx, company=company)
+        years = sorted(years, key=lambda y: y.start)
+        if link.first_year_end is not None:
+            years = _with_first_year_end(years, link.first_year_end)
+        run.counts["fiscal_years"] = len(years)
+
+        active = self.store.active_generation(dossier_id)
+        building = self.store.building_generation(dossier_id)
+        full = link.needs_full_sync or active is None
+        if full:
+            keep_before = link.since if link.mode is SyncMode.SINCE else None
+            generation = building if building is not None else self.store.begin_generation(dossier_id, keep_before=keep_before)
+        else:
+            assert active is not None
+            generation = active
+        self.store.write_fiscal_years(dossier_id, generation, years)
+
+        run.stage = "accounts"
+        watcher.stage(dossier, run.stage)
+        accounts = await self._call(name, "sfsync_fetch_accounts", ctx=ctx, company=company)
+        self.store.write_accounts(dossier_id, generation, accounts)
+        run.counts["accounts"] = len(accounts)
+
+        since = link.since if link.mode is SyncMode.SINCE else None
+        if link.granularity is Granularity.TRANSACTIONS:
+            if since is not None and not link.opening_balances_done and self.registry.supports(name, "sfsync_fetch_opening_balances"):
+                run.stage = "opening_balances"
+                watcher.stage(dossier, run.stage)
+                balances = await self._call(name, "sfsync_fetch_opening_balances", ctx=ctx, company=company, at=since)
+                self.store.write_opening_balances(dossier_id, generation, connection.id, balances)
+                run.counts["opening_balances"] = len(balances)
+            await self._ledger(run, dossier_id, generation, connection, ctx, company, since, years, watcher)
+            for entry, difference in self.store.unbalanced_entries(dossier_id, generation, connection.id):
+                run.warnings.append(f"entry {entry} does not balance: debit - credit = {difference}")
+        else:
+            await self._trial_balance(run, dossier_id, generation, connection, ctx, company, since, years, watcher)
+
+        run.stage = "finish"
+        watcher.stage(dossier, run.stage)
+        if full:
+            self.store.swap_generation(dossier_id, generation)
+        if link.needs_full_sync or (since is not None and not link.opening_balances_done):
+            link.needs_full_sync = False
+            link.opening_balances_done = True
+            self.store.save_link(link)
+        run.counts["lines_stored"] = self.store.count_ledger_lines(dossier_id)
+
+    async def _ledger(
+        self,
+        run: RunRecord,
+        dossier_id: str,
+        generation: int,
+        connection: ConnectionRecord,
+        ctx: ConnectorContext,
+        company: Company,
+        since: dt.date | None,
+        years: list[FiscalYear],
+        watcher: RunObserver,
+    ) -> None:
+        run.stage = "ledger"
+        watcher.stage(ctx.dossier or dossier_id, run.stage)
+        cursor = self.store.get_checkpoint(dossier_id, generation, "ledger")
+        batches: AsyncIterator[LedgerBatch] | None = self.registry.call(
+            connection.connector, "sfsync_fetch_ledger", ctx=ctx, company=company, since=since, cursor=cursor,
+            fiscal_years=years,
+        )
+        if batches is None:
+            raise ConfigurationError(
+                f"connector {connection.connector} cannot bring transactions; link with trial balance instead"
+            )
+        fetched = deleted = ignored = committed = 0
+        async for batch in batches:
+            if since is not None and any(line.date < since for line in batch.lines):
+                # *since*: what is dated before the date stays as it is in the dossier.
+                kept = [line for line in batch.lines if line.date >= since]
+                ignored += len(batch.lines) - len(kept)
+                batch = batch.model_copy(update={"lines": kept})
+            self.store.write_ledger_batch(dossier_id, generation, connection.id, batch, stream="ledger")
+            run.warnings.extend(batch.warnings)
+            fetched += len(batch.lines)
+            deleted += len(batch.deleted) + len(batch.deleted_entries)
+            committed += 1
+            run.counts.update(lines_fetched=fetched, deletions=deleted, batches=committed)
+            watcher.progress(ctx.dossier or dossier_id, "lines", fetched)
+            watcher.batch_committed(ctx.dossier or dossier_id, committed)
+        run.counts.update(lines_fetched=fetched, deletions=deleted, batches=committed)
+        if ignored:
+            run.counts["lines_before_since_ignored"] = ignored
+
+    async def _trial_balance(
+        self,
+        run: RunRecord,
+        dossier_id: str,
+        generation: int,
+        connection: ConnectionRecord,
+        ctx: ConnectorContext,
+        company: Company,
+        since: dt.date | None,
+        years: list[FiscalYear],
+        watcher: RunObserver,
+    ) -> None:
+        run.stage = "trial_balance"
+        watcher.stage(ctx.dossier or dossier_id, run.stage)
+        wanted = [y for y in years if since is None or y.end >= since]
+        cursor = self.store.get_checkpoint(dossier_id, generation, "trial_balance")
+        batches: AsyncIterator[TrialBalanceBatch] | None = self.registry.call(
+            connection.connector, "sfsync_fetch_trial_balance", ctx=ctx, company=company, fiscal_years=wanted,
+            cursor=cursor,
+        )
+        if batches is None:
+            raise ConfigurationError(
+                f"connector {connection.connector} cannot bring trial balances; link with transactions instead"
+            )
+        count = committed = 0
+        async for batch in batches:
+            self.store.write_trial_balance_batch(dossier_id, generation, connection.id, batch, stream="trial_balance")
+            run.warnings.extend(batch.warnings)
+            count += len(batch.lines)
+            committed += 1
+            run.counts.update(trial_balance_lines=count, batches=committed)
+            watcher.progress(ctx.dossier or dossier_id, "lines", count)
+            watcher.batch_committed(ctx.dossier or dossier_id, committed)
+        run.counts.update(trial_balance_lines=count, batches=committed)
+
+    async def _call(self, connector: str, hook: str, **kwargs: Any) -> Any:
+        result = self.registry.call(connector, hook, **kwargs)
+        if result is None:
+            raise ConfigurationError(f"connector {connector} does not implement {hook}")
+        if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+            result = await result
+        return result
+
+
+def _with_first_year_end(years: list[FiscalYear], first_end: dt.date) -> list[FiscalYear]:
+    """Apply a firm's override of the end of the first fiscal year (a long or short first year)."""
+    if not years:
+        return years
+    first = years[0]
+    rest = [y for y in years[1:] if y.start > first_end]
+    adjusted = FiscalYear(start=first.start, end=first_end, label=first.label, closed=first.closed)
+    if rest and rest[0].start != first_end + dt.timedelta(days=1):
+        nxt = rest[0]
+        rest[0] = FiscalYear(start=first_end + dt.timedelta(days=1), end=nxt.end, label=nxt.label, closed=nxt.closed)
+    return [adjusted, *rest]

@@ -1,0 +1,655 @@
+"""The embedded default store: one SQLite file in WAL mode, nothing to install.
+
+Amounts are stored as exact decimal text. Balance checks compare integer sums of amounts scaled
+to 1e-6 in SQL (fast), then confirm every flagged entry exactly with ``Decimal`` in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sfsync.errors import NotFound
+from sfsync.models import (
+    Account,
+    AccountKind,
+    FiscalYear,
+    Granularity,
+    LedgerBatch,
+    LedgerLine,
+    OpeningBalance,
+    SyncMode,
+    TrialBalanceBatch,
+    TrialBalanceLine,
+)
+from sfsync.store.base import ConnectionRecord, DossierRecord, Firm, LinkRecord, Role, RunRecord, User
+from sfsync.store.codec import (
+    date_or_none,
+    dec,
+    dec_or_none,
+    fiscal_years_from_json,
+    fiscal_years_to_json,
+    money,
+)
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS firms (id TEXT PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY, firm_id TEXT NOT NULL REFERENCES firms(id), email TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'member')), UNIQUE (firm_id, email));
+CREATE TABLE IF NOT EXISTS connections (
+    id TEXT PRIMARY KEY, firm_id TEXT NOT NULL REFERENCES firms(id), connector TEXT NOT NULL,
+    label TEXT NOT NULL, level TEXT NOT NULL, config TEXT NOT NULL, sealed BLOB NOT NULL,
+    status TEXT NOT NULL DEFAULT 'ok', created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dossiers (
+    id TEXT PRIMARY KEY, firm_id TEXT NOT NULL REFERENCES firms(id), name TEXT NOT NULL,
+    active_generation INTEGER, building_generation INTEGER, next_generation INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (firm_id, name));
+CREATE TABLE IF NOT EXISTS links (
+    dossier_id TEXT PRIMARY KEY REFERENCES dossiers(id), connection_id TEXT NOT NULL,
+    company_ref TEXT NOT NULL, company_name TEXT NOT NULL, mode TEXT NOT NULL,
+    granularity TEXT NOT NULL, since TEXT, first_year_end TEXT, fiscal_years_override TEXT,
+    needs_full_sync INTEGER NOT NULL, opening_balances_done INTEGER NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fiscal_years (
+    dossier_id TEXT NOT NULL, generation INTEGER NOT NULL, start TEXT NOT NULL, end_ TEXT NOT NULL,
+    data TEXT NOT NULL, PRIMARY KEY (dossier_id, generation, start));
+CREATE TABLE IF NOT EXISTS accounts (
+    dossier_id TEXT NOT NULL, generation INTEGER NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL,
+    kind TEXT NOT NULL, parent TEXT, ref TEXT, PRIMARY KEY (dossier_id, generation, code));
+CREATE TABLE IF NOT EXISTS ledger_lines (
+    dossier_id TEXT NOT NULL, generation INTEGER NOT NULL, source TEXT NOT NULL, id TEXT NOT NULL,
+    entry TEXT NOT NULL, journal TEXT, date TEXT NOT NULL, period INTEGER, fiscal_year TEXT,
+    account TEXT NOT NULL, description TEXT NOT NULL, debit TEXT NOT NULL, credit TEXT NOT NULL,
+    debit_e6 INTEGER NOT NULL, credit_e6 INTEGER NOT NULL,
+    currency TEXT, foreign_amount TEXT, counterparty TEXT, vat_code TEXT, modified TEXT,
+    PRIMARY KEY (dossier_id, generation, source, id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ledger_by_entry ON ledger_lines (dossier_id, generation, source, entry);
+CREATE TABLE IF NOT EXISTS trial_balance (
+    dossier_id TEXT NOT NULL, generation INTEGER NOT NULL, source TEXT NOT NULL,
+    account TEXT NOT NULL, period_start TEXT NOT NULL, period_end TEXT NOT NULL, period INTEGER,
+    fiscal_year TEXT, opening TEXT NOT NULL, debit TEXT NOT NULL, credit TEXT NOT NULL,
+    closing TEXT NOT NULL, PRIMARY KEY (dossier_id, generation, source, account, period_end));
+CREATE TABLE IF NOT EXISTS opening_balances (
+    dossier_id TEXT NOT NULL, generation INTEGER NOT NULL, source TEXT NOT NULL,
+    account TEXT NOT NULL, date TEXT NOT NULL, amount TEXT NOT NULL,
+    PRIMARY KEY (dossier_id, generation, source, account, date));
+CREATE TABLE IF NOT EXISTS checkpoints (
+    dossier_id TEXT NOT NULL, generation INTEGER NOT NULL, stream TEXT NOT NULL, cursor TEXT,
+    PRIMARY KEY (dossier_id, generation, stream));
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, dossier_id TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
+    status TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS runs_by_dossier ON runs (dossier_id, started_at);
+CREATE TABLE IF NOT EXISTS locks (dossier_id TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL NOT NULL);
+"""
+
+_SCALE = Decimal("1000000")
+
+
+def _e6(value: Decimal) -> int:
+    # Exact for any amount with at most 6 decimals; anything finer is confirmed in Python.
+    return int((value * _SCALE).to_integral_value())
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+class SQLiteStore:
+    """The :class:`~sfsync.store.Store` on SQLite.
+
+    Args:
+        path: The database file (created with its schema), or ``":memory:"``.
+    """
+
+    def __init__(self, path: str | Path = "sfsync.sqlite3") -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        with self._tx() as db:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self._lock:
+            return self._db.execute(sql, params).fetchone()
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # --- firms and users --------------------------------------------------------------------------
+
+    def create_firm(self, name: str) -> Firm:
+        firm = Firm(_new_id("firm"), name)
+        with self._tx() as db:
+            db.execute("INSERT INTO firms (id, name) VALUES (?, ?)", (firm.id, firm.name))
+        return firm
+
+    def get_firm(self, firm_id: str) -> Firm:
+        row = self._one("SELECT id, name FROM firms WHERE id = ?", (firm_id,))
+        if row is None:
+            raise NotFound(f"no firm {firm_id!r}")
+        return Firm(*row)
+
+    def list_firms(self) -> list[Firm]:
+        return [Firm(*row) for row in self._all("SELECT id, name FROM firms ORDER BY name")]
+
+    def add_user(self, firm_id: str, email: str, role: Role) -> User:
+        self.get_firm(firm_id)
+        user = User(_new_id("user"), firm_id, email, role)
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO users (id, firm_id, email, role) VALUES (?, ?, ?, ?)",
+                (user.id, firm_id, email, role),
+            )
+        return user
+
+    def get_user(self, user_id: str) -> User:
+        row = self._one("SELECT id, firm_id, email, role FROM users WHERE id = ?", (user_id,))
+        if row is None:
+            raise NotFound(f"no user {user_id!r}")
+        return User(*row)
+
+    def find_user(self, firm_id: str, email: str) -> User | None:
+        row = self._one(
+            "SELECT id, firm_id, email, role FROM users WHERE firm_id = ? AND email = ?", (firm_id, email)
+        )
+        return User(*row) if row else None
+
+    # --- connections --------------------------------------------------------------------------
+
+    def add_connection(self, record: ConnectionRecord) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO connections (id, firm_id, connector, label, level, config, sealed, status,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record.id, record.firm_id, record.connector, record.label, record.level,
+                 json.dumps(record.config), record.sealed, record.status, _now()),
+            )
+
+    def _connection(self, row: Any) -> ConnectionRecord:
+        return ConnectionRecord(
+            id=row[0], firm_id=row[1], connector=row[2], label=row[3], level=row[4],
+            config=json.loads(row[5]), sealed=bytes(row[6]), status=row[7],
+            created_at=dt.datetime.fromisoformat(row[8]),
+        )
+
+    _CONN_COLS = "id, firm_id, connector, label, level, config, sealed, status, created_at"
+
+    def get_connection(self, connection_id: str) -> ConnectionRecord:
+        row = self._one(f"SELECT {self._CONN_COLS} FROM connections WHERE id = ?", (connection_id,))
+        if row is None:
+            raise NotFound(f"no connection {connection_id!r}")
+        return self._connection(row)
+
+    def list_connections(self, firm_id: str) -> list[ConnectionRecord]:
+        rows = self._all(
+            f"SELECT {self._CONN_COLS} FROM connections WHERE firm_id = ? ORDER BY created_at", (firm_id,)
+        )
+        return [self._connection(r) for r in rows]
+
+    def update_connection(
+        self, connection_id: str, *, sealed: bytes | None = None, status: str | None = None
+    ) -> None:
+        with self._tx() as db:
+            if sealed is not None:
+                db.execute("UPDATE connections SET sealed = ? WHERE id = ?", (sealed, connection_id))
+            if status is not None:
+                db.execute("UPDATE connections SET status = ? WHERE id = ?", (status, connection_id))
+
+    def delete_connection(self, connection_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM connections WHERE id = ?", (connection_id,))
+
+    # --- dossiers and links -------------------------------------------------------------------
+
+    def add_dossier(self, firm_id: str, name: str) -> DossierRecord:
+        self.get_firm(firm_id)
+        dossier = DossierRecord(_new_id("dos"), firm_id, name)
+        with self._tx() as db:
+            db.execute("INSERT INTO dossiers (id, firm_id, name) VALUES (?, ?, ?)", (dossier.id, firm_id, name))
+        return dossier
+
+    def get_dossier(self, dossier_id: str) -> DossierRecord:
+        row = self._one("SELECT id, firm_id, name FROM dossiers WHERE id = ?", (dossier_id,))
+        if row is None:
+            raise NotFound(f"no dossier {dossier_id!r}")
+        return DossierRecord(*row)
+
+    def find_dossier(self, firm_id: str, name: str) -> DossierRecord | None:
+        row = self._one("SELECT id, firm_id, name FROM dossiers WHERE firm_id = ? AND name = ?", (firm_id, name))
+        return DossierRecord(*row) if row else None
+
+    def list_dossiers(self, firm_id: str | None = None) -> list[DossierRecord]:
+        if firm_id is None:
+            rows = self._all("SELECT id, firm_id, name FROM dossiers ORDER BY name")
+        else:
+            rows = self._all("SELECT id, firm_id, name FROM dossiers WHERE firm_id = ? ORDER BY name", (firm_id,))
+        return [DossierRecord(*r) for r in rows]
+
+    def save_link(self, link: LinkRecord) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO links (dossier_id, connection_id, company_ref, company_name, mode, granularity,"
+                " since, first_year_end, fiscal_years_override, needs_full_sync, opening_balances_done,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (dossier_id) DO UPDATE SET connection_id = excluded.connection_id,"
+                " company_ref = excluded.company_ref, company_name = excluded.company_name,"
+                " mode = excluded.mode, granularity = excluded.granularity, since = excluded.since,"
+                " first_year_end = excluded.first_year_end,"
+                " fiscal_years_override = excluded.fiscal_years_override,"
+                " needs_full_sync = excluded.needs_full_sync,"
+                " opening_balances_done = excluded.opening_balances_done",
+                (link.dossier_id, link.connection_id, link.company_ref, link.company_name,
+                 link.mode.value, link.granularity.value,
+                 link.since.isoformat() if link.since else None,
+                 link.first_year_end.isoformat() if link.first_year_end else None,
+                 fiscal_years_to_json(link.fiscal_years_override), int(link.needs_full_sync),
+                 int(link.opening_balances_done), _now()),
+            )
+
+    def get_link(self, dossier_id: str) -> LinkRecord | None:
+        row = self._one(
+            "SELECT dossier_id, connection_id, company_ref, company_name, mode, granularity, since,"
+            " first_year_end, fiscal_years_override, needs_full_sync, opening_balances_done, created_at"
+            " FROM links WHERE dossier_id = ?",
+            (dossier_id,),
+        )
+        if row is None:
+            return None
+        return LinkRecord(
+            dossier_id=row[0], connection_id=row[1], company_ref=row[2], company_name=row[3],
+            mode=SyncMode(row[4]), granularity=Granularity(row[5]), since=date_or_none(row[6]),
+            first_year_end=date_or_none(row[7]), fiscal_years_override=fiscal_years_from_json(row[8]),
+            needs_full_sync=bool(row[9]), opening_balances_done=bool(row[10]),
+            created_at=dt.datetime.fromisoformat(row[11]),
+        )
+
+    def delete_link(self, dossier_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM links WHERE dossier_id = ?", (dossier_id,))
+
+    # --- generations ----------------------------------------------------------------------------
+
+    def active_generation(self, dossier_id: str) -> int | None:
+        row = self._one("SELECT active_generation FROM dossiers WHERE id = ?", (dossier_id,))
+        if row is None:
+            raise NotFound(f"no dossier {dossier_id!r}")
+        return row[0]  # type: ignore[no-any-return]
+
+    def building_generation(self, dossier_id: str) -> int | None:
+        row = self._one("SELECT building_generation FROM dossiers WHERE id = ?", (dossier_id,))
+        if row is None:
+            raise NotFound(f"no dossier {dossier_id!r}")
+        return row[0]  # type: ignore[no-any-return]
+
+    def begin_generation(self, dossier_id: str, *, keep_before: dt.date | None) -> int:
+        with self._tx() as db:
+            active, building, nxt = db.execute(
+                "SELECT active_generation, building_generation, next_generation FROM dossiers WHERE id = ?",
+                (dossier_id,),
+            ).fetchone()
+            if building is not None:
+                self._drop(db, dossier_id, building)
+            gen = nxt
+            db.execute(
+                "UPDATE dossiers SET building_generation = ?, next_generation = ? WHERE id = ?",
+                (gen, gen + 1, dossier_id),
+            )
+            if active is not None and keep_before is not None:
+                # *since*: the data before the date stays as it is, whatever its source.
+                day = keep_before.isoformat()
+                db.execute(
+                    "INSERT INTO ledger_lines SELECT dossier_id, ?, source, id, entry, journal, date, period,"
+                    " fiscal_year, account, description, debit, credit, debit_e6, credit_e6, currency,"
+                    " foreign_amount, counterparty, vat_code, modified FROM ledger_lines"
+                    " WHERE dossier_id = ? AND generation = ? AND date < ?",
+                    (gen, dossier_id, active, day),
+                )
+                db.execute(
+                    "INSERT INTO trial_balance SELECT dossier_id, ?, source, account, period_start, period_end,"
+                    " period, fiscal_year, opening, debit, credit, closing FROM trial_balance"
+                    " WHERE dossier_id = ? AND generation = ? AND period_end < ?",
+                    (gen, dossier_id, active, day),
+                )
+                db.execute(
+                    "INSERT INTO accounts SELECT dossier_id, ?, code, name, kind, parent, ref FROM accounts"
+                    " WHERE dossier_id = ? AND generation = ?",
+                    (gen, dossier_id, active),
+                )
+        return gen  # type: ignore[no-any-return]
+
+    def swap_generation(self, dossier_id: str, generation: int) -> None:
+        with self._tx() as db:
+            active = db.execute("SELECT active_generation FROM dossiers WHERE id = ?", (dossier_id,)).fetchone()[0]
+            db.execute(
+                "UPDATE dossiers SET active_generation = ?, building_generation = NULL WHERE id = ?",
+                (generation, dossier_id),
+            )
+            if active is not None and active != generation:
+                self._drop(db, dossier_id, active)
+
+    def discard_generation(self, dossier_id: str, generation: int) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE dossiers SET building_generation = NULL WHERE id = ? AND building_generation = ?",
+                (dossier_id, generation),
+            )
+            self._drop(db, dossier_id, generation)
+
+    @staticmethod
+    def _drop(db: sqlite3.Connection, dossier_id: str, generation: int) -> None:
+        for table in ("fiscal_years", "accounts", "ledger_lines", "trial_balance", "opening_balances", "checkpoints"):
+            db.execute(f"DELETE FROM {table} WHERE dossier_id = ? AND generation = ?", (dossier_id, generation))
+
+    # --- figures -----------------------------------------------------------------------------
+
+    def write_fiscal_years(self, dossier_id: str, generation: int, years: Sequence[FiscalYear]) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM fiscal_years WHERE dossier_id = ? AND generation = ?", (dossier_id, generation))
+            db.executemany(
+                "INSERT INTO fiscal_years (dossier_id, generation, start, end_, data) VALUES (?, ?, ?, ?, ?)",
+                [(dossier_id, generation, y.start.isoformat(), y.end.isoformat(), y.model_dump_json()) for y in years],
+            )
+
+    def write_accounts(self, dossier_id: str, generation: int, accounts: Sequence[Account]) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO accounts (dossier_id, generation, code, name, kind, parent, ref)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dossier_id, generation, code) DO UPDATE SET"
+                " name = excluded.name, kind = excluded.kind, parent = excluded.parent, ref = excluded.ref",
+                [(dossier_id, generation, a.code, a.name, a.kind.value, a.parent, a.ref) for a in accounts],
+            )
+
+    def write_opening_balances(
+        self, dossier_id: str, generation: int, source: str, balances: Sequence[OpeningBalance]
+    ) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO opening_balances (dossier_id, generation, source, account, date, amount)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(dossier_id, generation, source, b.account, b.date.isoformat(), money(b.amount)) for b in balances],
+            )
+
+    def write_ledger_batch(
+        self, dossier_id: str, generation: int, source: str, batch: LedgerBatch, *, stream: str
+    ) -> None:
+        rows = [
+            (dossier_id, generation, source, ln.id, ln.entry, ln.journal, ln.date.isoformat(), ln.period,
+             ln.fiscal_year, ln.account, ln.description, money(ln.debit), money(ln.credit), _e6(ln.debit),
+             _e6(ln.credit), ln.currency, money(ln.foreign_amount), ln.counterparty, ln.vat_code,
+             ln.modified.isoformat() if ln.modified else None)
+            for ln in batch.lines
+        ]
+        with self._tx() as db:
+            if batch.clear is not None:
+                db.execute(
+                    "DELETE FROM ledger_lines WHERE dossier_id = ? AND generation = ? AND source = ?"
+                    " AND date BETWEEN ? AND ?",
+                    (dossier_id, generation, source, batch.clear[0].isoformat(), batch.clear[1].isoformat()),
+                )
+            if batch.deleted:
+                db.executemany(
+                    "DELETE FROM ledger_lines WHERE dossier_id = ? AND generation = ? AND source = ? AND id = ?",
+                    [(dossier_id, generation, source, i) for i in batch.deleted],
+                )
+            if batch.deleted_entries:
+                db.executemany(
+                    "DELETE FROM ledger_lines WHERE dossier_id = ? AND generation = ? AND source = ? AND entry = ?",
+                    [(dossier_id, generation, source, e) for e in batch.deleted_entries],
+                )
+            db.executemany(
+                "INSERT OR REPLACE INTO ledger_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            if batch.cursor is not None:
+                self._checkpoint(db, dossier_id, generation, stream, batch.cursor)
+
+    def write_trial_balance_batch(
+        self, dossier_id: str, generation: int, source: str, batch: TrialBalanceBatch, *, stream: str
+    ) -> None:
+        with self._tx() as db:
+            if batch.clear is not None:
+                db.execute(
+                    "DELETE FROM trial_balance WHERE dossier_id = ? AND generation = ? AND source = ?"
+                    " AND period_end BETWEEN ? AND ?",
+                    (dossier_id, generation, source, batch.clear[0].isoformat(), batch.clear[1].isoformat()),
+                )
+            db.executemany(
+                "INSERT OR REPLACE INTO trial_balance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(dossier_id, generation, source, t.account, t.period_start.isoformat(), t.period_end.isoformat(),
+                  t.period, t.fiscal_year, money(t.opening), money(t.debit), money(t.credit), money(t.closing))
+                 for t in batch.lines],
+            )
+            if batch.cursor is not None:
+                self._checkpoint(db, dossier_id, generation, stream, batch.cursor)
+
+    @staticmethod
+    def _checkpoint(db: sqlite3.Connection, dossier_id: str, generation: int, stream: str, cursor: str) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO checkpoints (dossier_id, generation, stream, cursor) VALUES (?, ?, ?, ?)",
+            (dossier_id, generation, stream, cursor),
+        )
+
+    def get_checkpoint(self, dossier_id: str, generation: int, stream: str) -> str | None:
+        row = self._one(
+            "SELECT cursor FROM checkpoints WHERE dossier_id = ? AND generation = ? AND stream = ?",
+            (dossier_id, generation, stream),
+        )
+        return row[0] if row else None
+
+    def clear_checkpoints(self, dossier_id: str, generation: int) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM checkpoints WHERE dossier_id = ? AND generation = ?", (dossier_id, generation))
+
+    def _gen(self, dossier_id: str, generation: int | None) -> int | None:
+        return generation if generation is not None else self.active_generation(dossier_id)
+
+    def fiscal_years(self, dossier_id: str, generation: int | None = None) -> list[FiscalYear]:
+        gen = self._gen(dossier_id, generation)
+        rows = self._all(
+            "SELECT data FROM fiscal_years WHERE dossier_id = ? AND generation = ? ORDER BY start", (dossier_id, gen)
+        )
+        return [FiscalYear.model_validate_json(r[0]) for r in rows]
+
+    def accounts(self, dossier_id: str, generation: int | None = None) -> list[Account]:
+        gen = self._gen(dossier_id, generation)
+        rows = self._all(
+            "SELECT code, name, kind, parent, ref FROM accounts WHERE dossier_id = ? AND generation = ? ORDER BY code",
+            (dossier_id, gen),
+        )
+        return [Account(code=r[0], name=r[1], kind=AccountKind(r[2]), parent=r[3], ref=r[4]) for r in rows]
+
+    def ledger_lines(
+        self,
+        dossier_id: str,
+        generation: int | None = None,
+        *,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> Iterator[LedgerLine]:
+        gen = self._gen(dossier_id, generation)
+        sql = (
+            "SELECT id, entry, journal, date, period, fiscal_year, account, description, debit, credit,"
+            " currency, foreign_amount, counterparty, vat_code, modified FROM ledger_lines"
+            " WHERE dossier_id = ? AND generation = ?"
+        )
+        params: list[Any] = [dossier_id, gen]
+        if start is not None:
+            sql += " AND date >= ?"
+            params.append(start.isoformat())
+        if end is not None:
+            sql += " AND date <= ?"
+            params.append(end.isoformat())
+        sql += " ORDER BY date, entry, id"
+        for r in self._all(sql, params):
+            yield LedgerLine.model_construct(
+                id=r[0], entry=r[1], journal=r[2], date=dt.date.fromisoformat(r[3]), period=r[4],
+                fiscal_year=r[5], account=r[6], description=r[7], debit=dec(r[8]), credit=dec(r[9]),
+                currency=r[10], foreign_amount=dec_or_none(r[11]), counterparty=r[12], vat_code=r[13],
+                modified=dt.datetime.fromisoformat(r[14]) if r[14] else None,
+            )
+
+    def count_ledger_lines(self, dossier_id: str, generation: int | None = None) -> int:
+        gen = self._gen(dossier_id, generation)
+        row = self._one("SELECT COUNT(*) FROM ledger_lines WHERE dossier_id = ? AND generation = ?", (dossier_id, gen))
+        return int(row[0])
+
+    def unbalanced_entries(
+        self, dossier_id: str, generation: int, source: str, *, limit: int = 20
+    ) -> list[tuple[str, str]]:
+        suspects = self._all(
+            "SELECT entry FROM ledger_lines WHERE dossier_id = ? AND generation = ? AND source = ?"
+            " GROUP BY entry HAVING SUM(debit_e6) != SUM(credit_e6) LIMIT ?",
+            (dossier_id, generation, source, limit * 5),
+        )
+        found: list[tuple[str, str]] = []
+        for (entry,) in suspects:
+            rows = self._all(
+                "SELECT debit, credit FROM ledger_lines WHERE dossier_id = ? AND generation = ? AND source = ?"
+                " AND entry = ?",
+                (dossier_id, generation, source, entry),
+            )
+            difference = sum((dec(d) - dec(c) for d, c in rows), Decimal(0))
+            if difference != 0:
+                found.append((entry, format(difference, "f")))
+            if len(found) >= limit:
+                break
+        return found
+
+    def trial_balance(self, dossier_id: str, generation: int | None = None) -> list[TrialBalanceLine]:
+        gen = self._gen(dossier_id, generation)
+        rows = self._all(
+            "SELECT account, period_start, period_end, period, fiscal_year, opening, debit, credit, closing"
+            " FROM trial_balance WHERE dossier_id = ? AND generation = ? ORDER BY period_end, account",
+            (dossier_id, gen),
+        )
+        return [
+            TrialBalanceLine.model_construct(
+                account=r[0], period_start=dt.date.fromisoformat(r[1]), period_end=dt.date.fromisoformat(r[2]),
+                period=r[3], fiscal_year=r[4], opening=dec(r[5]), debit=dec(r[6]), credit=dec(r[7]),
+                closing=dec(r[8]),
+            )
+            for r in rows
+        ]
+
+    def opening_balances(self, dossier_id: str, generation: int | None = None) -> list[OpeningBalance]:
+        gen = self._gen(dossier_id, generation)
+        rows = self._all(
+            "SELECT account, date, amount FROM opening_balances WHERE dossier_id = ? AND generation = ?"
+            " ORDER BY account",
+            (dossier_id, gen),
+        )
+        return [OpeningBalance(account=r[0], date=dt.date.fromisoformat(r[1]), amount=dec(r[2])) for r in rows]
+
+    # --- runs and locks -------------------------------------------------------------------------
+
+    @staticmethod
+    def _run_data(run: RunRecord) -> str:
+        return json.dumps({
+            "stage": run.stage, "counts": run.counts, "requests": run.requests,
+            "rate_limit_waits": run.rate_limit_waits, "warnings": run.warnings, "error": run.error,
+            "error_kind": run.error_kind, "resume_at": run.resume_at.isoformat() if run.resume_at else None,
+        })
+
+    def start_run(self, run: RunRecord) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO runs (id, dossier_id, started_at, finished_at, status, data) VALUES (?, ?, ?, ?, ?, ?)",
+                (run.id, run.dossier_id, run.started_at.isoformat(), None, run.status, self._run_data(run)),
+            )
+
+    def finish_run(self, run: RunRecord) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, data = ? WHERE id = ?",
+                (run.finished_at.isoformat() if run.finished_at else None, run.status, self._run_data(run), run.id),
+            )
+
+    @staticmethod
+    def _run(row: Any) -> RunRecord:
+        data = json.loads(row[5])
+        return RunRecord(
+            id=row[0], dossier_id=row[1], started_at=dt.datetime.fromisoformat(row[2]),
+            finished_at=dt.datetime.fromisoformat(row[3]) if row[3] else None, status=row[4],
+            stage=data["stage"], counts=data["counts"], requests=data["requests"],
+            rate_limit_waits=data["rate_limit_waits"], warnings=data["warnings"], error=data["error"],
+            error_kind=data["error_kind"],
+            resume_at=dt.datetime.fromisoformat(data["resume_at"]) if data["resume_at"] else None,
+        )
+
+    def list_runs(self, dossier_id: str, *, limit: int = 20) -> list[RunRecord]:
+        rows = self._all(
+            "SELECT id, dossier_id, started_at, finished_at, status, data FROM runs WHERE dossier_id = ?"
+            " ORDER BY started_at DESC LIMIT ?",
+            (dossier_id, limit),
+        )
+        return [self._run(r) for r in rows]
+
+    def last_run(self, dossier_id: str) -> RunRecord | None:
+        runs = self.list_runs(dossier_id, limit=1)
+        return runs[0] if runs else None
+
+    def try_lock(self, dossier_id: str, owner: str, *, ttl: float) -> bool:
+        now = time.time()
+        with self._tx() as db:
+            row = db.execute("SELECT owner, expires FROM locks WHERE dossier_id = ?", (dossier_id,)).fetchone()
+            if row is not None and row[0] != owner and row[1] > now:
+                return False
+            db.execute(
+                "INSERT OR REPLACE INTO locks (dossier_id, owner, expires) VALUES (?, ?, ?)",
+                (dossier_id, owner, now + ttl),
+            )
+            return True
+
+    def release_lock(self, dossier_id: str, owner: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM locks WHERE dossier_id = ? AND owner = ?", (dossier_id, owner))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
