@@ -150,7 +150,8 @@ class Sandbox(abc.ABC):
         raise NotImplementedError
 
     def delete_entry(self, company_ref: str) -> list[str]:
-        """Delete one existing entry as the package would report it; return its line ids."""
+        """Delete one *seeded* entry (never one made by :meth:`add_entry`) as the package would
+        report it; return its line ids."""
         raise NotImplementedError
 
     def expire_tokens(self) -> None:

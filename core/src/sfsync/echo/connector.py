@@ -1,0 +1,169 @@
+"""The echo connector: a form-connected connector for the echo sandbox's JSON API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr
+
+from sfsync.auth import ConnectionLevel, FormSpec
+from sfsync.context import ConnectorContext
+from sfsync.echo.sandbox import BASE_URL, EchoSandbox
+from sfsync.errors import AuthError, MalformedResponse, NotFound
+from sfsync.hookspecs import hookimpl
+from sfsync.http.ratelimit import RateLimitPolicy, RateWindow
+from sfsync.metadata import ConnectorInfo
+from sfsync.models import (
+    Account,
+    AccountKind,
+    Company,
+    FiscalYear,
+    Granularity,
+    LedgerBatch,
+    LedgerLine,
+    TrialBalanceBatch,
+    TrialBalanceLine,
+)
+
+__all__ = ["EchoConnector", "EchoFields", "connector"]
+
+
+class EchoFields(BaseModel):
+    """What a person types to connect echo."""
+
+    base_url: str = Field(default=BASE_URL, description="Address of the echo API")
+    api_key: SecretStr = Field(description="The API key")
+
+
+class EchoConnector:
+    """Hook implementations for the echo sandbox."""
+
+    @hookimpl
+    def sfsync_connector_info(self) -> ConnectorInfo:
+        return ConnectorInfo(
+            name="echo",
+            title="Echo (built-in test package)",
+            package="Echo",
+            description="A fake package served by the built-in sandbox, for tests, demos and docs.",
+            granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
+            rate_limits=RateLimitPolicy(windows=(RateWindow("minutely", 600, 60),), notes="600 calls a minute per key."),
+            known_limits=("It only knows the data its sandbox seeds.",),
+        )
+
+    @hookimpl
+    def sfsync_auth(self) -> FormSpec:
+        return FormSpec(fields=EchoFields, level=ConnectionLevel.FIRM)
+
+    @hookimpl
+    def sfsync_sandbox(self) -> EchoSandbox:
+        return EchoSandbox()
+
+    @staticmethod
+    async def _get(ctx: ConnectorContext, path: str, **params: Any) -> Any:
+        client = ctx.http(str(ctx.config.get("base_url", BASE_URL)), headers={"X-Api-Key": ctx.secrets["api_key"]})
+        response = await client.get(path, params={k: v for k, v in params.items() if v is not None})
+        if response.status_code == 401:
+            raise AuthError("echo refused the API key; check it and connect again", response=response)
+        if response.status_code == 404:
+            raise NotFound(f"echo does not know {path}", response=response)
+        if response.status_code != 200:
+            raise MalformedResponse(f"echo answered {response.status_code}", response=response)
+        try:
+            return json.loads(response.content, parse_float=Decimal)
+        except ValueError as exc:
+            raise MalformedResponse("echo sent something that is not JSON", response=response) from exc
+
+    @hookimpl
+    async def sfsync_list_companies(self, ctx: ConnectorContext) -> list[Company]:
+        rows = await self._get(ctx, "/companies")
+        return [Company(ref=r["ref"], code=r["code"], name=r["name"]) for r in rows]
+
+    @hookimpl
+    async def sfsync_fetch_fiscal_years(self, ctx: ConnectorContext, company: Company) -> list[FiscalYear]:
+        rows = await self._get(ctx, f"/companies/{company.ref}/years")
+        return [FiscalYear.model_validate(r) for r in rows]
+
+    @hookimpl
+    async def sfsync_fetch_accounts(self, ctx: ConnectorContext, company: Company) -> list[Account]:
+        rows = await self._get(ctx, f"/companies/{company.ref}/accounts")
+        kinds = {"bs": AccountKind.BALANCE_SHEET, "pl": AccountKind.PROFIT_LOSS}
+        return [Account(code=r["code"], name=r["name"], kind=kinds.get(r["kind"], AccountKind.UNKNOWN)) for r in rows]
+
+    @hookimpl
+    def sfsync_fetch_ledger(
+        self, ctx: ConnectorContext, company: Company, since: dt.date | None, cursor: str | None
+    ) -> AsyncIterator[LedgerBatch]:
+        return self._ledger(ctx, company, since, cursor)
+
+    async def _ledger(
+        self, ctx: ConnectorContext, company: Company, since: dt.date | None, cursor: str | None
+    ) -> AsyncIterator[LedgerBatch]:
+        state = json.loads(cursor) if cursor else {"lines": 0, "deleted": None}
+        first = cursor is None
+        while True:
+            page = await self._get(
+                ctx, f"/companies/{company.ref}/lines", after=state["lines"],
+                since=since.isoformat() if first and since else None,
+            )
+            lines = [_line(row) for row in page["lines"]]
+            if lines:
+                state["lines"] = page["lines"][-1]["modified"]
+            if state["deleted"] is None:
+                # A first sync starts the deletion stream at "now": older deletions are moot.
+                state["deleted"] = page["sequence"]
+            yield LedgerBatch(lines=lines, cursor=json.dumps(state))
+            ctx.progress("lines", len(lines))
+            if not page["more"]:
+                break
+        while True:
+            gone = await self._get(ctx, f"/companies/{company.ref}/deleted", after=state["deleted"])
+            if not gone["deleted"]:
+                break
+            state["deleted"] = gone["deleted"][-1]["sequence"]
+            yield LedgerBatch(deleted=[d["id"] for d in gone["deleted"]], cursor=json.dumps(state))
+
+    @hookimpl
+    def sfsync_fetch_trial_balance(
+        self, ctx: ConnectorContext, company: Company, fiscal_years: list[FiscalYear]
+    ) -> AsyncIterator[TrialBalanceBatch]:
+        return self._trial_balance(ctx, company, fiscal_years)
+
+    async def _trial_balance(
+        self, ctx: ConnectorContext, company: Company, fiscal_years: list[FiscalYear]
+    ) -> AsyncIterator[TrialBalanceBatch]:
+        # Echo has no report endpoint: totals are computed from its lines, per fiscal year.
+        totals: dict[tuple[str, dt.date], list[Decimal]] = {}
+        async for batch in self._ledger(ctx, company, None, None):
+            for line in batch.lines:
+                year = next((y for y in fiscal_years if y.contains(line.date)), None)
+                if year is None:
+                    continue
+                bucket = totals.setdefault((line.account, year.end), [Decimal(0), Decimal(0)])
+                bucket[0] += line.debit
+                bucket[1] += line.credit
+        for year in fiscal_years:
+            lines = [
+                TrialBalanceLine(account=account, period_start=year.start, period_end=year.end, fiscal_year=year.label,
+                                 debit=d, credit=c, closing=d - c)
+                for (account, end), (d, c) in sorted(totals.items()) if end == year.end
+            ]
+            yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end), cursor=None)
+
+
+def _line(row: dict[str, Any]) -> LedgerLine:
+    try:
+        return LedgerLine.from_signed(
+            Decimal(row["amount"]), id=row["id"], entry=row["entry"], journal=row["journal"],
+            date=dt.date.fromisoformat(row["date"]), period=row["period"], account=row["account"],
+            description=row["description"], currency=row["currency"],
+            foreign_amount=Decimal(row["foreign_amount"]) if row["foreign_amount"] is not None else None,
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise MalformedResponse(f"echo sent a line that cannot be read: {exc}") from exc
+
+
+connector = EchoConnector()

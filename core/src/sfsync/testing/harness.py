@@ -1,0 +1,137 @@
+"""A ready-made host around one connector and its sandbox, for the contract suite and tests."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from sfsync.api import Sfsync
+from sfsync.auth import ConnectionLevel, OAuth2Spec
+from sfsync.clock import Clock
+from sfsync.context import RoutingTransport
+from sfsync.http.transport import RetryPolicy
+from sfsync.models import Granularity, SyncMode
+from sfsync.plugins import PluginRegistry, get_registry
+from sfsync.sandbox import Sandbox
+from sfsync.secrets import SecretBox, generate_key
+from sfsync.store.base import ConnectionRecord, DossierRecord, Firm, RunRecord, User
+from sfsync.store.sqlite import SQLiteStore
+
+__all__ = ["ContractHarness", "RecordingClock", "connect_sandbox"]
+
+REDIRECT_URI = "http://127.0.0.1:8765/callback"
+
+
+class RecordingClock(Clock):
+    """Real time that records every sleep (to check that a Retry-After was waited out)."""
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.slept.append(seconds)
+        await super().sleep(seconds)
+
+
+async def connect_sandbox(
+    app: Sfsync,
+    user: User,
+    connector: str,
+    sandbox: Sandbox,
+    *,
+    secrets: dict[str, str] | None = None,
+    dossier: DossierRecord | None = None,
+) -> ConnectionRecord:
+    """Connect ``connector`` to ``sandbox`` through its real flow (form, agent or OAuth2 login)."""
+    loaded = app.registry.connector(connector)
+    config = dict(sandbox.connection_config())
+    given = dict(sandbox.connection_secrets() if secrets is None else secrets)
+    if isinstance(loaded.auth, OAuth2Spec):
+        client_id = str(config.pop("client_id"))
+        pending = app.start_oauth(
+            user, connector, redirect_uri=REDIRECT_URI, client_id=client_id,
+            client_secret=given.get("client_secret"), config=config,
+            dossier_id=dossier.id if dossier is not None and loaded.auth.level is ConnectionLevel.DOSSIER else None,
+        )
+        async with httpx.AsyncClient(transport=RoutingTransport(sandbox.transports())) as client:
+            callback = await sandbox.authorize(client, pending.authorize_url)
+        return await app.finish_oauth(user, callback)
+    return await app.connect_form(user, connector, {**config, **given})
+
+
+@dataclass
+class ContractHarness:
+    """A firm with an admin, on a temporary SQLite store, with one sandbox mounted."""
+
+    connector: str
+    sandbox: Sandbox
+    app: Sfsync
+    firm: Firm
+    admin: User
+    clock: RecordingClock
+    connection: ConnectionRecord | None = None
+    dossiers: list[DossierRecord] = field(default_factory=list)
+
+    @classmethod
+    def create(
+        cls, connector: str, folder: Path, *, sandbox: Sandbox | None = None, registry: PluginRegistry | None = None
+    ) -> ContractHarness:
+        """Build the harness; the sandbox defaults to a fresh one from the connector's hook."""
+        registry = registry or get_registry()
+        sandbox = sandbox or registry.call(connector, "sfsync_sandbox")
+        folder.mkdir(parents=True, exist_ok=True)
+        clock = RecordingClock()
+        app = Sfsync(
+            SQLiteStore(folder / "sfsync.sqlite3"), SecretBox(generate_key()), registry=registry, clock=clock,
+            transports=sandbox.transports(), retry=RetryPolicy(attempts=6, wait_initial=0.01, wait_max=0.05),
+        )
+        firm = app.create_firm("Contract Firm")
+        admin = app.add_user(firm.id, "admin@contract.test", "admin")
+        return cls(connector, sandbox, app, firm, admin, clock)
+
+    def run(self, coroutine: Any) -> Any:
+        """Run a coroutine to completion (tests are synchronous)."""
+        return asyncio.run(coroutine)
+
+    def connect(self, *, secrets: dict[str, str] | None = None, dossier: DossierRecord | None = None) -> ConnectionRecord:
+        """Connect through the real flow; the first connection is kept as :attr:`connection`."""
+        record = self.run(connect_sandbox(self.app, self.admin, self.connector, self.sandbox, secrets=secrets, dossier=dossier))
+        if self.connection is None:
+            self.connection = record
+        return record
+
+    @property
+    def is_dossier_level(self) -> bool:
+        return self.app.registry.connector(self.connector).auth.level is ConnectionLevel.DOSSIER
+
+    @property
+    def granularity(self) -> Granularity:
+        return self.app.registry.connector(self.connector).info.default_granularity
+
+    def new_dossier(
+        self,
+        *,
+        mode: SyncMode = SyncMode.REPLACE,
+        since: dt.date | None = None,
+        company_ref: str | None = None,
+    ) -> DossierRecord:
+        """Create a dossier and link it (for dossier-level packages, through its own login)."""
+        dossier = self.app.create_dossier(self.admin, f"dossier-{len(self.dossiers) + 1}")
+        self.dossiers.append(dossier)
+        connection = self.connect(dossier=dossier) if self.is_dossier_level or self.connection is None else self.connection
+        ref = company_ref or self.sandbox.company_refs()[0]
+        self.run(self.app.link(self.admin, dossier.id, connection.id, ref, mode=mode, since=since, granularity=self.granularity))
+        return dossier
+
+    def sync(self, dossier: DossierRecord, observer: Any = None) -> RunRecord:
+        """Sync a dossier now."""
+        return self.run(self.app.sync(dossier.id, observer=observer))
+
+    def close(self) -> None:
+        self.app.store.close()
