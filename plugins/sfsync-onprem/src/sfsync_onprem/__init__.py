@@ -1,0 +1,1 @@
+"""sfsync-onprem (work in progress)."""
