@@ -1,0 +1,1 @@
+"""sfsync-odoo (work in progress)."""
