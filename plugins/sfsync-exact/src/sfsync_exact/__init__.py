@@ -1,0 +1,1 @@
+"""sfsync-exact (work in progress)."""
