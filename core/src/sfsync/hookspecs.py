@@ -30,12 +30,9 @@ if TYPE_CHECKING:
     from sfsync.context import ConnectorContext
     from sfsync.metadata import ConnectorInfo
     from sfsync.models import (
-        Account,
         Company,
-        CompanyDetails,
         FiscalYear,
         LedgerBatch,
-        OpeningBalance,
         TrialBalanceBatch,
     )
     from sfsync.readers import ReadResult

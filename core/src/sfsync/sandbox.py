@@ -13,11 +13,17 @@ import abc
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-__all__ = ["ASGIApp", "Fault", "FaultInjector", "Sandbox"]
+if TYPE_CHECKING:
+    from sfsync.api import Sfsync
+    from sfsync.store.base import ConnectionRecord, DossierRecord, User
+
+__all__ = ["ASGIApp", "Fault", "FaultInjector", "Sandbox", "connect_sandbox"]
+
+REDIRECT_URI = "http://127.0.0.1:8765/callback"
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -161,3 +167,32 @@ class Sandbox(abc.ABC):
     def revoke(self) -> None:
         """Revoke the grant: refresh tokens die, as when a user disconnects the app."""
         raise NotImplementedError
+
+
+async def connect_sandbox(
+    app: Sfsync,
+    user: User,
+    connector: str,
+    sandbox: Sandbox,
+    *,
+    secrets: dict[str, str] | None = None,
+    dossier: DossierRecord | None = None,
+) -> ConnectionRecord:
+    """Connect ``connector`` to ``sandbox`` through its real flow (form, agent or OAuth2 login)."""
+    from sfsync.auth import ConnectionLevel, OAuth2Spec
+    from sfsync.context import RoutingTransport
+
+    loaded = app.registry.connector(connector)
+    config = dict(sandbox.connection_config())
+    given = dict(sandbox.connection_secrets() if secrets is None else secrets)
+    if isinstance(loaded.auth, OAuth2Spec):
+        client_id = str(config.pop("client_id"))
+        pending = app.start_oauth(
+            user, connector, redirect_uri=REDIRECT_URI, client_id=client_id,
+            client_secret=given.get("client_secret"), config=config,
+            dossier_id=dossier.id if dossier is not None and loaded.auth.level is ConnectionLevel.DOSSIER else None,
+        )
+        async with httpx.AsyncClient(transport=RoutingTransport(sandbox.transports())) as client:
+            callback = await sandbox.authorize(client, pending.authorize_url)
+        return await app.finish_oauth(user, callback)
+    return await app.connect_form(user, connector, {**config, **given})

@@ -8,23 +8,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 
 from sfsync.api import Sfsync
-from sfsync.auth import ConnectionLevel, OAuth2Spec
+from sfsync.auth import ConnectionLevel
 from sfsync.clock import Clock
-from sfsync.context import RoutingTransport
 from sfsync.http.transport import RetryPolicy
 from sfsync.models import Granularity, SyncMode
 from sfsync.plugins import PluginRegistry, get_registry
-from sfsync.sandbox import Sandbox
+from sfsync.sandbox import Sandbox, connect_sandbox
 from sfsync.secrets import SecretBox, generate_key
 from sfsync.store.base import ConnectionRecord, DossierRecord, Firm, RunRecord, User
 from sfsync.store.sqlite import SQLiteStore
 
 __all__ = ["ContractHarness", "RecordingClock", "connect_sandbox"]
 
-REDIRECT_URI = "http://127.0.0.1:8765/callback"
+
 
 
 class RecordingClock(Clock):
@@ -37,32 +35,6 @@ class RecordingClock(Clock):
         if seconds > 0:
             self.slept.append(seconds)
         await super().sleep(seconds)
-
-
-async def connect_sandbox(
-    app: Sfsync,
-    user: User,
-    connector: str,
-    sandbox: Sandbox,
-    *,
-    secrets: dict[str, str] | None = None,
-    dossier: DossierRecord | None = None,
-) -> ConnectionRecord:
-    """Connect ``connector`` to ``sandbox`` through its real flow (form, agent or OAuth2 login)."""
-    loaded = app.registry.connector(connector)
-    config = dict(sandbox.connection_config())
-    given = dict(sandbox.connection_secrets() if secrets is None else secrets)
-    if isinstance(loaded.auth, OAuth2Spec):
-        client_id = str(config.pop("client_id"))
-        pending = app.start_oauth(
-            user, connector, redirect_uri=REDIRECT_URI, client_id=client_id,
-            client_secret=given.get("client_secret"), config=config,
-            dossier_id=dossier.id if dossier is not None and loaded.auth.level is ConnectionLevel.DOSSIER else None,
-        )
-        async with httpx.AsyncClient(transport=RoutingTransport(sandbox.transports())) as client:
-            callback = await sandbox.authorize(client, pending.authorize_url)
-        return await app.finish_oauth(user, callback)
-    return await app.connect_form(user, connector, {**config, **given})
 
 
 @dataclass

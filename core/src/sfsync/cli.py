@@ -1,0 +1,591 @@
+"""The ``sfsync`` command: connect, link, sync, status, show, and an offline demo.
+
+Every command acts as a user of a firm (``--as EMAIL``, or ``SFSYNC_USER``; the firm's first admin
+by default). Errors a person meets print one line that says what to do and exit non-zero; pass
+``--debug`` for the traceback. The command holds no logic of its own: it calls :class:`Sfsync`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import http.server
+import json
+import sys
+import webbrowser
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sfsync.api import Sfsync
+from sfsync.auth import AgentSpec, FormSpec, OAuth2Spec, secret_field_names
+from sfsync.errors import ConfigurationError, NotFound, SfsyncError
+from sfsync.models import Granularity, SyncMode
+from sfsync.plugins import get_registry
+from sfsync.store.base import ConnectionRecord, RunRecord, User
+
+__all__ = ["cli", "main"]
+
+T = TypeVar("T")
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+class _State:
+    def __init__(self, db: Path, as_user: str | None, firm: str | None, sandbox: bool, debug: bool) -> None:
+        self.db, self.as_user, self.firm, self.use_sandbox, self.debug = db, as_user, firm, sandbox, debug
+        self._app: Sfsync | None = None
+
+    @property
+    def app(self) -> Sfsync:
+        if self._app is None:
+            self._app = Sfsync.open(self.db)
+            if self.use_sandbox:
+                registry = self._app.registry
+                for name in registry.connectors:
+                    if registry.supports(name, "sfsync_sandbox"):
+                        self._app.mount(registry.call(name, "sfsync_sandbox").transports())
+        return self._app
+
+    def user(self) -> User:
+        store = self.app.store
+        firms = store.list_firms()
+        if self.firm:
+            firms = [f for f in firms if self.firm in (f.id, f.name)]
+        if not firms:
+            raise NotFound("no firm yet: create one with `sfsync firm create NAME --admin EMAIL`")
+        if len(firms) > 1:
+            raise ConfigurationError("several firms here: say which with --firm NAME")
+        firm = firms[0]
+        if self.as_user:
+            user = store.find_user(firm.id, self.as_user)
+            if user is None:
+                raise NotFound(f"no user {self.as_user} in firm {firm.name}; add one with `sfsync user add`")
+            return user
+        rows = store._all("SELECT id FROM users WHERE firm_id = ? AND role = 'admin' LIMIT 1", (firm.id,))  # type: ignore[attr-defined]
+        if not rows:
+            raise NotFound(f"firm {firm.name} has no admin; pass --as EMAIL")
+        return store.get_user(rows[0][0])
+
+
+def _run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+class _Group(click.Group):
+    """Turns sfsync's errors into one clear line and a non-zero exit (``--debug``: traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SfsyncError as exc:
+            state = ctx.find_object(_State)
+            if state is not None and state.debug:
+                raise
+            console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+            sys.exit(2 if isinstance(exc, ConfigurationError) else 1)
+
+
+@click.group(cls=_Group)
+@click.option("--db", type=click.Path(path_type=Path), default="sfsync.sqlite3", envvar="SFSYNC_DB",
+              show_default=True, help="The embedded store (a SQLite file).")
+@click.option("--as", "as_user", envvar="SFSYNC_USER", help="Act as this user (email); default: the firm's admin.")
+@click.option("--firm", envvar="SFSYNC_FIRM", help="The firm (name or id) when the store holds several.")
+@click.option("--sandbox", is_flag=True, envvar="SFSYNC_SANDBOX", help="Route every package to its offline sandbox.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="sfsync")
+@click.pass_context
+def cli(ctx: click.Context, db: Path, as_user: str | None, firm: str | None, sandbox: bool, debug: bool) -> None:
+    """Keep accounting dossiers filled with the figures of accounting packages."""
+    ctx.obj = _State(db, as_user, firm, sandbox, debug)
+
+
+pass_state = click.make_pass_decorator(_State)
+
+
+# --- plugins ---------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def plugins(as_json: bool) -> None:
+    """Installed plugins: connectors, auth, level, capabilities, and broken plugins."""
+    registry = get_registry()
+    rows = [
+        {
+            "connector": c.name, "title": c.info.title, "distribution": c.distribution, "version": c.version,
+            "auth": c.auth.flavour, "level": c.auth.level.value, "capabilities": list(c.capabilities),
+            "granularities": [g.value for g in c.info.granularities],
+        }
+        for c in sorted(registry.connectors.values(), key=lambda c: c.name)
+    ]
+    broken = [{"name": b.name, "distribution": b.distribution, "error": b.error} for b in registry.broken]
+    if as_json:
+        click.echo(json.dumps({"connectors": rows, "broken": broken}, indent=2))
+        return
+    table = Table("connector", "package", "version", "auth", "level", "capabilities")
+    for row in rows:
+        table.add_row(row["connector"], row["title"], f"{row['distribution']} {row['version']}", row["auth"],
+                      row["level"], ", ".join(c for c in row["capabilities"] if c.startswith("fetch_")))
+    console.print(table)
+    for item in broken:
+        console.print(f"[red]broken:[/red] {item['name']} ({item['distribution']}): {item['error']}", soft_wrap=True)
+
+
+# --- firms and users ---------------------------------------------------------------------------
+
+
+@cli.group()
+def firm() -> None:
+    """Firms."""
+
+
+@firm.command("create")
+@click.argument("name")
+@click.option("--admin", "admin_email", required=True, help="Email of the firm's first admin.")
+@pass_state
+def firm_create(state: _State, name: str, admin_email: str) -> None:
+    """Create a firm with its first admin."""
+    created = state.app.create_firm(name)
+    state.app.add_user(created.id, admin_email, "admin")
+    console.print(f"firm [bold]{name}[/bold] created ({created.id}); admin {admin_email}")
+
+
+@cli.group()
+def user() -> None:
+    """Users of the firm."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "member"]), default="member", show_default=True)
+@pass_state
+def user_add(state: _State, email: str, role: str) -> None:
+    """Add a user to the firm (as the acting admin)."""
+    actor = state.user()
+    if actor.role != "admin":
+        raise ConfigurationError(f"{actor.email} is a member; only an admin adds users")
+    state.app.add_user(actor.firm_id, email, role)
+    console.print(f"{email} added as {role}")
+
+
+# --- connections -----------------------------------------------------------------------------------
+
+
+def _find_connection(state: _State, actor: User, key: str) -> ConnectionRecord:
+    for record in state.app.connections(actor):
+        if key in (record.id, record.label, record.connector):
+            return record
+    raise NotFound(f"no connection {key!r}; `sfsync connections` lists them")
+
+
+def _receive_callback(port: int, timeout: float) -> str:
+    """Serve one request on the loopback port and return its URL (the OAuth2 redirect)."""
+    received: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            received.append(f"http://127.0.0.1:{port}{self.path}")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.end_headers()
+            self.wfile.write("sfsync: you may close this window.".encode())
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", port), Handler)
+    server.timeout = timeout
+    server.handle_request()
+    server.server_close()
+    if not received:
+        raise ConfigurationError(f"no login came back on port {port} within {timeout:.0f} s; run connect again")
+    return received[0]
+
+
+@cli.command()
+@click.argument("connector")
+@click.option("--field", "fields", multiple=True, metavar="NAME=VALUE", help="A form field (repeatable).")
+@click.option("--label", help="A name for the connection.")
+@click.option("--client-id", envvar="SFSYNC_CLIENT_ID", help="OAuth2 app's client id.")
+@click.option("--client-secret", envvar="SFSYNC_CLIENT_SECRET", help="OAuth2 app's client secret.")
+@click.option("--port", default=8765, show_default=True, help="Loopback port for the OAuth2 callback.")
+@click.option("--url", help="Agent: the sync service's address.")
+@click.option("--token", help="Agent: the sync service's token.")
+@pass_state
+def connect(state: _State, connector: str, fields: tuple[str, ...], label: str | None, client_id: str | None,
+            client_secret: str | None, port: int, url: str | None, token: str | None) -> None:
+    """Connect a package at firm level, then list what the connection can see."""
+    actor = state.user()
+    loaded = state.app.registry.connector(connector)
+    spec = loaded.auth
+    values: dict[str, Any] = dict(f.split("=", 1) for f in fields if "=" in f)
+    if isinstance(spec, OAuth2Spec):
+        if actor.role != "admin" and spec.level.value != "dossier":
+            raise ConfigurationError(f"{actor.email} is a member of the firm; only an admin may add a connection")
+        if not client_id:
+            raise ConfigurationError("OAuth2 needs the app's --client-id (and --client-secret)")
+        redirect = f"http://127.0.0.1:{port}/callback"
+        pending = state.app.start_oauth(actor, connector, redirect_uri=redirect, client_id=client_id,
+                                        client_secret=client_secret, config=values, label=label)
+        console.print(f"Log in at the package to allow sfsync:\n{pending.authorize_url}", soft_wrap=True)
+        webbrowser.open(pending.authorize_url)
+        callback = _receive_callback(port, timeout=300)
+        record = _run(state.app.finish_oauth(actor, callback))
+    else:
+        assert isinstance(spec, FormSpec | AgentSpec)
+        if isinstance(spec, AgentSpec):
+            values.setdefault("url", url) if url else None
+            values.setdefault("token", token) if token else None
+        secret_names = secret_field_names(spec.fields)
+        for name, info in spec.fields.model_fields.items():
+            if name in values or not info.is_required():
+                continue
+            values[name] = click.prompt(info.description or name, hide_input=name in secret_names)
+        record = _run(state.app.connect_form(actor, connector, values, label=label))
+    console.print(f"connected [bold]{record.label}[/bold] ({record.id})")
+    companies = _run(state.app.list_companies(actor, record.id))
+    _print_companies(companies)
+
+
+def _print_companies(companies: list[Any]) -> None:
+    table = Table("ref", "code", "name")
+    for company in companies:
+        table.add_row(company.ref, company.code, company.name)
+    console.print(table)
+
+
+@cli.command()
+@pass_state
+def connections(state: _State) -> None:
+    """The firm's connections."""
+    table = Table("id", "label", "connector", "level", "status")
+    for record in state.app.connections(state.user()):
+        table.add_row(record.id, record.label, record.connector, record.level, record.status)
+    console.print(table)
+
+
+@cli.command()
+@click.argument("connection")
+@click.option("--search", help="Part of a name or code.")
+@pass_state
+def companies(state: _State, connection: str, search: str | None) -> None:
+    """Search the companies a connection can see, by name or code."""
+    actor = state.user()
+    record = _find_connection(state, actor, connection)
+    _print_companies(_run(state.app.list_companies(actor, record.id, search=search)))
+
+
+# --- dossiers --------------------------------------------------------------------------------------
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@cli.command()
+@click.argument("dossier")
+@click.option("--connection", required=True, help="Connection id, label or connector name.")
+@click.option("--company", help="The company ref (see `sfsync companies`).")
+@click.option("--reference", help="On-premise: the dossier's folder name on the server.")
+@click.option("--since", help="Sync from this date (the first day of a fiscal year).")
+@click.option("--replace", is_flag=True, help="Replace all data by the package's.")
+@click.option("--trial-balance", is_flag=True, help="Bring trial-balance totals instead of transactions.")
+@click.option("--first-year-end", help="Override the end of the first fiscal year.")
+@click.option("--no-sync", is_flag=True, help="Do not start the first sync.")
+@pass_state
+def link(state: _State, dossier: str, connection: str, company: str | None, reference: str | None, since: str | None,
+         replace: bool, trial_balance: bool, first_year_end: str | None, no_sync: bool) -> None:
+    """Link a dossier (created if new) to a company, then start its first sync."""
+    actor = state.user()
+    if (since is None) == (not replace):
+        raise ConfigurationError("choose one of --since DATE or --replace")
+    ref = company or reference
+    if not ref:
+        raise ConfigurationError("say which company: --company REF (or --reference FOLDER for on-premise)")
+    record = _find_connection(state, actor, connection)
+    try:
+        target = state.app.dossier(actor, dossier)
+    except NotFound:
+        target = state.app.create_dossier(actor, dossier)
+    years = _run(state.app.fiscal_years(actor, record.id, ref))
+    saved = _run(state.app.link(
+        actor, target.id, record.id, ref, mode=SyncMode.REPLACE if replace else SyncMode.SINCE, since=_date(since),
+        granularity=Granularity.TRIAL_BALANCE if trial_balance else None, first_year_end=_date(first_year_end),
+    ))
+    table = Table("fiscal year", "start", "end", "closed")
+    for year in years:
+        table.add_row(year.label, year.start.isoformat(), year.end.isoformat(), "yes" if year.closed else "")
+    console.print(table)
+    first_end = saved.first_year_end or (years[0].end if years else None)
+    console.print(f"linked {target.name} to {saved.company_name or ref} ({saved.mode.value}, {saved.granularity.value});"
+                  f" first fiscal year ends {first_end}")
+    if not no_sync:
+        _sync_and_report(state, [target.id])
+
+
+class _Bars:
+    """Progress bars per dossier: lines fetched, requests and rate-limit waits."""
+
+    def __init__(self, progress: Progress, names: dict[str, str]) -> None:
+        self.progress = progress
+        self.tasks: dict[str, Any] = {}
+        self.names = names
+
+    def _task(self, dossier: str) -> Any:
+        if dossier not in self.tasks:
+            self.tasks[dossier] = self.progress.add_task(dossier, total=None, stage="", lines=0)
+        return self.tasks[dossier]
+
+    def stage(self, dossier: str, stage: str) -> None:
+        self.progress.update(self._task(dossier), stage=stage)
+
+    def progress_(self, dossier: str, what: str, count: int) -> None:
+        if what == "lines":
+            self.progress.update(self._task(dossier), lines=count)
+
+    def batch_committed(self, dossier: str, batches: int) -> None:
+        self.progress.update(self._task(dossier), advance=1)
+
+
+_Bars.progress = _Bars.progress_  # type: ignore[attr-defined,method-assign]  # the observer's name
+
+
+def _observer(names: dict[str, str]) -> tuple[Progress, Any]:
+    progress = Progress(
+        TextColumn("{task.description:<18}"), BarColumn(), TextColumn("{task.fields[stage]:<15}"),
+        TextColumn("{task.fields[lines]:>8} lines"), TimeElapsedColumn(), console=console, transient=False,
+    )
+    bars = _Bars(progress, names)
+    return progress, _ObserverAdapter(bars)
+
+
+class _ObserverAdapter:
+    def __init__(self, bars: _Bars) -> None:
+        self.bars = bars
+
+    def stage(self, dossier: str, stage: str) -> None:
+        self.bars.stage(dossier, stage)
+
+    def progress(self, dossier: str, what: str, count: int) -> None:
+        self.bars.progress_(dossier, what, count)
+
+    def batch_committed(self, dossier: str, batches: int) -> None:
+        self.bars.batch_committed(dossier, batches)
+
+
+def _sync_and_report(state: _State, dossier_ids: list[str]) -> None:
+    names = {d: state.app.store.get_dossier(d).name for d in dossier_ids}
+    progress, observer = _observer(names)
+    with progress:
+        runs: list[RunRecord] = _run(state.app.sync_many(dossier_ids, observer=observer))
+    table = Table("dossier", "outcome", "lines", "deleted", "requests", "waits", "seconds")
+    failed = []
+    for run in runs:
+        colour = {"ok": "green", "warning": "yellow", "waiting": "yellow", "skipped": "yellow"}.get(run.status, "red")
+        table.add_row(names[run.dossier_id], f"[{colour}]{run.status}[/{colour}]",
+                      str(run.counts.get("lines_fetched", run.counts.get("trial_balance_lines", 0))),
+                      str(run.counts.get("deletions", 0)), str(run.requests), str(run.rate_limit_waits),
+                      f"{run.duration or 0:.1f}")
+        if run.status == "failed":
+            failed.append(run)
+    console.print(table)
+    for run in runs:
+        for warning in run.warnings[:5]:
+            console.print(f"[yellow]warning:[/yellow] {names[run.dossier_id]}: {warning}", soft_wrap=True)
+        if run.status in ("failed", "waiting", "skipped") and run.error:
+            console.print(f"[red]{run.status}:[/red] {run.error}", soft_wrap=True)
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("dossier", required=False)
+@click.option("--due", is_flag=True, help="Every dossier due for its nightly sync.")
+@click.option("--all", "all_", is_flag=True, help="Every linked dossier of the firm.")
+@pass_state
+def sync(state: _State, dossier: str | None, due: bool, all_: bool) -> None:
+    """Sync a dossier now, the due ones, or all; exits 1 when a dossier failed."""
+    actor = state.user()
+    if sum(bool(x) for x in (dossier, due, all_)) != 1:
+        raise ConfigurationError("say what to sync: a DOSSIER, --due or --all")
+    if dossier:
+        ids = [state.app.dossier(actor, dossier).id]
+    elif due:
+        ids = [d for d in state.app.due_dossiers() if state.app.store.get_dossier(d).firm_id == actor.firm_id]
+    else:
+        ids = [s.dossier.id for s in state.app.status(actor) if s.link is not None]
+    if not ids:
+        console.print("nothing to sync")
+        return
+    _sync_and_report(state, ids)
+
+
+@cli.command()
+@pass_state
+def status(state: _State) -> None:
+    """Every dossier: connector, company, mode, last run, outcome, counts, next due."""
+    table = Table("dossier", "connector", "company", "mode", "last run", "outcome", "lines", "next due")
+    for item in state.app.status(state.user()):
+        link, last = item.link, item.last_run
+        outcome = last.status if last else ""
+        if item.connection_status == "needs_reconsent":
+            outcome = "needs re-consent"
+        table.add_row(
+            item.dossier.name, item.connector or "", (link.company_name or link.company_ref) if link else "",
+            (f"since {link.since}" if link.since else link.mode.value) if link else "manual",
+            last.started_at.strftime("%Y-%m-%d %H:%M") if last else "", outcome,
+            str(last.counts.get("lines_stored", last.counts.get("lines", ""))) if last else "",
+            item.next_due.strftime("%Y-%m-%d %H:%M") if item.next_due else ("now" if link else ""),
+        )
+    console.print(table)
+
+
+@cli.command()
+@click.argument("dossier")
+@click.option("--year", type=int, help="Only the fiscal year ending in this year.")
+@click.option("--trial-balance", "view", flag_value="tb", help="Show trial-balance totals.")
+@click.option("--ledger", "view", flag_value="ledger", help="Show ledger lines.")
+@click.option("--limit", default=50, show_default=True, help="Ledger lines to show.")
+@pass_state
+def show(state: _State, dossier: str, year: int | None, view: str | None, limit: int) -> None:
+    """The synced figures, with totals that show debits equal credits."""
+    actor = state.user()
+    target = state.app.dossier(actor, dossier)
+    store = state.app.store
+    years = store.fiscal_years(target.id)
+    chosen = next((y for y in years if y.end.year == year), None) if year else None
+    if year and chosen is None:
+        raise NotFound(f"dossier {target.name} has no fiscal year ending in {year}; it has "
+                       + ", ".join(str(y.end.year) for y in years))
+    if view == "tb" or (view is None and not store.count_ledger_lines(target.id)):
+        lines = [t for t in store.trial_balance(target.id) if chosen is None or chosen.contains(t.period_end)]
+        table = Table("account", "period end", "opening", "debit", "credit", "closing")
+        for t in lines:
+            table.add_row(t.account, t.period_end.isoformat(), f"{t.opening:,.2f}", f"{t.debit:,.2f}",
+                          f"{t.credit:,.2f}", f"{t.closing:,.2f}")
+        debit = sum((t.debit for t in lines), Decimal(0))
+        credit = sum((t.credit for t in lines), Decimal(0))
+    else:
+        start, end = (chosen.start, chosen.end) if chosen else (None, None)
+        table = Table("date", "period", "journal", "entry", "account", "description", "debit", "credit")
+        debit = credit = Decimal(0)
+        for count, line in enumerate(store.ledger_lines(target.id, start=start, end=end)):
+            debit += line.debit
+            credit += line.credit
+            if count < limit:
+                table.add_row(line.date.isoformat(), str(line.period or ""), line.journal or "", line.entry,
+                              line.account, line.description[:40], f"{line.debit:,.2f}", f"{line.credit:,.2f}")
+    console.print(table)
+    verdict = "[green]balanced[/green]" if debit == credit else f"[red]off by {debit - credit:,.2f}[/red]"
+    console.print(f"total debit {debit:,.2f}  total credit {credit:,.2f}  {verdict}")
+
+
+@cli.command("import")
+@click.argument("dossier")
+@click.argument("file", type=click.Path(path_type=Path))
+@pass_state
+def import_(state: _State, dossier: str, file: Path) -> None:
+    """Load an export (XAF, SAF-T, a balance) into a dossier that has no sync."""
+    actor = state.user()
+    try:
+        target = state.app.dossier(actor, dossier)
+    except NotFound:
+        target = state.app.create_dossier(actor, dossier)
+    run = state.app.import_file(actor, target.id, file)
+    console.print(f"imported {file.name} into {target.name}: {run.counts}")
+    for warning in run.warnings[:10]:
+        console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
+
+
+# --- sandboxes and the demo -----------------------------------------------------------------------
+
+
+@cli.group()
+def sandbox() -> None:
+    """The packages' offline sandboxes."""
+
+
+@sandbox.command("serve")
+@click.argument("connector")
+@click.option("--port", default=8800, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+def sandbox_serve(connector: str, port: int, host: str) -> None:
+    """Serve a plugin's sandbox over real HTTP (uvicorn), for trying the connector by hand."""
+    import uvicorn
+
+    registry = get_registry()
+    registry.connector(connector)
+    if not registry.supports(connector, "sfsync_sandbox"):
+        raise ConfigurationError(f"connector {connector} ships no sandbox")
+    box = registry.call(connector, "sfsync_sandbox")
+    console.print(f"{connector} sandbox on http://{host}:{port} (stands in for {', '.join(box.base_urls)})")
+    console.print(f"connection settings: {box.connection_config()}")
+    uvicorn.run(box.app, host=host, port=port, log_level="warning")
+
+
+@cli.command()
+@click.option("--folder", type=click.Path(path_type=Path), default="sfsync-demo", show_default=True,
+              help="Where the demo's store goes (emptied first).")
+def demo(folder: Path) -> None:
+    """Run every installed connector against its sandbox, offline, and print a summary."""
+    from sfsync.demo import run_demo
+
+    console.print("[bold]sfsync demo[/bold]: every installed package, offline, through its sandbox")
+    progress, observer = _observer({})
+    with progress:
+        rows = _run(run_demo(folder, observer=observer, say=lambda text: progress.console.print(text)))
+    table = Table("dossier", "package", "mode", "fiscal years", "accounts", "lines", "balanced",
+                  "requests", "2nd run", "seconds", "outcome", title="sfsync demo: summary")
+    for row in rows:
+        balanced = {True: "[green]yes[/green]", False: "[red]no[/red]", None: ""}[row.balanced]
+        colour = "green" if row.status in ("ok", "warning") else "red"
+        table.add_row(row.dossier, row.connector, row.mode, str(row.fiscal_years), str(row.accounts), str(row.lines),
+                      balanced, str(row.requests_first),
+                      f"{row.requests_second} req, {row.fetched_second} new", f"{row.seconds:.1f}",
+                      f"[{colour}]{row.status}[/{colour}]")
+    console.print(table)
+    for row in rows:
+        if row.error:
+            console.print(f"[red]{row.dossier}:[/red] {row.error}", soft_wrap=True)
+    if any(row.status not in ("ok", "warning") for row in rows):
+        sys.exit(1)
+
+
+@cli.command("secret-key")
+def secret_key() -> None:
+    """Print a new key for SFSYNC_SECRET_KEY."""
+    from sfsync.secrets import generate_key
+
+    click.echo(generate_key())
+
+
+def _register_plugin_commands() -> None:
+    registry = get_registry()
+    try:
+        registry.pm.hook.sfsync_register_commands(cli=cli)
+    except Exception as exc:  # a plugin's broken command must not break the others
+        console.print(f"[red]a plugin failed to add its commands:[/red] {exc}", soft_wrap=True)
+
+
+_registered = False
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point of the ``sfsync`` command."""
+    global _registered
+    if not _registered:
+        _register_plugin_commands()
+        _registered = True
+    return cli.main(args=argv, prog_name="sfsync")
+
+
