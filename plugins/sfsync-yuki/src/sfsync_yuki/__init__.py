@@ -1,0 +1,1 @@
+"""sfsync-yuki: the ``yuki`` connector (Yuki's ASMX SOAP web services) and its sandbox."""

@@ -1,0 +1,191 @@
+"""A sandbox of Yuki's ASMX SOAP web services (Accounting, AccountingInfo, Archive).
+
+Knobs: ``latency`` (seconds per call), ``daily_limit`` (calls per domain per Amsterdam day,
+1,000 by default; ``set_daily_limit``), ``session_lifetime`` (24 h), ``inject_fault`` (a SOAP
+fault for the next calls of an operation), ``expire_sessions``, ``revoke``, and the generic HTTP
+``faults`` of :class:`sfsync.sandbox.Sandbox`. Time comes from ``clock``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from sfsync.clock import Clock
+from sfsync.sandbox import ASGIApp, Sandbox
+from sfsync_yuki.sandbox.data import Administration, Entry, Line, money, seed
+from sfsync_yuki.sandbox.service import UNABLE_PROCESS, Session, SoapApp
+from sfsync_yuki.soap import AMSTERDAM
+
+__all__ = ["VALID_KEY", "YukiSandbox"]
+
+VALID_KEY = "3f6d1c8a-52b7-4e09-9a1c-7b2e4d6f8a10"
+"""The sandbox's portal-level web-service access key (sees both domains)."""
+BAD_KEY = "00000000-0000-0000-0000-000000000000"
+
+
+class YukiSandbox(Sandbox):
+    connector = "yuki"
+    base_urls = ("https://api.yukiworks.nl", "https://api.yukiworks.be")
+
+    def __init__(self, clock: Clock | None = None, *, daily_limit: int = 1000, latency: float = 0.0) -> None:
+        self.clock = clock or Clock()
+        self.latency = latency
+        self.daily_limit = daily_limit
+        self.domain_limits: dict[str, int] = {}
+        self.session_lifetime = dt.timedelta(hours=24)
+        self.rng = random.Random(20260115)
+        domains, admins = seed()
+        self.domains = {d.id: d for d in domains}
+        self.admins: dict[str, Administration] = {a.id: a for a in admins}
+        self.keys: dict[str, str] = {VALID_KEY: domains[0].id}
+        self.key_scopes: dict[str, set[str]] = {VALID_KEY: {d.id for d in domains}}
+        self.sessions: dict[str, Session] = {}
+        self.call_counts: dict[tuple[str, str], int] = defaultdict(int)
+        self.operation_counts: dict[str, int] = defaultdict(int)
+        self.soap_faults: list[list[Any]] = []
+        super().__init__()
+
+    def build_app(self) -> ASGIApp:
+        return SoapApp(self)
+
+    # --- connections ------------------------------------------------------------------------------
+
+    def connection_config(self) -> dict[str, Any]:
+        return {"host": "api.yukiworks.nl"}
+
+    def connection_secrets(self) -> dict[str, str]:
+        return {"access_key": VALID_KEY}
+
+    def bad_connection_secrets(self) -> dict[str, str]:
+        return {"access_key": BAD_KEY}
+
+    def company_refs(self) -> list[str]:
+        return list(self.admins)
+
+    def key_domains(self, key: str) -> set[str]:
+        return self.key_scopes.get(key, set())
+
+    # --- budget -----------------------------------------------------------------------------------
+
+    def today(self) -> dt.date:
+        return self.clock.now().astimezone(AMSTERDAM).date()
+
+    def count_call(self, domain: str) -> None:
+        from sfsync_yuki.sandbox.service import Fault
+
+        key = (domain, self.today().isoformat())
+        self.call_counts[key] += 1
+        limit = self.domain_limits.get(domain, self.daily_limit)
+        if self.call_counts[key] > limit:
+            raise Fault(f"{UNABLE_PROCESS}The daily limit of {limit} web service calls for this domain has been exceeded.")
+
+    def calls_today(self, domain: str | None = None) -> int:
+        day = self.today().isoformat()
+        return sum(n for (d, when), n in self.call_counts.items() if when == day and (domain is None or d == domain))
+
+    def set_daily_limit(self, limit: int, domain: str | None = None) -> None:
+        if domain is None:
+            self.daily_limit = limit
+        else:
+            self.domain_limits[domain] = limit
+
+    # --- faults and sessions ------------------------------------------------------------------------
+
+    def inject_fault(self, message: str, *, operation: str | None = None, times: int = 1, code: str = "soap:Server") -> None:
+        """Answer the next ``times`` calls (of ``operation``, or any) with a SOAP fault."""
+        self.soap_faults.append([operation, message, code, times])
+
+    def take_fault(self, operation: str) -> tuple[str, str] | None:
+        self.operation_counts[operation] += 1
+        for fault in self.soap_faults:
+            if fault[3] > 0 and fault[0] in (None, operation):
+                fault[3] -= 1
+                return fault[1], fault[2]
+        return None
+
+    def expire_sessions(self) -> None:
+        for session in self.sessions.values():
+            session.expires_at = self.clock.now() - dt.timedelta(seconds=1)
+
+    def expire_tokens(self) -> None:
+        self.expire_sessions()
+
+    def revoke(self) -> None:
+        self.keys.clear()
+        self.sessions.clear()
+
+    # --- books ------------------------------------------------------------------------------------
+
+    def start_balances(self, admin: Administration, year_start: dt.date) -> dict[str, Decimal]:
+        """Balance-sheet balances at the start of a year, with earlier results in the result account."""
+        out: dict[str, Decimal] = defaultdict(Decimal)
+        for line in admin.lines():
+            if line.date >= year_start:
+                break
+            account = admin.chart[line.account]
+            out[line.account if account.balance_sheet else admin.result_account] += line.amount
+        return dict(out)
+
+    def balances_at(self, admin: Administration, day: dt.date) -> dict[str, Decimal]:
+        """GLAccountBalance: balance sheet since inception, P&L from the start of the fiscal year."""
+        year_start, _ = admin.year_bounds(admin.year_id_of(day))
+        out: dict[str, Decimal] = defaultdict(Decimal, self.start_balances(admin, year_start))
+        for line in admin.lines():
+            if year_start <= line.date <= day:
+                out[line.account] += line.amount
+        return dict(out)
+
+    def _bump(self, admin: Administration, day: dt.date) -> None:
+        year = admin.year_id_of(day)
+        now = self.clock.now().replace(microsecond=0)
+        previous = admin.year_modified.get(year)
+        if previous is not None and now <= previous:
+            now = previous + dt.timedelta(seconds=1)
+        admin.year_modified[year] = now
+
+    def _latest_day(self, admin: Administration) -> dt.date:
+        last = max(entry.date for entry in admin.entries.values())
+        _, year_end = admin.year_bounds(admin.year_id_of(last))
+        return max(last, min(self.today(), year_end))
+
+    def add_entry(self, company_ref: str, day: dt.date | None = None, amount: Decimal | None = None) -> list[str]:
+        admin = self.admins[company_ref]
+        day = day or self._latest_day(admin)
+        roles = ("130000", "800000", "180000") if admin.country == "NL" else ("400000", "700000", "451000")
+        net = money(amount if amount is not None else Decimal("1000.00") + len(admin.entries))
+        vat = money(net * Decimal("0.21"))
+        hid = max(e.hid for e in admin.entries.values()) + 100
+        stamp = self.clock.now().replace(tzinfo=None, microsecond=0)
+        entry = Entry(self._uuid(), hid, f"VF{day.year}-S{len(admin.entries):04d}", "Verkoopfactuur", "Verkoop", "",
+                      stamp, stamp)
+        for i, (code, value) in enumerate(((roles[0], net + vat), (roles[1], -net), (roles[2], -vat))):
+            entry.lines.append(Line(self._uuid(), hid + 1 + i, day, "Factuur sandbox", value, code))
+        admin.entries[entry.document_id] = entry
+        self._bump(admin, day)
+        return [line.id for line in entry.lines]
+
+    def edit_line(self, company_ref: str) -> str:
+        admin = self.admins[company_ref]
+        entry = max(admin.entries.values(), key=lambda e: (e.date, e.hid))
+        line = entry.lines[0]
+        line.description = f"{line.description} (gewijzigd)"
+        entry.modified = self.clock.now().replace(tzinfo=None, microsecond=0)
+        self._bump(admin, line.date)
+        return line.id
+
+    def delete_entry(self, company_ref: str) -> list[str]:
+        admin = self.admins[company_ref]
+        entries = sorted(admin.entries.values(), key=lambda e: (e.date, e.hid))
+        entry = entries[len(entries) // 2]
+        del admin.entries[entry.document_id]
+        self._bump(admin, entry.date)
+        return [line.id for line in entry.lines]
+
+    def _uuid(self) -> str:
+        import uuid
+
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
