@@ -1,0 +1,416 @@
+"""The two connectors: ``xero`` (journal lines) and ``xerotb`` (trial balances per period)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import weakref
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sfsync.context import ConnectorContext
+from sfsync.errors import AuthError, MalformedResponse, NeedsReconsent
+from sfsync.hookspecs import hookimpl
+from sfsync.http.pagination import check_next_token
+from sfsync.metadata import ConnectorInfo
+from sfsync.models import (
+    Account,
+    AccountKind,
+    Company,
+    CompanyDetails,
+    FiscalYear,
+    Granularity,
+    LedgerBatch,
+    LedgerLine,
+    TrialBalanceBatch,
+)
+
+from sfsync_xero.auth import LEDGER_SCOPES, TRIAL_BALANCE_SCOPES, XeroOAuth2Spec, xero_auth_spec
+from sfsync_xero.client import JOURNALS_PAGE, XeroClient, XeroUnauthorized
+from sfsync_xero.dates import parse_msdate, parse_msdate_day
+from sfsync_xero.fiscal import fiscal_years_between, year_end_containing
+from sfsync_xero.journals import signature, to_ledger_lines
+from sfsync_xero.ratelimits import RATE_LIMITS
+from sfsync_xero.reports import TrialBalanceReport, calendar_month, lines_for_period, parse_trial_balance
+
+KINDS = {
+    "ASSET": AccountKind.BALANCE_SHEET,
+    "LIABILITY": AccountKind.BALANCE_SHEET,
+    "EQUITY": AccountKind.BALANCE_SHEET,
+    "REVENUE": AccountKind.PROFIT_LOSS,
+    "EXPENSE": AccountKind.PROFIT_LOSS,
+}
+
+# What one run already read, so the hooks of a run do not ask Xero twice.
+_run_cache: weakref.WeakKeyDictionary[ConnectorContext, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _cache(ctx: ConnectorContext, tenant: str) -> dict[str, Any]:
+    return _run_cache.setdefault(ctx, {}).setdefault(tenant, {})
+
+
+def _tenant_state(ctx: ConnectorContext, tenant: str) -> dict[str, Any]:
+    tenants = ctx.state.setdefault("tenants", {})
+    return tenants.setdefault(tenant, {})
+
+
+def _date_or_none(value: Any) -> dt.date | None:
+    return parse_msdate_day(str(value)) if value else None
+
+
+class _XeroBase:
+    name: str
+    scopes: tuple[str, ...]
+
+    @hookimpl
+    def sfsync_auth(self) -> XeroOAuth2Spec:
+        return xero_auth_spec(self.scopes)
+
+    @hookimpl
+    def sfsync_sandbox(self) -> Any:
+        from sfsync_xero.sandbox import XeroSandbox
+
+        return XeroSandbox(connector=self.name)
+
+    # --- shared reads ---------------------------------------------------------------------------
+
+    async def _organisation(self, ctx: ConnectorContext, tenant: str) -> dict[str, Any]:
+        cache = _cache(ctx, tenant)
+        if "organisation" not in cache:
+            cache["organisation"] = await XeroClient(ctx, tenant).organisation()
+        org: dict[str, Any] = cache["organisation"]
+        return org
+
+    async def _accounts(self, ctx: ConnectorContext, tenant: str) -> list[dict[str, Any]]:
+        cache = _cache(ctx, tenant)
+        if "accounts" not in cache:
+            cache["accounts"] = await XeroClient(ctx, tenant).accounts()
+        accounts: list[dict[str, Any]] = cache["accounts"]
+        return accounts
+
+    async def _probe_first(self, ctx: ConnectorContext, tenant: str, org: dict[str, Any]) -> list[dt.date]:
+        """Dates to start the fiscal years from, on a first sync (overridden per connector)."""
+        return []
+
+    # --- hooks ----------------------------------------------------------------------------------
+
+    @hookimpl
+    async def sfsync_check_connection(self, ctx: ConnectorContext) -> None:
+        organisations = [
+            c for c in await XeroClient(ctx).connections() if c.get("tenantType") == "ORGANISATION"
+        ]
+        if not organisations:
+            raise AuthError(
+                "the Xero login connected no organisation; log in again and tick the dossier's "
+                "organisation on Xero's consent page"
+            )
+        ctx.state["connected"] = sorted(str(c["tenantId"]) for c in organisations)
+        await ctx.save_state()
+
+    @hookimpl
+    async def sfsync_list_companies(self, ctx: ConnectorContext) -> list[Company]:
+        companies = []
+        for connection in await XeroClient(ctx).connections():
+            if connection.get("tenantType") != "ORGANISATION":
+                continue  # practices and other tenants serve no Accounting API
+            tenant = str(connection["tenantId"])
+            try:
+                org = await self._organisation(ctx, tenant)
+            except (NeedsReconsent, XeroUnauthorized):
+                org = {}
+            companies.append(
+                Company(
+                    ref=tenant,
+                    code=str(org.get("ShortCode") or ""),
+                    name=str(connection.get("tenantName") or org.get("Name") or tenant),
+                    vat_number=org.get("TaxNumber"),
+                    currency=org.get("BaseCurrency"),
+                    country=org.get("CountryCode"),
+                    extra={"connection_id": str(connection.get("id", ""))},
+                )
+            )
+        return companies
+
+    @hookimpl
+    async def sfsync_fetch_company_details(self, ctx: ConnectorContext, company: Company) -> CompanyDetails:
+        org = await self._organisation(ctx, company.ref)
+        addresses = org.get("Addresses") or []
+        street = next((a for a in addresses if a.get("AddressType") == "STREET"), None) or (
+            addresses[0] if addresses else {}
+        )
+        phones = org.get("Phones") or []
+        return CompanyDetails(
+            name=str(org.get("LegalName") or org.get("Name") or company.name),
+            vat_number=org.get("TaxNumber"),
+            legal_form=org.get("OrganisationEntityType"),
+            street=street.get("AddressLine1"),
+            postal_code=street.get("PostalCode"),
+            city=street.get("City"),
+            country=org.get("CountryCode"),
+            phone=phones[0].get("PhoneNumber") if phones else None,
+        )
+
+    @hookimpl
+    async def sfsync_fetch_fiscal_years(self, ctx: ConnectorContext, company: Company) -> list[FiscalYear]:
+        org = await self._organisation(ctx, company.ref)
+        try:
+            end_day = int(org["FinancialYearEndDay"])
+            end_month = int(org["FinancialYearEndMonth"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MalformedResponse("Xero's organisation has no financial year end") from exc
+        today = ctx.clock.now().date()
+        created = parse_msdate(str(org["CreatedDateUTC"])).date() if org.get("CreatedDateUTC") else today
+        state = _tenant_state(ctx, company.ref)
+        if "min" not in state:
+            dates = await self._probe_first(ctx, company.ref, org)
+            state["min"] = min([created, *dates]).isoformat()
+            state["max"] = max([today, *dates]).isoformat()
+            await ctx.save_state()
+        first = min(created, dt.date.fromisoformat(state["min"]))
+        last = max(today, dt.date.fromisoformat(state["max"]))
+        return fiscal_years_between(
+            first, last, end_day, end_month, closed_until=_date_or_none(org.get("EndOfYearLockDate"))
+        )
+
+    @hookimpl
+    async def sfsync_fetch_accounts(self, ctx: ConnectorContext, company: Company) -> list[Account]:
+        accounts = []
+        codes: set[str] = set()
+        for item in await self._accounts(ctx, company.ref):
+            code = str(item.get("Code") or "").strip() or str(item["AccountID"])
+            if code in codes:
+                raise MalformedResponse(f"Xero lists account code {code} twice")
+            codes.add(code)
+            accounts.append(
+                Account(
+                    code=code,
+                    name=str(item.get("Name") or ""),
+                    kind=KINDS.get(str(item.get("Class")), AccountKind.UNKNOWN),
+                    ref=str(item["AccountID"]),
+                )
+            )
+        return accounts
+
+
+class XeroConnector(_XeroBase):
+    """``xero``: every journal line, from ``GET /Journals`` paged by JournalNumber."""
+
+    name = "xero"
+    scopes = LEDGER_SCOPES
+
+    @hookimpl
+    def sfsync_connector_info(self) -> ConnectorInfo:
+        return ConnectorInfo(
+            name=self.name,
+            title="Xero",
+            package="Xero",
+            description=(
+                "Every journal line of a Xero organisation (Accounting API /Journals). Each dossier "
+                "logs in to Xero itself. Needs an app on Xero's Advanced tier; otherwise use xerotb."
+            ),
+            granularities=(Granularity.TRANSACTIONS,),
+            default_granularity=Granularity.TRANSACTIONS,
+            rate_limits=RATE_LIMITS,
+            known_limits=(
+                "Xero's journals leave out foreign-currency revaluations: for dossiers with "
+                "foreign currencies the balances differ from Xero's reports; use xerotb there.",
+                "/Journals is only available to apps on Xero's Advanced tier (since March 2026).",
+                "Fiscal years are derived from the current financial year end; a changed year end "
+                "is not known to the API.",
+            ),
+            docs_url="https://developer.xero.com/documentation/api/accounting/journals",
+        )
+
+    async def _probe_first(self, ctx: ConnectorContext, tenant: str, org: dict[str, Any]) -> list[dt.date]:
+        # The oldest journals (conversion balances) come first; this also meets a tier refusal
+        # before anything is written.
+        journals = await XeroClient(ctx, tenant).journals(0)
+        return [parse_msdate_day(str(j["JournalDate"])) for j in journals if j.get("JournalDate")]
+
+    @hookimpl
+    async def sfsync_check_connection(self, ctx: ConnectorContext) -> None:
+        await super().sfsync_check_connection(ctx)
+        # A link on a tier without /Journals fails now, saying to use xerotb.
+        await XeroClient(ctx, ctx.state["connected"][0]).journals(0)
+
+    @hookimpl
+    async def sfsync_fetch_accounts(self, ctx: ConnectorContext, company: Company) -> list[Account]:
+        accounts = await super().sfsync_fetch_accounts(ctx, company)
+        org = await self._organisation(ctx, company.ref)
+        base = org.get("BaseCurrency")
+        foreign = sorted(
+            {str(a["CurrencyCode"]) for a in await self._accounts(ctx, company.ref)
+             if a.get("CurrencyCode") and a.get("CurrencyCode") != base}
+        )
+        if foreign:
+            ctx.warn(
+                f"this organisation books in {', '.join(foreign)} besides {base}: Xero's journals "
+                "leave out currency revaluations, so balances can differ from Xero's reports; "
+                "the xerotb connector (trial balances) brings them"
+            )
+        return accounts
+
+    @hookimpl
+    async def sfsync_fetch_ledger(
+        self,
+        ctx: ConnectorContext,
+        company: Company,
+        since: dt.date | None,
+        cursor: str | None,
+        fiscal_years: list[FiscalYear],
+    ) -> AsyncIterator[LedgerBatch]:
+        client = XeroClient(ctx, company.ref)
+        position = json.loads(cursor) if cursor else {"offset": 0}
+        offset = int(position.get("offset", 0))
+        modified = dt.datetime.fromisoformat(position["created"]) if position.get("created") else None
+        after = None if cursor else since
+        state = _tenant_state(ctx, company.ref)
+        signatures: dict[str, str] = state.setdefault("signatures", {})
+        seen: set[str] = set()
+        while True:
+            # Journals created since the newest one seen, with a second's slack: offset alone
+            # already excludes what we have.
+            since_stamp = modified - dt.timedelta(seconds=1) if modified else None
+            journals = await client.journals(offset, if_modified_since=since_stamp)
+            lines: list[LedgerLine] = []
+            deleted: list[str] = []
+            newest = offset
+            for journal in sorted(journals, key=lambda j: int(j["JournalNumber"])):
+                number = int(journal["JournalNumber"])
+                if number <= offset:
+                    raise MalformedResponse(f"Xero returned journal {number} for offset {offset}")
+                newest = max(newest, number)
+                created = journal.get("CreatedDateUTC")
+                if created:
+                    stamp = parse_msdate(str(created))
+                    modified = stamp if modified is None else max(modified, stamp)
+                reversed_id = signatures.get(signature(journal, negate=True) or "")
+                if reversed_id and reversed_id != journal.get("JournalID"):
+                    # A void, delete or edit: the original goes, and so does this reversal.
+                    deleted.append(reversed_id)
+                    lines = [line for line in lines if line.entry != reversed_id]
+                    continue
+                own = signature(journal)
+                if own:
+                    signatures[own] = str(journal["JournalID"])
+                day = parse_msdate_day(str(journal["JournalDate"]))
+                self._widen(state, day)
+                if after is not None and day < after:
+                    continue
+                lines.extend(to_ledger_lines(journal, fiscal_years))
+            if journals:
+                check_next_token(str(offset), str(newest), seen=seen)
+            offset = newest
+            next_cursor = json.dumps(
+                {"offset": offset, "created": modified.isoformat() if modified else None}
+            )
+            # Saved before the batch is handed over: recognising a reversal later needs it, and
+            # reading the same journals again after a crash writes the same signatures.
+            await ctx.save_state()
+            ctx.progress("lines", len(lines))
+            yield LedgerBatch(lines=lines, deleted_entries=deleted, cursor=next_cursor)
+            if len(journals) < JOURNALS_PAGE:
+                return
+
+    @staticmethod
+    def _widen(state: dict[str, Any], day: dt.date) -> None:
+        iso = day.isoformat()
+        if "min" in state and iso < state["min"]:
+            state["min"] = iso
+        if "max" in state and iso > state["max"]:
+            state["max"] = iso
+
+
+class XeroTBConnector(_XeroBase):
+    """``xerotb``: trial-balance totals per account and month from ``/Reports/TrialBalance``."""
+
+    name = "xerotb"
+    scopes = TRIAL_BALANCE_SCOPES
+
+    @hookimpl
+    def sfsync_connector_info(self) -> ConnectorInfo:
+        return ConnectorInfo(
+            name=self.name,
+            title="Xero (trial balances)",
+            package="Xero",
+            description=(
+                "Trial-balance totals per account and period from Xero's Trial Balance report, "
+                "currency revaluations included. Advised for dossiers with foreign currencies, and "
+                "the mode that works for apps below Xero's Advanced tier."
+            ),
+            granularities=(Granularity.TRIAL_BALANCE,),
+            default_granularity=Granularity.TRIAL_BALANCE,
+            rate_limits=RATE_LIMITS,
+            known_limits=(
+                "Xero's reports have no change tracking: every open period (after the lock date) "
+                "is read again on each sync.",
+                "Year-to-date figures follow Xero's own financial year; a dossier with other "
+                "fiscal years gets wrong period figures.",
+            ),
+            docs_url="https://developer.xero.com/documentation/api/accounting/reports",
+        )
+
+    async def _probe_first(self, ctx: ConnectorContext, tenant: str, org: dict[str, Any]) -> list[dt.date]:
+        # Conversion balances sit at the end of the year before the organisation was created.
+        created = parse_msdate(str(org["CreatedDateUTC"])).date() if org.get("CreatedDateUTC") else None
+        if created is None:
+            return []
+        end = year_end_containing(
+            created, int(org["FinancialYearEndDay"]), int(org["FinancialYearEndMonth"])
+        )
+        before = end.replace(year=end.year - 1) if not (end.month == 2 and end.day == 29) else (
+            end.replace(year=end.year - 1, day=28)
+        )
+        if before >= created:
+            return []
+        report = parse_trial_balance(await XeroClient(ctx, tenant).trial_balance(before))
+        return [before] if report.rows else []
+
+    @hookimpl
+    async def sfsync_fetch_trial_balance(
+        self,
+        ctx: ConnectorContext,
+        company: Company,
+        fiscal_years: list[FiscalYear],
+        cursor: str | None,
+    ) -> AsyncIterator[TrialBalanceBatch]:
+        client = XeroClient(ctx, company.ref)
+        org = await self._organisation(ctx, company.ref)
+        lock = _date_or_none(org.get("PeriodLockDate"))
+        codes = {
+            str(a["AccountID"]): str(a.get("Code") or "").strip() or str(a["AccountID"])
+            for a in await self._accounts(ctx, company.ref)
+        }
+        closed: set[str] = set(json.loads(cursor).get("closed", [])) if cursor else set()
+        today = ctx.clock.now().date()
+        previous: tuple[dt.date, TrialBalanceReport] | None = None
+        for year in sorted(fiscal_years, key=lambda y: y.start):
+            for period in year.periods:
+                if period.start > today:
+                    break
+                if period.end.isoformat() in closed:
+                    continue
+                report = parse_trial_balance(await client.trial_balance(period.end))
+                prior = None
+                if not calendar_month(period):
+                    day_before = period.start - dt.timedelta(days=1)
+                    if previous is not None and previous[0] == day_before:
+                        prior = previous[1]
+                    else:
+                        prior = parse_trial_balance(await client.trial_balance(day_before))
+                lines = lines_for_period(report, period, year, codes, previous=prior)
+                previous = (period.end, report)
+                # A period up to the lock date cannot change any more: never read again.
+                if lock is not None and period.end <= lock and period.end < today:
+                    closed.add(period.end.isoformat())
+                ctx.progress("lines", len(lines))
+                yield TrialBalanceBatch(
+                    lines=lines,
+                    clear=(period.start, period.end),
+                    cursor=json.dumps({"closed": sorted(closed)}),
+                    warnings=report.warnings(period.end),
+                )
+
+
+xero = XeroConnector()
+xerotb = XeroTBConnector()

@@ -1,0 +1,465 @@
+"""The sandbox's ASGI app: Xero's login page and token endpoint, ``/connections``, and the
+Accounting API endpoints sfsync uses, with Xero's envelopes, dates, errors and rate limits.
+Routes on the path only, so one uvicorn server can stand in for all of Xero's hosts."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import html
+import json
+import math
+import re
+import uuid
+from collections import deque
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlencode
+
+from sfsync_xero.dates import format_identity_stamp, format_msdate, parse_if_modified_since
+from sfsync_xero.sandbox.data import SJournal, SOrg, trial_balance
+from sfsync_xero.sandbox.identity import SCOPE_FOR, TokenError
+
+if TYPE_CHECKING:
+    from sfsync_xero.sandbox import XeroSandbox
+
+API = "/api.xro/2.0"
+JOURNALS_PAGE = 100
+PAYMENT_TYPES = frozenset({"ACCRECPAYMENT", "ACCPAYPAYMENT", "ARCREDITPAYMENT", "APCREDITPAYMENT",
+                           "CASHREC", "CASHPAID"})
+
+
+class Response:
+    def __init__(self, status: int, body: bytes = b"", content_type: str = "application/json",
+                 headers: dict[str, str] | None = None) -> None:
+        self.status = status
+        self.body = body
+        self.headers = {"content-type": content_type, **(headers or {})} if body else dict(headers or {})
+
+
+def _decimal_json(value: Any) -> bytes:
+    """JSON with Decimals written exactly (Xero writes amounts as numbers)."""
+    marks: dict[str, str] = {}
+
+    def default(obj: Any) -> Any:
+        if isinstance(obj, Decimal):
+            key = f"__dec{len(marks)}__"
+            marks[key] = format(obj, "f")
+            return key
+        raise TypeError(type(obj).__name__)
+
+    text = json.dumps(value, default=default, ensure_ascii=False)
+    if marks:
+        text = re.sub(r'"(__dec\d+__)"', lambda m: marks[m.group(1)], text)
+    return text.encode()
+
+
+def problem(status: int, title: str, detail: str) -> Response:
+    body = {"Type": None, "Title": title, "Status": status, "Detail": detail,
+            "Instance": str(uuid.uuid4()), "Extensions": {}}
+    return Response(status, json.dumps(body).encode())
+
+
+def validation(message: str) -> Response:
+    body = {"ErrorNumber": 10, "Type": "ValidationException", "Message": "A validation exception occurred",
+            "Elements": [{"ValidationErrors": [{"Message": message}]}]}
+    return Response(400, json.dumps(body).encode())
+
+
+class Limits:
+    """Per (app, organisation): 60 a minute, 5,000 (starter 1,000) a day, 5 at once; per app
+    10,000 a minute. Rolling windows on the sandbox clock."""
+
+    def __init__(self) -> None:
+        self.calls: dict[tuple[str, str], deque[float]] = {}
+        self.app_calls: dict[str, deque[float]] = {}
+        self.in_flight: dict[tuple[str, str], int] = {}
+
+    def take(self, sandbox: XeroSandbox, app: str, tenant: str, now: float, day_limit: int) -> tuple[str | None, float, dict[str, str]]:
+        calls = self.calls.setdefault((app, tenant), deque())
+        app_calls = self.app_calls.setdefault(app, deque())
+        while calls and calls[0] <= now - 86_400:
+            calls.popleft()
+        while app_calls and app_calls[0] <= now - 60:
+            app_calls.popleft()
+        minute = sum(1 for t in calls if t > now - 60)
+        problem_name, retry = None, 0.0
+        if self.in_flight.get((app, tenant), 0) >= sandbox.concurrent_limit:
+            problem_name, retry = "concurrent", 1.0
+        elif len(calls) >= day_limit:
+            problem_name, retry = "day", calls[0] + 86_400 - now
+        elif minute >= sandbox.minute_limit:
+            oldest = next(t for t in calls if t > now - 60)
+            problem_name, retry = "minute", oldest + 60 - now
+        elif len(app_calls) >= sandbox.app_minute_limit:
+            problem_name, retry = "appminute", app_calls[0] + 60 - now
+        if problem_name is None:
+            calls.append(now)
+            app_calls.append(now)
+            minute += 1
+        headers = {
+            "X-DayLimit-Remaining": str(max(0, day_limit - len(calls))),
+            "X-MinLimit-Remaining": str(max(0, sandbox.minute_limit - minute)),
+            "X-AppMinLimit-Remaining": str(max(0, sandbox.app_minute_limit - len(app_calls))),
+        }
+        return problem_name, max(1.0, math.ceil(retry)), headers
+
+
+class XeroApp:
+    def __init__(self, sandbox: XeroSandbox) -> None:
+        self.sandbox = sandbox
+        self.limits = Limits()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        method = scope["method"]
+        path = scope["path"]
+        query = parse_qs(scope.get("query_string", b"").decode(), keep_blank_values=True)
+        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        response = await self.handle(method, path, query, headers, body)
+        await send({"type": "http.response.start", "status": response.status,
+                    "headers": [(k.lower().encode(), v.encode()) for k, v in response.headers.items()]})
+        await send({"type": "http.response.body", "body": response.body})
+
+    async def handle(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Response:
+        sandbox = self.sandbox
+        sandbox.requests.append((method, path, {k: v[0] for k, v in query.items()}, dict(headers)))
+        if sandbox.latency:
+            await asyncio.sleep(sandbox.latency)
+        if path == "/identity/connect/authorize":
+            return self.authorize(method, query, parse_qs(body.decode()))
+        if path == "/connect/token" and method == "POST":
+            return self.token(headers, parse_qs(body.decode()))
+        if path == "/connect/revocation" and method == "POST":
+            form = parse_qs(body.decode())
+            sandbox.identity.revoke_refresh(form.get("token", [""])[0])
+            return Response(200)
+        checked = path.lower().startswith("/connections") or path.startswith(API + "/")
+        if checked and sandbox.spec_checker is not None:
+            sandbox.spec_violations += sandbox.spec_checker.check_request(method, path, query, headers)
+        if path.lower() == "/connections" and method == "GET":
+            response = self.connections(query, headers)
+        elif path.lower().startswith("/connections/") and method == "DELETE":
+            response = self.disconnect(path.rsplit("/", 1)[1], headers)
+        elif path.startswith(API + "/") and method == "GET":
+            response = await self.accounting(path[len(API):], query, headers)
+        else:
+            response = Response(404, b"The resource you're looking for cannot be found", "text/plain")
+        if checked and sandbox.spec_checker is not None and response.status == 200:
+            parsed = json.loads(response.body, parse_float=Decimal) if response.headers.get("content-type") == "application/json" else None
+            if parsed is not None:
+                plain = json.loads(response.body)
+                sandbox.spec_violations += sandbox.spec_checker.check_response(method, path, 200, plain)
+        return response
+
+    # --- identity ------------------------------------------------------------------------------
+
+    def authorize(self, method: str, query: dict[str, list[str]], form: dict[str, list[str]]) -> Response:
+        sandbox = self.sandbox
+        params = {k: v[0] for k, v in (query if method == "GET" else form).items()}
+        app = sandbox.identity.apps.get(params.get("client_id", ""))
+        redirect_uri = params.get("redirect_uri", "")
+        if app is None or not redirect_uri.startswith(("https://", "http://localhost", "http://127.0.0.1")):
+            return Response(400, b"<html><body><h1>Error: unauthorized_client</h1><p>Unknown client or redirect URI</p></body></html>", "text/html")
+
+        def back(extra: dict[str, str]) -> Response:
+            extra = {**extra, **({"state": params["state"]} if "state" in params else {})}
+            sep = "&" if "?" in redirect_uri else "?"
+            return Response(302, headers={"location": f"{redirect_uri}{sep}{urlencode(extra)}"})
+
+        if params.get("response_type") != "code":
+            return back({"error": "unsupported_response_type"})
+        error = sandbox.identity.check_scopes(app, params.get("scope", ""))
+        if error:
+            return back({"error": error})
+        challenge = params.get("code_challenge")
+        if challenge and params.get("code_challenge_method") != "S256":
+            return back({"error": "invalid_request"})
+        if method == "GET":
+            return self.login_page(params, error=None)
+        email, password = params.get("email", ""), params.get("password", "")
+        user = sandbox.identity.users.get(email)
+        if user is None or user[0] != password:
+            return self.login_page(params, error="Your email or password is incorrect")
+        tenants = [t for t in form.get("tenant", []) if t in user[1]]
+        if not tenants:
+            return self.login_page(params, error="Choose at least one organisation")
+        code = sandbox.identity.consent(app, email, params["scope"], tenants, redirect_uri, challenge)
+        return back({"code": code, "scope": params["scope"]})
+
+    def login_page(self, params: dict[str, str], error: str | None) -> Response:
+        hidden = "".join(
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+            for k, v in params.items() if k not in ("email", "password", "tenant")
+        )
+        orgs = "".join(
+            f'<label><input type="checkbox" name="tenant" value="{o.id}" checked> {html.escape(o.name)}</label><br>'
+            for o in self.sandbox.orgs
+        )
+        text = (
+            "<!doctype html><html><head><title>Log in to Xero</title></head><body>"
+            + (f'<p class="error">{html.escape(error)}</p>' if error else "")
+            + '<form method="post" action="/identity/connect/authorize">' + hidden
+            + '<label>Email <input type="email" name="email"></label>'
+            + '<label>Password <input type="password" name="password"></label>'
+            + "<fieldset><legend>Allow access to</legend>" + orgs + "</fieldset>"
+            + '<button type="submit">Allow access</button></form></body></html>'
+        )
+        return Response(401 if error else 200, text.encode(), "text/html; charset=utf-8")
+
+    def token(self, headers: dict[str, str], form: dict[str, list[str]]) -> Response:
+        identity = self.sandbox.identity
+        data = {k: v[0] for k, v in form.items()}
+        client_id, secret = data.get("client_id"), data.get("client_secret")
+        auth = headers.get("authorization", "")
+        if auth.startswith("Basic "):
+            try:
+                client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+            except ValueError:
+                return Response(400, b'{"error":"invalid_client"}')
+        try:
+            app = identity.client(client_id, secret)
+            grant_type = data.get("grant_type")
+            if grant_type == "authorization_code":
+                body = identity.exchange_code(app, data.get("code", ""), data.get("redirect_uri", ""), data.get("code_verifier"))
+            elif grant_type == "refresh_token":
+                body = identity.use_refresh(app, data.get("refresh_token", ""))
+            else:
+                raise TokenError("unsupported_grant_type")
+        except TokenError as exc:
+            error = {"error": exc.error, **({"error_description": exc.description} if exc.description else {})}
+            return Response(exc.status, json.dumps(error).encode())
+        return Response(200, json.dumps(body).encode(), headers={"cache-control": "no-store"})
+
+    def connections(self, query: dict[str, list[str]], headers: dict[str, str]) -> Response:
+        access, detail = self.sandbox.identity.bearer(headers.get("authorization"))
+        if access is None:
+            return problem(401, "Unauthorized", detail)
+        event = query.get("authEventId", [None])[0]
+        out = []
+        grant = access.grant
+        if event is None or event == grant.auth_event_id:
+            for connection in grant.connections.values():
+                org = self.sandbox.org(connection.tenant_id)
+                out.append({
+                    "id": connection.id, "authEventId": grant.auth_event_id,
+                    "tenantId": connection.tenant_id, "tenantType": "ORGANISATION",
+                    "tenantName": org.name if org else "",
+                    "createdDateUtc": format_identity_stamp(connection.created),
+                    "updatedDateUtc": format_identity_stamp(connection.updated),
+                })
+        return Response(200, json.dumps(out).encode())
+
+    def disconnect(self, connection_id: str, headers: dict[str, str]) -> Response:
+        access, detail = self.sandbox.identity.bearer(headers.get("authorization"))
+        if access is None:
+            return problem(401, "Unauthorized", detail)
+        for tenant, connection in list(access.grant.connections.items()):
+            if connection.id == connection_id:
+                del access.grant.connections[tenant]
+                return Response(204)
+        return Response(404)
+
+    # --- accounting ----------------------------------------------------------------------------
+
+    async def accounting(self, route: str, query: dict[str, list[str]], headers: dict[str, str]) -> Response:
+        sandbox = self.sandbox
+        access, detail = sandbox.identity.bearer(headers.get("authorization"))
+        if access is None:
+            return problem(401, "Unauthorized", detail)
+        tenant = headers.get("xero-tenant-id", "")
+        org = sandbox.org(tenant)
+        if org is None or tenant not in access.grant.connections:
+            return problem(403, "Forbidden", "AuthenticationUnsuccessful")
+        wanted = SCOPE_FOR.get(route)
+        if wanted is None:
+            return Response(404, b"The resource you're looking for cannot be found", "text/plain")
+        app = access.grant.app
+        if not access.grant.scopes.intersection(wanted):
+            return problem(401, "Unauthorized", "AuthorizationUnsuccessful")
+        if route == "/Journals" and app.tier != "advanced":
+            return problem(401, "Unauthorized", "AuthorizationUnsuccessful")
+        now = sandbox.clock.now().timestamp()
+        day_limit = sandbox.day_limit if app.tier == "advanced" else min(sandbox.day_limit, 1000)
+        limit, retry, rate_headers = self.limits.take(sandbox, app.client_id, tenant, now, day_limit)
+        if limit is not None:
+            sandbox.rate_limited.append(limit)
+            return Response(429, b"", headers={**rate_headers, "Retry-After": str(int(retry)),
+                                               "X-Rate-Limit-Problem": limit})
+        key = (app.client_id, tenant)
+        self.limits.in_flight[key] = self.limits.in_flight.get(key, 0) + 1
+        try:
+            if sandbox.latency:
+                await asyncio.sleep(sandbox.latency)
+            response = self.serve(org, route, query, headers)
+        finally:
+            self.limits.in_flight[key] -= 1
+        response.headers.update(rate_headers)
+        if response.status == 200 and "application/json" not in headers.get("accept", ""):
+            # Xero answers XML unless JSON is asked for.
+            response.body = b'<Response xmlns:i="http://www.w3.org/2001/XMLSchema-instance"><Status>OK</Status></Response>'
+            response.headers["content-type"] = "text/xml; charset=utf-8"
+        return response
+
+    def envelope(self, key: str, items: Any) -> Response:
+        body = {"Id": str(uuid.uuid4()), "Status": "OK", "ProviderName": "sfsync sandbox",
+                "DateTimeUTC": format_msdate(self.sandbox.clock.now(), offset=False), key: items}
+        return Response(200, _decimal_json(body))
+
+    def serve(self, org: SOrg, route: str, query: dict[str, list[str]], headers: dict[str, str]) -> Response:
+        since = None
+        if "if-modified-since" in headers:
+            try:
+                since = parse_if_modified_since(headers["if-modified-since"])
+            except ValueError:
+                return validation("If-Modified-Since is not a date-time")
+        if route == "/Organisation":
+            return self.envelope("Organisations", [self.organisation(org)])
+        if route == "/Accounts":
+            return self.envelope("Accounts", self.accounts(org, since, query))
+        if route == "/Journals":
+            raw = query.get("offset", ["0"])[0]
+            if not re.fullmatch(r"\d+", raw):
+                return validation("offset must be a whole number")
+            offset = int(raw)
+            payments = query.get("paymentsOnly", ["false"])[0].lower() == "true"
+            selected = [
+                j for j in org.journals
+                if j.number > offset
+                and (since is None or j.created >= since.replace(microsecond=0))
+                and (not payments or j.source_type in PAYMENT_TYPES)
+            ]
+            selected.sort(key=lambda j: j.number)
+            return self.envelope("Journals", [self.journal(j) for j in selected[:JOURNALS_PAGE]])
+        if route == "/Reports/TrialBalance":
+            raw = query.get("date", [None])[0]
+            try:
+                day = dt.date.fromisoformat(raw) if raw else self.sandbox.clock.now().date()
+            except ValueError:
+                return validation("date must be yyyy-MM-dd")
+            return self.envelope("Reports", [self.trial_balance(org, day)])
+        return Response(404)
+
+    def organisation(self, org: SOrg) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "OrganisationID": org.id, "APIKey": "", "Name": org.name, "LegalName": org.legal_name,
+            "PaysTax": True, "Version": "GLOBAL", "OrganisationType": "COMPANY",
+            "BaseCurrency": org.currency, "CountryCode": org.country, "IsDemoCompany": False,
+            "OrganisationStatus": "ACTIVE", "TaxNumber": org.tax_number,
+            "FinancialYearEndDay": org.fy_day, "FinancialYearEndMonth": org.fy_month,
+            "SalesTaxBasis": "ACCRUALS", "SalesTaxPeriod": "QUARTERLY",
+            "DefaultSalesTax": "Tax Exclusive", "DefaultPurchasesTax": "Tax Exclusive",
+            "CreatedDateUTC": format_msdate(org.created, offset=False),
+            "OrganisationEntityType": "COMPANY", "Timezone": "ROMANCESTANDARDTIME",
+            "ShortCode": org.short_code, "Edition": "BUSINESS", "Class": "STANDARD",
+            "Addresses": [{"AddressType": "STREET", "AddressLine1": org.street, "City": org.city,
+                           "PostalCode": org.postal_code, "Country": org.country}],
+            "Phones": [], "ExternalLinks": [], "PaymentTerms": {},
+        }
+        if org.period_lock:
+            out["PeriodLockDate"] = format_msdate(org.period_lock)
+        if org.end_of_year_lock:
+            out["EndOfYearLockDate"] = format_msdate(org.end_of_year_lock)
+        return out
+
+    def accounts(self, org: SOrg, since: dt.datetime | None, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        items = [a for a in org.accounts if since is None or a.updated >= since.replace(microsecond=0)]
+        where = query.get("where", [""])[0]
+        for field_name, value in re.findall(r'(\w+)\s*==\s*"([^"]*)"', where):
+            attr = {"Status": "status", "Type": "type", "Class": "cls", "Code": "code"}.get(field_name)
+            if attr:
+                items = [a for a in items if getattr(a, attr) == value]
+        order = query.get("order", [""])[0].split()
+        if order and order[0] in ("Name", "Code"):
+            items.sort(key=lambda a: getattr(a, order[0].lower()), reverse=order[-1].upper() == "DESC")
+        out = []
+        for a in items:
+            item: dict[str, Any] = {
+                "AccountID": a.id, "Code": a.code, "Name": a.name, "Status": a.status, "Type": a.type,
+                "TaxType": a.tax_type, "Class": a.cls, "EnablePaymentsToAccount": False,
+                "ShowInExpenseClaims": False, "BankAccountType": "BANK" if a.type == "BANK" else "NONE",
+                "ReportingCode": a.cls[:3], "ReportingCodeName": a.cls.title(), "HasAttachments": False,
+                "UpdatedDateUTC": format_msdate(a.updated), "AddToWatchlist": False,
+            }
+            if a.system:
+                item["SystemAccount"] = a.system
+            if a.currency:
+                item["CurrencyCode"] = a.currency
+            out.append(item)
+        return out
+
+    def journal(self, j: SJournal) -> dict[str, Any]:
+        lines = []
+        for ln in j.lines:
+            line: dict[str, Any] = {
+                "JournalLineID": ln.id, "AccountID": ln.account.id, "AccountCode": ln.account.code,
+                "AccountType": ln.account.type, "AccountName": ln.account.name,
+                "NetAmount": ln.net, "GrossAmount": ln.net + ln.tax, "TaxAmount": ln.tax,
+                "TrackingCategories": [],
+            }
+            if ln.description:
+                line["Description"] = ln.description
+            if ln.tax_type:
+                line["TaxType"] = ln.tax_type
+                line["TaxName"] = ln.tax_name or ""
+            lines.append(line)
+        return {"JournalID": j.id, "JournalDate": format_msdate(j.date), "JournalNumber": j.number,
+                "CreatedDateUTC": format_msdate(j.created), "Reference": j.reference,
+                "SourceID": j.source_id, "SourceType": j.source_type, "JournalLines": lines}
+
+    def trial_balance(self, org: SOrg, day: dt.date) -> dict[str, Any]:
+        rows = trial_balance(org, day)
+
+        def cell(value: str, account_id: str | None) -> dict[str, Any]:
+            out: dict[str, Any] = {"Value": value}
+            if account_id:
+                out["Attributes"] = [{"Value": account_id, "Id": "account"}]
+            return out
+
+        def pair(amount: Decimal, lean_debit: bool) -> tuple[str, str]:
+            if amount > 0:
+                return f"{amount:.2f}", ""
+            if amount < 0:
+                return "", f"{-amount:.2f}"
+            return ("0.00", "") if lean_debit else ("", "0.00")
+
+        sections = [("Revenue", "REVENUE"), ("Expenses", "EXPENSE"), ("Assets", "ASSET"),
+                    ("Liabilities", "LIABILITY"), ("Equity", "EQUITY")]
+        totals = [Decimal(0)] * 4
+        blocks: list[dict[str, Any]] = [{"RowType": "Header", "Cells": [
+            {"Value": "Account"}, {"Value": "Debit"}, {"Value": "Credit"},
+            {"Value": "YTD Debit"}, {"Value": "YTD Credit"}]}]
+        for title, cls in sections:
+            section_rows = []
+            for row in (r for r in rows if r.account.cls == cls):
+                debit, credit = pair(row.month, row.ytd >= 0)
+                ytd_debit, ytd_credit = pair(row.ytd, row.ytd >= 0)
+                for i, text in enumerate((debit, credit, ytd_debit, ytd_credit)):
+                    totals[i] += Decimal(text or 0)
+                label = f"{row.account.name} ({row.account.code})" if row.account.code else row.account.name
+                section_rows.append({"RowType": "Row", "Cells": [
+                    cell(label, row.account.id), *(cell(t, row.account.id) for t in (debit, credit, ytd_debit, ytd_credit))]})
+            blocks.append({"RowType": "Section", "Title": title, "Rows": section_rows})
+        blocks.append({"RowType": "Section", "Title": "", "Rows": [{"RowType": "SummaryRow", "Cells": [
+            {"Value": "Total"}, *({"Value": f"{t:.2f}"} for t in totals)]}]})
+        now = self.sandbox.clock.now()
+        return {"ReportID": "TrialBalance", "ReportName": "Trial Balance", "ReportType": "TrialBalance",
+                "ReportTitles": ["Trial Balance", org.name, f"As at {day.day} {day:%B %Y}"],
+                "ReportDate": f"{day.day} {day:%B %Y}", "UpdatedDateUTC": format_msdate(now, offset=False),
+                "Fields": [], "Rows": blocks}
