@@ -1,0 +1,323 @@
+"""The on-premise sync service: a read-only HTTP API over the dossier folders under a root.
+
+Start it with ``sfsync agent serve --root DIR --token … --port 8765``. Every call needs
+``Authorization: Bearer <token>`` (compared in constant time). Routes (all ``GET``)::
+
+    /v1/ping                                  who am I (checks the token)
+    /v1/companies                             the folders, with what was detected in each
+    /v1/companies/{ref}                       company details
+    /v1/companies/{ref}/fiscal-years
+    /v1/companies/{ref}/accounts
+    /v1/companies/{ref}/sources               the readable files, fingerprints, date ranges
+    /v1/companies/{ref}/ledger?source=&offset=&limit=&since=   NDJSON, streamed
+    /v1/companies/{ref}/trial-balance
+    /v1/companies/{ref}/opening-balances?at=YYYY-MM-DD
+
+Errors are JSON ``{"error": kind, "message": text}``: 400 for a refused sync reference, 401 for a
+wrong token, 404 for a missing folder, 422 for an unreadable or unsupported folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from sfsync.errors import InvalidSyncReference, NotFound, SfsyncError
+from sfsync.models import LedgerLine
+from sfsync_onprem.folder import Dossier, list_folders, open_dossier, resolve
+from sfsync_onprem.readers.base import UnreadableFile, UnsupportedStorage
+
+log = logging.getLogger("sfsync.onprem.agent")
+
+API_VERSION = "1"
+CHUNK = 500
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+        self.message = message
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def dumps(value: Any) -> bytes:
+    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def line_to_wire(line: LedgerLine) -> dict[str, Any]:
+    return line.model_dump(exclude_none=True, exclude={"modified"})
+
+
+class AgentService:
+    """What the agent answers, independent of HTTP (the connector's local mode calls it too)."""
+
+    def __init__(self, root: Path, *, include_closed: bool = False, package: str = "") -> None:
+        self.root = Path(root)
+        self.include_closed = include_closed
+        self.package = package
+
+    def dossier(self, ref: str) -> Dossier:
+        return open_dossier(self.root, ref, include_closed=self.include_closed, package=self.package)
+
+    def companies(self) -> list[dict[str, Any]]:
+        out = []
+        for folder in list_folders(self.root):
+            try:
+                company = self.dossier(folder.name).company()
+                out.append(company.model_dump(exclude_none=True))
+            except SfsyncError as exc:
+                kind = "unsupported" if isinstance(exc, UnsupportedStorage) else "unreadable"
+                out.append({"ref": folder.name, "code": folder.name, "name": folder.name,
+                            "extra": {"format": kind, "error": exc.message}})
+        return out
+
+    def company(self, ref: str) -> dict[str, Any]:
+        return self.dossier(ref).company().model_dump(exclude_none=True)
+
+    def fiscal_years(self, ref: str) -> list[dict[str, Any]]:
+        return [fy.model_dump() for fy in self.dossier(ref).fiscal_years()]
+
+    def accounts(self, ref: str) -> list[dict[str, Any]]:
+        return [a.model_dump(exclude_none=True) for a in self.dossier(ref).accounts()]
+
+    def sources(self, ref: str) -> list[dict[str, Any]]:
+        dossier = self.dossier(ref)
+        out = []
+        for src, fp, summary in dossier.sources:
+            clear = summary.clear_range
+            out.append({
+                "name": src.name, "format": summary.format, "kind": summary.kind, "fingerprint": fp,
+                "clear": [clear[0], clear[1]] if clear else None, "lines": summary.line_count,
+                "transactions": summary.transaction_count, "warnings": summary.warnings,
+            })
+        return out
+
+    def trial_balance(self, ref: str) -> dict[str, Any]:
+        dossier = self.dossier(ref)
+        return {"fingerprint": dossier.fingerprint(),
+                "lines": [t.model_dump() for t in dossier.trial_balance()],
+                "warnings": dossier.warnings}
+
+    def opening_balances(self, ref: str, at: dt.date) -> list[dict[str, Any]]:
+        dossier = self.dossier(ref)
+        return [o.model_dump() for _s, _fp, summary in dossier.sources
+                for o in summary.opening_balances if o.date == at]
+
+    def ledger(self, ref: str, source: str, *, offset: int = 0, limit: int | None = None,
+               since: dt.date | None = None) -> Iterator[dict[str, Any]]:
+        dossier = self.dossier(ref)
+        found = next(((s, fp, sm) for s, fp, sm in dossier.sources if s.name == source), None)
+        if found is None:
+            raise ApiError(404, "not_found", f"{ref} has no source {source!r}")
+        src, fp, summary = found
+        if summary.kind != "ledger":
+            raise ApiError(422, "not_a_ledger", f"{source} holds totals, not ledger lines")
+        return self._ledger(src, fp, summary, offset, limit, since)
+
+    @staticmethod
+    def _ledger(src: Any, fp: str, summary: Any, offset: int, limit: int | None,
+                since: dt.date | None) -> Iterator[dict[str, Any]]:
+        yield {"source": src.name, "fingerprint": fp, "offset": offset}
+        position = 0
+        sent = 0
+        for line in src.lines(summary):
+            if since is not None and line.date < since:
+                continue
+            if position < offset:
+                position += 1
+                continue
+            if limit is not None and sent >= limit:
+                yield {"end": False, "next_offset": position}
+                return
+            yield {"l": line_to_wire(line)}
+            position += 1
+            sent += 1
+        yield {"end": True, "next_offset": position}
+
+    # -- routing, shared by HTTP and the local mode ---------------------------------------------
+
+    def dispatch(self, path: str, query: dict[str, str]) -> Any:
+        parts = [unquote(p) for p in path.strip("/").split("/")]
+        if parts[:1] != ["v1"]:
+            raise ApiError(404, "not_found", f"no route {path}")
+        parts = parts[1:]
+        if parts == ["ping"]:
+            return {"ok": True, "api": API_VERSION, "root": self.root.name}
+        if parts == ["companies"]:
+            return self.companies()
+        if len(parts) >= 2 and parts[0] == "companies":
+            ref = parts[1]
+            resolve(self.root, ref)  # refuse a bad reference before anything else
+            rest = parts[2:]
+            if rest == []:
+                return self.company(ref)
+            if rest == ["fiscal-years"]:
+                return self.fiscal_years(ref)
+            if rest == ["accounts"]:
+                return self.accounts(ref)
+            if rest == ["sources"]:
+                return self.sources(ref)
+            if rest == ["trial-balance"]:
+                return self.trial_balance(ref)
+            if rest == ["opening-balances"]:
+                return self.opening_balances(ref, _date(query.get("at"), "at"))
+            if rest == ["ledger"]:
+                return self.ledger(
+                    ref, query.get("source", ""), offset=_int(query.get("offset"), 0),
+                    limit=_int(query.get("limit"), None) if query.get("limit") else None,
+                    since=_date(query["since"], "since") if query.get("since") else None,
+                )
+        raise ApiError(404, "not_found", f"no route {path}")
+
+
+def _int(raw: str | None, default: Any) -> Any:
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise ApiError(400, "bad_request", f"{raw!r} is not a non-negative integer")
+    return int(raw)
+
+
+def _date(raw: str | None, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw or "")
+    except ValueError:
+        raise ApiError(400, "bad_request", f"{name} must be a date (YYYY-MM-DD)") from None
+
+
+def error_of(exc: BaseException) -> ApiError:
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, InvalidSyncReference):
+        return ApiError(400, "invalid_sync_reference", exc.message)
+    if isinstance(exc, NotFound):
+        return ApiError(404, "not_found", exc.message)
+    if isinstance(exc, UnsupportedStorage):
+        return ApiError(422, "unsupported_storage", exc.message)
+    if isinstance(exc, UnreadableFile):
+        return ApiError(422, "unreadable_file", exc.message)
+    if isinstance(exc, SfsyncError):
+        return ApiError(422, "error", exc.message)
+    log.exception("agent error")
+    return ApiError(500, "internal", f"the sync service failed ({type(exc).__name__}); see its log")
+
+
+async def _take(iterator: Iterator[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    def pull() -> list[dict[str, Any]]:
+        out = []
+        for item in iterator:
+            out.append(item)
+            if len(out) >= n:
+                break
+        return out
+
+    return await asyncio.to_thread(pull)
+
+
+class AgentApp:
+    """The ASGI app around :class:`AgentService`, requiring a bearer token."""
+
+    def __init__(self, root: Path, token: str, *, include_closed: bool = False, package: str = "") -> None:
+        if not token or len(token) < 8:
+            raise ValueError("the sync service needs a token of at least 8 characters")
+        self.service = AgentService(root, include_closed=include_closed, package=package)
+        self._token = token.encode()
+
+    def _authorized(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        for key, value in headers:
+            if key.lower() == b"authorization":
+                scheme, _, given = value.partition(b" ")
+                return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), self._token)
+        return False
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        try:
+            if scope["method"] != "GET":
+                raise ApiError(405, "read_only", "the sync service only reads: use GET")
+            if not self._authorized(scope.get("headers", [])):
+                raise ApiError(401, "unauthorized", "missing or wrong token")
+            query = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode()).items()}
+            result = await asyncio.to_thread(self.service.dispatch, scope.get("raw_path", b"").decode().split("?")[0]
+                                             or scope["path"], query)
+        except Exception as exc:
+            await self._error(send, error_of(exc))
+            return
+        if isinstance(result, Iterator):
+            await self._stream(send, result)
+        else:
+            await self._send(send, 200, dumps(result), b"application/json")
+
+    async def _stream(self, send: Any, lines: Iterator[dict[str, Any]]) -> None:
+        try:
+            first = await _take(lines, 1)
+        except Exception as exc:
+            await self._error(send, error_of(exc))
+            return
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/x-ndjson")]})
+        await send({"type": "http.response.body", "body": b"".join(dumps(x) + b"\n" for x in first),
+                    "more_body": True})
+        while True:
+            try:
+                chunk = await _take(lines, CHUNK)
+            except Exception as exc:  # headers are gone: say it in the stream
+                err = error_of(exc)
+                body = dumps({"error": err.kind, "message": err.message}) + b"\n"
+                await send({"type": "http.response.body", "body": body, "more_body": False})
+                return
+            if not chunk:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            await send({"type": "http.response.body", "body": b"".join(dumps(x) + b"\n" for x in chunk),
+                        "more_body": True})
+
+    async def _error(self, send: Any, err: ApiError) -> None:
+        await self._send(send, err.status, dumps({"error": err.kind, "message": err.message}), b"application/json")
+
+    @staticmethod
+    async def _send(send: Any, status: int, body: bytes, content_type: bytes) -> None:
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def ledger_items(service: AgentService, ref: str, query: dict[str, str]) -> AsyncIterator[dict[str, Any]]:
+    """The local mode's stream: the same items as the HTTP route, pulled in a worker thread."""
+
+    async def gen() -> AsyncIterator[dict[str, Any]]:
+        iterator = service.dispatch(f"/v1/companies/{ref}/ledger", query)
+        while True:
+            chunk = await _take(iterator, CHUNK)
+            if not chunk:
+                return
+            for item in chunk:
+                yield item
+
+    return gen()
