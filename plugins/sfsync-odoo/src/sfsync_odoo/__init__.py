@@ -1,1 +1,1 @@
-"""sfsync-odoo (work in progress)."""
+"""sfsync-odoo: the ``odoo`` connector (Odoo 14-19 external API: XML-RPC, JSON-RPC, JSON-2) and its sandbox."""
