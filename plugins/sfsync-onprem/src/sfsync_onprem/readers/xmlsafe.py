@@ -48,22 +48,14 @@ def root_of(path: Path) -> tuple[str, str] | None:
     if not stripped.startswith(b"<"):
         return None
     check_prolog(path, head)
-    try:
-        for _event, elem in etree.iterparse(
-            str(path), events=("start",), **_SAFE, encoding=None  # type: ignore[arg-type]
-        ):
-            qname = etree.QName(elem)
-            return qname.namespace or "", qname.localname
-    except etree.XMLSyntaxError:
-        # Let the reader report it with the file's name; an encoding problem is retried there.
+    for encoding in (None, "cp1252"):
         try:
-            for _event, elem in etree.iterparse(
-                str(path), events=("start",), **_SAFE, encoding="cp1252"  # type: ignore[arg-type]
-            ):
-                qname = etree.QName(elem)
-                return qname.namespace or "", qname.localname
+            with open(path, "rb") as fh:
+                for _event, elem in etree.iterparse(fh, events=("start",), encoding=encoding, **_SAFE):
+                    qname = etree.QName(elem)
+                    return qname.namespace or "", qname.localname
         except etree.XMLSyntaxError:
-            return None
+            continue  # an encoding problem is retried as cp1252; the reader reports the rest
     return None
 
 
@@ -89,10 +81,11 @@ def iterparse(
     """End events for ``tags``, safely; errors name the file and say what to do."""
     check_prolog(path)
     try:
-        for _event, elem in etree.iterparse(
-            str(path), events=("end",), tag=list(tags), encoding=encoding, **_SAFE
-        ):
-            yield elem
+        with open(path, "rb") as fh:
+            for _event, elem in etree.iterparse(
+                fh, events=("end",), tag=list(tags), encoding=encoding, **_SAFE
+            ):
+                yield elem
     except etree.XMLSyntaxError as exc:
         if encoding is None and _is_encoding_error(exc):
             raise EncodingMismatch(str(exc)) from exc
