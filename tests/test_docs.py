@@ -1,0 +1,242 @@
+"""The documentation site builds, strictly, and documents what the code offers.
+
+The site is built once per session with ``mkdocs build --strict`` into a temporary directory;
+the checks then read the built HTML: a hook without a documented heading, an installed connector
+without a page, a public name of ``sfsync.__all__`` or an error class that the docs do not
+document, or a CLI command missing from the reference, each fails a test.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import re
+import subprocess
+import sys
+from html import unescape
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from pydantic import BaseModel, Field, SecretStr
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_docs_hooks() -> ModuleType:
+    path = ROOT / "docs" / "hooks" / "sfsync_docs.py"
+    spec = importlib.util.spec_from_file_location("sfsync_docs_hooks", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    env.pop("SFSYNC_LOAD_PLUGINS", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"), "-d", str(out)],
+        cwd=out,  # not the repo: every path in mkdocs.yml must hold from anywhere
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, f"mkdocs build --strict failed:\n{done.stdout}\n{done.stderr}"
+    assert "WARNING" not in done.stderr, done.stderr
+    return out
+
+
+def page(site: Path, path: str) -> str:
+    file = site / path / "index.html" if not path.endswith(".html") else site / path
+    assert file.is_file(), f"no page {path} in the built site"
+    return file.read_text(encoding="utf-8")
+
+
+def heading_ids(html: str) -> set[str]:
+    return set(re.findall(r'<h[1-6][^>]*\bid="([^"]+)"', html))
+
+
+def all_ids(site: Path) -> set[str]:
+    ids: set[str] = set()
+    for file in site.rglob("*.html"):
+        ids |= set(re.findall(r'\bid="([^"]+)"', file.read_text(encoding="utf-8")))
+    return ids
+
+
+def text_of(html: str) -> str:
+    """The text of the page's article (not the navigation or the table of contents)."""
+    start, end = html.find("<article"), html.find("</article>")
+    if start != -1 and end != -1:
+        html = html[start:end]
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def plain(text: str) -> str:
+    """Text without Markdown emphasis or code marks, whitespace collapsed."""
+    return " ".join(re.sub(r"[*`]", "", text).split())
+
+
+def hook_names() -> list[str]:
+    from sfsync import hookspecs
+
+    return sorted(
+        name
+        for name, value in vars(hookspecs).items()
+        if name.startswith("sfsync_") and callable(value) and hasattr(value, "sfsync_spec")
+    )
+
+
+# --- the build -----------------------------------------------------------------------------------
+
+
+def test_the_site_builds_strictly(site: Path) -> None:
+    assert (site / "index.html").is_file()
+    assert (site / "sitemap.xml").is_file()
+
+
+# --- hooks ---------------------------------------------------------------------------------------
+
+
+def test_hookspecs_are_found() -> None:
+    names = hook_names()
+    assert "sfsync_fetch_ledger" in names and "sfsync_auth" in names
+    assert len(names) >= 10
+
+
+@pytest.mark.parametrize("hook", hook_names())
+def test_every_hook_has_a_documented_heading(site: Path, hook: str) -> None:
+    from sfsync import hookspecs
+
+    html = page(site, "plugins/hooks")
+    assert f"sfsync.hookspecs.{hook}" in heading_ids(html), f"{hook} has no heading in the hook reference"
+    doc = inspect.getdoc(getattr(hookspecs, hook))
+    assert doc, f"{hook} has no docstring"
+    summary = plain(doc.splitlines()[0])
+    assert summary in plain(text_of(html)), f"the hook reference does not show {hook}'s docstring"
+
+
+# --- connectors ----------------------------------------------------------------------------------
+
+
+def installed_connectors() -> list[str]:
+    from sfsync import plugins
+
+    plugins.reset_registry()
+    try:
+        return sorted(plugins.get_registry().connectors)
+    finally:
+        plugins.reset_registry()
+
+
+def test_the_builtin_echo_connector_is_installed() -> None:
+    # Without it the per-connector test below could pass on an empty list.
+    assert "echo" in installed_connectors()
+
+
+@pytest.mark.parametrize("name", installed_connectors())
+def test_every_installed_connector_has_a_page(site: Path, name: str) -> None:
+    from sfsync import plugins
+
+    plugins.reset_registry()
+    loaded = plugins.get_registry().connector(name)
+    html = page(site, f"connectors/{name}")
+    text = text_of(html)
+    assert loaded.info.title in text
+    assert loaded.auth.flavour in text and loaded.auth.level.value in text
+    for limit in loaded.info.known_limits:
+        assert limit in text, f"known limit not on the page: {limit}"
+    policy = loaded.info.rate_limits
+    for window in policy.windows if policy else ():
+        assert window.name in text
+    for field in loaded.auth.fields.model_fields:
+        assert field in text, f"field {field} not on the page"
+    index = page(site, "connectors")
+    assert f'href="{name}/"' in index, f"the connectors index does not link {name}"
+
+
+def test_broken_plugins_are_listed_on_the_index(site: Path) -> None:
+    from sfsync import plugins
+
+    plugins.reset_registry()
+    text = text_of(page(site, "connectors"))
+    for broken in plugins.get_registry().broken:
+        assert broken.name in text
+
+
+class _Fields(BaseModel):
+    host: str = Field(description="Where the server answers")
+    password: SecretStr = Field(description="The password")
+
+
+def test_connector_page_renders_fields_secrets_and_limits() -> None:
+    from sfsync.auth import FormSpec
+    from sfsync.http.ratelimit import RateLimitPolicy, RateWindow
+    from sfsync.metadata import ConnectorInfo
+    from sfsync.plugins import LoadedConnector
+
+    hooks = load_docs_hooks()
+    info = ConnectorInfo(
+        name="fake",
+        title="Fake Books",
+        rate_limits=RateLimitPolicy(windows=(RateWindow("daily", 1000, 86400),), notes="Per key."),
+        known_limits=("Journals lack revaluations.",),
+    )
+    text = hooks.render_connector_page(LoadedConnector("fake", object(), info, FormSpec(fields=_Fields)))
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")}
+    assert "| no |" in rows["`host`"] and "Where the server answers" in rows["`host`"]
+    assert "| yes |" in rows["`password`"]
+    assert "| daily | 1000 | 1 day |" in text
+    assert "Per key." in text and "- Journals lack revaluations." in text
+    assert "| Auth flavour | `form` |" in text and "| Connection level | `firm` |" in text
+
+
+def test_connectors_index_lists_broken_plugins() -> None:
+    from sfsync.plugins import BrokenPlugin, PluginRegistry
+
+    hooks = load_docs_hooks()
+    registry = PluginRegistry(broken=[BrokenPlugin("oops", "sfsync-oops", "failed to import x: boom")])
+    text = hooks.render_connectors_index(registry)
+    assert "No connector was installed" in text
+    assert "| `oops` | `sfsync-oops` | failed to import x: boom |" in text
+
+
+# --- the public API ------------------------------------------------------------------------------
+
+
+def test_every_public_name_is_documented(site: Path) -> None:
+    import sfsync
+
+    ids = all_ids(site)
+    missing = [name for name in sfsync.__all__ if f"sfsync.{name}" not in ids]
+    assert not missing, f"names of sfsync.__all__ without a documented heading: {missing}"
+
+
+def test_every_error_is_documented(site: Path) -> None:
+    from sfsync import errors
+
+    html = page(site, "plugins/errors")
+    ids, text = heading_ids(html), text_of(html)
+    for name in errors.__all__:
+        assert f"sfsync.errors.{name}" in ids, f"{name} has no heading on the errors page"
+        assert name in text.split("The classes")[0], f"{name} is missing from the errors tree"
+
+
+# --- the CLI -------------------------------------------------------------------------------------
+
+
+def test_every_cli_command_is_in_the_reference(site: Path) -> None:
+    hooks = load_docs_hooks()
+    group = hooks.cli_group()
+    if group is None:
+        pytest.skip("sfsync.cli is not present in this checkout")
+    text = text_of(page(site, "reference/cli"))
+    names = [name for name, _, _ in hooks.walk_commands(group)]
+    assert len(names) > 1
+    for name in names:
+        assert f"Usage: {name}" in text, f"`{name}` is not in the CLI reference"
