@@ -317,11 +317,11 @@ def link(state: _State, dossier: str, connection: str, company: str | None, refe
         target = state.app.dossier(actor, dossier)
     except NotFound:
         target = state.app.create_dossier(actor, dossier)
-    years = _run(state.app.fiscal_years(actor, record.id, ref))
     saved = _run(state.app.link(
         actor, target.id, record.id, ref, mode=SyncMode.REPLACE if replace else SyncMode.SINCE, since=_date(since),
         granularity=Granularity.TRIAL_BALANCE if trial_balance else None, first_year_end=_date(first_year_end),
     ))
+    years = _run(state.app.fiscal_years(actor, record.id, ref))
     table = Table("fiscal year", "start", "end", "closed")
     for year in years:
         table.add_row(year.label, year.start.isoformat(), year.end.isoformat(), "yes" if year.closed else "")
@@ -383,7 +383,7 @@ class _ObserverAdapter:
         self.bars.batch_committed(dossier, batches)
 
 
-def _sync_and_report(state: _State, dossier_ids: list[str]) -> None:
+def _sync_and_report(state: _State, dossier_ids: list[str], *, skipped_fails: bool = True) -> None:
     names = {d: state.app.store.get_dossier(d).name for d in dossier_ids}
     progress, observer = _observer(names)
     with progress:
@@ -396,7 +396,7 @@ def _sync_and_report(state: _State, dossier_ids: list[str]) -> None:
                       str(run.counts.get("lines_fetched", run.counts.get("trial_balance_lines", 0))),
                       str(run.counts.get("deletions", 0)), str(run.requests), str(run.rate_limit_waits),
                       f"{run.duration or 0:.1f}")
-        if run.status == "failed":
+        if run.status == "failed" or (run.status == "skipped" and skipped_fails):
             failed.append(run)
     console.print(table)
     for run in runs:
@@ -427,7 +427,8 @@ def sync(state: _State, dossier: str | None, due: bool, all_: bool) -> None:
     if not ids:
         console.print("nothing to sync")
         return
-    _sync_and_report(state, ids)
+    # A nightly or --all run skips a dossier that is already running; a named one is refused.
+    _sync_and_report(state, ids, skipped_fails=bool(dossier))
 
 
 @cli.command()

@@ -1,0 +1,823 @@
+"""The production store: PostgreSQL through psycopg 3.
+
+It keeps exactly the semantics of :class:`~sfsync.store.SQLiteStore` (generations, checkpoints
+written in the same transaction as their batch, exact amounts) for many workers on many machines:
+
+* **Schema**: created and migrated by sfsync itself. ``sfsync_schema_version`` lists the applied
+  migrations; :data:`MIGRATIONS` are applied in order, each in its own transaction, under an
+  advisory lock so that workers starting together migrate once. A database migrated by a newer
+  sfsync is refused rather than misread.
+* **Amounts** are ``NUMERIC`` (unconstrained: ``0.10`` reads back as ``0.10``); text that is sorted
+  or compared is ``COLLATE "C"`` so orderings match SQLite's byte order.
+* **A batch is one round trip**: its lines go as arrays into one ``INSERT … SELECT FROM unnest(…)
+  ON CONFLICT DO UPDATE``, its deletions as ``= ANY(…)``, and the whole transaction (clear, deletes,
+  upsert, checkpoint, commit) is sent in pipeline mode.
+* **The per-dossier run lock** is a row (owner, expiry, as in SQLite) *plus* a session-level
+  advisory lock held on a dedicated connection of the holding process. When that process dies
+  (a killed worker, a lost machine) PostgreSQL ends its session and drops the advisory lock, so
+  the next worker takes the dossier at once instead of waiting for the row's expiry; a live
+  holder keeps it until it releases it or its ttl passes.
+
+Args of :class:`PostgresStore`: ``dsn`` (a libpq URL or key=value string) and ``schema`` (create
+and use the tables in this schema rather than the connection's default, e.g. to live beside a host
+application's own tables).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from sfsync.errors import ConfigurationError, NotFound
+from sfsync.models import (
+    Account,
+    AccountKind,
+    FiscalYear,
+    Granularity,
+    LedgerBatch,
+    LedgerLine,
+    OpeningBalance,
+    SyncMode,
+    TrialBalanceBatch,
+    TrialBalanceLine,
+)
+from sfsync.store.base import ConnectionRecord, DossierRecord, Firm, LinkRecord, Role, RunRecord, User
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresStore"]
+
+_C = 'COLLATE "C"'
+
+MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+    (
+        1,
+        "initial schema",
+        f"""
+CREATE TABLE firms (id TEXT {_C} PRIMARY KEY, name TEXT {_C} NOT NULL);
+CREATE TABLE users (
+    id TEXT {_C} PRIMARY KEY, firm_id TEXT {_C} NOT NULL REFERENCES firms(id), email TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'member')), UNIQUE (firm_id, email));
+CREATE TABLE connections (
+    id TEXT {_C} PRIMARY KEY, firm_id TEXT {_C} NOT NULL REFERENCES firms(id), connector TEXT NOT NULL,
+    label TEXT NOT NULL, level TEXT NOT NULL, config JSONB NOT NULL, sealed BYTEA NOT NULL,
+    status TEXT NOT NULL DEFAULT 'ok', created_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp());
+CREATE TABLE dossiers (
+    id TEXT {_C} PRIMARY KEY, firm_id TEXT {_C} NOT NULL REFERENCES firms(id), name TEXT {_C} NOT NULL,
+    active_generation INTEGER, building_generation INTEGER,
+    next_generation INTEGER NOT NULL DEFAULT 1, UNIQUE (firm_id, name));
+CREATE TABLE links (
+    dossier_id TEXT {_C} PRIMARY KEY REFERENCES dossiers(id), connection_id TEXT {_C} NOT NULL,
+    company_ref TEXT NOT NULL, company_name TEXT NOT NULL, mode TEXT NOT NULL,
+    granularity TEXT NOT NULL, since DATE, first_year_end DATE, fiscal_years_override JSONB,
+    needs_full_sync BOOLEAN NOT NULL, opening_balances_done BOOLEAN NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp());
+CREATE TABLE fiscal_years (
+    dossier_id TEXT {_C} NOT NULL, generation INTEGER NOT NULL, start DATE NOT NULL, end_ DATE NOT NULL,
+    data JSONB NOT NULL, PRIMARY KEY (dossier_id, generation, start));
+CREATE TABLE accounts (
+    dossier_id TEXT {_C} NOT NULL, generation INTEGER NOT NULL, code TEXT {_C} NOT NULL,
+    name TEXT NOT NULL, kind TEXT NOT NULL, parent TEXT, ref TEXT,
+    PRIMARY KEY (dossier_id, generation, code));
+CREATE TABLE ledger_lines (
+    dossier_id TEXT {_C} NOT NULL, generation INTEGER NOT NULL, source TEXT {_C} NOT NULL,
+    id TEXT {_C} NOT NULL, entry TEXT {_C} NOT NULL, journal TEXT, date DATE NOT NULL, period INTEGER,
+    fiscal_year TEXT, account TEXT {_C} NOT NULL, description TEXT NOT NULL,
+    debit NUMERIC NOT NULL, credit NUMERIC NOT NULL, currency TEXT, foreign_amount NUMERIC,
+    counterparty TEXT, vat_code TEXT, modified TEXT,
+    PRIMARY KEY (dossier_id, generation, source, id));
+CREATE INDEX ledger_by_entry ON ledger_lines (dossier_id, generation, source, entry);
+CREATE INDEX ledger_by_date ON ledger_lines (dossier_id, generation, date);
+CREATE TABLE trial_balance (
+    dossier_id TEXT {_C} NOT NULL, generation INTEGER NOT NULL, source TEXT {_C} NOT NULL,
+    account TEXT {_C} NOT NULL, period_start DATE NOT NULL, period_end DATE NOT NULL, period INTEGER,
+    fiscal_year TEXT, opening NUMERIC NOT NULL, debit NUMERIC NOT NULL, credit NUMERIC NOT NULL,
+    closing NUMERIC NOT NULL, PRIMARY KEY (dossier_id, generation, source, account, period_end));
+CREATE TABLE opening_balances (
+    dossier_id TEXT {_C} NOT NULL, generation INTEGER NOT NULL, source TEXT {_C} NOT NULL,
+    account TEXT {_C} NOT NULL, date DATE NOT NULL, amount NUMERIC NOT NULL,
+    PRIMARY KEY (dossier_id, generation, source, account, date));
+CREATE TABLE checkpoints (
+    dossier_id TEXT {_C} NOT NULL, generation INTEGER NOT NULL, stream TEXT NOT NULL, cursor TEXT,
+    PRIMARY KEY (dossier_id, generation, stream));
+CREATE TABLE runs (
+    id TEXT {_C} PRIMARY KEY, dossier_id TEXT {_C} NOT NULL, started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ, status TEXT NOT NULL, data JSONB NOT NULL);
+CREATE INDEX runs_by_dossier ON runs (dossier_id, started_at);
+CREATE TABLE locks (
+    dossier_id TEXT {_C} PRIMARY KEY, owner TEXT NOT NULL, expires TIMESTAMPTZ NOT NULL);
+""",
+    ),
+)
+"""Ordered migrations: (version, description, SQL). Append; never edit an applied one."""
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+# Advisory-lock keys: the migration lock, and the seed of the 64-bit hash of a dossier id, so that
+# sfsync's locks do not collide with a host application's advisory locks on the same database.
+_MIGRATION_LOCK = 0x5F5C0001
+_DOSSIER_LOCK = 0x5F5C0002
+
+_LINE_COLUMNS = (
+    "id", "entry", "journal", "date", "period", "fiscal_year", "account", "description", "debit",
+    "credit", "currency", "foreign_amount", "counterparty", "vat_code", "modified",
+)
+_LINE_TYPES = (
+    "text", "text", "text", "date", "int4", "text", "text", "text", "numeric", "numeric", "text",
+    "numeric", "text", "text", "text",
+)
+_TB_COLUMNS = (
+    "account", "period_start", "period_end", "period", "fiscal_year", "opening", "debit", "credit", "closing",
+)
+_TB_TYPES = ("text", "date", "date", "int4", "text", "numeric", "numeric", "numeric", "numeric")
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def _unnest_upsert(table: str, key: Sequence[str], columns: Sequence[str], types: Sequence[str]) -> str:
+    """One statement that upserts any number of rows passed as one array per column."""
+    arrays = ", ".join(f"%s::{t}[]" for t in types)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    cols = ", ".join(columns)
+    return (
+        f"INSERT INTO {table} (dossier_id, generation, source, {cols})"
+        f" SELECT %s, %s, %s, {cols} FROM unnest({arrays}) AS t ({cols})"
+        f" ON CONFLICT (dossier_id, generation, source, {', '.join(key)}) DO UPDATE SET {updates}"
+    )
+
+
+_UPSERT_LINES = _unnest_upsert("ledger_lines", ("id",), _LINE_COLUMNS, _LINE_TYPES)
+_UPSERT_TB = _unnest_upsert("trial_balance", ("account", "period_end"), _TB_COLUMNS, _TB_TYPES)
+
+
+class PostgresStore:
+    """The :class:`~sfsync.store.Store` on PostgreSQL (psycopg 3).
+
+    One store object holds one connection for its work (serialised by a lock, like
+    :class:`~sfsync.store.SQLiteStore`) and, once it takes a run lock, a second one whose session
+    holds the advisory locks. Create one per process (a Celery worker builds its own after fork).
+
+    Args:
+        dsn: ``postgresql://user:password@host:port/database`` or a libpq key=value string.
+        schema: Keep sfsync's tables in this schema (created if missing).
+        connect_timeout: Seconds to wait for the server when connecting.
+    """
+
+    def __init__(self, dsn: str, *, schema: str | None = None, connect_timeout: float = 10.0) -> None:
+        self._dsn = dsn
+        self.schema = schema
+        self._connect_timeout = connect_timeout
+        self._lock = threading.RLock()
+        self._db = self._connect()
+        self._lock_db: psycopg.Connection[Any] | None = None
+        self._held: set[str] = set()  # dossiers whose advisory lock this store's session holds
+        try:
+            self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def __repr__(self) -> str:
+        # The DSN may carry a password: show only where the store is.
+        info = self._db.info
+        return f"PostgresStore(host={info.host!r}, port={info.port}, dbname={info.dbname!r}, schema={self.schema!r})"
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            db = psycopg.connect(
+                self._dsn,
+                autocommit=True,
+                connect_timeout=max(1, int(self._connect_timeout)),
+                # A lost machine's session (and so its advisory locks) ends within about a minute.
+                keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3,
+            )
+        except psycopg.OperationalError as exc:
+            # libpq's message names host and user, never the password.
+            raise ConfigurationError(f"cannot connect to the PostgreSQL store: {exc}".strip()) from None
+        db.execute("SET TIME ZONE 'UTC'")
+        if self.schema is not None:
+            db.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+            db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
+        return db
+
+    # --- schema and migrations --------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self._tx() as db:
+            # Serialise concurrent starters: the first migrates, the others then find it done.
+            db.execute("SELECT pg_advisory_xact_lock(%s, 0)", (_MIGRATION_LOCK,))
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS sfsync_schema_version (version INTEGER PRIMARY KEY,"
+                " description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())"
+            )
+            row = db.execute("SELECT max(version) FROM sfsync_schema_version").fetchone()
+            current = (row[0] or 0) if row else 0
+            if current > SCHEMA_VERSION:
+                raise ConfigurationError(
+                    f"the PostgreSQL store is at schema version {current}, newer than this sfsync knows "
+                    f"({SCHEMA_VERSION}); upgrade sfsync"
+                )
+            for version, description, statements in MIGRATIONS:
+                if version <= current:
+                    continue
+                db.execute(statements)
+                db.execute(
+                    "INSERT INTO sfsync_schema_version (version, description) VALUES (%s, %s)",
+                    (version, description),
+                )
+
+    def schema_version(self) -> int:
+        """The newest migration applied to the database."""
+        row = self._one("SELECT max(version) FROM sfsync_schema_version")
+        return int(row[0] or 0)
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._lock, self._db.transaction():
+            yield self._db
+
+    @contextmanager
+    def _pipelined_tx(self) -> Iterator[psycopg.Connection[Any]]:
+        """A transaction whose statements (and commit) go to the server in one round trip."""
+        with self._lock, self._db.pipeline(), self._db.transaction():
+            yield self._db
+
+    def _one(self, query: str, params: Sequence[Any] = ()) -> Any:
+        with self._lock:
+            return self._db.execute(query, params).fetchone()
+
+    def _all(self, query: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return self._db.execute(query, params).fetchall()
+
+    # --- firms and users --------------------------------------------------------------------------
+
+    def create_firm(self, name: str) -> Firm:
+        firm = Firm(_new_id("firm"), name)
+        with self._tx() as db:
+            db.execute("INSERT INTO firms (id, name) VALUES (%s, %s)", (firm.id, firm.name))
+        return firm
+
+    def get_firm(self, firm_id: str) -> Firm:
+        row = self._one("SELECT id, name FROM firms WHERE id = %s", (firm_id,))
+        if row is None:
+            raise NotFound(f"no firm {firm_id!r}")
+        return Firm(*row)
+
+    def list_firms(self) -> list[Firm]:
+        return [Firm(*row) for row in self._all("SELECT id, name FROM firms ORDER BY name")]
+
+    def add_user(self, firm_id: str, email: str, role: Role) -> User:
+        self.get_firm(firm_id)
+        user = User(_new_id("user"), firm_id, email, role)
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO users (id, firm_id, email, role) VALUES (%s, %s, %s, %s)",
+                (user.id, firm_id, email, role),
+            )
+        return user
+
+    def get_user(self, user_id: str) -> User:
+        row = self._one("SELECT id, firm_id, email, role FROM users WHERE id = %s", (user_id,))
+        if row is None:
+            raise NotFound(f"no user {user_id!r}")
+        return User(*row)
+
+    def find_user(self, firm_id: str, email: str) -> User | None:
+        row = self._one(
+            "SELECT id, firm_id, email, role FROM users WHERE firm_id = %s AND email = %s", (firm_id, email)
+        )
+        return User(*row) if row else None
+
+    # --- connections --------------------------------------------------------------------------
+
+    _CONN_COLS = "id, firm_id, connector, label, level, config, sealed, status, created_at"
+
+    def add_connection(self, record: ConnectionRecord) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO connections (id, firm_id, connector, label, level, config, sealed, status)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (record.id, record.firm_id, record.connector, record.label, record.level,
+                 Jsonb(record.config), record.sealed, record.status),
+            )
+
+    @staticmethod
+    def _connection(row: Any) -> ConnectionRecord:
+        return ConnectionRecord(
+            id=row[0], firm_id=row[1], connector=row[2], label=row[3], level=row[4], config=row[5],
+            sealed=bytes(row[6]), status=row[7], created_at=row[8],
+        )
+
+    def get_connection(self, connection_id: str) -> ConnectionRecord:
+        row = self._one(f"SELECT {self._CONN_COLS} FROM connections WHERE id = %s", (connection_id,))
+        if row is None:
+            raise NotFound(f"no connection {connection_id!r}")
+        return self._connection(row)
+
+    def list_connections(self, firm_id: str) -> list[ConnectionRecord]:
+        rows = self._all(
+            f"SELECT {self._CONN_COLS} FROM connections WHERE firm_id = %s ORDER BY created_at, id", (firm_id,)
+        )
+        return [self._connection(r) for r in rows]
+
+    def update_connection(
+        self, connection_id: str, *, sealed: bytes | None = None, status: str | None = None
+    ) -> None:
+        with self._tx() as db:
+            if sealed is not None:
+                db.execute("UPDATE connections SET sealed = %s WHERE id = %s", (sealed, connection_id))
+            if status is not None:
+                db.execute("UPDATE connections SET status = %s WHERE id = %s", (status, connection_id))
+
+    def delete_connection(self, connection_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM connections WHERE id = %s", (connection_id,))
+
+    # --- dossiers and links -------------------------------------------------------------------
+
+    def add_dossier(self, firm_id: str, name: str) -> DossierRecord:
+        self.get_firm(firm_id)
+        dossier = DossierRecord(_new_id("dos"), firm_id, name)
+        with self._tx() as db:
+            db.execute("INSERT INTO dossiers (id, firm_id, name) VALUES (%s, %s, %s)", (dossier.id, firm_id, name))
+        return dossier
+
+    def get_dossier(self, dossier_id: str) -> DossierRecord:
+        row = self._one("SELECT id, firm_id, name FROM dossiers WHERE id = %s", (dossier_id,))
+        if row is None:
+            raise NotFound(f"no dossier {dossier_id!r}")
+        return DossierRecord(*row)
+
+    def find_dossier(self, firm_id: str, name: str) -> DossierRecord | None:
+        row = self._one(
+            "SELECT id, firm_id, name FROM dossiers WHERE firm_id = %s AND name = %s", (firm_id, name)
+        )
+        return DossierRecord(*row) if row else None
+
+    def list_dossiers(self, firm_id: str | None = None) -> list[DossierRecord]:
+        if firm_id is None:
+            rows = self._all("SELECT id, firm_id, name FROM dossiers ORDER BY name")
+        else:
+            rows = self._all(
+                "SELECT id, firm_id, name FROM dossiers WHERE firm_id = %s ORDER BY name", (firm_id,)
+            )
+        return [DossierRecord(*r) for r in rows]
+
+    def save_link(self, link: LinkRecord) -> None:
+        override = (
+            None if link.fiscal_years_override is None
+            else Jsonb([y.model_dump(mode="json") for y in link.fiscal_years_override])
+        )
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO links (dossier_id, connection_id, company_ref, company_name, mode, granularity,"
+                " since, first_year_end, fiscal_years_override, needs_full_sync, opening_balances_done)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (dossier_id) DO UPDATE SET connection_id = excluded.connection_id,"
+                " company_ref = excluded.company_ref, company_name = excluded.company_name,"
+                " mode = excluded.mode, granularity = excluded.granularity, since = excluded.since,"
+                " first_year_end = excluded.first_year_end,"
+                " fiscal_years_override = excluded.fiscal_years_override,"
+                " needs_full_sync = excluded.needs_full_sync,"
+                " opening_balances_done = excluded.opening_balances_done",
+                (link.dossier_id, link.connection_id, link.company_ref, link.company_name,
+                 link.mode.value, link.granularity.value, link.since, link.first_year_end, override,
+                 link.needs_full_sync, link.opening_balances_done),
+            )
+
+    def get_link(self, dossier_id: str) -> LinkRecord | None:
+        row = self._one(
+            "SELECT dossier_id, connection_id, company_ref, company_name, mode, granularity, since,"
+            " first_year_end, fiscal_years_override, needs_full_sync, opening_balances_done, created_at"
+            " FROM links WHERE dossier_id = %s",
+            (dossier_id,),
+        )
+        if row is None:
+            return None
+        return LinkRecord(
+            dossier_id=row[0], connection_id=row[1], company_ref=row[2], company_name=row[3],
+            mode=SyncMode(row[4]), granularity=Granularity(row[5]), since=row[6], first_year_end=row[7],
+            fiscal_years_override=None if row[8] is None else [FiscalYear.model_validate(y) for y in row[8]],
+            needs_full_sync=row[9], opening_balances_done=row[10], created_at=row[11],
+        )
+
+    def delete_link(self, dossier_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM links WHERE dossier_id = %s", (dossier_id,))
+
+    # --- generations ----------------------------------------------------------------------------
+
+    def active_generation(self, dossier_id: str) -> int | None:
+        row = self._one("SELECT active_generation FROM dossiers WHERE id = %s", (dossier_id,))
+        if row is None:
+            raise NotFound(f"no dossier {dossier_id!r}")
+        return row[0]  # type: ignore[no-any-return]
+
+    def building_generation(self, dossier_id: str) -> int | None:
+        row = self._one("SELECT building_generation FROM dossiers WHERE id = %s", (dossier_id,))
+        if row is None:
+            raise NotFound(f"no dossier {dossier_id!r}")
+        return row[0]  # type: ignore[no-any-return]
+
+    def begin_generation(self, dossier_id: str, *, keep_before: dt.date | None) -> int:
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT active_generation, building_generation, next_generation FROM dossiers"
+                " WHERE id = %s FOR UPDATE",
+                (dossier_id,),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no dossier {dossier_id!r}")
+            active, building, gen = row
+            if building is not None:
+                self._drop(db, dossier_id, building)
+            db.execute(
+                "UPDATE dossiers SET building_generation = %s, next_generation = %s WHERE id = %s",
+                (gen, gen + 1, dossier_id),
+            )
+            if active is not None and keep_before is not None:
+                # *since*: the data before the date stays as it is, whatever its source.
+                cols = ", ".join(_LINE_COLUMNS)
+                db.execute(
+                    f"INSERT INTO ledger_lines (dossier_id, generation, source, {cols})"
+                    f" SELECT dossier_id, %s, source, {cols} FROM ledger_lines"
+                    " WHERE dossier_id = %s AND generation = %s AND date < %s",
+                    (gen, dossier_id, active, keep_before),
+                )
+                tb = ", ".join(_TB_COLUMNS)
+                db.execute(
+                    f"INSERT INTO trial_balance (dossier_id, generation, source, {tb})"
+                    f" SELECT dossier_id, %s, source, {tb} FROM trial_balance"
+                    " WHERE dossier_id = %s AND generation = %s AND period_end < %s",
+                    (gen, dossier_id, active, keep_before),
+                )
+                db.execute(
+                    "INSERT INTO accounts (dossier_id, generation, code, name, kind, parent, ref)"
+                    " SELECT dossier_id, %s, code, name, kind, parent, ref FROM accounts"
+                    " WHERE dossier_id = %s AND generation = %s",
+                    (gen, dossier_id, active),
+                )
+        return gen  # type: ignore[no-any-return]
+
+    def swap_generation(self, dossier_id: str, generation: int) -> None:
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT active_generation FROM dossiers WHERE id = %s FOR UPDATE", (dossier_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no dossier {dossier_id!r}")
+            db.execute(
+                "UPDATE dossiers SET active_generation = %s, building_generation = NULL WHERE id = %s",
+                (generation, dossier_id),
+            )
+            if row[0] is not None and row[0] != generation:
+                self._drop(db, dossier_id, row[0])
+
+    def discard_generation(self, dossier_id: str, generation: int) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE dossiers SET building_generation = NULL WHERE id = %s AND building_generation = %s",
+                (dossier_id, generation),
+            )
+            self._drop(db, dossier_id, generation)
+
+    @staticmethod
+    def _drop(db: psycopg.Connection[Any], dossier_id: str, generation: int) -> None:
+        for table in ("fiscal_years", "accounts", "ledger_lines", "trial_balance", "opening_balances", "checkpoints"):
+            db.execute(
+                sql.SQL("DELETE FROM {} WHERE dossier_id = %s AND generation = %s").format(sql.Identifier(table)),
+                (dossier_id, generation),
+            )
+
+    # --- figures -----------------------------------------------------------------------------
+
+    def write_fiscal_years(self, dossier_id: str, generation: int, years: Sequence[FiscalYear]) -> None:
+        with self._pipelined_tx() as db:
+            db.execute(
+                "DELETE FROM fiscal_years WHERE dossier_id = %s AND generation = %s", (dossier_id, generation)
+            )
+            if years:
+                db.execute(
+                    "INSERT INTO fiscal_years (dossier_id, generation, start, end_, data)"
+                    " SELECT %s, %s, s, e, d FROM unnest(%s::date[], %s::date[], %s::jsonb[]) AS t (s, e, d)",
+                    (dossier_id, generation, [y.start for y in years], [y.end for y in years],
+                     [Jsonb(y.model_dump(mode="json")) for y in years]),
+                )
+
+    def write_accounts(self, dossier_id: str, generation: int, accounts: Sequence[Account]) -> None:
+        latest = {a.code: a for a in accounts}  # one statement may not touch a row twice: last wins
+        if not latest:
+            return
+        rows = list(latest.values())
+        with self._pipelined_tx() as db:
+            db.execute(
+                "INSERT INTO accounts (dossier_id, generation, code, name, kind, parent, ref)"
+                " SELECT %s, %s, code, name, kind, parent, ref"
+                " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
+                " AS t (code, name, kind, parent, ref)"
+                " ON CONFLICT (dossier_id, generation, code) DO UPDATE SET name = excluded.name,"
+                " kind = excluded.kind, parent = excluded.parent, ref = excluded.ref",
+                (dossier_id, generation, [a.code for a in rows], [a.name for a in rows],
+                 [a.kind.value for a in rows], [a.parent for a in rows], [a.ref for a in rows]),
+            )
+
+    def write_opening_balances(
+        self, dossier_id: str, generation: int, source: str, balances: Sequence[OpeningBalance]
+    ) -> None:
+        latest = {(b.account, b.date): b for b in balances}
+        if not latest:
+            return
+        rows = list(latest.values())
+        with self._pipelined_tx() as db:
+            db.execute(
+                "INSERT INTO opening_balances (dossier_id, generation, source, account, date, amount)"
+                " SELECT %s, %s, %s, a, d, m FROM unnest(%s::text[], %s::date[], %s::numeric[]) AS t (a, d, m)"
+                " ON CONFLICT (dossier_id, generation, source, account, date) DO UPDATE SET amount = excluded.amount",
+                (dossier_id, generation, source, [b.account for b in rows], [b.date for b in rows],
+                 [b.amount for b in rows]),
+            )
+
+    def write_ledger_batch(
+        self, dossier_id: str, generation: int, source: str, batch: LedgerBatch, *, stream: str
+    ) -> None:
+        latest = {ln.id: ln for ln in batch.lines}  # a line twice in a batch: the last one wins
+        lines = list(latest.values())
+        columns = [
+            [getattr(ln, c) for ln in lines] for c in _LINE_COLUMNS if c != "modified"
+        ]
+        columns.append([ln.modified.isoformat() if ln.modified else None for ln in lines])
+        with self._pipelined_tx() as db:
+            if batch.clear is not None:
+                db.execute(
+                    "DELETE FROM ledger_lines WHERE dossier_id = %s AND generation = %s AND source = %s"
+                    " AND date BETWEEN %s AND %s",
+                    (dossier_id, generation, source, batch.clear[0], batch.clear[1]),
+                )
+            if batch.deleted:
+                db.execute(
+                    "DELETE FROM ledger_lines WHERE dossier_id = %s AND generation = %s AND source = %s"
+                    " AND id = ANY(%s::text[])",
+                    (dossier_id, generation, source, list(batch.deleted)),
+                )
+            if batch.deleted_entries:
+                db.execute(
+                    "DELETE FROM ledger_lines WHERE dossier_id = %s AND generation = %s AND source = %s"
+                    " AND entry = ANY(%s::text[])",
+                    (dossier_id, generation, source, list(batch.deleted_entries)),
+                )
+            if lines:
+                db.execute(_UPSERT_LINES, (dossier_id, generation, source, *columns))
+            if batch.cursor is not None:
+                self._checkpoint(db, dossier_id, generation, stream, batch.cursor)
+
+    def write_trial_balance_batch(
+        self, dossier_id: str, generation: int, source: str, batch: TrialBalanceBatch, *, stream: str
+    ) -> None:
+        latest = {(t.account, t.period_end): t for t in batch.lines}
+        lines = list(latest.values())
+        columns = [[getattr(t, c) for t in lines] for c in _TB_COLUMNS]
+        with self._pipelined_tx() as db:
+            if batch.clear is not None:
+                db.execute(
+                    "DELETE FROM trial_balance WHERE dossier_id = %s AND generation = %s AND source = %s"
+                    " AND period_end BETWEEN %s AND %s",
+                    (dossier_id, generation, source, batch.clear[0], batch.clear[1]),
+                )
+            if lines:
+                db.execute(_UPSERT_TB, (dossier_id, generation, source, *columns))
+            if batch.cursor is not None:
+                self._checkpoint(db, dossier_id, generation, stream, batch.cursor)
+
+    @staticmethod
+    def _checkpoint(db: psycopg.Connection[Any], dossier_id: str, generation: int, stream: str, cursor: str) -> None:
+        db.execute(
+            "INSERT INTO checkpoints (dossier_id, generation, stream, cursor) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (dossier_id, generation, stream) DO UPDATE SET cursor = excluded.cursor",
+            (dossier_id, generation, stream, cursor),
+        )
+
+    def get_checkpoint(self, dossier_id: str, generation: int, stream: str) -> str | None:
+        row = self._one(
+            "SELECT cursor FROM checkpoints WHERE dossier_id = %s AND generation = %s AND stream = %s",
+            (dossier_id, generation, stream),
+        )
+        return row[0] if row else None
+
+    def clear_checkpoints(self, dossier_id: str, generation: int) -> None:
+        with self._tx() as db:
+            db.execute(
+                "DELETE FROM checkpoints WHERE dossier_id = %s AND generation = %s", (dossier_id, generation)
+            )
+
+    def _gen(self, dossier_id: str, generation: int | None) -> int | None:
+        return generation if generation is not None else self.active_generation(dossier_id)
+
+    def fiscal_years(self, dossier_id: str, generation: int | None = None) -> list[FiscalYear]:
+        gen = self._gen(dossier_id, generation)
+        rows = self._all(
+            "SELECT data FROM fiscal_years WHERE dossier_id = %s AND generation = %s ORDER BY start",
+            (dossier_id, gen),
+        )
+        return [FiscalYear.model_validate(r[0]) for r in rows]
+
+    def accounts(self, dossier_id: str, generation: int | None = None) -> list[Account]:
+        gen = self._gen(dossier_id, generation)
+        rows = self._all(
+            "SELECT code, name, kind, parent, ref FROM accounts WHERE dossier_id = %s AND generation = %s"
+            " ORDER BY code",
+            (dossier_id, gen),
+        )
+        return [Account(code=r[0], name=r[1], kind=AccountKind(r[2]), parent=r[3], ref=r[4]) for r in rows]
+
+    def ledger_lines(
+        self,
+        dossier_id: str,
+        generation: int | None = None,
+        *,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> Iterator[LedgerLine]:
+        gen = self._gen(dossier_id, generation)
+        query = (
+            f"SELECT {', '.join(_LINE_COLUMNS)} FROM ledger_lines WHERE dossier_id = %s AND generation = %s"
+        )
+        params: list[Any] = [dossier_id, gen]
+        if start is not None:
+            query += " AND date >= %s"
+            params.append(start)
+        if end is not None:
+            query += " AND date <= %s"
+            params.append(end)
+        query += " ORDER BY date, entry, id"
+        for r in self._all(query, params):
+            yield LedgerLine.model_construct(
+                id=r[0], entry=r[1], journal=r[2], date=r[3], period=r[4], fiscal_year=r[5], account=r[6],
+                description=r[7], debit=r[8], credit=r[9], currency=r[10], foreign_amount=r[11],
+                counterparty=r[12], vat_code=r[13], modified=dt.datetime.fromisoformat(r[14]) if r[14] else None,
+            )
+
+    def count_ledger_lines(self, dossier_id: str, generation: int | None = None) -> int:
+        gen = self._gen(dossier_id, generation)
+        row = self._one(
+            "SELECT count(*) FROM ledger_lines WHERE dossier_id = %s AND generation = %s", (dossier_id, gen)
+        )
+        return int(row[0])
+
+    def unbalanced_entries(
+        self, dossier_id: str, generation: int, source: str, *, limit: int = 20
+    ) -> list[tuple[str, str]]:
+        # NUMERIC sums are exact: no second check needed.
+        rows = self._all(
+            "SELECT entry, sum(debit) - sum(credit) FROM ledger_lines"
+            " WHERE dossier_id = %s AND generation = %s AND source = %s"
+            " GROUP BY entry HAVING sum(debit) <> sum(credit) ORDER BY entry LIMIT %s",
+            (dossier_id, generation, source, limit),
+        )
+        return [(entry, format(difference, "f")) for entry, difference in rows]
+
+    def trial_balance(self, dossier_id: str, generation: int | None = None) -> list[TrialBalanceLine]:
+        gen = self._gen(dossier_id, generation)
+        rows = self._all(
+            f"SELECT {', '.join(_TB_COLUMNS)} FROM trial_balance WHERE dossier_id = %s AND generation = %s"
+            " ORDER BY period_end, account",
+            (dossier_id, gen),
+        )
+        return [
+            TrialBalanceLine.model_construct(
+                account=r[0], period_start=r[1], period_end=r[2], period=r[3], fiscal_year=r[4],
+                opening=r[5], debit=r[6], credit=r[7], closing=r[8],
+            )
+            for r in rows
+        ]
+
+    def opening_balances(self, dossier_id: str, generation: int | None = None) -> list[OpeningBalance]:
+        gen = self._gen(dossier_id, generation)
+        rows = self._all(
+            "SELECT account, date, amount FROM opening_balances WHERE dossier_id = %s AND generation = %s"
+            " ORDER BY account",
+            (dossier_id, gen),
+        )
+        return [OpeningBalance(account=r[0], date=r[1], amount=r[2]) for r in rows]
+
+    # --- runs ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _run_data(run: RunRecord) -> Jsonb:
+        return Jsonb({
+            "stage": run.stage, "counts": run.counts, "requests": run.requests,
+            "rate_limit_waits": run.rate_limit_waits, "warnings": run.warnings, "error": run.error,
+            "error_kind": run.error_kind, "resume_at": run.resume_at.isoformat() if run.resume_at else None,
+        })
+
+    def start_run(self, run: RunRecord) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO runs (id, dossier_id, started_at, finished_at, status, data)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                (run.id, run.dossier_id, run.started_at, None, run.status, self._run_data(run)),
+            )
+
+    def finish_run(self, run: RunRecord) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE runs SET finished_at = %s, status = %s, data = %s WHERE id = %s",
+                (run.finished_at, run.status, self._run_data(run), run.id),
+            )
+
+    @staticmethod
+    def _run(row: Any) -> RunRecord:
+        data = row[5]
+        return RunRecord(
+            id=row[0], dossier_id=row[1], started_at=row[2], finished_at=row[3], status=row[4],
+            stage=data["stage"], counts=data["counts"], requests=data["requests"],
+            rate_limit_waits=data["rate_limit_waits"], warnings=data["warnings"], error=data["error"],
+            error_kind=data["error_kind"],
+            resume_at=dt.datetime.fromisoformat(data["resume_at"]) if data["resume_at"] else None,
+        )
+
+    def list_runs(self, dossier_id: str, *, limit: int = 20) -> list[RunRecord]:
+        rows = self._all(
+            "SELECT id, dossier_id, started_at, finished_at, status, data FROM runs WHERE dossier_id = %s"
+            " ORDER BY started_at DESC, id DESC LIMIT %s",
+            (dossier_id, limit),
+        )
+        return [self._run(r) for r in rows]
+
+    def last_run(self, dossier_id: str) -> RunRecord | None:
+        runs = self.list_runs(dossier_id, limit=1)
+        return runs[0] if runs else None
+
+    # --- run locks -------------------------------------------------------------------------------
+
+    def _lock_session(self) -> psycopg.Connection[Any]:
+        if self._lock_db is None or self._lock_db.closed:
+            self._lock_db = self._connect()
+            self._held.clear()  # a new session holds nothing
+        return self._lock_db
+
+    def _session_lock(self, dossier_id: str) -> tuple[bool, bool]:
+        """Take the dossier's advisory lock in this store's lock session.
+
+        Returns (held, fresh): whether this session holds it now, and whether it was just taken
+        (so no other live session had it: a previous holder released it or died)."""
+        if dossier_id in self._held:
+            return True, False
+        row = self._lock_session().execute(
+            "SELECT pg_try_advisory_lock(hashtextextended(%s, %s))", (dossier_id, _DOSSIER_LOCK)
+        ).fetchone()
+        if row and row[0]:
+            self._held.add(dossier_id)
+            return True, True
+        return False, False
+
+    def try_lock(self, dossier_id: str, owner: str, *, ttl: float) -> bool:
+        """Take the dossier's run lock for ``owner`` for ``ttl`` seconds (or renew it).
+
+        Refused while another owner holds it, unless its ttl has passed or its process is gone
+        (its session, and so its advisory lock, ended)."""
+        with self._lock:
+            _, fresh = self._session_lock(dossier_id)
+            with self._tx() as db:
+                row = db.execute(
+                    "SELECT owner, expires > clock_timestamp() FROM locks WHERE dossier_id = %s FOR UPDATE",
+                    (dossier_id,),
+                ).fetchone()
+                if row is not None and row[0] != owner and row[1] and not fresh:
+                    return False
+                db.execute(
+                    "INSERT INTO locks (dossier_id, owner, expires)"
+                    " VALUES (%s, %s, clock_timestamp() + make_interval(secs => %s))"
+                    " ON CONFLICT (dossier_id) DO UPDATE SET owner = excluded.owner, expires = excluded.expires",
+                    (dossier_id, owner, ttl),
+                )
+            return True
+
+    def release_lock(self, dossier_id: str, owner: str) -> None:
+        with self._lock:
+            with self._tx() as db:
+                row = db.execute(
+                    "DELETE FROM locks WHERE dossier_id = %s AND owner = %s RETURNING 1", (dossier_id, owner)
+                ).fetchone()
+            if row is not None and dossier_id in self._held and self._lock_db is not None:
+                self._held.discard(dossier_id)
+                self._lock_db.execute(
+                    "SELECT pg_advisory_unlock(hashtextextended(%s, %s))", (dossier_id, _DOSSIER_LOCK)
+                )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._lock_db is not None:
+                self._lock_db.close()
+            self._db.close()
+

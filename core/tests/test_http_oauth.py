@@ -1,0 +1,214 @@
+"""The managed transport (limits, Retry-After, retries) and the OAuth2 flow with rotation."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from sfsync.auth import OAuth2Spec, TokenSet
+from sfsync.clock import FakeClock
+from sfsync.errors import BudgetExhausted, NeedsReconsent, RetriableError
+from sfsync.http import (
+    InMemoryLimiterBackend,
+    ManagedTransport,
+    OAuth2Auth,
+    PageLoopError,
+    RateLimitPolicy,
+    RateWindow,
+    RequestStats,
+    RetryPolicy,
+    check_next_token,
+)
+
+FAST = RetryPolicy(attempts=3, wait_initial=0.001, wait_max=0.002)
+
+
+def managed(handler, clock, policy=None, stats=None, backend=None):
+    return ManagedTransport(httpx.MockTransport(handler), key="conn", policy=policy, backend=backend or InMemoryLimiterBackend(),
+                            clock=clock, stats=stats or RequestStats(), retry=FAST)
+
+
+def test_429_pauses_the_credential_for_retry_after_then_succeeds():
+    clock = FakeClock()
+    answers = iter([httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(200, json={"ok": True})])
+    stats = RequestStats()
+
+    async def go():
+        async with httpx.AsyncClient(transport=managed(lambda r: next(answers), clock, stats=stats)) as client:
+            return await client.get("https://api.test/x")
+
+    response = asyncio.run(go())
+    assert response.status_code == 200
+    assert clock.slept == [7.0] and stats.retries == 1 and stats.requests == 2
+
+
+def test_5xx_is_retried_then_fails_with_a_retriable_error():
+    clock = FakeClock()
+
+    async def go():
+        async with httpx.AsyncClient(transport=managed(lambda r: httpx.Response(503), clock)) as client:
+            return await client.get("https://api.test/x")
+
+    with pytest.raises(RetriableError, match="503"):
+        asyncio.run(go())
+
+
+def test_declared_windows_hold_calls_back_before_a_429():
+    clock = FakeClock()
+    policy = RateLimitPolicy(windows=(RateWindow("minutely", 3, 60),))
+
+    async def go():
+        async with httpx.AsyncClient(transport=managed(lambda r: httpx.Response(200), clock, policy)) as client:
+            for _ in range(7):
+                await client.get("https://api.test/x")
+
+    asyncio.run(go())
+    assert len(clock.slept) == 2 and all(55 <= s <= 60 for s in clock.slept)
+
+
+def test_header_budget_spent_for_hours_is_budget_exhausted():
+    clock = FakeClock()
+
+    def parse(response, now):
+        from sfsync.http import WindowState
+
+        return [WindowState("daily", int(response.headers["x-left"]), now + 6 * 3600)]
+
+    policy = RateLimitPolicy(parse_headers=parse, max_wait=900)
+
+    async def go():
+        async with httpx.AsyncClient(transport=managed(lambda r: httpx.Response(200, headers={"x-left": "0"}), clock, policy)) as client:
+            await client.get("https://api.test/x")
+            await client.get("https://api.test/x")
+
+    with pytest.raises(BudgetExhausted) as caught:
+        asyncio.run(go())
+    assert caught.value.resume_at is not None
+
+
+def test_page_loop_is_detected():
+    seen: set[str] = set()
+    check_next_token(None, "a", seen=seen)
+    with pytest.raises(PageLoopError):
+        check_next_token("a", "a", seen=seen)
+
+
+class Vault:
+    def __init__(self, tokens):
+        self.tokens = tokens
+        self.saved = []
+        self._lock = asyncio.Lock()
+
+    async def load(self):
+        return self.tokens
+
+    async def save(self, tokens):
+        self.saved.append(tokens)
+        self.tokens = tokens
+
+    def lock(self):
+        vault = self
+
+        class Ctx:
+            async def __aenter__(self):
+                await vault._lock.acquire()
+
+            async def __aexit__(self, *a):
+                vault._lock.release()
+
+        return Ctx()
+
+
+SPEC = OAuth2Spec(authorize_url="https://login.test/authorize", token_url="https://login.test/token", scopes=("read",))
+
+
+def token_server(state):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            form = parse_qs(request.content.decode())
+            refresh = form["refresh_token"][0]
+            if refresh not in state["valid_refresh"]:
+                return httpx.Response(400, json={"error": "invalid_grant", "error_description": "refresh token used"})
+            state["valid_refresh"].discard(refresh)  # single-use
+            n = state["n"] = state["n"] + 1
+            state["valid_refresh"].add(f"r{n}")
+            state["valid_access"] = f"a{n}"
+            # expires_in as a string, as Exact sends it
+            return httpx.Response(200, json={"access_token": f"a{n}", "refresh_token": f"r{n}", "expires_in": "600"})
+        if request.headers.get("Authorization") != f"Bearer {state['valid_access']}":
+            return httpx.Response(401, json={"error": "expired"})
+        return httpx.Response(200, json={"ok": True})
+
+    return handler
+
+
+def tokens(access, refresh, minutes):
+    return TokenSet(access_token=SecretStr(access), refresh_token=SecretStr(refresh),
+                    expires_at=dt.datetime(2026, 1, 15, 2, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=minutes))
+
+
+def test_refresh_rotates_and_saves_before_use():
+    clock = FakeClock()
+    state = {"n": 0, "valid_refresh": {"r0"}, "valid_access": "stale"}
+    vault = Vault(tokens("a0", "r0", 30))
+    auth = OAuth2Auth(SPEC, vault, client_id="id", client_secret="secret", clock=clock)
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(token_server(state)), auth=auth) as client:
+            first = await client.get("https://api.test/data")  # 401 -> refresh -> retry
+            second = await client.get("https://api.test/data")
+            return first, second
+
+    first, second = asyncio.run(go())
+    assert first.status_code == 200 and second.status_code == 200
+    assert [t.refresh_token.get_secret_value() for t in vault.saved] == ["r1"]
+    assert vault.tokens.expires_at == clock.now() + dt.timedelta(seconds=600)
+
+
+def test_concurrent_requests_spend_a_refresh_token_once():
+    clock = FakeClock()
+    state = {"n": 0, "valid_refresh": {"r0"}, "valid_access": "stale"}
+    vault = Vault(tokens("a0", "r0", 0))  # expired: every request wants a refresh
+
+    async def go():
+        auth = OAuth2Auth(SPEC, vault, client_id="id", client_secret=None, clock=clock)
+        async with httpx.AsyncClient(transport=httpx.MockTransport(token_server(state)), auth=auth) as client:
+            return await asyncio.gather(*(client.get("https://api.test/data") for _ in range(5)))
+
+    responses = asyncio.run(go())
+    assert all(r.status_code == 200 for r in responses)
+    assert len(vault.saved) == 1
+
+
+def test_dead_refresh_token_needs_reconsent():
+    clock = FakeClock()
+    state = {"n": 0, "valid_refresh": set(), "valid_access": "x"}
+    vault = Vault(tokens("a0", "r0", 0))
+
+    async def go():
+        auth = OAuth2Auth(SPEC, vault, client_id="id", client_secret=None, clock=clock)
+        async with httpx.AsyncClient(transport=httpx.MockTransport(token_server(state)), auth=auth) as client:
+            await client.get("https://api.test/data")
+
+    with pytest.raises(NeedsReconsent, match="connect it again") as caught:
+        asyncio.run(go())
+    assert "r0" not in str(caught.value)
+
+
+def test_authorize_url_has_state_and_pkce():
+    pending = SPEC.start(client_id="cid", redirect_uri="http://127.0.0.1:8765/callback")
+    query = parse_qs(pending.authorize_url.split("?", 1)[1])
+    assert query["state"] == [pending.state] and query["code_challenge_method"] == ["S256"]
+    assert pending.code_verifier and pending.code_verifier not in pending.authorize_url
+
+
+def test_token_set_never_shows_its_secrets():
+    token_set = tokens("access-secret-value", "refresh-secret-value", 5)
+    assert "secret-value" not in repr(token_set) and "secret-value" not in token_set.model_dump_json()
+    _ = json

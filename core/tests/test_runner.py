@@ -1,0 +1,218 @@
+"""The runner's semantics: checkpoints, crash and resume, generations, since, deletions, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from sfsync.errors import AlreadyRunning, ConfigurationError, FullResyncRequired
+from sfsync.hookspecs import hookimpl
+from sfsync.models import LedgerBatch, LedgerLine
+
+
+class Crash(Exception):
+    pass
+
+
+class CrashAfter:
+    def __init__(self, batches: int) -> None:
+        self.batches = batches
+
+    def stage(self, dossier: str, stage: str) -> None:
+        pass
+
+    def progress(self, dossier: str, what: str, count: int) -> None:
+        pass
+
+    def batch_committed(self, dossier: str, batches: int) -> None:
+        if batches >= self.batches:
+            raise Crash("power cut")
+
+
+def test_first_sync_stores_everything_exactly(env):
+    dossier = env.dossier("d1")
+    run = env.sync(dossier)
+    assert run.status == "ok", run.error
+    stored = env.lines(dossier)
+    seeded = env.sandbox.companies["C1"].lines
+    assert len(stored) == len(seeded)
+    for line in seeded:
+        got = stored[line.id]
+        assert got.debit - got.credit == line.amount
+        assert isinstance(got.debit, Decimal)
+    assert run.counts["batches"] >= 2
+    assert env.app.store.last_run(dossier.id).status == "ok"
+
+
+def test_crash_resumes_from_the_last_checkpoint_without_doubles(env):
+    dossier = env.dossier("d1")
+    crashed = env.sync(dossier, observer=CrashAfter(2))
+    assert crashed.status == "failed" and "power cut" in crashed.error
+    # The replace generation is not swapped in yet: the dossier shows nothing half-done.
+    assert env.app.store.count_ledger_lines(dossier.id) == 0
+    requests_before = env.sandbox.requests
+    resumed = env.sync(dossier)
+    assert resumed.status == "ok", resumed.error
+    assert set(env.lines(dossier)) == {line.id for line in env.sandbox.companies["C1"].lines}
+    # It resumed: it fetched fewer lines than a full sync would.
+    assert resumed.counts["lines_fetched"] < len(env.sandbox.companies["C1"].lines)
+    assert env.sandbox.requests > requests_before
+
+
+def test_failed_replace_leaves_the_old_data_untouched(env):
+    dossier = env.dossier("d1")
+    assert env.sync(dossier).status == "ok"
+    before = env.lines(dossier)
+    # Re-link in replace mode (a new generation), then fail mid-way with a persistent 500.
+    env.run(env.app.link(env.admin, dossier.id, env.connection.id, "C1", mode="replace"))
+    env.sandbox.faults.add(500, times=100, path_contains="/lines", after=1)
+    failed = env.sync(dossier)
+    assert failed.status == "failed" and "500" in failed.error
+    assert env.lines(dossier) == before
+    env.sandbox.faults.clear()
+    assert env.sync(dossier).status == "ok"
+    assert set(env.lines(dossier)) == set(before)
+
+
+def test_since_keeps_data_before_the_date_and_replaces_the_rest(env):
+    dossier = env.dossier("d1")
+    assert env.sync(dossier).status == "ok"
+    old = env.lines(dossier)
+    since = dt.date(2025, 1, 1)
+    kept_before = {i for i, line in old.items() if line.date < since}
+    assert kept_before
+    env.run(env.app.link(env.admin, dossier.id, env.connection.id, "C1", mode="since", since=since))
+    run = env.sync(dossier)
+    assert run.status == "ok", run.error
+    now = env.lines(dossier)
+    assert kept_before <= set(now)
+    expected_after = {ln.id for ln in env.sandbox.companies["C1"].lines if ln.date >= since}
+    assert {i for i, line in now.items() if line.date >= since} == expected_after
+
+
+def test_since_must_be_the_first_day_of_a_fiscal_year(env):
+    dossier = env.app.create_dossier(env.admin, "d1")
+    with pytest.raises(ConfigurationError) as caught:
+        env.run(env.app.link(env.admin, dossier.id, env.connection.id, "C2", mode="since", since=dt.date(2025, 1, 1)))
+    assert "2025-07-01" in str(caught.value)  # C2's years start in July: the valid choices are listed
+
+
+def test_deletions_and_edits_are_applied_incrementally(env):
+    dossier = env.dossier("d1")
+    assert env.sync(dossier).status == "ok"
+    deleted = env.sandbox.delete_entry("C1")
+    edited = env.sandbox.edit_line("C1")
+    run = env.sync(dossier)
+    assert run.status == "ok"
+    lines = env.lines(dossier)
+    assert not set(deleted) & set(lines)
+    assert lines[edited].description.endswith("(edited)")
+    assert run.counts["deletions"] == len(deleted)
+    assert run.counts["lines_fetched"] == 1
+
+
+def test_unchanged_dossier_costs_almost_nothing(env):
+    dossier = env.dossier("d1")
+    first = env.sync(dossier)
+    second = env.sync(dossier)
+    assert second.counts["lines_fetched"] == 0
+    assert second.requests <= 4 < first.requests
+
+
+def test_one_run_per_dossier_at_a_time(env):
+    dossier = env.dossier("d1")
+    assert env.app.store.try_lock(dossier.id, "someone-else", ttl=60)
+    with pytest.raises(AlreadyRunning):
+        env.sync(dossier)
+    runs = env.run(env.app.sync_many([dossier.id]))
+    assert runs[0].status == "skipped"
+    env.app.store.release_lock(dossier.id, "someone-else")
+    assert env.sync(dossier).status == "ok"
+
+
+def test_a_fatal_error_stops_that_dossier_only(env):
+    good = env.dossier("good", ref="C1")
+    bad = env.dossier("bad", ref="C2")
+    env.sandbox.faults.add(500, times=100, path_contains="/companies/C2/lines")
+    runs = {r.dossier_id: r for r in env.run(env.app.sync_many([good.id, bad.id]))}
+    assert runs[good.id].status == "ok"
+    assert runs[bad.id].status == "failed"
+    assert "dossier bad" in runs[bad.id].error and "connector echo" in runs[bad.id].error
+
+
+def test_refused_credentials_fail_the_run_with_an_auth_error(env):
+    dossier = env.dossier("d1")
+    assert env.sync(dossier).status == "ok"
+    env.sandbox.faults.add(401, times=1, body={"error": "invalid_api_key"})
+    failed = env.sync(dossier)
+    assert failed.status == "failed" and failed.error_kind == "AuthError"
+
+
+def test_unbalanced_entries_are_reported(env):
+    env.sandbox.companies["C1"].lines[0].amount += Decimal("0.01")
+    dossier = env.dossier("d1")
+    run = env.sync(dossier)
+    assert run.status == "warning"
+    assert any("does not balance" in w and "0.01" in w for w in run.warnings)
+
+
+def test_due_dossiers_and_nightly(env):
+    a = env.dossier("a")
+    b = env.dossier("b", ref="C2")
+    assert set(env.app.due_dossiers()) == {a.id, b.id}
+    runs = env.run(env.app.sync_due())
+    assert {r.status for r in runs} == {"ok"}
+    assert env.app.due_dossiers() == []
+    later = env.clock.now() + dt.timedelta(hours=21)
+    assert set(env.app.due_dossiers(now=later)) == {a.id, b.id}
+
+
+def test_full_resync_required_rebuilds_a_generation(env, registry):
+    calls = {"n": 0}
+
+    class Moving:
+        @hookimpl(wrapper=True)
+        def sfsync_fetch_ledger(self, cursor):
+            result = yield
+            calls["n"] += 1
+            if cursor is not None and calls["n"] == 2:
+
+                async def moved():
+                    raise FullResyncRequired("the division moved")
+                    yield  # pragma: no cover
+
+                return moved()
+            return result
+
+    registry.register(Moving(), "moving")
+    dossier = env.dossier("d1")
+    assert env.sync(dossier).status == "ok"
+    run = env.sync(dossier)
+    assert run.status == "warning" and any("full resync" in w for w in run.warnings)
+    assert set(env.lines(dossier)) == {line.id for line in env.sandbox.companies["C1"].lines}
+
+
+def test_trial_balance_granularity(env):
+    dossier = env.app.create_dossier(env.admin, "tb")
+    env.run(env.app.link(env.admin, dossier.id, env.connection.id, "C1", mode="replace", granularity="trial_balance"))
+    run = env.sync(dossier)
+    assert run.status == "ok", run.error
+    totals = env.app.store.trial_balance(dossier.id)
+    assert totals and sum((t.closing for t in totals), Decimal(0)) == 0
+
+
+def test_many_dossiers_run_concurrently(env):
+    dossiers = [env.dossier(f"d{i}", ref="C1" if i % 2 else "C2") for i in range(6)]
+    runs = env.run(env.app.sync_many([d.id for d in dossiers]))
+    assert [r.status for r in runs] == ["ok"] * 6
+
+
+def test_lines_before_since_are_not_written(env):
+    dossier = env.dossier("d1", mode="since", since=dt.date(2025, 1, 1))
+    run = env.sync(dossier)
+    assert run.status == "ok"
+    assert all(line.date >= dt.date(2025, 1, 1) for line in env.app.store.ledger_lines(dossier.id))
+    _ = asyncio, LedgerBatch, LedgerLine
