@@ -92,6 +92,8 @@ class ExactSandbox(Sandbox):
         self.token_faults: list[tuple[int, dict[str, Any], dict[str, str]]] = []
         self.raise_app_errors = False
         self.requests: list[str] = []
+        self._touched: set[str] = set()
+        self.seen_bearers: set[str] = set()
         self.log: list[str] = []
         self.client_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"sfsync-exact-sandbox:{region}"))
         self.client_secret = f"sandbox-secret-{region}-{seed}"
@@ -149,20 +151,33 @@ class ExactSandbox(Sandbox):
     def today(self) -> dt.date:
         return self.clock.now().astimezone(AMSTERDAM).date()
 
+    def _untouched_recent(self, division: DivisionData) -> list[dict[str, Any]]:
+        # Lines of the latest fiscal year (so a *since* link sees the change) whose entry no
+        # earlier mutation touched (so an edit, an addition and a deletion never collide).
+        latest = max(p["StartDate"] for p in division.periods if p["FinPeriod"] == 1)
+        rows = [r for r in division.lines.values() if r["Date"] >= latest and r["EntryID"] not in self._touched]
+        if not rows:
+            rows = [r for r in division.lines.values() if r["EntryID"] not in self._touched]
+        return sorted(rows, key=lambda r: r["Timestamp"])
+
     def add_entry(self, company_ref: str) -> list[str]:
         division = self.division(company_ref)
         day = min(max(self.today(), division.first_day), division.last_day)
-        return self.store.book_entry(division, day, self.clock.now())
+        ids = self.store.book_entry(division, day, self.clock.now())
+        self._touched.add(division.lines[ids[0]]["EntryID"])
+        return ids
 
     def edit_line(self, company_ref: str) -> str:
         division = self.division(company_ref)
-        line = min(division.lines.values(), key=lambda row: row["Timestamp"])
+        line = self._untouched_recent(division)[0]
+        self._touched.add(line["EntryID"])
         self.store.edit_line(division, line["ID"], self.clock.now(), line["Description"] + " (aangepast)")
         return str(line["ID"])
 
     def delete_entry(self, company_ref: str) -> list[str]:
         division = self.division(company_ref)
-        line = max(division.lines.values(), key=lambda row: (row["Date"], row["Timestamp"]))
+        line = self._untouched_recent(division)[-1]
+        self._touched.add(line["EntryID"])
         return self.store.delete_entry(division, line["EntryID"], self.clock.now())
 
     def move_division(self, company_ref: str) -> None:

@@ -18,7 +18,7 @@ from sfsync.sandbox import Receive, Scope, Send
 from sfsync_exact.sandbox.odata import ODataError, Query, parse_literal_list, parse_query, sort_value
 from sfsync_exact.sandbox.oauth import TokenError
 from sfsync_exact.sandbox.schema import ENTITIES, Entity
-from sfsync_exact.wire import AMSTERDAM, date_to_wire, encode_json, stamp_to_wire
+from sfsync_exact.wire import AMSTERDAM, date_to_wire, encode_json, number_mark, stamp_to_wire
 
 if TYPE_CHECKING:
     from sfsync_exact.sandbox import ExactSandbox
@@ -44,8 +44,8 @@ class _Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> _Response:
-    return _Response(status, encode_json(payload), {"Content-Type": "application/json;charset=utf-8", **(headers or {})})
+def _json(status: int, payload: Any, headers: dict[str, str] | None = None, *, premarked: bool = False) -> _Response:
+    return _Response(status, encode_json(payload, premarked=premarked), {"Content-Type": "application/json;charset=utf-8", **(headers or {})})
 
 
 class _Desc:
@@ -78,7 +78,7 @@ def _wire_value(value: Any, edm: str) -> Any:
         return str(value)
     if edm == "Double":
         dec = Decimal(value)
-        return Decimal(format(dec.normalize(), "f")) if dec == dec.to_integral_value() else dec.normalize()
+        return number_mark(Decimal(format(dec.normalize(), "f")) if dec == dec.to_integral_value() else dec.normalize())
     return value
 
 
@@ -184,7 +184,9 @@ class ExactApp:
         auth = headers.get("authorization", "")
         if not auth.startswith("Bearer "):
             return None
-        return self.sb.oauth.grant_for(auth[len("Bearer "):].strip(), now)
+        bearer = auth[len("Bearer "):].strip()
+        self.sb.seen_bearers.add(bearer)
+        return self.sb.oauth.grant_for(bearer, now)
 
     @staticmethod
     def _origin(headers: dict[str, str], scope: Scope) -> str:
@@ -377,7 +379,7 @@ class ExactApp:
             found = [r for r in rows if sort_value(r.get(entity.key), fields[entity.key]) == wanted]
             if not found:
                 raise ODataError("The requested entity does not exist.", status=404)
-            return _json(200, {"d": self._serialize(found[0], entity, code, query.select, origin)})
+            return _json(200, {"d": self._serialize(found[0], entity, code, query.select, origin)}, premarked=True)
         start = 0
         if query.skiptoken is not None:
             if len(query.skiptoken) != len(order):
@@ -417,7 +419,7 @@ class ExactApp:
             last = page[-1]
             token = ",".join(_key_literal(last.get(name), fields[name]) for name, _ in order)
             payload["__next"] = self._next_url(origin, code, entity, params, token, remaining_top)
-        return _json(200, {"d": payload})
+        return _json(200, {"d": payload}, premarked=True)
 
     @staticmethod
     def _order(entity: Entity, query: Query) -> list[tuple[str, bool]]:
