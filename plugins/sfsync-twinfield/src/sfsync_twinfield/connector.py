@@ -1,25 +1,31 @@
-"""The sfsync connector for Twinfield.
+"""The sfsync connector for Twinfield (Wolters Kluwer), over its SOAP web services.
 
-Baked from sfsync's cookiecutter-plugin: every hook below already works against the skeleton
-sandbox (:mod:`sfsync_twinfield.sandbox`), a tiny JSON API. Fill each one in with
-Twinfield's real API, following the docstring of the hook, and make the
-sandbox as strict as the real API as you go. The hooks' full contract is in ``sfsync.hookspecs``.
+Baked from sfsync's cookiecutter-plugin, then filled in from the provider notes
+(``shared/reference/providers/twinfield.md``) and the WSDLs of Twinfield's API reference (2023)
+and integration samples: OAuth2 / OpenID Connect at ``login.twinfield.com``, the cluster from
+token validation, offices as companies, ``PeriodService.svc`` for years and periods, the Finder
+``DIM`` for accounts (``modifiedsince``), browse ``030_3`` for transaction lines (one book year at
+a time, then by ``fin.trs.head.modified``), ``DeletedTransactionsService.svc`` for deletions and
+browse ``040_1`` for totals.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
+from collections import defaultdict
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import httpx
-from sfsync.auth import ConnectionLevel, OAuth2Spec
+from lxml import etree
+from sfsync.auth import ConnectionLevel, OAuth2Spec, PendingAuthorization
 from sfsync.context import ConnectorContext
-from sfsync.errors import AuthError, FatalError, MalformedResponse, NotFound, RetriableError
+from sfsync.errors import MalformedResponse
 from sfsync.hookspecs import hookimpl
-from sfsync.http import RateLimitPolicy, RateWindow, check_next_token
+from sfsync.http import RateLimitPolicy, RateWindow
 from sfsync.metadata import ConnectorInfo
 from sfsync.models import (
     Account,
@@ -35,43 +41,80 @@ from sfsync.models import (
 )
 from sfsync.sandbox import Sandbox
 
-from sfsync_twinfield.sandbox import BASE_URL, TwinfieldSandbox
+from sfsync_twinfield import client
+from sfsync_twinfield.browse import browse, column
+from sfsync_twinfield.client import NS_DELETED, NS_PERIOD, q, text
 
 CONNECTOR = "twinfield"
-PAGE_SIZE = 100
+DIM_PAGE = 100
+ACCOUNT_TYPES = {"BAS": AccountKind.BALANCE_SHEET, "PNL": AccountKind.PROFIT_LOSS}
+STAMP = "%Y%m%d%H%M%S"
+# Account changes are found with modifiedsince from our own clock: allow for skew and for
+# Twinfield's stamps being local time (Europe/Amsterdam) rather than UTC.
+ACCOUNTS_OVERLAP = dt.timedelta(hours=3)
+DELETIONS_OVERLAP = dt.timedelta(hours=3)
 
 
-def _base_url(ctx: ConnectorContext) -> str:
-    return str(ctx.config.get("base_url", BASE_URL)).rstrip("/")
+class TwinfieldOAuth2(OAuth2Spec):
+    """Twinfield's OpenID Connect: a ``nonce`` is mandatory on every authorize request."""
 
-
-def _client(ctx: ConnectorContext) -> httpx.AsyncClient:
-    # Bearer token, refresh and rotation come from the core's OAuth2 flow.
-    return ctx.http(_base_url(ctx))
-
-
-async def _get(ctx: ConnectorContext, path: str, **params: Any) -> Any:
-    """GET a JSON document, mapping the package's errors to the core's (money stays Decimal)."""
-    response = await _client(ctx).get(path, params={k: v for k, v in params.items() if v is not None})
-    if response.status_code == 401:
-        raise AuthError(
-            "Twinfield refused the connection's credentials; connect it again",
-            response=response,
+    def start(self, *, client_id: str, redirect_uri: str) -> PendingAuthorization:
+        pending = super().start(client_id=client_id, redirect_uri=redirect_uri)
+        nonce = secrets.token_urlsafe(16)
+        return PendingAuthorization(
+            authorize_url=f"{pending.authorize_url}&nonce={nonce}",
+            state=pending.state,
+            code_verifier=pending.code_verifier,
+            redirect_uri=pending.redirect_uri,
         )
-    if response.status_code == 404:
-        raise NotFound(f"Twinfield has no {path}", response=response)
-    if response.status_code >= 500:
-        raise RetriableError(f"Twinfield failed ({response.status_code})", response=response)
-    if response.status_code != 200:
-        raise FatalError(f"Twinfield answered {response.status_code}", response=response)
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except ValueError as exc:
-        raise MalformedResponse("Twinfield sent something that is not JSON", response=response) from exc
 
 
 def _date(value: str) -> dt.date:
-    return dt.date.fromisoformat(value)
+    value = value.strip()
+    try:
+        if "-" in value:
+            return dt.date.fromisoformat(value[:10])
+        return dt.datetime.strptime(value[:8], "%Y%m%d").date()
+    except ValueError as exc:
+        raise MalformedResponse(f"Twinfield sent a date that cannot be read: {value!r}") from exc
+
+
+def _year_before(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28) + dt.timedelta(days=1)
+
+
+def _stamp(value: str) -> dt.datetime:
+    try:
+        return dt.datetime.strptime(value.strip(), STAMP).replace(tzinfo=dt.UTC)
+    except ValueError as exc:
+        raise MalformedResponse(
+            f"Twinfield sent a modified stamp that cannot be read: {value!r}"
+        ) from exc
+
+
+def _dc(element: etree._Element, name: str, ns: str) -> str:
+    return text(element.find(q(ns, name)))
+
+
+@dataclass
+class _Cursor:
+    """Where the ledger stream stands: the book years still to load, then the modified stamp."""
+
+    years: list[str]
+    since: str | None
+    modified: str | None
+    deleted_from: str
+    deleted_seen: list[str]
+
+    def dump(self) -> str:
+        return json.dumps(self.__dict__, sort_keys=True)
+
+    @classmethod
+    def load(cls, raw: str) -> _Cursor:
+        return cls(**json.loads(raw))
 
 
 class TwinfieldConnector:
@@ -79,87 +122,171 @@ class TwinfieldConnector:
 
     @hookimpl
     def sfsync_connector_info(self) -> ConnectorInfo:
-        """Describe the connector: ``name`` must equal the entry point's name.
-
-        Fill in the package's real rate limits (``RateWindow`` per documented window, and a
-        ``parse_headers`` function reading its remaining/reset headers) and the gaps of its API
-        a user should know about (``known_limits``).
-        """
+        """Twinfield's fair-use policy: credits per minute (a query costs one)."""
         return ConnectorInfo(
             name=CONNECTOR,
             title="Twinfield",
             package="Twinfield",
-            description="sfsync plugin for Twinfield (Wolters Kluwer): offices, periods, accounts, transaction lines and totals over its SOAP web services",
-            granularities=(
-                Granularity.TRANSACTIONS,
-                Granularity.TRIAL_BALANCE,
+            description=(
+                "Twinfield (Wolters Kluwer) over its SOAP web services: offices, periods, "
+                "general-ledger accounts, transaction lines (browse 030_3) or totals (040_1)."
             ),
+            granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
             default_granularity=Granularity.TRANSACTIONS,
             rate_limits=RateLimitPolicy(
-                windows=(RateWindow("minutely", 60, 60.0),),
-                notes="Skeleton limits: replace with the package's documented ones.",
+                windows=(RateWindow("credits-per-minute", 1000, 60.0),),
+                notes=(
+                    "Fair use since 1 Dec 2024: 1000 credits a minute (a query costs 1, other "
+                    "calls 3), then 429 with Retry-After. Wolters Kluwer asks for one concurrent "
+                    "action per organisation."
+                ),
             ),
+            known_limits=(
+                "Lines are re-read by the transaction's modified stamp: a whole transaction "
+                "arrives again when one of its lines changes.",
+                "Deleted transactions are reported per daybook and number, so a deletion removes "
+                "the whole entry.",
+                "Regimes (fiscal, commercial) are not filtered: companies that book in several "
+                "regimes see every regime's lines.",
+            ),
+            docs_url="https://developers.twinfield.com",
         )
 
     @hookimpl
     def sfsync_auth(self) -> OAuth2Spec:
-        """Declare how a firm connects and at which level.
-
-        Put the package's real authorize and token URLs here; subclass ``OAuth2Spec`` if its
-        token endpoint deviates from RFC 6749 (``classify_token_error``, ``parse_token_response``).
-        """
-        return OAuth2Spec(
-            authorize_url=f"{BASE_URL}/oauth/authorize",
-            token_url=f"{BASE_URL}/oauth/token",
+        """OpenID Connect at the login host; refresh tokens are long-lived and not rotated."""
+        base = f"{client.LOGIN_URL}{client.AUTH_PATH}"
+        return TwinfieldOAuth2(
+            authorize_url=f"{base}/authorize",
+            token_url=f"{base}/token",
             level=ConnectionLevel.FIRM,
-            scopes=("accounting.read", "offline_access"),
+            scopes=(
+                "openid",
+                "twf.user",
+                "twf.organisation",
+                "twf.organisationUser",
+                "offline_access",
+            ),
+            client_auth="basic",
+            rotates_refresh_token=False,
+            refresh_margin=300.0,
         )
 
     @hookimpl
     async def sfsync_check_connection(self, ctx: ConnectorContext) -> None:
-        """Check fresh credentials; raise ``AuthError`` when the package refuses them.
-
-        Store what later calls need (a cluster URL, a session) in ``ctx.state`` and call
-        ``await ctx.save_state()``.
-        """
-        await _get(ctx, "/api/companies")
+        """Validate the fresh token and keep the organisation's cluster in ``ctx.state``."""
+        claims = await client.validate_token(ctx)
+        client.remember_cluster(ctx, claims)
+        await ctx.save_state()
 
     @hookimpl
     async def sfsync_list_companies(self, ctx: ConnectorContext) -> list[Company]:
-        """List what the connection can see; ``ref`` must be stable and unique."""
-        body = await _get(ctx, "/api/companies")
-        return [
-            Company(ref=c["ref"], code=c["code"], name=c["name"], currency=c.get("currency"))
-            for c in body["items"]
-        ]
+        """Twinfield's offices (``<list><type>offices</type></list>``, no office header)."""
+        request = etree.Element("list")
+        etree.SubElement(request, "type").text = "offices"
+        root = await client.process_xml(ctx, request)
+        companies = []
+        for office in root.iter("office"):
+            code = text(office)
+            if code:
+                companies.append(Company(ref=code, code=code, name=office.get("name", code)))
+        return companies
 
     @hookimpl
-    async def sfsync_fetch_fiscal_years(self, ctx: ConnectorContext, company: Company) -> list[FiscalYear]:
-        """The company's fiscal years as the package defines them (not always calendar years),
-        with their periods; they must cover every ledger date."""
-        body = await _get(ctx, f"/api/companies/{company.ref}/fiscal-years")
-        return [
-            FiscalYear(
-                label=y["label"],
-                start=_date(y["start"]),
-                end=_date(y["end"]),
-                closed=y["closed"],
-                periods=tuple(
-                    Period(number=p["number"], start=_date(p["start"]), end=_date(p["end"]))
-                    for p in y["periods"]
-                ),
+    async def sfsync_fetch_fiscal_years(
+        self, ctx: ConnectorContext, company: Company
+    ) -> list[FiscalYear]:
+        """Book years and their period tables from ``PeriodService.svc``.
+
+        A period is defined by its end date; the next starts the day after. A year starts the
+        day after the previous year's last period; the earliest year is taken to be a whole year
+        (a firm can override the end of a short or long first year on the link).
+        """
+        office = company.ref
+        result = await client.wcf_query(
+            ctx, client.PERIODS, "PeriodService", "GetYears", NS_PERIOD, {}, office=office
+        )
+        years = sorted(int(text(y)) for y in result.iter(q(NS_PERIOD, "Year")) if text(y).isdigit())
+        tables: list[tuple[str, list[tuple[int, dt.date, bool]]]] = []
+        for year in years:
+            answer = await client.wcf_query(
+                ctx,
+                client.PERIODS,
+                "PeriodService",
+                "GetPeriods",
+                NS_PERIOD,
+                {"Year": str(year)},
+                office=office,
             )
-            for y in body["items"]
-        ]
+            periods = sorted(
+                (
+                    int(_dc(p, "Number", NS_PERIOD)),
+                    _date(_dc(p, "EndDate", NS_PERIOD)),
+                    _dc(p, "IsOpen", NS_PERIOD).lower() == "true",
+                )
+                for p in answer.iter(q(NS_PERIOD, "Period"))
+                if _dc(p, "Number", NS_PERIOD).isdigit()
+                and 0 < int(_dc(p, "Number", NS_PERIOD)) < 99
+            )
+            if periods:
+                tables.append((str(year), periods))
+        fiscal: list[FiscalYear] = []
+        for index, (label, periods) in enumerate(tables):
+            if index > 0:
+                start = tables[index - 1][1][-1][1] + dt.timedelta(days=1)
+            else:
+                start = _year_before(periods[-1][1] + dt.timedelta(days=1))
+            spans, begin = [], start
+            for number, end, _ in periods:
+                spans.append(Period(number=number, start=begin, end=end))
+                begin = end + dt.timedelta(days=1)
+            fiscal.append(
+                FiscalYear(
+                    label=label,
+                    start=start,
+                    end=periods[-1][1],
+                    closed=not any(is_open for _, _, is_open in periods),
+                    periods=tuple(spans),
+                )
+            )
+        return fiscal
 
     @hookimpl
     async def sfsync_fetch_accounts(self, ctx: ConnectorContext, company: Company) -> list[Account]:
-        """The chart of accounts, keyed by code; every ledger line's account must be in it."""
-        body = await _get(ctx, f"/api/companies/{company.ref}/accounts")
-        kinds = {"balance_sheet": AccountKind.BALANCE_SHEET, "profit_loss": AccountKind.PROFIT_LOSS}
+        """General-ledger accounts: Finder ``DIM`` for ``BAS`` and ``PNL``.
+
+        The chart is kept per office in the connection's state; a later sync asks only for the
+        accounts modified since (``modifiedsince``) and merges them in.
+        """
+        office = company.ref
+        cache_all: dict[str, Any] = ctx.state.setdefault("accounts", {})
+        cached = cache_all.get(office)
+        started = ctx.clock.now()
+        since = cached["since"] if cached else None
+        chart: dict[str, list[str]] = dict(cached["chart"]) if cached else {}
+        for dimtype in ACCOUNT_TYPES:
+            options = {"dimtype": dimtype, "office": office}
+            if since:
+                options["modifiedsince"] = since
+            first = 1
+            while True:
+                total, _, rows = await client.finder(
+                    ctx, "DIM", options, first_row=first, max_rows=DIM_PAGE, office=office
+                )
+                for row in rows:
+                    if row and row[0]:
+                        chart[row[0]] = [row[1] if len(row) > 1 else "", dimtype]
+                first += len(rows)
+                if not rows or first > total:
+                    break
+        cache_all[office] = {
+            "since": (started - ACCOUNTS_OVERLAP).strftime(STAMP),
+            "chart": chart,
+        }
+        await ctx.save_state()
         return [
-            Account(code=a["code"], name=a["name"], kind=kinds.get(a["kind"], AccountKind.UNKNOWN))
-            for a in body["items"]
+            Account(code=code, name=name, kind=ACCOUNT_TYPES.get(kind, AccountKind.UNKNOWN))
+            for code, (name, kind) in sorted(chart.items())
         ]
 
     @hookimpl
@@ -169,67 +296,51 @@ class TwinfieldConnector:
         company: Company,
         since: dt.date | None,
         cursor: str | None,
+        fiscal_years: list[FiscalYear],
     ) -> AsyncIterator[LedgerBatch]:
-        """Yield ledger lines in batches, each with the cursor to resume from after it.
+        """Transaction lines: browse ``030_3`` a book year at a time, then by modified stamp.
 
-        The skeleton reads changes by modification stamp (a keyset ``after`` of stamp and id),
-        and deletions from their own feed. Replace it with the package's incremental mechanism:
-        what a nightly sync of an unchanged company costs is the number to keep small.
+        The first sync reads each book year from ``since`` on (Wolters Kluwer's advice for a
+        shadow database); later syncs read the transactions modified after the last stamp seen
+        (with the year left open) and the deleted transactions since the last deletion seen.
         """
-        state = json.loads(cursor) if cursor else {
-            "lines_after": None,
-            "deleted_after": None,
-            "date_from": since.isoformat() if since else None,
-        }
-        path = f"/api/companies/{company.ref}"
-        # Deletions first, so an entry deleted and re-booked arrives as its new lines.
-        deleted: list[str] = []
-        while True:
-            body = await _get(ctx, f"{path}/deletions", after=state["deleted_after"])
-            deleted += [d["line_id"] for d in body["items"]]
-            if body["items"]:
-                last = body["items"][-1]
-                state["deleted_after"] = f"{last['deleted_at']}|{last['line_id']}"
-            if not body.get("more"):
-                break
-        if deleted or cursor is None:
-            yield LedgerBatch(deleted=deleted, cursor=json.dumps(state))
-        seen: set[str] = set()
-        while True:
-            body = await _get(
-                ctx,
-                f"{path}/lines",
-                after=state["lines_after"],
-                date_from=state["date_from"],
-                limit=PAGE_SIZE,
+        office = company.ref
+        if cursor:
+            state = _Cursor.load(cursor)
+        else:
+            state = _Cursor(
+                years=[fy.label for fy in fiscal_years if since is None or fy.end >= since],
+                since=since.strftime("%Y%m%d") if since else None,
+                modified=None,
+                deleted_from=(ctx.clock.now() - DELETIONS_OVERLAP).strftime("%Y-%m-%dT%H:%M:%S"),
+                deleted_seen=[],
             )
-            items = body["items"]
-            if not items:
-                return
-            lines = [
-                LedgerLine.from_signed(
-                    Decimal(item["amount"]),
-                    id=item["id"],
-                    entry=item["entry"],
-                    journal=item["journal"],
-                    date=_date(item["date"]),
-                    period=item["period"],
-                    fiscal_year=item["fiscal_year"],
-                    account=item["account"],
-                    description=item["description"],
-                    currency=item.get("currency"),
-                    foreign_amount=Decimal(item["foreign_amount"]) if item.get("foreign_amount") else None,
-                    modified=dt.datetime.fromisoformat(item["modified"]),
-                )
-                for item in items
-            ]
-            following = f"{items[-1]['modified']}|{items[-1]['id']}"
-            check_next_token(state["lines_after"], following, seen=seen)
-            state["lines_after"] = following
+        while state.years:
+            year = state.years[0]
+            lines, newest = await _transaction_lines(ctx, office, state, year=year)
+            state.years = state.years[1:]
+            if newest and (state.modified is None or newest > state.modified):
+                state.modified = newest
             ctx.progress("lines", len(lines))
-            yield LedgerBatch(lines=lines, cursor=json.dumps(state))
-            if not body.get("more"):
-                return
+            yield LedgerBatch(lines=lines, cursor=state.dump())
+        if state.modified is None:
+            # An office without lines yet: changes are read from the time of this first sync.
+            state.modified = (ctx.clock.now() - DELETIONS_OVERLAP).strftime(STAMP)
+        deleted = await _deleted_entries(ctx, office, state)
+        lines, newest = await _transaction_lines(ctx, office, state, year=None)
+        if newest and newest > state.modified:
+            state.modified = newest
+        if lines or deleted or cursor is None:
+            changed = sorted({line.entry for line in lines})
+            ctx.progress("lines", len(lines))
+            # A changed transaction arrives whole: drop its old lines first (a line may be gone).
+            yield LedgerBatch(
+                lines=lines,
+                deleted_entries=sorted(set(deleted) | set(changed)),
+                cursor=state.dump(),
+            )
+        elif cursor != state.dump():
+            yield LedgerBatch(cursor=state.dump())
 
     @hookimpl
     async def sfsync_fetch_trial_balance(
@@ -239,35 +350,67 @@ class TwinfieldConnector:
         fiscal_years: list[FiscalYear],
         cursor: str | None,
     ) -> AsyncIterator[TrialBalanceBatch]:
-        """Yield totals per account and period, one fiscal year per batch.
+        """Totals per account and period from browse ``040_1``, one book year per batch.
 
-        Each batch clears the year it re-reads, so totals that changed replace the old ones;
-        closed years finished in an earlier batch are not read again.
+        Period 0 (the opening balance Twinfield carries into a year) becomes the opening of
+        the first period; closed years done in an earlier batch are not read again.
         """
         done = set(json.loads(cursor)["done"]) if cursor else set()
         for year in fiscal_years:
             if year.closed and year.label in done:
                 continue
-            body = await _get(
+            rows = await browse(
                 ctx,
-                f"/api/companies/{company.ref}/trial-balance",
-                date_from=year.start.isoformat(),
-                date_to=year.end.isoformat(),
+                company.ref,
+                "040_1",
+                [
+                    column("fin.trs.head.office", "equal", company.ref),
+                    column(
+                        "fin.trs.head.yearperiod", "between", f"{year.label}/00", f"{year.label}/55"
+                    ),
+                    column("fin.trs.head.status", "equal", "normal"),
+                    column("fin.trs.head.year"),
+                    column("fin.trs.head.period"),
+                    column("fin.trs.line.dim1"),
+                    column("fin.trs.line.dim1type"),
+                    column("fin.trs.line.basevaluesigned"),
+                    column("fin.trs.line.debitcredit"),
+                ],
             )
-            lines = [
-                TrialBalanceLine(
-                    account=row["account"],
-                    period_start=_date(row["period_start"]),
-                    period_end=_date(row["period_end"]),
-                    period=row["period"],
-                    fiscal_year=year.label,
-                    opening=Decimal(row["opening"]),
-                    debit=Decimal(row["debit"]),
-                    credit=Decimal(row["credit"]),
-                    closing=Decimal(row["closing"]),
-                )
-                for row in body["items"]
-            ]
+            moves: dict[str, dict[int, list[Decimal]]] = defaultdict(
+                lambda: defaultdict(lambda: [Decimal(0), Decimal(0)])
+            )
+            for row in rows:
+                amount = client.decimal(row["fin.trs.line.basevaluesigned"])
+                period = int(row["fin.trs.head.period"] or 0)
+                slot = moves[row["fin.trs.line.dim1"]][period]
+                if amount >= 0:
+                    slot[0] += amount
+                else:
+                    slot[1] -= amount
+            lines = []
+            for account, per_period in sorted(moves.items()):
+                opening_debit, opening_credit = per_period.pop(0, [Decimal(0), Decimal(0)])
+                running = opening_debit - opening_credit
+                for period in year.periods:
+                    debit, credit = per_period.get(period.number, [Decimal(0), Decimal(0)])
+                    if not (debit or credit or running):
+                        continue
+                    closing = running + debit - credit
+                    lines.append(
+                        TrialBalanceLine(
+                            account=account,
+                            period_start=period.start,
+                            period_end=period.end,
+                            period=period.number,
+                            fiscal_year=year.label,
+                            opening=running,
+                            debit=debit,
+                            credit=credit,
+                            closing=closing,
+                        )
+                    )
+                    running = closing
             done.add(year.label)
             yield TrialBalanceBatch(
                 lines=lines, clear=(year.start, year.end), cursor=json.dumps({"done": sorted(done)})
@@ -275,8 +418,116 @@ class TwinfieldConnector:
 
     @hookimpl
     def sfsync_sandbox(self) -> Sandbox:
-        """A fresh, seeded sandbox of the package (the contract suite and ``sfsync demo`` use it)."""
+        """A fresh, seeded Twinfield sandbox (login host and cluster)."""
+        from sfsync_twinfield.sandbox import TwinfieldSandbox
+
         return TwinfieldSandbox()
+
+
+LINE_COLUMNS = (
+    "fin.trs.head.year",
+    "fin.trs.head.period",
+    "fin.trs.head.code",
+    "fin.trs.head.number",
+    "fin.trs.head.date",
+    "fin.trs.head.curcode",
+    "fin.trs.head.modified",
+    "fin.trs.line.dim1",
+    "fin.trs.line.dim2",
+    "fin.trs.line.valuesigned",
+    "fin.trs.line.basevaluesigned",
+    "fin.trs.line.vatcode",
+    "fin.trs.line.description",
+)
+
+
+async def _transaction_lines(
+    ctx: ConnectorContext, office: str, state: _Cursor, *, year: str | None
+) -> tuple[list[LedgerLine], str | None]:
+    """Browse ``030_3`` for one book year (first sync) or by modified stamp (later syncs)."""
+    filters = [
+        column("fin.trs.head.office", "equal", office),
+        column("fin.trs.head.status", "equal", "normal"),
+    ]
+    if year is not None:
+        filters.append(column("fin.trs.head.yearperiod", "between", f"{year}/00", f"{year}/55"))
+    else:
+        assert state.modified is not None
+        after = _stamp(state.modified) + dt.timedelta(seconds=1)
+        until = ctx.clock.now() + dt.timedelta(days=1)
+        filters.append(
+            column("fin.trs.head.modified", "between", after.strftime(STAMP), until.strftime(STAMP))
+        )
+    if state.since:
+        filters.append(column("fin.trs.head.date", "between", state.since, "99991231"))
+    wanted = {f.field for f in filters}
+    rows = await browse(
+        ctx,
+        office,
+        "030_3",
+        filters + [column(name) for name in LINE_COLUMNS if name not in wanted],
+    )
+    lines: list[LedgerLine] = []
+    newest: str | None = None
+    for row in rows:
+        key = row.key
+        entry = f"{key['code']}/{key['number']}"
+        currency = row["fin.trs.head.curcode"] or None
+        base = client.decimal(row["fin.trs.line.basevaluesigned"])
+        modified = row["fin.trs.head.modified"]
+        if modified and (newest is None or modified > newest):
+            newest = modified
+        lines.append(
+            LedgerLine.from_signed(
+                base,
+                id=f"{entry}/{key['line']}",
+                entry=entry,
+                journal=key["code"],
+                date=_date(row["fin.trs.head.date"]),
+                period=int(row["fin.trs.head.period"] or 0),
+                fiscal_year=row["fin.trs.head.year"] or None,
+                account=row["fin.trs.line.dim1"],
+                description=row["fin.trs.line.description"],
+                currency=currency if currency and currency != "EUR" else None,
+                foreign_amount=(
+                    client.decimal(row["fin.trs.line.valuesigned"])
+                    if currency and currency != "EUR"
+                    else None
+                ),
+                counterparty=row["fin.trs.line.dim2"] or None,
+                vat_code=row["fin.trs.line.vatcode"] or None,
+                modified=_stamp(modified) if modified else None,
+            )
+        )
+    return lines, newest
+
+
+async def _deleted_entries(ctx: ConnectorContext, office: str, state: _Cursor) -> list[str]:
+    """Entries deleted since the last deletion seen (``GetDeletedTransactions``)."""
+    result = await client.wcf_query(
+        ctx,
+        client.DELETED,
+        "DeletedTransactionsService",
+        "GetDeletedTransactions",
+        NS_DELETED,
+        {"CompanyCode": office, "DateFrom": state.deleted_from},
+        office=office,
+    )
+    found: list[tuple[str, str]] = []
+    for item in result.iter(q(NS_DELETED, "DeletedTransaction")):
+        entry = f"{_dc(item, 'Daybook', NS_DELETED)}/{_dc(item, 'TransactionNumber', NS_DELETED)}"
+        when = _dc(item, "DeletionDate", NS_DELETED)[:19]
+        found.append((when, entry))
+    seen = set(state.deleted_seen)
+    fresh = sorted({entry for when, entry in found if f"{when}|{entry}" not in seen})
+    if found:
+        newest = max(when for when, _ in found)
+        if newest > state.deleted_from:
+            state.deleted_from = newest
+            seen = set()
+        seen |= {f"{when}|{entry}" for when, entry in found if when == state.deleted_from}
+        state.deleted_seen = sorted(seen)
+    return fresh
 
 
 twinfield = TwinfieldConnector()

@@ -1,284 +1,295 @@
-"""The Twinfield sandbox: an offline stand-in of its API, with seeded data.
+"""The Twinfield sandbox: the login host and an organisation's cluster, offline.
 
-The skeleton is a tiny JSON API (plain ASGI, routed on the URL path so uvicorn can serve it too)
-that the skeleton connector reads. Replace it, endpoint by endpoint, with a faithful copy of
-Twinfield's API: its paths, paging, error bodies, rate limits and
-strictness (reject what the real API rejects).
+Covers the simulator checklist of the provider notes (section 9):
 
-Seeded data is deterministic: two companies, a Belgian chart of accounts, fiscal years around
-the clock's today (the first company's start on 1 April), balanced entries, one in USD.
+1. ``login.twinfield.com``: the authorize page (``nonce`` mandatory), the token endpoint (client
+   authenticated with HTTP Basic, 3600-second access tokens, long-lived refresh tokens) and
+   ``accesstokenvalidation`` (JSON claims with ``twf.clusterUrl`` and ``exp``; 400 when invalid).
+2. ``processxml.asmx`` (``ProcessXmlString``, ``ProcessXmlDocument``, ``ProcessXmlCompressed``):
+   ``<list>`` of offices and dimensions, ``<read>`` of a dimension or a transaction, and browse
+   ``<columns>`` ``000``, ``030_3`` and ``040_1`` with their filters.
+3. ``finder.asmx`` ``Search`` for ``OFF`` and ``DIM`` (``dimtype``, ``office``,
+   ``modifiedsince``), paged by ``firstRow``/``maxRows`` with ``TotalRows``.
+4. ``DeletedTransactionsService.svc`` and ``PeriodService.svc`` (``GetYears``, ``GetPeriods``).
+5. Faults 354 (token invalid or expired) and 103 (logon no longer valid), the missing
+   ``CompanyCode`` fault, ``result="0"`` business errors, and 429 with ``Retry-After`` when the
+   credits of a minute are spent.
+
+Shapes the notes mark unverified (the period service's result fields, the deleted-transactions
+date filter being on the deletion date, stamps in UTC) are the sandbox's assumptions, named in
+``docs/twinfield.md``.
 """
 
 from __future__ import annotations
 
+import base64
+import collections
 import datetime as dt
+import fnmatch
+import gzip
+import hashlib
 import html
 import json
-import random
+import math
+import re
 import secrets
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import httpx
+from lxml import etree
 from sfsync.clock import Clock
 from sfsync.sandbox import Sandbox
 
-BASE_URL = "https://api.twinfield.example"
-CENT = Decimal("0.01")
-
-CHART = (
-    ("100000", "Geplaatst kapitaal", "balance_sheet"),
-    ("400000", "Handelsdebiteuren", "balance_sheet"),
-    ("411000", "Terug te vorderen btw", "balance_sheet"),
-    ("440000", "Leveranciers", "balance_sheet"),
-    ("451000", "Te betalen btw", "balance_sheet"),
-    ("550000", "KBC zichtrekening", "balance_sheet"),
-    ("600000", "Aankopen grondstoffen", "profit_loss"),
-    ("610000", "Huur", "profit_loss"),
-    ("700000", "Omzet", "profit_loss"),
+from sfsync_twinfield.client import (
+    AUTH_PATH,
+    LOGIN_URL,
+    NS_DELETED,
+    NS_PERIOD,
+    NS_SHARED,
+    NS_SOAP,
+    NS_TWIN,
+    NS_XSI,
+    PARSER,
+    q,
 )
+from sfsync_twinfield.sandbox_data import STAMP, Books, Deletion, Office, Transaction, TxnLine
+
+CLUSTER_URL = "https://api.accounting2.twinfield.com"
+Response = tuple[int, dict[str, str], bytes]
+
+# Browse codes the sandbox knows, with the fields each can return.
+HEAD = {
+    "fin.trs.head.office",
+    "fin.trs.head.officename",
+    "fin.trs.head.year",
+    "fin.trs.head.period",
+    "fin.trs.head.yearperiod",
+    "fin.trs.head.code",
+    "fin.trs.head.number",
+    "fin.trs.head.status",
+    "fin.trs.head.date",
+    "fin.trs.head.curcode",
+    "fin.trs.head.relation",
+    "fin.trs.head.relationname",
+    "fin.trs.head.inpdate",
+    "fin.trs.head.modified",
+    "fin.trs.head.username",
+    "fin.trs.head.origin",
+    "fin.trs.head.reportingstructure",
+}
+LINE = {
+    "fin.trs.line.dim1",
+    "fin.trs.line.dim1name",
+    "fin.trs.line.dim1type",
+    "fin.trs.line.dim2",
+    "fin.trs.line.dim2name",
+    "fin.trs.line.dim2type",
+    "fin.trs.line.valuesigned",
+    "fin.trs.line.basevaluesigned",
+    "fin.trs.line.repvaluesigned",
+    "fin.trs.line.debitcredit",
+    "fin.trs.line.vatcode",
+    "fin.trs.line.description",
+    "fin.trs.line.invnumber",
+}
+BROWSE_FIELDS = {
+    "000": HEAD | LINE,
+    "030_3": HEAD | LINE,
+    "040_1": {
+        "fin.trs.head.office",
+        "fin.trs.head.year",
+        "fin.trs.head.period",
+        "fin.trs.head.yearperiod",
+        "fin.trs.head.status",
+        "fin.trs.head.reportingstructure",
+        "fin.trs.line.dim1",
+        "fin.trs.line.dim1name",
+        "fin.trs.line.dim1type",
+        "fin.trs.line.basevaluesigned",
+        "fin.trs.line.repvaluesigned",
+        "fin.trs.line.debitcredit",
+    },
+}
+VALUE_FIELDS = {
+    "fin.trs.line.valuesigned",
+    "fin.trs.line.basevaluesigned",
+    "fin.trs.line.repvaluesigned",
+}
+FORMATS = {
+    "fin.trs.head.yearperiod": re.compile(r"\d{4}/\d{2}"),
+    "fin.trs.head.date": re.compile(r"\d{8}"),
+    "fin.trs.head.modified": re.compile(r"\d{14}"),
+}
+ACTIONS = {
+    "/webservices/processxml.asmx": {
+        f"{NS_TWIN}ProcessXmlString",
+        f"{NS_TWIN}ProcessXmlDocument",
+        f"{NS_TWIN}ProcessXmlCompressed",
+    },
+    "/webservices/finder.asmx": {f"{NS_TWIN}Search"},
+    "/webservices/DeletedTransactionsService.svc": {f"{NS_TWIN}DeletedTransactionsService/Query"},
+    "/webservices/PeriodService.svc": {f"{NS_TWIN}PeriodService/Query"},
+}
+QUERY_ROOTS = {"list", "read", "columns", "accountcode", "accountcodes"}
+MAX_FINDER_ROWS = 100
+
+
+class SoapFault(Exception):
+    def __init__(self, message: str, code: str = "", faultcode: str = "soap:Client") -> None:
+        super().__init__(message)
+        self.message, self.code, self.faultcode = message, code, faultcode
 
 
 @dataclass
-class Line:
-    id: str
-    entry: str
-    journal: str
-    date: dt.date
-    period: int
-    fiscal_year: str
-    account: str
-    description: str
-    amount: Decimal
-    modified: dt.datetime
-    currency: str | None = None
-    foreign_amount: Decimal | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "entry": self.entry,
-            "journal": self.journal,
-            "date": self.date.isoformat(),
-            "period": self.period,
-            "fiscal_year": self.fiscal_year,
-            "account": self.account,
-            "description": self.description,
-            "amount": str(self.amount),
-            "currency": self.currency,
-            "foreign_amount": None if self.foreign_amount is None else str(self.foreign_amount),
-            "modified": self.modified.isoformat(),
-        }
+class Grant:
+    client_id: str
+    scope: str
+    refresh_token: str | None
 
 
 @dataclass
-class Year:
-    label: str
-    start: dt.date
-    end: dt.date
-    closed: bool
-
-    def periods(self) -> list[tuple[int, dt.date, dt.date]]:
-        out, start = [], self.start
-        for number in range(1, 13):
-            nxt = _add_months(self.start, number)
-            out.append((number, start, nxt - dt.timedelta(days=1)))
-            start = nxt
-        return out
-
-    def period_of(self, day: dt.date) -> int:
-        return next(n for n, s, e in self.periods() if s <= day <= e)
-
-
-@dataclass
-class CompanyData:
-    ref: str
-    code: str
-    name: str
-    vat_number: str
-    city: str
-    years: list[Year]
-    lines: dict[str, Line] = field(default_factory=dict)
-    deletions: list[tuple[dt.datetime, str]] = field(default_factory=list)
-    next_entry: int = 1
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    return dt.date(day.year + month // 12, month % 12 + 1, 1)
+class IssuedToken:
+    grant: Grant
+    expires_at: dt.datetime
+    logon_valid: bool = True
 
 
 class TwinfieldSandbox(Sandbox):
-    """Twinfield's API, offline."""
+    """Twinfield's login host and one organisation's cluster.
+
+    Args:
+        clock: Time for token expiry, stamps and the credit window.
+        scale: Sales invoices a month in office 001 (for benchmarks).
+        login_url, cluster_url: Where it is served (real HTTP on localhost for the demo).
+    """
 
     connector = "twinfield"
-    base_urls = (BASE_URL,)
-    client_id = "sandbox-client"
-    client_secret = "sandbox-secret"  # noqa: S105 - the sandbox's own fake app registration
-    username = "boekhouder@example.be"
-    password = "correct horse"  # noqa: S105 - the sandbox's fake user
+    client_id = "sfsync-sandbox-app"
+    client_secret = "twf-sandbox-secret-7f3a9c"
+    organisation = "VOORBEELD"
+    username = "boekhouder"
+    password = "Zomer2026!"
     access_lifetime = 3600
+    credits_per_minute = 1000
 
-    def __init__(self, clock: Clock | None = None) -> None:
-        self.clock = clock or Clock()
-        self._last_stamp = self.clock.now().replace(microsecond=0) - dt.timedelta(days=30)
-        self.codes: dict[str, dict[str, str]] = {}
-        self.access_tokens: dict[str, dt.datetime] = {}
-        self.refresh_tokens: set[str] = set()
-        self.companies: dict[str, CompanyData] = {}
-        self._seed()
-        super().__init__()
-
-    # --- seeded data ----------------------------------------------------------------------------
-
-    def _stamp(self) -> dt.datetime:
-        """A modification stamp: now, but always later than the previous one (whole seconds)."""
-        now = self.clock.now().replace(microsecond=0)
-        self._last_stamp = max(now, self._last_stamp + dt.timedelta(seconds=1))
-        return self._last_stamp
-
-    def _years(self, first_month: int) -> list[Year]:
-        today = self.clock.now().date()
-        start = dt.date(today.year if today.month >= first_month else today.year - 1, first_month, 1)
-        years = []
-        for back in (2, 1, 0):
-            begin = dt.date(start.year - back, first_month, 1)
-            end = _add_months(begin, 12) - dt.timedelta(days=1)
-            years.append(Year(str(end.year), begin, end, closed=back == 2))
-        return years
-
-    def _seed(self) -> None:
-        rng = random.Random(20240401)
-        for ref, code, name, vat, city, first_month in (
-            ("1001", "KOR", "Bakkerij De Korenaar BV", "BE0123456749", "Gent", 4),
-            ("1002", "HLD", "Voorbeeld Holding NV", "BE0987654312", "Antwerpen", 1),
-        ):
-            company = CompanyData(ref, code, name, vat, city, self._years(first_month))
-            self.companies[ref] = company
-            today = self.clock.now().date()
-            for year in company.years:
-                for month in range(12):
-                    day = _add_months(year.start, month) + dt.timedelta(days=9)
-                    if day > today:
-                        break
-                    net = Decimal(rng.randint(20000, 250000)) / 100
-                    self._book_sale(company, day, net, f"Factuur {year.label}-{month + 1:02d}")
-                    cost = Decimal(rng.randint(10000, 90000)) / 100
-                    self._book(company, day, "AAN", f"Aankoop {year.label}-{month + 1:02d}", [
-                        ("600000", cost), ("411000", (cost * Decimal("0.21")).quantize(CENT)),
-                        ("440000", -(cost + (cost * Decimal("0.21")).quantize(CENT))),
-                    ])
-            # One entry in foreign currency: a US supplier's invoice, paid from the bank.
-            day = company.years[-1].start + dt.timedelta(days=20)
-            self._book(company, day, "AAN", "Software licence (USD)", [
-                ("610000", Decimal("920.50")), ("550000", Decimal("-920.50")),
-            ], currency="USD", rate=Decimal("1.0850"))
-
-    def _year_of(self, company: CompanyData, day: dt.date) -> Year:
-        for year in company.years:
-            if year.start <= day <= year.end:
-                return year
-        raise ValueError(f"{day} is in no fiscal year of {company.ref}")
-
-    def _book_sale(self, company: CompanyData, day: dt.date, net: Decimal, text: str) -> list[str]:
-        vat = (net * Decimal("0.21")).quantize(CENT)
-        return self._book(company, day, "VRK", text, [("400000", net + vat), ("700000", -net), ("451000", -vat)])
-
-    def _book(
+    def __init__(
         self,
-        company: CompanyData,
-        day: dt.date,
-        journal: str,
-        text: str,
-        amounts: Iterable[tuple[str, Decimal]],
+        clock: Clock | None = None,
         *,
-        currency: str | None = None,
-        rate: Decimal | None = None,
-    ) -> list[str]:
-        rows = list(amounts)
-        assert sum(a for _, a in rows) == 0, "sandbox entries balance"
-        year = self._year_of(company, day)
-        entry = f"{journal}{company.next_entry:06d}"
-        company.next_entry += 1
-        stamp = self._stamp()
-        ids = []
-        for number, (account, amount) in enumerate(rows, start=1):
-            line = Line(
-                id=f"{entry}-{number}", entry=entry, journal=journal, date=day,
-                period=year.period_of(day), fiscal_year=year.label, account=account,
-                description=text, amount=amount, modified=stamp,
-                currency=currency,
-                foreign_amount=(amount * rate).quantize(CENT) if rate is not None else None,
-            )
-            company.lines[line.id] = line
-            ids.append(line.id)
-        return ids
+        scale: int = 1,
+        login_url: str = LOGIN_URL,
+        cluster_url: str = CLUSTER_URL,
+    ) -> None:
+        self.clock = clock or Clock()
+        self.login_url = login_url.rstrip("/")
+        self.cluster_url = cluster_url.rstrip("/")
+        self.base_urls = (self.login_url, self.cluster_url)
+        self.books = Books(self.clock.now().date(), self.clock.now(), scale=scale)
+        self.codes: dict[str, dict[str, str]] = {}
+        self.tokens: dict[str, IssuedToken] = {}
+        self.grants: dict[str, Grant] = {}  # by refresh token
+        self.credits: dict[str, collections.deque[tuple[float, int]]] = collections.defaultdict(
+            collections.deque
+        )
+        self.calls: collections.Counter[str] = collections.Counter()
+        super().__init__()
 
     # --- the contract suite's handles -----------------------------------------------------------
 
     def connection_config(self) -> dict[str, Any]:
-        return {"client_id": self.client_id, "base_url": BASE_URL}
+        config: dict[str, Any] = {"client_id": self.client_id}
+        if self.login_url != LOGIN_URL:
+            config["login_url"] = self.login_url
+        return config
 
     def connection_secrets(self) -> dict[str, str]:
         return {"client_secret": self.client_secret}
 
     def bad_connection_secrets(self) -> dict[str, str]:
-        return {"client_secret": "not-the-secret"}
+        return {"client_secret": "not-the-twinfield-secret"}
 
     def company_refs(self) -> list[str]:
-        return sorted(self.companies, key=lambda ref: -len(self.companies[ref].lines))
+        return self.books.richest()
+
+    def _stamp(self) -> dt.datetime:
+        return self.books.stamp(self.clock.now())
 
     def add_entry(self, company_ref: str) -> list[str]:
-        company = self.companies[company_ref]
-        latest = company.years[-1]
+        office = self.books.offices[company_ref]
+        latest = office.years[-1]
         day = min(max(self.clock.now().date(), latest.start), latest.end)
-        return self._book_sale(company, day, Decimal("123.45"), "Factuur toegevoegd")
+        net = Decimal("123.45")
+        vat = (net * Decimal("0.21")).quantize(Decimal("0.01"))
+        txn = self.books.book(
+            office,
+            day,
+            "VRK",
+            [
+                ("1300", net + vat, "Factuur toegevoegd", "1002"),
+                ("8000", -net, "Omzet toegevoegd", ""),
+                ("1520", -vat, "Btw 21% toegevoegd", ""),
+            ],
+            stamp=self._stamp(),
+            vatcode="VH",
+        )
+        return [f"{txn.code}/{txn.number}/{line.line}" for line in txn.lines]
+
+    def _ordered(self, office: Office) -> list[Transaction]:
+        return [t for _, t in sorted(office.transactions.items()) if t.code != "BEGIN"]
 
     def edit_line(self, company_ref: str) -> str:
-        company = self.companies[company_ref]
-        line = sorted(company.lines.values(), key=lambda x: x.id)[0]
-        line.description = f"{line.description} (gewijzigd)"
-        line.modified = self._stamp()
-        return line.id
+        office = self.books.offices[company_ref]
+        txn = self._ordered(office)[0]
+        txn.lines[0].description += " (gewijzigd)"
+        txn.modified = self._stamp()
+        return f"{txn.code}/{txn.number}/{txn.lines[0].line}"
 
     def delete_entry(self, company_ref: str) -> list[str]:
-        company = self.companies[company_ref]
-        # A seeded entry from the middle of the books: not the one edit_line touches, nor a new one.
-        entries = sorted({line.entry for line in company.lines.values()})
-        entry = entries[len(entries) // 2]
-        ids = sorted(i for i, line in company.lines.items() if line.entry == entry)
-        stamp = self._stamp()
-        for line_id in ids:
-            del company.lines[line_id]
-            company.deletions.append((stamp, line_id))
-        return ids
+        office = self.books.offices[company_ref]
+        ordered = self._ordered(office)
+        txn = ordered[len(ordered) // 2]
+        del office.transactions[(txn.code, txn.number)]
+        office.deletions.append(
+            Deletion(txn.code, txn.number, txn.date, self._stamp(), "BOEKHOUDER", "Dubbel geboekt")
+        )
+        return [f"{txn.code}/{txn.number}/{line.line}" for line in txn.lines]
 
     def expire_tokens(self) -> None:
-        now = self.clock.now()
-        for token in self.access_tokens:
-            self.access_tokens[token] = now - dt.timedelta(seconds=1)
+        past = self.clock.now() - dt.timedelta(seconds=1)
+        for token in self.tokens.values():
+            token.expires_at = past
 
     def revoke(self) -> None:
-        self.refresh_tokens.clear()
-        self.access_tokens.clear()
+        self.grants.clear()
+        self.tokens.clear()
+
+    def invalidate_logons(self) -> None:
+        """Every issued access token now gets fault 103 on the cluster (a logon replaced)."""
+        for token in self.tokens.values():
+            token.logon_valid = False
 
     async def authorize(self, client: httpx.AsyncClient, authorize_url: str) -> str:
-        """Log in at the authorize page as a person would: read the form, post it back."""
+        """Log in at the authorize page as a person would: read the form, fill it, post it."""
         page = await client.get(authorize_url, follow_redirects=False)
-        page.raise_for_status()
-        fields = dict(_hidden_fields(page.text))
-        fields.update(username=self.username, password=self.password)
-        answer = await client.post(
-            authorize_url.split("?")[0], data=fields, follow_redirects=False
+        if page.status_code != 200:
+            raise RuntimeError(
+                f"Twinfield's sandbox login page answered {page.status_code}: {page.text[:200]}"
+            )
+        form = etree.fromstring(page.content, etree.HTMLParser()).find(".//form")
+        fields = {i.get("name"): i.get("value", "") for i in form.iter("input") if i.get("name")}
+        fields.update(
+            organisation=self.organisation, username=self.username, password=self.password
         )
+        action = form.get("action")
+        answer = await client.post(f"{self.login_url}{action}", data=fields, follow_redirects=False)
         if answer.status_code != 302:
-            raise RuntimeError(f"the sandbox's login page answered {answer.status_code}")
+            raise RuntimeError(f"Twinfield's sandbox login answered {answer.status_code}")
         return answer.headers["location"]
 
-    # --- the API ----------------------------------------------------------------------------
+    # --- ASGI -----------------------------------------------------------------------------------
 
     def build_app(self):  # type: ignore[no-untyped-def]
         async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -292,173 +303,811 @@ class TwinfieldSandbox(Sandbox):
                     break
             headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
             query = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode()).items()}
-            status, out_headers, payload = self._route(scope["method"], scope["path"], query, headers, body)
-            await send({
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(k.lower().encode(), v.encode()) for k, v in out_headers.items()],
-            })
+            status, out, payload = self.handle(scope["method"], scope["path"], query, headers, body)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [(k.lower().encode(), v.encode()) for k, v in out.items()],
+                }
+            )
             await send({"type": "http.response.body", "body": payload})
 
         return app
 
-    def _route(
+    def handle(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
-        if path == "/oauth/authorize":
+    ) -> Response:
+        self.calls[path] += 1
+        if path == f"{AUTH_PATH}/authorize":
             return self._authorize(method, query, body)
-        if path == "/oauth/token" and method == "POST":
+        if path == f"{AUTH_PATH}/token" and method == "POST":
             return self._token(headers, body)
-        if not self._authenticated(headers):
-            return _json(401, {"error": "unauthorized", "message": "missing or invalid credentials"})
-        parts = [p for p in path.split("/") if p]
-        if method != "GET" or parts[:1] != ["api"]:
-            return _json(404, {"error": "not_found"})
-        if parts == ["api", "companies"]:
-            return _json(200, {"items": [
-                {"ref": c.ref, "code": c.code, "name": c.name, "currency": "EUR"}
-                for c in self.companies.values()
-            ]})
-        if len(parts) != 4 or parts[1] != "companies" or parts[2] not in self.companies:
-            return _json(404, {"error": "not_found"})
-        company, what = self.companies[parts[2]], parts[3]
-        if what == "fiscal-years":
-            return _json(200, {"items": [{
-                "label": y.label, "start": y.start.isoformat(), "end": y.end.isoformat(),
-                "closed": y.closed,
-                "periods": [
-                    {"number": n, "start": s.isoformat(), "end": e.isoformat()} for n, s, e in y.periods()
-                ],
-            } for y in company.years]})
-        if what == "accounts":
-            return _json(200, {"items": [{"code": c, "name": n, "kind": k} for c, n, k in CHART]})
-        if what == "lines":
-            return self._lines(company, query)
-        if what == "deletions":
-            after = query.get("after")
-            items = [
-                {"deleted_at": stamp.isoformat(), "line_id": line_id}
-                for stamp, line_id in sorted(company.deletions)
-                if after is None or f"{stamp.isoformat()}|{line_id}" > after
-            ]
-            return _json(200, {"items": items, "more": False})
-        if what == "trial-balance":
-            return self._trial_balance(company, query)
-        return _json(404, {"error": "not_found"})
+        if path == f"{AUTH_PATH}/accesstokenvalidation" and method == "GET":
+            return self._validate(query)
+        if path in ACTIONS:
+            if method == "GET" and "wsdl" in {k.lower() for k in query}:
+                return 404, {"content-type": "text/plain"}, b"the sandbox does not serve WSDLs"
+            if method != "POST":
+                return 405, {"content-type": "text/plain", "allow": "POST"}, b"Method Not Allowed"
+            return self._soap(path, headers, body)
+        return 404, {"content-type": "text/plain"}, b"Not Found"
 
-    def _lines(self, company: CompanyData, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        after = query.get("after")
-        date_from = dt.date.fromisoformat(query["date_from"]) if query.get("date_from") else None
-        try:
-            limit = int(query.get("limit", "100"))
-        except ValueError:
-            return _json(400, {"error": "invalid_limit"})
-        if not 1 <= limit <= 500:
-            return _json(400, {"error": "limit must be between 1 and 500"})
-        rows = sorted(company.lines.values(), key=lambda x: (x.modified.isoformat(), x.id))
-        rows = [
-            x for x in rows
-            if (after is None or f"{x.modified.isoformat()}|{x.id}" > after)
-            and (date_from is None or x.date >= date_from)
-        ]
-        return _json(200, {"items": [x.to_json() for x in rows[:limit]], "more": len(rows) > limit})
+    # --- login host -----------------------------------------------------------------------------
 
-    def _trial_balance(self, company: CompanyData, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        start = dt.date.fromisoformat(query["date_from"])
-        year = self._year_of(company, start)
-        kinds = {c: k for c, _, k in CHART}
-        items = []
-        for code, _, kind in CHART:
-            running = sum(
-                (x.amount for x in company.lines.values()
-                 if x.account == code and x.date < year.start and kinds[code] == "balance_sheet"),
-                Decimal(0),
-            )
-            for number, p_start, p_end in year.periods():
-                moves = [x.amount for x in company.lines.values()
-                         if x.account == code and p_start <= x.date <= p_end]
-                debit = sum((a for a in moves if a > 0), Decimal(0))
-                credit = -sum((a for a in moves if a < 0), Decimal(0))
-                closing = running + debit - credit
-                if moves or running:
-                    items.append({
-                        "account": code, "period": number, "period_start": p_start.isoformat(),
-                        "period_end": p_end.isoformat(), "opening": str(running),
-                        "debit": str(debit), "credit": str(credit), "closing": str(closing),
-                    })
-                running = closing
-        return _json(200, {"items": items})
-
-    def _authenticated(self, headers: dict[str, str]) -> bool:
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        expires = self.access_tokens.get(token)
-        return scheme.lower() == "bearer" and expires is not None and expires > self.clock.now()
-
-    def _authorize(self, method: str, query: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _authorize(self, method: str, query: dict[str, str], body: bytes) -> Response:
         if method == "GET":
-            if query.get("client_id") != self.client_id or query.get("response_type") != "code":
-                return 400, {"content-type": "text/plain"}, b"unknown client or response type"
+            problem = None
+            scopes = set(query.get("scope", "").split())
+            if query.get("client_id") != self.client_id:
+                problem = "unknown client"
+            elif query.get("response_type") != "code":
+                problem = "unsupported response_type"
+            elif not query.get("redirect_uri", "").startswith(("https://", "http://")):
+                problem = "invalid redirect_uri"
+            elif not query.get("nonce"):
+                problem = "nonce is required"
+            elif not {"openid", "twf.organisationUser"} <= scopes:
+                problem = "scope must include openid and twf.organisationUser"
+            if problem:
+                return (
+                    400,
+                    {"content-type": "text/html"},
+                    f"<html><body><p>{problem}</p></body></html>".encode(),
+                )
             hidden = "".join(
-                f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}"/>'
                 for k, v in query.items()
             )
             page = (
-                "<html><body><h1>Log in</h1><form method='post' action='/oauth/authorize'>"
-                f"{hidden}<input name='username'><input name='password' type='password'>"
-                "<button>Log in</button></form></body></html>"
+                "<html><body><h1>Twinfield</h1>"
+                f'<form method="post" action="{AUTH_PATH}/authorize">{hidden}'
+                '<input name="organisation"/><input name="username"/>'
+                '<input name="password" type="password"/><button>Inloggen</button></form></body></html>'
             )
-            return 200, {"content-type": "text/html"}, page.encode()
+            return 200, {"content-type": "text/html; charset=utf-8"}, page.encode()
         form = {k: v[-1] for k, v in parse_qs(body.decode()).items()}
-        if (form.get("username"), form.get("password")) != (self.username, self.password):
-            return 401, {"content-type": "text/plain"}, b"wrong username or password"
-        code = secrets.token_urlsafe(16)
+        given = (form.get("organisation"), form.get("username"), form.get("password"))
+        if given != (self.organisation, self.username, self.password):
+            return (
+                200,
+                {"content-type": "text/html"},
+                b"<html><body><p>Ongeldige inloggegevens</p></body></html>",
+            )
+        code = secrets.token_urlsafe(24)
         self.codes[code] = form
-        target = form["redirect_uri"] + "?" + urlencode({"code": code, "state": form.get("state", "")})
+        target = (
+            form["redirect_uri"] + "?" + urlencode({"code": code, "state": form.get("state", "")})
+        )
         return 302, {"location": target}, b""
 
-    def _token(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _client_of(self, headers: dict[str, str]) -> str | None:
+        scheme, _, raw = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            client_id, _, secret = base64.b64decode(raw).decode().partition(":")
+        except ValueError:
+            return None
+        if client_id == self.client_id and secrets.compare_digest(secret, self.client_secret):
+            return client_id
+        return None
+
+    def _token(self, headers: dict[str, str], body: bytes) -> Response:
         form = {k: v[-1] for k, v in parse_qs(body.decode()).items()}
-        if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
-            return _json(401, {"error": "invalid_client"})
-        grant = form.get("grant_type")
-        if grant == "authorization_code":
+        client_id = self._client_of(headers)
+        if client_id is None:
+            return _json(400, {"error": "invalid_client"})
+        grant_type = form.get("grant_type")
+        if grant_type == "authorization_code":
             pending = self.codes.pop(form.get("code", ""), None)
             if pending is None or pending.get("redirect_uri") != form.get("redirect_uri"):
                 return _json(400, {"error": "invalid_grant"})
-            if pending.get("code_challenge") and not _pkce_ok(pending["code_challenge"], form.get("code_verifier", "")):
-                return _json(400, {"error": "invalid_grant", "error_description": "PKCE check failed"})
-        elif grant == "refresh_token":
-            if form.get("refresh_token") not in self.refresh_tokens:
+            challenge = pending.get("code_challenge")
+            if challenge:
+                digest = (
+                    base64.urlsafe_b64encode(
+                        hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+                    )
+                    .rstrip(b"=")
+                    .decode()
+                )
+                if not secrets.compare_digest(digest, challenge):
+                    return _json(400, {"error": "invalid_grant"})
+            scope = pending.get("scope", "")
+            refresh = secrets.token_urlsafe(32) if "offline_access" in scope.split() else None
+            grant = Grant(client_id, scope, refresh)
+            if refresh:
+                self.grants[refresh] = grant
+        elif grant_type == "refresh_token":
+            found = self.grants.get(form.get("refresh_token", ""))
+            if found is None:
                 return _json(400, {"error": "invalid_grant"})
-            self.refresh_tokens.discard(form["refresh_token"])  # single use: rotated
+            grant = found
         else:
             return _json(400, {"error": "unsupported_grant_type"})
-        access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-        self.access_tokens[access] = self.clock.now() + dt.timedelta(seconds=self.access_lifetime)
-        self.refresh_tokens.add(refresh)
-        return _json(200, {
-            "access_token": access, "token_type": "Bearer", "expires_in": self.access_lifetime,
-            "refresh_token": refresh,
-        })
+        access = secrets.token_urlsafe(40)
+        self.tokens[access] = IssuedToken(
+            grant, self.clock.now() + dt.timedelta(seconds=self.access_lifetime)
+        )
+        answer: dict[str, Any] = {
+            "access_token": access,
+            "expires_in": self.access_lifetime,
+            "token_type": "Bearer",
+        }
+        if grant.refresh_token:
+            answer["refresh_token"] = grant.refresh_token
+        return _json(200, answer)
+
+    def _live(self, token: str | None) -> IssuedToken | None:
+        issued = self.tokens.get(token or "")
+        if issued is None or issued.expires_at <= self.clock.now():
+            return None
+        return issued
+
+    def _validate(self, query: dict[str, str]) -> Response:
+        issued = self._live(query.get("token"))
+        if issued is None or not issued.logon_valid:
+            return _json(400, {"Message": "invalid token"})
+        scopes = issued.grant.scope.split()
+        claims: dict[str, Any] = {
+            "iss": f"{self.login_url}/auth",
+            "aud": f"{self.login_url}/auth/resources",
+            "exp": int(issued.expires_at.timestamp()),
+            "nbf": int(
+                (issued.expires_at - dt.timedelta(seconds=self.access_lifetime)).timestamp()
+            ),
+            "client_id": issued.grant.client_id,
+            "scope": scopes,
+            "sub": "8f1c2b7e-0000-4000-8000-000000000001",
+            "twf.organisationUserCode": self.username.upper(),
+            "twf.organisationCode": self.organisation,
+            "twf.organisationId": "5a0c9e1e-0000-4000-8000-000000000002",
+        }
+        if "twf.organisation" in scopes:
+            claims["twf.clusterUrl"] = self.cluster_url
+        return _json(200, claims)
+
+    # --- cluster: SOAP --------------------------------------------------------------------------
+
+    def _soap(self, path: str, headers: dict[str, str], body: bytes) -> Response:
+        if not headers.get("content-type", "").startswith("text/xml"):
+            return (
+                415,
+                {"content-type": "text/plain"},
+                b"Unsupported Media Type: SOAP 1.1 wants text/xml",
+            )
+        action = headers.get("soapaction", "").strip().strip('"')
+        source = action.rsplit("/", 1)[-1]
+        try:
+            if action not in ACTIONS[path]:
+                raise SoapFault(
+                    f"Server did not recognize the value of HTTP Header SOAPAction: {action}."
+                )
+            try:
+                envelope = etree.fromstring(body, PARSER)
+            except etree.XMLSyntaxError as exc:
+                raise SoapFault(
+                    "Server was unable to read request. There is an error in XML document."
+                ) from exc
+            wcf = path.endswith(".svc")
+            token, office = self._credentials(envelope, wcf)
+            issued = self._live(token)
+            if issued is None:
+                raise SoapFault("Access denied. Token invalid.", "354")
+            if not issued.logon_valid:
+                raise SoapFault(
+                    "Your logon credentials are not valid anymore. Try to log on again.", "103"
+                )
+            limited = self._spend(issued.grant.client_id, self._cost(path, envelope))
+            if limited is not None:
+                return limited
+            payload = envelope.find(f"{q(NS_SOAP, 'Body')}/*")
+            if payload is None:
+                raise SoapFault("Server was unable to read request: the Body is empty.")
+            if path.endswith("processxml.asmx"):
+                answer = self._processxml(payload, office)
+            elif path.endswith("finder.asmx"):
+                answer = self._finder(payload, office)
+            elif "DeletedTransactions" in path:
+                answer = self._deleted(payload, office)
+            else:
+                answer = self._periods(payload, office)
+        except SoapFault as fault:
+            return self._fault(path, source, fault)
+        out = etree.Element(q(NS_SOAP, "Envelope"), nsmap={"soap": NS_SOAP})
+        etree.SubElement(out, q(NS_SOAP, "Body")).append(answer)
+        return (
+            200,
+            {"content-type": "text/xml; charset=utf-8"},
+            etree.tostring(out, xml_declaration=True, encoding="utf-8"),
+        )
+
+    def _credentials(self, envelope: etree._Element, wcf: bool) -> tuple[str | None, str | None]:
+        header = envelope.find(q(NS_SOAP, "Header"))
+        if header is None:
+            return None, None
+        if wcf:
+            node = header.find(q(NS_TWIN, "Authentication"))
+            ns = NS_SHARED
+        else:
+            node = header.find(q(NS_TWIN, "Header"))
+            ns = NS_TWIN
+        if node is None:
+            return None, None
+        token = node.findtext(q(ns, "AccessToken"))
+        office = node.findtext(q(ns, "CompanyCode"))
+        return (token.strip() if token else None), (office.strip() if office else None)
+
+    def _cost(self, path: str, envelope: etree._Element) -> int:
+        if not path.endswith("processxml.asmx"):
+            return 1  # Search, Query and the DeletedTransactionsService are queries
+        payload = envelope.find(f"{q(NS_SOAP, 'Body')}/*")
+        try:
+            root = self._inner_request(payload) if payload is not None else None
+        except SoapFault:
+            return 3
+        return 1 if root is not None and root.tag in QUERY_ROOTS else 3
+
+    def _spend(self, client_id: str, cost: int) -> Response | None:
+        now = self.clock.monotonic()
+        window = self.credits[client_id]
+        while window and window[0][0] <= now - 60:
+            window.popleft()
+        if sum(c for _, c in window) + cost > self.credits_per_minute:
+            wait = max(1, math.ceil(window[0][0] + 60 - now))
+            return (
+                429,
+                {"content-type": "text/plain", "retry-after": str(wait)},
+                b"Too Many Requests",
+            )
+        window.append((now, cost))
+        return None
+
+    def _fault(self, path: str, source: str, fault: SoapFault) -> Response:
+        env = etree.Element(q(NS_SOAP, "Envelope"), nsmap={"soap": NS_SOAP})
+        node = etree.SubElement(etree.SubElement(env, q(NS_SOAP, "Body")), q(NS_SOAP, "Fault"))
+        etree.SubElement(node, "faultcode").text = fault.faultcode
+        etree.SubElement(node, "faultstring").text = fault.message
+        etree.SubElement(node, "faultactor").text = f"{self.cluster_url}{path}?wsdl"
+        detail = etree.SubElement(node, "detail")
+        etree.SubElement(detail, "message").text = fault.message
+        if fault.code:
+            etree.SubElement(detail, "code").text = fault.code
+        etree.SubElement(detail, "source").text = source
+        return (
+            500,
+            {"content-type": "text/xml; charset=utf-8"},
+            etree.tostring(env, xml_declaration=True, encoding="utf-8"),
+        )
+
+    def _office(self, office: str | None) -> Office:
+        if not office:
+            raise SoapFault("Toegang geweigerd. Company ontbreekt in request header.")
+        return self._known_office(office)
+
+    def _known_office(self, office: str) -> Office:
+        found = self.books.offices.get(office)
+        if found is None:
+            raise SoapFault(f"Toegang geweigerd. Geen toegang tot administratie {office}.")
+        return found
+
+    # --- ProcessXml -----------------------------------------------------------------------------
+
+    def _inner_request(self, payload: etree._Element) -> etree._Element:
+        operation = etree.QName(payload).localname
+        holder = payload.find(q(NS_TWIN, "xmlRequest"))
+        if holder is None:
+            raise SoapFault(f"{operation}: xmlRequest is missing.")
+        try:
+            if operation == "ProcessXmlString":
+                return etree.fromstring((holder.text or "").encode(), PARSER)
+            if operation == "ProcessXmlCompressed":
+                return etree.fromstring(
+                    gzip.decompress(base64.b64decode(holder.text or "")), PARSER
+                )
+            children = [c for c in holder if isinstance(c.tag, str)]
+            if len(children) != 1:
+                raise SoapFault("ProcessXmlDocument: xmlRequest must hold one element.")
+            return children[0]
+        except (etree.XMLSyntaxError, ValueError, OSError) as exc:
+            raise SoapFault(f"{operation}: the request is not well-formed XML.") from exc
+
+    def _processxml(self, payload: etree._Element, office: str | None) -> etree._Element:
+        operation = etree.QName(payload).localname
+        request = self._inner_request(payload)
+        answer = self._process(request, office)
+        response = etree.Element(q(NS_TWIN, f"{operation}Response"), nsmap={None: NS_TWIN})
+        result = etree.SubElement(response, q(NS_TWIN, f"{operation}Result"))
+        raw = etree.tostring(answer, encoding="utf-8")
+        if operation == "ProcessXmlString":
+            result.text = raw.decode()
+        elif operation == "ProcessXmlCompressed":
+            result.text = base64.b64encode(gzip.compress(raw)).decode()
+        else:
+            result.append(answer)
+        return response
+
+    def _process(self, request: etree._Element, office: str | None) -> etree._Element:
+        kind = request.findtext("type")
+        if request.tag == "list" and kind == "offices":
+            out = etree.Element("offices", result="1")
+            for item in self.books.offices.values():
+                node = etree.SubElement(out, "office", name=item.name, shortname=item.shortname)
+                node.text = item.code
+            return out
+        if request.tag in ("list", "read", "columns"):
+            books = self._office(office)
+            if request.tag == "columns":
+                return self._browse(request, books)
+            named = request.findtext("office")
+            if named is not None and named != books.code:
+                return _refused(
+                    request,
+                    request.find("office"),
+                    f"Administratie {named} komt niet overeen met de header.",
+                )
+            if request.tag == "list" and kind == "dimensions":
+                return self._list_dimensions(request, books)
+            if request.tag == "read" and kind == "dimensions":
+                return self._read_dimension(request, books)
+            if request.tag == "read" and kind == "transaction":
+                return self._read_transaction(request, books)
+        return _refused(request, request, f"Onbekend verzoek <{request.tag}> van type {kind!r}.")
+
+    def _list_dimensions(self, request: etree._Element, books: Office) -> etree._Element:
+        dimtype = request.findtext("dimtype") or ""
+        if dimtype not in {k for k, _ in books.dimensions}:
+            return _refused(
+                request,
+                request.find("dimtype") if request.find("dimtype") is not None else request,
+                f"Dimensietype {dimtype!r} bestaat niet.",
+            )
+        out = etree.Element("dimensions", office=books.code, type=dimtype, result="1")
+        for (kind, code), dim in sorted(books.dimensions.items()):
+            if kind == dimtype:
+                node = etree.SubElement(
+                    out, "dimension", name=dim.name, shortname=dim.name[:16], dimensiontype=kind
+                )
+                node.text = code
+        return out
+
+    def _read_dimension(self, request: etree._Element, books: Office) -> etree._Element:
+        key = (request.findtext("dimtype") or "", request.findtext("code") or "")
+        dim = books.dimensions.get(key)
+        if dim is None:
+            return _refused(
+                request,
+                request.find("code") if request.find("code") is not None else request,
+                f"Dimensie {key[1]} van type {key[0]} bestaat niet.",
+            )
+        out = etree.Element("dimension", status="active", result="1")
+        for name, value in (
+            ("office", books.code),
+            ("type", dim.type),
+            ("code", dim.code),
+            ("name", dim.name),
+            ("shortname", dim.name[:16]),
+            ("inuse", "true"),
+            ("behaviour", "normal"),
+            ("modified", dim.modified.strftime(STAMP)),
+            ("touched", "1"),
+        ):
+            etree.SubElement(out, name).text = value
+        return out
+
+    def _read_transaction(self, request: etree._Element, books: Office) -> etree._Element:
+        txn = books.transactions.get(
+            (request.findtext("code") or "", request.findtext("number") or "")
+        )
+        if txn is None:
+            return _refused(request, request, "Boeking bestaat niet.")
+        out = etree.Element("transaction", location="final", result="1")
+        header = etree.SubElement(out, "header")
+        for name, value in (
+            ("office", books.code),
+            ("code", txn.code),
+            ("number", txn.number),
+            ("period", f"{txn.year}/{txn.period:02d}"),
+            ("currency", txn.currency),
+            ("date", txn.date.strftime("%Y%m%d")),
+            ("modificationdate", txn.modified.strftime(STAMP)),
+        ):
+            etree.SubElement(header, name).text = value
+        lines = etree.SubElement(out, "lines")
+        for line in txn.lines:
+            node = etree.SubElement(lines, "line", type="detail", id=str(line.line))
+            for name, value in (
+                ("dim1", line.dim1),
+                ("dim2", line.dim2),
+                ("debitcredit", "debit" if line.base >= 0 else "credit"),
+                ("value", f"{abs(line.value):.2f}"),
+                ("basevalue", f"{abs(line.base):.2f}"),
+                ("description", line.description),
+                ("vatcode", line.vatcode),
+            ):
+                etree.SubElement(node, name).text = value
+        return out
+
+    # --- browse ---------------------------------------------------------------------------------
+
+    def _browse(self, request: etree._Element, books: Office) -> etree._Element:
+        code = request.get("code", "")
+        fields = BROWSE_FIELDS.get(code)
+        if fields is None:
+            return _refused(request, request, f"Browsecode {code!r} bestaat niet.")
+        columns = []
+        for node in request.iterfind("column"):
+            field = (node.findtext("field") or "").strip()
+            operator = (node.findtext("operator") or "none").strip()
+            start, end = node.findtext("from"), node.findtext("to")
+            if field not in fields:
+                return _refused(
+                    request, node.find("field"), f"Kolom {field!r} bestaat niet in browse {code}."
+                )
+            if operator not in ("none", "equal", "between", "like"):
+                return _refused(
+                    request, node.find("operator"), f"Operator {operator!r} is ongeldig."
+                )
+            if operator != "none":
+                if operator == "between" and (start is None or end is None):
+                    return _refused(request, node, f"Kolom {field}: between vraagt from en to.")
+                pattern = FORMATS.get(field)
+                for value in (start, end) if operator == "between" else (start,):
+                    if pattern is not None and value is not None and not pattern.fullmatch(value):
+                        return _refused(
+                            request, node, f"Kolom {field}: ongeldige waarde {value!r}."
+                        )
+            columns.append((field, operator, start or "", end or ""))
+        if not columns:
+            return _refused(request, request, "Geen kolommen gevraagd.")
+        for field, operator, start, _ in columns:
+            if field == "fin.trs.head.office" and operator == "equal" and start != books.code:
+                return _refused(
+                    request, request, f"Administratie {start} komt niet overeen met de header."
+                )
+        statuses = [c for c in columns if c[0] == "fin.trs.head.status" and c[1] != "none"]
+        rows = []
+        for txn in sorted(
+            books.transactions.values(), key=lambda t: (t.year, t.period, t.code, t.number)
+        ):
+            for line in txn.lines:
+                cells = {field: self._cell(books, txn, line, field) for field, *_ in columns}
+                if not statuses and txn.status != "normal":
+                    continue
+                if all(_matches(cells[f], f, op, a, b) for f, op, a, b in columns):
+                    rows.append((txn, line, cells))
+        visible = [c[0] for c in columns]
+        out = etree.Element("browse", result="1")
+        th = etree.SubElement(out, "th")
+        for field in visible:
+            td = etree.SubElement(
+                th, "td", label=field.rsplit(".", 1)[-1], hideforuser="false", type=_type(field)
+            )
+            td.text = field
+        if code == "040_1":
+            rows_out = self._totals(rows, visible)
+        else:
+            rows_out = [(cells, (txn, line)) for txn, line, cells in rows]
+        for cells, key in rows_out:
+            tr = etree.SubElement(out, "tr")
+            for field in visible:
+                td = etree.SubElement(tr, "td", field=field, hideforuser="false", type=_type(field))
+                td.text = cells[field]
+            if key is not None:
+                txn, line = key
+                key_node = etree.SubElement(tr, "key")
+                for name, value in (
+                    ("office", books.code),
+                    ("code", txn.code),
+                    ("number", txn.number),
+                    ("line", str(line.line)),
+                ):
+                    etree.SubElement(key_node, name).text = value
+        out.set("first", "1" if rows_out else "0")
+        out.set("last", str(len(rows_out)))
+        out.set("total", str(len(rows_out)))
+        return out
+
+    def _totals(
+        self, rows: list[tuple[Transaction, TxnLine, dict[str, str]]], visible: list[str]
+    ) -> list[tuple[dict[str, str], None]]:
+        sums: dict[tuple[str, ...], dict[str, Decimal]] = {}
+        group_fields = [f for f in visible if f not in VALUE_FIELDS]
+        for _, _, cells in rows:
+            group = tuple(cells[f] for f in group_fields)
+            slot = sums.setdefault(group, {f: Decimal(0) for f in visible if f in VALUE_FIELDS})
+            for f in slot:
+                slot[f] += Decimal(cells[f])
+        out = []
+        for group, values in sorted(sums.items()):
+            cells = dict(zip(group_fields, group, strict=True))
+            cells.update({f: f"{v:.2f}" for f, v in values.items()})
+            out.append((cells, None))
+        return out
+
+    def _cell(self, books: Office, txn: Transaction, line: TxnLine, field: str) -> str:
+        match field:
+            case "fin.trs.head.office":
+                return books.code
+            case "fin.trs.head.officename":
+                return books.name
+            case "fin.trs.head.year":
+                return str(txn.year)
+            case "fin.trs.head.period":
+                return str(txn.period)
+            case "fin.trs.head.yearperiod":
+                return f"{txn.year}/{txn.period:02d}"
+            case "fin.trs.head.code":
+                return txn.code
+            case "fin.trs.head.number":
+                return txn.number
+            case "fin.trs.head.status":
+                return txn.status
+            case "fin.trs.head.date" | "fin.trs.head.inpdate":
+                return txn.date.strftime("%Y%m%d")
+            case "fin.trs.head.curcode":
+                return txn.currency
+            case "fin.trs.head.modified":
+                return txn.modified.strftime(STAMP)
+            case "fin.trs.head.username":
+                return self.username.upper()
+            case "fin.trs.head.origin":
+                return "import"
+            case "fin.trs.head.reportingstructure":
+                return "Generic"
+            case "fin.trs.head.relation" | "fin.trs.line.dim2":
+                return line.dim2
+            case "fin.trs.head.relationname" | "fin.trs.line.dim2name":
+                return next(
+                    (
+                        d.name
+                        for (k, c), d in books.dimensions.items()
+                        if c == line.dim2 and k in ("DEB", "CRD")
+                    ),
+                    "",
+                )
+            case "fin.trs.line.dim2type":
+                return next(
+                    (k for (k, c) in books.dimensions if c == line.dim2 and k in ("DEB", "CRD")), ""
+                )
+            case "fin.trs.line.dim1":
+                return line.dim1
+            case "fin.trs.line.dim1name":
+                return books.dimension_name(line.dim1)
+            case "fin.trs.line.dim1type":
+                return books.dimension_type(line.dim1)
+            case "fin.trs.line.valuesigned":
+                return f"{line.value:.2f}"
+            case "fin.trs.line.basevaluesigned" | "fin.trs.line.repvaluesigned":
+                return f"{line.base:.2f}"
+            case "fin.trs.line.debitcredit":
+                return "debit" if line.base >= 0 else "credit"
+            case "fin.trs.line.vatcode":
+                return line.vatcode
+            case "fin.trs.line.description":
+                return line.description
+            case "fin.trs.line.invnumber":
+                return txn.number if txn.code == "VRK" else ""
+        return ""
+
+    # --- finder ---------------------------------------------------------------------------------
+
+    def _finder(self, payload: etree._Element, office: str | None) -> etree._Element:
+        def value(name: str) -> str:
+            return (payload.findtext(q(NS_TWIN, name)) or "").strip()
+
+        errors: list[tuple[str, str]] = []
+        options: dict[str, str] = {}
+        for pair in payload.iterfind(f"{q(NS_TWIN, 'options')}/{q(NS_TWIN, 'ArrayOfString')}"):
+            parts = [s.text or "" for s in pair.findall(q(NS_TWIN, "string"))]
+            if len(parts) == 2:
+                options[parts[0]] = parts[1]
+        finder_type = value("type")
+        try:
+            first, most = int(value("firstRow")), int(value("maxRows"))
+        except ValueError:
+            first, most = 0, 0
+        if first < 1 or not 1 <= most <= MAX_FINDER_ROWS:
+            errors.append(
+                (
+                    "ParameterOutOfRange",
+                    f"firstRow must be 1 or more, maxRows 1 to {MAX_FINDER_ROWS}",
+                )
+            )
+        columns: list[str] = []
+        items: list[list[str]] = []
+        if finder_type == "OFF":
+            columns = ["Code", "Name", "CountryCode"]
+            items = [[o.code, o.name, "NL"] for o in self.books.offices.values()]
+        elif finder_type == "DIM":
+            allowed = {"dimtype", "office", "modifiedsince", "section", "hidden"}
+            for name in options:
+                if name not in allowed:
+                    errors.append(("OptionNotAllowed", f"Option {name} is not allowed"))
+            code = options.get("office") or office
+            books = self.books.offices.get(code or "")
+            if books is None:
+                errors.append(("NoAccessToOffice", f"No access to office {code}"))
+            dimtype = options.get("dimtype")
+            if not dimtype:
+                errors.append(("OptionMandatory", "Option dimtype is mandatory"))
+            elif dimtype not in ("BAS", "PNL", "DEB", "CRD", "KPL", "PRJ", "AST", "ACT"):
+                errors.append(("InvalidEnumerationOptionValue", f"Invalid dimtype {dimtype}"))
+            since = options.get("modifiedsince")
+            if since is not None and len(since) != 14:
+                errors.append(("InvalidDateTimeOptionLength", "modifiedsince is YYYYMMDDHHMMSS"))
+            elif since is not None and not since.isdigit():
+                errors.append(("InvalidDateTimeOptionValue", "modifiedsince is YYYYMMDDHHMMSS"))
+            if books is not None and not errors:
+                columns = ["Code", "Name"]
+                pattern = value("pattern") or "*"
+                items = [
+                    [d.code, d.name]
+                    for (kind, _), d in sorted(books.dimensions.items())
+                    if kind == dimtype
+                    and (since is None or d.modified.strftime(STAMP) >= since)
+                    and fnmatch.fnmatchcase(d.code, pattern)
+                ]
+        else:
+            errors.append(("InvalidFinderType", f"Finder type {finder_type!r} does not exist"))
+        response = etree.Element(q(NS_TWIN, "SearchResponse"), nsmap={None: NS_TWIN})
+        result = etree.SubElement(response, q(NS_TWIN, "SearchResult"))
+        for code, message in errors:
+            node = etree.SubElement(result, q(NS_TWIN, "MessageOfErrorCodes"))
+            etree.SubElement(node, q(NS_TWIN, "Type")).text = "Error"
+            etree.SubElement(node, q(NS_TWIN, "Text")).text = message
+            etree.SubElement(node, q(NS_TWIN, "Code")).text = code
+        if errors:
+            return response
+        data = etree.SubElement(response, q(NS_TWIN, "data"))
+        etree.SubElement(data, q(NS_TWIN, "TotalRows")).text = str(len(items))
+        cols = etree.SubElement(data, q(NS_TWIN, "Columns"))
+        for name in columns:
+            etree.SubElement(cols, q(NS_TWIN, "string")).text = name
+        rows = etree.SubElement(data, q(NS_TWIN, "Items"))
+        for item in items[first - 1 : first - 1 + most]:
+            row = etree.SubElement(rows, q(NS_TWIN, "ArrayOfString"))
+            for cell in item:
+                etree.SubElement(row, q(NS_TWIN, "string")).text = cell
+        return response
+
+    # --- WCF query services ---------------------------------------------------------------------
+
+    def _query_type(self, payload: etree._Element, contract_ns: str) -> str:
+        if etree.QName(payload).localname != "Query":
+            raise SoapFault("The message with Action cannot be processed: expected Query.")
+        declared = payload.get(q(NS_XSI, "type"), "")
+        prefix, _, name = declared.rpartition(":")
+        if payload.nsmap.get(prefix or None) != contract_ns:
+            raise SoapFault(f"Query type {declared!r} is not a query of this service.")
+        return name
+
+    def _deleted(self, payload: etree._Element, office: str | None) -> etree._Element:
+        books = self._office(office)
+        if self._query_type(payload, NS_DELETED) != "GetDeletedTransactions":
+            raise SoapFault("Unknown query.")
+
+        def field(name: str) -> str | None:
+            found = payload.findtext(q(NS_DELETED, name))
+            return found.strip() if found else None
+
+        company = field("CompanyCode")
+        if not company or company != books.code:
+            raise SoapFault(
+                "InvalidCompanyCode: CompanyCode is mandatory and must be the header's company.",
+                "InvalidCompanyCode",
+            )
+        try:
+            date_from = dt.datetime.fromisoformat(field("DateFrom")) if field("DateFrom") else None  # type: ignore[arg-type]
+            date_to = dt.datetime.fromisoformat(field("DateTo")) if field("DateTo") else None  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise SoapFault(
+                "InvalidDates: DateFrom and DateTo are xs:dateTime.", "InvalidDates"
+            ) from exc
+        if date_from and date_to and date_to < date_from:
+            raise SoapFault("InvalidDates: DateTo is before DateFrom.", "InvalidDates")
+        daybook = field("Daybook")
+        if daybook and daybook not in {d.daybook for d in books.deletions} | {
+            t.code for t in books.transactions.values()
+        }:
+            raise SoapFault("InvalidDaybook: the daybook does not exist.", "InvalidDaybook")
+        result = etree.Element(
+            q(NS_TWIN, "Result"), nsmap={None: NS_TWIN, "i": NS_XSI, "b": NS_DELETED}
+        )
+        result.set(q(NS_XSI, "type"), "b:GetDeletedTransactionsResult")
+        listing = etree.SubElement(result, q(NS_DELETED, "DeletedTransactions"))
+        for item in books.deletions:
+            when = item.deleted_at
+            if (date_from and when < date_from.replace(tzinfo=None)) or (
+                date_to and when > date_to.replace(tzinfo=None)
+            ):
+                continue
+            if daybook and item.daybook != daybook:
+                continue
+            node = etree.SubElement(listing, q(NS_DELETED, "DeletedTransaction"))
+            for name, value in (
+                ("Daybook", item.daybook),
+                ("TransactionNumber", item.number),
+                ("TransactionDate", f"{item.date.isoformat()}T00:00:00"),
+                ("DeletionDate", when.isoformat()),
+                ("User", item.user),
+                ("ReasonForDeletion", item.reason),
+            ):
+                etree.SubElement(node, q(NS_DELETED, name)).text = value
+        return result
+
+    def _periods(self, payload: etree._Element, office: str | None) -> etree._Element:
+        books = self._office(office)
+        query = self._query_type(payload, NS_PERIOD)
+        result = etree.Element(
+            q(NS_TWIN, "Result"), nsmap={None: NS_TWIN, "i": NS_XSI, "b": NS_PERIOD}
+        )
+        result.set(q(NS_XSI, "type"), f"b:{query}Result")
+        if query == "GetYears":
+            years = etree.SubElement(result, q(NS_PERIOD, "Years"))
+            for year in books.years:
+                etree.SubElement(years, q(NS_PERIOD, "Year")).text = str(year.number)
+            return result
+        if query == "GetPeriods":
+            wanted = (payload.findtext(q(NS_PERIOD, "Year")) or "").strip()
+            year = next((y for y in books.years if str(y.number) == wanted), None)
+            if year is None:
+                raise SoapFault(f"YearNotFound: year {wanted!r} does not exist.", "YearNotFound")
+            periods = etree.SubElement(result, q(NS_PERIOD, "Periods"))
+            for number, end, is_open in year.periods:
+                node = etree.SubElement(periods, q(NS_PERIOD, "Period"))
+                for name, value in (
+                    ("Year", str(year.number)),
+                    ("Number", str(number)),
+                    ("Name", end.strftime("%B").lower()),
+                    ("EndDate", f"{end.isoformat()}T00:00:00"),
+                    ("IsOpen", "true" if is_open else "false"),
+                ):
+                    etree.SubElement(node, q(NS_PERIOD, name)).text = value
+            return result
+        raise SoapFault(f"Unknown query {query!r}.")
 
 
-def _hidden_fields(page: str) -> list[tuple[str, str]]:
-    out = []
-    for chunk in page.split('<input type="hidden" ')[1:]:
-        name = chunk.split('name="', 1)[1].split('"', 1)[0]
-        value = chunk.split('value="', 1)[1].split('"', 1)[0]
-        out.append((html.unescape(name), html.unescape(value)))
-    return out
+def _matches(value: str, field: str, operator: str, start: str, end: str) -> bool:
+    if operator == "none":
+        return True
+    if field in VALUE_FIELDS:
+        number, low = Decimal(value or "0"), Decimal(start or "0")
+        return number == low if operator == "equal" else low <= number <= Decimal(end or "0")
+    if operator == "equal":
+        return value == start
+    if operator == "like":
+        return fnmatch.fnmatchcase(value, start.replace("%", "*"))
+    return start <= value <= end
 
 
-def _pkce_ok(challenge: str, verifier: str) -> bool:
-    import base64
-    import hashlib
+def _type(field: str) -> str:
+    if field in VALUE_FIELDS:
+        return "Value"
+    if field in ("fin.trs.head.date", "fin.trs.head.inpdate"):
+        return "Date"
+    if field == "fin.trs.head.modified":
+        return "DateTime"
+    return "String"
 
-    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return secrets.compare_digest(digest, challenge)
+
+def _refused(
+    request: etree._Element, culprit: etree._Element | None, message: str
+) -> etree._Element:
+    """Twinfield's business error: the request echoed with ``result="0"`` and the culprit flagged."""
+    echo = etree.fromstring(etree.tostring(request), PARSER)
+    echo.set("result", "0")
+    target = echo
+    if culprit is not None and culprit is not request:
+        path = request.getroottree().getpath(culprit)
+        root_path = request.getroottree().getpath(request)
+        relative = "." + path[len(root_path) :]
+        target = echo.find(relative) if echo.find(relative) is not None else echo
+    target.set("msgtype", "error")
+    target.set("msg", message)
+    return echo
 
 
-def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
+def _json(status: int, body: Any) -> Response:
     return status, {"content-type": "application/json"}, json.dumps(body).encode()
-
