@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from sfsync.store.base import Store
 from sfsync.store.sqlite import SQLiteStore
 
@@ -48,7 +47,9 @@ def postgres_dsn() -> str:
     """The test server's DSN, or skip the test saying how to get one."""
     dsn = os.environ.get(POSTGRES_DSN_ENV)
     if not dsn:
-        pytest.skip(f"{POSTGRES_DSN_ENV} is not set; run `eval \"$(bash .ci/services.sh)\"` as root first")
+        pytest.skip(
+            f'{POSTGRES_DSN_ENV} is not set; run `eval "$(bash .ci/services.sh)"` as root first'
+        )
     return dsn
 
 
@@ -57,7 +58,9 @@ def make_store(kind: str, tmp_path: Path) -> Store:
     if kind == "sqlite":
         return SQLiteStore(tmp_path / f"store-{uuid.uuid4().hex[:8]}.sqlite3")
     if kind == "postgres":
-        pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'sfsync[postgres]')")
+        pytest.importorskip(
+            "psycopg", reason="psycopg is not installed (pip install 'sfsync[postgres]')"
+        )
         from sfsync.store.postgres import PostgresStore
 
         schema = f"sfsync_t_{uuid.uuid4().hex[:12]}"

@@ -18,10 +18,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib puts nothing on sys.path
-from conftest_stores import STORE_KINDS, drop_store, make_store, postgres_dsn  # noqa: E402
-
-from sfsync.errors import NotFound  # noqa: E402
-from sfsync.models import (  # noqa: E402
+from conftest_stores import STORE_KINDS, drop_store, make_store, postgres_dsn
+from sfsync.errors import NotFound
+from sfsync.models import (
     Account,
     AccountKind,
     FiscalYear,
@@ -34,7 +33,7 @@ from sfsync.models import (  # noqa: E402
     TrialBalanceBatch,
     TrialBalanceLine,
 )
-from sfsync.store.base import ConnectionRecord, LinkRecord, RunRecord  # noqa: E402
+from sfsync.store.base import ConnectionRecord, LinkRecord, RunRecord
 
 try:
     import psycopg
@@ -58,7 +57,12 @@ def _dossier(store, name="Dossier"):
 
 def _line(i, entry, account, date, debit="0", credit="0", **extra):
     return LedgerLine(
-        id=f"L{i}", entry=entry, account=account, date=date, debit=Decimal(debit), credit=Decimal(credit),
+        id=f"L{i}",
+        entry=entry,
+        account=account,
+        date=date,
+        debit=Decimal(debit),
+        credit=Decimal(credit),
         **extra,
     )
 
@@ -90,13 +94,23 @@ def test_firms_users_round_trip(store):
 def test_connections_round_trip(store):
     firm = store.create_firm("F")
     record = ConnectionRecord(
-        id="conn_1", firm_id=firm.id, connector="exact-be", label="Exact", level="firm",
-        config={"region": "be", "nested": {"a": [1, 2]}}, sealed=b"\x00\x01sealed\xff",
+        id="conn_1",
+        firm_id=firm.id,
+        connector="exact-be",
+        label="Exact",
+        level="firm",
+        config={"region": "be", "nested": {"a": [1, 2]}},
+        sealed=b"\x00\x01sealed\xff",
     )
     store.add_connection(record)
     got = store.get_connection("conn_1")
     assert (got.connector, got.label, got.level, got.config, got.sealed, got.status) == (
-        "exact-be", "Exact", "firm", {"region": "be", "nested": {"a": [1, 2]}}, b"\x00\x01sealed\xff", "ok"
+        "exact-be",
+        "Exact",
+        "firm",
+        {"region": "be", "nested": {"a": [1, 2]}},
+        b"\x00\x01sealed\xff",
+        "ok",
     )
     assert got.created_at is not None and got.created_at.tzinfo is not None
     store.update_connection("conn_1", sealed=b"new", status="needs_reconsent")
@@ -116,23 +130,56 @@ def test_dossiers_and_links_round_trip(store):
     assert store.get_dossier(a.id) == a
     assert store.find_dossier(firm.id, "Bakkerij Peeters") == b
     assert store.find_dossier(firm.id, "nope") is None
-    assert [d.name for d in store.list_dossiers(firm.id)] == ["Atelier Janssens", "Bakkerij Peeters"]
+    assert [d.name for d in store.list_dossiers(firm.id)] == [
+        "Atelier Janssens",
+        "Bakkerij Peeters",
+    ]
     assert {d.id for d in store.list_dossiers()} >= {a.id, b.id}
     assert store.get_link(a.id) is None
-    override = [FiscalYear(start=dt.date(2023, 7, 1), end=dt.date(2024, 6, 30), label="2023-24",
-                           periods=(Period(number=1, start=dt.date(2023, 7, 1), end=dt.date(2023, 7, 31)),))]
+    override = [
+        FiscalYear(
+            start=dt.date(2023, 7, 1),
+            end=dt.date(2024, 6, 30),
+            label="2023-24",
+            periods=(Period(number=1, start=dt.date(2023, 7, 1), end=dt.date(2023, 7, 31)),),
+        )
+    ]
     link = LinkRecord(
-        dossier_id=a.id, connection_id="conn_x", company_ref="123", company_name="Janssens BV",
-        mode=SyncMode.SINCE, granularity=Granularity.TRANSACTIONS, since=dt.date(2023, 7, 1),
-        first_year_end=dt.date(2024, 6, 30), fiscal_years_override=override,
+        dossier_id=a.id,
+        connection_id="conn_x",
+        company_ref="123",
+        company_name="Janssens BV",
+        mode=SyncMode.SINCE,
+        granularity=Granularity.TRANSACTIONS,
+        since=dt.date(2023, 7, 1),
+        first_year_end=dt.date(2024, 6, 30),
+        fiscal_years_override=override,
     )
     store.save_link(link)
     got = store.get_link(a.id)
     assert got is not None
-    assert (got.connection_id, got.company_ref, got.company_name, got.mode, got.granularity, got.since,
-            got.first_year_end, got.fiscal_years_override, got.needs_full_sync, got.opening_balances_done) == (
-        "conn_x", "123", "Janssens BV", SyncMode.SINCE, Granularity.TRANSACTIONS, dt.date(2023, 7, 1),
-        dt.date(2024, 6, 30), override, True, False,
+    assert (
+        got.connection_id,
+        got.company_ref,
+        got.company_name,
+        got.mode,
+        got.granularity,
+        got.since,
+        got.first_year_end,
+        got.fiscal_years_override,
+        got.needs_full_sync,
+        got.opening_balances_done,
+    ) == (
+        "conn_x",
+        "123",
+        "Janssens BV",
+        SyncMode.SINCE,
+        Granularity.TRANSACTIONS,
+        dt.date(2023, 7, 1),
+        dt.date(2024, 6, 30),
+        override,
+        True,
+        False,
     )
     link.needs_full_sync = False
     link.opening_balances_done = True
@@ -141,9 +188,13 @@ def test_dossiers_and_links_round_trip(store):
     link.fiscal_years_override = None
     store.save_link(link)
     got = store.get_link(a.id)
-    assert (got.mode, got.since, got.fiscal_years_override, got.needs_full_sync, got.opening_balances_done) == (
-        SyncMode.REPLACE, None, None, False, True
-    )
+    assert (
+        got.mode,
+        got.since,
+        got.fiscal_years_override,
+        got.needs_full_sync,
+        got.opening_balances_done,
+    ) == (SyncMode.REPLACE, None, None, False, True)
     store.delete_link(a.id)
     assert store.get_link(a.id) is None
     with pytest.raises(NotFound):
@@ -160,26 +211,41 @@ def test_generation_begin_swap_discard(store):
     assert store.active_generation(dossier.id) is None
     g1 = store.begin_generation(dossier.id, keep_before=None)
     assert store.building_generation(dossier.id) == g1
-    store.write_accounts(dossier.id, g1, [Account(code="400000", name="Klanten", kind=AccountKind.BALANCE_SHEET)])
+    store.write_accounts(
+        dossier.id, g1, [Account(code="400000", name="Klanten", kind=AccountKind.BALANCE_SHEET)]
+    )
     store.write_ledger_batch(
-        dossier.id, g1, "c1", LedgerBatch(lines=[_line(1, "E1", "400000", dt.date(2024, 1, 5), debit="10")]),
+        dossier.id,
+        g1,
+        "c1",
+        LedgerBatch(lines=[_line(1, "E1", "400000", dt.date(2024, 1, 5), debit="10")]),
         stream="ledger",
     )
     assert store.count_ledger_lines(dossier.id, g1) == 1
     store.swap_generation(dossier.id, g1)
-    assert (store.active_generation(dossier.id), store.building_generation(dossier.id)) == (g1, None)
+    assert (store.active_generation(dossier.id), store.building_generation(dossier.id)) == (
+        g1,
+        None,
+    )
     assert list(_lines(store, dossier.id)) == ["L1"]
 
     # a failed replace: the new generation is discarded and the old data is untouched
     g2 = store.begin_generation(dossier.id, keep_before=None)
     assert g2 != g1
     store.write_ledger_batch(
-        dossier.id, g2, "c1", LedgerBatch(lines=[_line(2, "E2", "400000", dt.date(2024, 2, 5), debit="5")],
-                                          cursor="half"),
+        dossier.id,
+        g2,
+        "c1",
+        LedgerBatch(
+            lines=[_line(2, "E2", "400000", dt.date(2024, 2, 5), debit="5")], cursor="half"
+        ),
         stream="ledger",
     )
     store.discard_generation(dossier.id, g2)
-    assert (store.active_generation(dossier.id), store.building_generation(dossier.id)) == (g1, None)
+    assert (store.active_generation(dossier.id), store.building_generation(dossier.id)) == (
+        g1,
+        None,
+    )
     assert list(_lines(store, dossier.id)) == ["L1"]
     assert store.count_ledger_lines(dossier.id, g2) == 0
     assert store.get_checkpoint(dossier.id, g2, "ledger") is None
@@ -196,22 +262,44 @@ def test_generation_begin_swap_discard(store):
 def test_begin_generation_keep_before_copies_older_data(store):
     dossier = _dossier(store)
     g1 = store.begin_generation(dossier.id, keep_before=None)
-    accounts = [Account(code="550000", name="Bank", kind=AccountKind.BALANCE_SHEET),
-                Account(code="700000", name="Omzet", kind=AccountKind.PROFIT_LOSS)]
+    accounts = [
+        Account(code="550000", name="Bank", kind=AccountKind.BALANCE_SHEET),
+        Account(code="700000", name="Omzet", kind=AccountKind.PROFIT_LOSS),
+    ]
     store.write_accounts(dossier.id, g1, accounts)
-    old = [_line(1, "E1", "550000", dt.date(2022, 12, 31), debit="100.10"),
-           _line(2, "E1", "700000", dt.date(2022, 12, 31), credit="100.10"),
-           _line(3, "E2", "550000", dt.date(2023, 1, 1), debit="7"),
-           _line(4, "E2", "700000", dt.date(2023, 1, 1), credit="7")]
-    store.write_ledger_batch(dossier.id, g1, "import:old.xaf", LedgerBatch(lines=old[:2]), stream="import")
+    old = [
+        _line(1, "E1", "550000", dt.date(2022, 12, 31), debit="100.10"),
+        _line(2, "E1", "700000", dt.date(2022, 12, 31), credit="100.10"),
+        _line(3, "E2", "550000", dt.date(2023, 1, 1), debit="7"),
+        _line(4, "E2", "700000", dt.date(2023, 1, 1), credit="7"),
+    ]
+    store.write_ledger_batch(
+        dossier.id, g1, "import:old.xaf", LedgerBatch(lines=old[:2]), stream="import"
+    )
     store.write_ledger_batch(dossier.id, g1, "c1", LedgerBatch(lines=old[2:]), stream="ledger")
-    tb = [TrialBalanceLine(account="700000", period_start=dt.date(2022, 1, 1), period_end=dt.date(2022, 12, 31),
-                           credit=Decimal("100.10"), closing=Decimal("-100.10")),
-          TrialBalanceLine(account="700000", period_start=dt.date(2023, 1, 1), period_end=dt.date(2023, 12, 31),
-                           credit=Decimal("7"), closing=Decimal("-7"))]
+    tb = [
+        TrialBalanceLine(
+            account="700000",
+            period_start=dt.date(2022, 1, 1),
+            period_end=dt.date(2022, 12, 31),
+            credit=Decimal("100.10"),
+            closing=Decimal("-100.10"),
+        ),
+        TrialBalanceLine(
+            account="700000",
+            period_start=dt.date(2023, 1, 1),
+            period_end=dt.date(2023, 12, 31),
+            credit=Decimal("7"),
+            closing=Decimal("-7"),
+        ),
+    ]
     store.write_trial_balance_batch(dossier.id, g1, "c1", TrialBalanceBatch(lines=tb), stream="tb")
-    store.write_opening_balances(dossier.id, g1, "c1", [OpeningBalance(account="550000", date=dt.date(2023, 1, 1),
-                                                                        amount=Decimal("100.10"))])
+    store.write_opening_balances(
+        dossier.id,
+        g1,
+        "c1",
+        [OpeningBalance(account="550000", date=dt.date(2023, 1, 1), amount=Decimal("100.10"))],
+    )
     store.swap_generation(dossier.id, g1)
 
     g2 = store.begin_generation(dossier.id, keep_before=dt.date(2023, 1, 1))
@@ -220,7 +308,9 @@ def test_begin_generation_keep_before_copies_older_data(store):
     assert kept["L1"].debit == Decimal("100.10")
     assert [t.period_end for t in store.trial_balance(dossier.id, g2)] == [dt.date(2022, 12, 31)]
     assert store.accounts(dossier.id, g2) == accounts
-    assert store.opening_balances(dossier.id, g2) == []  # as SQLite: opening balances are not copied
+    assert (
+        store.opening_balances(dossier.id, g2) == []
+    )  # as SQLite: opening balances are not copied
     assert store.active_generation(dossier.id) == g1  # untouched until swapped
 
     # beginning again while one is building drops the unfinished one
@@ -236,27 +326,51 @@ def test_ledger_batch_upsert_delete_clear_with_cursor(store):
     dossier = _dossier(store)
     gen = store.begin_generation(dossier.id, keep_before=None)
     day = dt.date(2024, 3, 1)
-    first = LedgerBatch(lines=[
-        _line(1, "E1", "400000", day, debit="121", journal="VF", period=3, fiscal_year="2024",
-              description="Factuur 1", currency="USD", foreign_amount=Decimal("-130.55"), counterparty="K1",
-              vat_code="21", modified=dt.datetime(2024, 3, 1, 10, 0, tzinfo=dt.UTC)),
-        _line(2, "E1", "700000", day, credit="100"),
-        _line(3, "E1", "451000", day, credit="21"),
-        _line(4, "E2", "400000", dt.date(2024, 4, 1), debit="50"),
-        _line(5, "E2", "700000", dt.date(2024, 4, 1), credit="50"),
-        _line(6, "E3", "400000", dt.date(2024, 5, 1), debit="9"),
-        _line(7, "E3", "700000", dt.date(2024, 5, 1), credit="9"),
-    ], cursor='{"page": 1}')
+    first = LedgerBatch(
+        lines=[
+            _line(
+                1,
+                "E1",
+                "400000",
+                day,
+                debit="121",
+                journal="VF",
+                period=3,
+                fiscal_year="2024",
+                description="Factuur 1",
+                currency="USD",
+                foreign_amount=Decimal("-130.55"),
+                counterparty="K1",
+                vat_code="21",
+                modified=dt.datetime(2024, 3, 1, 10, 0, tzinfo=dt.UTC),
+            ),
+            _line(2, "E1", "700000", day, credit="100"),
+            _line(3, "E1", "451000", day, credit="21"),
+            _line(4, "E2", "400000", dt.date(2024, 4, 1), debit="50"),
+            _line(5, "E2", "700000", dt.date(2024, 4, 1), credit="50"),
+            _line(6, "E3", "400000", dt.date(2024, 5, 1), debit="9"),
+            _line(7, "E3", "700000", dt.date(2024, 5, 1), credit="9"),
+        ],
+        cursor='{"page": 1}',
+    )
     store.write_ledger_batch(dossier.id, gen, "c1", first, stream="ledger")
     assert store.get_checkpoint(dossier.id, gen, "ledger") == '{"page": 1}'
     got = _lines(store, dossier.id, gen)
     assert got["L1"] == first.lines[0]
-    assert list(store.ledger_lines(dossier.id, gen, start=dt.date(2024, 4, 1), end=dt.date(2024, 4, 30))) == \
-        first.lines[3:5]
+    assert (
+        list(
+            store.ledger_lines(dossier.id, gen, start=dt.date(2024, 4, 1), end=dt.date(2024, 4, 30))
+        )
+        == first.lines[3:5]
+    )
 
     second = LedgerBatch(
-        lines=[_line(2, "E1", "700000", day, credit="99"), _line(8, "E1", "740000", day, credit="1")],
-        deleted=["L6", "L7"], cursor='{"page": 2}',
+        lines=[
+            _line(2, "E1", "700000", day, credit="99"),
+            _line(8, "E1", "740000", day, credit="1"),
+        ],
+        deleted=["L6", "L7"],
+        cursor='{"page": 2}',
     )
     store.write_ledger_batch(dossier.id, gen, "c1", second, stream="ledger")
     got = _lines(store, dossier.id, gen)
@@ -265,16 +379,28 @@ def test_ledger_batch_upsert_delete_clear_with_cursor(store):
     assert store.get_checkpoint(dossier.id, gen, "ledger") == '{"page": 2}'
 
     # no cursor keeps the previous one; whole entries go
-    store.write_ledger_batch(dossier.id, gen, "c1", LedgerBatch(deleted_entries=["E2"]), stream="ledger")
+    store.write_ledger_batch(
+        dossier.id, gen, "c1", LedgerBatch(deleted_entries=["E2"]), stream="ledger"
+    )
     assert sorted(_lines(store, dossier.id, gen)) == ["L1", "L2", "L3", "L8"]
     assert store.get_checkpoint(dossier.id, gen, "ledger") == '{"page": 2}'
 
     # clear wipes a date range of this source only, then writes
-    store.write_ledger_batch(dossier.id, gen, "other", LedgerBatch(lines=[_line(9, "X", "400000", day, debit="1")]),
-                             stream="x")
     store.write_ledger_batch(
-        dossier.id, gen, "c1",
-        LedgerBatch(lines=[_line(10, "E9", "400000", day, debit="3")], clear=(dt.date(2024, 1, 1), dt.date(2024, 12, 31))),
+        dossier.id,
+        gen,
+        "other",
+        LedgerBatch(lines=[_line(9, "X", "400000", day, debit="1")]),
+        stream="x",
+    )
+    store.write_ledger_batch(
+        dossier.id,
+        gen,
+        "c1",
+        LedgerBatch(
+            lines=[_line(10, "E9", "400000", day, debit="3")],
+            clear=(dt.date(2024, 1, 1), dt.date(2024, 12, 31)),
+        ),
         stream="ledger",
     )
     assert sorted(_lines(store, dossier.id, gen)) == ["L10", "L9"]
@@ -288,7 +414,9 @@ def test_same_line_twice_in_a_batch_keeps_the_last(store):
     dossier = _dossier(store)
     gen = store.begin_generation(dossier.id, keep_before=None)
     day = dt.date(2024, 3, 1)
-    batch = LedgerBatch(lines=[_line(1, "E1", "400000", day, debit="1"), _line(1, "E1", "400000", day, debit="2")])
+    batch = LedgerBatch(
+        lines=[_line(1, "E1", "400000", day, debit="1"), _line(1, "E1", "400000", day, debit="2")]
+    )
     store.write_ledger_batch(dossier.id, gen, "c1", batch, stream="ledger")
     assert [ln.debit for ln in store.ledger_lines(dossier.id, gen)] == [Decimal("2")]
 
@@ -298,27 +426,52 @@ def test_failed_batch_leaves_neither_rows_nor_cursor(store):
     gen = store.begin_generation(dossier.id, keep_before=None)
     day = dt.date(2024, 3, 1)
     store.write_ledger_batch(
-        dossier.id, gen, "c1",
-        LedgerBatch(lines=[_line(1, "E1", "400000", day, debit="5"), _line(2, "E1", "700000", day, credit="5")],
-                    cursor="c1"),
+        dossier.id,
+        gen,
+        "c1",
+        LedgerBatch(
+            lines=[
+                _line(1, "E1", "400000", day, debit="5"),
+                _line(2, "E1", "700000", day, credit="5"),
+            ],
+            cursor="c1",
+        ),
         stream="ledger",
     )
     # A line the database refuses (no account) after a delete and a good line, in one batch.
     broken = LedgerLine.model_construct(
-        id="L4", entry="E2", journal=None, date=day, period=None, fiscal_year=None, account=None, description="",
-        debit=Decimal(0), credit=Decimal(1), currency=None, foreign_amount=None, counterparty=None,
-        vat_code=None, modified=None,
+        id="L4",
+        entry="E2",
+        journal=None,
+        date=day,
+        period=None,
+        fiscal_year=None,
+        account=None,
+        description="",
+        debit=Decimal(0),
+        credit=Decimal(1),
+        currency=None,
+        foreign_amount=None,
+        counterparty=None,
+        vat_code=None,
+        modified=None,
     )
     bad = LedgerBatch.model_construct(
-        lines=[_line(3, "E2", "400000", day, debit="1"), broken], deleted=["L1"], deleted_entries=[],
-        clear=None, cursor="c2", warnings=[],
+        lines=[_line(3, "E2", "400000", day, debit="1"), broken],
+        deleted=["L1"],
+        deleted_entries=[],
+        clear=None,
+        cursor="c2",
+        warnings=[],
     )
     with pytest.raises(DB_ERRORS):
         store.write_ledger_batch(dossier.id, gen, "c1", bad, stream="ledger")
     assert sorted(_lines(store, dossier.id, gen)) == ["L1", "L2"]
     assert store.get_checkpoint(dossier.id, gen, "ledger") == "c1"
     # the store is usable afterwards
-    store.write_ledger_batch(dossier.id, gen, "c1", LedgerBatch(deleted=["L1"], cursor="c3"), stream="ledger")
+    store.write_ledger_batch(
+        dossier.id, gen, "c1", LedgerBatch(deleted=["L1"], cursor="c3"), stream="ledger"
+    )
     assert sorted(_lines(store, dossier.id, gen)) == ["L2"]
     assert store.get_checkpoint(dossier.id, gen, "ledger") == "c3"
 
@@ -327,36 +480,80 @@ def test_trial_balance_batches_and_checkpoint(store):
     dossier = _dossier(store)
     gen = store.begin_generation(dossier.id, keep_before=None)
     y1 = (dt.date(2023, 7, 1), dt.date(2024, 6, 30))
-    lines = [TrialBalanceLine(account="700000", period_start=y1[0], period_end=y1[1], period=12, fiscal_year="23-24",
-                              opening=Decimal("0.00"), debit=Decimal("1.10"), credit=Decimal("1000.20"),
-                              closing=Decimal("-999.10")),
-             TrialBalanceLine(account="100000", period_start=y1[0], period_end=y1[1], closing=Decimal("0"))]
-    store.write_trial_balance_batch(dossier.id, gen, "c1", TrialBalanceBatch(lines=lines, cursor="y1"), stream="tb")
+    lines = [
+        TrialBalanceLine(
+            account="700000",
+            period_start=y1[0],
+            period_end=y1[1],
+            period=12,
+            fiscal_year="23-24",
+            opening=Decimal("0.00"),
+            debit=Decimal("1.10"),
+            credit=Decimal("1000.20"),
+            closing=Decimal("-999.10"),
+        ),
+        TrialBalanceLine(
+            account="100000", period_start=y1[0], period_end=y1[1], closing=Decimal("0")
+        ),
+    ]
+    store.write_trial_balance_batch(
+        dossier.id, gen, "c1", TrialBalanceBatch(lines=lines, cursor="y1"), stream="tb"
+    )
     assert store.trial_balance(dossier.id, gen) == sorted(lines, key=lambda t: t.account)
     assert str(store.trial_balance(dossier.id, gen)[1].opening) == "0.00"
     assert store.get_checkpoint(dossier.id, gen, "tb") == "y1"
-    store.write_trial_balance_batch(dossier.id, gen, "c1", TrialBalanceBatch(lines=[], clear=y1), stream="tb")
+    store.write_trial_balance_batch(
+        dossier.id, gen, "c1", TrialBalanceBatch(lines=[], clear=y1), stream="tb"
+    )
     assert store.trial_balance(dossier.id, gen) == []
 
 
 def test_fiscal_years_accounts_opening_balances(store):
     dossier = _dossier(store)
     gen = store.begin_generation(dossier.id, keep_before=None)
-    years = [FiscalYear(start=dt.date(2024, 7, 1), end=dt.date(2025, 6, 30), label="2024-25"),
-             FiscalYear(start=dt.date(2023, 7, 1), end=dt.date(2024, 6, 30), label="2023-24", closed=True,
-                        periods=(Period(number=0, start=dt.date(2023, 7, 1), end=dt.date(2023, 7, 1)),))]
+    years = [
+        FiscalYear(start=dt.date(2024, 7, 1), end=dt.date(2025, 6, 30), label="2024-25"),
+        FiscalYear(
+            start=dt.date(2023, 7, 1),
+            end=dt.date(2024, 6, 30),
+            label="2023-24",
+            closed=True,
+            periods=(Period(number=0, start=dt.date(2023, 7, 1), end=dt.date(2023, 7, 1)),),
+        ),
+    ]
     store.write_fiscal_years(dossier.id, gen, years)
     assert store.fiscal_years(dossier.id, gen) == sorted(years, key=lambda y: y.start)
     store.write_fiscal_years(dossier.id, gen, years[:1])  # replaces
     assert store.fiscal_years(dossier.id, gen) == years[:1]
-    store.write_accounts(dossier.id, gen, [Account(code="7000", name="Omzet"), Account(code="1000", name="Kapitaal")])
-    store.write_accounts(dossier.id, gen, [Account(code="7000", name="Omzet binnenland", kind=AccountKind.PROFIT_LOSS,
-                                                   parent="70", ref="guid-1")])
+    store.write_accounts(
+        dossier.id, gen, [Account(code="7000", name="Omzet"), Account(code="1000", name="Kapitaal")]
+    )
+    store.write_accounts(
+        dossier.id,
+        gen,
+        [
+            Account(
+                code="7000",
+                name="Omzet binnenland",
+                kind=AccountKind.PROFIT_LOSS,
+                parent="70",
+                ref="guid-1",
+            )
+        ],
+    )
     assert store.accounts(dossier.id, gen) == [
         Account(code="1000", name="Kapitaal"),
-        Account(code="7000", name="Omzet binnenland", kind=AccountKind.PROFIT_LOSS, parent="70", ref="guid-1"),
+        Account(
+            code="7000",
+            name="Omzet binnenland",
+            kind=AccountKind.PROFIT_LOSS,
+            parent="70",
+            ref="guid-1",
+        ),
     ]
-    balances = [OpeningBalance(account="1000", date=dt.date(2024, 7, 1), amount=Decimal("-18500.00"))]
+    balances = [
+        OpeningBalance(account="1000", date=dt.date(2024, 7, 1), amount=Decimal("-18500.00"))
+    ]
     store.write_opening_balances(dossier.id, gen, "c1", balances)
     assert store.opening_balances(dossier.id, gen) == balances
     assert str(store.opening_balances(dossier.id, gen)[0].amount) == "-18500.00"
@@ -370,8 +567,14 @@ def test_amounts_are_exact(store):
     gen = store.begin_generation(dossier.id, keep_before=None)
     day = dt.date(2024, 1, 31)
     # 18 significant digits: more than a float holds (it would lose the last ones)
-    amounts = [Decimal("0.10"), Decimal("0.20"), Decimal("123456789012.345678"), Decimal("9876543210.12345678"),
-               Decimal("0.000001"), Decimal("1E+2")]
+    amounts = [
+        Decimal("0.10"),
+        Decimal("0.20"),
+        Decimal("123456789012.345678"),
+        Decimal("9876543210.12345678"),
+        Decimal("0.000001"),
+        Decimal("1E+2"),
+    ]
     assert Decimal(float(amounts[2])) != amounts[2]
     lines = [_line(i, f"E{i}", "400000", day, debit=str(a)) for i, a in enumerate(amounts)]
     store.write_ledger_batch(dossier.id, gen, "c1", LedgerBatch(lines=lines), stream="ledger")
@@ -387,15 +590,21 @@ def test_amounts_of_eighteen_integer_digits(request, store):
     if request.node.callspec.id == "sqlite":
         # SQLiteStore keeps amounts x 1e6 as a 64-bit integer for its fast balance check
         # (core/src/sfsync/store/sqlite.py, _e6), so amounts from 9.2e12 overflow. Reported.
-        request.applymarker(pytest.mark.xfail(raises=OverflowError, reason="SQLite _e6 overflows from 9.2e12"))
+        request.applymarker(
+            pytest.mark.xfail(raises=OverflowError, reason="SQLite _e6 overflows from 9.2e12")
+        )
     dossier = _dossier(store)
     gen = store.begin_generation(dossier.id, keep_before=None)
     day = dt.date(2024, 1, 31)
-    lines = [_line(1, "E1", "400000", day, debit="123456789012345678"),
-             _line(2, "E1", "700000", day, credit="123456789012345677.99")]
+    lines = [
+        _line(1, "E1", "400000", day, debit="123456789012345678"),
+        _line(2, "E1", "700000", day, credit="123456789012345677.99"),
+    ]
     store.write_ledger_batch(dossier.id, gen, "c1", LedgerBatch(lines=lines), stream="ledger")
     assert [ln.debit + ln.credit for ln in store.ledger_lines(dossier.id, gen)] == [
-        Decimal("123456789012345678"), Decimal("123456789012345677.99")]
+        Decimal("123456789012345678"),
+        Decimal("123456789012345677.99"),
+    ]
     assert store.unbalanced_entries(dossier.id, gen, "c1") == [("E1", "0.01")]
 
 
@@ -404,16 +613,23 @@ def test_unbalanced_entries_are_exact(store):
     gen = store.begin_generation(dossier.id, keep_before=None)
     day = dt.date(2024, 1, 31)
     lines = [
-        _line(1, "OK", "400000", day, debit="0.10"), _line(2, "OK", "400000", day, debit="0.20"),
+        _line(1, "OK", "400000", day, debit="0.10"),
+        _line(2, "OK", "400000", day, debit="0.20"),
         _line(3, "OK", "700000", day, credit="0.30"),
         _line(4, "BIG", "400000", day, debit="123456789012.01"),
         _line(5, "BIG", "700000", day, credit="123456789012.00"),
-        _line(6, "CENT", "400000", day, debit="100.00"), _line(7, "CENT", "700000", day, credit="100.01"),
+        _line(6, "CENT", "400000", day, debit="100.00"),
+        _line(7, "CENT", "700000", day, credit="100.01"),
         _line(8, "OTHER", "400000", day, debit="5"),
     ]
     store.write_ledger_batch(dossier.id, gen, "c1", LedgerBatch(lines=lines), stream="ledger")
-    store.write_ledger_batch(dossier.id, gen, "c2", LedgerBatch(lines=[_line(9, "X", "400000", day, debit="1")]),
-                             stream="ledger")
+    store.write_ledger_batch(
+        dossier.id,
+        gen,
+        "c2",
+        LedgerBatch(lines=[_line(9, "X", "400000", day, debit="1")]),
+        stream="ledger",
+    )
     found = store.unbalanced_entries(dossier.id, gen, "c1")
     assert sorted(found) == [("BIG", "0.01"), ("CENT", "-0.01"), ("OTHER", "5")]
     assert len(store.unbalanced_entries(dossier.id, gen, "c1", limit=2)) == 2
@@ -445,10 +661,28 @@ def test_runs_are_kept(store):
     got = store.list_runs(dossier.id)
     assert [r.id for r in got] == ["run_2", "run_1"]
     kept = got[1]
-    assert (kept.status, kept.stage, kept.counts, kept.requests, kept.rate_limit_waits, kept.warnings, kept.error,
-            kept.error_kind, kept.resume_at, kept.duration) == (
-        "waiting", "ledger", {"lines_fetched": 10}, 3, 1, ["entry E1 does not balance"], "budget spent",
-        "BudgetExhausted", t0 + dt.timedelta(hours=22), 42.5,
+    assert (
+        kept.status,
+        kept.stage,
+        kept.counts,
+        kept.requests,
+        kept.rate_limit_waits,
+        kept.warnings,
+        kept.error,
+        kept.error_kind,
+        kept.resume_at,
+        kept.duration,
+    ) == (
+        "waiting",
+        "ledger",
+        {"lines_fetched": 10},
+        3,
+        1,
+        ["entry E1 does not balance"],
+        "budget spent",
+        "BudgetExhausted",
+        t0 + dt.timedelta(hours=22),
+        42.5,
     )
     assert kept.started_at == t0
     assert store.last_run(dossier.id).id == "run_2"
@@ -533,7 +767,9 @@ def test_postgres_lock_holds_across_stores_and_frees_when_the_holder_dies(pg_sch
     """)
     pg_schema.release_lock(dossier.id, "run_b")
     env = dict(os.environ)
-    child = subprocess.Popen([sys.executable, "-c", script, postgres_dsn()], stdout=subprocess.PIPE, text=True, env=env)
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, postgres_dsn()], stdout=subprocess.PIPE, text=True, env=env
+    )
     try:
         assert child.stdout.readline().strip() == "True"
         assert not pg_schema.try_lock(dossier.id, "run_c", ttl=3600)

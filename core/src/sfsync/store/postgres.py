@@ -49,7 +49,15 @@ from sfsync.models import (
     TrialBalanceBatch,
     TrialBalanceLine,
 )
-from sfsync.store.base import ConnectionRecord, DossierRecord, Firm, LinkRecord, Role, RunRecord, User
+from sfsync.store.base import (
+    ConnectionRecord,
+    DossierRecord,
+    Firm,
+    LinkRecord,
+    Role,
+    RunRecord,
+    User,
+)
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresStore"]
 
@@ -125,15 +133,49 @@ _MIGRATION_LOCK = 0x5F5C0001
 _DOSSIER_LOCK = 0x5F5C0002
 
 _LINE_COLUMNS = (
-    "id", "entry", "journal", "date", "period", "fiscal_year", "account", "description", "debit",
-    "credit", "currency", "foreign_amount", "counterparty", "vat_code", "modified",
+    "id",
+    "entry",
+    "journal",
+    "date",
+    "period",
+    "fiscal_year",
+    "account",
+    "description",
+    "debit",
+    "credit",
+    "currency",
+    "foreign_amount",
+    "counterparty",
+    "vat_code",
+    "modified",
 )
 _LINE_TYPES = (
-    "text", "text", "text", "date", "int4", "text", "text", "text", "numeric", "numeric", "text",
-    "numeric", "text", "text", "text",
+    "text",
+    "text",
+    "text",
+    "date",
+    "int4",
+    "text",
+    "text",
+    "text",
+    "numeric",
+    "numeric",
+    "text",
+    "numeric",
+    "text",
+    "text",
+    "text",
 )
 _TB_COLUMNS = (
-    "account", "period_start", "period_end", "period", "fiscal_year", "opening", "debit", "credit", "closing",
+    "account",
+    "period_start",
+    "period_end",
+    "period",
+    "fiscal_year",
+    "opening",
+    "debit",
+    "credit",
+    "closing",
 )
 _TB_TYPES = ("text", "date", "date", "int4", "text", "numeric", "numeric", "numeric", "numeric")
 
@@ -142,7 +184,9 @@ def _new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
-def _unnest_upsert(table: str, key: Sequence[str], columns: Sequence[str], types: Sequence[str]) -> str:
+def _unnest_upsert(
+    table: str, key: Sequence[str], columns: Sequence[str], types: Sequence[str]
+) -> str:
     """One statement that upserts any number of rows passed as one array per column."""
     arrays = ", ".join(f"%s::{t}[]" for t in types)
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
@@ -171,7 +215,9 @@ class PostgresStore:
         connect_timeout: Seconds to wait for the server when connecting.
     """
 
-    def __init__(self, dsn: str, *, schema: str | None = None, connect_timeout: float = 10.0) -> None:
+    def __init__(
+        self, dsn: str, *, schema: str | None = None, connect_timeout: float = 10.0
+    ) -> None:
         self._dsn = dsn
         self.schema = schema
         self._connect_timeout = connect_timeout
@@ -197,14 +243,21 @@ class PostgresStore:
                 autocommit=True,
                 connect_timeout=max(1, int(self._connect_timeout)),
                 # A lost machine's session (and so its advisory locks) ends within about a minute.
-                keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3,
+                keepalives=1,
+                keepalives_idle=30,
+                keepalives_interval=10,
+                keepalives_count=3,
             )
         except psycopg.OperationalError as exc:
             # libpq's message names host and user, never the password.
-            raise ConfigurationError(f"cannot connect to the PostgreSQL store: {exc}".strip()) from None
+            raise ConfigurationError(
+                f"cannot connect to the PostgreSQL store: {exc}".strip()
+            ) from None
         db.execute("SET TIME ZONE 'UTC'")
         if self.schema is not None:
-            db.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+            db.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
+            )
             db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
         return db
 
@@ -295,7 +348,8 @@ class PostgresStore:
 
     def find_user(self, firm_id: str, email: str) -> User | None:
         row = self._one(
-            "SELECT id, firm_id, email, role FROM users WHERE firm_id = %s AND email = %s", (firm_id, email)
+            "SELECT id, firm_id, email, role FROM users WHERE firm_id = %s AND email = %s",
+            (firm_id, email),
         )
         return User(*row) if row else None
 
@@ -308,26 +362,44 @@ class PostgresStore:
             db.execute(
                 "INSERT INTO connections (id, firm_id, connector, label, level, config, sealed, status)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                (record.id, record.firm_id, record.connector, record.label, record.level,
-                 Jsonb(record.config), record.sealed, record.status),
+                (
+                    record.id,
+                    record.firm_id,
+                    record.connector,
+                    record.label,
+                    record.level,
+                    Jsonb(record.config),
+                    record.sealed,
+                    record.status,
+                ),
             )
 
     @staticmethod
     def _connection(row: Any) -> ConnectionRecord:
         return ConnectionRecord(
-            id=row[0], firm_id=row[1], connector=row[2], label=row[3], level=row[4], config=row[5],
-            sealed=bytes(row[6]), status=row[7], created_at=row[8],
+            id=row[0],
+            firm_id=row[1],
+            connector=row[2],
+            label=row[3],
+            level=row[4],
+            config=row[5],
+            sealed=bytes(row[6]),
+            status=row[7],
+            created_at=row[8],
         )
 
     def get_connection(self, connection_id: str) -> ConnectionRecord:
-        row = self._one(f"SELECT {self._CONN_COLS} FROM connections WHERE id = %s", (connection_id,))
+        row = self._one(
+            f"SELECT {self._CONN_COLS} FROM connections WHERE id = %s", (connection_id,)
+        )
         if row is None:
             raise NotFound(f"no connection {connection_id!r}")
         return self._connection(row)
 
     def list_connections(self, firm_id: str) -> list[ConnectionRecord]:
         rows = self._all(
-            f"SELECT {self._CONN_COLS} FROM connections WHERE firm_id = %s ORDER BY created_at, id", (firm_id,)
+            f"SELECT {self._CONN_COLS} FROM connections WHERE firm_id = %s ORDER BY created_at, id",
+            (firm_id,),
         )
         return [self._connection(r) for r in rows]
 
@@ -336,9 +408,13 @@ class PostgresStore:
     ) -> None:
         with self._tx() as db:
             if sealed is not None:
-                db.execute("UPDATE connections SET sealed = %s WHERE id = %s", (sealed, connection_id))
+                db.execute(
+                    "UPDATE connections SET sealed = %s WHERE id = %s", (sealed, connection_id)
+                )
             if status is not None:
-                db.execute("UPDATE connections SET status = %s WHERE id = %s", (status, connection_id))
+                db.execute(
+                    "UPDATE connections SET status = %s WHERE id = %s", (status, connection_id)
+                )
 
     def delete_connection(self, connection_id: str) -> None:
         with self._tx() as db:
@@ -350,7 +426,10 @@ class PostgresStore:
         self.get_firm(firm_id)
         dossier = DossierRecord(_new_id("dos"), firm_id, name)
         with self._tx() as db:
-            db.execute("INSERT INTO dossiers (id, firm_id, name) VALUES (%s, %s, %s)", (dossier.id, firm_id, name))
+            db.execute(
+                "INSERT INTO dossiers (id, firm_id, name) VALUES (%s, %s, %s)",
+                (dossier.id, firm_id, name),
+            )
         return dossier
 
     def get_dossier(self, dossier_id: str) -> DossierRecord:
@@ -361,7 +440,8 @@ class PostgresStore:
 
     def find_dossier(self, firm_id: str, name: str) -> DossierRecord | None:
         row = self._one(
-            "SELECT id, firm_id, name FROM dossiers WHERE firm_id = %s AND name = %s", (firm_id, name)
+            "SELECT id, firm_id, name FROM dossiers WHERE firm_id = %s AND name = %s",
+            (firm_id, name),
         )
         return DossierRecord(*row) if row else None
 
@@ -370,13 +450,15 @@ class PostgresStore:
             rows = self._all("SELECT id, firm_id, name FROM dossiers ORDER BY name")
         else:
             rows = self._all(
-                "SELECT id, firm_id, name FROM dossiers WHERE firm_id = %s ORDER BY name", (firm_id,)
+                "SELECT id, firm_id, name FROM dossiers WHERE firm_id = %s ORDER BY name",
+                (firm_id,),
             )
         return [DossierRecord(*r) for r in rows]
 
     def save_link(self, link: LinkRecord) -> None:
         override = (
-            None if link.fiscal_years_override is None
+            None
+            if link.fiscal_years_override is None
             else Jsonb([y.model_dump(mode="json") for y in link.fiscal_years_override])
         )
         with self._tx() as db:
@@ -391,9 +473,19 @@ class PostgresStore:
                 " fiscal_years_override = excluded.fiscal_years_override,"
                 " needs_full_sync = excluded.needs_full_sync,"
                 " opening_balances_done = excluded.opening_balances_done",
-                (link.dossier_id, link.connection_id, link.company_ref, link.company_name,
-                 link.mode.value, link.granularity.value, link.since, link.first_year_end, override,
-                 link.needs_full_sync, link.opening_balances_done),
+                (
+                    link.dossier_id,
+                    link.connection_id,
+                    link.company_ref,
+                    link.company_name,
+                    link.mode.value,
+                    link.granularity.value,
+                    link.since,
+                    link.first_year_end,
+                    override,
+                    link.needs_full_sync,
+                    link.opening_balances_done,
+                ),
             )
 
     def get_link(self, dossier_id: str) -> LinkRecord | None:
@@ -406,10 +498,20 @@ class PostgresStore:
         if row is None:
             return None
         return LinkRecord(
-            dossier_id=row[0], connection_id=row[1], company_ref=row[2], company_name=row[3],
-            mode=SyncMode(row[4]), granularity=Granularity(row[5]), since=row[6], first_year_end=row[7],
-            fiscal_years_override=None if row[8] is None else [FiscalYear.model_validate(y) for y in row[8]],
-            needs_full_sync=row[9], opening_balances_done=row[10], created_at=row[11],
+            dossier_id=row[0],
+            connection_id=row[1],
+            company_ref=row[2],
+            company_name=row[3],
+            mode=SyncMode(row[4]),
+            granularity=Granularity(row[5]),
+            since=row[6],
+            first_year_end=row[7],
+            fiscal_years_override=None
+            if row[8] is None
+            else [FiscalYear.model_validate(y) for y in row[8]],
+            needs_full_sync=row[9],
+            opening_balances_done=row[10],
+            created_at=row[11],
         )
 
     def delete_link(self, dossier_id: str) -> None:
@@ -494,25 +596,42 @@ class PostgresStore:
 
     @staticmethod
     def _drop(db: psycopg.Connection[Any], dossier_id: str, generation: int) -> None:
-        for table in ("fiscal_years", "accounts", "ledger_lines", "trial_balance", "opening_balances", "checkpoints"):
+        for table in (
+            "fiscal_years",
+            "accounts",
+            "ledger_lines",
+            "trial_balance",
+            "opening_balances",
+            "checkpoints",
+        ):
             db.execute(
-                sql.SQL("DELETE FROM {} WHERE dossier_id = %s AND generation = %s").format(sql.Identifier(table)),
+                sql.SQL("DELETE FROM {} WHERE dossier_id = %s AND generation = %s").format(
+                    sql.Identifier(table)
+                ),
                 (dossier_id, generation),
             )
 
     # --- figures -----------------------------------------------------------------------------
 
-    def write_fiscal_years(self, dossier_id: str, generation: int, years: Sequence[FiscalYear]) -> None:
+    def write_fiscal_years(
+        self, dossier_id: str, generation: int, years: Sequence[FiscalYear]
+    ) -> None:
         with self._pipelined_tx() as db:
             db.execute(
-                "DELETE FROM fiscal_years WHERE dossier_id = %s AND generation = %s", (dossier_id, generation)
+                "DELETE FROM fiscal_years WHERE dossier_id = %s AND generation = %s",
+                (dossier_id, generation),
             )
             if years:
                 db.execute(
                     "INSERT INTO fiscal_years (dossier_id, generation, start, end_, data)"
                     " SELECT %s, %s, s, e, d FROM unnest(%s::date[], %s::date[], %s::jsonb[]) AS t (s, e, d)",
-                    (dossier_id, generation, [y.start for y in years], [y.end for y in years],
-                     [Jsonb(y.model_dump(mode="json")) for y in years]),
+                    (
+                        dossier_id,
+                        generation,
+                        [y.start for y in years],
+                        [y.end for y in years],
+                        [Jsonb(y.model_dump(mode="json")) for y in years],
+                    ),
                 )
 
     def write_accounts(self, dossier_id: str, generation: int, accounts: Sequence[Account]) -> None:
@@ -528,8 +647,15 @@ class PostgresStore:
                 " AS t (code, name, kind, parent, ref)"
                 " ON CONFLICT (dossier_id, generation, code) DO UPDATE SET name = excluded.name,"
                 " kind = excluded.kind, parent = excluded.parent, ref = excluded.ref",
-                (dossier_id, generation, [a.code for a in rows], [a.name for a in rows],
-                 [a.kind.value for a in rows], [a.parent for a in rows], [a.ref for a in rows]),
+                (
+                    dossier_id,
+                    generation,
+                    [a.code for a in rows],
+                    [a.name for a in rows],
+                    [a.kind.value for a in rows],
+                    [a.parent for a in rows],
+                    [a.ref for a in rows],
+                ),
             )
 
     def write_opening_balances(
@@ -544,8 +670,14 @@ class PostgresStore:
                 "INSERT INTO opening_balances (dossier_id, generation, source, account, date, amount)"
                 " SELECT %s, %s, %s, a, d, m FROM unnest(%s::text[], %s::date[], %s::numeric[]) AS t (a, d, m)"
                 " ON CONFLICT (dossier_id, generation, source, account, date) DO UPDATE SET amount = excluded.amount",
-                (dossier_id, generation, source, [b.account for b in rows], [b.date for b in rows],
-                 [b.amount for b in rows]),
+                (
+                    dossier_id,
+                    generation,
+                    source,
+                    [b.account for b in rows],
+                    [b.date for b in rows],
+                    [b.amount for b in rows],
+                ),
             )
 
     def write_ledger_batch(
@@ -553,9 +685,7 @@ class PostgresStore:
     ) -> None:
         latest = {ln.id: ln for ln in batch.lines}  # a line twice in a batch: the last one wins
         lines = list(latest.values())
-        columns = [
-            [getattr(ln, c) for ln in lines] for c in _LINE_COLUMNS if c != "modified"
-        ]
+        columns = [[getattr(ln, c) for ln in lines] for c in _LINE_COLUMNS if c != "modified"]
         columns.append([ln.modified.isoformat() if ln.modified else None for ln in lines])
         with self._pipelined_tx() as db:
             if batch.clear is not None:
@@ -582,7 +712,13 @@ class PostgresStore:
                 self._checkpoint(db, dossier_id, generation, stream, batch.cursor)
 
     def write_trial_balance_batch(
-        self, dossier_id: str, generation: int, source: str, batch: TrialBalanceBatch, *, stream: str
+        self,
+        dossier_id: str,
+        generation: int,
+        source: str,
+        batch: TrialBalanceBatch,
+        *,
+        stream: str,
     ) -> None:
         latest = {(t.account, t.period_end): t for t in batch.lines}
         lines = list(latest.values())
@@ -600,7 +736,9 @@ class PostgresStore:
                 self._checkpoint(db, dossier_id, generation, stream, batch.cursor)
 
     @staticmethod
-    def _checkpoint(db: psycopg.Connection[Any], dossier_id: str, generation: int, stream: str, cursor: str) -> None:
+    def _checkpoint(
+        db: psycopg.Connection[Any], dossier_id: str, generation: int, stream: str, cursor: str
+    ) -> None:
         db.execute(
             "INSERT INTO checkpoints (dossier_id, generation, stream, cursor) VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (dossier_id, generation, stream) DO UPDATE SET cursor = excluded.cursor",
@@ -617,7 +755,8 @@ class PostgresStore:
     def clear_checkpoints(self, dossier_id: str, generation: int) -> None:
         with self._tx() as db:
             db.execute(
-                "DELETE FROM checkpoints WHERE dossier_id = %s AND generation = %s", (dossier_id, generation)
+                "DELETE FROM checkpoints WHERE dossier_id = %s AND generation = %s",
+                (dossier_id, generation),
             )
 
     def _gen(self, dossier_id: str, generation: int | None) -> int | None:
@@ -638,7 +777,10 @@ class PostgresStore:
             " ORDER BY code",
             (dossier_id, gen),
         )
-        return [Account(code=r[0], name=r[1], kind=AccountKind(r[2]), parent=r[3], ref=r[4]) for r in rows]
+        return [
+            Account(code=r[0], name=r[1], kind=AccountKind(r[2]), parent=r[3], ref=r[4])
+            for r in rows
+        ]
 
     def ledger_lines(
         self,
@@ -649,9 +791,7 @@ class PostgresStore:
         end: dt.date | None = None,
     ) -> Iterator[LedgerLine]:
         gen = self._gen(dossier_id, generation)
-        query = (
-            f"SELECT {', '.join(_LINE_COLUMNS)} FROM ledger_lines WHERE dossier_id = %s AND generation = %s"
-        )
+        query = f"SELECT {', '.join(_LINE_COLUMNS)} FROM ledger_lines WHERE dossier_id = %s AND generation = %s"
         params: list[Any] = [dossier_id, gen]
         if start is not None:
             query += " AND date >= %s"
@@ -662,15 +802,28 @@ class PostgresStore:
         query += " ORDER BY date, entry, id"
         for r in self._all(query, params):
             yield LedgerLine.model_construct(
-                id=r[0], entry=r[1], journal=r[2], date=r[3], period=r[4], fiscal_year=r[5], account=r[6],
-                description=r[7], debit=r[8], credit=r[9], currency=r[10], foreign_amount=r[11],
-                counterparty=r[12], vat_code=r[13], modified=dt.datetime.fromisoformat(r[14]) if r[14] else None,
+                id=r[0],
+                entry=r[1],
+                journal=r[2],
+                date=r[3],
+                period=r[4],
+                fiscal_year=r[5],
+                account=r[6],
+                description=r[7],
+                debit=r[8],
+                credit=r[9],
+                currency=r[10],
+                foreign_amount=r[11],
+                counterparty=r[12],
+                vat_code=r[13],
+                modified=dt.datetime.fromisoformat(r[14]) if r[14] else None,
             )
 
     def count_ledger_lines(self, dossier_id: str, generation: int | None = None) -> int:
         gen = self._gen(dossier_id, generation)
         row = self._one(
-            "SELECT count(*) FROM ledger_lines WHERE dossier_id = %s AND generation = %s", (dossier_id, gen)
+            "SELECT count(*) FROM ledger_lines WHERE dossier_id = %s AND generation = %s",
+            (dossier_id, gen),
         )
         return int(row[0])
 
@@ -686,7 +839,9 @@ class PostgresStore:
         )
         return [(entry, format(difference, "f")) for entry, difference in rows]
 
-    def trial_balance(self, dossier_id: str, generation: int | None = None) -> list[TrialBalanceLine]:
+    def trial_balance(
+        self, dossier_id: str, generation: int | None = None
+    ) -> list[TrialBalanceLine]:
         gen = self._gen(dossier_id, generation)
         rows = self._all(
             f"SELECT {', '.join(_TB_COLUMNS)} FROM trial_balance WHERE dossier_id = %s AND generation = %s"
@@ -695,13 +850,22 @@ class PostgresStore:
         )
         return [
             TrialBalanceLine.model_construct(
-                account=r[0], period_start=r[1], period_end=r[2], period=r[3], fiscal_year=r[4],
-                opening=r[5], debit=r[6], credit=r[7], closing=r[8],
+                account=r[0],
+                period_start=r[1],
+                period_end=r[2],
+                period=r[3],
+                fiscal_year=r[4],
+                opening=r[5],
+                debit=r[6],
+                credit=r[7],
+                closing=r[8],
             )
             for r in rows
         ]
 
-    def opening_balances(self, dossier_id: str, generation: int | None = None) -> list[OpeningBalance]:
+    def opening_balances(
+        self, dossier_id: str, generation: int | None = None
+    ) -> list[OpeningBalance]:
         gen = self._gen(dossier_id, generation)
         rows = self._all(
             "SELECT account, date, amount FROM opening_balances WHERE dossier_id = %s AND generation = %s"
@@ -714,11 +878,18 @@ class PostgresStore:
 
     @staticmethod
     def _run_data(run: RunRecord) -> Jsonb:
-        return Jsonb({
-            "stage": run.stage, "counts": run.counts, "requests": run.requests,
-            "rate_limit_waits": run.rate_limit_waits, "warnings": run.warnings, "error": run.error,
-            "error_kind": run.error_kind, "resume_at": run.resume_at.isoformat() if run.resume_at else None,
-        })
+        return Jsonb(
+            {
+                "stage": run.stage,
+                "counts": run.counts,
+                "requests": run.requests,
+                "rate_limit_waits": run.rate_limit_waits,
+                "warnings": run.warnings,
+                "error": run.error,
+                "error_kind": run.error_kind,
+                "resume_at": run.resume_at.isoformat() if run.resume_at else None,
+            }
+        )
 
     def start_run(self, run: RunRecord) -> None:
         with self._tx() as db:
@@ -739,9 +910,17 @@ class PostgresStore:
     def _run(row: Any) -> RunRecord:
         data = row[5]
         return RunRecord(
-            id=row[0], dossier_id=row[1], started_at=row[2], finished_at=row[3], status=row[4],
-            stage=data["stage"], counts=data["counts"], requests=data["requests"],
-            rate_limit_waits=data["rate_limit_waits"], warnings=data["warnings"], error=data["error"],
+            id=row[0],
+            dossier_id=row[1],
+            started_at=row[2],
+            finished_at=row[3],
+            status=row[4],
+            stage=data["stage"],
+            counts=data["counts"],
+            requests=data["requests"],
+            rate_limit_waits=data["rate_limit_waits"],
+            warnings=data["warnings"],
+            error=data["error"],
             error_kind=data["error_kind"],
             resume_at=dt.datetime.fromisoformat(data["resume_at"]) if data["resume_at"] else None,
         )
@@ -773,9 +952,13 @@ class PostgresStore:
         (so no other live session had it: a previous holder released it or died)."""
         if dossier_id in self._held:
             return True, False
-        row = self._lock_session().execute(
-            "SELECT pg_try_advisory_lock(hashtextextended(%s, %s))", (dossier_id, _DOSSIER_LOCK)
-        ).fetchone()
+        row = (
+            self._lock_session()
+            .execute(
+                "SELECT pg_try_advisory_lock(hashtextextended(%s, %s))", (dossier_id, _DOSSIER_LOCK)
+            )
+            .fetchone()
+        )
         if row and row[0]:
             self._held.add(dossier_id)
             return True, True
@@ -807,12 +990,14 @@ class PostgresStore:
         with self._lock:
             with self._tx() as db:
                 row = db.execute(
-                    "DELETE FROM locks WHERE dossier_id = %s AND owner = %s RETURNING 1", (dossier_id, owner)
+                    "DELETE FROM locks WHERE dossier_id = %s AND owner = %s RETURNING 1",
+                    (dossier_id, owner),
                 ).fetchone()
             if row is not None and dossier_id in self._held and self._lock_db is not None:
                 self._held.discard(dossier_id)
                 self._lock_db.execute(
-                    "SELECT pg_advisory_unlock(hashtextextended(%s, %s))", (dossier_id, _DOSSIER_LOCK)
+                    "SELECT pg_advisory_unlock(hashtextextended(%s, %s))",
+                    (dossier_id, _DOSSIER_LOCK),
                 )
 
     def close(self) -> None:
@@ -820,4 +1005,3 @@ class PostgresStore:
             if self._lock_db is not None:
                 self._lock_db.close()
             self._db.close()
-
