@@ -195,6 +195,7 @@ class TwinfieldSandbox(Sandbox):
             collections.deque
         )
         self.calls: collections.Counter[str] = collections.Counter()
+        self.log: list[dict[str, Any]] = []  # every cluster call that got past auth, described
         super().__init__()
 
     # --- the contract suite's handles -----------------------------------------------------------
@@ -363,7 +364,8 @@ class TwinfieldSandbox(Sandbox):
                 "<html><body><h1>Twinfield</h1>"
                 f'<form method="post" action="{AUTH_PATH}/authorize">{hidden}'
                 '<input name="organisation"/><input name="username"/>'
-                '<input name="password" type="password"/><button>Inloggen</button></form></body></html>'
+                '<input name="password" type="password"/><button>Inloggen</button>'
+                "</form></body></html>"
             )
             return 200, {"content-type": "text/html; charset=utf-8"}, page.encode()
         form = {k: v[-1] for k, v in parse_qs(body.decode()).items()}
@@ -500,6 +502,14 @@ class TwinfieldSandbox(Sandbox):
                     "Your logon credentials are not valid anymore. Try to log on again.", "103"
                 )
             limited = self._spend(issued.grant.client_id, self._cost(path, envelope))
+            self.log.append(
+                {
+                    "path": path,
+                    "office": office,
+                    "limited": limited is not None,
+                    **self._describe(path, envelope),
+                }
+            )
             if limited is not None:
                 return limited
             payload = envelope.find(f"{q(NS_SOAP, 'Body')}/*")
@@ -538,6 +548,43 @@ class TwinfieldSandbox(Sandbox):
         token = node.findtext(q(ns, "AccessToken"))
         office = node.findtext(q(ns, "CompanyCode"))
         return (token.strip() if token else None), (office.strip() if office else None)
+
+    def _describe(self, path: str, envelope: etree._Element) -> dict[str, Any]:
+        """What a call asked for, for tests: the request root, browse filters, finder options."""
+        payload = envelope.find(f"{q(NS_SOAP, 'Body')}/*")
+        if payload is None:
+            return {}
+        if path.endswith("processxml.asmx"):
+            try:
+                root = self._inner_request(payload)
+            except SoapFault:
+                return {}
+            return {
+                "operation": etree.QName(payload).localname,
+                "request": root.tag,
+                "type": root.findtext("type") or root.get("code"),
+                "filters": {
+                    c.findtext("field"): (
+                        c.findtext("operator"),
+                        c.findtext("from"),
+                        c.findtext("to"),
+                    )
+                    for c in root.iterfind("column")
+                    if (c.findtext("operator") or "none") != "none"
+                },
+            }
+        if path.endswith("finder.asmx"):
+            options = {}
+            for pair in payload.iterfind(f"{q(NS_TWIN, 'options')}/{q(NS_TWIN, 'ArrayOfString')}"):
+                parts = [x.text or "" for x in pair.findall(q(NS_TWIN, "string"))]
+                if len(parts) == 2:
+                    options[parts[0]] = parts[1]
+            return {
+                "request": "Search",
+                "type": payload.findtext(q(NS_TWIN, "type")),
+                "options": options,
+            }
+        return {"request": "Query", "type": payload.get(q(NS_XSI, "type"), "").rpartition(":")[2]}
 
     def _cost(self, path: str, envelope: etree._Element) -> int:
         if not path.endswith("processxml.asmx"):
@@ -1095,7 +1142,7 @@ def _type(field: str) -> str:
 def _refused(
     request: etree._Element, culprit: etree._Element | None, message: str
 ) -> etree._Element:
-    """Twinfield's business error: the request echoed with ``result="0"`` and the culprit flagged."""
+    """Twinfield's business error: the request echoed, ``result="0"``, the culprit flagged."""
     echo = etree.fromstring(etree.tostring(request), PARSER)
     echo.set("result", "0")
     target = echo

@@ -1,6 +1,6 @@
 """The books behind the Twinfield sandbox: offices, period tables, dimensions and transactions.
 
-Seeded deterministically around the clock's today: three offices (one with a July–June book
+Seeded deterministically around the clock's today: three offices (one with a July-June book
 year), a Dutch chart of accounts (BAS and PNL dimensions, customers and suppliers), monthly
 sales, purchases, bank statements and salaries, an opening balance in period 0 of every year
 after the first, and a purchase in USD. Every transaction balances, in euros and in its own
