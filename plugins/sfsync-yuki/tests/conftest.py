@@ -117,3 +117,47 @@ def sync_ledger(connection: Connection, company: Company) -> Callable[..., Any]:
 @pytest.fixture
 def store() -> Store:
     return Store()
+
+
+class Host:
+    """The real host API (runner, SQLite store) on the fake clock, with the sandbox mounted."""
+
+    def __init__(self, sandbox: YukiSandbox, clock: FakeClock, folder: Any) -> None:
+        from sfsync.api import Sfsync
+        from sfsync.http.transport import RetryPolicy
+        from sfsync.secrets import SecretBox, generate_key
+        from sfsync.store.sqlite import SQLiteStore
+
+        self.sandbox = sandbox
+        self.app = Sfsync(SQLiteStore(folder / "sfsync.sqlite3"), SecretBox(generate_key()), clock=clock,
+                          transports=sandbox.transports(), retry=RetryPolicy(attempts=3, wait_initial=0.01, wait_max=0.02))
+        self.firm = self.app.create_firm("Kantoor")
+        self.admin = self.app.add_user(self.firm.id, "admin@kantoor.test", "admin")
+        self.connection: Any = None
+
+    def connect(self, config: dict[str, Any] | None = None) -> Any:
+        values = {**self.sandbox.connection_config(), **self.sandbox.connection_secrets(), **(config or {})}
+        self.connection = asyncio.run(self.app.connect_form(self.admin, "yuki", values))
+        return self.connection
+
+    def dossier(self, company_ref: str, *, granularity: str = "transactions", mode: str = "replace",
+                since: dt.date | None = None) -> Any:
+        if self.connection is None:
+            self.connect()
+        dossier = self.app.create_dossier(self.admin, f"d{company_ref[:8]}-{granularity}")
+        asyncio.run(self.app.link(self.admin, dossier.id, self.connection.id, company_ref, mode=mode, since=since,
+                                  granularity=granularity))
+        return dossier
+
+    def sync(self, dossier: Any) -> Any:
+        return asyncio.run(self.app.sync(dossier.id))
+
+    def close(self) -> None:
+        self.app.store.close()
+
+
+@pytest.fixture
+def host(sandbox: YukiSandbox, clock: FakeClock, tmp_path: Any) -> Any:
+    h = Host(sandbox, clock, tmp_path)
+    yield h
+    h.close()

@@ -17,11 +17,23 @@ RENEW_MARGIN = dt.timedelta(hours=1)
 """Renew a little early, so a long run does not lose its session half-way."""
 
 
+class MaskedId(str):
+    """A session id that prints as ``***``: the context's repr shows its state (see the report)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+
 class SessionStore:
     """The session part of the connection state."""
 
     def __init__(self, state: dict[str, Any]) -> None:
         self.state = state
+        session = state.get("session")
+        if isinstance(session, dict) and isinstance(session.get("id"), str):
+            session["id"] = MaskedId(session["id"])
 
     @property
     def _session(self) -> dict[str, Any]:
@@ -39,7 +51,7 @@ class SessionStore:
 
     def store(self, session_id: str, now: dt.datetime, domain: str | None) -> None:
         self.state["session"] = {
-            "id": session_id,
+            "id": MaskedId(session_id),
             "expires_at": (now + SESSION_LIFETIME).isoformat(),
             "domain": domain,
         }

@@ -47,6 +47,11 @@ class YukiSandbox(Sandbox):
         self.call_counts: dict[tuple[str, str], int] = defaultdict(int)
         self.operation_counts: dict[str, int] = defaultdict(int)
         self.soap_faults: list[list[Any]] = []
+        self.log: list[tuple[str, dict[str, Any]]] = []
+        """Every well-formed call: operation and parameters (no session id, no key)."""
+        self.record = False
+        self.exchanges: list[tuple[str, str, bytes, int, bytes]] = []
+        """With ``record``: (service, SOAPAction, request, status, response) of every call."""
         super().__init__()
 
     def build_app(self) -> ASGIApp:
@@ -100,7 +105,6 @@ class YukiSandbox(Sandbox):
         self.soap_faults.append([operation, message, code, times])
 
     def take_fault(self, operation: str) -> tuple[str, str] | None:
-        self.operation_counts[operation] += 1
         for fault in self.soap_faults:
             if fault[3] > 0 and fault[0] in (None, operation):
                 fault[3] -= 1

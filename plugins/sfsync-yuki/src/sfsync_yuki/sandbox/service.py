@@ -140,10 +140,14 @@ class SoapApp:
             await asyncio.sleep(self.sb.latency)
         try:
             op, params = self.read_request(service, headers, body)
+            self.sb.log.append((op.name, {k: v for k, v in params.items() if k not in ("sessionID", "accessKey")}))
             result = self.dispatch(service, op, params)
+            status, payload = 200, self.response_envelope(op, result)
         except Fault as fault:
-            return 500, "text/xml; charset=utf-8", fault_envelope(fault.message, fault.code)
-        return 200, "text/xml; charset=utf-8", self.response_envelope(op, result)
+            status, payload = 500, fault_envelope(fault.message, fault.code)
+        if self.sb.record:
+            self.sb.exchanges.append((service.name, headers.get("soapaction", ""), body, status, payload))
+        return status, "text/xml; charset=utf-8", payload
 
     # --- requests -----------------------------------------------------------------------------------
 
@@ -199,6 +203,7 @@ class SoapApp:
 
     def dispatch(self, service: Service, op: Operation, params: dict[str, Any]) -> Any:
         sb = self.sb
+        sb.operation_counts[op.name] += 1
         session = None
         admin = None
         if op.name not in SESSION_FREE:
@@ -209,6 +214,8 @@ class SoapApp:
             domain = sb.keys.get(str(params.get("accessKey") or ""))
         elif admin is not None:
             domain = admin.domain_id
+        elif op.name == "SetCurrentDomain" and str(params.get("domainID") or "").lower() in sb.domains:
+            domain = str(params["domainID"]).lower()  # counted where the session goes [assumption]
         else:
             domain = session.domain if session else None
         if domain is not None:
