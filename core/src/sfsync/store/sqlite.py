@@ -76,7 +76,7 @@ CREATE TABLE IF NOT EXISTS ledger_lines (
     account TEXT NOT NULL, description TEXT NOT NULL, debit TEXT NOT NULL, credit TEXT NOT NULL,
     debit_e6 INTEGER NOT NULL, credit_e6 INTEGER NOT NULL,
     currency TEXT, foreign_amount TEXT, counterparty TEXT, vat_code TEXT, modified TEXT,
-    PRIMARY KEY (dossier_id, generation, source, id)) WITHOUT ROWID;
+    UNIQUE (dossier_id, generation, source, id));
 CREATE INDEX IF NOT EXISTS ledger_by_entry ON ledger_lines (dossier_id, generation, source, entry);
 CREATE TABLE IF NOT EXISTS trial_balance (
     dossier_id TEXT NOT NULL, generation INTEGER NOT NULL, source TEXT NOT NULL,
@@ -98,6 +98,11 @@ CREATE TABLE IF NOT EXISTS locks (dossier_id TEXT PRIMARY KEY, owner TEXT NOT NU
 """
 
 _SCALE = Decimal("1000000")
+
+_LEDGER_COLUMNS = (
+    "dossier_id, generation, source, id, entry, journal, date, period, fiscal_year, account, description,"
+    " debit, credit, debit_e6, credit_e6, currency, foreign_amount, counterparty, vat_code, modified"
+)
 
 
 def _e6(value: Decimal) -> int:
@@ -344,7 +349,7 @@ class SQLiteStore:
                 # *since*: the data before the date stays as it is, whatever its source.
                 day = keep_before.isoformat()
                 db.execute(
-                    "INSERT INTO ledger_lines SELECT dossier_id, ?, source, id, entry, journal, date, period,"
+                    "INSERT INTO ledger_lines (" + _LEDGER_COLUMNS + ") SELECT dossier_id, ?, source, id, entry, journal, date, period,"
                     " fiscal_year, account, description, debit, credit, debit_e6, credit_e6, currency,"
                     " foreign_amount, counterparty, vat_code, modified FROM ledger_lines"
                     " WHERE dossier_id = ? AND generation = ? AND date < ?",
@@ -443,7 +448,8 @@ class SQLiteStore:
                     [(dossier_id, generation, source, e) for e in batch.deleted_entries],
                 )
             db.executemany(
-                "INSERT OR REPLACE INTO ledger_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO ledger_lines (" + _LEDGER_COLUMNS + ") VALUES"
+                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             if batch.cursor is not None:
