@@ -166,3 +166,15 @@ def test_onprem_samples_are_the_reference_copies() -> None:
     }
     for name, digest in expected.items():
         assert hashlib.sha256(sample_path(name).read_bytes()).hexdigest() == digest
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ExactOnline_V32_2016.xml", "auditfile_v3.2_nl_20180101_20181231.xaf", "pyxaf-example-2024_XAF4.0.xaf",
+     "XmlAuditfileFinancieel3.2_test.xml", "ExampleFile_SAF-T_Financial_999999999_20161125213512.xml"],
+)
+def test_onprem_line_ids_are_unique_and_stable(name: str) -> None:
+    _summary, lines = _read(name)
+    ids = [ln.id for ln in lines]
+    assert len(set(ids)) == len(ids)  # Banana repeats trLine nr within a transaction
+    assert [ln.id for ln in _read(name)[1]] == ids

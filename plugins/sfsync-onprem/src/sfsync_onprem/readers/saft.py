@@ -119,10 +119,14 @@ class SaftSource(Source):
                     tr_desc = child_text(tr, ns, "Description")
                     tr_balance = Decimal(0)
                     tr_lines = 0
+                    tr_ids: set[str] = set()
                     transactions += 1
                 line_no += 1
                 tr_lines += 1
                 line = self._line(elem, entry, jrn_id, tr_date, tr_period, tr_desc, tr_year, tr_lines, line_no)
+                if line.id in tr_ids:
+                    line = line.model_copy(update={"id": f"{line.id}#{tr_lines}"})
+                tr_ids.add(line.id)
                 tr_balance += line.debit - line.credit
                 yield line
                 release(elem)

@@ -168,11 +168,15 @@ class XafSource(Source):
                     tr_desc = child_text(tr, ns, "desc")
                     tr_balance = Decimal(0)
                     tr_lines = 0
+                    tr_ids: set[str] = set()
                     transactions += 1
                 line_no += 1
                 tr_lines += 1
                 line = self._line(elem, entry, jrn_id, tr_date, tr_period, tr_desc, fy_label,
                                   home_currency, tr_lines, line_no)
+                if line.id in tr_ids:  # line numbers repeat within a transaction (Banana)
+                    line = line.model_copy(update={"id": f"{line.id}#{tr_lines}"})
+                tr_ids.add(line.id)
                 tr_balance += line.debit - line.credit
                 if collect and fy_range and not (fy_range[0] <= line.date <= fy_range[1]):
                     warn.add("outside", f"{name}: line {line.id} is dated {line.date}, outside "

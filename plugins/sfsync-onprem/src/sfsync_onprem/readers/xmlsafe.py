@@ -91,13 +91,23 @@ def iterparse(
             raise EncodingMismatch(str(exc)) from exc
         line = getattr(exc, "lineno", None) or (exc.position[0] if exc.position else "?")
         msg = str(exc.msg if hasattr(exc, "msg") else exc)
-        if "premature end" in msg.lower() or "end of data" in msg.lower() or "not closed" in msg.lower():
+        if _cut_short(path) or "premature end" in msg.lower() or "end of data" in msg.lower():
             what = "is truncated (the XML stops before its end)"
         else:
             what = "is not well-formed XML"
         raise UnreadableFile(
             f"{path.name} {what} at line {line}: {msg}; export the file again"
         ) from exc
+
+
+def _cut_short(path: Path) -> bool:
+    """Whether the file stops before its root element is closed (a copy or export cut short)."""
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        fh.seek(max(0, size - 512))
+        tail = fh.read().rstrip(b"\x00 \t\r\n\x1a")
+    return not re.search(rb"</[A-Za-z_][\w.:-]*>$", tail)
 
 
 class EncodingMismatch(Exception):
