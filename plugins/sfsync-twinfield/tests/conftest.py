@@ -137,7 +137,7 @@ def connected(clock: FakeClock) -> Connected:
 
 @pytest.fixture
 def helpers() -> SimpleNamespace:
-    """The connection helpers, for tests that build their own (test modules cannot import conftest)."""
+    """Connection helpers for tests that build their own (tests cannot import conftest)."""
     return SimpleNamespace(
         connect=connect, make_context=make_context, login=login, MemoryVault=MemoryVault
     )

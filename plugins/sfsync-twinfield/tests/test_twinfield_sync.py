@@ -1,9 +1,10 @@
-"""What the Twinfield connector reads, and how little a nightly sync of an unchanged office costs."""
+"""What the Twinfield connector reads, and what a nightly sync of an unchanged office costs."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import json
 from collections import defaultdict
 from decimal import Decimal
@@ -63,7 +64,7 @@ def test_twinfield_fiscal_years_follow_the_period_tables(connected):
         assert fiscal.start.month == 7
         assert [p.end for p in fiscal.periods] == [end for _, end, _ in book.periods]
         assert fiscal.closed == (not any(is_open for *_, is_open in book.periods))
-    for before, after in zip(years, years[1:], strict=False):
+    for before, after in itertools.pairwise(years):
         assert after.start == before.end + dt.timedelta(days=1)
     queries = [c["type"] for c in connected.calls(request="Query")]
     assert queries == ["GetYears"] + ["GetPeriods"] * len(years)
@@ -100,7 +101,8 @@ def test_twinfield_foreign_currency_and_opening_period(connected):
     }
     assert all(isinstance(line.foreign_amount, Decimal) for line in usd)
     opening = [line for line in lines if line.period == 0]
-    assert opening and {line.journal for line in opening} == {"BEGIN"}
+    assert opening
+    assert {line.journal for line in opening} == {"BEGIN"}
 
 
 def test_twinfield_since_is_a_date_filter(connected):

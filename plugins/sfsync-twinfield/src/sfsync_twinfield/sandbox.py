@@ -664,7 +664,8 @@ class TwinfieldSandbox(Sandbox):
         operation = etree.QName(payload).localname
         request = self._inner_request(payload)
         answer = self._process(request, office)
-        response = etree.Element(q(NS_TWIN, f"{operation}Response"), nsmap={None: NS_TWIN})
+        # Prefixed, so the unqualified answer of ProcessXmlDocument stays unqualified.
+        response = etree.Element(q(NS_TWIN, f"{operation}Response"), nsmap={"tw": NS_TWIN})
         result = etree.SubElement(response, q(NS_TWIN, f"{operation}Result"))
         raw = etree.tostring(answer, encoding="utf-8")
         if operation == "ProcessXmlString":
