@@ -174,12 +174,17 @@ async def trial_balance_batches(
 ) -> AsyncIterator[TrialBalanceBatch]:
     """Per fiscal year, totals per account and period from ``financial/ReportingBalance``.
 
-    Balance-sheet accounts carry their closing balance into the next year; the first year read
-    starts them at zero (Exact's opening balances before it are not read).
+    Balance-sheet accounts carry their closing balance into the next year; profit-and-loss
+    accounts start each year at zero and their result moves into the retained-earnings account
+    (GL account type 52), so every period balances. The first year read starts at zero (Exact's
+    opening balances before it are not read).
     """
     division = int(company.ref)
     carried: dict[str, Decimal] = defaultdict(Decimal)
     kinds: dict[str, str] = {}
+    chart = await client.all(f"{division}/bulk/Financial/GLAccounts", {"$select": "Code,Type"})
+    retained = sorted(text(r.get("Code")) or "" for r in chart if r.get("Type") == 52)
+    retained_code = retained[0] if retained else None
     for year in sorted(fiscal_years, key=lambda y: y.start):
         rows = await client.all(
             f"{division}/financial/ReportingBalance",
@@ -199,7 +204,17 @@ async def trial_balance_batches(
             move[1] += abs(parse_decimal(row.get("AmountCredit")) or Decimal(0))
         periods = sorted(year.periods, key=lambda p: p.number) or []
         spans = [(p.number, p.start, p.end) for p in periods] or [(n, year.start, year.end) for n in sorted({n for _, n in moves})]
-        balance = {code: (amount if kinds.get(code) == "B" else Decimal(0)) for code, amount in carried.items()}
+        balance = {code: amount for code, amount in carried.items() if kinds.get(code) == "B"}
+        result = sum((amount for code, amount in carried.items() if kinds.get(code) != "B"), Decimal(0))
+        warnings = []
+        if result and retained_code is not None:
+            kinds[retained_code] = "B"
+            balance[retained_code] = balance.get(retained_code, Decimal(0)) + result
+        elif result:
+            warnings.append(
+                f"division {division} has no retained-earnings account (type 52): the result of the "
+                f"years before {year.label} is left out of its trial balance"
+            )
         lines = []
         for number, start, end in spans:
             for code in sorted({c for c, _ in moves} | set(balance)):
@@ -216,4 +231,4 @@ async def trial_balance_batches(
                     )
                 )
         carried = defaultdict(Decimal, balance)
-        yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end), cursor=year.label)
+        yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end), cursor=year.label, warnings=warnings)
