@@ -156,6 +156,8 @@ def parse_response(op: Operation, response: httpx.Response) -> etree._Element | 
     fault = _fault_of(root)
     if fault is not None:
         raise fault
+    if response.status_code >= 500:
+        raise RetriableError(f"Yuki answered {response.status_code} to {op.name} without a SOAP fault", response=response)
     if response.status_code != 200:
         raise MalformedResponse(f"Yuki answered {response.status_code} to {op.name}", response=response)
     body = root.find(f"{{{SOAP_ENV}}}Body")

@@ -271,7 +271,11 @@ class SoapApp:
     def typed(self, service: str, type_name: str, tag: str, values: dict[str, Any]) -> etree._Element:
         """An element of a WSDL complex type, children in the WSDL's order."""
         el = etree.Element(f"{{{TNS}}}{tag}", nsmap={None: TNS})
-        for param in load_service(service).types[type_name]:
+        declared = load_service(service).types[type_name]
+        unknown = set(values) - {p.name for p in declared}
+        if unknown:
+            raise ValueError(f"the WSDL's {type_name} has no {', '.join(sorted(unknown))}")
+        for param in declared:
             if param.name not in values:
                 continue
             value = values[param.name]
@@ -383,8 +387,8 @@ class SoapApp:
         return [line for line in admin.lines()
                 if start.date() <= line.date <= end.date() and (not code or line.account == code)]
 
-    def _entry_of(self, admin: Administration, line: Line) -> Any:
-        return next(e for e in admin.entries.values() if line in e.lines)
+    def _entries(self, admin: Administration) -> dict[int, Any]:
+        return {id(item): entry for entry in admin.entries.values() for item in entry.lines}
 
     def _period_of(self, admin: Administration, day: dt.date) -> int:
         start, _ = admin.year_bounds(admin.year_id_of(day))
@@ -393,9 +397,10 @@ class SoapApp:
     def transaction_details(self, params: dict[str, Any], admin: Administration, **_: Any) -> list[etree._Element]:
         self._mode(params)
         lines = self._range(admin, params.get("GLAccountCode"), params["StartDate"], params["EndDate"])
+        entries = self._entries(admin)
         out = []
         for line in lines:
-            entry = self._entry_of(admin, line)
+            entry = entries[id(line)]
             c = line.contact
             foreign = line.currency != "EUR"
             out.append(self.typed("AccountingInfo", "TransactionInfo", "TransactionInfo", {
@@ -427,9 +432,10 @@ class SoapApp:
         if skip < 0 or (take is not None and take < 0):
             raise Fault(f"{UNABLE_PROCESS}startRecord and numberOfRecords must not be negative.")
         lines = lines[skip:] if take is None else lines[skip:skip + take]
+        entries = self._entries(admin)
         out = []
         for line in lines:
-            entry = self._entry_of(admin, line)
+            entry = entries[id(line)]
             c = line.contact
             values: dict[str, Any] = {"id": line.id, "hID": line.hid, "transactionDate": line.date,
                                       "description": line.description, "amount": line.amount,
