@@ -45,10 +45,11 @@ class _State:
         if self._app is None:
             self._app = Sfsync.open(self.db)
             if self.use_sandbox:
-                registry = self._app.registry
-                for name in registry.connectors:
-                    if registry.supports(name, "sfsync_sandbox"):
-                        self._app.mount(registry.call(name, "sfsync_sandbox").transports())
+                from sfsync.demo import start_sandboxes
+
+                sandboxes, _ = start_sandboxes(self._app.registry)
+                for box in {id(s): s for s in sandboxes.values()}.values():
+                    self._app.mount(box.transports())
         return self._app
 
     def user(self) -> User:

@@ -22,7 +22,25 @@ from sfsync.sandbox import Sandbox, connect_sandbox
 from sfsync.secrets import SecretBox, generate_key
 from sfsync.store.sqlite import SQLiteStore
 
-__all__ = ["DemoRow", "run_demo"]
+__all__ = ["DemoRow", "run_demo", "start_sandboxes"]
+
+
+def start_sandboxes(registry: PluginRegistry) -> tuple[dict[str, Sandbox], dict[str, str]]:
+    """A sandbox per connector, shared by connectors whose sandboxes answer the same URLs (Xero's
+    ``xero`` and ``xerotb`` are one package): returns the sandboxes and the ones that failed."""
+    sandboxes: dict[str, Sandbox] = {}
+    failures: dict[str, str] = {}
+    by_urls: dict[tuple[str, ...], Sandbox] = {}
+    for name in sorted(registry.connectors):
+        if not registry.supports(name, "sfsync_sandbox"):
+            continue
+        try:
+            sandbox = registry.call(name, "sfsync_sandbox")
+        except Exception as exc:  # one broken plugin must not stop the others
+            failures[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        sandboxes[name] = by_urls.setdefault(tuple(sorted(sandbox.base_urls)), sandbox)
+    return sandboxes, failures
 
 
 @dataclass
@@ -56,24 +74,27 @@ async def run_demo(
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    sandboxes: dict[str, Sandbox] = {}
     rows: list[DemoRow] = []
-    for name in sorted(registry.connectors):
-        if registry.supports(name, "sfsync_sandbox"):
-            try:
-                sandboxes[name] = registry.call(name, "sfsync_sandbox")
-            except Exception as exc:  # one broken plugin must not stop the demo of the others
-                rows.append(DemoRow(dossier=f"{name}-1", connector=name, mode="", status="failed",
-                                    error=f"its sandbox failed to start: {type(exc).__name__}: {exc}"))
+    sandboxes, failures = start_sandboxes(registry)
+    for name, error in failures.items():
+        rows.append(DemoRow(dossier=f"{name}-1", connector=name, mode="", status="failed",
+                            error=f"its sandbox failed to start: {error}"))
     app = Sfsync(SQLiteStore(folder / "sfsync.sqlite3"), SecretBox(generate_key()), registry=registry)
-    for sandbox in sandboxes.values():
+    for sandbox in {id(s): s for s in sandboxes.values()}.values():
         app.mount(sandbox.transports())
     firm = app.create_firm("Demo Accountants")
     admin = app.add_user(firm.id, "admin@demo.test", "admin")
     dossiers: list[tuple[str, DemoRow]] = []
+    sharing: dict[int, int] = {}
     for name, sandbox in sandboxes.items():
         info = registry.connector(name).info
         refs = sandbox.company_refs()
+        # Connectors that share a sandbox (one package) link other companies, as two firms' dossiers
+        # would: the package's limits are per company, and the demo should show them, not wait on them.
+        turn = sharing.get(id(sandbox), 0)
+        sharing[id(sandbox)] = turn + 1
+        shift = (2 * turn) % len(refs)
+        refs = refs[shift:] + refs[:shift]
         plans = [(refs[0], SyncMode.REPLACE)]
         if len(refs) > 1:
             plans.append((refs[1], SyncMode.SINCE))
