@@ -37,7 +37,15 @@ from sfsync.models import Company, FiscalYear, Granularity, LedgerBatch, SyncMod
 from sfsync.plugins import PluginRegistry, get_registry
 from sfsync.runner import Runner, RunObserver
 from sfsync.secrets import SecretBox
-from sfsync.store.base import ConnectionRecord, DossierRecord, Firm, LinkRecord, RunRecord, Store, User
+from sfsync.store.base import (
+    ConnectionRecord,
+    DossierRecord,
+    Firm,
+    LinkRecord,
+    RunRecord,
+    Store,
+    User,
+)
 from sfsync.store.sqlite import SQLiteStore
 
 __all__ = ["DossierStatus", "Sfsync"]

@@ -189,12 +189,12 @@ def _receive_callback(port: int, timeout: float) -> str:
     received: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+        def do_GET(self) -> None:
             received.append(f"http://127.0.0.1:{port}{self.path}")
             self.send_response(200)
             self.send_header("Content-Type", "text/plain; charset=utf-8")
             self.end_headers()
-            self.wfile.write("sfsync: you may close this window.".encode())
+            self.wfile.write(b"sfsync: you may close this window.")
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -118,7 +118,7 @@ async def run_demo(
                 await app.link(admin, dossier.id, connection.id, ref, mode=mode, since=since,
                                granularity=info.default_granularity)
                 dossiers.append((dossier.id, row))
-            except Exception as exc:  # noqa: BLE001 (reported in the summary, the others go on)
+            except Exception as exc:
                 row.status = "failed"
                 row.error = str(exc) if isinstance(exc, SfsyncError) else f"{type(exc).__name__}: {exc}"
     first = await app.sync_many([d for d, _ in dossiers], observer=observer)

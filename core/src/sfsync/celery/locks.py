@@ -12,12 +12,17 @@ script), so it expires on its own if its holder dies.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
+
+from redis.exceptions import LockError
 
 from sfsync.celery._redis import LoopClients
 from sfsync.errors import RetriableError
 
 __all__ = ["RedisLockFactory"]
+
+log = logging.getLogger("sfsync.celery")
 
 
 class RedisLockFactory:
@@ -60,7 +65,10 @@ class RedisLockFactory:
         try:
             yield
         finally:
-            await lock.release()
+            try:
+                await lock.release()
+            except LockError:  # it outlived its timeout and expired: nothing left to release
+                log.warning("the refresh lock of connection %s expired before it was released", connection_id)
 
     async def aclose(self) -> None:
         """Close this event loop's Redis connection (before ``asyncio.run`` returns)."""

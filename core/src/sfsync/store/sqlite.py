@@ -31,7 +31,15 @@ from sfsync.models import (
     TrialBalanceBatch,
     TrialBalanceLine,
 )
-from sfsync.store.base import ConnectionRecord, DossierRecord, Firm, LinkRecord, Role, RunRecord, User
+from sfsync.store.base import (
+    ConnectionRecord,
+    DossierRecord,
+    Firm,
+    LinkRecord,
+    Role,
+    RunRecord,
+    User,
+)
 from sfsync.store.codec import (
     date_or_none,
     dec,

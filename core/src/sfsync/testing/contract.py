@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Iterator
@@ -125,7 +126,7 @@ class ConnectorContract:
         dossier, _ = self._first(contract)
         years = contract.app.store.fiscal_years(dossier.id)
         assert years, "no fiscal years"
-        for before, after in zip(years, years[1:], strict=False):
+        for before, after in itertools.pairwise(years):
             assert before.end < after.start, f"fiscal years overlap: {before} and {after}"
         if self._transactions(contract):
             for line in contract.app.store.ledger_lines(dossier.id):

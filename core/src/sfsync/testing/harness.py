@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from sfsync.api import Sfsync
 from sfsync.auth import ConnectionLevel
 from sfsync.clock import Clock

@@ -1,0 +1,171 @@
+"""The Celery tasks: one dossier's sync, the nightly planner, and "sync now".
+
+``sfsync.sync_dossier`` is safe to deliver twice and to kill:
+
+* *idempotent*: the store's run lock lets one run per dossier through; a second delivery while it
+  runs is answered ``skipped`` (and acknowledged), and one after it is a cheap incremental sync;
+* *resumable*: every batch is committed with its cursor, so a run that died (a killed worker: the
+  task is acknowledged late, so the broker hands it to another worker) or that reached the soft
+  time limit continues from its last checkpoint;
+* *soft time limit*: the run is cancelled at its next await, recorded as ``waiting``, and a new
+  task continues it; a spent daily budget re-enqueues it for when the budget is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import importlib
+import logging
+import os
+from typing import Any
+
+from celery import shared_task
+
+from sfsync.celery.app import queue_for, settings
+from sfsync.celery.planner import connector_of, plan
+from sfsync.errors import AlreadyRunning, ConfigurationError
+
+__all__ = ["plan_night", "send_sync", "sync_dossier", "sync_now", "worker_sfsync"]
+
+log = logging.getLogger("sfsync.celery")
+
+_worker: tuple[int, Any] | None = None
+
+
+def worker_sfsync(celery_app: Any) -> Any:
+    """This worker process's :class:`~sfsync.api.Sfsync`: the store from ``SFSYNC_STORE_URL``, the
+    Redis limiter and refresh locks; built once per process (after a prefork fork)."""
+    global _worker
+    if _worker is not None and _worker[0] == os.getpid():
+        return _worker[1]
+    from sfsync.api import Sfsync
+    from sfsync.celery.locks import RedisLockFactory
+    from sfsync.celery.ratelimit import RedisLimiterBackend
+    from sfsync.secrets import SecretBox
+    from sfsync.store import open_store
+
+    conf = settings(celery_app)
+    if not conf["store_url"]:
+        raise ConfigurationError("set SFSYNC_STORE_URL (postgresql://…) for the workers")
+    if not conf["redis_url"]:
+        raise ConfigurationError("set SFSYNC_REDIS_URL: the workers share rate budgets and locks there")
+    sf = Sfsync(
+        open_store(conf["store_url"]),
+        SecretBox.from_environment(),
+        limiter=RedisLimiterBackend(conf["redis_url"]),
+        lock_factory=RedisLockFactory(conf["redis_url"]),
+    )
+    hook = os.environ.get("SFSYNC_CELERY_CONFIGURE")
+    if hook:
+        module, _, name = hook.partition(":")
+        getattr(importlib.import_module(module), name)(sf)
+    _worker = (os.getpid(), sf)
+    return sf
+
+
+async def _sync(sf: Any, dossier_id: str, soft_limit: float) -> Any:
+    try:
+        async with asyncio.timeout(soft_limit):
+            return await sf.sync(dossier_id)
+    finally:
+        for part in (sf.runner.limiter, sf.runner.lock_factory):
+            close = getattr(part, "aclose", None)
+            if close is not None:
+                await close()
+
+
+def send_sync(
+    celery_app: Any,
+    sf: Any,
+    dossier_id: str,
+    *,
+    priority: int,
+    reason: str,
+    countdown: float | None = None,
+    eta: dt.datetime | None = None,
+) -> bool:
+    """Enqueue a dossier's sync on its connector's queue; False when it is not linked."""
+    connector = connector_of(sf.store, dossier_id)
+    if connector is None:
+        return False
+    celery_app.send_task(
+        "sfsync.sync_dossier", args=(dossier_id,), kwargs={"reason": reason}, queue=queue_for(connector),
+        priority=priority, countdown=countdown, eta=eta,
+    )
+    return True
+
+
+def sync_now(celery_app: Any, sf: Any, dossier_id: str) -> bool:
+    """"Sync now": enqueue the dossier ahead of the nightly runs of its package."""
+    return send_sync(celery_app, sf, dossier_id, priority=settings(celery_app)["sync_now_priority"], reason="now")
+
+
+@shared_task(name="sfsync.sync_dossier", bind=True, ignore_result=True)
+def sync_dossier(self: Any, dossier_id: str, reason: str = "nightly") -> dict[str, Any]:
+    """Sync one dossier; see the module docstring for what makes it safe to repeat."""
+    sf = worker_sfsync(self.app)
+    conf = settings(self.app)
+    try:
+        run = asyncio.run(_sync(sf, dossier_id, conf["soft_time_limit"]))
+    except AlreadyRunning:
+        log.info("dossier %s is already being synced; this delivery is skipped", dossier_id)
+        return {"dossier": dossier_id, "status": "skipped"}
+    except TimeoutError:
+        _record_soft_limit(sf, dossier_id, conf["soft_time_limit"])
+        send_sync(self.app, sf, dossier_id, priority=conf["nightly_priority"], reason="continue")
+        return {"dossier": dossier_id, "status": "continued"}
+    if run.status == "waiting" and run.resume_at is not None:
+        send_sync(self.app, sf, dossier_id, priority=conf["nightly_priority"], reason="budget", eta=run.resume_at)
+    return {"dossier": dossier_id, "status": run.status, "reason": reason, "counts": dict(run.counts)}
+
+
+def _record_soft_limit(sf: Any, dossier_id: str, limit: float) -> None:
+    run = sf.store.last_run(dossier_id)
+    if run is not None and run.status == "running":
+        run.status = "waiting"
+        run.error = (f"the run reached the soft time limit ({limit:.0f} s); it continues from its last "
+                     "checkpoint in a new task")
+        run.error_kind = "SoftTimeLimit"
+        run.finished_at = run.finished_at or sf.clock.now()
+        run.resume_at = sf.clock.now()
+        sf.store.finish_run(run)
+
+
+@shared_task(name="sfsync.plan_night", bind=True, ignore_result=True)
+def plan_night(self: Any, window: float | None = None) -> dict[str, Any]:
+    """Enqueue every due dossier, spread over the night window, one queue per connector."""
+    sf = worker_sfsync(self.app)
+    conf = settings(self.app)
+    span = conf["night_window"] if window is None else float(window)
+    marker = _PlannedMarker(conf["redis_url"], ttl=int(span) + 3600)
+    try:
+        planned = plan(sf.store, sf.due_dossiers(), window=span, already_planned=marker.seen)
+    finally:
+        marker.close()
+    for item in planned:
+        self.app.send_task(
+            "sfsync.sync_dossier", args=(item.dossier_id,), kwargs={"reason": "nightly"}, queue=item.queue,
+            priority=conf["nightly_priority"], countdown=item.countdown or None,
+        )
+    by_queue: dict[str, int] = {}
+    for item in planned:
+        by_queue[item.queue] = by_queue.get(item.queue, 0) + 1
+    log.info("planned %d dossiers over %.0f s: %s", len(planned), span, by_queue)
+    return {"planned": len(planned), "queues": by_queue}
+
+
+class _PlannedMarker:
+    """Remembers, for one night, which dossiers a plan queued (the planner may run twice)."""
+
+    def __init__(self, url: str, ttl: int) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url)
+        self.ttl = ttl
+
+    def seen(self, dossier_id: str) -> bool:
+        return not self._redis.set(f"sfsync:planned:{{{dossier_id}}}", "1", nx=True, ex=self.ttl)
+
+    def close(self) -> None:
+        self._redis.close()
