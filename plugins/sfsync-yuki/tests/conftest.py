@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from sfsync.clock import FakeClock
 from sfsync.context import ConnectorContext, Secrets
 from sfsync.models import Company, LedgerBatch, LedgerLine

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from sfsync.errors import AuthError
 from sfsync_yuki.connector import yuki
 from sfsync_yuki.sandbox import VALID_KEY

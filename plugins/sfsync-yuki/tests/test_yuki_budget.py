@@ -7,7 +7,6 @@ import datetime as dt
 import json
 
 import pytest
-
 from sfsync.errors import BudgetExhausted
 from sfsync_yuki.budget import Budget
 from sfsync_yuki.sandbox.data import DOMAIN_BE, DOMAIN_NL

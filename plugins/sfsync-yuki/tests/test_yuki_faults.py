@@ -6,11 +6,16 @@ import datetime as dt
 
 import httpx
 import pytest
-
 from sfsync.errors import AuthError, BudgetExhausted, FatalError, NotFound, RetriableError
 from sfsync.models import Company
 from sfsync_yuki.connector import yuki
-from sfsync_yuki.soap import AdministrationNotFound, SessionExpired, SoapFault, build_envelope, fault_to_error
+from sfsync_yuki.soap import (
+    AdministrationNotFound,
+    SessionExpired,
+    SoapFault,
+    build_envelope,
+    fault_to_error,
+)
 
 NOW = dt.datetime(2026, 1, 15, 2, 0, tzinfo=dt.UTC)
 PREFIX = "Server was unable to process request. ---> "

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from sfsync_yuki.connector import yuki
 from sfsync_yuki.soap import SessionExpired
 

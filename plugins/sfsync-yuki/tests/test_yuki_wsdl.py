@@ -13,8 +13,6 @@ from importlib import resources
 
 import pytest
 from lxml import etree
-
-from sfsync.models import Company
 from sfsync_yuki.connector import yuki
 from sfsync_yuki.sandbox.service import SoapApp
 

@@ -10,9 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 from lxml import etree
-
 from sfsync.errors import MalformedResponse
 from sfsync.models import Account, AccountKind, Company, FiscalYear, LedgerLine, Period
+
 from sfsync_yuki.client import GENERAL_SERVICE, YukiClient
 from sfsync_yuki.soap import AdministrationNotFound, decimal_of, inner_document
 from sfsync_yuki.wsdl import TNS

@@ -13,6 +13,7 @@ from typing import Any
 
 from sfsync.context import ConnectorContext
 from sfsync.errors import BudgetExhausted
+
 from sfsync_yuki.soap import AMSTERDAM, next_reset
 
 __all__ = ["DEFAULT_DAILY_LIMIT", "Budget"]

@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 from lxml import etree
-
 from sfsync.context import ConnectorContext
 from sfsync.errors import AuthError, BudgetExhausted, ConfigurationError, SfsyncError
 from sfsync.http.transport import ManagedTransport
+
 from sfsync_yuki.budget import Budget
 from sfsync_yuki.session import SessionStore
 from sfsync_yuki.soap import (

@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
-
 from sfsync.auth import ConnectionLevel, FormSpec
 from sfsync.context import ConnectorContext
 from sfsync.errors import FatalError
@@ -34,6 +33,7 @@ from sfsync.models import (
     TrialBalanceLine,
 )
 from sfsync.sandbox import Sandbox
+
 from sfsync_yuki import books
 from sfsync_yuki.client import YukiClient
 

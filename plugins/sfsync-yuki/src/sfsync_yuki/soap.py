@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from lxml import etree
-
 from sfsync.errors import (
     AuthError,
     BudgetExhausted,
@@ -27,6 +26,7 @@ from sfsync.errors import (
     RetriableError,
     SfsyncError,
 )
+
 from sfsync_yuki.wsdl import TNS, Operation, load_service
 
 __all__ = [

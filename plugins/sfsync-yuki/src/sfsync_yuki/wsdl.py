@@ -14,7 +14,7 @@ from importlib import resources
 
 from lxml import etree
 
-__all__ = ["Operation", "Param", "Service", "load_service", "SERVICES", "TNS"]
+__all__ = ["SERVICES", "TNS", "Operation", "Param", "Service", "load_service"]
 
 TNS = "http://www.theyukicompany.com/"
 _W = "http://schemas.xmlsoap.org/wsdl/"

@@ -16,6 +16,7 @@ from typing import Any
 
 from sfsync.clock import Clock
 from sfsync.sandbox import ASGIApp, Sandbox
+
 from sfsync_yuki.sandbox.data import Administration, Entry, Line, money, seed
 from sfsync_yuki.sandbox.service import UNABLE_PROCESS, Session, SoapApp
 from sfsync_yuki.soap import AMSTERDAM
