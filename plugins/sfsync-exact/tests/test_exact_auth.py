@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from pydantic import SecretStr
-
 from sfsync.clock import FakeClock
 from sfsync.errors import AuthError, BudgetExhausted, NeedsReconsent, RetriableError
 from sfsync_exact.auth import TooEarlyToRefresh, exact_oauth_spec

@@ -7,7 +7,6 @@ otherwise unchanged) so the suite's many syncs of one division do not wait whole
 from __future__ import annotations
 
 import pytest
-
 from sfsync.testing import ConnectorContract
 from sfsync_exact.sandbox import ExactSandbox, LimitConfig
 

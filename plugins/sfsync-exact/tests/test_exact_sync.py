@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from sfsync.clock import FakeClock
 from sfsync.context import ConnectorContext
 from sfsync.errors import AuthError, BudgetExhausted, FatalError, FullResyncRequired

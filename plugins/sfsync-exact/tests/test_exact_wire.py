@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-
 from sfsync.clock import FakeClock
 from sfsync.errors import MalformedResponse
 from sfsync_exact.auth import exact_oauth_spec

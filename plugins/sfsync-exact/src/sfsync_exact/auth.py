@@ -22,7 +22,6 @@ from typing import Any
 
 import httpx
 from pydantic import SecretStr
-
 from sfsync.auth import ConnectionLevel, OAuth2Spec, TokenSet
 from sfsync.errors import (
     AuthError,

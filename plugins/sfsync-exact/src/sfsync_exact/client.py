@@ -17,10 +17,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-
 from sfsync.context import ConnectorContext
 from sfsync.errors import AuthError, FatalError, MalformedResponse, NotFound, RetriableError
 from sfsync.http.pagination import check_next_token
+
 from sfsync_exact.auth import ACCESS_TOKEN_SECONDS, EARLIEST_REFRESH_SECONDS, TooEarlyToRefresh
 from sfsync_exact.wire import decode_json
 

@@ -27,10 +27,17 @@ from sfsync.models import (
     TrialBalanceBatch,
 )
 from sfsync.sandbox import Sandbox
+
 from sfsync_exact.auth import exact_oauth_spec
 from sfsync_exact.client import ExactClient, unwrap
 from sfsync_exact.ledger import ledger_batches, trial_balance_batches
-from sfsync_exact.mapping import DIVISION_FIELDS, to_account, to_company, to_details, to_fiscal_years
+from sfsync_exact.mapping import (
+    DIVISION_FIELDS,
+    to_account,
+    to_company,
+    to_details,
+    to_fiscal_years,
+)
 from sfsync_exact.ratelimits import EXACT_RATE_LIMITS
 
 __all__ = ["ExactConnector", "exact_be", "exact_fr", "exact_nl"]

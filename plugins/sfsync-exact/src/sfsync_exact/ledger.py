@@ -26,7 +26,15 @@ from typing import Any
 
 from sfsync.context import ConnectorContext
 from sfsync.errors import FullResyncRequired, MalformedResponse
-from sfsync.models import Company, FiscalYear, LedgerBatch, LedgerLine, TrialBalanceBatch, TrialBalanceLine
+from sfsync.models import (
+    Company,
+    FiscalYear,
+    LedgerBatch,
+    LedgerLine,
+    TrialBalanceBatch,
+    TrialBalanceLine,
+)
+
 from sfsync_exact.client import ExactClient, unwrap
 from sfsync_exact.mapping import LINE_FIELDS, to_line
 from sfsync_exact.wire import (

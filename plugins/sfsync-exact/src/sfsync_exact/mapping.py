@@ -6,7 +6,16 @@ from collections import defaultdict
 from typing import Any
 
 from sfsync.errors import MalformedResponse
-from sfsync.models import Account, AccountKind, Company, CompanyDetails, FiscalYear, LedgerLine, Period
+from sfsync.models import (
+    Account,
+    AccountKind,
+    Company,
+    CompanyDetails,
+    FiscalYear,
+    LedgerLine,
+    Period,
+)
+
 from sfsync_exact.wire import parse_date, parse_decimal, parse_int64, parse_stamp, text
 
 __all__ = [

@@ -15,7 +15,6 @@ import re
 from collections.abc import Sequence
 
 import httpx
-
 from sfsync.http.ratelimit import RateLimitPolicy, RateWindow, WindowState
 
 __all__ = ["DOCUMENTED_WINDOWS", "EXACT_RATE_LIMITS", "division_of", "parse_rate_headers"]

@@ -24,9 +24,9 @@ from typing import Any
 from urllib.parse import urljoin
 
 import httpx
-
 from sfsync.clock import Clock
 from sfsync.sandbox import ASGIApp, Sandbox
+
 from sfsync_exact.sandbox.app import SERVER_ERROR, ExactApp, odata_error
 from sfsync_exact.sandbox.data import DivisionData, DivisionPlan, Store
 from sfsync_exact.sandbox.limits import LimitConfig, RateLimiter

@@ -15,14 +15,20 @@ from urllib.parse import parse_qsl, quote, urlencode
 from xml.sax.saxutils import escape
 
 from sfsync.sandbox import Receive, Scope, Send
-from sfsync_exact.sandbox.odata import ODataError, Query, parse_literal_list, parse_query, sort_value
+
 from sfsync_exact.sandbox.oauth import TokenError
+from sfsync_exact.sandbox.odata import (
+    ODataError,
+    Query,
+    parse_literal_list,
+    parse_query,
+    sort_value,
+)
 from sfsync_exact.sandbox.schema import ENTITIES, Entity
 from sfsync_exact.wire import AMSTERDAM, date_to_wire, encode_json, number_mark, stamp_to_wire
 
 if TYPE_CHECKING:
     from sfsync_exact.sandbox import ExactSandbox
-    from sfsync_exact.sandbox.data import DivisionData
     from sfsync_exact.sandbox.oauth import Grant
 
 __all__ = ["ExactApp", "odata_error"]

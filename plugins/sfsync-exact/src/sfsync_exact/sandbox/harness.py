@@ -12,10 +12,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-
 from sfsync.auth import TokenSet
 from sfsync.context import ConnectorContext, Secrets
 from sfsync.models import LedgerLine
+
 from sfsync_exact.connector import ExactConnector, exact_be, exact_fr, exact_nl
 from sfsync_exact.sandbox import ExactSandbox
 

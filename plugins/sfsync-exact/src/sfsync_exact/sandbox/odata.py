@@ -67,7 +67,7 @@ def sort_value(value: Any, edm: EdmType) -> Any:
 
 _TOKEN_RE = re.compile(
     r"""\s*(?:
-      (?P<guid>guid'(?P<guidv>[0-9a-fA-F-]*)')
+      (?P<guid>guid'(?P<guidv>[^']*)')
     | (?P<datetime>datetime'(?P<dtv>[^']*)')
     | (?P<string>'(?P<strv>(?:[^']|'')*)')
     | (?P<number>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?[LlMmDdFf]?)
