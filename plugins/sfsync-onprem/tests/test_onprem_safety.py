@@ -9,7 +9,6 @@ from pathlib import Path
 import httpx
 import pytest
 from lxml import etree
-
 from sfsync.auth import AgentSpec
 from sfsync.context import ConnectorContext, Secrets
 from sfsync.errors import AuthError, FatalError, InvalidSyncReference, MalformedResponse

@@ -7,7 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from sfsync.models import AccountKind
 from sfsync_onprem.readers import read_export, source_for
 from sfsync_onprem.sandbox import sample_path

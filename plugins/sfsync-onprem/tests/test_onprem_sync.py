@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from sfsync.auth import AgentSpec
 from sfsync.context import ConnectorContext, Secrets
 from sfsync.errors import SfsyncError

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from sfsync_onprem.readers import UnreadableFile, read_export, source_for
 from sfsync_onprem.readers.tabular import parse_amount
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from sfsync_onprem.fixtures import build_winbooks_parfilux
 from sfsync_onprem.readers import UnreadableFile
 from sfsync_onprem.readers.tabular import TabularSource

@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, unquote
 
 from sfsync.errors import InvalidSyncReference, NotFound, SfsyncError
 from sfsync.models import LedgerLine
+
 from sfsync_onprem.folder import Dossier, list_folders, open_dossier, resolve
 from sfsync_onprem.readers.base import UnreadableFile, UnsupportedStorage
 

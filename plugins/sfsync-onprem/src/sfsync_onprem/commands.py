@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import click
-
 from sfsync.hookspecs import hookimpl
 
 

@@ -21,7 +21,6 @@ from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, Field, SecretStr
-
 from sfsync.auth import AgentSpec
 from sfsync.context import ConnectorContext
 from sfsync.errors import (
@@ -48,7 +47,8 @@ from sfsync.models import (
     TrialBalanceLine,
 )
 from sfsync.readers import ReadResult
-from sfsync_onprem.agent import ApiError, AgentService, error_of, ledger_items
+
+from sfsync_onprem.agent import AgentService, ApiError, error_of, ledger_items
 from sfsync_onprem.folder import check_reference
 from sfsync_onprem.readers import read_export
 from sfsync_onprem.readers.base import UnsupportedStorage

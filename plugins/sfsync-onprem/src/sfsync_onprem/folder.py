@@ -14,9 +14,15 @@ from pathlib import Path
 
 from sfsync.errors import InvalidSyncReference, NotFound
 from sfsync.models import Account, Company, FiscalYear, TrialBalanceLine
+
 from sfsync_onprem.readers.base import Source, Summary, UnreadableFile, fmt, unsupported
 from sfsync_onprem.readers.saft import SaftSource, is_saft
-from sfsync_onprem.readers.tabular import PROFILE_FILE, TABULAR_SUFFIXES, TabularSource, load_profile
+from sfsync_onprem.readers.tabular import (
+    PROFILE_FILE,
+    TABULAR_SUFFIXES,
+    TabularSource,
+    load_profile,
+)
 from sfsync_onprem.readers.winbooks import WinbooksSource, find_tables, is_winbooks
 from sfsync_onprem.readers.xaf import XafSource, xaf_version
 from sfsync_onprem.readers.xmlsafe import root_of

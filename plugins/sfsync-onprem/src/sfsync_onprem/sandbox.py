@@ -22,8 +22,16 @@ from typing import Any
 
 from sfsync.clock import Clock
 from sfsync.sandbox import ASGIApp, Sandbox
+
 from sfsync_onprem.agent import AgentApp
-from sfsync_onprem.fixtures import DEMO_ACCOUNTS, XafBook, XafEntry, XafLine, build_winbooks_parfilux, demo_book
+from sfsync_onprem.fixtures import (
+    DEMO_ACCOUNTS,
+    XafBook,
+    XafEntry,
+    XafLine,
+    build_winbooks_parfilux,
+    demo_book,
+)
 
 BASE_URL = "http://onprem-agent.sandbox"
 

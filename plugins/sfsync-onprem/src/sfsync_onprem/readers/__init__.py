@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sfsync.readers import ReadResult
+
 from sfsync_onprem.readers.base import Source, Summary, UnreadableFile, UnsupportedStorage
 from sfsync_onprem.readers.saft import SaftSource, is_saft
 from sfsync_onprem.readers.tabular import TABULAR_SUFFIXES, TabularSource, load_profile

@@ -14,8 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from lxml import etree
-
 from sfsync.models import Account, AccountKind, Company, FiscalYear, LedgerLine, OpeningBalance
+
 from sfsync_onprem.readers.base import (
     Aggregator,
     Source,
@@ -28,7 +28,13 @@ from sfsync_onprem.readers.base import (
     to_decimal,
 )
 from sfsync_onprem.readers.xaf import _Warnings, add_missing_accounts
-from sfsync_onprem.readers.xmlsafe import EncodingMismatch, child_text, iterparse, localname, release
+from sfsync_onprem.readers.xmlsafe import (
+    EncodingMismatch,
+    child_text,
+    iterparse,
+    localname,
+    release,
+)
 
 SAFT_NO = "urn:StandardAuditFile-Taxation-Financial:NO"
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sfsync.models import Account, Company, FiscalYear, LedgerLine, TrialBalanceLine
+
 from sfsync_onprem.readers.base import (
     CENT,
     Source,

@@ -22,16 +22,23 @@ from typing import Any
 
 from dbfread import DBF
 from dbfread.field_parser import FieldParser
-
 from sfsync.models import Account, AccountKind, Company, FiscalYear, LedgerLine, Period
-from sfsync_onprem.readers.base import Aggregator, Source, Summary, UnreadableFile, fmt, kind_from_code
+
+from sfsync_onprem.readers.base import (
+    Aggregator,
+    Source,
+    Summary,
+    UnreadableFile,
+    fmt,
+    kind_from_code,
+)
 from sfsync_onprem.readers.xaf import add_missing_accounts
 
 SKIPPED_DOCNUMBER = "99999999"
 
 
 class _DecimalParser(FieldParser):  # type: ignore[misc]
-    def parseN(self, field: Any, data: bytes) -> Decimal | None:  # noqa: N802 (dbfread's name)
+    def parseN(self, field: Any, data: bytes) -> Decimal | None:
         data = data.strip().strip(b"*")
         if not data:
             return None
@@ -40,7 +47,7 @@ class _DecimalParser(FieldParser):  # type: ignore[misc]
         except (InvalidOperation, UnicodeDecodeError) as exc:
             raise ValueError(f"numeric field {field.name} holds {data!r}") from exc
 
-    parseF = parseN  # noqa: N815
+    parseF = parseN
 
 
 def find_tables(folder: Path) -> dict[str, Path]:

@@ -15,8 +15,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from lxml import etree
+from sfsync.models import (
+    Account,
+    AccountKind,
+    Company,
+    FiscalYear,
+    LedgerLine,
+    OpeningBalance,
+    Period,
+)
 
-from sfsync.models import Account, AccountKind, Company, FiscalYear, LedgerLine, OpeningBalance, Period
 from sfsync_onprem.readers.base import (
     Aggregator,
     Source,
@@ -27,7 +35,13 @@ from sfsync_onprem.readers.base import (
     to_date,
     to_decimal,
 )
-from sfsync_onprem.readers.xmlsafe import EncodingMismatch, child_text, iterparse, localname, release
+from sfsync_onprem.readers.xmlsafe import (
+    EncodingMismatch,
+    child_text,
+    iterparse,
+    localname,
+    release,
+)
 
 NAMESPACES = {
     "http://www.auditfiles.nl/XAF/3.0": "3.0",
@@ -84,6 +98,7 @@ class XafSource(Source):
         self.path = path
         self.ns = "{" + namespace + "}" if namespace else ""
         self.version = xaf_version(namespace) or "3.x"
+        self._names: dict[str, str] = {}
 
     # -- the two passes ------------------------------------------------------------------------
 
@@ -141,12 +156,11 @@ class XafSource(Source):
         line_no = 0
         fy_range: tuple[dt.date, dt.date] | None = None
 
+        names = self._names
         for elem in iterparse(self.path, tags, encoding=encoding):
-            tag = localname(elem.tag)
-            parent = elem.getparent()
-            ptag = localname(parent.tag) if parent is not None else ""
+            tag = names.get(elem.tag) or names.setdefault(elem.tag, localname(elem.tag))
             if tag == "trLine":
-                tr = parent
+                tr = elem.getparent()
                 if tr is not tr_elem:
                     tr_elem = tr
                     jrn = tr.getparent() if tr is not None else None
@@ -183,7 +197,10 @@ class XafSource(Source):
                              f"the fiscal year {fy_range[0]} – {fy_range[1]}")
                 yield line
                 release(elem)
-            elif tag == "transaction":
+                continue
+            parent = elem.getparent()
+            ptag = localname(parent.tag) if parent is not None else ""
+            if tag == "transaction":
                 if collect and tr_lines and tr_balance != 0:
                     warn.add("unbalanced", f"{name}: entry {entry} does not balance "
                              f"(debit − credit = {fmt(tr_balance)})")
@@ -280,15 +297,19 @@ class XafSource(Source):
               tr_period: int | None, tr_desc: str, fy_label: str, home: str, ordinal: int,
               line_no: int) -> LedgerLine:
         ns = self.ns
-        where = f"{self.name} line {line_no}"
+        where = _Where(self.name, line_no)
         fields: dict[str, str] = {}
         currency_code = ""
         currency_amount = ""
         vat_code = ""
+        names = self._names
         for child in elem:
-            if not isinstance(child.tag, str):
-                continue
-            tag = localname(child.tag)
+            ctag = child.tag
+            tag = names.get(ctag)
+            if tag is None:
+                if not isinstance(ctag, str):
+                    continue
+                tag = names.setdefault(ctag, localname(ctag))
             if tag == "currency":
                 currency_code = child_text(child, ns, "curCode")
                 currency_amount = child_text(child, ns, "curAmnt")
@@ -298,17 +319,22 @@ class XafSource(Source):
                 fields[tag] = (child.text or "").strip()
         side = fields.get("amntTp", "").upper()
         if "amnt" in fields:
-            amount = to_decimal(fields["amnt"], where=where)
+            try:
+                amount = Decimal(fields["amnt"])
+                if not amount.is_finite():
+                    raise ValueError
+            except (ArithmeticError, ValueError):
+                amount = to_decimal(fields["amnt"], where=str(where))
             debit, credit = (amount, Decimal(0)) if side != "C" else (Decimal(0), amount)
         else:  # older dialects with separate debit/credit amounts
-            debit = to_decimal(fields.get("debitAmnt") or fields.get("amntDeb"), where=where)
-            credit = to_decimal(fields.get("creditAmnt") or fields.get("amntCred"), where=where)
+            debit = to_decimal(fields.get("debitAmnt") or fields.get("amntDeb"), where=str(where))
+            credit = to_decimal(fields.get("creditAmnt") or fields.get("amntCred"), where=str(where))
         if debit < 0:  # a negative amount on one side is booked on the other
             debit, credit = Decimal(0), credit - debit
         if credit < 0:
             debit, credit = debit - credit, Decimal(0)
         raw_date = fields.get("effDate", "")
-        date = tr_date or (to_date(raw_date, where=where) if raw_date else None)
+        date = tr_date or (to_date(raw_date, where=str(where)) if raw_date else None)
         if date is None:
             raise UnreadableFile(f"{where}: neither the transaction nor the line has a date")
         account = fields.get("accID", "")
@@ -317,7 +343,7 @@ class XafSource(Source):
         nr = fields.get("nr") or str(ordinal)
         foreign = None
         if currency_code and currency_amount and currency_code != home:
-            value = to_decimal(currency_amount, where=where)
+            value = to_decimal(currency_amount, where=str(where))
             foreign = value if side != "C" else -value
         return LedgerLine(
             id=f"{entry}:{nr}" if fields.get("nr") else f"{entry}:#{ordinal}",
@@ -362,6 +388,21 @@ class XafSource(Source):
                 )
         add_missing_accounts(summary, agg.accounts_used | {o.account for o in summary.opening_balances}, name)
         summary.trial_balance = agg.trial_balance(summary.fiscal_years, summary.opening_balances)
+
+
+class _Where:
+    """Where a line sits, formatted only when an error needs it (the hot path stays cheap)."""
+
+    __slots__ = ("line", "name")
+
+    def __init__(self, name: str, line: int) -> None:
+        self.name, self.line = name, line
+
+    def __str__(self) -> str:
+        return f"{self.name} line {self.line}"
+
+    def __format__(self, spec: str) -> str:
+        return str(self)
 
 
 def compare_declared(summary: Summary, name: str, block: str, count: int, debit: Decimal,
