@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from sfsync.testing import ConnectorContract
-
 from sfsync_odoo.sandbox import OdooSandbox
 
 PROFILES = [

@@ -12,7 +12,14 @@ from decimal import Decimal
 from typing import Any
 
 from sfsync.context import ConnectorContext
-from sfsync.models import AccountKind, Company, FiscalYear, OpeningBalance, TrialBalanceBatch, TrialBalanceLine
+from sfsync.models import (
+    AccountKind,
+    Company,
+    FiscalYear,
+    OpeningBalance,
+    TrialBalanceBatch,
+    TrialBalanceLine,
+)
 
 from sfsync_odoo import values
 from sfsync_odoo.client import OdooClient, client_for

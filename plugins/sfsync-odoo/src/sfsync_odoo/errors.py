@@ -94,6 +94,6 @@ def from_json2(response: httpx.Response, body: Any) -> SyncError:
             "Odoo has no JSON-2 API at this address (it exists from Odoo 19); pick XML-RPC or JSON-RPC",
             response=response,
         )
-    if response.status_code == 429 or response.status_code >= 500 and not name:
+    if response.status_code == 429 or (response.status_code >= 500 and not name):
         return RetriableError(f"Odoo answered {response.status_code}", response=response)
     return _classify(name, message, response=response)

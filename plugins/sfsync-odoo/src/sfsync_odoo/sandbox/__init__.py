@@ -100,11 +100,11 @@ class OdooSandbox(Sandbox):
         return self.odoo.calls
 
     @property
-    def before_call(self) -> Callable[[str, str, dict[str, Any]], None] | None:
+    def before_call(self) -> Callable[[str, str, list[Any], dict[str, Any]], None] | None:
         return self.odoo.before_call
 
     @before_call.setter
-    def before_call(self, hook: Callable[[str, str, dict[str, Any]], None] | None) -> None:
+    def before_call(self, hook: Callable[[str, str, list[Any], dict[str, Any]], None] | None) -> None:
         self.odoo.before_call = hook
 
     def inject(self, error: OdooError, *, model: str = "", method: str = "", times: int = 1, after: int = 0) -> InjectedFault:

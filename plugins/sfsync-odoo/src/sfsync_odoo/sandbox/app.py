@@ -56,7 +56,7 @@ class OdooApp:
         self.latency = 0.0
         self.injected: list[InjectedFault] = []
         self.calls: list[tuple[str, str, str]] = []
-        self.before_call: Callable[[str, str, dict[str, Any]], None] | None = None
+        self.before_call: Callable[[str, str, list[Any], dict[str, Any]], None] | None = None
 
     # --- Odoo services --------------------------------------------------------------------------
 
@@ -113,7 +113,7 @@ class OdooApp:
     def execute(self, transport: str, uid: int, model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         self.calls.append((transport, model, method))
         if self.before_call is not None:
-            self.before_call(model, method, kwargs)
+            self.before_call(model, method, args, kwargs)
         self._injected(model, method)
         return self.db.execute(uid, model, method, list(args), dict(kwargs or {}))
 

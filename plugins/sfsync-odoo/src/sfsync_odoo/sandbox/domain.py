@@ -17,7 +17,7 @@ from typing import Any
 
 from sfsync_odoo.sandbox.faults import OdooValueError
 
-__all__ = ["OPERATORS", "Node", "evaluate", "normalize", "parse"]
+__all__ = ["OPERATORS", "Node", "compile_domain", "normalize", "parse"]
 
 OPERATORS = frozenset(
     {
@@ -142,55 +142,62 @@ def _compare(op: str, left: Any, right: Any) -> bool:
         raise OdooValueError(f"Cannot compare {left!r} {op} {right!r}") from exc
 
 
-# Resolves a leaf for one record: returns the list of values at the end of the path (several
-# for many2many), the field type there, and, for relational fields, a name lookup.
-Resolver = Callable[[Any, str], tuple[list[Any], str, Callable[[int], str] | None, Callable[[list[int], str], set[int]] | None]]
+# Resolves a field path once per search: a function giving the values at the end of the path for
+# a record (several for many2many), the field type there, and, for relational fields, a display
+# name lookup and a hierarchy expansion (child_of / parent_of).
+Accessor = tuple[
+    Callable[[Any], list[Any]], str, Callable[[int], str] | None, Callable[[list[int], str], set[int]] | None
+]
+PathResolver = Callable[[str], Accessor]
+Predicate = Callable[[Any], bool]
 
 
-def _leaf(record: Any, leaf: tuple[Any, str, Any], resolve: Resolver) -> bool:
+def _compile_leaf(leaf: tuple[Any, str, Any], resolve: PathResolver) -> Predicate:
     path, op, raw = leaf
     if (path, op, raw) == TRUE_LEAF:
-        return True
+        return lambda record: True
     if (path, op, raw) == FALSE_LEAF:
-        return False
-    values, kind, name_of, hierarchy = resolve(record, path)
+        return lambda record: False
+    get, kind, name_of, hierarchy = resolve(path)
     relational = kind in ("many2one", "many2many", "one2many") or path == "id"
     multi = kind in ("many2many", "one2many")
+
+    def values_of(record: Any) -> list[Any]:
+        found = get(record)
+        return found if found else [None]
+
     if op == "=?":
         if raw is False or raw is None:
-            return True
+            return lambda record: True
         op = "="
     if op in ("child_of", "parent_of"):
-        ids = raw if isinstance(raw, list | tuple) else [raw]
-        wanted = hierarchy(list(ids), op) if hierarchy else set(ids)
-        return any(v in wanted for v in values)
-    if not values:
-        values = [None]
+        ids = list(raw) if isinstance(raw, list | tuple) else [raw]
+        wanted_ids = hierarchy(ids, op) if hierarchy else set(ids)
+        return lambda record: any(v in wanted_ids for v in get(record))
     if op in ("in", "not in"):
         items = raw if isinstance(raw, list | tuple) else [raw]
         want_null = any(item is False or item is None for item in items)
         wanted = {_coerce(item, kind) for item in items if item is not False and item is not None}
-        if relational and any(isinstance(item, str) for item in wanted) and name_of:
-            names = {item for item in wanted if isinstance(item, str)}
-            hit = any(v is not None and name_of(v) in names for v in values)
-            hit = hit or any(v in wanted for v in values if v is not None)
-        else:
-            hit = any(v in wanted for v in values if v is not None)
-        if want_null:
-            hit = hit or any(v is None for v in values)
+        names = {item for item in wanted if isinstance(item, str)} if relational and name_of else set()
+
+        def hit(record: Any) -> bool:
+            vals = values_of(record)
+            found = any(v in wanted for v in vals if v is not None)
+            if names and name_of is not None:
+                found = found or any(v is not None and name_of(v) in names for v in vals)
+            if want_null:
+                found = found or any(v is None for v in vals)
+            return found
+
         if op == "in":
             return hit
-        # NOT IN matches NULL unless False is in the list (Odoo adds "OR col IS NULL").
-        if multi:
-            return not hit
-        return not hit and (values[0] is not None or not want_null)
+        # NOT IN also matches NULL unless False is in the list (Odoo adds "OR col IS NULL").
+        return lambda record: not hit(record)
     if op in ("like", "not like", "ilike", "not ilike", "=like", "=ilike"):
+        negate = op.startswith("not")
         if raw is False or raw is None:
-            matched = any(v is None for v in values)
-            return matched if "not" not in op else not matched
-        regex = _like_regex(
-            str(raw), wrap=not op.startswith("="), ignore_case="ilike" in op
-        )
+            return lambda record: any(v is None for v in values_of(record)) != negate
+        regex = _like_regex(str(raw), wrap=not op.startswith("="), ignore_case="ilike" in op)
 
         def text(value: Any) -> str | None:
             if value is None:
@@ -199,34 +206,36 @@ def _leaf(record: Any, leaf: tuple[Any, str, Any], resolve: Resolver) -> bool:
                 return name_of(value)
             return str(value)
 
-        matched = any((t := text(v)) is not None and regex.match(t) for v in values)
-        if op.startswith("not"):
-            # "not like" matches NULL too (Odoo: "col NOT LIKE x OR col IS NULL").
-            return not matched
-        return matched
+        # "not like" matches NULL too (Odoo: "col NOT LIKE x OR col IS NULL").
+        return lambda record: any(
+            (t := text(v)) is not None and regex.match(t) is not None for v in values_of(record)
+        ) != negate
     value = _coerce(raw, kind)
     if relational and isinstance(raw, str) and name_of is not None and op in ("=", "!="):
-        matched = any(v is not None and name_of(v) == raw for v in values)
-        return matched if op == "=" else not matched
+        return lambda record: any(v is not None and name_of(v) == raw for v in values_of(record)) == (op == "=")
     if op == "=":
         if value is None:
-            return all(v is None for v in values) if not multi else values == [None]
-        return any(v == value for v in values)
+            if multi:
+                return lambda record: not get(record)
+            return lambda record: all(v is None for v in values_of(record))
+        return lambda record: any(v == value for v in values_of(record))
     if op == "!=":
         if value is None:
-            return any(v is not None for v in values)
+            return lambda record: any(v is not None for v in values_of(record))
         # Odoo: "col != x OR col IS NULL".
-        return not any(v == value for v in values)
-    return any(_compare(op, v, value) for v in values)
+        return lambda record: not any(v == value for v in values_of(record))
+    return lambda record: any(_compare(op, v, value) for v in values_of(record))
 
 
-def evaluate(tree: Node, record: Any, resolve: Resolver) -> bool:
-    """Whether ``record`` satisfies the parsed domain ``tree``."""
+def compile_domain(tree: Node, resolve: PathResolver) -> Predicate:
+    """Turn a parsed domain into a predicate on records (paths and values resolved once)."""
     kind, body = tree
-    if kind == "&":
-        return all(evaluate(node, record, resolve) for node in body)
-    if kind == "|":
-        return any(evaluate(node, record, resolve) for node in body)
+    if kind in ("&", "|"):
+        parts = [compile_domain(node, resolve) for node in body]
+        if kind == "&":
+            return lambda record: all(part(record) for part in parts)
+        return lambda record: any(part(record) for part in parts)
     if kind == "!":
-        return not evaluate(body, record, resolve)
-    return _leaf(record, body, resolve)
+        inner = compile_domain(body, resolve)
+        return lambda record: not inner(record)
+    return _compile_leaf(body, resolve)

@@ -18,7 +18,7 @@ from typing import Any
 
 from sfsync.clock import Clock
 
-from sfsync_odoo.sandbox.domain import evaluate, normalize, parse
+from sfsync_odoo.sandbox.domain import compile_domain, normalize, parse
 from sfsync_odoo.sandbox.faults import (
     OdooAccessError,
     OdooAttributeError,
@@ -184,35 +184,46 @@ class Database:
 
     # --- searching ------------------------------------------------------------------------------
 
-    def _resolver(self, model: str, env: Env) -> Callable[..., Any]:
-        def resolve(record: dict[str, Any], path: str) -> Any:
-            current_model, records = model, [record]
+    def _resolver(self, model: str, env: Env) -> Callable[[str], Any]:
+        def resolve(path: str) -> Any:
+            current_model = model
             parts = path.split(".")
+            chain: list[FieldDef] = []
             for index, part in enumerate(parts):
-                fields = self.fields(current_model)
-                fdef = fields.get(part)
-                if fdef is None or (not fdef.store and fdef.getter is None and part != "id"):
+                fdef = self.fields(current_model).get(part)
+                if fdef is None or (not fdef.store and fdef.getter is None):
                     raise OdooValueError(f"Invalid field {current_model}.{part} in leaf {path!r}")
-                if fdef.name == "display_name" and index == len(parts) - 1:
-                    pass
-                values: list[Any] = []
-                for rec in records:
-                    value = fdef.get(self, rec, env)
-                    if fdef.type in ("many2many", "one2many"):
-                        values.extend(value)
-                    else:
-                        values.append(value)
-                if index == len(parts) - 1:
-                    relation = fdef.relation or (current_model if part == "id" else None)
-                    name_of = (lambda rid, rel=relation: self.name_of(rel, rid, env)) if relation else None
-                    hierarchy = (lambda ids, op, rel=relation: self._hierarchy(rel, ids, op)) if relation else None
-                    return values, fdef.type if part != "id" else "integer", name_of, hierarchy
-                if fdef.type not in ("many2one", "many2many", "one2many") or not fdef.relation:
-                    raise OdooValueError(f"Invalid field {current_model}.{part} in leaf {path!r}")
-                current_model = fdef.relation
-                table = self.tables.get(current_model, {})
-                records = [table[v] for v in values if v is not None and v in table]
-            raise OdooValueError(f"Invalid leaf {path!r}")  # pragma: no cover
+                chain.append(fdef)
+                if index < len(parts) - 1:
+                    if fdef.type not in ("many2one", "many2many", "one2many") or not fdef.relation:
+                        raise OdooValueError(f"Invalid field {current_model}.{part} in leaf {path!r}")
+                    current_model = fdef.relation
+            models = [model]
+            for fdef in chain[:-1]:
+                models.append(fdef.relation or "")
+
+            def get(record: dict[str, Any]) -> list[Any]:
+                records = [record]
+                for depth, fdef in enumerate(chain):
+                    values: list[Any] = []
+                    for rec in records:
+                        value = fdef.get(self, rec, env)
+                        if fdef.type in ("many2many", "one2many"):
+                            values.extend(value)
+                        else:
+                            values.append(value)
+                    if depth == len(chain) - 1:
+                        return values
+                    table = self.tables.get(fdef.relation or "", {})
+                    records = [table[v] for v in values if v is not None and v in table]
+                return []  # pragma: no cover
+
+            last = chain[-1]
+            relation = last.relation or (current_model if last.name == "id" else None)
+            name_of = (lambda rid: self.name_of(relation, rid, env)) if relation else None
+            hierarchy = (lambda ids, op: self._hierarchy(relation, ids, op)) if relation else None
+            kind = "integer" if last.name == "id" else last.type
+            return get, kind, name_of, hierarchy
 
         return resolve
 
@@ -237,7 +248,8 @@ class Database:
                     record = table.get(record["parent_id"])
         return result
 
-    def _order_key(self, model: str, order: str | None, env: Env) -> Callable[[dict[str, Any]], Any]:
+    def _sort(self, model: str, rows: list[dict[str, Any]], order: str | None, env: Env) -> None:
+        """Sort like PostgreSQL: NULLS LAST ascending, NULLS FIRST descending; id last."""
         spec = model_spec(model)
         text = order or (spec.order if spec else "id")
         fields = self.fields(model)
@@ -261,29 +273,11 @@ class Database:
             keys.append((fdef, direction == "desc"))
         if not any(f.name == "id" for f, _ in keys):
             keys.append((fields["id"], False))
-
-        class Key:
-            __slots__ = ("values",)
-
-            def __init__(self, values: list[Any]) -> None:
-                self.values = values
-
-            def __lt__(self, other: Key) -> bool:
-                for (fdef, desc), mine, theirs in zip(keys, self.values, other.values, strict=True):
-                    if mine == theirs:
-                        continue
-                    # PostgreSQL: NULLS LAST ascending, NULLS FIRST descending.
-                    if mine is None:
-                        return desc
-                    if theirs is None:
-                        return not desc
-                    return bool(mine > theirs) if desc else bool(mine < theirs)
-                return False
-
-        def key(record: dict[str, Any]) -> Key:
-            return Key([_sortable(f.get(self, record, env)) for f, _ in keys])
-
-        return key
+        for fdef, desc in reversed(keys):
+            def key(record: dict[str, Any], fdef: FieldDef = fdef) -> tuple[bool, Any]:
+                value = _sortable(fdef.get(self, record, env))
+                return (value is None, value if value is not None else 0)
+            rows.sort(key=key, reverse=desc)
 
     def search_records(
         self,
@@ -303,13 +297,12 @@ class Database:
             and not any(isinstance(t, list | tuple) and len(t) == 3 and t[0] == "active" for t in domain)
         ):
             domain = ["&", *normalize(domain), ["active", "=", True]]
-        tree = parse(domain)
-        resolve = self._resolver(model, env)
+        predicate = compile_domain(parse(domain), self._resolver(model, env))
         rows = [
             r for r in self.tables.get(model, {}).values()
-            if self._visible(model, r, env) and evaluate(tree, r, resolve)
+            if self._visible(model, r, env) and predicate(r)
         ]
-        rows.sort(key=self._order_key(model, order, env))
+        self._sort(model, rows, order, env)
         if offset:
             rows = rows[int(offset):]
         if limit:

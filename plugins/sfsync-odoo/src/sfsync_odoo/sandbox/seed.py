@@ -19,10 +19,10 @@ __all__ = ["API_KEY", "DB_NAME", "LOGIN", "PASSWORD", "TOTP_API_KEY", "TOTP_LOGI
 
 DB_NAME = "voorbeeld"
 LOGIN = "sync@firm.example"
-PASSWORD = "Bakkerij-2026!"  # noqa: S105 - the sandbox's own test password
+PASSWORD = "Bakkerij-2026!"
 API_KEY = "3f1c9e0d5b7a4c2e8f6a1b3d5c7e9f0a2b4c6d8e"
 TOTP_LOGIN = "boekhouder@voorbeeld.example"
-TOTP_PASSWORD = "Totp-user-2026"  # noqa: S105
+TOTP_PASSWORD = "Totp-user-2026"
 TOTP_API_KEY = "9ab2c4d6e8f0a1b3c5d7e9f1a3b5c7d9e1f3a5b7"
 VIEWER_LOGIN = "viewer@voorbeeld.example"
 VIEWER_API_KEY = "5d7e9f1a3b5c7d9e1f3a5b7c9d1e3f5a7b9c1d3e"
