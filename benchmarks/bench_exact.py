@@ -34,7 +34,9 @@ async def main(lines: int) -> None:
     store = MiniStore()
     before = ctx.stats.requests
     started = time.perf_counter()
-    await store.sync(connector.sfsync_fetch_ledger(ctx=ctx, company=company, since=None, cursor=None))
+    await store.sync(
+        connector.sfsync_fetch_ledger(ctx=ctx, company=company, since=None, cursor=None)
+    )
     elapsed = time.perf_counter() - started
     assert len(store.lines) == seeded, (len(store.lines), seeded)
     print(
@@ -44,7 +46,9 @@ async def main(lines: int) -> None:
     )
 
     streams = {
-        "fiscal years (FinancialPeriods)": connector.sfsync_fetch_fiscal_years(ctx=ctx, company=company),
+        "fiscal years (FinancialPeriods)": connector.sfsync_fetch_fiscal_years(
+            ctx=ctx, company=company
+        ),
         "accounts (bulk GLAccounts)": connector.sfsync_fetch_accounts(ctx=ctx, company=company),
     }
     total = 0
@@ -55,7 +59,9 @@ async def main(lines: int) -> None:
         total += ctx.stats.requests - before
     before = ctx.stats.requests
     mark = len(sandbox.requests)
-    await store.sync(connector.sfsync_fetch_ledger(ctx=ctx, company=company, since=None, cursor=store.cursor))
+    await store.sync(
+        connector.sfsync_fetch_ledger(ctx=ctx, company=company, since=None, cursor=store.cursor)
+    )
     ledger = ctx.stats.requests - before
     total += ledger
     paths = [r.split("?")[0].split(f"/{ref}/")[-1] for r in sandbox.requests[mark:]]

@@ -21,7 +21,9 @@ from sfsync_exact.sandbox.harness import REDIRECT_URI, MemoryVault, connect, con
 SPEC = exact_oauth_spec("https://start.exactonline.be")
 
 
-def _classify(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Exception:
+def _classify(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Exception:
     return SPEC.classify_token_error(httpx.Response(status, json=body, headers=headers))
 
 
@@ -29,27 +31,66 @@ def _classify(status: int, body: dict[str, Any], headers: dict[str, str] | None 
 
 
 def test_exact_old_refresh_token_used_needs_reconsent() -> None:
-    error = _classify(401, {"error": "unauthorized_client", "error_description": "Old refresh token used."})
+    error = _classify(
+        401, {"error": "unauthorized_client", "error_description": "Old refresh token used."}
+    )
     assert type(error) is NeedsReconsent and "already used" in str(error)
 
 
 def test_exact_expired_refresh_token_needs_reconsent() -> None:
-    error = _classify(400, {"error": "invalid_request", "error_description": "The refresh token expired at 10/11/2022 9:18:20 PM and it is now 10/28/2022 4:15:50 PM."})
+    error = _classify(
+        400,
+        {
+            "error": "invalid_request",
+            "error_description": "The refresh token expired at 10/11/2022 9:18:20 PM and it is now 10/28/2022 4:15:50 PM.",
+        },
+    )
     assert type(error) is NeedsReconsent and "30 days" in str(error)
 
 
 def test_exact_too_early_refresh_is_waited_not_reconsented() -> None:
-    current = _classify(400, {"error": "access_denied", "error_description": "Rate limit exceeded: access_token not expired"}, {"Reason": "TooEarlyToRefreshTokens"})
-    legacy = _classify(401, {"error": "access_denied", "error_description": "Access Token not expired"})
+    current = _classify(
+        400,
+        {
+            "error": "access_denied",
+            "error_description": "Rate limit exceeded: access_token not expired",
+        },
+        {"Reason": "TooEarlyToRefreshTokens"},
+    )
+    legacy = _classify(
+        401, {"error": "access_denied", "error_description": "Access Token not expired"}
+    )
     for error in (current, legacy):
         assert isinstance(error, TooEarlyToRefresh) and not isinstance(error, AuthError)
         assert error.retry_after == 30
 
 
 def test_exact_other_token_errors() -> None:
-    assert type(_classify(400, {"error": "invalid_client", "error_description": "bad"})) is AuthError
-    assert type(_classify(400, {"error": "invalid_grant", "error_description": "The authorization code is invalid or has been used."})) is NeedsReconsent
-    assert isinstance(_classify(429, {"error": "access_denied", "error_description": "Rate limit exceeded: more than 200 token requests today."}), BudgetExhausted)
+    assert (
+        type(_classify(400, {"error": "invalid_client", "error_description": "bad"})) is AuthError
+    )
+    assert (
+        type(
+            _classify(
+                400,
+                {
+                    "error": "invalid_grant",
+                    "error_description": "The authorization code is invalid or has been used.",
+                },
+            )
+        )
+        is NeedsReconsent
+    )
+    assert isinstance(
+        _classify(
+            429,
+            {
+                "error": "access_denied",
+                "error_description": "Rate limit exceeded: more than 200 token requests today.",
+            },
+        ),
+        BudgetExhausted,
+    )
     assert type(_classify(503, {})) is RetriableError
 
 
@@ -67,7 +108,9 @@ def _token_post(sandbox: ExactSandbox, data: dict[str, str]) -> httpx.Response:
 def _code(sandbox: ExactSandbox) -> str:
     spec = connector_for(sandbox.region).sfsync_auth()
     pending = spec.start(client_id=sandbox.client_id, redirect_uri=REDIRECT_URI)
-    assert "code_challenge" not in pending.authorize_url and "force_login=0" in pending.authorize_url
+    assert (
+        "code_challenge" not in pending.authorize_url and "force_login=0" in pending.authorize_url
+    )
 
     async def go() -> str:
         async with httpx.AsyncClient(transport=next(iter(sandbox.transports().values()))) as client:
@@ -79,8 +122,16 @@ def _code(sandbox: ExactSandbox) -> str:
 
 
 def _exchange(sandbox: ExactSandbox, code: str) -> httpx.Response:
-    return _token_post(sandbox, {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
-                                 "client_id": sandbox.client_id, "client_secret": sandbox.client_secret})
+    return _token_post(
+        sandbox,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "client_id": sandbox.client_id,
+            "client_secret": sandbox.client_secret,
+        },
+    )
 
 
 def test_exact_codes_are_single_use() -> None:
@@ -104,8 +155,16 @@ def test_exact_codes_live_three_minutes() -> None:
 def test_exact_client_ids_are_bound_to_a_region() -> None:
     be, nl = ExactSandbox("be", clock=FakeClock()), ExactSandbox("nl", clock=FakeClock())
     code = _code(nl)
-    answer = _token_post(nl, {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
-                              "client_id": be.client_id, "client_secret": be.client_secret})
+    answer = _token_post(
+        nl,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "client_id": be.client_id,
+            "client_secret": be.client_secret,
+        },
+    )
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_client"
     assert type(SPEC.classify_token_error(answer)) is AuthError
 
@@ -119,7 +178,11 @@ def test_exact_wrong_client_secret_is_an_auth_error_without_the_secret() -> None
 
 
 def _divisions(ctx: Any, sandbox: ExactSandbox) -> list[dict[str, Any]]:
-    return asyncio.run(ExactClient(ctx, sandbox.base_urls[0]).all(f"{sandbox.company_refs()[0]}/system/Divisions", {"$select": "Code"}))
+    return asyncio.run(
+        ExactClient(ctx, sandbox.base_urls[0]).all(
+            f"{sandbox.company_refs()[0]}/system/Divisions", {"$select": "Code"}
+        )
+    )
 
 
 def test_exact_access_tokens_live_ten_minutes_and_refresh_rotates_saved_before_use() -> None:
@@ -146,9 +209,19 @@ def test_exact_access_tokens_live_ten_minutes_and_refresh_rotates_saved_before_u
     assert second.access_token.get_secret_value() in sandbox.seen_bearers
     # The spent refresh token is dead, as Exact enforces since 2018.
     assert first.refresh_token is not None
-    stale = _token_post(sandbox, {"grant_type": "refresh_token", "refresh_token": first.refresh_token.get_secret_value(),
-                                  "client_id": sandbox.client_id, "client_secret": sandbox.client_secret})
-    assert (stale.status_code, stale.json()) == (401, {"error": "unauthorized_client", "error_description": "Old refresh token used."})
+    stale = _token_post(
+        sandbox,
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": first.refresh_token.get_secret_value(),
+            "client_id": sandbox.client_id,
+            "client_secret": sandbox.client_secret,
+        },
+    )
+    assert (stale.status_code, stale.json()) == (
+        401,
+        {"error": "unauthorized_client", "error_description": "Old refresh token used."},
+    )
 
 
 def test_exact_an_old_refresh_token_in_the_vault_means_reconsent() -> None:
@@ -225,7 +298,9 @@ def test_exact_proactive_refresh_never_comes_before_570_seconds() -> None:
 
 def test_exact_token_endpoint_daily_cap() -> None:
     sandbox = ExactSandbox("be", clock=FakeClock())
-    sandbox.oauth.token_calls[(sandbox.client_id, sandbox.username, sandbox.clock.now().date())] = 200
+    sandbox.oauth.token_calls[(sandbox.client_id, sandbox.username, sandbox.clock.now().date())] = (
+        200
+    )
     answer = _exchange(sandbox, _code(sandbox))
     assert answer.status_code == 429
     assert isinstance(SPEC.classify_token_error(answer), BudgetExhausted)

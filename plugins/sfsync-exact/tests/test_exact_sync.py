@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -29,10 +30,23 @@ def _setup(region: str = "be", **knobs: Any) -> tuple[ExactSandbox, ConnectorCon
     return sandbox, ctx, connector, company
 
 
-def _sync(connector: Any, ctx: ConnectorContext, company: Company, store: MiniStore, *, since: dt.date | None = None, stop_after: int | None = None) -> int:
-    return asyncio.run(store.sync(
-        connector.sfsync_fetch_ledger(ctx=ctx, company=company, since=since, cursor=store.cursor), stop_after=stop_after
-    ))
+def _sync(
+    connector: Any,
+    ctx: ConnectorContext,
+    company: Company,
+    store: MiniStore,
+    *,
+    since: dt.date | None = None,
+    stop_after: int | None = None,
+) -> int:
+    return asyncio.run(
+        store.sync(
+            connector.sfsync_fetch_ledger(
+                ctx=ctx, company=company, since=since, cursor=store.cursor
+            ),
+            stop_after=stop_after,
+        )
+    )
 
 
 def test_exact_companies_are_the_consented_divisions() -> None:
@@ -41,7 +55,11 @@ def test_exact_companies_are_the_consented_divisions() -> None:
     assert sorted(c.ref for c in companies) == sorted(sandbox.company_refs())
     for company in companies:
         division = sandbox.division(company.ref)
-        assert (company.code, company.name, company.country) == (str(division.code), division.description, division.chart.country.strip())
+        assert (company.code, company.name, company.country) == (
+            str(division.code),
+            division.description,
+            division.chart.country.strip(),
+        )
     assert ctx.state["current_division"] == int(sandbox.company_refs()[0])
     details = asyncio.run(connector.sfsync_fetch_company_details(ctx=ctx, company=companies[0]))
     assert details.vat_number == sandbox.division(companies[0].ref).row["VATNumber"]
@@ -55,7 +73,7 @@ def test_exact_fiscal_years_cover_every_division_and_line(region: str) -> None:
         years = asyncio.run(connector.sfsync_fetch_fiscal_years(ctx=ctx, company=company))
         division = sandbox.division(ref)
         assert len(years) == len({p["FinYear"] for p in division.periods})
-        for before, after in zip(years, years[1:], strict=False):
+        for before, after in itertools.pairwise(years):
             assert before.end + dt.timedelta(days=1) == after.start
         for year in years:
             assert [p.number for p in year.periods] == list(range(1, len(year.periods) + 1))
@@ -65,7 +83,9 @@ def test_exact_fiscal_years_cover_every_division_and_line(region: str) -> None:
             assert kinds == {13}
         first_day = years[0].start
         if first_day.month == 7:  # the July-June division: a non-calendar year
-            assert years[0].end == dt.date(first_day.year + 1, 6, 30) and years[0].label == str(first_day.year + 1)
+            assert years[0].end == dt.date(first_day.year + 1, 6, 30) and years[0].label == str(
+                first_day.year + 1
+            )
         for line in division.lines.values():
             assert any(y.contains(line["Date"]) for y in years)
 
@@ -78,7 +98,11 @@ def test_exact_accounts_come_in_one_call_with_their_kind() -> None:
     chart = sandbox.division(company.ref).glaccounts
     assert {a.code for a in accounts} == set(chart)
     for account in accounts:
-        expected = AccountKind.BALANCE_SHEET if chart[account.code]["BalanceType"] == "B" else AccountKind.PROFIT_LOSS
+        expected = (
+            AccountKind.BALANCE_SHEET
+            if chart[account.code]["BalanceType"] == "B"
+            else AccountKind.PROFIT_LOSS
+        )
         assert account.kind is expected and account.ref == chart[account.code]["ID"]
 
 
@@ -114,8 +138,13 @@ def test_exact_since_sync_reads_bulk_from_that_date() -> None:
     bulk = [r for r in sandbox.requests if "/bulk/Financial/TransactionLines" in r]
     assert bulk and "Date+ge+datetime%27" + since.isoformat() in bulk[0]
     # Later changes still honour the date: an edit of an older line does not come in.
-    old = min((r for r in sandbox.division(company.ref).lines.values() if r["Date"] < since), key=lambda r: r["Timestamp"])
-    sandbox.store.edit_line(sandbox.division(company.ref), old["ID"], sandbox.clock.now(), "edited long ago")
+    old = min(
+        (r for r in sandbox.division(company.ref).lines.values() if r["Date"] < since),
+        key=lambda r: r["Timestamp"],
+    )
+    sandbox.store.edit_line(
+        sandbox.division(company.ref), old["ID"], sandbox.clock.now(), "edited long ago"
+    )
     added = sandbox.add_entry(company.ref)
     _sync(connector, ctx, company, store)
     assert old["ID"] not in store.lines and set(added) <= set(store.lines)
@@ -124,7 +153,9 @@ def test_exact_since_sync_reads_bulk_from_that_date() -> None:
 
 @pytest.mark.parametrize("since_year", [None, -2])
 @pytest.mark.parametrize("kill_after", [1, 2, 3])
-def test_exact_killed_sync_resumes_to_the_same_result(since_year: int | None, kill_after: int) -> None:
+def test_exact_killed_sync_resumes_to_the_same_result(
+    since_year: int | None, kill_after: int
+) -> None:
     sandbox, ctx, connector, company = _setup("be")
     years = asyncio.run(connector.sfsync_fetch_fiscal_years(ctx=ctx, company=company))
     since = years[since_year].start if since_year is not None else None
@@ -162,8 +193,13 @@ def test_exact_nightly_sync_of_an_unchanged_division_is_one_request_per_stream()
     batches = _sync(connector, ctx, company, store)
     assert batches == 0 and store.cursor == cursor
     paths = [r.split("?")[0].split(f"/{company.ref}/")[-1] for r in sandbox.requests[mark:]]
-    assert paths == ["financial/FinancialPeriods", "bulk/Financial/GLAccounts", "system/Divisions",
-                     "sync/Financial/TransactionLines", "sync/Deleted"]
+    assert paths == [
+        "financial/FinancialPeriods",
+        "bulk/Financial/GLAccounts",
+        "system/Divisions",
+        "sync/Financial/TransactionLines",
+        "sync/Deleted",
+    ]
     assert ctx.stats.requests - before == len(paths)
 
 
@@ -193,13 +229,22 @@ def test_exact_sync_meets_a_429_a_500_and_an_expired_token_and_still_ends_right(
     sandbox.delete_entry(company.ref)
     fresh = MiniStore()
     minute_reset = int((sandbox.clock.now().timestamp() // 60 + 1) * 60_000)
-    sandbox.faults.add(429, headers={"X-RateLimit-Minutely-Limit": "60", "X-RateLimit-Minutely-Remaining": "0",
-                                     "X-RateLimit-Minutely-Reset": str(minute_reset)},
-                       path_contains="sync/Financial/TransactionLines", after=1)
+    sandbox.faults.add(
+        429,
+        headers={
+            "X-RateLimit-Minutely-Limit": "60",
+            "X-RateLimit-Minutely-Remaining": "0",
+            "X-RateLimit-Minutely-Reset": str(minute_reset),
+        },
+        path_contains="sync/Financial/TransactionLines",
+        after=1,
+    )
     sandbox.faults.add(500, body=odata_error(SERVER_ERROR), path_contains="sync/Deleted")
 
     async def run() -> None:
-        async for batch in connector.sfsync_fetch_ledger(ctx=ctx, company=company, since=None, cursor=None):
+        async for batch in connector.sfsync_fetch_ledger(
+            ctx=ctx, company=company, since=None, cursor=None
+        ):
             fresh.apply(batch)
             if fresh.batches == 1:
                 sandbox.expire_tokens()  # the access token dies between two pages
@@ -216,7 +261,9 @@ def test_exact_sync_meets_a_429_a_500_and_an_expired_token_and_still_ends_right(
 def test_exact_rate_limit_headers_are_respected_before_a_429() -> None:
     sandbox, ctx, connector, company = _setup("be", limits=LimitConfig(minutely=4))
     years = asyncio.run(connector.sfsync_fetch_fiscal_years(ctx=ctx, company=company))
-    tb = _collect(connector.sfsync_fetch_trial_balance(ctx=ctx, company=company, fiscal_years=years))
+    tb = _collect(
+        connector.sfsync_fetch_trial_balance(ctx=ctx, company=company, fiscal_years=years)
+    )
     assert tb and ctx.stats.requests > 8
     assert sandbox.limiter.refused == 0, "the client went past the minutely limit"
     assert ctx.stats.rate_limit_waits >= 1
@@ -236,7 +283,10 @@ def test_exact_spent_daily_limit_stops_the_run_cleanly() -> None:
     store = MiniStore()
     with pytest.raises(BudgetExhausted) as caught:
         _sync(connector, ctx, company, store)
-    assert caught.value.resume_at is not None and caught.value.resume_at.date() > sandbox.clock.now().date() - dt.timedelta(days=1)
+    assert (
+        caught.value.resume_at is not None
+        and caught.value.resume_at.date() > sandbox.clock.now().date() - dt.timedelta(days=1)
+    )
     assert sandbox.limiter.refused == 0
 
 
@@ -256,15 +306,21 @@ def test_exact_client_keeps_within_the_error_budget() -> None:
 def test_exact_trial_balance_matches_the_lines() -> None:
     sandbox, ctx, connector, company = _setup("nl")
     years = asyncio.run(connector.sfsync_fetch_fiscal_years(ctx=ctx, company=company))
-    batches = _collect(connector.sfsync_fetch_trial_balance(ctx=ctx, company=company, fiscal_years=years))
+    batches = _collect(
+        connector.sfsync_fetch_trial_balance(ctx=ctx, company=company, fiscal_years=years)
+    )
     assert [b.clear for b in batches] == [(y.start, y.end) for y in years]
     moves: dict[tuple[str, str, int], Decimal] = defaultdict(Decimal)
     for row in sandbox.division(company.ref).lines.values():
-        moves[(row["GLAccountCode"], str(row["FinancialYear"]), row["FinancialPeriod"])] += row["AmountDC"]
+        moves[(row["GLAccountCode"], str(row["FinancialYear"]), row["FinancialPeriod"])] += row[
+            "AmountDC"
+        ]
     got: dict[tuple[str, str, int], Decimal] = defaultdict(Decimal)
     for batch in batches:
         for line in batch.lines:
-            got[(line.account, line.fiscal_year or "", line.period or 0)] += line.debit - line.credit
+            got[(line.account, line.fiscal_year or "", line.period or 0)] += (
+                line.debit - line.credit
+            )
     assert {k: v for k, v in got.items() if v} == {k: v for k, v in moves.items() if v}
     closing: dict[dt.date, Decimal] = defaultdict(Decimal)
     for batch in batches:
@@ -274,10 +330,16 @@ def test_exact_trial_balance_matches_the_lines() -> None:
     assert len(closing) == sum(len(y.periods) for y in years)
     assert all(total == 0 for total in closing.values())  # every period balances
     # Last year's profit-and-loss result moved into the retained-earnings account (type 52).
-    retained = min(code for code, row in sandbox.division(company.ref).glaccounts.items() if row["Type"] == 52)
+    retained = min(
+        code for code, row in sandbox.division(company.ref).glaccounts.items() if row["Type"] == 52
+    )
     opening = next(l for l in batches[1].lines if l.account == retained and l.period == 1).opening
-    result_first_year = sum(v for (code, year, _), v in moves.items() if year == years[0].label
-                            and sandbox.division(company.ref).glaccounts[code]["BalanceType"] == "W")
+    result_first_year = sum(
+        v
+        for (code, year, _), v in moves.items()
+        if year == years[0].label
+        and sandbox.division(company.ref).glaccounts[code]["BalanceType"] == "W"
+    )
     assert opening == result_first_year != 0
 
 

@@ -43,12 +43,17 @@ def test_exact_date_only_fields_are_midnight_and_become_calendar_days() -> None:
 def test_exact_stamps_are_amsterdam_wall_clock_in_summer_and_winter() -> None:
     # Reference §3.5(c): /Date(1725885629900)/ is the wall-clock 2024-09-09T12:40:29.9 (CEST).
     assert parse_wall_clock("/Date(1725885629900)/") == dt.datetime(2024, 9, 9, 12, 40, 29, 900000)
-    assert parse_stamp("/Date(1725885629900)/") == dt.datetime(2024, 9, 9, 10, 40, 29, 900000, tzinfo=dt.UTC)
+    assert parse_stamp("/Date(1725885629900)/") == dt.datetime(
+        2024, 9, 9, 10, 40, 29, 900000, tzinfo=dt.UTC
+    )
     winter = dt.datetime(2024, 1, 15, 9, 0, tzinfo=dt.UTC)  # 10:00 in Amsterdam (CET)
     midnight_ms = int(date_to_wire(dt.date(2024, 1, 15))[6:-2])
     assert stamp_to_wire(winter) == f"/Date({midnight_ms + 10 * 3_600_000})/"
     assert parse_stamp(stamp_to_wire(winter)) == winter
-    assert format_datetime_literal(parse_wall_clock("/Date(1725885629900)/")) == "datetime'2024-09-09T12:40:29.9'"
+    assert (
+        format_datetime_literal(parse_wall_clock("/Date(1725885629900)/"))
+        == "datetime'2024-09-09T12:40:29.9'"
+    )
 
 
 def test_exact_date_with_offset_and_garbage() -> None:
@@ -73,9 +78,23 @@ def test_exact_padded_strings_and_explicit_nulls() -> None:
     assert text("           1265594") == "1265594"
     assert text(None) is None
     assert text("   ") is None
-    company = to_company({"Code": 124132, "Description": "Example SAS", "Country": "FR ", "Hid": "1",
-                          "CustomerCode": "           1265594", "VATNumber": None, "Currency": "EUR"})
-    assert (company.country, company.vat_number, company.extra["customer_code"], company.extra["hid"]) == ("FR", None, "1265594", "1")
+    company = to_company(
+        {
+            "Code": 124132,
+            "Description": "Example SAS",
+            "Country": "FR ",
+            "Hid": "1",
+            "CustomerCode": "           1265594",
+            "VATNumber": None,
+            "Currency": "EUR",
+        }
+    )
+    assert (
+        company.country,
+        company.vat_number,
+        company.extra["customer_code"],
+        company.extra["hid"],
+    ) == ("FR", None, "1265594", "1")
 
 
 def test_exact_amounts_are_decimal_never_float() -> None:
@@ -90,24 +109,41 @@ def test_exact_amounts_are_decimal_never_float() -> None:
 
 def test_exact_recorded_sales_entry_maps_to_balanced_lines() -> None:
     # The three lines of the recorded FR sales entry (reference §7.4), VATCode padded or null.
-    base = {"EntryID": "20b9ba3a-d743-40f0-bcf8-15929975cff6", "Date": "/Date(1723420800000)/",
-            "FinancialYear": 2024, "FinancialPeriod": 8, "Currency": "EUR", "Modified": "/Date(1723472960657)/"}
+    base = {
+        "EntryID": "20b9ba3a-d743-40f0-bcf8-15929975cff6",
+        "Date": "/Date(1723420800000)/",
+        "FinancialYear": 2024,
+        "FinancialPeriod": 8,
+        "Currency": "EUR",
+        "Modified": "/Date(1723472960657)/",
+    }
     raw = decode_json(
         b'[{"ID": "a", "AmountDC": -16.5, "GLAccountCode": "445847", "VATCode": "VB ", "Description": "top tip"},'
         b' {"ID": "b", "AmountDC": 316.5, "GLAccountCode": "411000", "VATCode": null, "Description": null},'
         b' {"ID": "c", "AmountDC": -300, "GLAccountCode": "706000", "VATCode": "VB ", "Description": "top tip"}]'
     )
     lines = [to_line({**base, **row}, "EUR") for row in raw]
-    assert [(l.debit, l.credit) for l in lines] == [(0, Decimal("16.5")), (Decimal("316.5"), 0), (0, Decimal(300))]
+    assert [(l.debit, l.credit) for l in lines] == [
+        (0, Decimal("16.5")),
+        (Decimal("316.5"), 0),
+        (0, Decimal(300)),
+    ]
     assert [l.vat_code for l in lines] == ["VB", None, "VB"]
-    assert lines[1].description == "" and lines[0].date == dt.date(2024, 8, 12) and lines[0].currency is None
+    assert (
+        lines[1].description == ""
+        and lines[0].date == dt.date(2024, 8, 12)
+        and lines[0].currency is None
+    )
     # /Date(1723472960657)/ reads 14:29:20.657 on Amsterdam's clock (CEST), 12:29:20.657 UTC.
     assert parse_wall_clock(base["Modified"]) == dt.datetime(2024, 8, 12, 14, 29, 20, 657000)
     assert lines[0].modified == dt.datetime(2024, 8, 12, 12, 29, 20, 657000, tzinfo=dt.UTC)
 
 
 def test_exact_envelope_shapes() -> None:
-    assert unwrap({"d": {"results": [{"a": 1}], "__next": "https://x/next"}}) == ([{"a": 1}], "https://x/next")
+    assert unwrap({"d": {"results": [{"a": 1}], "__next": "https://x/next"}}) == (
+        [{"a": 1}],
+        "https://x/next",
+    )
     assert unwrap({"d": {"a": 1}}) == ([{"a": 1}], None)
     assert unwrap({"d": [{"a": 1}]}) == ([{"a": 1}], None)
     with pytest.raises(MalformedResponse):
@@ -118,26 +154,42 @@ def test_exact_expires_in_is_a_string() -> None:
     spec = exact_oauth_spec("https://start.exactonline.be")
     now = dt.datetime(2026, 1, 15, 2, 0, tzinfo=dt.UTC)
     # Reference §2.2's response, verbatim shape: expires_in "600".
-    body = {"access_token": "AAEAAGxWulSxg7ZT", "token_type": "Bearer", "expires_in": "600", "refresh_token": "Gcp7!IAAAABh4eI8"}
+    body = {
+        "access_token": "AAEAAGxWulSxg7ZT",
+        "token_type": "Bearer",
+        "expires_in": "600",
+        "refresh_token": "Gcp7!IAAAABh4eI8",
+    }
     tokens = spec.parse_token_response(httpx.Response(200, json=body), now=now)
     assert tokens.expires_at == now + dt.timedelta(seconds=600)
-    assert tokens.refresh_token is not None and tokens.refresh_token.get_secret_value() == "Gcp7!IAAAABh4eI8"
+    assert (
+        tokens.refresh_token is not None
+        and tokens.refresh_token.get_secret_value() == "Gcp7!IAAAABh4eI8"
+    )
     with pytest.raises(MalformedResponse):
-        spec.parse_token_response(httpx.Response(200, json={**body, "expires_in": "ten minutes"}), now=now)
+        spec.parse_token_response(
+            httpx.Response(200, json={**body, "expires_in": "ten minutes"}), now=now
+        )
 
 
 # --- what the sandbox sends ---------------------------------------------------------------------
 
 
-def _sandbox_get(sandbox: ExactSandbox, path: str, params: dict[str, str], headers: dict[str, str] | None = None) -> httpx.Response:
+def _sandbox_get(
+    sandbox: ExactSandbox, path: str, params: dict[str, str], headers: dict[str, str] | None = None
+) -> httpx.Response:
     async def go() -> httpx.Response:
         ctx = await connect(sandbox)
         tokens = await ctx.vault.load()  # type: ignore[union-attr]
         assert tokens is not None
         async with httpx.AsyncClient(transport=next(iter(sandbox.transports().values()))) as client:
             return await client.get(
-                f"{sandbox.base_urls[0]}/api/v1/{path}", params=params,
-                headers={"Authorization": f"Bearer {tokens.access_token.get_secret_value()}", **(headers or {})},
+                f"{sandbox.base_urls[0]}/api/v1/{path}",
+                params=params,
+                headers={
+                    "Authorization": f"Bearer {tokens.access_token.get_secret_value()}",
+                    **(headers or {}),
+                },
             )
 
     return asyncio.run(go())
@@ -146,8 +198,15 @@ def _sandbox_get(sandbox: ExactSandbox, path: str, params: dict[str, str], heade
 def test_exact_sandbox_serialises_like_exact() -> None:
     sandbox = ExactSandbox("be", clock=FakeClock())
     ref = sandbox.company_refs()[0]
-    response = _sandbox_get(sandbox, f"{ref}/sync/Financial/TransactionLines", {"$filter": "Timestamp gt 1L"}, {"Accept": "application/json"})
-    assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
+    response = _sandbox_get(
+        sandbox,
+        f"{ref}/sync/Financial/TransactionLines",
+        {"$filter": "Timestamp gt 1L"},
+        {"Accept": "application/json"},
+    )
+    assert response.status_code == 200 and response.headers["content-type"].startswith(
+        "application/json"
+    )
     rows, following = unwrap(decode_json(response.content))
     assert len(rows) == 1000 and following and following.startswith(sandbox.base_urls[0])
     seeded = sandbox.division(ref).lines
@@ -157,7 +216,9 @@ def test_exact_sandbox_serialises_like_exact() -> None:
         assert parse_decimal(row["AmountDC"]) == truth["AmountDC"]
         assert parse_wall_clock(row["Date"]).time() == dt.time(0)
         assert parse_date(row["Date"]) == truth["Date"]
-        assert parse_stamp(row["Modified"]) == truth["Modified"].replace(microsecond=truth["Modified"].microsecond // 1000 * 1000)
+        assert parse_stamp(row["Modified"]) == truth["Modified"].replace(
+            microsecond=truth["Modified"].microsecond // 1000 * 1000
+        )
         assert "Notes" in row and row["Notes"] is None  # explicit null, not a missing key
         assert row["__metadata"]["type"] == "Exact.Web.Api.Models.Financial.TransactionLine"
     padded = [r["VATCode"] for r in rows if r["VATCode"] is not None]
@@ -169,7 +230,12 @@ def test_exact_sandbox_serialises_like_exact() -> None:
 def test_exact_sandbox_division_row_types() -> None:
     sandbox = ExactSandbox("fr", clock=FakeClock())
     ref = sandbox.company_refs()[0]
-    response = _sandbox_get(sandbox, f"{ref}/system/Divisions", {"$select": "Code,Hid,Country,DivisionMoveDate"}, {"Accept": "application/json"})
+    response = _sandbox_get(
+        sandbox,
+        f"{ref}/system/Divisions",
+        {"$select": "Code,Hid,Country,DivisionMoveDate"},
+        {"Accept": "application/json"},
+    )
     rows, _ = unwrap(decode_json(response.content))
     first = next(r for r in rows if r["Code"] == int(ref))
     assert first["Hid"] == "1" and first["Country"] == "FR " and first["DivisionMoveDate"] is None
@@ -180,11 +246,23 @@ def test_exact_sandbox_answers_atom_unless_json_is_asked_for() -> None:
     sandbox = ExactSandbox("nl", clock=FakeClock())
     ref = sandbox.company_refs()[0]
     atom = _sandbox_get(sandbox, f"{ref}/financial/GLAccounts", {"$select": "Code"})
-    assert atom.status_code == 200 and atom.headers["content-type"].startswith("application/atom+xml")
+    assert atom.status_code == 200 and atom.headers["content-type"].startswith(
+        "application/atom+xml"
+    )
     assert b"<d:Code>" in atom.content
-    assert _sandbox_get(sandbox, f"{ref}/financial/GLAccounts", {"$select": "Code"}, {"Accept": "application/xml"}).status_code == 406
+    assert (
+        _sandbox_get(
+            sandbox,
+            f"{ref}/financial/GLAccounts",
+            {"$select": "Code"},
+            {"Accept": "application/xml"},
+        ).status_code
+        == 406
+    )
     strict = ExactSandbox("nl", clock=FakeClock(), strict_accept=True)
-    assert _sandbox_get(strict, f"{ref}/financial/GLAccounts", {"$select": "Code"}).status_code == 406
+    assert (
+        _sandbox_get(strict, f"{ref}/financial/GLAccounts", {"$select": "Code"}).status_code == 406
+    )
 
 
 def test_exact_client_sends_accept_json_and_refuses_atom() -> None:

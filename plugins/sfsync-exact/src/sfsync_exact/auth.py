@@ -60,7 +60,11 @@ class ExactOAuth2Spec(OAuth2Spec):
         self, response: httpx.Response, *, now: dt.datetime, previous: TokenSet | None = None
     ) -> TokenSet:
         body = _body(response)
-        access, refresh, expires = body.get("access_token"), body.get("refresh_token"), body.get("expires_in")
+        access, refresh, expires = (
+            body.get("access_token"),
+            body.get("refresh_token"),
+            body.get("expires_in"),
+        )
         # Exact sends expires_in as a string of digits; accept an int too, refuse anything else.
         if isinstance(expires, str) and expires.strip().isdigit():
             seconds = int(expires.strip())
@@ -101,7 +105,9 @@ class ExactOAuth2Spec(OAuth2Spec):
                 response=response,
             )
         if status >= 500:
-            return RetriableError(f"Exact's token endpoint is unavailable ({status})", response=response)
+            return RetriableError(
+                f"Exact's token endpoint is unavailable ({status})", response=response
+            )
         if "old refresh token" in text.lower():
             return NeedsReconsent(
                 "Exact says this connection's refresh token was already used (Exact's refresh tokens "
@@ -110,7 +116,9 @@ class ExactOAuth2Spec(OAuth2Spec):
                 response=response,
             )
         if "refresh token expired" in text.lower() or code == "invalid_grant":
-            what = "expired (unused for 30 days)" if "expired" in text.lower() else "no longer valid"
+            what = (
+                "expired (unused for 30 days)" if "expired" in text.lower() else "no longer valid"
+            )
             return NeedsReconsent(
                 f"Exact's refresh token for this connection is {what}; an admin must connect Exact "
                 "again",

@@ -83,7 +83,9 @@ class ExactClient:
         """GET one URL (relative to the API root, or an absolute ``__next``) and decode it."""
         if url.startswith("http"):
             if urlsplit(url).netloc != urlsplit(self.base_url).netloc:
-                raise MalformedResponse(f"Exact's next-page link leaves the API host ({urlsplit(url).netloc})")
+                raise MalformedResponse(
+                    f"Exact's next-page link leaves the API host ({urlsplit(url).netloc})"
+                )
             target = url
         else:
             target = f"{self.base_url}/api/v1/{url.lstrip('/')}"
@@ -113,7 +115,9 @@ class ExactClient:
             try:
                 return decode_json(response.content)
             except ValueError as exc:
-                raise MalformedResponse("Exact's answer is not valid JSON", response=response) from exc
+                raise MalformedResponse(
+                    "Exact's answer is not valid JSON", response=response
+                ) from exc
         self.errors[endpoint] = self.errors.get(endpoint, 0) + 1
         raise self._error(response)
 
@@ -122,7 +126,9 @@ class ExactClient:
         issued = tokens.extra.get("issued_at") if tokens is not None else None
         if not issued:
             return float(ACCESS_TOKEN_SECONDS - EARLIEST_REFRESH_SECONDS)
-        allowed = dt.datetime.fromisoformat(issued) + dt.timedelta(seconds=EARLIEST_REFRESH_SECONDS + 1)
+        allowed = dt.datetime.fromisoformat(issued) + dt.timedelta(
+            seconds=EARLIEST_REFRESH_SECONDS + 1
+        )
         return max(1.0, (allowed - self.ctx.clock.now()).total_seconds())
 
     def _error(self, response: httpx.Response) -> Exception:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 
-from sfsync.auth import AuthSpec
 from sfsync.context import ConnectorContext
 from sfsync.errors import MalformedResponse, NotFound
 from sfsync.hookspecs import hookimpl
@@ -28,7 +27,7 @@ from sfsync.models import (
 )
 from sfsync.sandbox import Sandbox
 
-from sfsync_exact.auth import exact_oauth_spec
+from sfsync_exact.auth import ExactOAuth2Spec, exact_oauth_spec
 from sfsync_exact.client import ExactClient, unwrap
 from sfsync_exact.ledger import ledger_batches, trial_balance_batches
 from sfsync_exact.mapping import (
@@ -106,7 +105,7 @@ class ExactConnector:
         )
 
     @hookimpl
-    def sfsync_auth(self) -> AuthSpec:
+    def sfsync_auth(self) -> ExactOAuth2Spec:
         return exact_oauth_spec(self.default_base_url)
 
     @hookimpl
@@ -128,7 +127,9 @@ class ExactConnector:
         return sorted(companies.values(), key=lambda c: (c.name.lower(), c.ref))
 
     @hookimpl
-    async def sfsync_fetch_company_details(self, ctx: ConnectorContext, company: Company) -> CompanyDetails:
+    async def sfsync_fetch_company_details(
+        self, ctx: ConnectorContext, company: Company
+    ) -> CompanyDetails:
         client = self.client(ctx)
         rows, _ = unwrap(
             await client.get(
@@ -143,7 +144,9 @@ class ExactConnector:
     # --- figures ----------------------------------------------------------------------------------
 
     @hookimpl
-    async def sfsync_fetch_fiscal_years(self, ctx: ConnectorContext, company: Company) -> list[FiscalYear]:
+    async def sfsync_fetch_fiscal_years(
+        self, ctx: ConnectorContext, company: Company
+    ) -> list[FiscalYear]:
         rows = await self.client(ctx).all(
             f"{int(company.ref)}/financial/FinancialPeriods",
             {"$select": "FinYear,FinPeriod,StartDate,EndDate"},

@@ -68,7 +68,9 @@ async def _division_marks(client: ExactClient, division: int) -> dict[str, Any]:
     return rows[0]
 
 
-async def _sync_timestamp(client: ExactClient, division: int, endpoint: str, moment: dt.datetime) -> int:
+async def _sync_timestamp(
+    client: ExactClient, division: int, endpoint: str, moment: dt.datetime
+) -> int:
     payload = await client.get(
         f"{division}/read/sync/Sync/SyncTimestamp",
         {
@@ -83,7 +85,9 @@ async def _sync_timestamp(client: ExactClient, division: int, endpoint: str, mom
     return value
 
 
-def _lines(rows: list[dict[str, Any]], currency: str | None, since: dt.date | None) -> list[LedgerLine]:
+def _lines(
+    rows: list[dict[str, Any]], currency: str | None, since: dt.date | None
+) -> list[LedgerLine]:
     lines = [to_line(row, currency) for row in rows]
     return [line for line in lines if since is None or line.date >= since]
 
@@ -102,9 +106,14 @@ async def ledger_batches(
     if cursor:
         try:
             state = json.loads(cursor)
-            state["lines_ts"], state["deleted_ts"] = int(state["lines_ts"]), int(state["deleted_ts"])
+            state["lines_ts"], state["deleted_ts"] = (
+                int(state["lines_ts"]),
+                int(state["deleted_ts"]),
+            )
         except (ValueError, KeyError, TypeError) as exc:
-            raise FullResyncRequired("the Exact ledger cursor is unreadable; a full sync rebuilds it") from exc
+            raise FullResyncRequired(
+                "the Exact ledger cursor is unreadable; a full sync rebuilds it"
+            ) from exc
         if state.get("move") != move or state.get("hr") != hr:
             raise FullResyncRequired(
                 f"Exact moved division {division} (DivisionMoveDate or DivisionHRLinkUnlinkDate "
@@ -116,7 +125,11 @@ async def ledger_batches(
             "v": 1,
             "phase": "bulk" if since else "sync",
             "since": since.isoformat() if since else None,
-            "lines_ts": await _sync_timestamp(client, division, "TransactionLines", now - SINCE_MARGIN) if since else 1,
+            "lines_ts": await _sync_timestamp(
+                client, division, "TransactionLines", now - SINCE_MARGIN
+            )
+            if since
+            else 1,
             "deleted_ts": await _sync_timestamp(client, division, "Deleted", now - DELETED_MARGIN),
             "next": None,
             "move": move,
@@ -134,7 +147,10 @@ async def ledger_batches(
         else:
             pages = client.pages(
                 f"{division}/bulk/Financial/TransactionLines",
-                {"$select": LINE_FIELDS, "$filter": f"Date ge {format_datetime_literal(link_since or dt.date(1900, 1, 1))}"},
+                {
+                    "$select": LINE_FIELDS,
+                    "$filter": f"Date ge {format_datetime_literal(link_since or dt.date(1900, 1, 1))}",
+                },
             )
         async for rows, following in pages:
             state["next"] = following
@@ -160,12 +176,19 @@ async def ledger_batches(
 
     async for rows, _ in client.pages(
         f"{division}/sync/Deleted",
-        {"$select": "Timestamp,EntityKey,EntityType", "$filter": f"Timestamp gt {state['deleted_ts']}L"},
+        {
+            "$select": "Timestamp,EntityKey,EntityType",
+            "$filter": f"Timestamp gt {state['deleted_ts']}L",
+        },
     ):
         if not rows:
             continue
-        state["deleted_ts"] = max(state["deleted_ts"], *(parse_int64(r.get("Timestamp")) or 0 for r in rows))
-        deleted = [str(r["EntityKey"]) for r in rows if r.get("EntityType") == 1 and r.get("EntityKey")]
+        state["deleted_ts"] = max(
+            state["deleted_ts"], *(parse_int64(r.get("Timestamp")) or 0 for r in rows)
+        )
+        deleted = [
+            str(r["EntityKey"]) for r in rows if r.get("EntityType") == 1 and r.get("EntityKey")
+        ]
         last = dump()
         yield LedgerBatch(deleted=deleted, cursor=last)
 
@@ -211,9 +234,13 @@ async def trial_balance_batches(
             move[0] += parse_decimal(row.get("AmountDebit")) or Decimal(0)
             move[1] += abs(parse_decimal(row.get("AmountCredit")) or Decimal(0))
         periods = sorted(year.periods, key=lambda p: p.number) or []
-        spans = [(p.number, p.start, p.end) for p in periods] or [(n, year.start, year.end) for n in sorted({n for _, n in moves})]
+        spans = [(p.number, p.start, p.end) for p in periods] or [
+            (n, year.start, year.end) for n in sorted({n for _, n in moves})
+        ]
         balance = {code: amount for code, amount in carried.items() if kinds.get(code) == "B"}
-        result = sum((amount for code, amount in carried.items() if kinds.get(code) != "B"), Decimal(0))
+        result = sum(
+            (amount for code, amount in carried.items() if kinds.get(code) != "B"), Decimal(0)
+        )
         warnings = []
         if result and retained_code is not None:
             kinds[retained_code] = "B"
@@ -234,9 +261,18 @@ async def trial_balance_batches(
                 balance[code] = closing
                 lines.append(
                     TrialBalanceLine(
-                        account=code, period_start=start, period_end=end, period=number,
-                        fiscal_year=year.label, opening=opening, debit=debit, credit=credit, closing=closing,
+                        account=code,
+                        period_start=start,
+                        period_end=end,
+                        period=number,
+                        fiscal_year=year.label,
+                        opening=opening,
+                        debit=debit,
+                        credit=credit,
+                        closing=closing,
                     )
                 )
         carried = defaultdict(Decimal, balance)
-        yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end), cursor=year.label, warnings=warnings)
+        yield TrialBalanceBatch(
+            lines=lines, clear=(year.start, year.end), cursor=year.label, warnings=warnings
+        )

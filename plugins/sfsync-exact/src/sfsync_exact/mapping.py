@@ -28,7 +28,9 @@ __all__ = [
     "to_line",
 ]
 
-DIVISION_FIELDS = "Code,Description,Hid,Country,Currency,VATNumber,CustomerCode,Status,BlockingStatus"
+DIVISION_FIELDS = (
+    "Code,Description,Hid,Country,Currency,VATNumber,CustomerCode,Status,BlockingStatus"
+)
 LINE_FIELDS = (
     "ID,EntryID,EntryNumber,Date,FinancialYear,FinancialPeriod,GLAccountCode,AmountDC,AmountFC,"
     "Currency,Description,JournalCode,AccountCode,AccountName,VATCode,Modified"
@@ -40,7 +42,9 @@ def to_company(row: dict[str, Any]) -> Company:
     extra = {
         "hid": str(parse_int64(row.get("Hid")) or ""),
         "customer_code": text(row.get("CustomerCode")) or "",
-        "status": {0: "inactive", 1: "active", 2: "archived"}.get(row.get("Status") or 0, "unknown"),
+        "status": {0: "inactive", 1: "active", 2: "archived"}.get(
+            row.get("Status") or 0, "unknown"
+        ),
     }
     if row.get("BlockingStatus"):
         extra["blocking_status"] = str(row["BlockingStatus"])
@@ -71,7 +75,9 @@ def to_fiscal_years(rows: list[dict[str, Any]]) -> list[FiscalYear]:
         start, end = parse_date(row.get("StartDate")), parse_date(row.get("EndDate"))
         if start is None or end is None or row.get("FinYear") is None:
             raise MalformedResponse("Exact sent a financial period without year, start or end")
-        by_year[int(row["FinYear"])].append(Period(number=int(row["FinPeriod"]), start=start, end=end))
+        by_year[int(row["FinYear"])].append(
+            Period(number=int(row["FinPeriod"]), start=start, end=end)
+        )
     years = []
     for year, periods in sorted(by_year.items()):
         periods.sort(key=lambda p: (p.start, p.number))
@@ -101,7 +107,13 @@ def to_line(row: dict[str, Any], base_currency: str | None) -> LedgerLine:
     account = text(row.get("GLAccountCode"))
     day = parse_date(row.get("Date"))
     amount = parse_decimal(row.get("AmountDC"))
-    if not row.get("ID") or not row.get("EntryID") or account is None or day is None or amount is None:
+    if (
+        not row.get("ID")
+        or not row.get("EntryID")
+        or account is None
+        or day is None
+        or amount is None
+    ):
         raise MalformedResponse(
             f"Exact sent a transaction line without ID, EntryID, GLAccountCode, Date or AmountDC "
             f"({row.get('ID')!r})"

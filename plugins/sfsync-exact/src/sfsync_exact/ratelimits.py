@@ -42,13 +42,18 @@ def _int(value: str | None) -> int | None:
 def parse_rate_headers(response: httpx.Response, now: float) -> Sequence[WindowState]:
     """``X-RateLimit-*`` (daily) and ``X-RateLimit-Minutely-*`` → window states (resets in ms)."""
     states = []
-    for name, prefix in (("exact-daily", "X-RateLimit-"), ("exact-minutely", "X-RateLimit-Minutely-")):
+    for name, prefix in (
+        ("exact-daily", "X-RateLimit-"),
+        ("exact-minutely", "X-RateLimit-Minutely-"),
+    ):
         remaining = _int(response.headers.get(f"{prefix}Remaining"))
         reset_ms = _int(response.headers.get(f"{prefix}Reset"))
         if remaining is None or reset_ms is None:
             continue  # minutely-only headers after a spent minute: the daily state stays as known
         states.append(
-            WindowState(name, remaining, reset_ms / 1000.0, _int(response.headers.get(f"{prefix}Limit")))
+            WindowState(
+                name, remaining, reset_ms / 1000.0, _int(response.headers.get(f"{prefix}Limit"))
+            )
         )
     return states
 

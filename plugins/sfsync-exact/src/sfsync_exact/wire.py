@@ -180,5 +180,7 @@ def number_mark(value: Decimal) -> str:
 
 def encode_json(payload: Any, *, premarked: bool = False) -> bytes:
     """JSON with Decimals written as JSON *numbers* (``-16.5``), as Exact writes Edm.Double."""
-    raw = json.dumps(payload if premarked else _prepare(payload), ensure_ascii=False, separators=(",", ":"))
+    raw = json.dumps(
+        payload if premarked else _prepare(payload), ensure_ascii=False, separators=(",", ":")
+    )
     return _NUM_RE.sub(r"\1", raw).encode()

@@ -80,7 +80,9 @@ class ExactSandbox(Sandbox):
         too_early_status: int = 400,
     ) -> None:
         if region not in REGION_HOSTS:
-            raise ValueError(f"unknown Exact region {region!r}; choose one of {sorted(REGION_HOSTS)}")
+            raise ValueError(
+                f"unknown Exact region {region!r}; choose one of {sorted(REGION_HOSTS)}"
+            )
         self.region = region
         self.connector = f"exact-{region}"
         self.base_urls = (REGION_HOSTS[region],)
@@ -98,12 +100,21 @@ class ExactSandbox(Sandbox):
         self.client_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"sfsync-exact-sandbox:{region}"))
         self.client_secret = f"sandbox-secret-{region}-{seed}"
         self.oauth = OAuthServer(
-            client_id=self.client_id, client_secret=self.client_secret, too_early_status=too_early_status
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            too_early_status=too_early_status,
         )
         self.limiter = RateLimiter(limits or LimitConfig())
         now = self.clock.now()
         plans = [
-            DivisionPlan(code, name, chart, years, main_entries if (i == 0 and main_entries) else entries, vat)
+            DivisionPlan(
+                code,
+                name,
+                chart,
+                years,
+                main_entries if (i == 0 and main_entries) else entries,
+                vat,
+            )
             for i, (code, name, chart, years, entries, vat) in enumerate(_PLANS[region])
         ]
         self.store = Store(plans, today=now.astimezone(AMSTERDAM).date(), now=now, seed=seed)
@@ -155,7 +166,11 @@ class ExactSandbox(Sandbox):
         # Lines of the latest fiscal year (so a *since* link sees the change) whose entry no
         # earlier mutation touched (so an edit, an addition and a deletion never collide).
         latest = max(p["StartDate"] for p in division.periods if p["FinPeriod"] == 1)
-        rows = [r for r in division.lines.values() if r["Date"] >= latest and r["EntryID"] not in self._touched]
+        rows = [
+            r
+            for r in division.lines.values()
+            if r["Date"] >= latest and r["EntryID"] not in self._touched
+        ]
         if not rows:
             rows = [r for r in division.lines.values() if r["EntryID"] not in self._touched]
         return sorted(rows, key=lambda r: r["Timestamp"])
@@ -171,7 +186,9 @@ class ExactSandbox(Sandbox):
         division = self.division(company_ref)
         line = self._untouched_recent(division)[0]
         self._touched.add(line["EntryID"])
-        self.store.edit_line(division, line["ID"], self.clock.now(), line["Description"] + " (aangepast)")
+        self.store.edit_line(
+            division, line["ID"], self.clock.now(), line["Description"] + " (aangepast)"
+        )
         return str(line["ID"])
 
     def delete_entry(self, company_ref: str) -> list[str]:

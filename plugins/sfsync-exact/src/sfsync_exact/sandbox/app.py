@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ExactApp", "odata_error"]
 
-SERVER_ERROR = "A problem has occurred. The cause of this issue will be investigated as soon as possible."
+SERVER_ERROR = (
+    "A problem has occurred. The cause of this issue will be investigated as soon as possible."
+)
 _DIVISION_PATH = re.compile(r"^/api/v1/(\d+)/(.+)$")
 _KEY_PATH = re.compile(r"^(.+)\((guid'[0-9a-fA-F-]+'|\d+L?)\)$")
 
@@ -50,8 +52,14 @@ class _Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def _json(status: int, payload: Any, headers: dict[str, str] | None = None, *, premarked: bool = False) -> _Response:
-    return _Response(status, encode_json(payload, premarked=premarked), {"Content-Type": "application/json;charset=utf-8", **(headers or {})})
+def _json(
+    status: int, payload: Any, headers: dict[str, str] | None = None, *, premarked: bool = False
+) -> _Response:
+    return _Response(
+        status,
+        encode_json(payload, premarked=premarked),
+        {"Content-Type": "application/json;charset=utf-8", **(headers or {})},
+    )
 
 
 class _Desc:
@@ -84,7 +92,11 @@ def _wire_value(value: Any, edm: str) -> Any:
         return str(value)
     if edm == "Double":
         dec = Decimal(value)
-        return number_mark(Decimal(format(dec.normalize(), "f")) if dec == dec.to_integral_value() else dec.normalize())
+        return number_mark(
+            Decimal(format(dec.normalize(), "f"))
+            if dec == dec.to_integral_value()
+            else dec.normalize()
+        )
     return value
 
 
@@ -132,7 +144,14 @@ class ExactApp:
         if self.sb.latency:
             await self.sb.clock.sleep(self.sb.latency)
         try:
-            response = self.route(scope["method"], scope["path"], scope.get("query_string", b"").decode(), headers, body, scope)
+            response = self.route(
+                scope["method"],
+                scope["path"],
+                scope.get("query_string", b"").decode(),
+                headers,
+                body,
+                scope,
+            )
         except Exception:  # a sandbox bug must look like Exact's 500, not kill the test server
             self.sb.log.append("500 internal")
             response = _json(500, odata_error(SERVER_ERROR))
@@ -144,7 +163,9 @@ class ExactApp:
 
     # --- routing ----------------------------------------------------------------------------------
 
-    def route(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, scope: Scope) -> _Response:
+    def route(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, scope: Scope
+    ) -> _Response:
         now = self.sb.clock.now()
         self.sb.requests.append(f"{method} {path}?{query}" if query else f"{method} {path}")
         if path == "/api/oauth2/auth":
@@ -158,7 +179,9 @@ class ExactApp:
         if method != "GET":
             return _json(405, odata_error(f"The method {method} is not supported by this sandbox."))
         accept = headers.get("accept", "")
-        if "application/json" not in accept and ("application/xml" in accept or self.sb.strict_accept):
+        if "application/json" not in accept and (
+            "application/xml" in accept or self.sb.strict_accept
+        ):
             return _Response(406, b"Not Acceptable", {"Content-Type": "text/plain"})
         grant = self._grant(headers, now)
         if grant is None:
@@ -174,7 +197,13 @@ class ExactApp:
         endpoint = re.sub(r"\(.*\)$", "", rest.removesuffix("/$count"))
         blocked = self.sb.limiter.blocked_for(grant.client_id, division_code, endpoint, now)
         if blocked > 0:
-            return _json(429, odata_error("Too many errors on this endpoint: the API key is temporarily blocked."), {"Retry-After": str(int(blocked) + 1)})
+            return _json(
+                429,
+                odata_error(
+                    "Too many errors on this endpoint: the API key is temporarily blocked."
+                ),
+                {"Retry-After": str(int(blocked) + 1)},
+            )
         allowed, limit_headers = self.sb.limiter.take(grant.client_id, division_code, now)
         if not allowed:
             return _Response(429, b"", limit_headers)
@@ -182,7 +211,9 @@ class ExactApp:
         response.headers.update(limit_headers)
         if response.status in (400, 401, 403, 404):
             self.sb.limiter.record_error(grant.client_id, division_code, endpoint, now)
-        if response.status == 200 and response.headers.get("Content-Type", "").startswith("application/json"):
+        if response.status == 200 and response.headers.get("Content-Type", "").startswith(
+            "application/json"
+        ):
             return self._respond(response, accept)
         return response
 
@@ -190,7 +221,7 @@ class ExactApp:
         auth = headers.get("authorization", "")
         if not auth.startswith("Bearer "):
             return None
-        bearer = auth[len("Bearer "):].strip()
+        bearer = auth[len("Bearer ") :].strip()
         self.sb.seen_bearers.add(bearer)
         return self.sb.oauth.grant_for(bearer, now)
 
@@ -213,18 +244,30 @@ class ExactApp:
         if params.get("client_id") != self.sb.client_id:
             return self._html(400, "<p>Unknown application (client_id).</p>")
         if params.get("response_type") != "code" or not params.get("redirect_uri"):
-            return self._html(400, "<p>The request is missing response_type=code or redirect_uri.</p>")
+            return self._html(
+                400, "<p>The request is missing response_type=code or redirect_uri.</p>"
+            )
         error = ""
         if method == "POST":
-            if (params.get("UserName"), params.get("Password")) == (self.sb.username, self.sb.password):
+            if (params.get("UserName"), params.get("Password")) == (
+                self.sb.username,
+                self.sb.password,
+            ):
                 chosen = {int(v) for k, v in parse_qsl(body.decode()) if k == "Division"}
                 divisions = frozenset(chosen or self.sb.store.divisions)
                 code = self.sb.oauth.issue_code(
-                    client_id=params["client_id"], redirect_uri=params["redirect_uri"],
-                    user=self.sb.username, divisions=divisions, now=now,
+                    client_id=params["client_id"],
+                    redirect_uri=params["redirect_uri"],
+                    user=self.sb.username,
+                    divisions=divisions,
+                    now=now,
                 )
                 sep = "&" if "?" in params["redirect_uri"] else "?"
-                location = params["redirect_uri"] + sep + urlencode({"code": code, "state": params.get("state", "")})
+                location = (
+                    params["redirect_uri"]
+                    + sep
+                    + urlencode({"code": code, "state": params.get("state", "")})
+                )
                 return _Response(302, b"", {"Location": location})
             error = '<p class="error">The user name or password is incorrect.</p>'
         hidden = "".join(
@@ -237,7 +280,7 @@ class ExactApp:
             for code, d in self.sb.store.divisions.items()
         )
         page = (
-            f"<h1>Exact Online — log in</h1>{error}<form method=\"post\" action=\"/api/oauth2/auth\">{hidden}"
+            f'<h1>Exact Online — log in</h1>{error}<form method="post" action="/api/oauth2/auth">{hidden}'
             '<input name="UserName" autocomplete="username"><input name="Password" type="password">'
             f"<fieldset><legend>Divisions this app may access</legend>{boxes}</fieldset>"
             '<button type="submit">Log in and allow</button></form>'
@@ -253,12 +296,22 @@ class ExactApp:
         form = dict(parse_qsl(body.decode(), keep_blank_values=True))
         if self.sb.token_faults:
             status, payload, headers = self.sb.token_faults.pop(0)
-            return _Response(status, encode_json(payload), {"Content-Type": "application/json", **headers})
+            return _Response(
+                status, encode_json(payload), {"Content-Type": "application/json", **headers}
+            )
         try:
             payload = self.sb.oauth.token(form, now)
         except TokenError as exc:
-            return _Response(exc.status, encode_json(exc.body), {"Content-Type": "application/json", **exc.headers})
-        return _Response(200, encode_json(payload), {"Content-Type": "application/json", "Cache-Control": "no-store"})
+            return _Response(
+                exc.status,
+                encode_json(exc.body),
+                {"Content-Type": "application/json", **exc.headers},
+            )
+        return _Response(
+            200,
+            encode_json(payload),
+            {"Content-Type": "application/json", "Cache-Control": "no-store"},
+        )
 
     # --- API --------------------------------------------------------------------------------------
 
@@ -268,19 +321,39 @@ class ExactApp:
         division = store.divisions[current]
         local = now.astimezone(AMSTERDAM)
         row = {
-            "__metadata": {"uri": f"{origin}/api/v1/current/Me(guid'{store.user_id}')", "type": "Exact.Web.Api.Models.System.Me"},
-            "CurrentDivision": current, "AccountingDivision": current, "DossierDivision": None,
-            "DivisionCustomer": division.row["Customer"], "DivisionCustomerCode": division.row["CustomerCode"],
-            "DivisionCustomerName": division.description, "DivisionCustomerVatNumber": division.row["VATNumber"],
-            "IsClientUser": False, "IsMyFirmPortalUser": False, "FullName": "Sandbox Boekhouder",
-            "UserID": store.user_id, "UserName": self.sb.username, "LanguageCode": "nl-BE",
-            "Legislation": "1", "ServerTime": local.strftime("%Y-%m-%dT%H:%M:%S"),
+            "__metadata": {
+                "uri": f"{origin}/api/v1/current/Me(guid'{store.user_id}')",
+                "type": "Exact.Web.Api.Models.System.Me",
+            },
+            "CurrentDivision": current,
+            "AccountingDivision": current,
+            "DossierDivision": None,
+            "DivisionCustomer": division.row["Customer"],
+            "DivisionCustomerCode": division.row["CustomerCode"],
+            "DivisionCustomerName": division.description,
+            "DivisionCustomerVatNumber": division.row["VATNumber"],
+            "IsClientUser": False,
+            "IsMyFirmPortalUser": False,
+            "FullName": "Sandbox Boekhouder",
+            "UserID": store.user_id,
+            "UserName": self.sb.username,
+            "LanguageCode": "nl-BE",
+            "Legislation": "1",
+            "ServerTime": local.strftime("%Y-%m-%dT%H:%M:%S"),
             "ServerUtcOffset": int((local.utcoffset() or dt.timedelta()).total_seconds()),
             "PackageCode": "EOLAPPCENTER",
         }
         return _json(200, {"d": {"results": [row]}})
 
-    def division_call(self, grant: Grant, code: int, rest: str, params: list[tuple[str, str]], origin: str, now: dt.datetime) -> _Response:
+    def division_call(
+        self,
+        grant: Grant,
+        code: int,
+        rest: str,
+        params: list[tuple[str, str]],
+        origin: str,
+        now: dt.datetime,
+    ) -> _Response:
         store = self.sb.store
         service = rest.split("/", 1)[0]
         if service in self.sb.scope_violations:
@@ -313,20 +386,41 @@ class ExactApp:
             modified = parse_literal_list(args.get("modified", ""))[0]
             endpoint = parse_literal_list(args.get("endPoint", ""))[0]
         except ODataError:
-            return _json(400, odata_error("Provide 'modified' as datetime'…' and 'endPoint' as a quoted endpoint name."))
+            return _json(
+                400,
+                odata_error(
+                    "Provide 'modified' as datetime'…' and 'endPoint' as a quoted endpoint name."
+                ),
+            )
         if modified.kind != "datetime" or endpoint.kind != "string":
-            return _json(400, odata_error("Provide 'modified' as datetime'…' and 'endPoint' as a quoted endpoint name."))
+            return _json(
+                400,
+                odata_error(
+                    "Provide 'modified' as datetime'…' and 'endPoint' as a quoted endpoint name."
+                ),
+            )
         division = self.sb.store.divisions[code]
-        sources = {"TransactionLines": list(division.lines.values()), "Deleted": division.deleted, "GLAccounts": list(division.glaccounts.values())}
+        sources = {
+            "TransactionLines": list(division.lines.values()),
+            "Deleted": division.deleted,
+            "GLAccounts": list(division.glaccounts.values()),
+        }
         rows = sources.get(endpoint.value)
         if rows is None:
             return _json(400, odata_error(f"Unknown endPoint '{endpoint.value}'."))
         stamp_field = "DeletedDate" if endpoint.value == "Deleted" else "Modified"
-        before = [r["Timestamp"] for r in rows if sort_value(r[stamp_field], "DateTime") < modified.value]
+        before = [
+            r["Timestamp"] for r in rows if sort_value(r[stamp_field], "DateTime") < modified.value
+        ]
         value = max(before) if before else 1
         row = {
-            "__metadata": {"uri": f"{origin}/api/v1/{code}/read/sync/Sync/SyncTimestamp", "type": "Exact.Web.Api.Models.Sync.SyncTimestamp"},
-            "Modified": stamp_to_wire(modified.value), "API": endpoint.value, "TimeStampAsBigInt": str(value),
+            "__metadata": {
+                "uri": f"{origin}/api/v1/{code}/read/sync/Sync/SyncTimestamp",
+                "type": "Exact.Web.Api.Models.Sync.SyncTimestamp",
+            },
+            "Modified": stamp_to_wire(modified.value),
+            "API": endpoint.value,
+            "TimeStampAsBigInt": str(value),
         }
         return _json(200, {"d": {"results": [row]}})
 
@@ -354,20 +448,42 @@ class ExactApp:
     def _version(self, grant: Grant, code: int, entity: Entity) -> tuple[Any, ...]:
         store = self.sb.store
         if entity.source in ("divisions", "alldivisions"):
-            return (tuple(sorted(grant.divisions)), tuple(d.version for d in store.divisions.values()), tuple(str(d.row["Modified"]) for d in store.divisions.values()))
+            return (
+                tuple(sorted(grant.divisions)),
+                tuple(d.version for d in store.divisions.values()),
+                tuple(str(d.row["Modified"]) for d in store.divisions.values()),
+            )
         return (store.divisions[code].version,)
 
-    def collection(self, grant: Grant, code: int, entity: Entity, params: list[tuple[str, str]], origin: str, count_only: bool, key_literal: str | None) -> _Response:
+    def collection(
+        self,
+        grant: Grant,
+        code: int,
+        entity: Entity,
+        params: list[tuple[str, str]],
+        origin: str,
+        count_only: bool,
+        key_literal: str | None,
+    ) -> _Response:
         fields = entity.all_fields
         query = parse_query(params, fields, entity.type_name)
         if query.orderby and not entity.allows_orderby:
             raise ODataError("$orderby is not supported for this endpoint.")
-        if query.select is None and entity.requires_select and not count_only and key_literal is None:
-            raise ODataError("This endpoint requires a $select parameter with the properties to return.")
+        if (
+            query.select is None
+            and entity.requires_select
+            and not count_only
+            and key_literal is None
+        ):
+            raise ODataError(
+                "This endpoint requires a $select parameter with the properties to return."
+            )
         if entity.filter_fields is not None and query.comparisons:
             refused = sorted({c.field for c in query.comparisons} - entity.filter_fields)
             if refused:
-                raise ODataError("Filtering on these fields is not supported: " + ", ".join(refused))
+                raise ODataError(
+                    "Filtering on these fields is not supported: " + ", ".join(refused)
+                )
         if entity.mandatory_filter and self.sb.mandatory_filtering and key_literal is None:
             used = {c.field for c in query.comparisons}
             if not used & entity.mandatory_filter:
@@ -385,20 +501,34 @@ class ExactApp:
             found = [r for r in rows if sort_value(r.get(entity.key), fields[entity.key]) == wanted]
             if not found:
                 raise ODataError("The requested entity does not exist.", status=404)
-            return _json(200, {"d": self._serialize(found[0], entity, code, query.select, origin)}, premarked=True)
+            return _json(
+                200,
+                {"d": self._serialize(found[0], entity, code, query.select, origin)},
+                premarked=True,
+            )
         start = 0
         if query.skiptoken is not None:
             if len(query.skiptoken) != len(order):
                 raise ODataError("The $skiptoken is not valid for this request.")
             token_key = tuple(
-                _wrap(sort_value(value, fields[name]), desc) for value, (name, desc) in zip(query.skiptoken, order, strict=True)
+                _wrap(sort_value(value, fields[name]), desc)
+                for value, (name, desc) in zip(query.skiptoken, order, strict=True)
             )
             start = bisect.bisect_right(keys, token_key)
         elif query.conjunctive and len(order) == 1 and not order[0][1]:
             for term in query.comparisons:
-                if term.field == order[0][0] and term.op in ("gt", "ge") and not term.trimmed and term.value is not None:
+                if (
+                    term.field == order[0][0]
+                    and term.op in ("gt", "ge")
+                    and not term.trimmed
+                    and term.value is not None
+                ):
                     bound = (_wrap(term.value, False),)
-                    pos = bisect.bisect_right(keys, bound) if term.op == "gt" else bisect.bisect_left(keys, bound)
+                    pos = (
+                        bisect.bisect_right(keys, bound)
+                        if term.op == "gt"
+                        else bisect.bisect_left(keys, bound)
+                    )
                     start = max(start, pos)
         if count_only:
             total = sum(1 for r in rows[start:] if predicate is None or predicate(r))
@@ -418,7 +548,9 @@ class ExactApp:
                 more = True
                 break
         remaining_top = None if query.top is None else query.top - len(page)
-        payload: dict[str, Any] = {"results": [self._serialize(r, entity, code, query.select, origin) for r in page]}
+        payload: dict[str, Any] = {
+            "results": [self._serialize(r, entity, code, query.select, origin) for r in page]
+        }
         if query.inlinecount:
             payload["__count"] = str(sum(1 for r in rows if predicate is None or predicate(r)))
         if more and page and (remaining_top is None or remaining_top > 0):
@@ -438,16 +570,24 @@ class ExactApp:
             return [(name, False) for name in entity.order]
         return [(entity.key, False)]
 
-    def _sorted_rows(self, grant: Grant, code: int, entity: Entity, order: list[tuple[str, bool]]) -> tuple[list[Any], list[dict[str, Any]]]:
+    def _sorted_rows(
+        self, grant: Grant, code: int, entity: Entity, order: list[tuple[str, bool]]
+    ) -> tuple[list[Any], list[dict[str, Any]]]:
         cache_key = (code, entity.source, tuple(order), self._version(grant, code, entity))
         cached = self._sorted.get(cache_key)
         if cached is not None:
             return cached
         fields = entity.all_fields
         getters: list[Callable[[dict[str, Any]], Any]] = [
-            (lambda n, e, d: lambda row: _wrap(sort_value(row.get(n), e), d))(name, fields[name], desc) for name, desc in order
+            (lambda n, e, d: lambda row: _wrap(sort_value(row.get(n), e), d))(
+                name, fields[name], desc
+            )
+            for name, desc in order
         ]
-        decorated = sorted(((tuple(g(row) for g in getters), row) for row in self._rows(grant, code, entity)), key=lambda p: p[0])
+        decorated = sorted(
+            ((tuple(g(row) for g in getters), row) for row in self._rows(grant, code, entity)),
+            key=lambda p: p[0],
+        )
         result = ([k for k, _ in decorated], [r for _, r in decorated])
         if len(self._sorted) > 32:
             self._sorted.clear()
@@ -455,7 +595,14 @@ class ExactApp:
         return result
 
     @staticmethod
-    def _next_url(origin: str, code: int, entity: Entity, params: list[tuple[str, str]], token: str, top: int | None) -> str:
+    def _next_url(
+        origin: str,
+        code: int,
+        entity: Entity,
+        params: list[tuple[str, str]],
+        token: str,
+        top: int | None,
+    ) -> str:
         kept = [(k, v) for k, v in params if k not in ("$skiptoken", "$top")]
         if top is not None:
             kept.append(("$top", str(top)))
@@ -464,11 +611,16 @@ class ExactApp:
         query = "&".join(f"{k}={quote(v, safe=safe)}" for k, v in kept)
         return f"{origin}/api/v1/{code}/{entity.path}?{query}"
 
-    def _serialize(self, row: dict[str, Any], entity: Entity, code: int, select: list[str] | None, origin: str) -> dict[str, Any]:
+    def _serialize(
+        self, row: dict[str, Any], entity: Entity, code: int, select: list[str] | None, origin: str
+    ) -> dict[str, Any]:
         fields = entity.all_fields
         key = _key_literal(row.get(entity.key), fields[entity.key])
         out: dict[str, Any] = {
-            "__metadata": {"uri": f"{origin}/api/v1/{code}/{entity.path}({key})", "type": f"Exact.Web.Api.Models.{entity.type_name}"}
+            "__metadata": {
+                "uri": f"{origin}/api/v1/{code}/{entity.path}({key})",
+                "type": f"Exact.Web.Api.Models.{entity.type_name}",
+            }
         }
         for name in select or fields:
             out[name] = _wire_value(row.get(name), fields[name])
@@ -480,23 +632,29 @@ class ExactApp:
         import json
 
         payload = json.loads(response.body)["d"]
-        rows = payload["results"] if isinstance(payload, dict) and "results" in payload else [payload]
+        rows = (
+            payload["results"] if isinstance(payload, dict) and "results" in payload else [payload]
+        )
         entries = []
         for row in rows:
             props = "".join(
-                f"<d:{k} m:null=\"true\"/>" if v is None else f"<d:{k}>{escape(str(v))}</d:{k}>"
+                f'<d:{k} m:null="true"/>' if v is None else f"<d:{k}>{escape(str(v))}</d:{k}>"
                 for k, v in row.items()
                 if k != "__metadata"
             )
             uri = escape(row.get("__metadata", {}).get("uri", ""))
-            entries.append(f'<entry><id>{uri}</id><content type="application/xml"><m:properties>{props}</m:properties></content></entry>')
+            entries.append(
+                f'<entry><id>{uri}</id><content type="application/xml"><m:properties>{props}</m:properties></content></entry>'
+            )
         nxt = payload.get("__next") if isinstance(payload, dict) else None
         link = f'<link rel="next" href="{escape(nxt)}"/>' if nxt else ""
         feed = (
             '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
             'xmlns:d="http://schemas.microsoft.com/ado/2007/08/dataservices" '
             'xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata">'
-            + "".join(entries) + link + "</feed>"
+            + "".join(entries)
+            + link
+            + "</feed>"
         )
         headers = {k: v for k, v in response.headers.items() if k != "Content-Type"}
         headers["Content-Type"] = "application/atom+xml;type=feed;charset=utf-8"

@@ -79,11 +79,13 @@ class DivisionData:
 
     @property
     def first_day(self) -> dt.date:
-        return min(p["StartDate"] for p in self.periods)
+        first: dt.date = min(p["StartDate"] for p in self.periods)
+        return first
 
     @property
     def last_day(self) -> dt.date:
-        return max(p["EndDate"] for p in self.periods)
+        last: dt.date = max(p["EndDate"] for p in self.periods)
+        return last
 
 
 def _fiscal_periods(kind: str, today: dt.date) -> list[tuple[int, int, dt.date, dt.date]]:
@@ -120,7 +122,9 @@ def _fiscal_periods(kind: str, today: dt.date) -> list[tuple[int, int, dt.date, 
 class Store:
     """All divisions of one sandbox (one region), with their data."""
 
-    def __init__(self, plans: list[DivisionPlan], *, today: dt.date, now: dt.datetime, seed: int) -> None:
+    def __init__(
+        self, plans: list[DivisionPlan], *, today: dt.date, now: dt.datetime, seed: int
+    ) -> None:
         self.seed = seed
         self.divisions: dict[int, DivisionData] = {}
         self.user_id = str(uuid.UUID(int=random.Random(seed).getrandbits(128), version=4))
@@ -137,8 +141,16 @@ class Store:
                 heads[line["EntryID"]] = {
                     k: line[k]
                     for k in (
-                        "EntryID", "Date", "Division", "EntryNumber", "FinancialPeriod",
-                        "FinancialYear", "JournalCode", "Modified", "Status", "Type",
+                        "EntryID",
+                        "Date",
+                        "Division",
+                        "EntryNumber",
+                        "FinancialPeriod",
+                        "FinancialYear",
+                        "JournalCode",
+                        "Modified",
+                        "Status",
+                        "Type",
                     )
                 } | {"Description": line.get("Description")}
             elif line["Modified"] > head["Modified"]:
@@ -148,17 +160,30 @@ class Store:
     def reporting_balance(self, division: DivisionData) -> list[dict[str, Any]]:
         groups: dict[tuple[Any, ...], dict[str, Any]] = {}
         for line in division.lines.values():
-            key = (line["GLAccountCode"], line["FinancialYear"], line["FinancialPeriod"], line["Status"], line["Type"])
+            key = (
+                line["GLAccountCode"],
+                line["FinancialYear"],
+                line["FinancialPeriod"],
+                line["Status"],
+                line["Type"],
+            )
             row = groups.get(key)
             if row is None:
                 account = division.glaccounts[line["GLAccountCode"]]
                 row = groups[key] = {
-                    "Amount": Decimal(0), "AmountCredit": Decimal(0), "AmountDebit": Decimal(0),
-                    "BalanceType": account["BalanceType"], "Count": 0, "Division": division.code,
-                    "GLAccount": account["ID"], "GLAccountCode": account["Code"],
+                    "Amount": Decimal(0),
+                    "AmountCredit": Decimal(0),
+                    "AmountDebit": Decimal(0),
+                    "BalanceType": account["BalanceType"],
+                    "Count": 0,
+                    "Division": division.code,
+                    "GLAccount": account["ID"],
+                    "GLAccountCode": account["Code"],
                     "GLAccountDescription": account["Description"],
-                    "ReportingPeriod": line["FinancialPeriod"], "ReportingYear": line["FinancialYear"],
-                    "Status": line["Status"], "Type": line["Type"],
+                    "ReportingPeriod": line["FinancialPeriod"],
+                    "ReportingYear": line["FinancialYear"],
+                    "Status": line["Status"],
+                    "Type": line["Type"],
                 }
             amount = line["AmountDC"]
             row["Amount"] += amount
@@ -167,14 +192,25 @@ class Store:
             else:
                 row["AmountCredit"] -= amount
             row["Count"] += 1
-        rows = sorted(groups.values(), key=lambda r: (r["ReportingYear"], r["ReportingPeriod"], r["GLAccountCode"], r["Status"], r["Type"]))
+        rows = sorted(
+            groups.values(),
+            key=lambda r: (
+                r["ReportingYear"],
+                r["ReportingPeriod"],
+                r["GLAccountCode"],
+                r["Status"],
+                r["Type"],
+            ),
+        )
         for number, row in enumerate(rows, start=1):
             row["ID"] = division.code * 1_000_000 + number
         return rows
 
     # --- mutations ------------------------------------------------------------------------------
 
-    def book_entry(self, division: DivisionData, day: dt.date, now: dt.datetime, kind: str = "sales") -> list[str]:
+    def book_entry(
+        self, division: DivisionData, day: dt.date, now: dt.datetime, kind: str = "sales"
+    ) -> list[str]:
         lines = _entry_lines(division, division.rng, day, kind, foreign=False)
         ts_now = now
         ids = []
@@ -185,7 +221,9 @@ class Store:
             ids.append(line["ID"])
         return ids
 
-    def edit_line(self, division: DivisionData, line_id: str, now: dt.datetime, description: str) -> None:
+    def edit_line(
+        self, division: DivisionData, line_id: str, now: dt.datetime, description: str
+    ) -> None:
         line = division.lines[line_id]
         ts, when = division.stamp(now)
         line.update(Description=description, Timestamp=ts, Modified=when)
@@ -195,10 +233,17 @@ class Store:
         for line_id in ids:
             del division.lines[line_id]
             ts, when = division.stamp(now)
-            division.deleted.append({
-                "ID": _guid(division.rng), "DeletedBy": self.user_id, "DeletedDate": when,
-                "Division": division.code, "EntityKey": line_id, "EntityType": 1, "Timestamp": ts,
-            })
+            division.deleted.append(
+                {
+                    "ID": _guid(division.rng),
+                    "DeletedBy": self.user_id,
+                    "DeletedDate": when,
+                    "Division": division.code,
+                    "EntityKey": line_id,
+                    "EntityType": 1,
+                    "Timestamp": ts,
+                }
+            )
         return ids
 
     def move_division(self, division: DivisionData, now: dt.datetime) -> None:
@@ -222,7 +267,11 @@ def _entry_lines(
     period = division.period_of(day)
     journal, journal_description = chart.journals[kind]
     division.entry_seq[(period["FinYear"], journal)] += 1
-    entry_number = (period["FinYear"] % 100) * 1_000_000 + int(journal[:2]) * 10_000 + division.entry_seq[(period["FinYear"], journal)]
+    entry_number = (
+        (period["FinYear"] % 100) * 1_000_000
+        + int(journal[:2]) * 10_000
+        + division.entry_seq[(period["FinYear"], journal)]
+    )
     entry_id = _guid(rng)
     net = Decimal(rng.randint(2_000, 500_000)) / 100
     vat = (net * chart.vat_rate).quantize(_CENT)
@@ -231,7 +280,9 @@ def _entry_lines(
     if foreign and kind == "sales":
         currency = rng.choice(sorted(_FX))
         rate = _FX[currency]
-    legs: list[tuple[str, Decimal, Decimal | None, str | None]] = []  # account, AmountDC, AmountFC, vat
+    legs: list[
+        tuple[str, Decimal, Decimal | None, str | None]
+    ] = []  # account, AmountDC, AmountFC, vat
     relation: str | None = None
     if kind == "sales":
         relation = rng.choice(chart.customers)
@@ -294,7 +345,9 @@ def _entry_lines(
         if relation is not None:
             line["AccountCode"] = f"{zlib.crc32(relation.encode()) % 100000:>18}"
             line["AccountName"] = relation
-            line["Account"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"exact:{division.code}:{relation}"))
+            line["Account"] = str(
+                uuid.uuid5(uuid.NAMESPACE_URL, f"exact:{division.code}:{relation}")
+            )
         if kind == "sales":
             line["InvoiceNumber"] = entry_number
             line["YourRef"] = f"PO-{rng.randint(1000, 9999)}"
@@ -302,37 +355,82 @@ def _entry_lines(
     return lines
 
 
-def _seed_division(plan: DivisionPlan, hid: int, *, today: dt.date, now: dt.datetime, seed: int) -> DivisionData:
+def _seed_division(
+    plan: DivisionPlan, hid: int, *, today: dt.date, now: dt.datetime, seed: int
+) -> DivisionData:
     rng = random.Random(f"{seed}:{plan.code}")
     chart = CHARTS[plan.chart]
     created = dt.datetime(today.year - 3, 1, 2, 9, 0, tzinfo=AMSTERDAM).astimezone(dt.UTC)
     row = {
-        "Code": plan.code, "Description": plan.description, "Hid": hid, "Current": hid == 1,
-        "Country": chart.country, "Legislation": chart.country, "Currency": "EUR",
-        "TemplateCode": chart.template, "Status": 1, "BlockingStatus": 0,
-        "IsDossierDivision": False, "IsPracticeDivision": False, "IsMainDivision": hid == 1,
-        "StartDate": dt.date(today.year - 3, 1, 1), "ArchiveDate": None, "Created": created,
-        "Modified": created, "DivisionMoveDate": None, "DivisionHRLinkUnlinkDate": None,
-        "Customer": _guid(rng), "CustomerCode": f"{rng.randint(100000, 9999999):>18}",
-        "CustomerName": plan.description, "VATNumber": plan.vat_number,
-        "ChamberOfCommerceNumber": None, "Class_01": None, "Class_02": None,
+        "Code": plan.code,
+        "Description": plan.description,
+        "Hid": hid,
+        "Current": hid == 1,
+        "Country": chart.country,
+        "Legislation": chart.country,
+        "Currency": "EUR",
+        "TemplateCode": chart.template,
+        "Status": 1,
+        "BlockingStatus": 0,
+        "IsDossierDivision": False,
+        "IsPracticeDivision": False,
+        "IsMainDivision": hid == 1,
+        "StartDate": dt.date(today.year - 3, 1, 1),
+        "ArchiveDate": None,
+        "Created": created,
+        "Modified": created,
+        "DivisionMoveDate": None,
+        "DivisionHRLinkUnlinkDate": None,
+        "Customer": _guid(rng),
+        "CustomerCode": f"{rng.randint(100000, 9999999):>18}",
+        "CustomerName": plan.description,
+        "VATNumber": plan.vat_number,
+        "ChamberOfCommerceNumber": None,
+        "Class_01": None,
+        "Class_02": None,
     }
     division = DivisionData(
-        code=plan.code, description=plan.description, chart=chart, currency="EUR", hid=hid,
-        row=row, next_ts=5_000_000_000 + hid * 100_000_000, rng=rng, today=today,
+        code=plan.code,
+        description=plan.description,
+        chart=chart,
+        currency="EUR",
+        hid=hid,
+        row=row,
+        next_ts=5_000_000_000 + hid * 100_000_000,
+        rng=rng,
+        today=today,
     )
     for fin_year, fin_period, start, end in _fiscal_periods(plan.years, today):
-        division.periods.append({
-            "ID": _guid(rng), "Division": plan.code, "FinYear": fin_year, "FinPeriod": fin_period,
-            "StartDate": start, "EndDate": end, "Created": created, "Modified": created,
-        })
+        division.periods.append(
+            {
+                "ID": _guid(rng),
+                "Division": plan.code,
+                "FinYear": fin_year,
+                "FinPeriod": fin_period,
+                "StartDate": start,
+                "EndDate": end,
+                "Created": created,
+                "Modified": created,
+            }
+        )
     for code, description, balance_type, side, type_ in chart.accounts:
         ts, when = division.stamp(created)
         division.glaccounts[code] = {
-            "ID": _guid(rng), "Code": code, "Description": description, "BalanceType": balance_type,
-            "BalanceSide": side, "Type": type_, "TypeDescription": None, "IsBlocked": code == "999999",
-            "Division": plan.code, "Created": when, "Modified": when, "Timestamp": ts,
-            "SearchCode": code[:4], "Compress": False, "Matching": type_ in (20, 22),
+            "ID": _guid(rng),
+            "Code": code,
+            "Description": description,
+            "BalanceType": balance_type,
+            "BalanceSide": side,
+            "Type": type_,
+            "TypeDescription": None,
+            "IsBlocked": code == "999999",
+            "Division": plan.code,
+            "Created": when,
+            "Modified": when,
+            "Timestamp": ts,
+            "SearchCode": code[:4],
+            "Compress": False,
+            "Matching": type_ in (20, 22),
             "RevalueCurrency": False,
         }
     # Events (creations, edits, deletions) in time order, so Timestamp and Modified agree.
@@ -373,14 +471,23 @@ def _seed_division(plan: DivisionPlan, hid: int, *, today: dt.date, now: dt.date
             if payload["EntryID"] in deleted_entries:
                 continue
             ts, stamp = division.stamp(when)
-            payload.update(Description=payload["Description"] + " (gecorrigeerd)", Timestamp=ts, Modified=stamp)
+            payload.update(
+                Description=payload["Description"] + " (gecorrigeerd)", Timestamp=ts, Modified=stamp
+            )
         else:
             deleted_entries.add(payload[0]["EntryID"])
             for line_id in [line["ID"] for line in payload]:
                 del division.lines[line_id]
                 ts, stamp = division.stamp(when)
-                division.deleted.append({
-                    "ID": _guid(rng), "DeletedBy": row["Customer"], "DeletedDate": stamp,
-                    "Division": plan.code, "EntityKey": line_id, "EntityType": 1, "Timestamp": ts,
-                })
+                division.deleted.append(
+                    {
+                        "ID": _guid(rng),
+                        "DeletedBy": row["Customer"],
+                        "DeletedDate": stamp,
+                        "Division": plan.code,
+                        "EntityKey": line_id,
+                        "EntityType": 1,
+                        "Timestamp": ts,
+                    }
+                )
     return division

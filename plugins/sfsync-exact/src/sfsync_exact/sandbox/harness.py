@@ -63,7 +63,11 @@ async def connect(
         if query.get("state", [""])[0] != pending.state:
             raise AssertionError("the sandbox returned another state")
         request = spec.token_request(
-            {"grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": REDIRECT_URI},
+            {
+                "grant_type": "authorization_code",
+                "code": query["code"][0],
+                "redirect_uri": REDIRECT_URI,
+            },
             client_id=config["client_id"],
             client_secret=secret_values.get("client_secret"),
         )
@@ -126,8 +130,13 @@ def sandbox_view(sandbox: ExactSandbox, ref: str, since: Any = None) -> dict[str
     """What the sandbox holds for a division, in the shape :func:`store_view` gives."""
     return {
         row["ID"]: (
-            row["EntryID"], row["Date"], row["GLAccountCode"].strip(), row["AmountDC"],
-            row["Description"], row["FinancialPeriod"], str(row["FinancialYear"]),
+            row["EntryID"],
+            row["Date"],
+            row["GLAccountCode"].strip(),
+            row["AmountDC"],
+            row["Description"],
+            row["FinancialPeriod"],
+            str(row["FinancialYear"]),
         )
         for row in sandbox.division(ref).lines.values()
         if since is None or row["Date"] >= since
@@ -138,8 +147,13 @@ def store_view(store: MiniStore) -> dict[str, tuple[Any, ...]]:
     """What the connector delivered, in the shape :func:`sandbox_view` gives."""
     return {
         line.id: (
-            line.entry, line.date, line.account, line.debit - line.credit,
-            line.description, line.period, line.fiscal_year,
+            line.entry,
+            line.date,
+            line.account,
+            line.debit - line.credit,
+            line.description,
+            line.period,
+            line.fiscal_year,
         )
         for line in store.lines.values()
     }

@@ -58,7 +58,8 @@ class RateLimiter:
             state.day, state.day_calls = now.date(), 0
         minute_reset = int((window_start + cfg.window_seconds) * 1000)
         day_reset = int(
-            dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC).timestamp() * 1000
+            dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC).timestamp()
+            * 1000
         )
         if state.window_calls >= cfg.minutely:
             self.refused += 1
@@ -69,15 +70,23 @@ class RateLimiter:
             }
         if state.day_calls >= cfg.daily:
             self.refused += 1
-            return False, self._headers(cfg, 0, day_reset, cfg.minutely - state.window_calls, minute_reset)
+            return False, self._headers(
+                cfg, 0, day_reset, cfg.minutely - state.window_calls, minute_reset
+            )
         state.window_calls += 1
         state.day_calls += 1
         return True, self._headers(
-            cfg, cfg.daily - state.day_calls, day_reset, cfg.minutely - state.window_calls, minute_reset
+            cfg,
+            cfg.daily - state.day_calls,
+            day_reset,
+            cfg.minutely - state.window_calls,
+            minute_reset,
         )
 
     @staticmethod
-    def _headers(cfg: LimitConfig, day_left: int, day_reset: int, minute_left: int, minute_reset: int) -> dict[str, str]:
+    def _headers(
+        cfg: LimitConfig, day_left: int, day_reset: int, minute_left: int, minute_reset: int
+    ) -> dict[str, str]:
         return {
             "X-RateLimit-Limit": str(cfg.daily),
             "X-RateLimit-Remaining": str(day_left),

@@ -30,7 +30,9 @@ TOKEN_CALLS_PER_DAY = 200
 class TokenError(Exception):
     """A token-endpoint refusal: status, OAuth body and extra headers."""
 
-    def __init__(self, status: int, error: str, description: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, error: str, description: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.body = {"error": error, "error_description": description}
@@ -85,7 +87,15 @@ class OAuthServer:
 
     # --- authorize ------------------------------------------------------------------------------
 
-    def issue_code(self, *, client_id: str, redirect_uri: str, user: str, divisions: frozenset[int], now: dt.datetime) -> str:
+    def issue_code(
+        self,
+        *,
+        client_id: str,
+        redirect_uri: str,
+        user: str,
+        divisions: frozenset[int],
+        now: dt.datetime,
+    ) -> str:
         code = "XTzM!IAAAA" + secrets.token_urlsafe(24)
         self.codes[code] = _Code(code, client_id, redirect_uri, user, divisions, now)
         return code
@@ -101,7 +111,9 @@ class OAuthServer:
             return self._exchange(form, now)
         if grant_type == "refresh_token":
             return self._refresh(form, now)
-        raise TokenError(400, "unsupported_grant_type", f"The grant type {grant_type!r} is not supported.")
+        raise TokenError(
+            400, "unsupported_grant_type", f"The grant type {grant_type!r} is not supported."
+        )
 
     def _count_call(self, grant_user: str, now: dt.datetime) -> None:
         key = (self.client_id, grant_user, now.date())
@@ -114,11 +126,15 @@ class OAuthServer:
     def _exchange(self, form: dict[str, str], now: dt.datetime) -> dict[str, Any]:
         code = self.codes.get(form.get("code", ""))
         if code is None or code.used:
-            raise TokenError(400, "invalid_grant", "The authorization code is invalid or has been used.")
+            raise TokenError(
+                400, "invalid_grant", "The authorization code is invalid or has been used."
+            )
         if (now - code.issued).total_seconds() > CODE_SECONDS:
             raise TokenError(400, "invalid_grant", "The authorization code has expired.")
         if form.get("redirect_uri") != code.redirect_uri:
-            raise TokenError(400, "invalid_grant", "The redirect_uri does not match the authorization request.")
+            raise TokenError(
+                400, "invalid_grant", "The redirect_uri does not match the authorization request."
+            )
         code.used = True
         self._count_call(code.user, now)
         grant = Grant(client_id=code.client_id, user=code.user, divisions=code.divisions)
@@ -145,7 +161,12 @@ class OAuthServer:
             )
         if (grant.access_expires - now).total_seconds() > ACCESS_SECONDS - EARLIEST_REFRESH:
             if self.too_early_status == 401:
-                raise TokenError(401, "access_denied", "Access Token not expired", {"Reason": "TooEarlyToRefreshTokens"})
+                raise TokenError(
+                    401,
+                    "access_denied",
+                    "Access Token not expired",
+                    {"Reason": "TooEarlyToRefreshTokens"},
+                )
             raise TokenError(
                 400,
                 "access_denied",
@@ -179,7 +200,12 @@ class OAuthServer:
 
     def grant_for(self, bearer: str, now: dt.datetime) -> Grant | None:
         grant = self.by_access.get(bearer)
-        if grant is None or grant.revoked or grant.access_expires is None or now >= grant.access_expires:
+        if (
+            grant is None
+            or grant.revoked
+            or grant.access_expires is None
+            or now >= grant.access_expires
+        ):
             return None
         return grant
 

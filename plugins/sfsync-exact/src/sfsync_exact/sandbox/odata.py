@@ -29,7 +29,9 @@ __all__ = [
     "sort_value",
 ]
 
-EdmType = str  # "Guid", "String", "Int16", "Int32", "Int64", "Double", "DateTime", "Boolean", "Byte"
+EdmType = (
+    str  # "Guid", "String", "Int16", "Int32", "Int64", "Double", "DateTime", "Boolean", "Byte"
+)
 
 ALLOWED_OPTIONS = {"$select", "$filter", "$orderby", "$top", "$skiptoken", "$inlinecount"}
 _OPS = {"eq", "ne", "gt", "ge", "lt", "le"}
@@ -391,9 +393,7 @@ class Query:
     inlinecount: bool = False
 
 
-def parse_query(
-    params: list[tuple[str, str]], fields: dict[str, EdmType], entity: str
-) -> Query:
+def parse_query(params: list[tuple[str, str]], fields: dict[str, EdmType], entity: str) -> Query:
     """Parse and check the ``$`` options against the entity's properties."""
     query = Query()
     seen: set[str] = set()

@@ -165,8 +165,16 @@ _LINE_FILTERS = frozenset({"Date", "FinancialYear", "FinancialPeriod", "Modified
 ENTITIES: dict[str, Entity] = {
     e.path: e
     for e in (
-        Entity("system/Divisions", "System.Division", _DIVISION_FIELDS, key="Code", source="divisions"),
-        Entity("system/AllDivisions", "System.AllDivision", _DIVISION_FIELDS, key="Code", source="alldivisions"),
+        Entity(
+            "system/Divisions", "System.Division", _DIVISION_FIELDS, key="Code", source="divisions"
+        ),
+        Entity(
+            "system/AllDivisions",
+            "System.AllDivision",
+            _DIVISION_FIELDS,
+            key="Code",
+            source="alldivisions",
+        ),
         Entity("hrm/Divisions", "HRM.Division", _DIVISION_FIELDS, key="Code", source="divisions"),
         Entity(
             "financial/FinancialPeriods",
