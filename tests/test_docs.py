@@ -227,6 +227,19 @@ def test_every_error_is_documented(site: Path) -> None:
         assert name in text.split("The classes")[0], f"{name} is missing from the errors tree"
 
 
+# --- the contract suite -------------------------------------------------------------------------
+
+
+def test_every_contract_check_is_explained(site: Path) -> None:
+    from sfsync.testing import ConnectorContract
+
+    checks = sorted(name for name in dir(ConnectorContract) if name.startswith("test_"))
+    assert len(checks) >= 10
+    ids = heading_ids(page(site, "plugins/contract"))
+    missing = [name for name in checks if name.replace("_", "-") not in ids and name not in ids]
+    assert not missing, f"contract checks not explained in docs/plugins/contract.md: {missing}"
+
+
 # --- the CLI -------------------------------------------------------------------------------------
 
 

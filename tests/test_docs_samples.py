@@ -25,7 +25,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
-PYTHON_PAGES = ["getting-started.md", "plugins/tutorial.md", "plugins/sandbox.md", "host/embedding.md"]
+PYTHON_PAGES = [
+    "getting-started.md",
+    "plugins/tutorial.md",
+    "plugins/sandbox.md",
+    "plugins/contract.md",
+    "host/embedding.md",
+]
 CONSOLE_PAGES = ["getting-started.md", "plugins/tutorial.md", "plugins/sandbox.md"]
 RUN_MARKER = "<!-- sample: run -->"
 
@@ -105,19 +111,25 @@ def test_python_samples_run(page, sample_dir):
         exec(code, namespace)
 
 
-def run_command(command: str, cwd: Path) -> tuple[int, str]:
+def run_command(command: str, cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    """Run one command; ``export NAME=VALUE`` sets ``env`` for the commands after it."""
     argv = shlex.split(command)
+    if argv[0] == "export":
+        for assignment in argv[1:]:
+            name, _, value = assignment.partition("=")
+            env[name] = value
+        return 0, ""
     if argv[0] == "sfsync":
         from click.testing import CliRunner
 
         from sfsync.cli import cli
 
-        result = CliRunner().invoke(cli, argv[1:], catch_exceptions=True)
+        result = CliRunner().invoke(cli, argv[1:], env=env, catch_exceptions=True)
         output = result.output
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             output += f"\n{type(result.exception).__name__}: {result.exception}"
         return result.exit_code, output
-    env = dict(os.environ)
+    env = {**os.environ, **env}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
     return done.returncode, done.stdout + done.stderr
@@ -128,7 +140,8 @@ def test_runnable_console_samples_exit_0(page, sample_dir):
     runnable = [b for b in blocks(page) if b.lang == "console" and b.runnable]
     if page == "getting-started.md":
         assert runnable, "getting started must show commands that are checked"
+    env: dict[str, str] = {}
     for block in runnable:
         for command in commands(block):
-            code, output = run_command(command, sample_dir)
+            code, output = run_command(command, sample_dir, env)
             assert code == 0, f"docs/{page}:{block.line}: `{command}` exited {code}:\n{output}"

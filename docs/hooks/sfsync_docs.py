@@ -66,6 +66,19 @@ def _seconds(value: float) -> str:
     return f"{value:g} s"
 
 
+FALLBACK_DESCRIPTIONS = {
+    "client_id": "The client id of the firm's app registration at the package",
+    "client_secret": "The client secret of that app registration",
+}
+
+LEVELS = {
+    "firm": "An admin of the firm connects once; many dossiers use the connection.",
+    "dossier": "Each dossier connects itself: linking a dossier *is* the login.",
+    "support": "The credentials are provisioned by support staff.",
+    "agent": "An on-premise sync service on the firm's server holds the data.",
+}
+
+
 def _fields_table(model: Any) -> list[str]:
     from sfsync.auth import secret_field_names
 
@@ -78,7 +91,8 @@ def _fields_table(model: Any) -> list[str]:
         required = "yes" if info.is_required() else f"no (default `{info.default!r}`)"
         rows.append(
             f"| `{name}` | `{_cell(_type_name(info.annotation))}` | {_cell(required)} | "
-            f"{'yes' if name in secrets else 'no'} | {_cell(info.description or '')} |"
+            f"{'yes' if name in secrets else 'no'} | "
+            f"{_cell(info.description or FALLBACK_DESCRIPTIONS.get(name, ''))} |"
         )
     return rows
 
@@ -122,14 +136,13 @@ def render_connector_page(loaded: Any) -> str:
     out.append("")
 
     out += ["## Connecting", ""]
+    level = LEVELS.get(auth.level.value)
+    if level:
+        out += [f"Connection level `{auth.level.value}`: {level}", ""]
     if isinstance(auth, OAuth2Spec):
-        who = (
-            "Each dossier logs in itself: linking a dossier *is* the OAuth2 login."
-            if auth.level.value == "dossier"
-            else "An admin of the firm logs in once; the firm's dossiers share the connection."
-        )
         out += [
-            f"OAuth2 authorization code flow. {who}",
+            "OAuth2 authorization code flow: the user logs in at the package, which sends them "
+            "back with a code; sfsync exchanges it and keeps the tokens encrypted.",
             "",
             f"- authorize URL: `{auth.authorize_url}`",
             f"- token URL: `{auth.token_url}`",
@@ -164,7 +177,7 @@ def render_connector_page(loaded: Any) -> str:
     out += ["## Rate limits and budgets", ""]
     policy = info.rate_limits
     if policy is None:
-        out += ["The connector declares no rate limits.", ""]
+        out += ["No rate-limit windows are declared in the connector's metadata.", ""]
     else:
         if policy.windows:
             out += ["| window | calls | per |", "| --- | --- | --- |"]
@@ -197,6 +210,16 @@ def render_connector_page(loaded: Any) -> str:
     else:
         out.append("None declared.")
     out.append("")
+
+    if "sandbox" in loaded.capabilities:
+        out += [
+            "## Sandbox",
+            "",
+            "The plugin ships an offline sandbox of the package's API: `sfsync --sandbox …` routes "
+            f"the connector to it in-process, `sfsync sandbox serve {info.name}` serves it over HTTP, "
+            "and the contract suite runs against it.",
+            "",
+        ]
     return "\n".join(out)
 
 
@@ -251,16 +274,15 @@ def cli_group() -> Any | None:
     group = getattr(module, "cli", None)
     if group is None:
         return None
-    # Plugins add commands through sfsync_register_commands; the CLI does it on start.
-    for name in ("load_plugin_commands", "register_plugin_commands"):
-        loader = getattr(module, name, None)
-        if callable(loader):
+    # Plugins add commands through sfsync_register_commands; `sfsync`'s main() does it on start.
+    if not getattr(module, "_registered", True):
+        register = getattr(module, "_register_plugin_commands", None)
+        if callable(register):
             try:
-                params = inspect.signature(loader).parameters
-                loader(group) if params else loader()
+                register()
+                module._registered = True
             except Exception as exc:  # a broken plugin must not stop the docs
                 log.info("plugin commands not added: %s", exc)
-            break
     return group
 
 
