@@ -63,9 +63,11 @@ def test_template_bake_installs_alone_and_passes_its_tests(tmp_path, flavour, le
     )
     assert extra.returncode == 0, extra.stderr
 
-    result = _run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], baked)
+    result = _run([str(python), "-m", "pytest", "-v", "-p", "no:cacheprovider"], baked)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert " passed" in result.stdout
-    assert (
-        "contract.py" in result.stdout or "Contract" in result.stdout or "passed" in result.stdout
-    )
+    slug = f"baked_{flavour}"
+    # Both the contract suite and the discovery tests ran, and passed, in the isolated env.
+    assert f"tests/test_{slug}_contract.py::Test" in result.stdout
+    assert "test_first_sync_succeeds PASSED" in result.stdout
+    discovered = f"tests/test_{slug}_discovery.py::test_{slug}_is_discovered_by_the_registry PASSED"
+    assert discovered in result.stdout

@@ -133,7 +133,7 @@ class {{ cookiecutter.__class_prefix }}Connector:
             ),
             default_granularity=Granularity.{{ "TRANSACTIONS" if "ledger" in caps else "TRIAL_BALANCE" }},
             rate_limits=RateLimitPolicy(
-                windows=(RateWindow("minutely", 60, 60.0),),
+                windows=(RateWindow("minutely", 1000, 60.0),),
                 notes="Skeleton limits: replace with the package's documented ones.",
             ),
         )
