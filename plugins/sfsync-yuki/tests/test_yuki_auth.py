@@ -36,10 +36,11 @@ def test_good_key_stores_session_and_home_domain(connection, sandbox):
 def test_revoked_key_is_an_auth_error(connection, sandbox):
     _check(connection)
     sandbox.revoke()
-    with pytest.raises(AuthError, match="Invalid access key"):
-        async def body(ctx):
-            return await yuki.sfsync_list_companies(ctx=ctx)
 
+    async def body(ctx):
+        return await yuki.sfsync_list_companies(ctx=ctx)
+
+    with pytest.raises(AuthError, match="Invalid access key"):
         connection.run(body)
 
 

@@ -8,7 +8,6 @@ import datetime as dt
 import httpx
 import pytest
 from lxml import etree
-
 from sfsync_yuki.sandbox import VALID_KEY
 from sfsync_yuki.sandbox.data import DOMAIN_NL
 

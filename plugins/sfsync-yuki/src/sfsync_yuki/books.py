@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # lxml-stubs is not in the workspace
 from sfsync.errors import MalformedResponse
 from sfsync.models import Account, AccountKind, Company, FiscalYear, LedgerLine, Period
 
@@ -174,7 +175,7 @@ async def fiscal_years(client: YukiClient, admin: AdminInfo) -> list[YukiYear]:
         years.setdefault((start, end), YukiYear(year_id, start, end))
     await client.ctx.save_state()
     ordered = sorted(years.values(), key=lambda y: y.start)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         if b.start <= a.end:
             raise MalformedResponse(f"Yuki's fiscal years {a.label} and {b.label} overlap")
     return ordered

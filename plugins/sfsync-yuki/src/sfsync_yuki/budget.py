@@ -31,7 +31,8 @@ class Budget:
 
     @property
     def _state(self) -> dict[str, Any]:
-        return self.ctx.state.setdefault("budget", {})
+        state: dict[str, Any] = self.ctx.state.setdefault("budget", {})
+        return state
 
     def today(self) -> str:
         return self.ctx.clock.now().astimezone(AMSTERDAM).date().isoformat()

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # lxml-stubs is not in the workspace
 from sfsync.context import ConnectorContext
 from sfsync.errors import AuthError, BudgetExhausted, ConfigurationError, SfsyncError
 from sfsync.http.transport import ManagedTransport
@@ -80,7 +80,7 @@ class YukiClient:
         clients = getattr(self.ctx, "_clients", None)
         if clients is None:  # pragma: no cover - a core without the private cache
             return self.ctx.http(self.base_url, authenticated=False)
-        client = clients.get(key)
+        client: httpx.AsyncClient | None = clients.get(key)
         if client is None:
             retry = dataclasses.replace(
                 self.ctx.retry, retry_statuses=frozenset(self.ctx.retry.retry_statuses - {500})

@@ -36,6 +36,7 @@ from sfsync.sandbox import Sandbox
 
 from sfsync_yuki import books
 from sfsync_yuki.client import YukiClient
+from sfsync_yuki.soap import AdministrationNotFound
 
 __all__ = ["YukiConnector", "YukiFields", "yuki"]
 
@@ -121,7 +122,7 @@ class YukiConnector:
             if admin.id == company.ref:
                 return CompanyDetails(name=admin.name, vat_number=admin.vat_number, street=admin.address,
                                       postal_code=admin.postcode, city=admin.city, country=admin.country)
-        raise books.AdministrationNotFound(f"Yuki does not list administration {company.ref} for this access key")
+        raise AdministrationNotFound(f"Yuki does not list administration {company.ref} for this access key")
 
     @hookimpl
     async def sfsync_fetch_fiscal_years(self, ctx: ConnectorContext, company: Company) -> list[FiscalYear]:
@@ -235,7 +236,7 @@ def _read_cursor(cursor: str | None, since: dt.date | None) -> dict[str, Any]:
     if not cursor:
         return {"since": since.isoformat() if since else None, "years": {}}
     try:
-        state = json.loads(cursor)
+        state: dict[str, Any] = json.loads(cursor)
         if not isinstance(state.get("years"), dict):
             raise ValueError("no years")
     except (ValueError, AttributeError) as exc:

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # lxml-stubs is not in the workspace
 from sfsync.errors import (
     AuthError,
     BudgetExhausted,
@@ -120,7 +120,7 @@ def build_envelope(service: str, operation: str, params: Mapping[str, Any]) -> t
             item.set(f"{{{XSI}}}nil", "true")
         else:
             item.text = format_value(param.type, value)
-    return op, etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+    return op, bytes(etree.tostring(envelope, xml_declaration=True, encoding="utf-8"))
 
 
 def fault_envelope(message: str, code: str = "soap:Server") -> bytes:
@@ -131,7 +131,7 @@ def fault_envelope(message: str, code: str = "soap:Server") -> bytes:
     etree.SubElement(fault, "faultcode").text = code
     etree.SubElement(fault, "faultstring").text = message
     etree.SubElement(fault, "detail")
-    return etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="utf-8"))
 
 
 def _fault_of(root: etree._Element) -> SoapFault | None:

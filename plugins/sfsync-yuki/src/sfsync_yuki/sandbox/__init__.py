@@ -56,7 +56,8 @@ class YukiSandbox(Sandbox):
         super().__init__()
 
     def build_app(self) -> ASGIApp:
-        return SoapApp(self)
+        app: ASGIApp = SoapApp(self)  # type: ignore[assignment]  # an ASGI callable object
+        return app
 
     # --- connections ------------------------------------------------------------------------------
 

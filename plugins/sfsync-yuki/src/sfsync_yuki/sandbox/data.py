@@ -12,6 +12,7 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 __all__ = ["SEED_END", "Account", "Administration", "Domain", "Entry", "Line", "seed"]
 
@@ -223,7 +224,7 @@ def _uuid(rng: random.Random) -> str:
 
 
 class _Builder:
-    def __init__(self, admin: Administration, rng: random.Random, roles: dict, foreign: str | None) -> None:
+    def __init__(self, admin: Administration, rng: random.Random, roles: dict[str, Any], foreign: str | None) -> None:
         self.admin = admin
         self.rng = rng
         self.roles = roles
@@ -238,7 +239,7 @@ class _Builder:
         return self.hid
 
     def entry(self, day: dt.date, doc_type: str, folder: str, prefix: str,
-              lines: list[tuple[str, Decimal, str, Contact | None, dict]]) -> Entry:
+              lines: list[tuple[Any, Decimal, str, Contact | None, dict[str, Any]]]) -> Entry:
         self.doc_no += 1
         stamp = dt.datetime.combine(day, dt.time(17, 30))
         entry = Entry(_uuid(self.rng), self.next_hid(), f"{prefix}{day.year}-{self.doc_no:04d}", doc_type,
@@ -273,7 +274,10 @@ def _build_admin(spec: _Spec) -> Administration:
     customers = _contacts(rng, spec.customers, 20000)
     suppliers = _contacts(rng, spec.suppliers, 30000)
     fr = spec.language == "fr"
-    t = (lambda nl, fr_: fr_ if fr else nl)
+
+    def t(nl: str, fr_: str) -> str:
+        return fr_ if fr else nl
+
     b.entry(spec.start, t("Memoriaal", "Opération diverse"), t("Memoriaal", "Divers"), "MEM",
             [(roles["bank"], Decimal(18000), t("Storting kapitaal", "Apport en capital"), None, {}),
              (roles["capital"], Decimal(-18000), t("Storting kapitaal", "Apport en capital"), None, {})])

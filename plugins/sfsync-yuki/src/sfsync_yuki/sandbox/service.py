@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # lxml-stubs is not in the workspace
 
 from sfsync_yuki.sandbox.data import Administration, Line
 from sfsync_yuki.soap import AMSTERDAM, SOAP_ENV, XSI, fault_envelope, parse_xml
@@ -266,7 +266,7 @@ class SoapApp:
             tag = result.tag.encode()
             inner = inner.replace(b"<" + tag, b"<" + tag + b' xmlns=""', 1)
             text = text.replace(marker.encode(), inner, 1)
-        return text
+        return bytes(text)
 
     def typed(self, service: str, type_name: str, tag: str, values: dict[str, Any]) -> etree._Element:
         """An element of a WSDL complex type, children in the WSDL's order."""
@@ -463,7 +463,7 @@ class SoapApp:
 
     def start_balances(self, params: dict[str, Any], admin: Administration, **_: Any) -> list[etree._Element]:
         self._mode(params)
-        start, _ = admin.year_bounds(int(params["bookyear"]))
+        start, _end = admin.year_bounds(int(params["bookyear"]))
         out = []
         for code, amount in sorted(self.sb.start_balances(admin, start).items()):
             if amount == 0:
