@@ -374,3 +374,26 @@ def test_exact_sandbox_is_deterministic() -> None:
         for row in division.lines.values():
             sums[row["EntryID"]] = sums.get(row["EntryID"], 0) + row["AmountDC"]
         assert all(total == 0 for total in sums.values())
+
+
+def test_exact_sandbox_latency_knob_and_division_lists() -> None:
+    api = Api("be", latency=0.25)
+    slept = len(api.sandbox.clock.slept)  # type: ignore[attr-defined]
+    everything, _ = api.rows(f"{api.ref}/system/AllDivisions", {"$select": "Code"})
+    hrm, _ = api.rows(f"{api.ref}/hrm/Divisions", {"$select": "Code,Description"})
+    assert (
+        {r["Code"] for r in everything}
+        == {r["Code"] for r in hrm}
+        == {int(c) for c in api.sandbox.company_refs()}
+    )
+    assert api.sandbox.clock.slept[slept:] == [0.25, 0.25]  # type: ignore[attr-defined]
+
+
+def test_exact_sandbox_time_scaled_window() -> None:
+    api = Api("nl", limits=LimitConfig(minutely=2, window_seconds=1.0))
+    answers = [api.get(f"{api.ref}/financial/GLAccounts", {"$select": "ID"}) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    reset_ms = int(answers[2].headers["X-RateLimit-Minutely-Reset"])
+    assert 0 < reset_ms / 1000 - api.sandbox.clock.now().timestamp() <= 1.0
+    api.sandbox.clock.advance(1.0)  # type: ignore[attr-defined]
+    assert api.get(f"{api.ref}/financial/GLAccounts", {"$select": "ID"}).status_code == 200
