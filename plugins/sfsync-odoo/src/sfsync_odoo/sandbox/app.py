@@ -225,7 +225,8 @@ class OdooApp:
             model, method = parts[3], parts[4]
             database = headers.get("x-odoo-database")
             if database is not None and database != self.db.name:
-                raise OdooAccessDenied("Invalid apikey")
+                message = f'database "{database}" does not exist'
+                return 404, json.dumps(_json2_error("werkzeug.exceptions.NotFound", message)).encode(), "application/json"
             scheme, _, key = headers.get("authorization", "").partition(" ")
             uid = None
             if scheme.lower() == "bearer" and key:

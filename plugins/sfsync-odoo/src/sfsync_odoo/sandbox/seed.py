@@ -64,8 +64,9 @@ PARTNERS = [
 
 
 def _vat(number: int) -> str:
-    base = number // 100
-    return f"BE{base:08d}{97 - base % 97:02d}"
+    """A Belgian VAT number with a valid mod-97 check: BE0 + 7 digits + 2 check digits."""
+    base = number % 10**7
+    return f"BE0{base:07d}{97 - base % 97:02d}"
 
 
 def seed(db: Database, *, scale: int = 1) -> None:
