@@ -304,3 +304,49 @@ def test_exact_token_endpoint_daily_cap() -> None:
     answer = _exchange(sandbox, _code(sandbox))
     assert answer.status_code == 429
     assert isinstance(SPEC.classify_token_error(answer), BudgetExhausted)
+
+
+class _Crash(Exception):
+    pass
+
+
+def test_exact_crash_right_after_the_rotation_keeps_the_connection() -> None:
+    clock = FakeClock()
+    sandbox = ExactSandbox("nl", clock=clock)
+    ctx = asyncio.run(connect(sandbox))
+    vault = ctx.vault
+    assert isinstance(vault, MemoryVault)
+    original_save = vault.save
+
+    async def save_then_crash(tokens: Any) -> None:
+        await original_save(tokens)
+        raise _Crash("the worker died after saving the rotated tokens")
+
+    vault.save = save_then_crash  # type: ignore[method-assign]
+    clock.advance(600)
+    with pytest.raises(_Crash):
+        _divisions(ctx, sandbox)
+    vault.save = original_save  # type: ignore[method-assign]
+    # A new worker with the same vault goes on with the saved (rotated) refresh token.
+    asyncio.run(ctx.aclose())
+    fresh = asyncio.run(connect_again(ctx, sandbox))
+    saved = vault.tokens
+    clock.advance(600)  # so the new worker must refresh with the saved refresh token
+    assert len(_divisions(fresh, sandbox)) == len(sandbox.company_refs())
+    assert vault.tokens is not saved
+
+
+async def connect_again(ctx: Any, sandbox: ExactSandbox) -> Any:
+    from sfsync.context import ConnectorContext
+
+    return ConnectorContext(
+        connector=ctx.connector,
+        connection_id=ctx.connection_id,
+        auth_spec=ctx.auth_spec,
+        config=ctx.config,
+        secrets=ctx.secrets,
+        vault=ctx.vault,
+        transports=sandbox.transports(),
+        rate_limits=ctx.rate_limits,
+        clock=sandbox.clock,
+    )
