@@ -138,10 +138,8 @@ XXE = b"""<?xml version="1.0"?>
 def test_onprem_hostile_xml_is_refused(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "hostile.xaf"
     path.write_bytes(content)
-    with pytest.raises(UnreadableFile, match="hostile.xaf: refused.*DOCTYPE"):
-        source = source_for(path)
-        assert source is not None
-        source.summarize()
+    with pytest.raises(UnreadableFile, match=r"hostile\.xaf: refused.*DOCTYPE"):
+        source_for(path)
 
 
 def test_onprem_parser_itself_expands_no_entity(tmp_path: Path) -> None:
@@ -193,8 +191,37 @@ def test_onprem_unsupported_folder_is_an_error_not_an_empty_sync() -> None:
                                                          since=None, cursor=None):
             pass
 
-    with pytest.raises(FatalError, match="unsupported storage for .*drop an XAF or a balance export"):
+    with pytest.raises(FatalError, match=r"unsupported storage for .*drop an XAF or a balance export"):
         asyncio.run(go())
+
+
+def test_onprem_unsupported_message_names_the_connections_package() -> None:
+    sandbox = OnpremSandbox()
+    ctx = _ctx(sandbox)
+    ctx.config = {**ctx.config, "package": "ExpertM"}
+
+    with pytest.raises(FatalError, match="unsupported storage for ExpertM: drop an XAF or a balance export"):
+        asyncio.run(onprem.sfsync_fetch_accounts(ctx=ctx, company=Company(ref="EXPERTM-CLIENT")))
+    companies = asyncio.run(onprem.sfsync_list_companies(ctx=ctx))
+    listed = {c.ref: c.extra for c in companies}
+    assert listed["EXPERTM-CLIENT"]["format"] == "unsupported"
+    assert "unsupported storage for ExpertM" in listed["EXPERTM-CLIENT"]["error"]
+
+
+def test_onprem_file_linked_from_outside_the_root_is_not_read(tmp_path: Path) -> None:
+    sandbox = OnpremSandbox()
+    outside = tmp_path / "elsewhere.xaf"
+    outside.write_bytes(sample_path("pyxaf-example-2024_XAF4.0.xaf").read_bytes())
+    os.symlink(outside, sandbox.root / "TORO-ROSSO" / "linked.xaf")
+    ctx = _ctx(sandbox)
+    sources = asyncio.run(connector_backend_json(ctx, "/v1/companies/TORO-ROSSO/sources"))
+    assert [s["name"] for s in sources] == ["ExactOnline_V32_2016.xml"]
+
+
+async def connector_backend_json(ctx: ConnectorContext, path: str):
+    from sfsync_onprem.connector import _backend
+
+    return await _backend(ctx).json(path)
 
 
 def test_onprem_balance_only_folder_asks_for_trial_balance_granularity() -> None:

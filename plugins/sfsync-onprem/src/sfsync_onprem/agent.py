@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, unquote
 from sfsync.errors import InvalidSyncReference, NotFound, SfsyncError
 from sfsync.models import LedgerLine
 
-from sfsync_onprem.folder import Dossier, list_folders, open_dossier, resolve
+from sfsync_onprem.folder import Dossier, list_folders, open_dossier, peek, resolve
 from sfsync_onprem.readers.base import UnreadableFile, UnsupportedStorage
 
 log = logging.getLogger("sfsync.onprem.agent")
@@ -81,7 +81,7 @@ class AgentService:
         out = []
         for folder in list_folders(self.root):
             try:
-                company = self.dossier(folder.name).company()
+                company = peek(folder, self.root, include_closed=self.include_closed, package=self.package)
                 out.append(company.model_dump(exclude_none=True))
             except SfsyncError as exc:
                 kind = "unsupported" if isinstance(exc, UnsupportedStorage) else "unreadable"
@@ -155,6 +155,12 @@ class AgentService:
     # -- routing, shared by HTTP and the local mode ---------------------------------------------
 
     def dispatch(self, path: str, query: dict[str, str]) -> Any:
+        if query.get("package"):  # the connection may name the package, for messages
+            service = AgentService(self.root, include_closed=self.include_closed, package=query["package"][:80])
+            return service._dispatch(path, query)
+        return self._dispatch(path, query)
+
+    def _dispatch(self, path: str, query: dict[str, str]) -> Any:
         parts = [unquote(p) for p in path.strip("/").split("/")]
         if parts[:1] != ["v1"]:
             raise ApiError(404, "not_found", f"no route {path}")

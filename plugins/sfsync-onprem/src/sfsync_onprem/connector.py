@@ -93,9 +93,16 @@ class _Http:
             raise ConfigurationError("the onprem connection has neither a sync service url nor a root")
         token = ctx.secrets.get("token") or ""
         self.client = ctx.http(url, headers={"Authorization": f"Bearer {token}"}, timeout=600.0)
+        self.package = str(ctx.config.get("package") or "")
+
+    def _params(self, params: dict[str, str] | None) -> dict[str, str]:
+        out = dict(params or {})
+        if self.package:
+            out["package"] = self.package
+        return out
 
     async def json(self, path: str, params: dict[str, str] | None = None) -> Any:
-        response = await self.client.get(path, params=params)
+        response = await self.client.get(path, params=self._params(params))
         if response.status_code != 200:
             self._fail(response, response.content)
         try:
@@ -104,7 +111,7 @@ class _Http:
             raise MalformedResponse("the sync service sent something that is not JSON", response=response) from exc
 
     async def items(self, path: str, params: dict[str, str]) -> AsyncIterator[dict[str, Any]]:
-        async with self.client.stream("GET", path, params=params) as response:
+        async with self.client.stream("GET", path, params=self._params(params)) as response:
             if response.status_code != 200:
                 self._fail(response, await response.aread())
             async for raw in response.aiter_lines():
@@ -135,8 +142,8 @@ class _Local:
         try:
             result = await asyncio.to_thread(self.service.dispatch, path, dict(params or {}))
         except Exception as exc:
-            err = error_of(exc)
-            _raise_for(err.kind, err.message, err.status)
+            failure = error_of(exc)
+            _raise_for(failure.kind, failure.message, failure.status)
         return _loads(json.dumps(result, default=str).encode())
 
     async def items(self, path: str, params: dict[str, str]) -> AsyncIterator[dict[str, Any]]:
@@ -149,8 +156,8 @@ class _Local:
         except Exception as exc:
             if isinstance(exc, (FatalError, ConfigurationError)):
                 raise
-            err = error_of(exc)
-            _raise_for(err.kind, err.message, err.status)
+            failure = error_of(exc)
+            _raise_for(failure.kind, failure.message, failure.status)
 
 
 def _backend(ctx: ConnectorContext) -> _Http | _Local:
@@ -250,8 +257,7 @@ class OnpremConnector:
         present = {s["name"] for s in ledgers}
         for name in sorted(set(state["done"]) - present):
             gone = state["done"].pop(name)
-            clear = _range(gone.get("clear"), floor)
-            yield LedgerBatch(clear=clear, cursor=json.dumps(state),
+            yield LedgerBatch(clear=_range(gone.get("clear"), floor), cursor=json.dumps(state),
                               warnings=[f"{company.ref}: {name} was removed; its lines are removed too"])
         for source in ledgers:
             name, fp = source["name"], source["fingerprint"]

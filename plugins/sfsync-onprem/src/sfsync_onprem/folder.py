@@ -142,6 +142,39 @@ _CACHE: dict[tuple[str, str], tuple[str, Summary]] = {}
 _LOCK = threading.Lock()
 
 
+def cached_summary(source: Source) -> Summary | None:
+    """The summary if this exact version of the source was read already (no parsing)."""
+    key = (str(source.paths[0].parent), source.name)
+    with _LOCK:
+        hit = _CACHE.get(key)
+    if hit and hit[0] == source.fingerprint():
+        return hit[1]
+    return None
+
+
+def peek(folder: Path, root: Path, *, include_closed: bool = False, package: str = "") -> Company:
+    """What a folder holds, cheaply (for listing many folders): formats and a company name,
+    from the start of each file only. Unreadable files show up when the folder is synced."""
+    found = scan(folder, root, include_closed=include_closed)
+    if not found.sources:
+        if found.errors:
+            raise UnreadableFile(f"{folder.name}: " + "; ".join(found.errors))
+        raise unsupported(package or _guess_package(folder) or "this package")
+    formats: list[str] = []
+    name = ""
+    for src in found.sources:
+        summary = cached_summary(src)
+        if summary is not None:
+            formats.append(summary.format)
+            name = name or (summary.company.name if summary.company else "")
+            continue
+        fmt_, title = src.peek()
+        formats.append(fmt_)
+        name = name or title
+    extra = {"format": ", ".join(dict.fromkeys(formats))}
+    return Company(ref=folder.name, code=folder.name, name=name or folder.name, extra=extra)
+
+
 def summary_of(source: Source) -> tuple[str, Summary]:
     """The source's summary, cached on its fingerprint (an unchanged file is read once)."""
     fp = source.fingerprint()

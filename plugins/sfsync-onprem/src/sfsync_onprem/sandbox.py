@@ -103,7 +103,7 @@ class OnpremSandbox(Sandbox):
     # --- the Sandbox contract -------------------------------------------------------------------
 
     def build_app(self) -> ASGIApp:
-        return AgentApp(self.root, self.token)
+        return AgentApp(self.root, self.token)  # type: ignore[return-value]
 
     def connection_config(self) -> dict[str, Any]:
         return {"url": BASE_URL}

@@ -132,6 +132,10 @@ class Source(abc.ABC):
     def fingerprint(self) -> str:
         return fingerprint(self.paths)
 
+    def peek(self) -> tuple[str, str]:
+        """``(format, company name)`` from the start of the source only (cheap)."""
+        return self.format_hint or type(self).__name__, ""
+
 
 _HASH_CACHE: dict[tuple[str, int, int], str] = {}
 
@@ -208,8 +212,8 @@ class Aggregator:
         by_fy: dict[str, dict[int | None, dict[str, list[Decimal]]]] = defaultdict(
             lambda: defaultdict(dict)
         )
-        for (fy, period, account), amounts in self.buckets.items():
-            by_fy[fy][period][account] = amounts
+        for (label, period, account), amounts in self.buckets.items():
+            by_fy[label][period][account] = amounts
         fy_by_label = {fy.label: fy for fy in fiscal_years}
         out: list[TrialBalanceLine] = []
         for fy_label, periods in by_fy.items():
@@ -220,7 +224,9 @@ class Aggregator:
             if first_fy or len(fiscal_years) <= 1:
                 running.update(opening_by_account)
             for period in sorted(periods, key=lambda p: -1 if p is None else p):
-                start, end = period_dates.get(period) or self.bucket_dates[(fy_label, period)]
+                start, end = (period_dates.get(period) if period is not None else None) or self.bucket_dates[
+                    (fy_label, period)
+                ]
                 for account in sorted(set(periods[period]) | set(running)):
                     debit, credit = periods[period].get(account, (Decimal(0), Decimal(0)))
                     opening = running[account]

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 from sfsync.models import Account, AccountKind, Company, FiscalYear, LedgerLine, OpeningBalance
 
 from sfsync_onprem.readers.base import (
@@ -55,6 +55,15 @@ class SaftSource(Source):
         super().__init__([path], path.name)
         self.path = path
         self.ns = "{" + namespace + "}"
+
+    def peek(self) -> tuple[str, str]:
+        ns = self.ns
+        for elem in iterparse(self.path, [ns + "Header"]):
+            comp = elem.find(f"{ns}Company")
+            version = child_text(elem, ns, "AuditFileVersion")
+            label = "1.30" if version.startswith(("1.3", "1.2")) else "1.10"
+            return f"SAF-T NO {label}", child_text(comp, ns, "Name") if comp is not None else ""
+        return "SAF-T NO", ""
 
     def summarize(self) -> Summary:
         try:

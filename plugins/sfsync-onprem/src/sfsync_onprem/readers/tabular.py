@@ -189,7 +189,7 @@ def _cell_text(value: Any) -> str:
 
 
 def _xlsx_rows(path: Path) -> list[list[str]]:
-    import openpyxl
+    import openpyxl  # type: ignore[import-untyped]
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -203,7 +203,7 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
 
 
 def _xls_rows(path: Path) -> list[list[str]]:
-    import xlrd
+    import xlrd  # type: ignore[import-untyped]
 
     try:
         book = xlrd.open_workbook(str(path), logfile=io.StringIO(), on_demand=True)
@@ -266,9 +266,8 @@ def _usable(mapping: dict[str, int]) -> bool:
     )
 
 
-def find_table(path: Path, profile: dict[str, Any] | None = None) -> Table:
-    rows = load_rows(path)
-    custom = (profile or {}).get("columns")
+def _header_row(rows: list[list[str]], custom: dict[str, str] | None) -> tuple[int, dict[str, int], str] | None:
+    """The first row (of 40) that names an account column and amount columns, and its profile."""
     for idx, row in enumerate(rows[:40]):
         if custom:
             mapping, name = _generic_map(row, custom), "custom"
@@ -277,12 +276,19 @@ def find_table(path: Path, profile: dict[str, Any] | None = None) -> Table:
             if not _usable(mapping):
                 mapping, name = _generic_map(row), "generic"
         if _usable(mapping):
-            break
-    else:
+            return idx, mapping, name
+    return None
+
+
+def find_table(path: Path, profile: dict[str, Any] | None = None) -> Table:
+    rows = load_rows(path)
+    found = _header_row(rows, (profile or {}).get("columns"))
+    if found is None:
         raise UnreadableFile(
             f"{path.name}: no header row with an account column and amount columns was found in "
             f"the first 40 rows; add a {PROFILE_FILE} naming the columns"
         )
+    idx, mapping, name = found
     titles = [next((c.strip() for c in r if c.strip()), "") for r in rows[:idx]]
     body = [r for r in rows[idx + 1 :] if any(c.strip() for c in r)]
     amount_cols = [mapping[k] for k in ("opening", "debit", "credit", "balance", "amount",
@@ -344,6 +350,10 @@ class TabularSource(Source):
         if self._table is None:
             self._table = find_table(self.path, self.profile)
         return self._table
+
+    def peek(self) -> tuple[str, str]:
+        summary = self.summarize()  # exports are small: the whole file is the cheap way
+        return summary.format, summary.company.name if summary.company else ""
 
     def summarize(self) -> Summary:
         table = self.table()

@@ -20,8 +20,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from dbfread import DBF
-from dbfread.field_parser import FieldParser
+from dbfread import DBF  # type: ignore[import-untyped]
+from dbfread.field_parser import FieldParser  # type: ignore[import-untyped]
 from sfsync.models import Account, AccountKind, Company, FiscalYear, LedgerLine, Period
 
 from sfsync_onprem.readers.base import (
@@ -100,6 +100,9 @@ class WinbooksSource(Source):
         super().__init__(sorted(self.tables.values()), f"{folder.name} (Winbooks DBF)")
         self.folder = folder
         self.include_closed = include_closed
+
+    def peek(self) -> tuple[str, str]:
+        return "Winbooks DBF", ""
 
     def _param(self) -> dict[str, str]:
         path = self.tables.get("PARAM")

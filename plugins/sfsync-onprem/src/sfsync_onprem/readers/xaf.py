@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 from sfsync.models import (
     Account,
     AccountKind,
@@ -99,6 +99,15 @@ class XafSource(Source):
         self.ns = "{" + namespace + "}" if namespace else ""
         self.version = xaf_version(namespace) or "3.x"
         self._names: dict[str, str] = {}
+
+    def peek(self) -> tuple[str, str]:
+        name = ""
+        ns = self.ns
+        for elem in iterparse(self.path, [ns + "companyName", ns + "transactions"]):
+            if localname(elem.tag) == "companyName":
+                name = (elem.text or "").strip()
+            break
+        return f"XAF {self.version}", name
 
     # -- the two passes ------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 
 from sfsync_onprem.readers.base import UnreadableFile
 
@@ -122,7 +122,7 @@ def child_text(elem: etree._Element, ns: str, name: str) -> str:
     found = elem.find(f"{ns}{name}")
     if found is None or found.text is None:
         return ""
-    return found.text.strip()
+    return str(found.text).strip()
 
 
 def release(elem: etree._Element) -> None:
