@@ -267,8 +267,23 @@ def chunks(year: YukiYear, months: int) -> list[tuple[dt.date, dt.date]]:
     return out
 
 
+class _Fields:
+    """The children of a typed item by local name (one pass instead of a lookup per field)."""
+
+    def __init__(self, node: etree._Element) -> None:
+        self.values = {
+            child.tag[len(_T):]: (child.text or "").strip()
+            for child in node
+            if isinstance(child.tag, str) and child.tag.startswith(_T)
+        }
+
+    def __call__(self, name: str) -> str:
+        return str(self.values.get(name, ""))
+
+
 def transaction_line(node: etree._Element, year: YukiYear, seen: dict[str, int], warnings: list[str]) -> LedgerLine:
-    line_id = _text(node, "id")
+    text = _Fields(node)
+    line_id = text("id")
     if not line_id:
         raise MalformedResponse("Yuki sent a TransactionInfo without an id")
     if line_id in seen:
@@ -278,27 +293,27 @@ def transaction_line(node: etree._Element, year: YukiYear, seen: dict[str, int],
         line_id = f"{line_id}#{seen[line_id]}"
     else:
         seen[line_id] = 0
-    date = _date(_text(node, "transactionDate"))
-    period_text = _text(node, "periodId")
+    date = _date(text("transactionDate"))
+    period_text = text("periodId")
     period = int(period_text) if period_text.isdigit() and 0 <= int(period_text) <= 99 else None
     if period is None:
         period = (date.year - year.start.year) * 12 + date.month - year.start.month + 1
-    currency = _text(node, "currency") or None
+    currency = text("currency") or None
     foreign = currency is not None and currency.upper() != "EUR"
     return LedgerLine.from_signed(
-        decimal_of(_text(node, "transactionAmount")),
+        decimal_of(text("transactionAmount")),
         id=line_id,
-        entry=_text(node, "documentID") or line_id,
-        journal=_text(node, "documentFolder") or _text(node, "documentType") or None,
+        entry=text("documentID") or line_id,
+        journal=text("documentFolder") or text("documentType") or None,
         date=date,
         period=period,
         fiscal_year=year.label,
-        account=_text(node, "glAccountCode"),
-        description=_text(node, "description"),
+        account=text("glAccountCode"),
+        description=text("description"),
         currency=currency.upper() if foreign and currency else None,
-        foreign_amount=decimal_of(_text(node, "transactionAmountForeignCurrency")) if foreign else None,
-        counterparty=_text(node, "fullName") or None,
-        vat_code=_text(node, "taxCodeDescription") or None,
+        foreign_amount=decimal_of(text("transactionAmountForeignCurrency")) if foreign else None,
+        counterparty=text("fullName") or None,
+        vat_code=text("taxCodeDescription") or None,
     )
 
 

@@ -42,6 +42,14 @@ class Fault(Exception):
         self.code = code
 
 
+@dataclass(frozen=True)
+class Typed:
+    service: str
+    type_name: str
+    tag: str
+    values: dict[str, Any]
+
+
 @dataclass
 class Session:
     id: str
@@ -255,9 +263,11 @@ class SoapApp:
                 res.text = marker
             elif op.result.is_builtin:
                 res.text = result
+            elif isinstance(result, Typed):
+                self.emit(res, result, into_parent=True)
             else:
-                for child in result:
-                    res.append(child)
+                for item in result:
+                    self.emit(res, item)
         text = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
         if op.untyped and result is not None:
             # The inner document's root is in no namespace, under a parent whose default namespace
@@ -268,23 +278,27 @@ class SoapApp:
             text = text.replace(marker.encode(), inner, 1)
         return bytes(text)
 
-    def typed(self, service: str, type_name: str, tag: str, values: dict[str, Any]) -> etree._Element:
-        """An element of a WSDL complex type, children in the WSDL's order."""
-        el = etree.Element(f"{{{TNS}}}{tag}", nsmap={None: TNS})
+    def typed(self, service: str, type_name: str, tag: str, values: dict[str, Any]) -> Typed:
+        """A value of a WSDL complex type, written when the response is built (children in the
+        WSDL's order; a key the type does not declare is a sandbox bug)."""
         declared = load_service(service).types[type_name]
         unknown = set(values) - {p.name for p in declared}
         if unknown:
             raise ValueError(f"the WSDL's {type_name} has no {', '.join(sorted(unknown))}")
-        for param in declared:
-            if param.name not in values:
+        return Typed(service, type_name, tag, values)
+
+    def emit(self, parent: etree._Element, typed: Typed, *, into_parent: bool = False) -> None:
+        el = parent if into_parent else etree.SubElement(parent, f"{{{TNS}}}{typed.tag}")
+        for param in load_service(typed.service).types[typed.type_name]:
+            if param.name not in typed.values:
                 continue
-            value = values[param.name]
+            value = typed.values[param.name]
             if value is None:
                 if param.min_occurs >= 1:
                     etree.SubElement(el, f"{{{TNS}}}{param.name}").set(f"{{{XSI}}}nil", "true")
                 continue
             if isinstance(value, dict):
-                el.append(self.typed(service, param.local_type, param.name, value))
+                self.emit(el, self.typed(typed.service, param.local_type, param.name, value))
                 continue
             child = etree.SubElement(el, f"{{{TNS}}}{param.name}")
             if isinstance(value, bool):
@@ -293,7 +307,6 @@ class SoapApp:
                 child.text = _dt(value)
             else:
                 child.text = str(value)
-        return el
 
     @staticmethod
     def plain(tag: str, attrib: dict[str, str] | None = None) -> etree._Element:
@@ -354,7 +367,7 @@ class SoapApp:
 
     # --- AccountingInfo (typed) ---------------------------------------------------------------------------
 
-    def gl_account_scheme(self, admin: Administration, **_: Any) -> list[etree._Element]:
+    def gl_account_scheme(self, admin: Administration, **_: Any) -> list[Typed]:
         out = []
         for account in sorted(admin.chart.values(), key=lambda a: a.code):
             out.append(self.typed("AccountingInfo", "GlAccount", "GlAccount", {
@@ -365,12 +378,11 @@ class SoapApp:
             }))
         return out
 
-    def period_date_table(self, params: dict[str, Any], admin: Administration, **_: Any) -> list[etree._Element]:
+    def period_date_table(self, params: dict[str, Any], admin: Administration, **_: Any) -> Typed:
         start, end = admin.year_bounds(int(params["yearID"]))
-        el = self.typed("AccountingInfo", "AdministrationPeriod", "x", {
+        return self.typed("AccountingInfo", "AdministrationPeriod", "", {
             "name": admin.name, "period": start, "wholePeriod": f"{_dt(start)} {_dt(end)}", "ISO8601Period": False,
         })
-        return list(el)
 
     def year_modified_date(self, params: dict[str, Any], admin: Administration, **_: Any) -> str:
         stamp = admin.year_modified.get(int(params["yearID"]))
@@ -394,7 +406,7 @@ class SoapApp:
         start, _ = admin.year_bounds(admin.year_id_of(day))
         return (day.year - start.year) * 12 + day.month - start.month + 1
 
-    def transaction_details(self, params: dict[str, Any], admin: Administration, **_: Any) -> list[etree._Element]:
+    def transaction_details(self, params: dict[str, Any], admin: Administration, **_: Any) -> list[Typed]:
         self._mode(params)
         lines = self._range(admin, params.get("GLAccountCode"), params["StartDate"], params["EndDate"])
         entries = self._entries(admin)
@@ -420,7 +432,7 @@ class SoapApp:
             }))
         return out
 
-    def transactions(self, params: dict[str, Any], admin: Administration, **_: Any) -> list[etree._Element]:
+    def transactions(self, params: dict[str, Any], admin: Administration, **_: Any) -> list[Typed]:
         self._mode(params)
         groups = {g.strip().lower() for g in str(params.get("dataGroups") or "").split(",") if g.strip() and g.strip() != "0"}
         unknown = groups - DATA_GROUPS
@@ -461,7 +473,7 @@ class SoapApp:
             out.append(self.typed("AccountingInfo", "Transaction", "Transaction", values))
         return out
 
-    def start_balances(self, params: dict[str, Any], admin: Administration, **_: Any) -> list[etree._Element]:
+    def start_balances(self, params: dict[str, Any], admin: Administration, **_: Any) -> list[Typed]:
         self._mode(params)
         start, _end = admin.year_bounds(int(params["bookyear"]))
         out = []
