@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
-
 from sfsync.auth import ConnectionLevel, OAuth2Spec
 from sfsync.errors import AuthError, NeedsReconsent, RetriableError, SfsyncError
 

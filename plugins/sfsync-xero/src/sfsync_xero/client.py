@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-
 from sfsync.context import ConnectorContext
 from sfsync.errors import AuthError, FatalError, MalformedResponse, NeedsReconsent, NotFound
 

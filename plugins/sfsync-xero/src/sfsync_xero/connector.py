@@ -31,7 +31,12 @@ from sfsync_xero.dates import parse_msdate, parse_msdate_day
 from sfsync_xero.fiscal import fiscal_years_between, year_end_containing
 from sfsync_xero.journals import signature, to_ledger_lines
 from sfsync_xero.ratelimits import RATE_LIMITS
-from sfsync_xero.reports import TrialBalanceReport, calendar_month, lines_for_period, parse_trial_balance
+from sfsync_xero.reports import (
+    TrialBalanceReport,
+    calendar_month,
+    lines_for_period,
+    parse_trial_balance,
+)
 
 KINDS = {
     "ASSET": AccountKind.BALANCE_SHEET,
@@ -377,10 +382,11 @@ class XeroTBConnector(_XeroBase):
         client = XeroClient(ctx, company.ref)
         org = await self._organisation(ctx, company.ref)
         lock = _date_or_none(org.get("PeriodLockDate"))
-        codes = {
-            str(a["AccountID"]): str(a.get("Code") or "").strip() or str(a["AccountID"])
-            for a in await self._accounts(ctx, company.ref)
-        }
+        accounts = await self._accounts(ctx, company.ref)
+        codes = {str(a["AccountID"]): str(a.get("Code") or "").strip() or str(a["AccountID"]) for a in accounts}
+        retained = next(
+            (codes[str(a["AccountID"])] for a in accounts if a.get("SystemAccount") == "RETAINEDEARNINGS"), None
+        )
         closed: set[str] = set(json.loads(cursor).get("closed", [])) if cursor else set()
         today = ctx.clock.now().date()
         previous: tuple[dt.date, TrialBalanceReport] | None = None
@@ -398,7 +404,7 @@ class XeroTBConnector(_XeroBase):
                         prior = previous[1]
                     else:
                         prior = parse_trial_balance(await client.trial_balance(day_before))
-                lines = lines_for_period(report, period, year, codes, previous=prior)
+                lines = lines_for_period(report, period, year, codes, previous=prior, retained=retained)
                 previous = (period.end, report)
                 # A period up to the lock date cannot change any more: never read again.
                 if lock is not None and period.end <= lock and period.end < today:

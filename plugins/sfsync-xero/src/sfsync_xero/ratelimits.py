@@ -10,7 +10,6 @@ import weakref
 from collections.abc import Sequence
 
 import httpx
-
 from sfsync.http.ratelimit import RateLimitPolicy, RateWindow, WindowState
 
 MINUTE_LIMIT = 60

@@ -132,19 +132,24 @@ def lines_for_period(
     codes: dict[str, str],
     *,
     previous: TrialBalanceReport | None = None,
+    retained: str | None = None,
 ) -> list[TrialBalanceLine]:
     """Trial-balance lines of one period from the report at its end.
 
     For a calendar-month period the month columns are the movement. Otherwise ``previous`` (the
     report at the day before the period) gives the opening: the YTD of balance-sheet accounts, and
-    of revenue and expenses unless the period opens the year.
+    of revenue and expenses unless the period opens the year; then last year's result opens in
+    ``retained`` (the retained-earnings account), as Xero rolls it over.
     """
     use_month = calendar_month(period)
     if not use_month and previous is None:
         raise ValueError("a period that is not a calendar month needs the previous report")
     before: dict[str, ReportRow] = {}
+    rollover = Decimal(0)
     if previous is not None:
         before = {_key(row, codes): row for row in previous.rows}
+        if period.start == year.start:
+            rollover = sum((row.ytd for row in previous.rows if row.profit_loss), Decimal(0))
     lines: list[TrialBalanceLine] = []
     seen = set()
     for row in report.rows:
@@ -158,6 +163,8 @@ def lines_for_period(
             opening_guess = Decimal(0)
             if prior is not None and not (row.profit_loss and period.start == year.start):
                 opening_guess = prior.ytd
+            if code == retained:
+                opening_guess += rollover
             movement = closing - opening_guess
         debit, credit = _split(movement)
         lines.append(
@@ -176,13 +183,14 @@ def lines_for_period(
     if not use_month:
         # An account whose balance went back to zero is left out of the report: close it.
         for code, prior in before.items():
-            if code in seen or prior.ytd == 0 or (prior.profit_loss and period.start == year.start):
+            opening = prior.ytd + (rollover if code == retained else Decimal(0))
+            if code in seen or opening == 0 or (prior.profit_loss and period.start == year.start):
                 continue
-            debit, credit = _split(-prior.ytd)
+            debit, credit = _split(-opening)
             lines.append(
                 TrialBalanceLine(
                     account=code, period_start=period.start, period_end=period.end,
-                    period=period.number, fiscal_year=year.label, opening=prior.ytd,
+                    period=period.number, fiscal_year=year.label, opening=opening,
                     debit=debit, credit=credit, closing=Decimal(0),
                 )
             )

@@ -18,12 +18,11 @@ from typing import Any
 from urllib.parse import urljoin
 
 import httpx
-
 from sfsync.clock import Clock
 from sfsync.sandbox import Sandbox
 
 from sfsync_xero.sandbox.app import XeroApp
-from sfsync_xero.sandbox.data import SJournal, SLine, SOrg, Seeder, seed_organisation
+from sfsync_xero.sandbox.data import Seeder, SJournal, SLine, SOrg, seed_organisation
 from sfsync_xero.sandbox.identity import App, Identity
 from sfsync_xero.sandbox.spec import SpecChecker
 
@@ -70,6 +69,7 @@ class XeroSandbox(Sandbox):
         self.identity.apps[PKCE_CLIENT_ID] = App(PKCE_CLIENT_ID, None, tier=tier)
         self.identity.users[USER_EMAIL] = (USER_PASSWORD, [o.id for o in self.orgs])
         self._counter = 0
+        self._added: set[str] = set()
         super().__init__()
 
     # --- the app -------------------------------------------------------------------------------
@@ -96,7 +96,7 @@ class XeroSandbox(Sandbox):
     # --- connections ---------------------------------------------------------------------------
 
     def connection_config(self) -> dict[str, Any]:
-        return {"client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI}
+        return {"client_id": CLIENT_ID}
 
     def connection_secrets(self) -> dict[str, str]:
         return {"client_secret": CLIENT_SECRET}
@@ -153,6 +153,7 @@ class XeroSandbox(Sandbox):
         now = self.clock.now()
         journal = seeder.sales_invoice(now.date(), now, 90000 + self._counter, Decimal("1250.00"), "Nieuwe klant")
         seeder.finish(gaps=False)
+        self._added.add(journal.source_id)
         return [ln.id for ln in journal.lines]
 
     def _live_invoice(self, org: SOrg) -> SJournal:
@@ -164,7 +165,8 @@ class XeroSandbox(Sandbox):
             if len(journals) > 1:
                 reversed_ids.update(j.id for j in journals)
         lock = org.period_lock or dt.date.min
-        candidates = [j for j in org.journals if j.source_type == "ACCREC" and j.id not in reversed_ids and j.date > lock]
+        candidates = [j for j in org.journals if j.source_type == "ACCREC" and j.id not in reversed_ids
+                      and j.date > lock and j.source_id not in self._added]
         if not candidates:
             raise LookupError("no open invoice left to change")
         return candidates[-1]

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-
 from sfsync.auth import OAuth2Spec, TokenSet
 from sfsync.clock import Clock
 from sfsync.context import ConnectorContext, Secrets
@@ -112,3 +111,12 @@ async def connect(
     )
     await plugin.sfsync_check_connection(ctx=ctx)
     return ctx
+
+
+def next_run(ctx: ConnectorContext) -> ConnectorContext:
+    """A context for the connection's next run: same tokens and state, fresh clients and counts."""
+    import dataclasses
+
+    from sfsync.http.transport import RequestStats
+
+    return dataclasses.replace(ctx, stats=RequestStats(), warnings=[], _clients={}, _router=None)

@@ -96,7 +96,7 @@ def s256(verifier: str) -> str:
 class Identity:
     """The identity service's state; every time comes from the sandbox clock."""
 
-    def __init__(self, now: "callable[[], dt.datetime]") -> None:  # type: ignore[valid-type]
+    def __init__(self, now: callable[[], dt.datetime]) -> None:  # type: ignore[valid-type]
         self.now = now
         self.apps: dict[str, App] = {}
         self.users: dict[str, tuple[str, list[str]]] = {}

@@ -51,7 +51,8 @@ class SpecChecker:
         else:
             # Xero serves /connections; the identity spec spells it /Connections.
             spec, rest, fold = self.identity, path, True
-        for template, item in spec["paths"].items():
+        # Literal paths first: /Reports/TrialBalance before /Reports/{ReportID}.
+        for template, item in sorted(spec["paths"].items(), key=lambda kv: kv[0].count("{")):
             pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
             if re.match(pattern, rest, re.IGNORECASE if fold else 0):
                 operation = item.get(method.lower())

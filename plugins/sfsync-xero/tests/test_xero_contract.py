@@ -1,0 +1,9 @@
+from sfsync.testing import ConnectorContract
+
+
+class TestXeroContract(ConnectorContract):
+    connector = "xero"
+
+
+class TestXeroTBContract(ConnectorContract):
+    connector = "xerotb"
