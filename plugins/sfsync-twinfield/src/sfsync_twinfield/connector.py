@@ -12,6 +12,7 @@ browse ``040_1`` for totals.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import secrets
 from collections import defaultdict
@@ -69,6 +70,7 @@ class TwinfieldOAuth2(OAuth2Spec):
         )
 
 
+@functools.lru_cache(maxsize=4096)
 def _date(value: str) -> dt.date:
     value = value.strip()
     try:
@@ -86,6 +88,7 @@ def _year_before(day: dt.date) -> dt.date:
         return day.replace(year=day.year - 1, day=28) + dt.timedelta(days=1)
 
 
+@functools.lru_cache(maxsize=4096)
 def _stamp(value: str) -> dt.datetime:
     try:
         return dt.datetime.strptime(value.strip(), STAMP).replace(tzinfo=dt.UTC)

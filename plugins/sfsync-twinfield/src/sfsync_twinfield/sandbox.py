@@ -815,15 +815,22 @@ class TwinfieldSandbox(Sandbox):
                     request, request, f"Administratie {start} komt niet overeen met de header."
                 )
         statuses = [c for c in columns if c[0] == "fin.trs.head.status" and c[1] != "none"]
+        head = [c for c in columns if c[0].startswith("fin.trs.head.")]
+        line_columns = [c for c in columns if not c[0].startswith("fin.trs.head.")]
         rows = []
         for txn in sorted(
             books.transactions.values(), key=lambda t: (t.year, t.period, t.code, t.number)
         ):
+            if not statuses and txn.status != "normal":
+                continue
+            # Head fields once per transaction; a transaction that fails them costs no lines.
+            head_cells = {f: self._cell(books, txn, txn.lines[0], f) for f, *_ in head}
+            if not all(_matches(head_cells[f], f, op, a, b) for f, op, a, b in head):
+                continue
             for line in txn.lines:
-                cells = {field: self._cell(books, txn, line, field) for field, *_ in columns}
-                if not statuses and txn.status != "normal":
-                    continue
-                if all(_matches(cells[f], f, op, a, b) for f, op, a, b in columns):
+                cells = dict(head_cells)
+                cells.update({f: self._cell(books, txn, line, f) for f, *_ in line_columns})
+                if all(_matches(cells[f], f, op, a, b) for f, op, a, b in line_columns):
                     rows.append((txn, line, cells))
         visible = [c[0] for c in columns]
         out = etree.Element("browse", result="1")
