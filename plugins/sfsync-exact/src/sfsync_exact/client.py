@@ -69,12 +69,15 @@ class ExactClient:
         self.base_url = base_url.rstrip("/")
         client_id = str(ctx.config.get("client_id", "")) or ctx.connection_id
         # Exact counts calls per app (client id) and division: key the limiter the same way.
-        self.http = ctx.http(
-            self.base_url,
-            limit_key=f"exact:{urlsplit(self.base_url).hostname}:{client_id}",
-            headers={"Accept": "application/json"},
-        )
+        self.limit_key = f"exact:{urlsplit(self.base_url).hostname}:{client_id}"
         self.errors: dict[str, int] = {}
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The context's managed client (asked each time: the context owns and closes it)."""
+        return self.ctx.http(
+            self.base_url, limit_key=self.limit_key, headers={"Accept": "application/json"}
+        )
 
     def _endpoint(self, url: str) -> str:
         return urlsplit(url).path

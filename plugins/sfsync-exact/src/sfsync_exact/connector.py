@@ -10,6 +10,7 @@ A division is a company. Fiscal years come from ``financial/FinancialPeriods``, 
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import AsyncIterator
 
 from sfsync.context import ConnectorContext
@@ -56,6 +57,9 @@ class ExactConnector:
         self.region = region
         self.name = f"exact-{region}"
         self.default_base_url, self.title = REGIONS[region]
+        self._clients: weakref.WeakKeyDictionary[ConnectorContext, ExactClient] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def __repr__(self) -> str:
         return f"ExactConnector({self.region!r})"
@@ -64,7 +68,11 @@ class ExactConnector:
         return str(ctx.config.get("base_url", self.default_base_url)).rstrip("/")
 
     def client(self, ctx: ConnectorContext) -> ExactClient:
-        return ExactClient(ctx, self.base_url(ctx))
+        # One client per context (a run), so the error budget counts across the run's hooks.
+        client = self._clients.get(ctx)
+        if client is None:
+            client = self._clients[ctx] = ExactClient(ctx, self.base_url(ctx))
+        return client
 
     async def current_division(self, ctx: ConnectorContext, client: ExactClient) -> int:
         cached = ctx.state.get("current_division")

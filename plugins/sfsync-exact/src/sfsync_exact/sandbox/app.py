@@ -83,6 +83,9 @@ def _wrap(value: Any, desc: bool) -> Any:
     return _Desc(inner) if desc else inner
 
 
+_AS_IS = frozenset({"Guid", "String", "Int16", "Int32", "Byte", "Boolean"})
+
+
 def _wire_value(value: Any, edm: str) -> Any:
     if value is None:
         return None
@@ -122,6 +125,7 @@ class ExactApp:
     def __init__(self, sandbox: ExactSandbox) -> None:
         self.sb = sandbox
         self._sorted: dict[tuple[Any, ...], tuple[list[Any], list[dict[str, Any]]]] = {}
+        self._plans: dict[tuple[str, tuple[str, ...] | None], list[tuple[str, str]]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -622,9 +626,19 @@ class ExactApp:
                 "type": f"Exact.Web.Api.Models.{entity.type_name}",
             }
         }
-        for name in select or fields:
-            out[name] = _wire_value(row.get(name), fields[name])
+        get = row.get
+        for name, edm in self._plan(entity, select):
+            value = get(name)
+            out[name] = value if value is None or edm in _AS_IS else _wire_value(value, edm)
         return out
+
+    def _plan(self, entity: Entity, select: list[str] | None) -> list[tuple[str, str]]:
+        key = (entity.path, tuple(select) if select else None)
+        plan = self._plans.get(key)
+        if plan is None:
+            fields = entity.all_fields
+            plan = self._plans[key] = [(name, fields[name]) for name in (select or fields)]
+        return plan
 
     # --- Atom (the default when the client does not ask for JSON) ----------------------------------
 
