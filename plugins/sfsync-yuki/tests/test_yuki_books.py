@@ -6,7 +6,11 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
+import pytest
+from lxml import etree
+from sfsync.errors import FatalError
 from sfsync.models import AccountKind, Company
+from sfsync_yuki.books import _period_bounds
 from sfsync_yuki.connector import yuki
 
 
@@ -108,3 +112,33 @@ def test_companies_carry_domain_and_details(connection, sandbox):
     assert company.extra["domain"] == peeters.domain_id
     details = _run(connection, "sfsync_fetch_company_details", company=company)
     assert (details.street, details.postal_code, details.city) == (peeters.address, peeters.postcode, peeters.city)
+
+
+def _period_result(whole: str):
+    tns = "http://www.theyukicompany.com/"
+    result = etree.Element(f"{{{tns}}}GetPeriodDateTableResult")
+    etree.SubElement(result, f"{{{tns}}}period").text = whole.split()[0]
+    etree.SubElement(result, f"{{{tns}}}wholePeriod").text = whole
+    return result
+
+
+def test_whole_period_with_an_exclusive_end_is_read_as_inclusive():
+    inclusive = _period_result("2023-07-01T00:00:00 2024-06-30T00:00:00")
+    assert _period_bounds(inclusive, 2023) == (dt.date(2023, 7, 1), dt.date(2024, 6, 30))
+    # The Postman example: "2021-01-02 2022-01-01" is one year, inclusive; "… 2022-01-02" is exclusive.
+    assert _period_bounds(_period_result("2021-01-02T00:00:00 2022-01-01T00:00:00"), 2020) == (
+        dt.date(2021, 1, 2), dt.date(2022, 1, 1))
+    assert _period_bounds(_period_result("2021-01-02T00:00:00 2022-01-02T00:00:00"), 2020) == (
+        dt.date(2021, 1, 2), dt.date(2022, 1, 1))
+
+
+def test_a_refused_period_table_before_the_start_is_skipped(connection, sandbox):
+    ref = sandbox.company_refs()[0]  # starts 2023-01-01: yearID 2022 is asked for safety
+    sandbox.inject_fault("Server was unable to process request. ---> Invalid year.", operation="GetPeriodDateTable")
+    years = _run(connection, "sfsync_fetch_fiscal_years", company=Company(ref=ref))
+    assert [y.start.year for y in years] == [2023, 2024, 2025, 2026]
+    sandbox.inject_fault("Server was unable to process request. ---> Invalid year.", operation="GetPeriodDateTable")
+    connection.state["periods"] = {ref: {"2022": ["2022-01-01", "2022-12-31"]}}  # 2023 is asked first now
+
+    with pytest.raises(FatalError, match="Invalid year"):
+        _run(connection, "sfsync_fetch_fiscal_years", company=Company(ref=ref))

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped]  # lxml-stubs is not in the workspace
-from sfsync.errors import MalformedResponse
+from sfsync.errors import FatalError, MalformedResponse
 from sfsync.models import Account, AccountKind, Company, FiscalYear, LedgerLine, Period
 
 from sfsync_yuki.client import GENERAL_SERVICE, YukiClient
@@ -166,9 +166,14 @@ async def fiscal_years(client: YukiClient, admin: AdminInfo) -> list[YukiYear]:
         if cached:
             start, end = _date(cached[0]), _date(cached[1])
         else:
-            result = await client.call("AccountingInfo", "GetPeriodDateTable",
-                                       {"administrationID": admin.id, "yearID": year_id}, domain=admin.domain)
-            start, end = _period_bounds(result, year_id)
+            try:
+                result = await client.call("AccountingInfo", "GetPeriodDateTable",
+                                           {"administrationID": admin.id, "yearID": year_id}, domain=admin.domain)
+                start, end = _period_bounds(result, year_id)
+            except (FatalError, MalformedResponse):
+                if year_id == first or year_id == today.year:
+                    continue  # the year before the start, or one not begun: Yuki may not know it
+                raise
             cache[str(year_id)] = [start.isoformat(), end.isoformat()]
         if (admin.start and end < admin.start) or start > today:
             continue

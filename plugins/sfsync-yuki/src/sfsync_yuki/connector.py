@@ -54,6 +54,13 @@ class YukiFields(BaseModel):
         default=1000, ge=1, le=100_000,
         description="Web-service calls a day per domain (1,000; 5,000 or 10,000 with Yuki's Webservice features)",
     )
+    months_per_call: int = Field(
+        default=12, ge=1, le=12,
+        description="Months of transactions per call: 12 costs least; lower it for very large administrations",
+    )
+    base_url: str | None = Field(
+        default=None, description="Only for a sandbox or a proxy: the Yuki address to call instead of the region host"
+    )
     financial_mode: Literal["commercial", "fiscal"] = Field(
         default="commercial", description="Commercial figures, or fiscal (with fiscal corrections)"
     )
