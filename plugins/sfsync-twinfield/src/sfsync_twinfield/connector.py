@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped (lxml-stubs)
 from sfsync.auth import ConnectionLevel, OAuth2Spec, PendingAuthorization
 from sfsync.context import ConnectorContext
 from sfsync.errors import MalformedResponse
@@ -395,17 +395,17 @@ class TwinfieldConnector:
             for account, per_period in sorted(moves.items()):
                 opening_debit, opening_credit = per_period.pop(0, [Decimal(0), Decimal(0)])
                 running = opening_debit - opening_credit
-                for period in year.periods:
-                    debit, credit = per_period.get(period.number, [Decimal(0), Decimal(0)])
+                for span in year.periods:
+                    debit, credit = per_period.get(span.number, [Decimal(0), Decimal(0)])
                     if not (debit or credit or running):
                         continue
                     closing = running + debit - credit
                     lines.append(
                         TrialBalanceLine(
                             account=account,
-                            period_start=period.start,
-                            period_end=period.end,
-                            period=period.number,
+                            period_start=span.start,
+                            period_end=span.end,
+                            period=span.number,
                             fiscal_year=year.label,
                             opening=running,
                             debit=debit,

@@ -39,7 +39,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import httpx
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped (lxml-stubs)
 from sfsync.clock import Clock
 from sfsync.sandbox import Sandbox
 
@@ -840,8 +840,9 @@ class TwinfieldSandbox(Sandbox):
                 th, "td", label=field.rsplit(".", 1)[-1], hideforuser="false", type=_type(field)
             )
             td.text = field
+        rows_out: list[tuple[dict[str, str], tuple[Transaction, TxnLine] | None]]
         if code == "040_1":
-            rows_out = self._totals(rows, visible)
+            rows_out = list(self._totals(rows, visible))
         else:
             rows_out = [(cells, (txn, line)) for txn, line, cells in rows]
         for cells, key in rows_out:
@@ -1032,7 +1033,7 @@ class TwinfieldSandbox(Sandbox):
     def _query_type(self, payload: etree._Element, contract_ns: str) -> str:
         if etree.QName(payload).localname != "Query":
             raise SoapFault("The message with Action cannot be processed: expected Query.")
-        declared = payload.get(q(NS_XSI, "type"), "")
+        declared = str(payload.get(q(NS_XSI, "type"), ""))
         prefix, _, name = declared.rpartition(":")
         if payload.nsmap.get(prefix or None) != contract_ns:
             raise SoapFault(f"Query type {declared!r} is not a query of this service.")
@@ -1106,14 +1107,14 @@ class TwinfieldSandbox(Sandbox):
             return result
         if query == "GetPeriods":
             wanted = (payload.findtext(q(NS_PERIOD, "Year")) or "").strip()
-            year = next((y for y in books.years if str(y.number) == wanted), None)
-            if year is None:
+            asked = next((y for y in books.years if str(y.number) == wanted), None)
+            if asked is None:
                 raise SoapFault(f"YearNotFound: year {wanted!r} does not exist.", "YearNotFound")
             periods = etree.SubElement(result, q(NS_PERIOD, "Periods"))
-            for number, end, is_open in year.periods:
+            for number, end, is_open in asked.periods:
                 node = etree.SubElement(periods, q(NS_PERIOD, "Period"))
                 for name, value in (
-                    ("Year", str(year.number)),
+                    ("Year", str(asked.number)),
                     ("Number", str(number)),
                     ("Name", end.strftime("%B").lower()),
                     ("EndDate", f"{end.isoformat()}T00:00:00"),

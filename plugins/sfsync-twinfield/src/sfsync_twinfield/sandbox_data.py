@@ -12,8 +12,10 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 CENT = Decimal("0.01")
 STAMP = "%Y%m%d%H%M%S"
@@ -346,7 +348,7 @@ class Books:
         office: Office,
         day: dt.date,
         daybook: str,
-        rows: list[tuple[str, Decimal, str, str]] | list[tuple[str, Decimal, str, str, Decimal]],
+        rows: Sequence[tuple[Any, ...]],  # (account, value, text, dim2[, base in euros])
         *,
         stamp: dt.datetime,
         currency: str = "EUR",
@@ -360,7 +362,7 @@ class Books:
         lines = []
         for index, row in enumerate(rows, start=1):
             code, value, text, dim2 = row[:4]
-            base = row[4] if len(row) > 4 else value  # type: ignore[misc]
+            base = row[4] if len(row) > 4 else value
             lines.append(
                 TxnLine(
                     index,
