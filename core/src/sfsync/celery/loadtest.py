@@ -202,6 +202,7 @@ class LoadtestSandbox(Sandbox):
         self.double_spent = 0
         self.refreshes = 0
         self.traps: list[Trap] = []
+        self.pids: collections.Counter[str] = collections.Counter()  # calls per worker process
         super().__init__()
 
     # what the tests need from a Sandbox
@@ -302,6 +303,7 @@ class LoadtestSandbox(Sandbox):
                 }
             window.used += 1
             self.calls[key].append(now)
+            self.pids[headers.get("x-worker-pid", "")] += 1
             limits = {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.limit - window.used),
                       "X-RateLimit-Reset": f"{reset:.3f}"}
         if len(parts) == 2 and parts[1] == "companies":
