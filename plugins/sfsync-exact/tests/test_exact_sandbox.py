@@ -397,3 +397,26 @@ def test_exact_sandbox_time_scaled_window() -> None:
     assert 0 < reset_ms / 1000 - api.sandbox.clock.now().timestamp() <= 1.0
     api.sandbox.clock.advance(1.0)  # type: ignore[attr-defined]
     assert api.get(f"{api.ref}/financial/GLAccounts", {"$select": "ID"}).status_code == 200
+
+
+def test_exact_sandbox_next_links_keep_exacts_host_when_served_behind_a_forwarder() -> None:
+    api = Api("fr")
+
+    async def go() -> httpx.Response:
+        async with httpx.AsyncClient(
+            transport=next(iter(api.sandbox.transports().values()))
+        ) as client:
+            return await client.get(
+                f"http://127.0.0.1:8800/api/v1/{api.ref}/{LINES}",
+                params={"$select": "ID", "$filter": "Timestamp gt 1L"},
+                headers={
+                    "Authorization": f"Bearer {api.token}",
+                    "Accept": "application/json",
+                    "X-Sfsync-Sandbox-Host": "start.exactonline.fr",
+                },
+            )
+
+    _, following = unwrap(decode_json(asyncio.run(go()).content))
+    assert following is not None and following.startswith(
+        f"https://start.exactonline.fr/api/v1/{api.ref}/"
+    )

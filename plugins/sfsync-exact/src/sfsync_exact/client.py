@@ -85,9 +85,10 @@ class ExactClient:
     async def get(self, url: str, params: Mapping[str, str] | None = None) -> Any:
         """GET one URL (relative to the API root, or an absolute ``__next``) and decode it."""
         if url.startswith("http"):
-            if urlsplit(url).netloc != urlsplit(self.base_url).netloc:
+            link, base = urlsplit(url), urlsplit(self.base_url)
+            if (link.scheme, link.netloc) != (base.scheme, base.netloc):
                 raise MalformedResponse(
-                    f"Exact's next-page link leaves the API host ({urlsplit(url).netloc})"
+                    f"Exact's next-page link leaves the API host ({link.scheme}://{link.netloc})"
                 )
             target = url
         else:

@@ -231,6 +231,10 @@ class ExactApp:
 
     @staticmethod
     def _origin(headers: dict[str, str], scope: Scope) -> str:
+        # Behind `sfsync sandbox serve` the request was forwarded from Exact's https host.
+        forwarded = headers.get("x-sfsync-sandbox-host")
+        if forwarded:
+            return f"https://{forwarded}"
         host = headers.get("host") or "start.exactonline.nl"
         return f"{scope.get('scheme', 'https')}://{host}"
 
