@@ -51,7 +51,7 @@ def datetime(value: Any) -> dt.datetime | None:
     if value is False or value is None:
         return None
     try:
-        return dt.datetime.strptime(str(value)[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
+        return dt.datetime.fromisoformat(str(value)[:19]).replace(tzinfo=dt.UTC)
     except ValueError as exc:
         raise MalformedResponse(f"Odoo sent {value!r} where a datetime belongs") from exc
 

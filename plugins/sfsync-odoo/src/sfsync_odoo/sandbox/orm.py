@@ -170,6 +170,17 @@ class Database:
             )
         return fields
 
+    def _rule(self, model: str, env: Env) -> Callable[[dict[str, Any]], bool]:
+        """The record rule of ``model`` for ``env``, as a predicate (built once per search)."""
+        spec = model_spec(model)
+        if model == "account.move.line":
+            moves = self.tables.get("account.move", {})
+            allowed = set(env.companies)
+            return lambda record: moves[record["move_id"]]["company_id"] in allowed
+        if model == "res.company" or (spec is not None and spec.company_rule is not None):
+            return lambda record: self._visible(model, record, env)
+        return lambda record: True
+
     def _visible(self, model: str, record: dict[str, Any], env: Env) -> bool:
         spec = model_spec(model)
         if model == "res.company":
@@ -198,25 +209,19 @@ class Database:
                     if fdef.type not in ("many2one", "many2many", "one2many") or not fdef.relation:
                         raise OdooValueError(f"Invalid field {current_model}.{part} in leaf {path!r}")
                     current_model = fdef.relation
-            models = [model]
-            for fdef in chain[:-1]:
-                models.append(fdef.relation or "")
+            only = chain[0] if len(chain) == 1 else None
+            if only is not None and only.getter is None and only.type not in ("many2many", "one2many"):
+                key = only.name
 
-            def get(record: dict[str, Any]) -> list[Any]:
-                records = [record]
-                for depth, fdef in enumerate(chain):
-                    values: list[Any] = []
-                    for rec in records:
-                        value = fdef.get(self, rec, env)
-                        if fdef.type in ("many2many", "one2many"):
-                            values.extend(value)
-                        else:
-                            values.append(value)
-                    if depth == len(chain) - 1:
-                        return values
-                    table = self.tables.get(fdef.relation or "", {})
-                    records = [table[v] for v in values if v is not None and v in table]
-                return []  # pragma: no cover
+                def get(record: dict[str, Any]) -> list[Any]:
+                    return [record.get(key)]
+
+            elif only is not None and only.type not in ("many2many", "one2many"):
+                def get(record: dict[str, Any]) -> list[Any]:
+                    return [only.get(self, record, env)]  # type: ignore[union-attr]
+
+            else:
+                get = self._path_getter(chain, env)
 
             last = chain[-1]
             relation = last.relation or (current_model if last.name == "id" else None)
@@ -226,6 +231,25 @@ class Database:
             return get, kind, name_of, hierarchy
 
         return resolve
+
+    def _path_getter(self, chain: list[FieldDef], env: Env) -> Callable[[dict[str, Any]], list[Any]]:
+        def get(record: dict[str, Any]) -> list[Any]:
+            records = [record]
+            for depth, fdef in enumerate(chain):
+                values: list[Any] = []
+                for rec in records:
+                    value = fdef.get(self, rec, env)
+                    if fdef.type in ("many2many", "one2many"):
+                        values.extend(value)
+                    else:
+                        values.append(value)
+                if depth == len(chain) - 1:
+                    return values
+                table = self.tables.get(fdef.relation or "", {})
+                records = [table[v] for v in values if v is not None and v in table]
+            return []  # pragma: no cover
+
+        return get
 
     def _hierarchy(self, model: str, ids: list[int], op: str) -> set[int]:
         table = self.tables.get(model, {})
@@ -298,10 +322,8 @@ class Database:
         ):
             domain = ["&", *normalize(domain), ["active", "=", True]]
         predicate = compile_domain(parse(domain), self._resolver(model, env))
-        rows = [
-            r for r in self.tables.get(model, {}).values()
-            if self._visible(model, r, env) and predicate(r)
-        ]
+        visible = self._rule(model, env)
+        rows = [r for r in self.tables.get(model, {}).values() if visible(r) and predicate(r)]
         self._sort(model, rows, order, env)
         if offset:
             rows = rows[int(offset):]
