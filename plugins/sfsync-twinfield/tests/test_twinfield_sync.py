@@ -244,3 +244,25 @@ def test_twinfield_trial_balance_is_the_040_1_totals(connected):
         for total in batch.lines:
             by_end[total.period_end] += total.closing
         assert set(by_end.values()) == {Decimal(0)}
+
+
+def test_twinfield_overridden_fiscal_years_are_read_by_date(connected):
+    from sfsync.models import FiscalYear
+
+    company = connected.company("010")
+    years = run(twinfield.sfsync_fetch_fiscal_years(ctx=connected.ctx, company=company))
+    # A firm overrode the years on the link: labels are no longer Twinfield's year numbers.
+    override = [FiscalYear(start=y.start, end=y.end, label=f"FY{i}") for i, y in enumerate(years)]
+    batches = run(
+        collect(
+            twinfield.sfsync_fetch_ledger(
+                ctx=connected.ctx, company=company, since=None, cursor=None, fiscal_years=override
+            )
+        )
+    )
+    browses = connected.calls(type="030_3")
+    assert [b["filters"]["fin.trs.head.date"] for b in browses[: len(years)]] == [
+        ("between", f"{y.start:%Y%m%d}", f"{y.end:%Y%m%d}") for y in years
+    ]
+    lines = {line.id for batch in batches for line in batch.lines}
+    assert lines == set(_sandbox_lines(connected, "010"))

@@ -102,6 +102,19 @@ def _dc(element: etree._Element, name: str, ns: str) -> str:
     return text(element.find(q(ns, name)))
 
 
+def _book_year(year: FiscalYear) -> str:
+    """Twinfield's number of a book year: its label, or the calendar year it ends in."""
+    return year.label if len(year.label) == 4 and year.label.isdigit() else str(year.end.year)
+
+
+def _year_key(year: FiscalYear) -> str:
+    """What the first sync reads a fiscal year by: its book year, or its dates when the firm
+    overrode the years on the link (labels that are not Twinfield's year numbers)."""
+    if len(year.label) == 4 and year.label.isdigit():
+        return year.label
+    return f"{year.start:%Y%m%d}-{year.end:%Y%m%d}"
+
+
 @dataclass
 class _Cursor:
     """Where the ledger stream stands: the book years still to load, then the modified stamp."""
@@ -312,7 +325,7 @@ class TwinfieldConnector:
             state = _Cursor.load(cursor)
         else:
             state = _Cursor(
-                years=[fy.label for fy in fiscal_years if since is None or fy.end >= since],
+                years=[_year_key(fy) for fy in fiscal_years if since is None or fy.end >= since],
                 since=since.strftime("%Y%m%d") if since else None,
                 modified=None,
                 deleted_from=(ctx.clock.now() - DELETIONS_OVERLAP).strftime("%Y-%m-%dT%H:%M:%S"),
@@ -369,7 +382,10 @@ class TwinfieldConnector:
                 [
                     column("fin.trs.head.office", "equal", company.ref),
                     column(
-                        "fin.trs.head.yearperiod", "between", f"{year.label}/00", f"{year.label}/55"
+                        "fin.trs.head.yearperiod",
+                        "between",
+                        f"{_book_year(year)}/00",
+                        f"{_book_year(year)}/55",
                     ),
                     column("fin.trs.head.status", "equal", "normal"),
                     column("fin.trs.head.year"),
@@ -453,7 +469,13 @@ async def _transaction_lines(
         column("fin.trs.head.status", "equal", "normal"),
     ]
     if year is not None:
-        filters.append(column("fin.trs.head.yearperiod", "between", f"{year}/00", f"{year}/55"))
+        if "-" in year:
+            # A fiscal year the firm overrode on the link: read it by date.
+            low, high = year.split("-")
+            low = max(low, state.since or low)
+            filters.append(column("fin.trs.head.date", "between", low, high))
+        else:
+            filters.append(column("fin.trs.head.yearperiod", "between", f"{year}/00", f"{year}/55"))
     else:
         assert state.modified is not None
         after = _stamp(state.modified) + dt.timedelta(seconds=1)
@@ -461,7 +483,7 @@ async def _transaction_lines(
         filters.append(
             column("fin.trs.head.modified", "between", after.strftime(STAMP), until.strftime(STAMP))
         )
-    if state.since:
+    if state.since and not (year and "-" in year):
         filters.append(column("fin.trs.head.date", "between", state.since, "99991231"))
     wanted = {f.field for f in filters}
     rows = await browse(
