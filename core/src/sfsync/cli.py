@@ -12,6 +12,7 @@ import datetime as dt
 import http.server
 import json
 import sys
+import threading
 import webbrowser
 from decimal import Decimal
 from pathlib import Path
@@ -36,20 +37,32 @@ console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 class _State:
-    def __init__(self, db: Path, as_user: str | None, firm: str | None, sandbox: bool, debug: bool) -> None:
-        self.db, self.as_user, self.firm, self.use_sandbox, self.debug = db, as_user, firm, sandbox, debug
+    def __init__(
+        self, db: Path, as_user: str | None, firm: str | None, sandbox: bool, sandbox_url: str | None, debug: bool
+    ) -> None:
+        self.db, self.as_user, self.firm, self.debug = db, as_user, firm, debug
+        self.use_sandbox, self.sandbox_url = sandbox, sandbox_url
         self._app: Sfsync | None = None
+        self.sandboxes: dict[str, Any] = {}
 
     @property
     def app(self) -> Sfsync:
         if self._app is None:
             self._app = Sfsync.open(self.db)
-            if self.use_sandbox:
+            if self.use_sandbox or self.sandbox_url:
                 from sfsync.demo import start_sandboxes
+                from sfsync.sandbox_server import forwarding_mounts
 
                 sandboxes, _ = start_sandboxes(self._app.registry)
-                for box in {id(s): s for s in sandboxes.values()}.values():
-                    self._app.mount(box.transports())
+                distinct = list({id(s): s for s in sandboxes.values()}.values())
+                if self.sandbox_url:
+                    # The sandboxes' state lives in the `sfsync sandbox serve` process; these
+                    # local instances only say which URLs to forward and how to log in.
+                    self._app.mount(forwarding_mounts(distinct, self.sandbox_url))
+                else:
+                    for box in distinct:
+                        self._app.mount(box.transports())
+                self.sandboxes = sandboxes
         return self._app
 
     def user(self) -> User:
@@ -96,13 +109,19 @@ class _Group(click.Group):
               show_default=True, help="The embedded store (a SQLite file).")
 @click.option("--as", "as_user", envvar="SFSYNC_USER", help="Act as this user (email); default: the firm's admin.")
 @click.option("--firm", envvar="SFSYNC_FIRM", help="The firm (name or id) when the store holds several.")
-@click.option("--sandbox", is_flag=True, envvar="SFSYNC_SANDBOX", help="Route every package to its offline sandbox.")
+@click.option("--sandbox", is_flag=True, envvar="SFSYNC_SANDBOX",
+              help="Route every package to an in-process offline sandbox (fresh for each command).")
+@click.option("--sandbox-url", envvar="SFSYNC_SANDBOX_URL",
+              help="Route every package to the sandboxes of a running `sfsync sandbox serve` (state kept across commands).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="sfsync")
 @click.pass_context
-def cli(ctx: click.Context, db: Path, as_user: str | None, firm: str | None, sandbox: bool, debug: bool) -> None:
+def cli(
+    ctx: click.Context, db: Path, as_user: str | None, firm: str | None, sandbox: bool, sandbox_url: str | None,
+    debug: bool,
+) -> None:
     """Keep accounting dossiers filled with the figures of accounting packages."""
-    ctx.obj = _State(db, as_user, firm, sandbox, debug)
+    ctx.obj = _State(db, as_user, firm, sandbox, sandbox_url, debug)
 
 
 pass_state = click.make_pass_decorator(_State)
@@ -184,28 +203,117 @@ def _find_connection(state: _State, actor: User, key: str) -> ConnectionRecord:
     raise NotFound(f"no connection {key!r}; `sfsync connections` lists them")
 
 
-def _receive_callback(port: int, timeout: float) -> str:
-    """Serve one request on the loopback port and return its URL (the OAuth2 redirect)."""
-    received: list[str] = []
+class _CallbackServer:
+    """Listens on the loopback port (bound before the user is sent away) for the OAuth2 redirect."""
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            received.append(f"http://127.0.0.1:{port}{self.path}")
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.end_headers()
-            self.wfile.write(b"sfsync: you may close this window.")
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.received: list[str] = []
+        received = self.received
 
-        def log_message(self, *args: Any) -> None:
-            pass
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                received.append(f"http://127.0.0.1:{port}{self.path}")
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(b"sfsync: you may close this window.")
 
-    server = http.server.HTTPServer(("127.0.0.1", port), Handler)
-    server.timeout = timeout
-    server.handle_request()
-    server.server_close()
-    if not received:
-        raise ConfigurationError(f"no login came back on port {port} within {timeout:.0f} s; run connect again")
-    return received[0]
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        try:
+            self.server = http.server.HTTPServer(("127.0.0.1", port), Handler)
+        except OSError as exc:
+            raise ConfigurationError(f"port {port} is taken; pass --port with a free one") from exc
+
+    def wait(self, timeout: float) -> str:
+        """Serve until the redirect arrives (or ``timeout`` seconds pass) and return its URL."""
+        self.server.timeout = timeout
+        try:
+            self.server.handle_request()
+        finally:
+            self.server.server_close()
+        if not self.received:
+            raise ConfigurationError(f"no login came back on port {self.port} within {timeout:.0f} s; run it again")
+        return self.received[0]
+
+
+def _oauth_login(
+    state: _State,
+    actor: User,
+    connector: str,
+    *,
+    values: dict[str, Any],
+    label: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+    port: int,
+    dossier_id: str | None = None,
+    connection_id: str | None = None,
+) -> ConnectionRecord:
+    """The OAuth2 login: print the authorize URL, receive the redirect on a loopback port, check
+    ``state`` and store the tokens. With ``--sandbox`` the login at the sandbox's page is done for you."""
+    sandbox = state.sandboxes.get(connector)
+    if sandbox is not None:
+        defaults = dict(sandbox.connection_config())
+        client_id = client_id or str(defaults.pop("client_id", ""))
+        client_secret = client_secret or sandbox.connection_secrets().get("client_secret")
+        values = {**defaults, **values}
+    if not client_id:
+        raise ConfigurationError("OAuth2 needs the app's --client-id (and --client-secret), or SFSYNC_CLIENT_ID")
+    redirect = f"http://127.0.0.1:{port}/callback"
+    pending = state.app.start_oauth(actor, connector, redirect_uri=redirect, client_id=client_id,
+                                    client_secret=client_secret, config=values, label=label,
+                                    dossier_id=dossier_id, connection_id=connection_id)
+    server = _CallbackServer(port)
+    console.print(f"Log in at the package to allow sfsync:\n{pending.authorize_url}", soft_wrap=True)
+    if sandbox is not None:
+        threading.Thread(target=_sandbox_login, args=(sandbox, pending.authorize_url, state.sandbox_url),
+                         daemon=True).start()
+    else:
+        webbrowser.open(pending.authorize_url)
+    callback = server.wait(timeout=300)
+    return _run(state.app.finish_oauth(actor, callback))  # type: ignore[no-any-return]
+
+
+def _sandbox_login(sandbox: Any, authorize_url: str, served_at: str | None) -> None:
+    """Log in at a sandbox's authorize page as a person would, then follow its redirect to the
+    loopback port, exactly as a browser would."""
+    import httpx
+
+    from sfsync.context import RoutingTransport
+    from sfsync.sandbox_server import ForwardingTransport
+
+    transport: httpx.AsyncBaseTransport = (
+        ForwardingTransport(served_at) if served_at else RoutingTransport(sandbox.transports())
+    )
+
+    async def login() -> str:
+        async with httpx.AsyncClient(transport=transport) as client:
+            return await sandbox.authorize(client, authorize_url)  # type: ignore[no-any-return]
+
+    callback = asyncio.run(login())
+    httpx.get(callback, timeout=30)
+
+
+@cli.command()
+@click.argument("connection")
+@click.option("--client-id", envvar="SFSYNC_CLIENT_ID", help="OAuth2 app's client id.")
+@click.option("--client-secret", envvar="SFSYNC_CLIENT_SECRET", help="OAuth2 app's client secret.")
+@click.option("--port", default=8765, show_default=True, help="Loopback port for the OAuth2 callback.")
+@pass_state
+def reconnect(state: _State, connection: str, client_id: str | None, client_secret: str | None, port: int) -> None:
+    """Log in again to a connection that needs re-consent; its dossiers continue where they stopped."""
+    actor = state.user()
+    record = _find_connection(state, actor, connection)
+    if not isinstance(state.app.registry.connector(record.connector).auth, OAuth2Spec):
+        raise ConfigurationError(f"{record.label} is not an OAuth2 connection; connect it again with `sfsync connect`")
+    values = {k: v for k, v in record.config.items() if k != "client_id"}
+    _oauth_login(state, actor, record.connector, values=values, label=record.label,
+                 client_id=client_id or record.config.get("client_id"), client_secret=client_secret, port=port,
+                 connection_id=record.id)
+    console.print(f"{record.label} re-consented; its dossiers continue from where they stopped")
 
 
 @cli.command()
@@ -226,17 +334,8 @@ def connect(state: _State, connector: str, fields: tuple[str, ...], label: str |
     spec = loaded.auth
     values: dict[str, Any] = dict(f.split("=", 1) for f in fields if "=" in f)
     if isinstance(spec, OAuth2Spec):
-        if actor.role != "admin" and spec.level.value != "dossier":
-            raise ConfigurationError(f"{actor.email} is a member of the firm; only an admin may add a connection")
-        if not client_id:
-            raise ConfigurationError("OAuth2 needs the app's --client-id (and --client-secret)")
-        redirect = f"http://127.0.0.1:{port}/callback"
-        pending = state.app.start_oauth(actor, connector, redirect_uri=redirect, client_id=client_id,
-                                        client_secret=client_secret, config=values, label=label)
-        console.print(f"Log in at the package to allow sfsync:\n{pending.authorize_url}", soft_wrap=True)
-        webbrowser.open(pending.authorize_url)
-        callback = _receive_callback(port, timeout=300)
-        record = _run(state.app.finish_oauth(actor, callback))
+        record = _oauth_login(state, actor, connector, values=values, label=label, client_id=client_id,
+                              client_secret=client_secret, port=port)
     else:
         assert isinstance(spec, FormSpec | AgentSpec)
         if isinstance(spec, AgentSpec):
@@ -295,7 +394,8 @@ def _date(value: str | None) -> dt.date | None:
 
 @cli.command()
 @click.argument("dossier")
-@click.option("--connection", required=True, help="Connection id, label or connector name.")
+@click.option("--connection", required=True,
+              help="Connection id, label or connector; a dossier-level package (xero) runs its login here.")
 @click.option("--company", help="The company ref (see `sfsync companies`).")
 @click.option("--reference", help="On-premise: the dossier's folder name on the server.")
 @click.option("--since", help="Sync from this date (the first day of a fiscal year).")
@@ -303,9 +403,13 @@ def _date(value: str | None) -> dt.date | None:
 @click.option("--trial-balance", is_flag=True, help="Bring trial-balance totals instead of transactions.")
 @click.option("--first-year-end", help="Override the end of the first fiscal year.")
 @click.option("--no-sync", is_flag=True, help="Do not start the first sync.")
+@click.option("--client-id", envvar="SFSYNC_CLIENT_ID", help="Dossier-level OAuth2: the app's client id.")
+@click.option("--client-secret", envvar="SFSYNC_CLIENT_SECRET", help="Dossier-level OAuth2: the app's secret.")
+@click.option("--port", default=8765, show_default=True, help="Dossier-level OAuth2: loopback callback port.")
 @pass_state
 def link(state: _State, dossier: str, connection: str, company: str | None, reference: str | None, since: str | None,
-         replace: bool, trial_balance: bool, first_year_end: str | None, no_sync: bool) -> None:
+         replace: bool, trial_balance: bool, first_year_end: str | None, no_sync: bool, client_id: str | None,
+         client_secret: str | None, port: int) -> None:
     """Link a dossier (created if new) to a company, then start its first sync."""
     actor = state.user()
     if (since is None) == (not replace):
@@ -313,11 +417,17 @@ def link(state: _State, dossier: str, connection: str, company: str | None, refe
     ref = company or reference
     if not ref:
         raise ConfigurationError("say which company: --company REF (or --reference FOLDER for on-premise)")
-    record = _find_connection(state, actor, connection)
     try:
         target = state.app.dossier(actor, dossier)
     except NotFound:
         target = state.app.create_dossier(actor, dossier)
+    registry = state.app.registry
+    if connection in registry.connectors and registry.connector(connection).auth.level.value == "dossier":
+        # Dossier-level packages (Xero): linking the dossier *is* the login.
+        record = _oauth_login(state, actor, connection, values={}, label=f"{connection} for {target.name}",
+                              client_id=client_id, client_secret=client_secret, port=port, dossier_id=target.id)
+    else:
+        record = _find_connection(state, actor, connection)
     saved = _run(state.app.link(
         actor, target.id, record.id, ref, mode=SyncMode.REPLACE if replace else SyncMode.SINCE, since=_date(since),
         granularity=Granularity.TRIAL_BALANCE if trial_balance else None, first_year_end=_date(first_year_end),
@@ -344,27 +454,25 @@ class _Bars:
 
     def _task(self, dossier: str) -> Any:
         if dossier not in self.tasks:
-            self.tasks[dossier] = self.progress.add_task(dossier, total=None, stage="", lines=0)
+            self.tasks[dossier] = self.progress.add_task(dossier, total=None, stage="", lines=0, requests=0, waits=0)
         return self.tasks[dossier]
 
     def stage(self, dossier: str, stage: str) -> None:
         self.progress.update(self._task(dossier), stage=stage)
 
     def progress_(self, dossier: str, what: str, count: int) -> None:
-        if what == "lines":
-            self.progress.update(self._task(dossier), lines=count)
+        if what in ("lines", "requests", "waits"):
+            self.progress.update(self._task(dossier), **{what: count})
 
     def batch_committed(self, dossier: str, batches: int) -> None:
         self.progress.update(self._task(dossier), advance=1)
 
 
-_Bars.progress = _Bars.progress_  # type: ignore[attr-defined,method-assign]  # the observer's name
-
-
 def _observer(names: dict[str, str]) -> tuple[Progress, Any]:
     progress = Progress(
         TextColumn("{task.description:<18}"), BarColumn(), TextColumn("{task.fields[stage]:<15}"),
-        TextColumn("{task.fields[lines]:>8} lines"), TimeElapsedColumn(), console=console, transient=False,
+        TextColumn("{task.fields[lines]:>8} lines"), TextColumn("{task.fields[requests]:>5} requests"),
+        TextColumn("{task.fields[waits]:>3} waits"), TimeElapsedColumn(), console=console, transient=False,
     )
     bars = _Bars(progress, names)
     return progress, _ObserverAdapter(bars)
@@ -518,21 +626,34 @@ def sandbox() -> None:
 
 
 @sandbox.command("serve")
-@click.argument("connector")
+@click.argument("connectors", nargs=-1)
 @click.option("--port", default=8800, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
-def sandbox_serve(connector: str, port: int, host: str) -> None:
-    """Serve a plugin's sandbox over real HTTP (uvicorn), for trying the connector by hand."""
+def sandbox_serve(connectors: tuple[str, ...], port: int, host: str) -> None:
+    """Serve sandboxes over real HTTP (uvicorn): the named connectors', or every installed one.
+
+    Other commands reach them with --sandbox-url http://HOST:PORT, so their state (tokens, data
+    changes) lasts across commands.
+    """
     import uvicorn
 
+    from sfsync.demo import start_sandboxes
+    from sfsync.sandbox_server import dispatcher
+
     registry = get_registry()
-    registry.connector(connector)
-    if not registry.supports(connector, "sfsync_sandbox"):
-        raise ConfigurationError(f"connector {connector} ships no sandbox")
-    box = registry.call(connector, "sfsync_sandbox")
-    console.print(f"{connector} sandbox on http://{host}:{port} (stands in for {', '.join(box.base_urls)})")
-    console.print(f"connection settings: {box.connection_config()}")
-    uvicorn.run(box.app, host=host, port=port, log_level="warning")
+    for name in connectors:
+        registry.connector(name)
+        if not registry.supports(name, "sfsync_sandbox"):
+            raise ConfigurationError(f"connector {name} ships no sandbox")
+    sandboxes, failures = start_sandboxes(registry)
+    chosen = {n: s for n, s in sandboxes.items() if not connectors or n in connectors}
+    for name, error in failures.items():
+        console.print(f"[red]{name}:[/red] its sandbox failed to start: {error}", soft_wrap=True)
+    distinct = list({id(s): s for s in chosen.values()}.values())
+    for name, box in chosen.items():
+        console.print(f"{name}: {', '.join(box.base_urls)}; connect with {box.connection_config()}", soft_wrap=True)
+    console.print(f"serving on http://{host}:{port}; use --sandbox-url http://{host}:{port} in other commands")
+    uvicorn.run(dispatcher(distinct), host=host, port=port, log_level="warning")
 
 
 @cli.command()
@@ -591,3 +712,7 @@ def main(argv: list[str] | None = None) -> Any:
     return cli.main(args=argv, prog_name="sfsync")
 
 
+
+
+if __name__ == "__main__":
+    main()

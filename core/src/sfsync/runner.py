@@ -336,8 +336,7 @@ class Runner:
             deleted += len(batch.deleted) + len(batch.deleted_entries)
             committed += 1
             run.counts.update(lines_fetched=fetched, deletions=deleted, batches=committed)
-            watcher.progress(ctx.dossier or dossier_id, "lines", fetched)
-            watcher.batch_committed(ctx.dossier or dossier_id, committed)
+            self._report(watcher, ctx, dossier_id, fetched, committed)
         run.counts.update(lines_fetched=fetched, deletions=deleted, batches=committed)
         if ignored:
             run.counts["lines_before_since_ignored"] = ignored
@@ -373,9 +372,16 @@ class Runner:
             count += len(batch.lines)
             committed += 1
             run.counts.update(trial_balance_lines=count, batches=committed)
-            watcher.progress(ctx.dossier or dossier_id, "lines", count)
-            watcher.batch_committed(ctx.dossier or dossier_id, committed)
+            self._report(watcher, ctx, dossier_id, count, committed)
         run.counts.update(trial_balance_lines=count, batches=committed)
+
+    @staticmethod
+    def _report(watcher: RunObserver, ctx: ConnectorContext, dossier_id: str, lines: int, batches: int) -> None:
+        name = ctx.dossier or dossier_id
+        watcher.progress(name, "lines", lines)
+        watcher.progress(name, "requests", ctx.stats.requests)
+        watcher.progress(name, "waits", ctx.stats.rate_limit_waits)
+        watcher.batch_committed(name, batches)
 
     async def _call(self, connector: str, hook: str, **kwargs: Any) -> Any:
         result = self.registry.call(connector, hook, **kwargs)

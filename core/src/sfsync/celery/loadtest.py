@@ -81,11 +81,11 @@ _ACCOUNTS = (
 # --- the package's data ------------------------------------------------------------------------
 
 
-def company_lines(ref: str) -> list[dict[str, Any]]:
+def company_lines(ref: str, volume: int = 1) -> list[dict[str, Any]]:
     """Every ledger line of a company, as the API sends them (balanced entries, fiscal years from
     July to June)."""
     number = int(ref.rsplit("-", 1)[-1])
-    entries = 12 + number % 9
+    entries = (12 + number % 9) * volume
     lines: list[dict[str, Any]] = []
     for e in range(entries):
         day = dt.date(2023, 7, 1) + dt.timedelta(days=(e * 37 + number) % 720)
@@ -114,9 +114,9 @@ def company_years() -> list[dict[str, Any]]:
     ]
 
 
-def expected_lines(ref: str) -> list[LedgerLine]:
+def expected_lines(ref: str, volume: int = 1) -> list[LedgerLine]:
     """What a dossier linked to company ``ref`` must hold after a full sync."""
-    return [_line(row) for row in company_lines(ref)]
+    return [_line(row) for row in company_lines(ref, volume)]
 
 
 def _line(row: dict[str, Any]) -> LedgerLine:
@@ -179,6 +179,9 @@ class LoadtestSandbox(Sandbox):
         limit: int = 20,
         window: float = 1.0,
         per_company: bool = False,
+        sliding: bool = False,
+        page_size: int = PAGE_SIZE,
+        volume: int = 1,
         token_lifetime: float = 3.0,
         clock: Clock | None = None,
         base_url: str = "https://loadtest.invalid",
@@ -187,6 +190,10 @@ class LoadtestSandbox(Sandbox):
         self.limit = limit
         self.window = window
         self.per_company = per_company
+        self.sliding = sliding
+        self.page_size = page_size
+        self.volume = volume
+        self._logs: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         self.token_lifetime = token_lifetime
         self.clock = clock or Clock()
         self.base_url = base_url
@@ -232,10 +239,22 @@ class LoadtestSandbox(Sandbox):
         return trap
 
     def max_calls_in_any_window(self) -> dict[str, int]:
-        """Per rate-limit key, the most calls the package saw in one of its fixed windows."""
+        """Per rate-limit key, the most calls the package saw in one window (one of its fixed
+        windows, or any ``window`` seconds when the limit is sliding)."""
         with self._mutex:
+            snapshot = {key: sorted(times) for key, times in self.calls.items() if times}
+        if not self.sliding:
             return {key: max(collections.Counter(math.floor(t / self.window) for t in times).values())
-                    for key, times in self.calls.items() if times}
+                    for key, times in snapshot.items()}
+        result = {}
+        for key, times in snapshot.items():
+            most, first = 0, 0
+            for last, at in enumerate(times):
+                while times[first] <= at - self.window:
+                    first += 1
+                most = max(most, last - first + 1)
+            result[key] = most
+        return result
 
     def _grant(self, account: str) -> _Grant:
         grant = _Grant(account, secrets.token_urlsafe(16), secrets.token_urlsafe(16),
@@ -290,22 +309,58 @@ class LoadtestSandbox(Sandbox):
             return 404, {"error": f"no company {company}"}, {}
         key = f"{grant.account}/{company}" if self.per_company and company else grant.account
         with self._mutex:
-            window = self._windows[key]
-            start = math.floor(now / self.window) * self.window
-            if window.start != start:
-                window.start, window.used = start, 0
-            reset = start + self.window
-            if window.used >= self.limit:
-                self.too_many += 1
-                return 429, {"error": "too many requests"}, {
-                    "Retry-After": str(max(1, math.ceil(reset - now))),
-                    "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": f"{reset:.3f}",
-                }
-            window.used += 1
+            if self.sliding:
+                verdict = self._sliding(key, now)
+                if verdict is not None:
+                    return verdict
+                limits = self._sliding_headers(key)
+            else:
+                verdict, limits = self._fixed(key, now)
+                if verdict is not None:
+                    return verdict
             self.calls[key].append(now)
             self.pids[headers.get("x-worker-pid", "")] += 1
-            limits = {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.limit - window.used),
+        return await self._answer(grant, parts, company, query, headers, limits)
+
+    def _sliding(self, key: str, now: float) -> tuple[int, Any, dict[str, str]] | None:
+        log = self._logs[key]
+        while log and log[0] <= now - self.window:
+            log.popleft()
+        if len(log) >= self.limit:
+            self.too_many += 1
+            reset = log[0] + self.window
+            return 429, {"error": "too many requests"}, {
+                "Retry-After": f"{max(0.001, reset - now):.3f}", "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": f"{reset:.3f}",
+            }
+        log.append(now)
+        return None
+
+    def _sliding_headers(self, key: str) -> dict[str, str]:
+        log = self._logs[key]
+        return {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.limit - len(log)),
+                "X-RateLimit-Reset": f"{log[0] + self.window:.3f}"}
+
+    def _fixed(self, key: str, now: float) -> tuple[tuple[int, Any, dict[str, str]] | None, dict[str, str]]:
+        window = self._windows[key]
+        start = math.floor(now / self.window) * self.window
+        if window.start != start:
+            window.start, window.used = start, 0
+        reset = start + self.window
+        if window.used >= self.limit:
+            self.too_many += 1
+            return (429, {"error": "too many requests"}, {
+                "Retry-After": str(max(1, math.ceil(reset - now))),
+                "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": f"{reset:.3f}",
+            }), {}
+        window.used += 1
+        return None, {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.limit - window.used),
                       "X-RateLimit-Reset": f"{reset:.3f}"}
+
+    async def _answer(
+        self, grant: _Grant, parts: list[str], company: str | None, query: dict[str, str], headers: dict[str, str],
+        limits: dict[str, str],
+    ) -> tuple[int, Any, dict[str, str]]:
         if len(parts) == 2 and parts[1] == "companies":
             refs = self.accounts.get(grant.account, [])
             return 200, [{"ref": r, "code": r.rsplit("-", 1)[-1], "name": f"Company {r}"} for r in refs], limits
@@ -323,9 +378,10 @@ class LoadtestSandbox(Sandbox):
                     trap.caught.set()
                     while not trap.released.is_set():
                         await asyncio.sleep(0.02)
-            rows = company_lines(company)
-            chunk = rows[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-            more = (page + 1) * PAGE_SIZE < len(rows)
+            rows = company_lines(company, self.volume)
+            size = self.page_size
+            chunk = rows[page * size:(page + 1) * size]
+            more = (page + 1) * size < len(rows)
             return 200, {"lines": chunk, "next": page + 1 if more else None}, limits
         return 404, {"error": "not found"}, limits
 
