@@ -8,6 +8,7 @@ document, or a CLI command missing from the reference, each fails a test.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import inspect
 import os
@@ -17,6 +18,7 @@ import sys
 from html import unescape
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from pydantic import BaseModel, Field, SecretStr
@@ -39,7 +41,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     env.pop("SFSYNC_LOAD_PLUGINS", None)
     done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"), "-d", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-f",
+            str(ROOT / "mkdocs.yml"),
+            "-d",
+            str(out),
+        ],
         cwd=out,  # not the repo: every path in mkdocs.yml must hold from anywhere
         env=env,
         capture_output=True,
@@ -114,7 +126,9 @@ def test_every_hook_has_a_documented_heading(site: Path, hook: str) -> None:
     from sfsync import hookspecs
 
     html = page(site, "plugins/hooks")
-    assert f"sfsync.hookspecs.{hook}" in heading_ids(html), f"{hook} has no heading in the hook reference"
+    assert f"sfsync.hookspecs.{hook}" in heading_ids(html), (
+        f"{hook} has no heading in the hook reference"
+    )
     doc = inspect.getdoc(getattr(hookspecs, hook))
     assert doc, f"{hook} has no docstring"
     summary = plain(doc.splitlines()[0])
@@ -124,14 +138,23 @@ def test_every_hook_has_a_documented_heading(site: Path, hook: str) -> None:
 # --- connectors ----------------------------------------------------------------------------------
 
 
-def installed_connectors() -> list[str]:
-    from sfsync import plugins
+@functools.cache
+def installed() -> Any:
+    """The installed plugins, loaded once for this module (the global registry is left alone)."""
+    from sfsync.plugins import PluginRegistry
 
-    plugins.reset_registry()
+    registry = PluginRegistry()
+    saved = os.environ.pop("SFSYNC_LOAD_PLUGINS", None)
     try:
-        return sorted(plugins.get_registry().connectors)
+        registry.load_entry_points()
     finally:
-        plugins.reset_registry()
+        if saved is not None:
+            os.environ["SFSYNC_LOAD_PLUGINS"] = saved
+    return registry
+
+
+def installed_connectors() -> list[str]:
+    return sorted(installed().connectors)
 
 
 def test_the_builtin_echo_connector_is_installed() -> None:
@@ -141,10 +164,7 @@ def test_the_builtin_echo_connector_is_installed() -> None:
 
 @pytest.mark.parametrize("name", installed_connectors())
 def test_every_installed_connector_has_a_page(site: Path, name: str) -> None:
-    from sfsync import plugins
-
-    plugins.reset_registry()
-    loaded = plugins.get_registry().connector(name)
+    loaded = installed().connector(name)
     html = page(site, f"connectors/{name}")
     text = text_of(html)
     assert loaded.info.title in text
@@ -161,11 +181,8 @@ def test_every_installed_connector_has_a_page(site: Path, name: str) -> None:
 
 
 def test_broken_plugins_are_listed_on_the_index(site: Path) -> None:
-    from sfsync import plugins
-
-    plugins.reset_registry()
     text = text_of(page(site, "connectors"))
-    for broken in plugins.get_registry().broken:
+    for broken in installed().broken:
         assert broken.name in text
 
 
@@ -187,8 +204,12 @@ def test_connector_page_renders_fields_secrets_and_limits() -> None:
         rate_limits=RateLimitPolicy(windows=(RateWindow("daily", 1000, 86400),), notes="Per key."),
         known_limits=("Journals lack revaluations.",),
     )
-    text = hooks.render_connector_page(LoadedConnector("fake", object(), info, FormSpec(fields=_Fields)))
-    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")}
+    text = hooks.render_connector_page(
+        LoadedConnector("fake", object(), info, FormSpec(fields=_Fields))
+    )
+    rows = {
+        line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")
+    }
     assert "| no |" in rows["`host`"] and "Where the server answers" in rows["`host`"]
     assert "| yes |" in rows["`password`"]
     assert "| daily | 1000 | 1 day |" in text
@@ -200,7 +221,9 @@ def test_connectors_index_lists_broken_plugins() -> None:
     from sfsync.plugins import BrokenPlugin, PluginRegistry
 
     hooks = load_docs_hooks()
-    registry = PluginRegistry(broken=[BrokenPlugin("oops", "sfsync-oops", "failed to import x: boom")])
+    registry = PluginRegistry(
+        broken=[BrokenPlugin("oops", "sfsync-oops", "failed to import x: boom")]
+    )
     text = hooks.render_connectors_index(registry)
     assert "No connector was installed" in text
     assert "| `oops` | `sfsync-oops` | failed to import x: boom |" in text

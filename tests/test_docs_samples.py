@@ -35,7 +35,9 @@ PYTHON_PAGES = [
 CONSOLE_PAGES = ["getting-started.md", "plugins/tutorial.md", "plugins/sandbox.md"]
 RUN_MARKER = "<!-- sample: run -->"
 
-FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.S | re.M)
+FENCE = re.compile(
+    r"^(?P<indent> *)```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.S | re.M
+)
 
 
 @dataclass
@@ -55,7 +57,9 @@ def blocks(page: str) -> list[Block]:
         runnable = bool(before) and before[-1].strip() == RUN_MARKER
         indent = len(match.group("indent"))
         body = "\n".join(line[indent:] for line in match.group("body").splitlines())
-        found.append(Block(page, match.group("lang"), body, text.count("\n", 0, match.start()) + 1, runnable))
+        found.append(
+            Block(page, match.group("lang"), body, text.count("\n", 0, match.start()) + 1, runnable)
+        )
     return found
 
 
@@ -121,7 +125,6 @@ def run_command(command: str, cwd: Path, env: dict[str, str]) -> tuple[int, str]
         return 0, ""
     if argv[0] == "sfsync":
         from click.testing import CliRunner
-
         from sfsync.cli import cli
 
         result = CliRunner().invoke(cli, argv[1:], env=env, catch_exceptions=True)
@@ -131,7 +134,9 @@ def run_command(command: str, cwd: Path, env: dict[str, str]) -> tuple[int, str]
         return result.exit_code, output
     env = {**os.environ, **env}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
     return done.returncode, done.stdout + done.stderr
 
 

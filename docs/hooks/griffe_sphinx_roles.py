@@ -14,8 +14,12 @@ from typing import Any
 
 import griffe
 
-ROLE = re.compile(r":(?:py:)?(?:class|func|meth|attr|mod|exc|data|obj):`(?P<tilde>~?)(?P<target>[\w.]+)(?:\(\))?`")
-VERSION = re.compile(r"^(?P<indent>\s*)\.\. version(?P<kind>added|changed)::\s*(?P<version>\S+)\s*$", re.MULTILINE)
+ROLE = re.compile(
+    r":(?:py:)?(?:class|func|meth|attr|mod|exc|data|obj):`(?P<tilde>~?)(?P<target>[\w.]+)(?:\(\))?`"
+)
+VERSION = re.compile(
+    r"^(?P<indent>\s*)\.\. version(?P<kind>added|changed)::\s*(?P<version>\S+)\s*$", re.MULTILINE
+)
 LITERAL = re.compile(r"::$", re.MULTILINE)
 
 

@@ -189,7 +189,11 @@ def render_connector_page(loaded: Any) -> str:
             out += ["No fixed windows are declared.", ""]
         facts = [
             "Limits are kept per credential (the connection), shared by every dossier that uses it"
-            + (", narrowed per request by the connector (e.g. per company)." if policy.key_suffix else ".")
+            + (
+                ", narrowed per request by the connector (e.g. per company)."
+                if policy.key_suffix
+                else "."
+            )
         ]
         if policy.parse_headers is not None:
             facts.append(
@@ -348,7 +352,11 @@ def errors_classes() -> str:
     """A mkdocstrings block per error class, in the order of the tree."""
     from sfsync import errors
 
-    order = [name for name in re.findall(r"(\w+Error|\w+)\s{2,}", errors_tree()) if name in errors.__all__]
+    order = [
+        name
+        for name in re.findall(r"(\w+Error|\w+)\s{2,}", errors_tree())
+        if name in errors.__all__
+    ]
     order += [name for name in errors.__all__ if name not in order]
     out = []
     for name in order:
@@ -385,7 +393,9 @@ def on_config(config: Any) -> Any:
 def _is_generated(entry: Any) -> bool:
     values = entry.values() if isinstance(entry, dict) else [entry]
     return any(
-        isinstance(v, str) and v.startswith(f"{CONNECTORS_DIR}/") and v != f"{CONNECTORS_DIR}/index.md"
+        isinstance(v, str)
+        and v.startswith(f"{CONNECTORS_DIR}/")
+        and v != f"{CONNECTORS_DIR}/index.md"
         for v in values
     )
 
@@ -399,7 +409,9 @@ def on_files(files: Any, config: Any) -> Any:
         existing = files.get_file_from_path(path)
         if existing is not None:
             files.remove(existing)
-        files.append(File.generated(config, path, content=render_connector_page(reg.connectors[name])))
+        files.append(
+            File.generated(config, path, content=render_connector_page(reg.connectors[name]))
+        )
     return files
 
 
