@@ -47,11 +47,11 @@ def test_exact_stamps_are_amsterdam_wall_clock_in_summer_and_winter() -> None:
         2024, 9, 9, 10, 40, 29, 900000, tzinfo=dt.UTC
     )
     winter = dt.datetime(2024, 1, 15, 9, 0, tzinfo=dt.UTC)  # 10:00 in Amsterdam (CET)
-    midnight_ms = int(date_to_wire(dt.date(2024, 1, 15))[6:-2])
+    midnight_ms = int(str(date_to_wire(dt.date(2024, 1, 15)))[6:-2])
     assert stamp_to_wire(winter) == f"/Date({midnight_ms + 10 * 3_600_000})/"
     assert parse_stamp(stamp_to_wire(winter)) == winter
     assert (
-        format_datetime_literal(parse_wall_clock("/Date(1725885629900)/"))
+        format_datetime_literal(dt.datetime(2024, 9, 9, 12, 40, 29, 900000))
         == "datetime'2024-09-09T12:40:29.9'"
     )
 
@@ -102,7 +102,8 @@ def test_exact_amounts_are_decimal_never_float() -> None:
     rows, following = unwrap(decode_json(body))
     amounts = [parse_decimal(r["AmountDC"]) for r in rows]
     assert amounts == [Decimal("-16.5"), Decimal("316.5"), Decimal("-300")]
-    assert all(isinstance(a, Decimal) for a in amounts) and sum(amounts) == 0 and following is None
+    assert all(isinstance(a, Decimal) for a in amounts) and following is None
+    assert sum(a for a in amounts if a is not None) == 0
     with pytest.raises(TypeError):
         parse_decimal(-16.5)
 
@@ -135,7 +136,7 @@ def test_exact_recorded_sales_entry_maps_to_balanced_lines() -> None:
         and lines[0].currency is None
     )
     # /Date(1723472960657)/ reads 14:29:20.657 on Amsterdam's clock (CEST), 12:29:20.657 UTC.
-    assert parse_wall_clock(base["Modified"]) == dt.datetime(2024, 8, 12, 14, 29, 20, 657000)
+    assert parse_wall_clock(str(base["Modified"])) == dt.datetime(2024, 8, 12, 14, 29, 20, 657000)
     assert lines[0].modified == dt.datetime(2024, 8, 12, 12, 29, 20, 657000, tzinfo=dt.UTC)
 
 
@@ -214,7 +215,7 @@ def test_exact_sandbox_serialises_like_exact() -> None:
         truth = seeded[row["ID"]]
         assert isinstance(row["Timestamp"], str) and int(row["Timestamp"]) == truth["Timestamp"]
         assert parse_decimal(row["AmountDC"]) == truth["AmountDC"]
-        assert parse_wall_clock(row["Date"]).time() == dt.time(0)
+        assert parse_wall_clock(row["Date"]) == dt.datetime.combine(truth["Date"], dt.time(0))
         assert parse_date(row["Date"]) == truth["Date"]
         assert parse_stamp(row["Modified"]) == truth["Modified"].replace(
             microsecond=truth["Modified"].microsecond // 1000 * 1000
