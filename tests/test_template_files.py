@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -136,3 +139,31 @@ def test_template_refuses_inconsistent_answers(tmp_path, context):
     with pytest.raises(FailedHookException):
         bake(tmp_path, package_name="Broken Books", **context)
     assert not (tmp_path / "sfsync-broken-books").exists()
+
+
+@pytest.mark.parametrize(("flavour", "level", "human", "slug"), FLAVOURS)
+def test_template_output_passes_the_workspace_lint(tmp_path, flavour, level, human, slug):
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed")
+    root = bake(
+        tmp_path,
+        package_name=human,
+        auth_flavour=flavour,
+        connection_level=level,
+        capabilities="ledger,trial_balance,company_details,opening_balances",
+    )
+    result = subprocess.run(
+        [
+            ruff,
+            "check",
+            "--no-cache",
+            "--config",
+            str(TEMPLATE.parent / "pyproject.toml"),
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout

@@ -123,14 +123,14 @@ class {{ cookiecutter.__class_prefix }}Sandbox(Sandbox):
     base_urls = (BASE_URL,)
 {%- if flavour == "oauth2" %}
     client_id = "sandbox-client"
-    client_secret = "sandbox-secret"  # noqa: S105 - the sandbox's own fake app registration
+    client_secret = "sandbox-secret"  # the sandbox's own fake app registration
     username = "boekhouder@example.be"
-    password = "correct horse"  # noqa: S105 - the sandbox's fake user
+    password = "correct horse"  # the sandbox's fake user
     access_lifetime = 3600
 {%- elif flavour == "form" %}
     api_key = "sandbox-api-key-0001"
 {%- else %}
-    agent_token = "sandbox-agent-token"  # noqa: S105 - the sandbox's fake agent token
+    agent_token = "sandbox-agent-token"  # the sandbox's fake agent token
 {%- endif %}
 
     def __init__(self, clock: Clock | None = None) -> None:
@@ -423,7 +423,7 @@ class {{ cookiecutter.__class_prefix }}Sandbox(Sandbox):
         year = self._year_of(company, start)
         kinds = {c: k for c, _, k in CHART}
         items = []
-        for code, _, kind in CHART:
+        for code, _, _ in CHART:
             running = sum(
                 (x.amount for x in company.lines.values()
                  if x.account == code and x.date < year.start and kinds[code] == "balance_sheet"),
