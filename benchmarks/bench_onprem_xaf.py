@@ -33,20 +33,21 @@ def child(path: str) -> None:
 
     source = source_for(Path(path))
     assert source is not None
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     summary = source.summarize()
-    summary_s = time.perf_counter() - started
+    summary_s, summary_cpu = time.perf_counter() - started, time.process_time() - cpu
     samples = []
     count = 0
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for _line in source.lines(summary):
         count += 1
         if count % 100_000 == 0:
             samples.append(round(_rss_mb(), 1))
-    lines_s = time.perf_counter() - started
+    lines_s, lines_cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
     print(json.dumps({
         "lines": count, "summary_lines": summary.line_count, "summary_s": summary_s, "ledger_s": lines_s,
+        "summary_cpu": summary_cpu, "ledger_cpu": lines_cpu, "load": os.getloadavg()[0],
         "rss_samples_mb": samples, "peak_mb": peak, "warnings": summary.warnings[:3],
         "debit": str(summary.total_debit), "credit": str(summary.total_credit),
     }))
@@ -69,10 +70,11 @@ def main() -> None:
         result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["lines"] == written == result["summary_lines"], result
     assert result["debit"] == result["credit"] and not result["warnings"], result
-    print(f"summary pass: {result['summary_lines']:,} lines in {result['summary_s']:.1f} s = "
-          f"{result['summary_lines'] / result['summary_s']:,.0f} lines/s")
-    print(f"ledger pass:  {result['lines']:,} lines in {result['ledger_s']:.1f} s = "
-          f"{result['lines'] / result['ledger_s']:,.0f} lines/s")
+    for label, n, wall, cpu in (("summary pass", result["summary_lines"], result["summary_s"], result["summary_cpu"]),
+                                ("ledger pass ", result["lines"], result["ledger_s"], result["ledger_cpu"])):
+        print(f"{label}: {n:,} lines in {wall:.1f} s = {n / wall:,.0f} lines/s wall-clock, "
+              f"{n / cpu:,.0f} lines per CPU-second")
+    print(f"(load average while reading: {result['load']:.1f} on {os.cpu_count()} cores)")
     print(f"resident memory every 100,000 lines of the ledger pass (MB): {result['rss_samples_mb']}")
     verdict = "OK" if result["peak_mb"] < 200 else "OVER the 200 MB target"
     print(f"peak resident memory of the reading process: {result['peak_mb']:.0f} MB ({verdict})")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-
 from sfsync_onprem.readers import source_for
 from sfsync_onprem.sandbox import OnpremSandbox, sample_path
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from sfsync.errors import FatalError, MalformedResponse
 from sfsync.models import (
@@ -185,7 +186,7 @@ class Aggregator:
         self.last: dt.date | None = None
         self.accounts_used: set[str] = set()
 
-    def add(self, line: LedgerLine) -> None:
+    def add(self, line: Any) -> None:  # a LedgerLine, or a reader's light record of one
         self.line_count += 1
         self.total_debit += line.debit
         self.total_credit += line.credit
