@@ -216,3 +216,46 @@ def test_lines_before_since_are_not_written(env):
     assert run.status == "ok"
     assert all(line.date >= dt.date(2025, 1, 1) for line in env.app.store.ledger_lines(dossier.id))
     _ = asyncio, LedgerBatch, LedgerLine
+
+
+def test_opening_balances_are_fetched_once_at_the_since_date(env):
+    since = dt.date(2025, 1, 1)
+    dossier = env.dossier("d1", mode="since", since=since)
+    first = env.sync(dossier)
+    assert first.counts["opening_balances"] > 0
+    balances = {b.account: b.amount for b in env.app.store.opening_balances(dossier.id)}
+    kinds = {"400000", "440000", "451000", "411000", "550000", "100000"}
+    expected: dict[str, Decimal] = {}
+    for line in env.sandbox.companies["C1"].lines:
+        if line.date < since and line.account in kinds:
+            expected[line.account] = expected.get(line.account, Decimal(0)) + line.amount
+    assert balances == expected
+    second = env.sync(dossier)
+    assert "opening_balances" not in second.counts
+
+
+def test_switching_connection_keeps_what_was_synced_before_the_date(env):
+    dossier = env.dossier("d1")
+    assert env.sync(dossier).status == "ok"
+    before = env.lines(dossier)
+    second = env.run(env.app.connect_form(env.admin, "echo", {**env.sandbox.connection_config(), **env.sandbox.connection_secrets()}, label="other"))
+    since = dt.date(2026, 1, 1)
+    env.run(env.app.link(env.admin, dossier.id, second.id, "C1", mode="since", since=since))
+    assert env.sync(dossier).status == "ok"
+    after = env.lines(dossier)
+    old_part = {i for i, line in before.items() if line.date < since}
+    assert old_part and old_part <= set(after)
+    env.app.unlink(env.admin, dossier.id)
+    assert set(env.lines(dossier)) == set(after)  # back to manual: nothing is lost
+
+
+def test_a_member_cannot_add_a_connection_or_link_another_firms(env):
+    from sfsync.errors import NotFound, PermissionDenied
+
+    with pytest.raises(PermissionDenied, match="only an admin"):
+        env.run(env.app.connect_form(env.member, "echo", {**env.sandbox.connection_config(), **env.sandbox.connection_secrets()}))
+    other_firm = env.app.create_firm("Other")
+    stranger = env.app.add_user(other_firm.id, "x@other.test", "admin")
+    mine = env.app.create_dossier(stranger, "theirs")
+    with pytest.raises(NotFound):
+        env.run(env.app.link(stranger, mine.id, env.connection.id, "C1", mode="replace"))

@@ -25,6 +25,7 @@ from sfsync.models import (
     Granularity,
     LedgerBatch,
     LedgerLine,
+    OpeningBalance,
     TrialBalanceBatch,
     TrialBalanceLine,
 )
@@ -92,6 +93,11 @@ class EchoConnector:
         rows = await self._get(ctx, f"/companies/{company.ref}/accounts")
         kinds = {"bs": AccountKind.BALANCE_SHEET, "pl": AccountKind.PROFIT_LOSS}
         return [Account(code=r["code"], name=r["name"], kind=kinds.get(r["kind"], AccountKind.UNKNOWN)) for r in rows]
+
+    @hookimpl
+    async def sfsync_fetch_opening_balances(self, ctx: ConnectorContext, company: Company, at: dt.date) -> list[OpeningBalance]:
+        rows = await self._get(ctx, f"/companies/{company.ref}/balances", at=at.isoformat())
+        return [OpeningBalance(account=r["account"], date=at, amount=Decimal(r["amount"])) for r in rows]
 
     @hookimpl
     def sfsync_fetch_ledger(

@@ -151,6 +151,17 @@ class EchoSandbox(Sandbox):
             return 200, self._years(company)
         if parts[2] == "accounts":
             return 200, [{"code": c, "name": n, "kind": k} for c, n, k in _CHART]
+        if parts[2] == "balances":
+            try:
+                at = dt.date.fromisoformat(query["at"])
+            except (KeyError, ValueError):
+                return 400, {"error": "bad_request", "message": "at must be a date (YYYY-MM-DD)"}
+            kinds = {code: kind for code, _, kind in _CHART}
+            sums: dict[str, Decimal] = {}
+            for line in company.lines:
+                if line.date < at and kinds.get(line.account) == "bs":
+                    sums[line.account] = sums.get(line.account, Decimal(0)) + line.amount
+            return 200, [{"account": a, "amount": str(v)} for a, v in sorted(sums.items())]
         try:
             after = int(query.get("after", "0"))
             limit = int(query.get("limit", str(self.page_size)))
