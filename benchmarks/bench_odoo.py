@@ -16,7 +16,6 @@ import asyncio
 import time
 
 from sfsync.models import Company
-
 from sfsync_odoo.connector import odoo
 from sfsync_odoo.sandbox import OdooSandbox
 from sfsync_odoo.sandbox.testing import LedgerMirror, make_context

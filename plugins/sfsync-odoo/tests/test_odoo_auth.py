@@ -8,10 +8,16 @@ import asyncio
 import pytest
 from sfsync.errors import AuthError, ConfigurationError, FatalError
 from sfsync.models import Company
-
 from sfsync_odoo.connector import odoo
 from sfsync_odoo.sandbox import OdooAccessError, OdooSandbox, OdooUserError, OdooValueError
-from sfsync_odoo.sandbox.seed import PASSWORD, TOTP_API_KEY, TOTP_LOGIN, TOTP_PASSWORD, VIEWER_API_KEY, VIEWER_LOGIN
+from sfsync_odoo.sandbox.seed import (
+    PASSWORD,
+    TOTP_API_KEY,
+    TOTP_LOGIN,
+    TOTP_PASSWORD,
+    VIEWER_API_KEY,
+    VIEWER_LOGIN,
+)
 from sfsync_odoo.sandbox.testing import make_context
 
 TRANSPORTS = [(14, "xmlrpc"), (14, "jsonrpc"), (17, "xmlrpc"), (17, "jsonrpc"), (19, "xmlrpc"), (19, "jsonrpc"),
@@ -87,7 +93,7 @@ def test_odoo_revoked_key_on_object_calls_is_an_auth_error(version: int, transpo
     state = check(sandbox)
     sandbox.db.users[3].api_keys.clear()  # the key is deleted after connecting
     ctx = make_context(sandbox, state=state)
-    with pytest.raises(AuthError, match="Access Denied|Invalid apikey"):
+    with pytest.raises(AuthError, match=r"Access Denied|Invalid apikey"):
         asyncio.run(odoo.sfsync_list_companies(ctx=ctx))
     served = [c for c in sandbox.calls if c[0] != "common"]
     assert served and served[-1][1] == "res.company"

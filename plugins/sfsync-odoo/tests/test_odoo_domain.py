@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from sfsync_odoo.sandbox import OdooSandbox, OdooUserError, OdooValueError
 from sfsync_odoo.sandbox.domain import normalize, parse
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 
 from sfsync.models import Company
-
 from sfsync_odoo.connector import odoo
 from sfsync_odoo.fiscal import fiscal_year_of, fiscal_years
 from sfsync_odoo.sandbox import OdooSandbox
@@ -40,7 +40,7 @@ def test_odoo_connector_reads_the_companys_non_calendar_year() -> None:
     assert all(y.end.month == 6 and y.end.day == 30 for y in years)
     assert [y.closed for y in years if y.end <= company["fiscalyear_lock_date"]] == [True, True]
     assert not any(y.closed for y in years if y.end > company["fiscalyear_lock_date"])
-    for before, after in zip(years, years[1:], strict=False):
+    for before, after in itertools.pairwise(years):
         assert after.start == before.end + dt.timedelta(days=1)
     calendar = asyncio.run(odoo.sfsync_fetch_fiscal_years(ctx=ctx, company=Company(ref="1")))
     assert calendar[0].start == dt.date(2023, 1, 1) and calendar[0].label == "2023"

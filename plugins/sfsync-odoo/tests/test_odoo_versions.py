@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from sfsync.models import AccountKind, Company
-
 from sfsync_odoo.connector import odoo
 from sfsync_odoo.sandbox import OdooSandbox
 from sfsync_odoo.sandbox.testing import LedgerMirror, make_context

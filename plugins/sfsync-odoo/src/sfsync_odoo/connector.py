@@ -150,9 +150,9 @@ class OdooConnector:
         last = await client.call("account.move.line", "search_read", domain, company=cid, fields=["date"],
                                  order="date desc, id desc", limit=1)
         today = ctx.clock.now().date()
-        start = values.date(first[0]["date"]) if first else today
-        end = max(values.date(last[0]["date"]) if last else today, today) or today
-        return fiscal_years(min(start or today, today), end, last_day, last_month,
+        start = (values.date(first[0]["date"]) if first else None) or today
+        end = (values.date(last[0]["date"]) if last else None) or today
+        return fiscal_years(min(start, today), max(end, today), last_day, last_month,
                             values.date(row.get("fiscalyear_lock_date")))
 
     @hookimpl

@@ -69,7 +69,8 @@ def from_jsonrpc(error: Any, *, response: httpx.Response | None = None) -> SyncE
     """A JSON-RPC ``error`` member."""
     if not isinstance(error, dict):
         return MalformedResponse(f"Odoo sent an unreadable JSON-RPC error: {str(error)[:200]}", response=response)
-    data = error.get("data") if isinstance(error.get("data"), dict) else {}
+    raw = error.get("data")
+    data: dict[str, Any] = raw if isinstance(raw, dict) else {}
     if error.get("code") == 100:
         return AuthError(f"Odoo session expired ({error.get('message')}); {AUTH_HINT}", response=response)
     name = str(data.get("name") or "")

@@ -32,10 +32,10 @@ class _DecimalUnmarshaller(xmlrpc.client.Unmarshaller):
             self.append(Decimal(data.strip()))
         except InvalidOperation as exc:
             raise ValueError(f"bad double {data!r}") from exc
-        self._value = 0
+        self._value = False
 
-    dispatch["double"] = end_double
-    dispatch["float"] = end_double
+    dispatch["double"] = end_double  # type: ignore[assignment]
+    dispatch["float"] = end_double  # type: ignore[assignment]
 
 
 def loads_xmlrpc(data: bytes) -> Any:

@@ -133,7 +133,8 @@ class OdooSandbox(Sandbox):
     # --- data changes ---------------------------------------------------------------------------
 
     def _accounts(self, company_ref: str) -> dict[str, int]:
-        return self.db.seed_info["accounts"][int(company_ref)]
+        accounts: dict[str, int] = self.db.seed_info["accounts"][int(company_ref)]
+        return accounts
 
     def _posted_moves(self, company_ref: str) -> list[dict[str, Any]]:
         company = int(company_ref)

@@ -218,10 +218,11 @@ class Database:
 
             elif only is not None and only.type not in ("many2many", "one2many"):
                 def get(record: dict[str, Any]) -> list[Any]:
-                    return [only.get(self, record, env)]  # type: ignore[union-attr]
+                    assert only is not None
+                    return [only.get(self, record, env)]
 
             else:
-                get = self._path_getter(chain, env)
+                get = self._path_getter(chain, env)  # type: ignore[assignment]
 
             last = chain[-1]
             relation = last.relation or (current_model if last.name == "id" else None)
@@ -266,10 +267,10 @@ class Database:
                         changed = True
         else:
             for record_id in ids:
-                record = table.get(record_id)
-                while record and record.get("parent_id"):
-                    result.add(record["parent_id"])
-                    record = table.get(record["parent_id"])
+                found = table.get(record_id)
+                while found and found.get("parent_id"):
+                    result.add(found["parent_id"])
+                    found = table.get(found["parent_id"])
         return result
 
     def _sort(self, model: str, rows: list[dict[str, Any]], order: str | None, env: Env) -> None:
@@ -297,10 +298,11 @@ class Database:
             keys.append((fdef, direction == "desc"))
         if not any(f.name == "id" for f, _ in keys):
             keys.append((fields["id"], False))
-        for fdef, desc in reversed(keys):
-            def key(record: dict[str, Any], fdef: FieldDef = fdef) -> tuple[bool, Any]:
-                value = _sortable(fdef.get(self, record, env))
+        for sort_field, desc in reversed(keys):
+            def key(record: dict[str, Any], field: FieldDef = sort_field) -> tuple[bool, Any]:
+                value = _sortable(field.get(self, record, env))
                 return (value is None, value if value is not None else 0)
+
             rows.sort(key=key, reverse=desc)
 
     def search_records(

@@ -225,7 +225,9 @@ def fields_for(model: str, version: int) -> dict[str, FieldDef]:
         add(FieldDef("line_ids", "one2many", "Journal Items", "account.move.line"))
         add(FieldDef("posted_before", "boolean", "Posted Before"))
     elif model == "account.move.line":
-        move = lambda field: (lambda db, rec, env: db.tables["account.move"][rec["move_id"]][field])  # noqa: E731
+        def move(field: str) -> Getter:
+            return lambda db, rec, env: db.tables["account.move"][rec["move_id"]][field]
+
         add(FieldDef("move_id", "many2one", "Journal Entry", "account.move", required=True))
         if version >= 17:
             add(FieldDef("move_name", "char", "Number", getter=move("name")))

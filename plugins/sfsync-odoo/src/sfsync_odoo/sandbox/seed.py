@@ -84,13 +84,13 @@ def seed(db: Database, *, scale: int = 1) -> None:
          dt.date(2024, 6, 30)),
         ("Garage Noord SRL", _vat(55544433300), "Rue du Nord 8", "1000", "Bruxelles", "12", 31, None),
     ]
-    for index, (name, vat, street, zipcode, city, month, day, lock) in enumerate(companies, start=1):
+    for index, (name, vat, street, zipcode, city, last_month, last_day, lock) in enumerate(companies, start=1):
         partner = db.create("res.partner", {"name": name, "vat": vat, "is_company": True, "active": True}, when=t0)
         db.create("res.company", {
             "name": name, "sequence": index * 10, "currency_id": 1, "country_id": 1, "partner_id": partner,
             "vat": vat, "company_registry": vat[2:], "street": street, "zip": zipcode, "city": city,
             "email": f"boekhouding@{name.split()[0].lower()}.example", "phone": f"+32 9 {index}23 45 67",
-            "parent_id": None, "fiscalyear_last_day": day, "fiscalyear_last_month": month,
+            "parent_id": None, "fiscalyear_last_day": last_day, "fiscalyear_last_month": last_month,
             "period_lock_date": lock, "fiscalyear_lock_date": lock, "tax_lock_date": lock,
             "account_opening_date": dt.date(2023, 1, 1) if index != 2 else dt.date(2022, 7, 1),
             "active": True,
@@ -174,18 +174,18 @@ def seed(db: Database, *, scale: int = 1) -> None:
                 day = month.replace(day=1 + (n * 3 + rnd.randrange(3)) % 28)
                 partner = partners[rnd.randrange(len(partners) - 1)]
                 net = Decimal(rnd.randrange(8000, 450000)) / 100
-                vat = (net * Decimal("0.21")).quantize(CENT)
-                kind = n % 4
-                if kind == 0:
+                tax = (net * Decimal("0.21")).quantize(CENT)
+                flavour = n % 4
+                if flavour == 0:
                     book(db, company, "VF", day, f"Factuur {partner}", [
-                        (acc["receivable"], net + vat, None), (sales, None, net), (acc["vat_out"], None, vat),
+                        (acc["receivable"], net + tax, None), (sales, None, net), (acc["vat_out"], None, tax),
                     ], partner=partner, cap=cap)
-                elif kind == 1:
+                elif flavour == 1:
                     expense = acc["purchases"] if rnd.random() < 0.6 else acc["services"]
                     book(db, company, "AF", day, f"Aankoop {partner}", [
-                        (expense, net, None), (acc["vat_in"], vat, None), (acc["payable"], None, net + vat),
+                        (expense, net, None), (acc["vat_in"], tax, None), (acc["payable"], None, net + tax),
                     ], partner=partner, cap=cap)
-                elif kind == 2:
+                elif flavour == 2:
                     book(db, company, "BNK1", day, f"Betaling {partner}", [
                         (acc["bank"], net, None), (acc["receivable"], None, net),
                     ], partner=partner, cap=cap)
