@@ -8,10 +8,8 @@ import datetime as dt
 
 import httpx
 import pytest
-
 from sfsync.clock import FakeClock
 from sfsync.errors import AuthError, NeedsReconsent
-
 from sfsync_xero.auth import RETIRED_SCOPES, xero_auth_spec
 from sfsync_xero.connector import xero, xerotb
 from sfsync_xero.sandbox import CLIENT_ID, CLIENT_SECRET, PKCE_CLIENT_ID, XeroSandbox
@@ -134,5 +132,5 @@ def test_dead_grant_or_removed_connection_needs_reconsent(how: str):
 
     error = asyncio.run(scenario())
     assert "log in to Xero again" in str(error)
-    for token in [t for t in (sandbox.identity.refresh.keys()) ] + list(sandbox.identity.access.keys()):
+    for token in [t for t in (sandbox.identity.refresh) ] + list(sandbox.identity.access.keys()):
         assert token not in str(error)

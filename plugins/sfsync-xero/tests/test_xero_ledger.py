@@ -11,10 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-
 from sfsync.clock import FakeClock
 from sfsync.errors import BudgetExhausted, MalformedResponse
-
 from sfsync_xero.client import JournalsNotAvailable, decode
 from sfsync_xero.connector import xero, xerotb
 from sfsync_xero.sandbox import XeroSandbox
@@ -164,7 +162,7 @@ def test_void_edit_and_auto_reversal():
         await ctx.aclose()
         return org, deleted, edited, first, again
 
-    org, deleted, edited, first, again = asyncio.run(scenario())
+    org, deleted, edited, _first, again = asyncio.run(scenario())
     owner = {ln.id: j.id for j in org.journals for ln in j.lines}
     gone = {e for b in again for e in b.deleted_entries}
     assert owner[deleted[0]] in gone
@@ -180,12 +178,13 @@ def test_foreign_currency_lines_are_in_base_currency_with_a_warning():
     async def scenario():
         ctx = await connect(sandbox, "xero", clock=clock)
         result = await _sync(ctx, 1)
+        details = await xero.sfsync_fetch_company_details(ctx=ctx, company=result[0])
         warnings = list(ctx.warnings)
         await ctx.aclose()
-        return result, warnings
+        return result, warnings, details
 
-    (company, _, batches), warnings = asyncio.run(scenario())
-    assert company.currency == "EUR"
+    (company, _, batches), warnings, details = asyncio.run(scenario())
+    assert details.name == "Van Dijk Import B.V." and details.country == "NL" and details.city == "Amsterdam"
     assert any("USD" in w and "xerotb" in w for w in warnings)
     lines = [ln for b in batches for ln in b.lines]
     org = sandbox.org(company.ref)

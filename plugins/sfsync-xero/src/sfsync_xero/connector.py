@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from sfsync.context import ConnectorContext
-from sfsync.errors import AuthError, MalformedResponse, NeedsReconsent
+from sfsync.errors import AuthError, MalformedResponse
 from sfsync.hookspecs import hookimpl
 from sfsync.http.pagination import check_next_token
 from sfsync.metadata import ConnectorInfo
@@ -26,7 +26,7 @@ from sfsync.models import (
 )
 
 from sfsync_xero.auth import LEDGER_SCOPES, TRIAL_BALANCE_SCOPES, XeroOAuth2Spec, xero_auth_spec
-from sfsync_xero.client import JOURNALS_PAGE, XeroClient, XeroUnauthorized
+from sfsync_xero.client import JOURNALS_PAGE, XeroClient
 from sfsync_xero.dates import parse_msdate, parse_msdate_day
 from sfsync_xero.fiscal import fiscal_years_between, year_end_containing
 from sfsync_xero.journals import signature, to_ledger_lines
@@ -51,11 +51,12 @@ _run_cache: weakref.WeakKeyDictionary[ConnectorContext, dict[str, Any]] = weakre
 
 
 def _cache(ctx: ConnectorContext, tenant: str) -> dict[str, Any]:
-    return _run_cache.setdefault(ctx, {}).setdefault(tenant, {})
+    cache: dict[str, Any] = _run_cache.setdefault(ctx, {}).setdefault(tenant, {})
+    return cache
 
 
 def _tenant_state(ctx: ConnectorContext, tenant: str) -> dict[str, Any]:
-    tenants = ctx.state.setdefault("tenants", {})
+    tenants: dict[str, dict[str, Any]] = ctx.state.setdefault("tenants", {})
     return tenants.setdefault(tenant, {})
 
 
@@ -114,27 +115,17 @@ class _XeroBase:
 
     @hookimpl
     async def sfsync_list_companies(self, ctx: ConnectorContext) -> list[Company]:
-        companies = []
-        for connection in await XeroClient(ctx).connections():
-            if connection.get("tenantType") != "ORGANISATION":
-                continue  # practices and other tenants serve no Accounting API
-            tenant = str(connection["tenantId"])
-            try:
-                org = await self._organisation(ctx, tenant)
-            except (NeedsReconsent, XeroUnauthorized):
-                org = {}
-            companies.append(
-                Company(
-                    ref=tenant,
-                    code=str(org.get("ShortCode") or ""),
-                    name=str(connection.get("tenantName") or org.get("Name") or tenant),
-                    vat_number=org.get("TaxNumber"),
-                    currency=org.get("BaseCurrency"),
-                    country=org.get("CountryCode"),
-                    extra={"connection_id": str(connection.get("id", ""))},
-                )
+        # One call: the name is on the connection; currency and country come with the details.
+        return [
+            Company(
+                ref=str(connection["tenantId"]),
+                name=str(connection.get("tenantName") or connection["tenantId"]),
+                extra={"connection_id": str(connection.get("id", ""))},
             )
-        return companies
+            for connection in await XeroClient(ctx).connections()
+            # Practices and other tenants serve no Accounting API.
+            if connection.get("tenantType") == "ORGANISATION"
+        ]
 
     @hookimpl
     async def sfsync_fetch_company_details(self, ctx: ConnectorContext, company: Company) -> CompanyDetails:
@@ -235,8 +226,14 @@ class XeroConnector(_XeroBase):
     @hookimpl
     async def sfsync_check_connection(self, ctx: ConnectorContext) -> None:
         await super().sfsync_check_connection(ctx)
-        # A link on a tier without /Journals fails now, saying to use xerotb.
-        await XeroClient(ctx, ctx.state["connected"][0]).journals(0)
+        # A link on a tier without /Journals fails now, saying to use xerotb; what the first page
+        # says of the oldest dates saves the first sync that call.
+        tenant = ctx.state["connected"][0]
+        journals = await XeroClient(ctx, tenant).journals(0)
+        dates = [parse_msdate_day(str(j["JournalDate"])) for j in journals if j.get("JournalDate")]
+        if dates:
+            _tenant_state(ctx, tenant).update(min=min(dates).isoformat(), max=max(dates).isoformat())
+            await ctx.save_state()
 
     @hookimpl
     async def sfsync_fetch_accounts(self, ctx: ConnectorContext, company: Company) -> list[Account]:
@@ -265,7 +262,7 @@ class XeroConnector(_XeroBase):
         fiscal_years: list[FiscalYear],
     ) -> AsyncIterator[LedgerBatch]:
         client = XeroClient(ctx, company.ref)
-        position = json.loads(cursor) if cursor else {"offset": 0}
+        position: dict[str, Any] = json.loads(cursor) if cursor else {"offset": 0}
         offset = int(position.get("offset", 0))
         modified = dt.datetime.fromisoformat(position["created"]) if position.get("created") else None
         after = None if cursor else since
@@ -389,12 +386,14 @@ class XeroTBConnector(_XeroBase):
         )
         closed: set[str] = set(json.loads(cursor).get("closed", [])) if cursor else set()
         today = ctx.clock.now().date()
+        # Nothing is booked before the conversion balances: those reports would be empty.
+        first_data = _tenant_state(ctx, company.ref).get("min")
         previous: tuple[dt.date, TrialBalanceReport] | None = None
         for year in sorted(fiscal_years, key=lambda y: y.start):
             for period in year.periods:
                 if period.start > today:
                     break
-                if period.end.isoformat() in closed:
+                if period.end.isoformat() in closed or (first_data and period.end.isoformat() < first_data):
                     continue
                 report = parse_trial_balance(await client.trial_balance(period.end))
                 prior = None

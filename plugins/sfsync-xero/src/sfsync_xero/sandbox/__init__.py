@@ -2,7 +2,8 @@
 endpoints sfsync uses, seeded with three organisations (a Belgian SRL with a July-June year, a
 Dutch importer booking in USD, a small Belgian bakery with an April-March year).
 
-Knobs: ``tier`` (``advanced`` or ``starter``: no /Journals, 1,000 calls a day), ``latency``
+Knobs: ``years`` (at most this many fiscal years of history), ``volume`` (documents per month
+as a factor), ``tier`` (``advanced`` or ``starter``: no /Journals, 1,000 calls a day), ``latency``
 (seconds per call), the limits (``minute_limit``, ``day_limit``, ``concurrent_limit``,
 ``app_minute_limit``), the ``clock`` (a ``ScaledClock`` speeds up rate windows and token expiry),
 ``faults`` (injected responses), ``spec_checker`` (check every request and response against
@@ -50,6 +51,7 @@ class XeroSandbox(Sandbox):
         latency: float = 0.0,
         spec_check: bool = False,
         today: dt.date | None = None,
+        years: int | None = None,
     ) -> None:
         self.connector = connector
         self.clock = clock or Clock()
@@ -63,7 +65,7 @@ class XeroSandbox(Sandbox):
         self.spec_checker = SpecChecker() if spec_check else None
         self.spec_violations: list[str] = []
         day = today or self.clock.now().date()
-        self.orgs: list[SOrg] = [seed_organisation(i, day, volume) for i in range(3)]
+        self.orgs: list[SOrg] = [seed_organisation(i, day, volume, years=years) for i in range(3)]
         self.identity = Identity(self.clock.now)
         self.identity.apps[CLIENT_ID] = App(CLIENT_ID, CLIENT_SECRET, tier=tier)
         self.identity.apps[PKCE_CLIENT_ID] = App(PKCE_CLIENT_ID, None, tier=tier)
@@ -135,7 +137,8 @@ class XeroSandbox(Sandbox):
         import random
 
         self._counter += 1
-        roles = {"debtors": org.system("DEBTORS"), "vat_out": org.system("GST")}
+        roles = {name: account for name, account in
+                 (("debtors", org.system("DEBTORS")), ("vat_out", org.system("GST"))) if account is not None}
         seeder = Seeder(random.Random(f"edit-{org.id}-{self._counter}"), org, {})
         seeder.acct = lambda role: roles[role] if role in roles else next(  # type: ignore[method-assign]
             a for a in org.accounts if a.cls == "REVENUE" and a.status == "ACTIVE")
@@ -157,7 +160,7 @@ class XeroSandbox(Sandbox):
         return [ln.id for ln in journal.lines]
 
     def _live_invoice(self, org: SOrg) -> SJournal:
-        reversed_ids = set()
+        reversed_ids: set[str] = set()
         by_source: dict[str, list[SJournal]] = {}
         for j in org.journals:
             by_source.setdefault(j.source_id, []).append(j)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import datetime as dt
 import html
 import json
@@ -56,7 +57,7 @@ def _decimal_json(value: Any) -> bytes:
 
 
 def problem(status: int, title: str, detail: str) -> Response:
-    body = {"Type": None, "Title": title, "Status": status, "Detail": detail,
+    body: dict[str, Any] = {"Type": None, "Title": title, "Status": status, "Detail": detail,
             "Instance": str(uuid.uuid4()), "Extensions": {}}
     return Response(status, json.dumps(body).encode())
 
@@ -122,7 +123,7 @@ class XeroApp:
                     return
         if scope["type"] != "http":
             return
-        body = b""
+        body: bytes = b""
         while True:
             message = await receive()
             body += message.get("body", b"")
@@ -339,18 +340,20 @@ class XeroApp:
                 return validation("offset must be a whole number")
             offset = int(raw)
             payments = query.get("paymentsOnly", ["false"])[0].lower() == "true"
-            selected = [
-                j for j in org.journals
-                if j.number > offset
-                and (since is None or j.created >= since.replace(microsecond=0))
-                and (not payments or j.source_type in PAYMENT_TYPES)
-            ]
-            selected.sort(key=lambda j: j.number)
-            return self.envelope("Journals", [self.journal(j) for j in selected[:JOURNALS_PAGE]])
+            cut = since.replace(microsecond=0) if since is not None else None
+            # Journals are kept in number order: start after the offset, stop at a full page.
+            first = bisect.bisect_right(org.journals, offset, key=lambda j: j.number)
+            selected = []
+            for journal in org.journals[first:]:
+                if (cut is None or journal.created >= cut) and (not payments or journal.source_type in PAYMENT_TYPES):
+                    selected.append(self.journal(journal))
+                    if len(selected) == JOURNALS_PAGE:
+                        break
+            return self.envelope("Journals", selected)
         if route == "/Reports/TrialBalance":
-            raw = query.get("date", [None])[0]
+            raw_date = query.get("date", [""])[0]
             try:
-                day = dt.date.fromisoformat(raw) if raw else self.sandbox.clock.now().date()
+                day = dt.date.fromisoformat(raw_date) if raw_date else self.sandbox.clock.now().date()
             except ValueError:
                 return validation("date must be yyyy-MM-dd")
             return self.envelope("Reports", [self.trial_balance(org, day)])

@@ -234,9 +234,10 @@ CUSTOMERS = ["Brouwerij Het Anker", "Garage Peeters", "Studio Wouters", "De Vrie
 SUPPLIERS = ["Proximus", "Engie", "Makro", "Bol.com", "Securex", "Coolblue"]
 
 
-def seed_organisation(index: int, today: dt.date, volume: float = 1.0, seed: int = 7) -> SOrg:
+def seed_organisation(index: int, today: dt.date, volume: float = 1.0, seed: int = 7, years: int | None = None) -> SOrg:
     (key, name, legal, country, (fy_day, fy_month), tax_number, chart, roles, invoices, bills,
-     years, fx, (street, postal, city)) = ORGANISATIONS[index]
+     history, fx, (street, postal, city)) = ORGANISATIONS[index]
+    years = min(history, years) if years else history
     rng = random.Random(f"{seed}-{key}")
     current_end = year_end_containing(today, fy_day, fy_month)
     first_end = current_end
@@ -281,22 +282,22 @@ def seed_organisation(index: int, today: dt.date, volume: float = 1.0, seed: int
         days_in = calendar.monthrange(month.year, month.month)[1]
         month_end = month.replace(day=days_in)
 
-        def when(day: int, minute: int = 0) -> tuple[dt.date, dt.datetime]:
+        def when(day: int, minute: int = 0, month: dt.date = month, days_in: int = days_in) -> tuple[dt.date, dt.datetime]:
             date = month.replace(day=min(day, days_in))
             return date, dt.datetime.combine(date + dt.timedelta(days=1), dt.time(9, 0), dt.UTC) + dt.timedelta(minutes=minute)
 
         # Payments of last month's open invoices.
-        still_open = []
-        for journal, due, usd in open_invoices:
+        still_open: list[tuple[SJournal, dt.date, Decimal | None]] = []
+        for journal, due, usd_due in open_invoices:
             if due > last_day or due.month != month.month or due.year != month.year:
-                still_open.append((journal, due, usd))
+                still_open.append((journal, due, usd_due))
                 continue
             gross = journal.lines[0].net
             date, stamp = due, dt.datetime.combine(due, dt.time(15, 30), dt.UTC)
-            if usd is not None:
-                paid = money(usd * usd_rate(date))
+            if usd_due is not None:
+                paid = money(usd_due * usd_rate(date))
                 s.post(date, stamp, "ACCRECPAYMENT", journal.reference, [
-                    s.line("bank_fx", paid, foreign=usd), s.line("debtors", -gross),
+                    s.line("bank_fx", paid, foreign=usd_due), s.line("debtors", -gross),
                     s.line("realised", gross - paid, description="Koersverschil"),
                 ])
             else:

@@ -18,7 +18,7 @@ from sfsync.clock import Clock
 from sfsync.context import ConnectorContext, Secrets
 from sfsync.http.transport import RetryPolicy
 
-from sfsync_xero.connector import xero, xerotb
+from sfsync_xero.connector import XeroConnector, XeroTBConnector, xero, xerotb
 from sfsync_xero.sandbox import XeroSandbox
 
 
@@ -43,7 +43,7 @@ class MemoryVault:
             yield
 
 
-CONNECTORS = {"xero": xero, "xerotb": xerotb}
+CONNECTORS: dict[str, XeroConnector | XeroTBConnector] = {"xero": xero, "xerotb": xerotb}
 
 
 async def login(

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sfsync_xero.auth import RETIRED_SCOPES
@@ -96,7 +97,7 @@ def s256(verifier: str) -> str:
 class Identity:
     """The identity service's state; every time comes from the sandbox clock."""
 
-    def __init__(self, now: callable[[], dt.datetime]) -> None:  # type: ignore[valid-type]
+    def __init__(self, now: Callable[[], dt.datetime]) -> None:
         self.now = now
         self.apps: dict[str, App] = {}
         self.users: dict[str, tuple[str, list[str]]] = {}

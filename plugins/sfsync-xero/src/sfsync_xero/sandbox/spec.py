@@ -28,7 +28,7 @@ KNOWN_DEVIATIONS = frozenset({"createdDateUtc", "updatedDateUtc"})
 
 @functools.cache
 def load(name: str) -> dict[str, Any]:
-    import yaml
+    import yaml  # type: ignore[import-untyped]
 
     with (SPEC_DIR / name).open("rb") as handle:
         loaded: dict[str, Any] = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -91,12 +91,12 @@ class SpecChecker:
         for param in params:
             if param.get("in") != "header":
                 continue
-            value = headers.get(param["name"].lower())
-            if value is None:
+            header = headers.get(param["name"].lower())
+            if header is None:
                 if param.get("required"):
                     problems.append(f"{method} {path}: required header {param['name']} missing")
                 continue
-            problems += [f"{method} {path}: header {param['name']}: {p}" for p in self._check_value(spec, param, value)]
+            problems += [f"{method} {path}: header {param['name']}: {p}" for p in self._check_value(spec, param, header)]
         return problems
 
     def _check_value(self, spec: dict[str, Any], param: dict[str, Any], raw: str) -> list[str]:
@@ -172,7 +172,10 @@ class SpecChecker:
         elif isinstance(value, list) and "items" in schema:
             for index, item in enumerate(value):
                 problems += self._strict(spec, schema["items"], item, f"{where}/{index}")
-        elif isinstance(value, str) and (schema.get("x-is-msdate") or schema.get("x-is-msdate-time")):
-            if not _MSDATE.match(value):
-                problems.append(f"{where}: {value!r} is not a /Date(ms)/ stamp")
+        elif (
+            isinstance(value, str)
+            and (schema.get("x-is-msdate") or schema.get("x-is-msdate-time"))
+            and not _MSDATE.match(value)
+        ):
+            problems.append(f"{where}: {value!r} is not a /Date(ms)/ stamp")
         return problems
