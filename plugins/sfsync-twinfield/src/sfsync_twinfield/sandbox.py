@@ -27,18 +27,12 @@ import collections
 import datetime as dt
 import fnmatch
 import gzip
-import hashlib
-import html
 import json
 import math
-import re
-import secrets
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
-import httpx
 from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped (lxml-stubs)
 from sfsync.clock import Clock
 from sfsync.sandbox import Sandbox
@@ -55,74 +49,13 @@ from sfsync_twinfield.client import (
     PARSER,
     q,
 )
-from sfsync_twinfield.sandbox_data import STAMP, Books, Deletion, Office, Transaction, TxnLine
+from sfsync_twinfield.sandbox_browse import browse, refused
+from sfsync_twinfield.sandbox_data import STAMP, Books, Deletion, Office, Transaction
+from sfsync_twinfield.sandbox_login import Grant, IssuedToken, LoginHost
 
 CLUSTER_URL = "https://api.accounting2.twinfield.com"
 Response = tuple[int, dict[str, str], bytes]
 
-# Browse codes the sandbox knows, with the fields each can return.
-HEAD = {
-    "fin.trs.head.office",
-    "fin.trs.head.officename",
-    "fin.trs.head.year",
-    "fin.trs.head.period",
-    "fin.trs.head.yearperiod",
-    "fin.trs.head.code",
-    "fin.trs.head.number",
-    "fin.trs.head.status",
-    "fin.trs.head.date",
-    "fin.trs.head.curcode",
-    "fin.trs.head.relation",
-    "fin.trs.head.relationname",
-    "fin.trs.head.inpdate",
-    "fin.trs.head.modified",
-    "fin.trs.head.username",
-    "fin.trs.head.origin",
-    "fin.trs.head.reportingstructure",
-}
-LINE = {
-    "fin.trs.line.dim1",
-    "fin.trs.line.dim1name",
-    "fin.trs.line.dim1type",
-    "fin.trs.line.dim2",
-    "fin.trs.line.dim2name",
-    "fin.trs.line.dim2type",
-    "fin.trs.line.valuesigned",
-    "fin.trs.line.basevaluesigned",
-    "fin.trs.line.repvaluesigned",
-    "fin.trs.line.debitcredit",
-    "fin.trs.line.vatcode",
-    "fin.trs.line.description",
-    "fin.trs.line.invnumber",
-}
-BROWSE_FIELDS = {
-    "000": HEAD | LINE,
-    "030_3": HEAD | LINE,
-    "040_1": {
-        "fin.trs.head.office",
-        "fin.trs.head.year",
-        "fin.trs.head.period",
-        "fin.trs.head.yearperiod",
-        "fin.trs.head.status",
-        "fin.trs.head.reportingstructure",
-        "fin.trs.line.dim1",
-        "fin.trs.line.dim1name",
-        "fin.trs.line.dim1type",
-        "fin.trs.line.basevaluesigned",
-        "fin.trs.line.repvaluesigned",
-        "fin.trs.line.debitcredit",
-    },
-}
-VALUE_FIELDS = {
-    "fin.trs.line.valuesigned",
-    "fin.trs.line.basevaluesigned",
-    "fin.trs.line.repvaluesigned",
-}
-FORMATS = {
-    "fin.trs.head.yearperiod": re.compile(r"\d{4}/\d{2}"),
-    "fin.trs.head.date": re.compile(r"\d{8}"),
-    "fin.trs.head.modified": re.compile(r"\d{14}"),
-}
 ACTIONS = {
     "/webservices/processxml.asmx": {
         f"{NS_TWIN}ProcessXmlString",
@@ -143,21 +76,7 @@ class SoapFault(Exception):
         self.message, self.code, self.faultcode = message, code, faultcode
 
 
-@dataclass
-class Grant:
-    client_id: str
-    scope: str
-    refresh_token: str | None
-
-
-@dataclass
-class IssuedToken:
-    grant: Grant
-    expires_at: dt.datetime
-    logon_valid: bool = True
-
-
-class TwinfieldSandbox(Sandbox):
+class TwinfieldSandbox(LoginHost, Sandbox):
     """Twinfield's login host and one organisation's cluster.
 
     Args:
@@ -258,38 +177,6 @@ class TwinfieldSandbox(Sandbox):
         )
         return [f"{txn.code}/{txn.number}/{line.line}" for line in txn.lines]
 
-    def expire_tokens(self) -> None:
-        past = self.clock.now() - dt.timedelta(seconds=1)
-        for token in self.tokens.values():
-            token.expires_at = past
-
-    def revoke(self) -> None:
-        self.grants.clear()
-        self.tokens.clear()
-
-    def invalidate_logons(self) -> None:
-        """Every issued access token now gets fault 103 on the cluster (a logon replaced)."""
-        for token in self.tokens.values():
-            token.logon_valid = False
-
-    async def authorize(self, client: httpx.AsyncClient, authorize_url: str) -> str:
-        """Log in at the authorize page as a person would: read the form, fill it, post it."""
-        page = await client.get(authorize_url, follow_redirects=False)
-        if page.status_code != 200:
-            raise RuntimeError(
-                f"Twinfield's sandbox login page answered {page.status_code}: {page.text[:200]}"
-            )
-        form = etree.fromstring(page.content, etree.HTMLParser()).find(".//form")
-        fields = {i.get("name"): i.get("value", "") for i in form.iter("input") if i.get("name")}
-        fields.update(
-            organisation=self.organisation, username=self.username, password=self.password
-        )
-        action = form.get("action")
-        answer = await client.post(f"{self.login_url}{action}", data=fields, follow_redirects=False)
-        if answer.status_code != 302:
-            raise RuntimeError(f"Twinfield's sandbox login answered {answer.status_code}")
-        return answer.headers["location"]
-
     # --- ASGI -----------------------------------------------------------------------------------
 
     def build_app(self):  # type: ignore[no-untyped-def]
@@ -333,142 +220,6 @@ class TwinfieldSandbox(Sandbox):
                 return 405, {"content-type": "text/plain", "allow": "POST"}, b"Method Not Allowed"
             return self._soap(path, headers, body)
         return 404, {"content-type": "text/plain"}, b"Not Found"
-
-    # --- login host -----------------------------------------------------------------------------
-
-    def _authorize(self, method: str, query: dict[str, str], body: bytes) -> Response:
-        if method == "GET":
-            problem = None
-            scopes = set(query.get("scope", "").split())
-            if query.get("client_id") != self.client_id:
-                problem = "unknown client"
-            elif query.get("response_type") != "code":
-                problem = "unsupported response_type"
-            elif not query.get("redirect_uri", "").startswith(("https://", "http://")):
-                problem = "invalid redirect_uri"
-            elif not query.get("nonce"):
-                problem = "nonce is required"
-            elif not {"openid", "twf.organisationUser"} <= scopes:
-                problem = "scope must include openid and twf.organisationUser"
-            if problem:
-                return (
-                    400,
-                    {"content-type": "text/html"},
-                    f"<html><body><p>{problem}</p></body></html>".encode(),
-                )
-            hidden = "".join(
-                f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}"/>'
-                for k, v in query.items()
-            )
-            page = (
-                "<html><body><h1>Twinfield</h1>"
-                f'<form method="post" action="{AUTH_PATH}/authorize">{hidden}'
-                '<input name="organisation"/><input name="username"/>'
-                '<input name="password" type="password"/><button>Inloggen</button>'
-                "</form></body></html>"
-            )
-            return 200, {"content-type": "text/html; charset=utf-8"}, page.encode()
-        form = {k: v[-1] for k, v in parse_qs(body.decode()).items()}
-        given = (form.get("organisation"), form.get("username"), form.get("password"))
-        if given != (self.organisation, self.username, self.password):
-            return (
-                200,
-                {"content-type": "text/html"},
-                b"<html><body><p>Ongeldige inloggegevens</p></body></html>",
-            )
-        code = secrets.token_urlsafe(24)
-        self.codes[code] = form
-        target = (
-            form["redirect_uri"] + "?" + urlencode({"code": code, "state": form.get("state", "")})
-        )
-        return 302, {"location": target}, b""
-
-    def _client_of(self, headers: dict[str, str]) -> str | None:
-        scheme, _, raw = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "basic":
-            return None
-        try:
-            client_id, _, secret = base64.b64decode(raw).decode().partition(":")
-        except ValueError:
-            return None
-        if client_id == self.client_id and secrets.compare_digest(secret, self.client_secret):
-            return client_id
-        return None
-
-    def _token(self, headers: dict[str, str], body: bytes) -> Response:
-        form = {k: v[-1] for k, v in parse_qs(body.decode()).items()}
-        client_id = self._client_of(headers)
-        if client_id is None:
-            return _json(400, {"error": "invalid_client"})
-        grant_type = form.get("grant_type")
-        if grant_type == "authorization_code":
-            pending = self.codes.pop(form.get("code", ""), None)
-            if pending is None or pending.get("redirect_uri") != form.get("redirect_uri"):
-                return _json(400, {"error": "invalid_grant"})
-            challenge = pending.get("code_challenge")
-            if challenge:
-                digest = (
-                    base64.urlsafe_b64encode(
-                        hashlib.sha256(form.get("code_verifier", "").encode()).digest()
-                    )
-                    .rstrip(b"=")
-                    .decode()
-                )
-                if not secrets.compare_digest(digest, challenge):
-                    return _json(400, {"error": "invalid_grant"})
-            scope = pending.get("scope", "")
-            refresh = secrets.token_urlsafe(32) if "offline_access" in scope.split() else None
-            grant = Grant(client_id, scope, refresh)
-            if refresh:
-                self.grants[refresh] = grant
-        elif grant_type == "refresh_token":
-            found = self.grants.get(form.get("refresh_token", ""))
-            if found is None:
-                return _json(400, {"error": "invalid_grant"})
-            grant = found
-        else:
-            return _json(400, {"error": "unsupported_grant_type"})
-        access = secrets.token_urlsafe(40)
-        self.tokens[access] = IssuedToken(
-            grant, self.clock.now() + dt.timedelta(seconds=self.access_lifetime)
-        )
-        answer: dict[str, Any] = {
-            "access_token": access,
-            "expires_in": self.access_lifetime,
-            "token_type": "Bearer",
-        }
-        if grant.refresh_token:
-            answer["refresh_token"] = grant.refresh_token
-        return _json(200, answer)
-
-    def _live(self, token: str | None) -> IssuedToken | None:
-        issued = self.tokens.get(token or "")
-        if issued is None or issued.expires_at <= self.clock.now():
-            return None
-        return issued
-
-    def _validate(self, query: dict[str, str]) -> Response:
-        issued = self._live(query.get("token"))
-        if issued is None or not issued.logon_valid:
-            return _json(400, {"Message": "invalid token"})
-        scopes = issued.grant.scope.split()
-        claims: dict[str, Any] = {
-            "iss": f"{self.login_url}/auth",
-            "aud": f"{self.login_url}/auth/resources",
-            "exp": int(issued.expires_at.timestamp()),
-            "nbf": int(
-                (issued.expires_at - dt.timedelta(seconds=self.access_lifetime)).timestamp()
-            ),
-            "client_id": issued.grant.client_id,
-            "scope": scopes,
-            "sub": "8f1c2b7e-0000-4000-8000-000000000001",
-            "twf.organisationUserCode": self.username.upper(),
-            "twf.organisationCode": self.organisation,
-            "twf.organisationId": "5a0c9e1e-0000-4000-8000-000000000002",
-        }
-        if "twf.organisation" in scopes:
-            claims["twf.clusterUrl"] = self.cluster_url
-        return _json(200, claims)
 
     # --- cluster: SOAP --------------------------------------------------------------------------
 
@@ -687,10 +438,10 @@ class TwinfieldSandbox(Sandbox):
         if request.tag in ("list", "read", "columns"):
             books = self._office(office)
             if request.tag == "columns":
-                return self._browse(request, books)
+                return browse(request, books, self.username)
             named = request.findtext("office")
             if named is not None and named != books.code:
-                return _refused(
+                return refused(
                     request,
                     request.find("office"),
                     f"Administratie {named} komt niet overeen met de header.",
@@ -701,12 +452,12 @@ class TwinfieldSandbox(Sandbox):
                 return self._read_dimension(request, books)
             if request.tag == "read" and kind == "transaction":
                 return self._read_transaction(request, books)
-        return _refused(request, request, f"Onbekend verzoek <{request.tag}> van type {kind!r}.")
+        return refused(request, request, f"Onbekend verzoek <{request.tag}> van type {kind!r}.")
 
     def _list_dimensions(self, request: etree._Element, books: Office) -> etree._Element:
         dimtype = request.findtext("dimtype") or ""
         if dimtype not in {k for k, _ in books.dimensions}:
-            return _refused(
+            return refused(
                 request,
                 request.find("dimtype") if request.find("dimtype") is not None else request,
                 f"Dimensietype {dimtype!r} bestaat niet.",
@@ -724,7 +475,7 @@ class TwinfieldSandbox(Sandbox):
         key = (request.findtext("dimtype") or "", request.findtext("code") or "")
         dim = books.dimensions.get(key)
         if dim is None:
-            return _refused(
+            return refused(
                 request,
                 request.find("code") if request.find("code") is not None else request,
                 f"Dimensie {key[1]} van type {key[0]} bestaat niet.",
@@ -749,7 +500,7 @@ class TwinfieldSandbox(Sandbox):
             (request.findtext("code") or "", request.findtext("number") or "")
         )
         if txn is None:
-            return _refused(request, request, "Boeking bestaat niet.")
+            return refused(request, request, "Boeking bestaat niet.")
         out = etree.Element("transaction", location="final", result="1")
         header = etree.SubElement(out, "header")
         for name, value in (
@@ -776,176 +527,6 @@ class TwinfieldSandbox(Sandbox):
             ):
                 etree.SubElement(node, name).text = value
         return out
-
-    # --- browse ---------------------------------------------------------------------------------
-
-    def _browse(self, request: etree._Element, books: Office) -> etree._Element:
-        code = request.get("code", "")
-        fields = BROWSE_FIELDS.get(code)
-        if fields is None:
-            return _refused(request, request, f"Browsecode {code!r} bestaat niet.")
-        columns = []
-        for node in request.iterfind("column"):
-            field = (node.findtext("field") or "").strip()
-            operator = (node.findtext("operator") or "none").strip()
-            start, end = node.findtext("from"), node.findtext("to")
-            if field not in fields:
-                return _refused(
-                    request, node.find("field"), f"Kolom {field!r} bestaat niet in browse {code}."
-                )
-            if operator not in ("none", "equal", "between", "like"):
-                return _refused(
-                    request, node.find("operator"), f"Operator {operator!r} is ongeldig."
-                )
-            if operator != "none":
-                if operator == "between" and (start is None or end is None):
-                    return _refused(request, node, f"Kolom {field}: between vraagt from en to.")
-                pattern = FORMATS.get(field)
-                for value in (start, end) if operator == "between" else (start,):
-                    if pattern is not None and value is not None and not pattern.fullmatch(value):
-                        return _refused(
-                            request, node, f"Kolom {field}: ongeldige waarde {value!r}."
-                        )
-            columns.append((field, operator, start or "", end or ""))
-        if not columns:
-            return _refused(request, request, "Geen kolommen gevraagd.")
-        for field, operator, start, _ in columns:
-            if field == "fin.trs.head.office" and operator == "equal" and start != books.code:
-                return _refused(
-                    request, request, f"Administratie {start} komt niet overeen met de header."
-                )
-        statuses = [c for c in columns if c[0] == "fin.trs.head.status" and c[1] != "none"]
-        head = [c for c in columns if c[0].startswith("fin.trs.head.")]
-        line_columns = [c for c in columns if not c[0].startswith("fin.trs.head.")]
-        rows = []
-        for txn in sorted(
-            books.transactions.values(), key=lambda t: (t.year, t.period, t.code, t.number)
-        ):
-            if not statuses and txn.status != "normal":
-                continue
-            # Head fields once per transaction; a transaction that fails them costs no lines.
-            head_cells = {f: self._cell(books, txn, txn.lines[0], f) for f, *_ in head}
-            if not all(_matches(head_cells[f], f, op, a, b) for f, op, a, b in head):
-                continue
-            for line in txn.lines:
-                cells = dict(head_cells)
-                cells.update({f: self._cell(books, txn, line, f) for f, *_ in line_columns})
-                if all(_matches(cells[f], f, op, a, b) for f, op, a, b in line_columns):
-                    rows.append((txn, line, cells))
-        visible = [c[0] for c in columns]
-        out = etree.Element("browse", result="1")
-        th = etree.SubElement(out, "th")
-        for field in visible:
-            td = etree.SubElement(
-                th, "td", label=field.rsplit(".", 1)[-1], hideforuser="false", type=_type(field)
-            )
-            td.text = field
-        rows_out: list[tuple[dict[str, str], tuple[Transaction, TxnLine] | None]]
-        if code == "040_1":
-            rows_out = list(self._totals(rows, visible))
-        else:
-            rows_out = [(cells, (txn, line)) for txn, line, cells in rows]
-        for cells, key in rows_out:
-            tr = etree.SubElement(out, "tr")
-            for field in visible:
-                td = etree.SubElement(tr, "td", field=field, hideforuser="false", type=_type(field))
-                td.text = cells[field]
-            if key is not None:
-                txn, line = key
-                key_node = etree.SubElement(tr, "key")
-                for name, value in (
-                    ("office", books.code),
-                    ("code", txn.code),
-                    ("number", txn.number),
-                    ("line", str(line.line)),
-                ):
-                    etree.SubElement(key_node, name).text = value
-        out.set("first", "1" if rows_out else "0")
-        out.set("last", str(len(rows_out)))
-        out.set("total", str(len(rows_out)))
-        return out
-
-    def _totals(
-        self, rows: list[tuple[Transaction, TxnLine, dict[str, str]]], visible: list[str]
-    ) -> list[tuple[dict[str, str], None]]:
-        sums: dict[tuple[str, ...], dict[str, Decimal]] = {}
-        group_fields = [f for f in visible if f not in VALUE_FIELDS]
-        for _, _, cells in rows:
-            group = tuple(cells[f] for f in group_fields)
-            slot = sums.setdefault(group, {f: Decimal(0) for f in visible if f in VALUE_FIELDS})
-            for f in slot:
-                slot[f] += Decimal(cells[f])
-        out = []
-        for group, values in sorted(sums.items()):
-            cells = dict(zip(group_fields, group, strict=True))
-            cells.update({f: f"{v:.2f}" for f, v in values.items()})
-            out.append((cells, None))
-        return out
-
-    def _cell(self, books: Office, txn: Transaction, line: TxnLine, field: str) -> str:
-        match field:
-            case "fin.trs.head.office":
-                return books.code
-            case "fin.trs.head.officename":
-                return books.name
-            case "fin.trs.head.year":
-                return str(txn.year)
-            case "fin.trs.head.period":
-                return str(txn.period)
-            case "fin.trs.head.yearperiod":
-                return f"{txn.year}/{txn.period:02d}"
-            case "fin.trs.head.code":
-                return txn.code
-            case "fin.trs.head.number":
-                return txn.number
-            case "fin.trs.head.status":
-                return txn.status
-            case "fin.trs.head.date" | "fin.trs.head.inpdate":
-                return txn.date.strftime("%Y%m%d")
-            case "fin.trs.head.curcode":
-                return txn.currency
-            case "fin.trs.head.modified":
-                return txn.modified.strftime(STAMP)
-            case "fin.trs.head.username":
-                return self.username.upper()
-            case "fin.trs.head.origin":
-                return "import"
-            case "fin.trs.head.reportingstructure":
-                return "Generic"
-            case "fin.trs.head.relation" | "fin.trs.line.dim2":
-                return line.dim2
-            case "fin.trs.head.relationname" | "fin.trs.line.dim2name":
-                return next(
-                    (
-                        d.name
-                        for (k, c), d in books.dimensions.items()
-                        if c == line.dim2 and k in ("DEB", "CRD")
-                    ),
-                    "",
-                )
-            case "fin.trs.line.dim2type":
-                return next(
-                    (k for (k, c) in books.dimensions if c == line.dim2 and k in ("DEB", "CRD")), ""
-                )
-            case "fin.trs.line.dim1":
-                return line.dim1
-            case "fin.trs.line.dim1name":
-                return books.dimension_name(line.dim1)
-            case "fin.trs.line.dim1type":
-                return books.dimension_type(line.dim1)
-            case "fin.trs.line.valuesigned":
-                return f"{line.value:.2f}"
-            case "fin.trs.line.basevaluesigned" | "fin.trs.line.repvaluesigned":
-                return f"{line.base:.2f}"
-            case "fin.trs.line.debitcredit":
-                return "debit" if line.base >= 0 else "credit"
-            case "fin.trs.line.vatcode":
-                return line.vatcode
-            case "fin.trs.line.description":
-                return line.description
-            case "fin.trs.line.invnumber":
-                return txn.number if txn.code == "VRK" else ""
-        return ""
 
     # --- finder ---------------------------------------------------------------------------------
 
@@ -1123,46 +704,6 @@ class TwinfieldSandbox(Sandbox):
                     etree.SubElement(node, q(NS_PERIOD, name)).text = value
             return result
         raise SoapFault(f"Unknown query {query!r}.")
-
-
-def _matches(value: str, field: str, operator: str, start: str, end: str) -> bool:
-    if operator == "none":
-        return True
-    if field in VALUE_FIELDS:
-        number, low = Decimal(value or "0"), Decimal(start or "0")
-        return number == low if operator == "equal" else low <= number <= Decimal(end or "0")
-    if operator == "equal":
-        return value == start
-    if operator == "like":
-        return fnmatch.fnmatchcase(value, start.replace("%", "*"))
-    return start <= value <= end
-
-
-def _type(field: str) -> str:
-    if field in VALUE_FIELDS:
-        return "Value"
-    if field in ("fin.trs.head.date", "fin.trs.head.inpdate"):
-        return "Date"
-    if field == "fin.trs.head.modified":
-        return "DateTime"
-    return "String"
-
-
-def _refused(
-    request: etree._Element, culprit: etree._Element | None, message: str
-) -> etree._Element:
-    """Twinfield's business error: the request echoed, ``result="0"``, the culprit flagged."""
-    echo = etree.fromstring(etree.tostring(request), PARSER)
-    echo.set("result", "0")
-    target = echo
-    if culprit is not None and culprit is not request:
-        path = request.getroottree().getpath(culprit)
-        root_path = request.getroottree().getpath(request)
-        relative = "." + path[len(root_path) :]
-        target = echo.find(relative) if echo.find(relative) is not None else echo
-    target.set("msgtype", "error")
-    target.set("msg", message)
-    return echo
 
 
 def _json(status: int, body: Any) -> Response:
