@@ -227,3 +227,59 @@ def test_twinfield_sandbox_books_balance_in_every_currency(clock):
             year = office.year_of(txn.date)
             assert txn.year == year.number
     assert sandbox.company_refs()[0] == "001"
+
+
+def test_twinfield_sandbox_reads_dimensions_and_transactions(connected):
+    read = etree.Element("read")
+    for name, value in (
+        ("type", "dimensions"),
+        ("office", "001"),
+        ("dimtype", "BAS"),
+        ("code", "1100"),
+    ):
+        etree.SubElement(read, name).text = value
+    dimension = run(client.process_xml(connected.ctx, read, office="001"))
+    assert dimension.findtext("name") == "ING Bank"
+    assert len(dimension.findtext("modified")) == 14
+    read.find("code").text = "9999"
+    with pytest.raises(FatalError, match="9999"):
+        run(client.process_xml(connected.ctx, read, office="001"))
+
+    txn = next(iter(connected.sandbox.books.offices["001"].transactions.values()))
+    read = etree.Element("read")
+    for name, value in (
+        ("type", "transaction"),
+        ("office", "001"),
+        ("code", txn.code),
+        ("number", txn.number),
+    ):
+        etree.SubElement(read, name).text = value
+    answer = run(client.process_xml(connected.ctx, read, office="001"))
+    assert answer.findtext("header/number") == txn.number
+    assert [line.findtext("dim1") for line in answer.iter("line")] == [x.dim1 for x in txn.lines]
+
+
+def test_twinfield_sandbox_browse_000_and_030_3_agree(connected):
+    from sfsync_twinfield.browse import browse, column
+
+    def lines(code):
+        rows = run(
+            browse(
+                connected.ctx,
+                "001",
+                code,
+                [
+                    column("fin.trs.head.yearperiod", "between", "2025/00", "2025/55"),
+                    column("fin.trs.line.dim1"),
+                    column("fin.trs.line.basevaluesigned"),
+                ],
+            )
+        )
+        return sorted((tuple(r.key.values()), r["fin.trs.line.basevaluesigned"]) for r in rows)
+
+    assert lines("000") == lines("030_3")
+    assert len(lines("000")) == sum(
+        len(t.lines)
+        for t in connected.sandbox.books.offices["001"].transactions.values()
+        if t.year == 2025
+    )
