@@ -72,10 +72,12 @@ FALLBACK_DESCRIPTIONS = {
 }
 
 LEVELS = {
-    "firm": "An admin of the firm connects once; many dossiers use the connection.",
-    "dossier": "Each dossier connects itself: linking a dossier *is* the login.",
-    "support": "The credentials are provisioned by support staff.",
-    "agent": "An on-premise sync service on the firm's server holds the data.",
+    "firm": "an admin of the firm connects once; many dossiers use the connection.",
+    "dossier": "each dossier connects itself: linking a dossier *is* the login.",
+    "support": "the credentials are provisioned by support staff.",
+    "agent": "an on-premise sync service on the firm's server reads the dossiers' folders; a dossier "
+    "is linked by its *sync reference*, the folder's name (`sfsync link DOSSIER --connection "
+    "CONNECTION --reference FOLDER …`).",
 }
 
 
@@ -95,6 +97,25 @@ def _fields_table(model: Any) -> list[str]:
             f"{_cell(info.description or FALLBACK_DESCRIPTIONS.get(name, ''))} |"
         )
     return rows
+
+
+def connect_command(loaded: Any) -> str:
+    """The ``sfsync connect`` line for a connector; secret fields are left to the prompt."""
+    from sfsync.auth import AgentSpec, OAuth2Spec, secret_field_names
+
+    auth, name = loaded.auth, loaded.info.name
+    if isinstance(auth, OAuth2Spec):
+        return f"sfsync connect {name} --client-id CLIENT_ID --client-secret CLIENT_SECRET"
+    if isinstance(auth, AgentSpec):
+        return f"sfsync connect {name} --url http://SERVER:PORT --token TOKEN"
+    secrets = secret_field_names(auth.fields)
+    fields = [
+        f"--field {field}={field.upper()}"
+        for field, info in auth.fields.model_fields.items()
+        if info.is_required() and field not in secrets
+    ]
+    line = " ".join([f"sfsync connect {name}", *fields])
+    return line + ("    # asks for the secret fields" if secrets else "")
 
 
 def render_connector_page(loaded: Any) -> str:
@@ -173,6 +194,7 @@ def render_connector_page(loaded: Any) -> str:
             *_fields_table(auth.fields),
             "",
         ]
+    out += ["From the command line:", "", "```console", f"$ {connect_command(loaded)}", "```", ""]
 
     out += ["## Rate limits and budgets", ""]
     policy = info.rate_limits
@@ -215,6 +237,14 @@ def render_connector_page(loaded: Any) -> str:
         out.append("None declared.")
     out.append("")
 
+    if "read_export" in loaded.capabilities:
+        out += [
+            "## Export files",
+            "",
+            "The plugin also reads export files for a manual import into a dossier that has no "
+            "sync: `sfsync import DOSSIER FILE` (or `Sfsync.import_file`).",
+            "",
+        ]
     if "sandbox" in loaded.capabilities:
         out += [
             "## Sandbox",
