@@ -24,6 +24,8 @@ import datetime as dt
 import hmac
 import json
 import logging
+import queue
+import threading
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -226,16 +228,60 @@ def error_of(exc: BaseException) -> ApiError:
     return ApiError(500, "internal", f"the sync service failed ({type(exc).__name__}); see its log")
 
 
-async def _take(iterator: Iterator[dict[str, Any]], n: int) -> list[dict[str, Any]]:
-    def pull() -> list[dict[str, Any]]:
-        out = []
-        for item in iterator:
-            out.append(item)
-            if len(out) >= n:
-                break
-        return out
+class Pump:
+    """Runs a blocking iterator (a streamed file) in one thread of its own, chunk by chunk.
 
-    return await asyncio.to_thread(pull)
+    lxml's parser must stay on the thread that started it, and a bounded queue keeps a slow
+    client from making the reader run ahead: memory stays flat either way.
+    """
+
+    def __init__(self, iterator: Iterator[dict[str, Any]], chunk: int = CHUNK) -> None:
+        self._iterator = iterator
+        self._chunk = chunk
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=4)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sfsync-onprem-pump", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: tuple[str, Any]) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            buffer: list[dict[str, Any]] = []
+            for item in self._iterator:
+                buffer.append(item)
+                if len(buffer) >= self._chunk:
+                    if not self._put(("items", buffer)):
+                        return
+                    buffer = []
+            if self._put(("items", buffer)):
+                self._put(("end", None))
+        except BaseException as exc:  # handed to the consumer, which reports it
+            self._put(("error", exc))
+        finally:
+            close = getattr(self._iterator, "close", None)
+            if close is not None:
+                close()
+
+    async def next_chunk(self) -> list[dict[str, Any]]:
+        """The next items; ``[]`` at the end; raises what the iterator raised."""
+        kind, value = await asyncio.to_thread(self._queue.get)
+        if kind == "error":
+            raise value
+        if kind == "end":
+            self._stop.set()
+            return []
+        return value if value else await self.next_chunk()
+
+    def close(self) -> None:
+        self._stop.set()
 
 
 class AgentApp:
@@ -282,28 +328,28 @@ class AgentApp:
             await self._send(send, 200, dumps(result), b"application/json")
 
     async def _stream(self, send: Any, lines: Iterator[dict[str, Any]]) -> None:
+        pump = Pump(lines)
         try:
-            first = await _take(lines, 1)
-        except Exception as exc:
-            await self._error(send, error_of(exc))
-            return
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/x-ndjson")]})
-        await send({"type": "http.response.body", "body": b"".join(dumps(x) + b"\n" for x in first),
-                    "more_body": True})
-        while True:
             try:
-                chunk = await _take(lines, CHUNK)
-            except Exception as exc:  # headers are gone: say it in the stream
-                err = error_of(exc)
-                body = dumps({"error": err.kind, "message": err.message}) + b"\n"
-                await send({"type": "http.response.body", "body": body, "more_body": False})
+                chunk = await pump.next_chunk()
+            except Exception as exc:
+                await self._error(send, error_of(exc))
                 return
-            if not chunk:
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-                return
-            await send({"type": "http.response.body", "body": b"".join(dumps(x) + b"\n" for x in chunk),
-                        "more_body": True})
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/x-ndjson")]})
+            while chunk:
+                await send({"type": "http.response.body",
+                            "body": b"".join(dumps(x) + b"\n" for x in chunk), "more_body": True})
+                try:
+                    chunk = await pump.next_chunk()
+                except Exception as exc:  # the headers are gone: say it in the stream
+                    err = error_of(exc)
+                    body = dumps({"error": err.kind, "message": err.message}) + b"\n"
+                    await send({"type": "http.response.body", "body": body, "more_body": False})
+                    return
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            pump.close()
 
     async def _error(self, send: Any, err: ApiError) -> None:
         await self._send(send, err.status, dumps({"error": err.kind, "message": err.message}), b"application/json")
@@ -319,12 +365,13 @@ def ledger_items(service: AgentService, ref: str, query: dict[str, str]) -> Asyn
     """The local mode's stream: the same items as the HTTP route, pulled in a worker thread."""
 
     async def gen() -> AsyncIterator[dict[str, Any]]:
-        iterator = service.dispatch(f"/v1/companies/{ref}/ledger", query)
-        while True:
-            chunk = await _take(iterator, CHUNK)
-            if not chunk:
-                return
-            for item in chunk:
-                yield item
+        iterator = await asyncio.to_thread(service.dispatch, f"/v1/companies/{ref}/ledger", query)
+        pump = Pump(iterator)
+        try:
+            while chunk := await pump.next_chunk():
+                for item in chunk:
+                    yield item
+        finally:
+            pump.close()
 
     return gen()
