@@ -16,7 +16,6 @@ import datetime as dt
 import time
 
 from sfsync.clock import FakeClock
-
 from sfsync_xero.connector import xero, xerotb
 from sfsync_xero.sandbox import XeroSandbox
 from sfsync_xero.sandbox.harness import connect, next_run

@@ -31,7 +31,8 @@ async def _token_call(sandbox: XeroSandbox, data: dict[str, str]) -> httpx.Respo
 
 
 def test_scopes_are_the_granular_ones_of_march_2026():
-    assert set(xero.sfsync_auth().scopes) == {"offline_access", "accounting.settings.read", "accounting.journals.read"}
+    assert set(xero.sfsync_auth().scopes) == {"offline_access", "accounting.settings.read", "accounting.journals.read",
+                                              "accounting.reports.trialbalance.read"}
     assert set(xerotb.sfsync_auth().scopes) == {
         "offline_access", "accounting.settings.read", "accounting.reports.trialbalance.read"}
     for plugin in (xero, xerotb):
@@ -110,7 +111,7 @@ def test_expired_access_token_is_refreshed_on_401():
     asyncio.run(scenario())
 
 
-@pytest.mark.parametrize("how", ["revoke", "idle", "disconnect"])
+@pytest.mark.parametrize("how", ["revoke", "revocation-endpoint", "idle", "disconnect"])
 def test_dead_grant_or_removed_connection_needs_reconsent(how: str):
     sandbox, clock = _sandbox()
 
@@ -119,6 +120,11 @@ def test_dead_grant_or_removed_connection_needs_reconsent(how: str):
         company = (await xero.sfsync_list_companies(ctx=ctx))[0]
         if how == "revoke":
             sandbox.revoke()
+        elif how == "revocation-endpoint":
+            refresh = (await ctx.vault.load()).refresh_token.get_secret_value()
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app)) as client:
+                answer = await client.post("https://identity.xero.com/connect/revocation", data={"token": refresh})
+            assert answer.status_code == 200
         elif how == "idle":
             clock.advance(61 * 86400)  # refresh tokens die after 60 days unused
         else:

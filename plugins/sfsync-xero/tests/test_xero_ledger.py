@@ -303,3 +303,21 @@ def test_at_most_five_calls_in_flight_per_organisation():
     results = asyncio.run(scenario())
     assert all(results[:5])
     assert "concurrent" not in sandbox.rate_limited
+
+
+def test_429_for_the_day_limit_stops_the_run_until_the_budget_is_back():
+    sandbox, clock = _sandbox()
+
+    async def scenario():
+        ctx = await connect(sandbox, "xero", clock=clock)
+        sandbox.faults.add(429, headers={"Retry-After": "66975", "X-Rate-Limit-Problem": "day"},
+                           path_contains="/Journals")
+        try:
+            await _sync(ctx)
+        finally:
+            await ctx.aclose()
+
+    with pytest.raises(BudgetExhausted) as caught:
+        asyncio.run(scenario())
+    assert caught.value.retry_after == 66975
+    assert not any(s >= 900 for s in clock.slept)  # not slept: the run stops and resumes later

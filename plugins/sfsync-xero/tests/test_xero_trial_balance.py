@@ -178,3 +178,38 @@ def test_report_amount_cells(value: str):
     row = parse_trial_balance(report).rows[0]
     expected = Decimal(value.replace(",", "") or 0)
     assert row.month == expected and row.ytd == expected and row.code == "550000" and row.account_id is None
+
+
+def test_opening_balances_of_a_since_link_plus_its_lines_give_the_trial_balance():
+    clock = FakeClock(START)
+    sandbox = XeroSandbox(clock=clock)
+
+    async def scenario():
+        ctx = await connect(sandbox, "xero", clock=clock)
+        company = (await xero.sfsync_list_companies(ctx=ctx))[0]
+        years = await xero.sfsync_fetch_fiscal_years(ctx=ctx, company=company)
+        accounts = await xero.sfsync_fetch_accounts(ctx=ctx, company=company)
+        since = years[-1].start
+        openings = await xero.sfsync_fetch_opening_balances(ctx=ctx, company=company, at=since)
+        lines = [ln async for b in xero.sfsync_fetch_ledger(ctx=ctx, company=company, since=since, cursor=None, fiscal_years=years)
+                 for ln in b.lines]
+        report = await __import__("sfsync_xero.client", fromlist=["XeroClient"]).XeroClient(ctx, company.ref).trial_balance(
+            years[-1].periods[5].end)
+        await ctx.aclose()
+        return since, accounts, openings, lines, parse_trial_balance(report), years[-1].periods[5].end
+
+    since, accounts, openings, lines, report, end = asyncio.run(scenario())
+    assert openings and all(o.date == since for o in openings)
+    assert sum((o.amount for o in openings), Decimal(0)) == 0
+    kinds = {a.code: a.kind for a in accounts}
+    assert all(kinds[o.account] is AccountKind.BALANCE_SHEET for o in openings)
+    assert min(ln.date for ln in lines) >= since
+    balance: dict[str, Decimal] = defaultdict(Decimal)
+    for o in openings:
+        balance[o.account] += o.amount
+    for ln in lines:
+        if ln.date <= end:
+            balance[ln.account] += ln.debit - ln.credit
+    codes = {a.ref: a.code for a in accounts}
+    for row in report.rows:
+        assert balance[codes[row.account_id]] == row.ytd, row.label

@@ -23,7 +23,8 @@ RETIRED_SCOPES = frozenset({"accounting.transactions", "accounting.transactions.
                             "accounting.reports.read"})
 """Broad scopes that apps created on or after 2 March 2026 may no longer ask for."""
 
-LEDGER_SCOPES = (SCOPE_OFFLINE, SCOPE_SETTINGS, SCOPE_JOURNALS)
+LEDGER_SCOPES = (SCOPE_OFFLINE, SCOPE_SETTINGS, SCOPE_JOURNALS, SCOPE_TRIAL_BALANCE)
+"""The trial balance gives a *since* link its opening balances."""
 TRIAL_BALANCE_SCOPES = (SCOPE_OFFLINE, SCOPE_SETTINGS, SCOPE_TRIAL_BALANCE)
 
 

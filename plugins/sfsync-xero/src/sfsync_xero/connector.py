@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import weakref
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 from sfsync.context import ConnectorContext
@@ -22,6 +23,7 @@ from sfsync.models import (
     Granularity,
     LedgerBatch,
     LedgerLine,
+    OpeningBalance,
     TrialBalanceBatch,
 )
 
@@ -313,6 +315,34 @@ class XeroConnector(_XeroBase):
             yield LedgerBatch(lines=lines, deleted_entries=deleted, cursor=next_cursor)
             if len(journals) < JOURNALS_PAGE:
                 return
+
+    @hookimpl
+    async def sfsync_fetch_opening_balances(
+        self, ctx: ConnectorContext, company: Company, at: dt.date
+    ) -> list[OpeningBalance]:
+        """Balance-sheet balances the day before ``at`` from the Trial Balance report, with the
+        result of earlier years in retained earnings (Xero posts no journal for that)."""
+        report = parse_trial_balance(
+            await XeroClient(ctx, company.ref).trial_balance(at - dt.timedelta(days=1))
+        )
+        accounts = await self._accounts(ctx, company.ref)
+        codes = {str(a["AccountID"]): str(a.get("Code") or "").strip() or str(a["AccountID"]) for a in accounts}
+        retained = next(
+            (codes[str(a["AccountID"])] for a in accounts if a.get("SystemAccount") == "RETAINEDEARNINGS"), None
+        )
+        amounts: dict[str, Decimal] = {}
+        rollover = Decimal(0)
+        for row in report.rows:
+            if row.profit_loss:
+                rollover += row.ytd
+                continue
+            code = codes.get(row.account_id or "") or row.code
+            if code is None:
+                raise MalformedResponse(f"trial-balance row {row.label[:60]!r} names no known account")
+            amounts[code] = amounts.get(code, Decimal(0)) + row.ytd
+        if retained is not None and rollover:
+            amounts[retained] = amounts.get(retained, Decimal(0)) + rollover
+        return [OpeningBalance(account=code, date=at, amount=amount) for code, amount in amounts.items() if amount]
 
     @staticmethod
     def _widen(state: dict[str, Any], day: dt.date) -> None:
