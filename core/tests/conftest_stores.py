@@ -21,6 +21,7 @@ its own in that database, dropped by :func:`drop_store` (or at exit).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import uuid
 from pathlib import Path
@@ -89,7 +90,5 @@ def _drop_schema(schema: str) -> None:
 @atexit.register
 def _drop_leftovers() -> None:
     for schema in list(_schemas):
-        try:
+        with contextlib.suppress(Exception):  # the server may be gone at exit; nothing to do
             _drop_schema(schema)
-        except Exception:  # the server may be gone at exit; nothing more to do
-            pass

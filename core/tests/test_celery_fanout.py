@@ -24,10 +24,9 @@ pytest.importorskip("celery", reason="celery is not installed (pip install 'sfsy
 pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'sfsync[postgres]')")
 
 sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib puts nothing on sys.path
-from conftest_stores import drop_store, make_store  # noqa: E402
-
-from sfsync.api import Sfsync  # noqa: E402
-from sfsync.celery.loadtest import (  # noqa: E402
+from conftest_stores import drop_store, make_store
+from sfsync.api import Sfsync
+from sfsync.celery.loadtest import (
     LoadtestConnector,
     LoadtestSandbox,
     expected_lines,
@@ -35,8 +34,8 @@ from sfsync.celery.loadtest import (  # noqa: E402
     seed,
     serve,
 )
-from sfsync.plugins import PluginRegistry  # noqa: E402
-from sfsync.secrets import SecretBox, generate_key  # noqa: E402
+from sfsync.plugins import PluginRegistry
+from sfsync.secrets import SecretBox, generate_key
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -162,7 +161,7 @@ def _wait_all_done(store, dossiers, deadline, workers):
 def test_two_workers_and_a_planner_sync_every_dossier_within_limits(services, tmp_path):
     refs = [f"co-{n}" for n in range(DOSSIERS)]
     accounts = {f"firm-account-{i}": refs[i::CONNECTIONS] for i in range(CONNECTIONS)}
-    sandbox, served, sf, linked, env, client = _setup(services, tmp_path, accounts=accounts)
+    sandbox, served, _sf, linked, env, client = _setup(services, tmp_path, accounts=accounts)
     store = services["store"]
     # A company with two pages (n % 9 == 8: 60 lines): its second page hangs until we kill the
     # worker that asked for it.
@@ -217,7 +216,9 @@ def test_two_workers_and_a_planner_sync_every_dossier_within_limits(services, tm
 
 def test_sync_now_overtakes_the_nightly_queue(services, tmp_path):
     refs = [f"co-{n}" for n in range(7)]
-    sandbox, served, sf, linked, env, client = _setup(services, tmp_path, accounts={"acct": refs}, limit=1000)
+    _sandbox, served, _sf, linked, env, client = _setup(
+        services, tmp_path, accounts={"acct": refs}, limit=1000
+    )
     store = services["store"]
     from sfsync.celery.app import NIGHTLY_PRIORITY, SYNC_NOW_PRIORITY, queue_for
 

@@ -259,3 +259,20 @@ def test_a_member_cannot_add_a_connection_or_link_another_firms(env):
     mine = env.app.create_dossier(stranger, "theirs")
     with pytest.raises(NotFound):
         env.run(env.app.link(stranger, mine.id, env.connection.id, "C1", mode="replace"))
+
+
+def test_update_state_is_atomic_across_contexts_of_one_connection(env):
+    record = env.app.store.get_connection(env.connection.id)
+    contexts = [env.app.runner.context_for(record) for _ in range(5)]
+
+    async def bump(ctx):
+        for _ in range(10):
+            await ctx.update_state(lambda s: s.__setitem__("calls", s.get("calls", 0) + 1))
+
+    async def main():
+        await asyncio.gather(*(bump(c) for c in contexts))
+
+    env.run(main())
+    fresh = env.app.runner.context_for(env.app.store.get_connection(env.connection.id))
+    assert fresh.state["calls"] == 50
+    assert "calls" not in repr(fresh)

@@ -16,16 +16,16 @@ import pytest
 
 pytest.importorskip("redis", reason="redis is not installed (pip install 'sfsync[celery]')")
 
-from sfsync.auth import TokenSet  # noqa: E402
-from sfsync.clock import FakeClock  # noqa: E402
-from sfsync.errors import RateLimited, RetriableError  # noqa: E402
-from sfsync.http.ratelimit import (  # noqa: E402
+from sfsync.auth import TokenSet
+from sfsync.clock import FakeClock
+from sfsync.errors import RateLimited, RetriableError
+from sfsync.http.ratelimit import (
     InMemoryLimiterBackend,
     RateLimitPolicy,
     RateWindow,
     WindowState,
 )
-from sfsync.http.transport import ManagedTransport, RequestStats, RetryPolicy  # noqa: E402
+from sfsync.http.transport import ManagedTransport, RequestStats, RetryPolicy
 
 pytestmark = pytest.mark.redis
 

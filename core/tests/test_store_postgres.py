@@ -7,7 +7,6 @@ without it those cases are skipped with that reason.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sqlite3
 import subprocess
 import sys

@@ -135,7 +135,7 @@ pass_state = click.make_pass_decorator(_State)
 def plugins(as_json: bool) -> None:
     """Installed plugins: connectors, auth, level, capabilities, and broken plugins."""
     registry = get_registry()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "connector": c.name, "title": c.info.title, "distribution": c.distribution, "version": c.version,
             "auth": c.auth.flavour, "level": c.auth.level.value, "capabilities": list(c.capabilities),
@@ -462,7 +462,7 @@ class _Bars:
 
     def progress_(self, dossier: str, what: str, count: int) -> None:
         if what in ("lines", "requests", "waits"):
-            self.progress.update(self._task(dossier), **{what: count})
+            self.progress.update(self._task(dossier), **{what: count})  # type: ignore[arg-type]  # rich's task fields
 
     def batch_committed(self, dossier: str, batches: int) -> None:
         self.progress.update(self._task(dossier), advance=1)
@@ -547,7 +547,7 @@ def status(state: _State) -> None:
     table = Table("dossier", "connector", "company", "mode", "last run", "outcome", "lines", "next due")
     for item in state.app.status(state.user()):
         link, last = item.link, item.last_run
-        outcome = last.status if last else ""
+        outcome: str = last.status if last else ""
         if item.connection_status == "needs_reconsent":
             outcome = "needs re-consent"
         table.add_row(

@@ -103,8 +103,9 @@ class ConnectorContext:
     connection_id: str
     auth_spec: AuthSpec | None = None
     config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    secrets: Secrets = dataclasses.field(default_factory=Secrets)
-    state: dict[str, Any] = dataclasses.field(default_factory=dict)
+    secrets: Secrets = dataclasses.field(default_factory=Secrets, repr=False)
+    # Not in the repr: connectors keep session ids and similar secrets in their state.
+    state: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
     vault: TokenVault | None = None
     dossier: str | None = None
     link: LinkSettings | None = None
@@ -116,8 +117,9 @@ class ConnectorContext:
     stats: RequestStats = dataclasses.field(default_factory=RequestStats)
     warnings: list[str] = dataclasses.field(default_factory=list)
     state_saver: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+    state_updater: Callable[[Callable[[dict[str, Any]], None]], Awaitable[dict[str, Any]]] | None = None
     progress_callback: Callable[[str, int], None] | None = None
-    _clients: dict[tuple[str, bool, str | None], httpx.AsyncClient] = dataclasses.field(
+    _clients: dict[tuple[str, bool, str | None, frozenset[int] | None], httpx.AsyncClient] = dataclasses.field(
         default_factory=dict, repr=False
     )
     _router: RoutingTransport | None = dataclasses.field(default=None, repr=False)
@@ -155,6 +157,7 @@ class ConnectorContext:
         limit_key: str | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float = 60.0,
+        retry_statuses: frozenset[int] | None = None,
     ) -> httpx.AsyncClient:
         """An ``httpx.AsyncClient`` for ``base_url``, owned by the context (closed after the run).
 
@@ -165,8 +168,10 @@ class ConnectorContext:
             limit_key: The rate-limit key, when it is not the connection (a per-domain budget).
             headers: Default headers for every request.
             timeout: Seconds before a request is abandoned (then retried).
+            retry_statuses: The statuses to retry, when not the default 500, 502, 503 and 504 (SOAP
+                APIs send faults as HTTP 500: retrying them would only spend the budget).
         """
-        cache_key = (base_url, authenticated, limit_key)
+        cache_key = (base_url, authenticated, limit_key, retry_statuses)
         client = self._clients.get(cache_key)
         if client is None:
             transport = ManagedTransport(
@@ -176,7 +181,9 @@ class ConnectorContext:
                 backend=self.limiter,
                 clock=self.clock,
                 stats=self.stats,
-                retry=self.retry,
+                retry=self.retry
+                if retry_statuses is None
+                else dataclasses.replace(self.retry, retry_statuses=frozenset(retry_statuses)),
             )
             auth = self.oauth2_auth() if authenticated and isinstance(self.auth_spec, OAuth2Spec) else None
             client = httpx.AsyncClient(
@@ -193,6 +200,18 @@ class ConnectorContext:
         """Persist :attr:`state` now (before using what it records, for rotating secrets)."""
         if self.state_saver is not None:
             await self.state_saver(dict(self.state))
+
+    async def update_state(self, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        """Apply ``change`` to the *latest stored* state under the connection's lock, persist it,
+        and return it: for counters that several dossiers on one connection share (a per-domain
+        call budget), where :meth:`save_state` would let the last writer win."""
+        if self.state_updater is None:
+            change(self.state)
+            return self.state
+        latest = await self.state_updater(change)
+        self.state.clear()
+        self.state.update(latest)
+        return self.state
 
     def warn(self, message: str) -> None:
         """Record a warning for the run (shown in its result, not raised)."""

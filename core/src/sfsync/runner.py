@@ -98,6 +98,15 @@ class StoreVault:
         content["state"] = state
         self._write(content)
 
+    async def update_state(self, change: Any) -> dict[str, Any]:
+        async with self.lock():
+            content = self._open()
+            state = dict(content.get("state") or {})
+            change(state)
+            content["state"] = state
+            self._write(content)
+            return state
+
     def lock(self) -> contextlib.AbstractAsyncContextManager[None]:
         if self.lock_factory is not None:
             return self.lock_factory(self.connection_id)  # type: ignore[no-any-return]
@@ -159,6 +168,7 @@ class Runner:
             retry=self.retry,
             transports=self.transports,
             state_saver=vault.save_state,
+            state_updater=vault.update_state,
             progress_callback=(lambda what, n: watcher.progress(dossier or "", what, n)),
         )
 

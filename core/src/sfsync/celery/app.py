@@ -48,7 +48,7 @@ from typing import Any
 from celery import Celery
 from celery.schedules import crontab
 from celery.signals import celeryd_init
-from kombu import Queue
+from kombu import Queue  # type: ignore[attr-defined]  # kombu ships no type hints
 
 __all__ = [
     "NIGHTLY_PRIORITY",
@@ -142,13 +142,13 @@ def create_app(
     }
     wanted = queues or [q.strip() for q in os.environ.get("SFSYNC_CELERY_QUEUES", "").split(",") if q.strip()]
 
-    @celeryd_init.connect(weak=False)
+    @celeryd_init.connect(weak=False)  # type: ignore[untyped-decorator]  # celery is untyped
     def _queues(sender: Any = None, conf: Any = None, **_: Any) -> None:
         # Decided when a worker starts (not at import, which would load every plugin): the
         # planner's queue and one per installed connector, unless told otherwise (or -Q).
         if conf is not None and conf is app.conf:
             names = wanted or default_queues()
-            conf.task_queues = [Queue(q) for q in names]
+            conf.task_queues = [Queue(q) for q in names]  # type: ignore[no-untyped-call]
 
     return app
 

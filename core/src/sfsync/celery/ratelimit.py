@@ -53,7 +53,8 @@ for j = 1, #known, 2 do
   reset = tonumber(reset)
   if remaining <= 0 and reset > now and reset - now > wait then wait = reset - now end
 end
-if wait > 0 then return string.format('%.6f', wait) end
+-- never round a refusal down to 0: the caller would take a call that was not counted
+if wait > 0 then return string.format('%.6f', math.max(wait, 0.000001)) end
 local seq = redis.call('INCR', KEYS[3])
 redis.call('PEXPIRE', KEYS[3], 172800000)
 for i = 1, nwin do

@@ -101,7 +101,7 @@ def sync_now(celery_app: Any, sf: Any, dossier_id: str) -> bool:
     return send_sync(celery_app, sf, dossier_id, priority=settings(celery_app)["sync_now_priority"], reason="now")
 
 
-@shared_task(name="sfsync.sync_dossier", bind=True, ignore_result=True)
+@shared_task(name="sfsync.sync_dossier", bind=True, ignore_result=True)  # type: ignore[untyped-decorator]
 def sync_dossier(self: Any, dossier_id: str, reason: str = "nightly") -> dict[str, Any]:
     """Sync one dossier; see the module docstring for what makes it safe to repeat."""
     sf = worker_sfsync(self.app)
@@ -132,7 +132,7 @@ def _record_soft_limit(sf: Any, dossier_id: str, limit: float) -> None:
         sf.store.finish_run(run)
 
 
-@shared_task(name="sfsync.plan_night", bind=True, ignore_result=True)
+@shared_task(name="sfsync.plan_night", bind=True, ignore_result=True)  # type: ignore[untyped-decorator]
 def plan_night(self: Any, window: float | None = None) -> dict[str, Any]:
     """Enqueue every due dossier, spread over the night window, one queue per connector."""
     sf = worker_sfsync(self.app)

@@ -72,7 +72,7 @@ class ContractHarness:
 
     def connect(self, *, secrets: dict[str, str] | None = None, dossier: DossierRecord | None = None) -> ConnectionRecord:
         """Connect through the real flow; the first connection is kept as :attr:`connection`."""
-        record = self.run(connect_sandbox(self.app, self.admin, self.connector, self.sandbox, secrets=secrets, dossier=dossier))
+        record: ConnectionRecord = self.run(connect_sandbox(self.app, self.admin, self.connector, self.sandbox, secrets=secrets, dossier=dossier))
         if self.connection is None:
             self.connection = record
         return record
@@ -102,7 +102,8 @@ class ContractHarness:
 
     def sync(self, dossier: DossierRecord, observer: Any = None) -> RunRecord:
         """Sync a dossier now."""
-        return self.run(self.app.sync(dossier.id, observer=observer))
+        run: RunRecord = self.run(self.app.sync(dossier.id, observer=observer))
+        return run
 
     def close(self) -> None:
         self.app.store.close()

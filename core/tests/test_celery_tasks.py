@@ -1,0 +1,126 @@
+"""The Celery tasks run in this process (``task.apply``), on PostgreSQL and Redis: the soft time
+limit and the resume, the skip of a dossier already running, the planner and its spread."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+pytest.importorskip("celery", reason="celery is not installed (pip install 'sfsync[celery]')")
+pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'sfsync[postgres]')")
+
+sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib puts nothing on sys.path
+from conftest_stores import drop_store, make_store  # noqa: E402
+
+from sfsync.api import Sfsync  # noqa: E402
+from sfsync.celery import tasks  # noqa: E402
+from sfsync.celery.app import create_app, queue_for  # noqa: E402
+from sfsync.celery.loadtest import (  # noqa: E402
+    LoadtestConnector,
+    LoadtestSandbox,
+    expected_lines,
+    free_port,
+    seed,
+    serve,
+)
+from sfsync.celery.planner import plan  # noqa: E402
+from sfsync.plugins import PluginRegistry  # noqa: E402
+from sfsync.secrets import SecretBox, generate_key  # noqa: E402
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+@pytest.fixture
+def deployment(tmp_path, monkeypatch):
+    redis_url = os.environ.get("SFSYNC_TEST_REDIS_URL")
+    if not redis_url or not os.environ.get("SFSYNC_TEST_POSTGRES_DSN"):
+        pytest.skip("SFSYNC_TEST_POSTGRES_DSN and SFSYNC_TEST_REDIS_URL are needed; "
+                    "run `eval \"$(bash .ci/services.sh)\"` as root first")
+    store = make_store("postgres", tmp_path)
+    dsn = os.environ["SFSYNC_TEST_POSTGRES_DSN"]
+    store_url = f"{dsn}{'&' if '?' in dsn else '?'}options={quote(f'-csearch_path={store.schema}')}"
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    refs = [f"co-{n}" for n in (8, 17, 3, 4)]  # co-8 and co-17: two pages each
+    sandbox = LoadtestSandbox({"acct": refs}, limit=1000, token_lifetime=600, base_url=base_url)
+    served = serve(sandbox, port=port)
+    key = generate_key()
+    registry = PluginRegistry()
+    registry.register(LoadtestConnector(base_url, limit=1000, window=1.0, token_lifetime=600), "loadtest")
+    linked = seed(Sfsync(store, SecretBox(key), registry=registry), sandbox)
+    for name, value in {
+        "SFSYNC_STORE_URL": store_url, "SFSYNC_REDIS_URL": redis_url, "SFSYNC_SECRET_KEY": key,
+        "SFSYNC_CELERY_BROKER": "memory://", "SFSYNC_CELERY_SOFT_TIME_LIMIT": "1.5",
+        "SFSYNC_CELERY_CONFIGURE": "sfsync.celery.loadtest:configure", "SFSYNC_LOADTEST_URL": base_url,
+        "SFSYNC_LOADTEST_LIMIT": "1000", "SFSYNC_LOADTEST_TOKEN_LIFETIME": "600", "SFSYNC_NIGHT_WINDOW": "3600",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(tasks, "_worker", None)
+    app = create_app()
+    yield app, store, sandbox, linked
+    if tasks._worker is not None:
+        tasks._worker[1].store.close()
+    served.stop()
+    drop_store(store)
+
+
+def test_soft_time_limit_stops_the_run_and_the_next_task_resumes_it(deployment):
+    app, store, sandbox, linked = deployment
+    dossier, ref = next((d, r) for d, r in linked.items() if r == "co-8")
+    trap = sandbox.trap(ref, page=1)
+    result = app.tasks["sfsync.sync_dossier"].apply(args=(dossier,)).get()
+    assert result == {"dossier": dossier, "status": "continued"}
+    assert trap.caught.is_set()
+    stopped = store.last_run(dossier)
+    assert (stopped.status, stopped.error_kind, stopped.counts["lines_fetched"]) == ("waiting", "SoftTimeLimit", 40)
+    assert store.try_lock(dossier, "probe", ttl=1)  # the stopped run let go of the dossier
+    store.release_lock(dossier, "probe")
+    trap.release()
+    result = app.tasks["sfsync.sync_dossier"].apply(args=(dossier,)).get()
+    assert result["status"] == "ok"
+    assert result["counts"]["lines_fetched"] == len(expected_lines(ref)) - 40  # from the checkpoint
+    assert sorted(store.ledger_lines(dossier), key=lambda ln: ln.id) == sorted(expected_lines(ref), key=lambda ln: ln.id)
+
+
+def test_a_dossier_already_running_is_skipped(deployment):
+    app, store, _sandbox, linked = deployment
+    dossier = next(iter(linked))
+    assert store.try_lock(dossier, "run_elsewhere", ttl=3600)
+    result = app.tasks["sfsync.sync_dossier"].apply(args=(dossier,)).get()
+    assert result == {"dossier": dossier, "status": "skipped"}
+    assert store.last_run(dossier) is None
+    store.release_lock(dossier, "run_elsewhere")
+
+
+def test_planner_spreads_due_dossiers_per_connector_and_plans_once(deployment):
+    app, store, _sandbox, linked = deployment
+    first = app.tasks["sfsync.plan_night"].apply(kwargs={"window": 600}).get()
+    assert first == {"planned": len(linked), "queues": {queue_for("loadtest"): len(linked)}}
+    again = app.tasks["sfsync.plan_night"].apply(kwargs={"window": 600}).get()
+    assert again == {"planned": 0, "queues": {}}  # the planner ran twice: nothing doubled
+
+
+def test_plan_spreads_each_connector_over_the_window(deployment):
+    _app, store, _sandbox, linked = deployment
+    planned = plan(store, list(linked), window=600)
+    assert [p.countdown for p in planned] == [0.0, 150.0, 300.0, 450.0]
+    assert {p.queue for p in planned} == {"sfsync.loadtest"}
+    assert plan(store, ["dos_not_linked"], window=600) == []
+
+
+def test_worker_builds_one_sfsync_per_process(deployment):
+    app, _store, _sandbox, _linked = deployment
+    seen = []
+    first = tasks.worker_sfsync(app)
+    thread = threading.Thread(target=lambda: seen.append(tasks.worker_sfsync(app)))
+    thread.start()
+    thread.join()
+    assert seen == [first]
+    assert type(first.runner.limiter).__name__ == "RedisLimiterBackend"
+    assert type(first.runner.lock_factory).__name__ == "RedisLockFactory"
+    assert "loadtest" in first.registry.connectors
