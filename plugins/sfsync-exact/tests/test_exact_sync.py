@@ -348,3 +348,37 @@ def _collect(iterator: Any) -> list[Any]:
         return [item async for item in iterator]
 
     return asyncio.run(collect())
+
+
+def test_exact_opening_balances_at_a_since_date() -> None:
+    sandbox, ctx, connector, company = _setup("be")
+    years = asyncio.run(connector.sfsync_fetch_fiscal_years(ctx=ctx, company=company))
+    at = years[-1].start
+    balances = asyncio.run(connector.sfsync_fetch_opening_balances(ctx=ctx, company=company, at=at))
+    division = sandbox.division(company.ref)
+    retained = min(code for code, row in division.glaccounts.items() if row["Type"] == 52)
+    expected: dict[str, Decimal] = defaultdict(Decimal)
+    for row in division.lines.values():
+        if row["Date"] < at:
+            kind = division.glaccounts[row["GLAccountCode"]]["BalanceType"]
+            expected[row["GLAccountCode"] if kind == "B" else retained] += row["AmountDC"]
+    assert {b.account: b.amount for b in balances} == {k: v for k, v in expected.items() if v}
+    assert sum(b.amount for b in balances) == 0 and all(b.date == at for b in balances)
+    none = asyncio.run(
+        connector.sfsync_fetch_opening_balances(ctx=ctx, company=company, at=years[0].start)
+    )
+    assert none == []
+
+
+def test_exact_only_consented_divisions_are_companies() -> None:
+    sandbox = ExactSandbox("be", clock=FakeClock())
+    first, *others = sandbox.company_refs()
+    sandbox.consent = {int(ref) for ref in others}
+    ctx = asyncio.run(connect(sandbox))
+    connector = connector_for("be")
+    # current/Me still names the first division, which the person did not tick (picqer#470).
+    assert ctx.state["current_division"] == int(first)
+    companies = asyncio.run(connector.sfsync_list_companies(ctx=ctx))
+    assert sorted(c.ref for c in companies) == sorted(others)
+    with pytest.raises(AuthError, match="not selected"):
+        asyncio.run(connector.sfsync_fetch_fiscal_years(ctx=ctx, company=Company(ref=first)))

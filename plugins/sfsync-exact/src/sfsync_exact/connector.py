@@ -24,13 +24,14 @@ from sfsync.models import (
     FiscalYear,
     Granularity,
     LedgerBatch,
+    OpeningBalance,
     TrialBalanceBatch,
 )
 from sfsync.sandbox import Sandbox
 
 from sfsync_exact.auth import ExactOAuth2Spec, exact_oauth_spec
 from sfsync_exact.client import ExactClient, unwrap
-from sfsync_exact.ledger import ledger_batches, trial_balance_batches
+from sfsync_exact.ledger import ledger_batches, opening_balances, trial_balance_batches
 from sfsync_exact.mapping import (
     DIVISION_FIELDS,
     to_account,
@@ -190,6 +191,12 @@ class ExactConnector:
     ) -> AsyncIterator[TrialBalanceBatch]:
         async for batch in trial_balance_batches(self.client(ctx), company, fiscal_years):
             yield batch
+
+    @hookimpl
+    async def sfsync_fetch_opening_balances(
+        self, ctx: ConnectorContext, company: Company, at: dt.date
+    ) -> list[OpeningBalance]:
+        return await opening_balances(ctx, self.client(ctx), company, at)
 
     # --- sandbox ----------------------------------------------------------------------------------
 

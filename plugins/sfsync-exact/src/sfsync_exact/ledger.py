@@ -31,6 +31,7 @@ from sfsync.models import (
     FiscalYear,
     LedgerBatch,
     LedgerLine,
+    OpeningBalance,
     TrialBalanceBatch,
     TrialBalanceLine,
 )
@@ -45,7 +46,7 @@ from sfsync_exact.wire import (
     text,
 )
 
-__all__ = ["ledger_batches", "trial_balance_batches"]
+__all__ = ["ledger_batches", "opening_balances", "trial_balance_batches"]
 
 SINCE_MARGIN = dt.timedelta(hours=1)
 DELETED_MARGIN = dt.timedelta(days=2)
@@ -213,9 +214,7 @@ async def trial_balance_batches(
     division = int(company.ref)
     carried: dict[str, Decimal] = defaultdict(Decimal)
     kinds: dict[str, str] = {}
-    chart = await client.all(f"{division}/bulk/Financial/GLAccounts", {"$select": "Code,Type"})
-    retained = sorted(text(r.get("Code")) or "" for r in chart if r.get("Type") == 52)
-    retained_code = retained[0] if retained else None
+    retained_code = await _retained_earnings(client, division)
     for year in sorted(fiscal_years, key=lambda y: y.start):
         rows = await client.all(
             f"{division}/financial/ReportingBalance",
@@ -276,3 +275,60 @@ async def trial_balance_batches(
         yield TrialBalanceBatch(
             lines=lines, clear=(year.start, year.end), cursor=year.label, warnings=warnings
         )
+
+
+async def _retained_earnings(client: ExactClient, division: int) -> str | None:
+    chart = await client.all(f"{division}/bulk/Financial/GLAccounts", {"$select": "Code,Type"})
+    retained = sorted(text(r.get("Code")) or "" for r in chart if r.get("Type") == 52)
+    return retained[0] if retained else None
+
+
+async def opening_balances(
+    ctx: ConnectorContext, client: ExactClient, company: Company, at: dt.date
+) -> list[OpeningBalance]:
+    """Balance-sheet balances at ``at`` (the first day of a fiscal year) from the reporting
+    balances of every earlier year; the earlier years' profit and loss goes to retained earnings."""
+    division = int(company.ref)
+    periods = await client.all(
+        f"{division}/financial/FinancialPeriods",
+        {
+            "$select": "FinYear,FinPeriod,StartDate",
+            "$filter": f"StartDate eq {format_datetime_literal(at)}",
+        },
+    )
+    if not periods:
+        ctx.warn(
+            f"no fiscal period of division {division} starts on {at}; no opening balances read"
+        )
+        return []
+    year = min(int(p["FinYear"]) for p in periods)
+    rows = await client.all(
+        f"{division}/financial/ReportingBalance",
+        {"$select": "GLAccountCode,BalanceType,Amount", "$filter": f"ReportingYear lt {year}"},
+    )
+    balances: dict[str, Decimal] = defaultdict(Decimal)
+    result = Decimal(0)
+    for row in rows:
+        code, amount = (
+            text(row.get("GLAccountCode")),
+            parse_decimal(row.get("Amount")) or Decimal(0),
+        )
+        if code is None:
+            continue
+        if text(row.get("BalanceType")) == "B":
+            balances[code] += amount
+        else:
+            result += amount
+    if result:
+        retained = await _retained_earnings(client, division)
+        if retained is None:
+            ctx.warn(
+                f"division {division} has no retained-earnings account: the result before {at} is left out"
+            )
+        else:
+            balances[retained] += result
+    return [
+        OpeningBalance(account=code, date=at, amount=amount)
+        for code, amount in sorted(balances.items())
+        if amount
+    ]

@@ -10,7 +10,8 @@ and a division move that regenerates every Timestamp.
 
 Knobs: ``clock`` (a ``ScaledClock`` scales the limits' time), ``latency`` (seconds per request),
 ``limits`` (:class:`LimitConfig`), ``strict_accept`` (406 instead of Atom), ``mandatory_filtering``,
-``too_early_status`` (400 now, 401 legacy), ``scope_violations`` (services answering "Application
+``too_early_status`` (400 now, 401 legacy), ``consent`` (the divisions ticked at login),
+``scope_violations`` (services answering "Application
 Scope Violated"), ``token_faults`` (canned token-endpoint answers), plus the core's generic
 ``faults`` (429s with minutely-only headers, 500 "A problem has occurred…").
 """
@@ -96,6 +97,7 @@ class ExactSandbox(Sandbox):
         self.requests: list[str] = []
         self._touched: set[str] = set()
         self.seen_bearers: set[str] = set()
+        self.consent: set[int] | None = None
         self.log: list[str] = []
         self.client_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"sfsync-exact-sandbox:{region}"))
         self.client_secret = f"sandbox-secret-{region}-{seed}"
@@ -143,6 +145,8 @@ class ExactSandbox(Sandbox):
         action = re.search(r'<form method="post" action="([^"]+)"', form)
         fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form)
         divisions = re.findall(r'name="Division" value="(\d+)" checked', form)
+        if self.consent is not None:  # the person ticks only these divisions
+            divisions = [d for d in divisions if int(d) in self.consent]
         data: dict[str, Any] = {k: _unescape(v) for k, v in fields}
         data.update(UserName=self.username, Password=self.password, Division=divisions)
         target = urljoin(authorize_url, action.group(1) if action else "/api/oauth2/auth")

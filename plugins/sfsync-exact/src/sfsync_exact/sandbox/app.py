@@ -325,7 +325,8 @@ class ExactApp:
 
     def me(self, grant: Grant, origin: str, now: dt.datetime) -> _Response:
         store = self.sb.store
-        current = min(grant.divisions, key=lambda c: store.divisions[c].hid)
+        # The user's current division, consented or not (reference §4.2, picqer#470).
+        current = min(store.divisions, key=lambda c: store.divisions[c].hid)
         division = store.divisions[current]
         local = now.astimezone(AMSTERDAM)
         row = {
