@@ -73,3 +73,27 @@ def test_twinfield_wheel_installs_and_is_listed(tmp_path):
     )
     assert smoke.returncode == 0, smoke.stderr
     assert smoke.stdout.strip() == "3"
+
+    # The plugin's own tests (contract suite included) pass against the installed wheels alone.
+    extra = _run(
+        [
+            uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(python),
+            "pytest>=8.3,<10",
+            "hypothesis>=6.100,<7",
+        ],
+        tmp_path,
+    )
+    assert extra.returncode == 0, extra.stderr
+    plugin = ROOT / "plugins" / "sfsync-twinfield"
+    where = _run(
+        [str(python), "-c", "import sfsync_twinfield; print(sfsync_twinfield.__file__)"], plugin
+    )
+    assert where.stdout.startswith(str(venv)), where.stdout
+    tests = _run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], plugin)
+    assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
+    assert " passed" in tests.stdout
