@@ -203,6 +203,15 @@ def test_exact_nightly_sync_of_an_unchanged_division_is_one_request_per_stream()
     assert ctx.stats.requests - before == len(paths)
 
 
+def test_exact_hr_link_change_requires_a_full_resync() -> None:
+    sandbox, ctx, connector, company = _setup("nl")
+    store = MiniStore()
+    _sync(connector, ctx, company, store)
+    sandbox.move_division(company.ref, hr_link=True)
+    with pytest.raises(FullResyncRequired):
+        _sync(connector, ctx, company, store)
+
+
 def test_exact_division_move_requires_a_full_resync() -> None:
     sandbox, ctx, connector, company = _setup("be")
     store = MiniStore()

@@ -201,9 +201,11 @@ class ExactSandbox(Sandbox):
         self._touched.add(line["EntryID"])
         return self.store.delete_entry(division, line["EntryID"], self.clock.now())
 
-    def move_division(self, company_ref: str) -> None:
-        """Exact moves the division: Timestamps regenerated, ``DivisionMoveDate`` set."""
-        self.store.move_division(self.division(company_ref), self.clock.now())
+    def move_division(self, company_ref: str, *, hr_link: bool = False) -> None:
+        """Exact moves the division (or links/unlinks it to HR): every Timestamp is regenerated
+        and ``DivisionMoveDate`` (or ``DivisionHRLinkUnlinkDate``) is set."""
+        field = "DivisionHRLinkUnlinkDate" if hr_link else "DivisionMoveDate"
+        self.store.move_division(self.division(company_ref), self.clock.now(), field=field)
 
     def expire_tokens(self) -> None:
         self.oauth.expire_all(self.clock.now())

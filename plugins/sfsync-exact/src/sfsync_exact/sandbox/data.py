@@ -246,7 +246,9 @@ class Store:
             )
         return ids
 
-    def move_division(self, division: DivisionData, now: dt.datetime) -> None:
+    def move_division(
+        self, division: DivisionData, now: dt.datetime, *, field: str = "DivisionMoveDate"
+    ) -> None:
         """Exact moved the division to another database: every Timestamp is regenerated (new
         values, new order) and ``DivisionMoveDate`` is set (reference §4.2, §7.3)."""
         rows = list(division.glaccounts.values()) + list(division.lines.values()) + division.deleted
@@ -255,7 +257,7 @@ class Store:
         for offset, row in enumerate(rows, start=1):
             row["Timestamp"] = base + offset
         division.next_ts = base + len(rows)
-        division.row["DivisionMoveDate"] = now
+        division.row[field] = now
         division.row["Modified"] = now
         division.version += 1
 
