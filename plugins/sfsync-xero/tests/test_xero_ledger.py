@@ -321,3 +321,26 @@ def test_429_for_the_day_limit_stops_the_run_until_the_budget_is_back():
         asyncio.run(scenario())
     assert caught.value.retry_after == 66975
     assert not any(s >= 900 for s in clock.slept)  # not slept: the run stops and resumes later
+
+
+def test_reading_the_same_journals_again_after_a_crash_gives_the_same_batch():
+    sandbox, clock = _sandbox()
+
+    async def scenario():
+        ctx = await connect(sandbox, "xero", clock=clock)
+        company, _, batches = await _sync(ctx)
+        cursor = batches[-1].cursor
+        sandbox.edit_line(company.ref)  # a reversal and the new version, after the cursor
+        clock.advance(60)
+        runs = []
+        for _ in range(2):  # the second run replays from the same cursor, as after a crash
+            await ctx.aclose()
+            ctx = next_run(ctx)
+            _, _, again = await _sync(ctx, cursor=cursor, company=company)
+            runs.append(([e for b in again for e in b.deleted_entries], sorted(ln.id for b in again for ln in b.lines)))
+        await ctx.aclose()
+        return runs
+
+    first, replay = asyncio.run(scenario())
+    assert first == replay
+    assert len(first[0]) == 1 and len(first[1]) == 3

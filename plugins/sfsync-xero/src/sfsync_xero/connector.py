@@ -66,6 +66,13 @@ def _date_or_none(value: Any) -> dt.date | None:
     return parse_msdate_day(str(value)) if value else None
 
 
+def _original(candidates: list[list[Any]], number: int) -> str | None:
+    """The journal a reversal numbered ``number`` undoes: the latest one with that mirror
+    signature posted before it."""
+    before = [entry for entry in candidates if int(entry[0]) < number]
+    return str(max(before, key=lambda entry: int(entry[0]))[1]) if before else None
+
+
 class _XeroBase:
     name: str
     scopes: tuple[str, ...]
@@ -269,7 +276,9 @@ class XeroConnector(_XeroBase):
         modified = dt.datetime.fromisoformat(position["created"]) if position.get("created") else None
         after = None if cursor else since
         state = _tenant_state(ctx, company.ref)
-        signatures: dict[str, str] = state.setdefault("signatures", {})
+        # signature -> [[JournalNumber, JournalID], ...]: kept by number, never removed, so that
+        # reading the same journals again after a crash finds the same originals.
+        signatures: dict[str, list[list[Any]]] = state.setdefault("signatures", {})
         seen: set[str] = set()
         while True:
             # Journals created since the newest one seen, with a second's slack: offset alone
@@ -288,7 +297,7 @@ class XeroConnector(_XeroBase):
                 if created:
                     stamp = parse_msdate(str(created))
                     modified = stamp if modified is None else max(modified, stamp)
-                reversed_id = signatures.get(signature(journal, negate=True) or "")
+                reversed_id = _original(signatures.get(signature(journal, negate=True) or "", []), number)
                 if reversed_id and reversed_id != journal.get("JournalID"):
                     # A void, delete or edit: the original goes, and so does this reversal.
                     deleted.append(reversed_id)
@@ -296,7 +305,9 @@ class XeroConnector(_XeroBase):
                     continue
                 own = signature(journal)
                 if own:
-                    signatures[own] = str(journal["JournalID"])
+                    known = signatures.setdefault(own, [])
+                    if all(entry[0] != number for entry in known):
+                        known.append([number, str(journal["JournalID"])])
                 day = parse_msdate_day(str(journal["JournalDate"]))
                 self._widen(state, day)
                 if after is not None and day < after:
