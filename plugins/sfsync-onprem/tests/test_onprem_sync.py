@@ -179,3 +179,14 @@ def test_onprem_dossier_entries_balance_per_source(harness: ContractHarness) -> 
     for line in harness.app.store.ledger_lines(dossier.id):
         sums[line.entry] += line.debit - line.credit
     assert sums and not any(sums.values())
+
+
+def test_onprem_two_exports_of_one_year_are_warned() -> None:
+    from sfsync_onprem.folder import open_dossier
+
+    sandbox = OnpremSandbox()
+    folder = sandbox.root / "TORO-ROSSO"
+    (folder / "ExactOnline_V32_2016_old.xml").write_bytes((folder / "ExactOnline_V32_2016.xml").read_bytes())
+    dossier = open_dossier(sandbox.root, "TORO-ROSSO")
+    assert any("cover the same dates" in w for w in dossier.warnings)
+    assert len(dossier.fiscal_years()) == 1

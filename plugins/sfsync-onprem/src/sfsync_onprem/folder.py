@@ -269,7 +269,22 @@ def open_dossier(root: Path, ref: str, *, include_closed: bool = False, package:
     warnings += [f"{ref}: ignored {name}" for name in found.ignored[:10]]
     dossier = Dossier(ref, folder, sources, found.ignored, warnings)
     _tie_out(dossier)
+    _overlaps(dossier)
     return dossier
+
+
+def _overlaps(dossier: Dossier) -> None:
+    """Two ledger files over the same dates (an old export left beside a new one): the later one
+    in name order replaces the other's lines; say so, a person should remove the stale file."""
+    ranges = [(src.name, s.clear_range) for src, _fp, s in dossier.sources if s.kind == "ledger" and s.clear_range]
+    for i, (name_a, range_a) in enumerate(ranges):
+        for name_b, range_b in ranges[i + 1 :]:
+            assert range_a is not None and range_b is not None
+            if range_a[0] <= range_b[1] and range_b[0] <= range_a[1]:
+                dossier.warnings.append(
+                    f"{dossier.ref}: {name_a} and {name_b} cover the same dates; {name_b} replaces the "
+                    f"other's lines there; remove the file that is out of date"
+                )
 
 
 def _tie_out(dossier: Dossier) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 from sfsync.models import Account, AccountKind, Company, FiscalYear, LedgerLine, OpeningBalance
 
 from sfsync_onprem.readers.base import (

@@ -189,7 +189,7 @@ def _cell_text(value: Any) -> str:
 
 
 def _xlsx_rows(path: Path) -> list[list[str]]:
-    import openpyxl  # type: ignore[import-untyped]
+    import openpyxl  # type: ignore[import-untyped,unused-ignore]
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -203,7 +203,7 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
 
 
 def _xls_rows(path: Path) -> list[list[str]]:
-    import xlrd  # type: ignore[import-untyped]
+    import xlrd  # type: ignore[import-untyped,unused-ignore]
 
     try:
         book = xlrd.open_workbook(str(path), logfile=io.StringIO(), on_demand=True)

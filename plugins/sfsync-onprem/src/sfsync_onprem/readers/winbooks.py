@@ -20,8 +20,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from dbfread import DBF  # type: ignore[import-untyped]
-from dbfread.field_parser import FieldParser  # type: ignore[import-untyped]
+from dbfread import DBF  # type: ignore[import-untyped,unused-ignore]
+from dbfread.field_parser import FieldParser  # type: ignore[import-untyped,unused-ignore]
 from sfsync.models import Account, AccountKind, Company, FiscalYear, LedgerLine, Period
 
 from sfsync_onprem.readers.base import (
