@@ -99,6 +99,12 @@ def test_odoo_revoked_key_on_object_calls_is_an_auth_error(version: int, transpo
     assert served and served[-1][1] == "res.company"
 
 
+def test_odoo_user_without_accounting_rights_is_refused_when_connecting() -> None:
+    sandbox = OdooSandbox(17, "xmlrpc")
+    with pytest.raises(FatalError, match=r"(?s)Journal Item.*Accounting / Read-only"):
+        check(sandbox, secrets={"api_key": VIEWER_API_KEY}, config={"login": VIEWER_LOGIN})
+
+
 @pytest.mark.parametrize(("version", "transport"), TRANSPORTS, ids=IDS)
 def test_odoo_access_error_keeps_odoos_message(version: int, transport: str) -> None:
     sandbox = OdooSandbox(version, transport)

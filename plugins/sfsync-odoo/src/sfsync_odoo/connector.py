@@ -81,7 +81,10 @@ class OdooConnector:
 
     @hookimpl
     async def sfsync_check_connection(self, ctx: ConnectorContext) -> None:
-        await client_for(ctx).connect(fresh=True)
+        client = client_for(ctx)
+        await client.connect(fresh=True)
+        # A user without accounting rights logs in fine; say so now rather than at the first sync.
+        await client.call("account.move.line", "search_count", [], limit=1)
 
     @hookimpl
     async def sfsync_list_companies(self, ctx: ConnectorContext) -> list[Company]:
