@@ -15,12 +15,11 @@ pytest.importorskip("celery", reason="celery is not installed (pip install 'sfsy
 pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'sfsync[postgres]')")
 
 sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib puts nothing on sys.path
-from conftest_stores import drop_store, make_store  # noqa: E402
-
-from sfsync.api import Sfsync  # noqa: E402
-from sfsync.celery import tasks  # noqa: E402
-from sfsync.celery.app import create_app, queue_for  # noqa: E402
-from sfsync.celery.loadtest import (  # noqa: E402
+from conftest_stores import drop_store, make_store
+from sfsync.api import Sfsync
+from sfsync.celery import tasks
+from sfsync.celery.app import create_app, queue_for
+from sfsync.celery.loadtest import (
     LoadtestConnector,
     LoadtestSandbox,
     expected_lines,
@@ -28,9 +27,9 @@ from sfsync.celery.loadtest import (  # noqa: E402
     seed,
     serve,
 )
-from sfsync.celery.planner import plan  # noqa: E402
-from sfsync.plugins import PluginRegistry  # noqa: E402
-from sfsync.secrets import SecretBox, generate_key  # noqa: E402
+from sfsync.celery.planner import plan
+from sfsync.plugins import PluginRegistry
+from sfsync.secrets import SecretBox, generate_key
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
