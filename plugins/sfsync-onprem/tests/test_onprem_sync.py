@@ -190,3 +190,18 @@ def test_onprem_two_exports_of_one_year_are_warned() -> None:
     dossier = open_dossier(sandbox.root, "TORO-ROSSO")
     assert any("cover the same dates" in w for w in dossier.warnings)
     assert len(dossier.fiscal_years()) == 1
+
+
+@pytest.mark.parametrize(
+    ("ref", "lines"),
+    [("BANANA-NL", 121), ("VOORBEELD-XAF4", 36), ("XAF32-DOC-EXAMPLE", 1), ("SELSKAPET-AS", 5)],
+)
+def test_onprem_every_sample_folder_syncs(harness: ContractHarness, ref: str, lines: int) -> None:
+    dossier = _link(harness, ref)
+    run = harness.sync(dossier)
+    assert run.status in ("ok", "warning"), run.error
+    assert harness.app.store.count_ledger_lines(dossier.id) == lines
+    chart = {a.code for a in harness.app.store.accounts(dossier.id)}
+    assert {ln.account for ln in harness.app.store.ledger_lines(dossier.id)} <= chart
+    if ref == "XAF32-DOC-EXAMPLE":  # its defects reach the run's record as warnings
+        assert any("totalDebit" in w for w in run.warnings)
