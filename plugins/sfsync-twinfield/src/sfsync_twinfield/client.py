@@ -5,8 +5,8 @@ the login host (``twf.clusterUrl``). Every cluster call is a SOAP 1.1 POST that 
 access token (and, for company-scoped calls, the office code) in a SOAP header: ``Header`` for
 the ``*.asmx`` services, ``Authentication`` for the WCF ``*.svc`` services.
 
-Faults ride on HTTP 500, so cluster calls go through a transport that does not retry a 500 by
-itself: fault 354 (token invalid) and 103 (logon no longer valid) get one token refresh and one
+Faults ride on HTTP 500, so cluster calls go through a client that does not retry a 500 by
+itself (``ctx.http(retry_statuses=)``): fault 354 (token invalid) and 103 (logon no longer valid) get one token refresh and one
 retry here; every other fault is mapped to the core's errors.
 """
 
@@ -51,6 +51,7 @@ FINDER = "/webservices/finder.asmx"
 DELETED = "/webservices/DeletedTransactionsService.svc"
 PERIODS = "/webservices/PeriodService.svc"
 
+SOAP_RETRIED = frozenset({502, 503, 504})
 TOKEN_INVALID = "354"
 LOGON_INVALID = "103"
 
@@ -130,31 +131,22 @@ class _TokenQuery(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        pass  # the inner transport is the context's router: the context closes it
 
 
-def _own_client(
-    ctx: ConnectorContext, base_url: str, name: str, wrap: Callable[[httpx.AsyncBaseTransport], Any]
-) -> httpx.AsyncClient:
-    # ctx.http() cannot be told not to retry HTTP 500 (Twinfield's faults), so this builds the
-    # same managed transport with another retry policy and hands the client to the context to
-    # close (ctx._clients): see the plugin's report for the core change that would avoid it.
-    key = (base_url, False, f"twinfield:{name}")
-    client = ctx._clients.get(key)
-    if client is None:
-        retry = dataclasses.replace(ctx.retry, retry_statuses=ctx.retry.retry_statuses - {500})
-        transport = ManagedTransport(
-            wrap(ctx.router()),
-            key=ctx.connection_id,
-            policy=ctx.rate_limits,
-            backend=ctx.limiter,
-            clock=ctx.clock,
-            stats=ctx.stats,
-            retry=retry,
-        )
-        client = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=300.0)
-        ctx._clients[key] = client
-    return client
+def _validation_client(ctx: ConnectorContext) -> httpx.AsyncClient:
+    """A client whose transport adds the token below httpx (ctx.http() cannot be wrapped):
+    the same managed transport, limits and counters as every other call of the connection."""
+    transport = ManagedTransport(
+        _TokenQuery(ctx.router()),
+        key=ctx.connection_id,
+        policy=ctx.rate_limits,
+        backend=ctx.limiter,
+        clock=ctx.clock,
+        stats=ctx.stats,
+        retry=ctx.retry,
+    )
+    return httpx.AsyncClient(base_url=login_url(ctx), transport=transport, timeout=60.0)
 
 
 def login_url(ctx: ConnectorContext) -> str:
@@ -162,11 +154,12 @@ def login_url(ctx: ConnectorContext) -> str:
 
 
 def _login_client(ctx: ConnectorContext) -> httpx.AsyncClient:
-    return _own_client(ctx, login_url(ctx), "login", _TokenQuery)
+    return ctx.http(login_url(ctx), authenticated=False)
 
 
 def _cluster_client(ctx: ConnectorContext, cluster: str) -> httpx.AsyncClient:
-    return _own_client(ctx, cluster, "cluster", lambda inner: inner)
+    # Faults ride on HTTP 500: read them instead of retrying them.
+    return ctx.http(cluster, authenticated=False, timeout=300.0, retry_statuses=SOAP_RETRIED)
 
 
 # -------------------------------------------------------------------------------------------------
@@ -240,11 +233,12 @@ async def validate_token(ctx: ConnectorContext) -> dict[str, Any]:
         if secret:
             raw = f"{ctx.config.get('client_id', '')}:{secret}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(raw).decode()
-        response = await _login_client(ctx).get(
-            f"{AUTH_PATH}/accesstokenvalidation",
-            headers=headers,
-            extensions={"twinfield_token": token},
-        )
+        async with _validation_client(ctx) as validation:
+            response = await validation.get(
+                f"{AUTH_PATH}/accesstokenvalidation",
+                headers=headers,
+                extensions={"twinfield_token": token},
+            )
         if response.status_code == 400 and attempt == 0:
             refused = token
             continue
@@ -286,16 +280,16 @@ async def cluster_url(ctx: ConnectorContext) -> str:
     cluster = ctx.state.get("cluster_url")
     if not cluster:
         claims = await validate_token(ctx)
-        remember_cluster(ctx, claims)
-        await ctx.save_state()
+        await ctx.update_state(lambda state: remember_cluster(state, claims))
         cluster = ctx.state["cluster_url"]
     return str(cluster).rstrip("/")
 
 
-def remember_cluster(ctx: ConnectorContext, claims: dict[str, Any]) -> None:
-    ctx.state["cluster_url"] = str(claims["twf.clusterUrl"]).rstrip("/")
+def remember_cluster(state: dict[str, Any], claims: dict[str, Any]) -> None:
+    """Keep the cluster (and the organisation) in the connection's state."""
+    state["cluster_url"] = str(claims["twf.clusterUrl"]).rstrip("/")
     if claims.get("twf.organisationCode"):
-        ctx.state["organisation"] = str(claims["twf.organisationCode"])
+        state["organisation"] = str(claims["twf.organisationCode"])
 
 
 # -------------------------------------------------------------------------------------------------

@@ -192,8 +192,7 @@ class TwinfieldConnector:
     async def sfsync_check_connection(self, ctx: ConnectorContext) -> None:
         """Validate the fresh token and keep the organisation's cluster in ``ctx.state``."""
         claims = await client.validate_token(ctx)
-        client.remember_cluster(ctx, claims)
-        await ctx.save_state()
+        await ctx.update_state(lambda state: client.remember_cluster(state, claims))
 
     @hookimpl
     async def sfsync_list_companies(self, ctx: ConnectorContext) -> list[Company]:
@@ -275,8 +274,7 @@ class TwinfieldConnector:
         accounts modified since (``modifiedsince``) and merges them in.
         """
         office = company.ref
-        cache_all: dict[str, Any] = ctx.state.setdefault("accounts", {})
-        cached = cache_all.get(office)
+        cached = ctx.state.get("accounts", {}).get(office)
         started = ctx.clock.now()
         since = cached["since"] if cached else None
         chart: dict[str, list[str]] = dict(cached["chart"]) if cached else {}
@@ -295,11 +293,13 @@ class TwinfieldConnector:
                 first += len(rows)
                 if not rows or first > total:
                     break
-        cache_all[office] = {
-            "since": (started - ACCOUNTS_OVERLAP).strftime(STAMP),
-            "chart": chart,
-        }
-        await ctx.save_state()
+        entry = {"since": (started - ACCOUNTS_OVERLAP).strftime(STAMP), "chart": chart}
+
+        def keep(state: dict[str, Any]) -> None:
+            # Merged into the latest stored state: dossiers of other offices share the connection.
+            state.setdefault("accounts", {})[office] = entry
+
+        await ctx.update_state(keep)
         return [
             Account(code=code, name=name, kind=ACCOUNT_TYPES.get(kind, AccountKind.UNKNOWN))
             for code, (name, kind) in sorted(chart.items())
