@@ -10,8 +10,9 @@ answer; time runs ``factor`` times faster than real time on both sides. Every do
 once (``concurrency = N``).
 
 The lower bound: a company whose sync needs R calls cannot send its last one before
-``floor((R - 1) / limit)`` windows have passed, whatever the client does; the wall time can be no
-shorter than the largest of these over the companies. Targets (issue 11): the wall time within
+``floor((R - 1) / limit)`` windows have passed (with fixed windows, the first of them ends at the
+package's next window boundary), whatever the client does; the wall time can be no shorter than
+the largest of these over the companies. Targets (issue 11): the wall time within
 1.2x of that bound, and no 429 (the package sends remaining-budget headers).
 
 ``--redis`` keeps the limiter's state in Redis (the workers' shared backend) instead of in
@@ -84,6 +85,7 @@ def main() -> None:
             if limiter is not None:
                 await limiter.aclose()
 
+    t0 = clock.now().timestamp()
     started = time.perf_counter()
     runs = asyncio.run(run())
     wall = time.perf_counter() - started
@@ -93,7 +95,14 @@ def main() -> None:
              if sorted(store.ledger_lines(d), key=lambda ln: ln.id)
              != sorted(expected_lines(ref, args.volume), key=lambda ln: ln.id)]
     per_company = {key: len(times) for key, times in sandbox.calls.items() if "/" in key}
-    bound = max(math.floor((calls - 1) / args.limit) * args.window for calls in per_company.values()) / args.factor
+    def earliest_last_call(calls: int) -> float:
+        windows = math.floor((calls - 1) / args.limit)  # full windows to wait through
+        if args.fixed_windows and windows > 0:  # the first one ends at the package's next boundary
+            first_end = math.ceil(t0 / args.window) * args.window
+            return first_end - t0 + (windows - 1) * args.window
+        return windows * args.window
+
+    bound = max(earliest_last_call(calls) for calls in per_company.values()) / args.factor
     waits = sum(r.rate_limit_waits for r in runs)
     calls = sum(len(times) for times in sandbox.calls.values())
     most = max(sandbox.max_calls_in_any_window().values())
