@@ -97,7 +97,7 @@ def test_a_dossier_already_running_is_skipped(deployment):
 
 
 def test_planner_spreads_due_dossiers_per_connector_and_plans_once(deployment):
-    app, store, _sandbox, linked = deployment
+    app, _store, _sandbox, linked = deployment
     first = app.tasks["sfsync.plan_night"].apply(kwargs={"window": 600}).get()
     assert first == {"planned": len(linked), "queues": {queue_for("loadtest"): len(linked)}}
     again = app.tasks["sfsync.plan_night"].apply(kwargs={"window": 600}).get()
