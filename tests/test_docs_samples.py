@@ -33,7 +33,7 @@ PYTHON_PAGES = [
     "host/embedding.md",
 ]
 CONSOLE_PAGES = ["getting-started.md", "plugins/tutorial.md", "plugins/sandbox.md"]
-RUN_MARKER = "<!-- sample: run -->"
+RUN_MARKERS = {"<!-- sample: run -->": "run", "<!-- sample: run, compare -->": "compare"}
 
 FENCE = re.compile(
     r"^(?P<indent> *)```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.S | re.M
@@ -46,7 +46,11 @@ class Block:
     lang: str
     body: str
     line: int
-    runnable: bool
+    mode: str | None  # None: shown only; "run": must exit 0; "compare": and print what is shown
+
+    @property
+    def runnable(self) -> bool:
+        return self.mode is not None
 
 
 def blocks(page: str) -> list[Block]:
@@ -54,18 +58,19 @@ def blocks(page: str) -> list[Block]:
     found = []
     for match in FENCE.finditer(text):
         before = text[: match.start()].rstrip("\n").splitlines()
-        runnable = bool(before) and before[-1].strip() == RUN_MARKER
+        mode = RUN_MARKERS.get(before[-1].strip()) if before else None
         indent = len(match.group("indent"))
         body = "\n".join(line[indent:] for line in match.group("body").splitlines())
         found.append(
-            Block(page, match.group("lang"), body, text.count("\n", 0, match.start()) + 1, runnable)
+            Block(page, match.group("lang"), body, text.count("\n", 0, match.start()) + 1, mode)
         )
     return found
 
 
-def commands(block: Block) -> list[str]:
-    """The ``$ `` lines of a console block (a trailing backslash continues a command)."""
-    out: list[str] = []
+def commands(block: Block) -> list[tuple[str, list[str]]]:
+    """The ``$ `` lines of a console block (a trailing backslash continues a command), each with
+    the output lines shown after it."""
+    out: list[tuple[str, list[str]]] = []
     pending = ""
     for line in block.body.splitlines():
         if pending:
@@ -73,13 +78,20 @@ def commands(block: Block) -> list[str]:
         elif line.startswith("$ "):
             pending = line[2:].strip()
         else:
+            if out:
+                out[-1][1].append(line)
             continue
         if pending.endswith("\\"):
             pending = pending[:-1].rstrip()
             continue
-        out.append(pending)
+        out.append((pending, []))
         pending = ""
     return out
+
+
+def stable(line: str) -> bool:
+    """A shown output line that must appear as it is: no ids, dates, counts or elisions."""
+    return bool(line.strip()) and not re.search(r"[0-9…]", line)
 
 
 def test_the_block_parser_sees_the_samples():
@@ -87,10 +99,11 @@ def test_the_block_parser_sees_the_samples():
     embedding = [b for b in blocks("host/embedding.md") if b.lang == "python"]
     assert len(embedding) >= 5
     assert "Sfsync.open" in embedding[0].body
-    assert commands(Block("x", "console", "$ sfsync a \\\n  --b c\nout\n$ ls\n", 1, True)) == [
-        "sfsync a --b c",
-        "ls",
+    assert commands(Block("x", "console", "$ sfsync a \\\n  --b c\nout\n$ ls\n", 1, "run")) == [
+        ("sfsync a --b c", ["out"]),
+        ("ls", []),
     ]
+    assert not stable("firm created (firm_39d8)") and not stable("│ …  │") and stable("┃ ref ┃")
 
 
 @pytest.fixture
@@ -147,6 +160,13 @@ def test_runnable_console_samples_exit_0(page, sample_dir):
         assert runnable, "getting started must show commands that are checked"
     env: dict[str, str] = {}
     for block in runnable:
-        for command in commands(block):
+        for command, shown in commands(block):
             code, output = run_command(command, sample_dir, env)
             assert code == 0, f"docs/{page}:{block.line}: `{command}` exited {code}:\n{output}"
+            if block.mode == "compare":
+                printed = {line.rstrip() for line in output.splitlines()}
+                stale = [line for line in shown if stable(line) and line.rstrip() not in printed]
+                assert not stale, (
+                    f"docs/{page}:{block.line}: `{command}` no longer prints {stale};"
+                    f" it printed:\n{output}"
+                )
