@@ -170,3 +170,59 @@ def test_runnable_console_samples_exit_0(page, sample_dir):
                     f"docs/{page}:{block.line}: `{command}` no longer prints {stale};"
                     f" it printed:\n{output}"
                 )
+
+
+SHOWN_COMMAND = re.compile(r"^\$ (sfsync(?: .*)?)$|`(sfsync [^`]*)`", re.M)
+
+
+def shown_sfsync_commands() -> list[tuple[str, str]]:
+    """Every ``sfsync …`` command the pages show, as ``$`` lines or in inline code."""
+    found = []
+    for path in sorted(DOCS.rglob("*.md")):
+        for match in SHOWN_COMMAND.finditer(path.read_text(encoding="utf-8")):
+            command = (match.group(1) or match.group(2)).split("  #")[0].split("    #")[0]
+            found.append((str(path.relative_to(DOCS)), command.strip()))
+    return found
+
+
+def test_shown_commands_are_found():
+    shown = [command for _, command in shown_sfsync_commands()]
+    assert "sfsync sync --due" in shown and len(shown) > 10
+
+
+def test_every_shown_command_and_option_exists():
+    """A command or an option the docs show but the CLI does not have is a stale page."""
+    import click
+
+    from sfsync import cli as cli_module
+
+    if not getattr(cli_module, "_registered", True):
+        cli_module._register_plugin_commands()
+        cli_module._registered = True
+    problems = []
+    for page, command in shown_sfsync_commands():
+        try:
+            words = shlex.split(command.replace("…", ""))[1:]
+        except ValueError:
+            continue
+        current: click.Command = cli_module.cli
+        ctx = click.Context(current, info_name="sfsync")
+        while words:
+            word = words.pop(0)
+            if word.startswith("-"):
+                name = word.split("=", 1)[0]
+                option = next((p for p in current.params if name in p.opts), None)
+                if option is None and name != "--help":
+                    problems.append(f"{page}: `{command}`: {current.name} has no option {name}")
+                elif (
+                    option is not None and not getattr(option, "is_flag", False) and "=" not in word
+                ):
+                    words[:1] = []  # the option's value
+                continue
+            if isinstance(current, click.Group):
+                sub = current.get_command(ctx, word)
+                if sub is None:
+                    problems.append(f"{page}: `{command}`: no command {word!r} in {current.name}")
+                    break
+                current, ctx = sub, click.Context(sub, info_name=word, parent=ctx)
+    assert not problems, "\n".join(problems)
