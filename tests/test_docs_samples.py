@@ -193,7 +193,6 @@ def test_shown_commands_are_found():
 def test_every_shown_command_and_option_exists():
     """A command or an option the docs show but the CLI does not have is a stale page."""
     import click
-
     from sfsync import cli as cli_module
 
     if not getattr(cli_module, "_registered", True):
