@@ -52,3 +52,41 @@ def test_odoo_company_details() -> None:
     assert details.name == "Bakkerij Voorbeeld BV"
     assert details.country == "BE" and details.city == "Gent"
     assert details.vat_number == sandbox.db.tables["res.company"][1]["vat"]
+
+
+def test_odoo_enterprise_fiscal_year_records_win_over_the_settings() -> None:
+    sandbox = OdooSandbox(17, "jsonrpc", enterprise=True)
+    ctx = make_context(sandbox)
+    years = asyncio.run(odoo.sfsync_fetch_fiscal_years(ctx=ctx, company=Company(ref="2")))
+    assert (years[0].start, years[0].end, years[0].label) == (
+        dt.date(2022, 7, 1), dt.date(2023, 12, 31), "Boekjaar 2022-2023 (verlengd)"
+    )
+    assert len(years[0].periods) == 18
+    assert (years[1].start, years[1].end) == (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    # After the records, the settings (now 31 December) take over.
+    assert (years[2].start, years[2].end, years[2].label) == (dt.date(2025, 1, 1), dt.date(2025, 12, 31), "2025")
+    for before, after in itertools.pairwise(years):
+        assert after.start == before.end + dt.timedelta(days=1)
+
+
+def test_odoo_community_has_no_fiscal_year_model_and_it_is_asked_once() -> None:
+    sandbox = OdooSandbox(17, "xmlrpc")
+    ctx = make_context(sandbox)
+    asyncio.run(odoo.sfsync_fetch_fiscal_years(ctx=ctx, company=Company(ref="1")))
+    assert ctx.state["odoo_fiscal_year_model"] is False
+    mark = len(sandbox.calls)
+    asyncio.run(odoo.sfsync_fetch_fiscal_years(ctx=make_context(sandbox, state=ctx.state), company=Company(ref="1")))
+    assert "account.fiscal.year" not in {model for _, model, _ in sandbox.calls[mark:]}
+
+
+def test_odoo_merge_cuts_computed_years_around_records() -> None:
+    from sfsync_odoo.fiscal import custom_year, merge_custom_years
+
+    computed = fiscal_years(dt.date(2023, 1, 1), dt.date(2025, 12, 31), 31, 12)
+    custom = [custom_year("Verlengd", dt.date(2023, 1, 1), dt.date(2024, 6, 30), None)]
+    merged = merge_custom_years(custom, computed)
+    assert [(y.start, y.end) for y in merged] == [
+        (dt.date(2023, 1, 1), dt.date(2024, 6, 30)),
+        (dt.date(2024, 7, 1), dt.date(2024, 12, 31)),
+        (dt.date(2025, 1, 1), dt.date(2025, 12, 31)),
+    ]

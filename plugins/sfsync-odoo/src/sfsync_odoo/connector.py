@@ -32,7 +32,7 @@ from sfsync.models import (
 
 from sfsync_odoo import balances, ledger, values
 from sfsync_odoo.client import client_for
-from sfsync_odoo.fiscal import fiscal_years
+from sfsync_odoo.fiscal import custom_year, fiscal_years, merge_custom_years
 
 __all__ = ["OdooConnector", "OdooFields", "odoo"]
 
@@ -155,8 +155,31 @@ class OdooConnector:
         today = ctx.clock.now().date()
         start = (values.date(first[0]["date"]) if first else None) or today
         end = (values.date(last[0]["date"]) if last else None) or today
-        return fiscal_years(min(start, today), max(end, today), last_day, last_month,
-                            values.date(row.get("fiscalyear_lock_date")))
+        lock = values.date(row.get("fiscalyear_lock_date"))
+        computed = fiscal_years(min(start, today), max(end, today), last_day, last_month, lock)
+        custom = await self._custom_years(ctx, cid, lock)
+        return merge_custom_years(custom, computed, first=min(start, today)) if custom else computed
+
+    async def _custom_years(self, ctx: ConnectorContext, cid: int, lock: dt.date | None) -> list[FiscalYear]:
+        """Enterprise's ``account.fiscal.year`` records, when the model exists (remembered in state)."""
+        if ctx.state.get("odoo_fiscal_year_model") is False:
+            return []
+        try:
+            rows = await client_for(ctx).call("account.fiscal.year", "search_read", [["company_id", "=", cid]],
+                                              company=cid, fields=["name", "date_from", "date_to"],
+                                              order="date_from asc")
+        except FatalError as exc:
+            if "doesn't exist" not in exc.message:
+                raise
+            ctx.state["odoo_fiscal_year_model"] = False
+            await ctx.save_state()
+            return []
+        years = []
+        for row in rows:
+            start, end = values.date(row.get("date_from")), values.date(row.get("date_to"))
+            if start and end and start <= end:
+                years.append(custom_year(str(values.text(row.get("name")) or ""), start, end, lock))
+        return years
 
     @hookimpl
     async def sfsync_fetch_accounts(self, ctx: ConnectorContext, company: Company) -> list[Account]:

@@ -1,7 +1,8 @@
 """An offline Odoo (14, 17, 18 or 19) serving the external API over XML-RPC, JSON-RPC and JSON-2.
 
 Knobs: ``version`` (the field profile and whether JSON-2 exists), ``transport`` (what the
-connection config asks the connector to use), ``scale`` (entries per month), ``latency`` (seconds
+connection config asks the connector to use), ``enterprise`` (adds ``account.fiscal.year``
+records: company 2's extended first year), ``scale`` (entries per month), ``latency`` (seconds
 per request), ``inject(error, model=, method=, times=)`` (Odoo faults, reported as each transport
 reports them), ``faults`` (generic HTTP faults), ``before_call`` (run code between two calls, e.g.
 an edit committed while a sync pages) and ``calls`` (what was called).
@@ -61,6 +62,7 @@ class OdooSandbox(Sandbox):
         clock: Clock | None = None,
         scale: int = 1,
         latency: float = 0.0,
+        enterprise: bool = False,
     ) -> None:
         if version not in VERSIONS:
             raise ValueError(f"no Odoo {version} profile; pick one of {VERSIONS}")
@@ -71,7 +73,7 @@ class OdooSandbox(Sandbox):
         self.version = version
         self.transport = transport
         self.clock = clock or Clock()
-        self.db = Database(DB_NAME, version, self.clock)
+        self.db = Database(DB_NAME, version, self.clock, enterprise=enterprise)
         seed(self.db, scale=scale)
         self.odoo = OdooApp(self.db)
         self.odoo.latency = latency
@@ -128,7 +130,8 @@ class OdooSandbox(Sandbox):
         return {"api_key": "0" * 40}
 
     def company_refs(self) -> list[str]:
-        return ["1", "2"]
+        # With Enterprise, company 2 (its extended first year) goes first so the suite links it.
+        return ["2", "1"] if self.db.enterprise else ["1", "2"]
 
     # --- data changes ---------------------------------------------------------------------------
 

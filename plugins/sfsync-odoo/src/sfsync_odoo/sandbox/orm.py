@@ -68,9 +68,10 @@ def _fmt_datetime(value: dt.datetime) -> str:
 class Database:
     """One Odoo database: tables of records, users, and the version whose fields it exposes."""
 
-    def __init__(self, name: str, version: int, clock: Clock) -> None:
+    def __init__(self, name: str, version: int, clock: Clock, *, enterprise: bool = False) -> None:
         self.name = name
         self.version = version
+        self.enterprise = enterprise
         self.clock = clock
         self.tables: dict[str, dict[int, dict[str, Any]]] = {}
         self.users: dict[int, User] = {}
@@ -113,7 +114,9 @@ class Database:
 
     def fields(self, model: str) -> dict[str, FieldDef]:
         if model not in self._fields:
-            self._fields[model] = fields_for(model, self.version)
+            # account.fiscal.year comes with Enterprise (account_accountant) only.
+            wanted = model != "account.fiscal.year" or self.enterprise
+            self._fields[model] = fields_for(model, self.version) if wanted else {}
         return self._fields[model]
 
     def root_company(self, company_id: int) -> int:

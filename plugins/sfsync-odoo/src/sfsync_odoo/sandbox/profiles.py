@@ -62,6 +62,7 @@ MODELS = {
     "res.partner": ModelSpec("res.partner", "Contact", "name, id"),
     "account.account.type": ModelSpec("account.account.type", "Account Type", "sequence, id", accounting=True),
     "account.account": ModelSpec("account.account", "Account", "code, company_id", "company_id", True),
+    "account.fiscal.year": ModelSpec("account.fiscal.year", "Fiscal Year", "date_from", "company_id", True),
     "account.journal": ModelSpec("account.journal", "Journal", "sequence, type, code", "company_id", True),
     "account.move": ModelSpec("account.move", "Journal Entry", "date desc, name desc, id desc", "company_id", True),
     "account.move.line": ModelSpec(
@@ -201,6 +202,11 @@ def fields_for(model: str, version: int) -> dict[str, FieldDef]:
                          getter=lambda db, rec, env: ACCOUNT_TYPES_14[rec["account_type"]][2]))
             add(FieldDef("internal_group", "selection", "Internal Group",
                          getter=lambda db, rec, env: _group(rec["account_type"])))
+    elif model == "account.fiscal.year":
+        add(FieldDef("name", "char", "Name", required=True))
+        add(FieldDef("date_from", "date", "Start Date", required=True))
+        add(FieldDef("date_to", "date", "End Date", required=True))
+        add(FieldDef("company_id", "many2one", "Company", "res.company", required=True))
     elif model == "account.journal":
         add(FieldDef("name", "char", "Journal Name"))
         add(FieldDef("code", "char", "Short Code"))

@@ -149,6 +149,14 @@ def seed(db: Database, *, scale: int = 1) -> None:
                 "name": name, "code": code, "type": kind, "company_id": company, "currency_id": None,
                 "sequence": sequence, "active": True}, when=t0)
     db.seed_info = {"accounts": accounts, "journals": journals, "partners": partners}
+    if db.enterprise:
+        # Enterprise: company 2 had an extended first year of 18 months, then moved to calendar
+        # years; the settings now say 31 December and the fiscal-year records keep the history.
+        db.write("res.company", [2], {"fiscalyear_last_month": "12", "fiscalyear_last_day": 31}, when=t0)
+        db.create("account.fiscal.year", {"name": "Boekjaar 2022-2023 (verlengd)", "date_from": dt.date(2022, 7, 1),
+                                          "date_to": dt.date(2023, 12, 31), "company_id": 2}, when=t0)
+        db.create("account.fiscal.year", {"name": "Boekjaar 2024", "date_from": dt.date(2024, 1, 1),
+                                          "date_to": dt.date(2024, 12, 31), "company_id": 2}, when=t0)
 
     plans = {
         1: (dt.date(2023, 1, 1), dt.date(2025, 12, 31), 16),
