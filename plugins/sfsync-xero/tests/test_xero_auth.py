@@ -140,3 +140,30 @@ def test_dead_grant_or_removed_connection_needs_reconsent(how: str):
     assert "log in to Xero again" in str(error)
     for token in [t for t in (sandbox.identity.refresh) ] + list(sandbox.identity.access.keys()):
         assert token not in str(error)
+
+
+def test_connections_filter_by_auth_event_and_disconnect():
+    sandbox, clock = _sandbox()
+
+    async def scenario():
+        ctx = await connect(sandbox, "xero", clock=clock, tenants=[sandbox.orgs[0].id, sandbox.orgs[2].id])
+        token = (await ctx.vault.load()).access_token.get_secret_value()
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url="https://api.xero.com") as client:
+            listed = (await client.get("/connections", headers=headers)).json()
+            event = listed[0]["authEventId"]
+            same = (await client.get("/connections", params={"authEventId": event}, headers=headers)).json()
+            other = (await client.get("/connections", params={"authEventId": "00000000-0000-0000-0000-000000000000"}, headers=headers)).json()
+            removed = await client.delete(f"/connections/{listed[0]['id']}", headers=headers)
+        companies = await xero.sfsync_list_companies(ctx=ctx)
+        with pytest.raises(NeedsReconsent):
+            await xero.sfsync_fetch_accounts(ctx=ctx, company=type(companies[0])(ref=listed[0]["tenantId"]))
+        await ctx.aclose()
+        return listed, same, other, removed, companies
+
+    listed, same, other, removed, companies = asyncio.run(scenario())
+    assert {c["tenantId"] for c in listed} == {sandbox.orgs[0].id, sandbox.orgs[2].id}
+    assert all(c["tenantType"] == "ORGANISATION" and "T" in c["createdDateUtc"] and "+" not in c["createdDateUtc"] for c in listed)
+    assert same == listed and other == []
+    assert removed.status_code == 204
+    assert [c.ref for c in companies] == [listed[1]["tenantId"]]

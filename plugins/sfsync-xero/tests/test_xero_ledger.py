@@ -344,3 +344,25 @@ def test_reading_the_same_journals_again_after_a_crash_gives_the_same_batch():
     first, replay = asyncio.run(scenario())
     assert first == replay
     assert len(first[0]) == 1 and len(first[1]) == 3
+
+
+def test_a_500_is_retried_and_accounts_where_and_order_work():
+    sandbox, clock = _sandbox()
+
+    async def scenario():
+        ctx = await connect(sandbox, "xero", clock=clock)
+        sandbox.faults.add(500, path_contains="/Journals", times=1, after=1)
+        result = await _sync(ctx)
+        await ctx.aclose()
+        return result, ctx.stats
+
+    (_, _, batches), stats = asyncio.run(scenario())
+    assert len(sandbox.faults.served) == 1 and stats.retries >= 1
+    assert [ln for b in batches for ln in b.lines]
+    from sfsync_xero.sandbox.app import XeroApp
+
+    app = XeroApp(sandbox)
+    banks = app.accounts(sandbox.orgs[1], None, {"where": ['Type=="BANK" AND Status=="ACTIVE"'], "order": ["Code DESC"]})
+    assert [a["Code"] for a in banks] == ["1110", "1100"]
+    later = app.accounts(sandbox.orgs[1], dt.datetime(2100, 1, 1, tzinfo=dt.UTC), {})
+    assert later == []
