@@ -587,12 +587,6 @@ def test_amounts_are_exact(store):
 
 
 def test_amounts_of_eighteen_integer_digits(request, store):
-    if request.node.callspec.id == "sqlite":
-        # SQLiteStore keeps amounts x 1e6 as a 64-bit integer for its fast balance check
-        # (core/src/sfsync/store/sqlite.py, _e6), so amounts from 9.2e12 overflow. Reported.
-        request.applymarker(
-            pytest.mark.xfail(raises=OverflowError, reason="SQLite _e6 overflows from 9.2e12")
-        )
     dossier = _dossier(store)
     gen = store.begin_generation(dossier.id, keep_before=None)
     day = dt.date(2024, 1, 31)

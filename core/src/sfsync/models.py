@@ -157,22 +157,27 @@ class LedgerLine(_Model):
     fiscal_year: str | None = None
     account: str = Field(min_length=1)
     description: str = ""
-    debit: Money = Decimal(0)
-    credit: Money = Decimal(0)
+    # The hot path of every sync: constraints stay native to pydantic-core (ge=0), and the float
+    # check is one pass over the input (_refuse_floats) instead of a validator per field.
+    debit: Decimal = Field(default=Decimal(0), ge=0, description="Non-negative; book a negative debit as a credit")
+    credit: Decimal = Field(default=Decimal(0), ge=0, description="Non-negative; book a negative credit as a debit")
     currency: str | None = None
-    foreign_amount: Money | None = None
+    foreign_amount: Decimal | None = None
     counterparty: str | None = None
     vat_code: str | None = None
     modified: dt.datetime | None = None
 
-    @model_validator(mode="after")
-    def _non_negative(self) -> LedgerLine:
-        if self.debit < 0 or self.credit < 0:
-            raise ValueError(
-                f"line {self.id}: debit ({self.debit}) and credit ({self.credit}) must not be "
-                "negative; book a negative debit as a credit"
-            )
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_floats(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in ("debit", "credit", "foreign_amount"):
+                value = data.get(name)
+                if type(value) is float:
+                    raise ValueError(
+                        f"{name}: amount {value!r} is a float; pass a Decimal or a string so no cent is lost"
+                    )
+        return data
 
     @classmethod
     def from_signed(cls, amount: Decimal, **fields: Any) -> LedgerLine:

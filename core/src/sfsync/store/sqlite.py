@@ -1,7 +1,7 @@
 """The embedded default store: one SQLite file in WAL mode, nothing to install.
 
-Amounts are stored as exact decimal text. Balance checks compare integer sums of amounts scaled
-to 1e-6 in SQL (fast), then confirm every flagged entry exactly with ``Decimal`` in Python.
+Amounts are stored as exact decimal text. Balance checks filter suspect entries in SQL (fast),
+then confirm every one exactly with ``Decimal`` in Python.
 """
 
 from __future__ import annotations
@@ -82,7 +82,6 @@ CREATE TABLE IF NOT EXISTS ledger_lines (
     dossier_id TEXT NOT NULL, generation INTEGER NOT NULL, source TEXT NOT NULL, id TEXT NOT NULL,
     entry TEXT NOT NULL, journal TEXT, date TEXT NOT NULL, period INTEGER, fiscal_year TEXT,
     account TEXT NOT NULL, description TEXT NOT NULL, debit TEXT NOT NULL, credit TEXT NOT NULL,
-    debit_e6 INTEGER NOT NULL, credit_e6 INTEGER NOT NULL,
     currency TEXT, foreign_amount TEXT, counterparty TEXT, vat_code TEXT, modified TEXT,
     UNIQUE (dossier_id, generation, source, id));
 CREATE INDEX IF NOT EXISTS ledger_by_entry ON ledger_lines (dossier_id, generation, source, entry);
@@ -105,17 +104,11 @@ CREATE INDEX IF NOT EXISTS runs_by_dossier ON runs (dossier_id, started_at);
 CREATE TABLE IF NOT EXISTS locks (dossier_id TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL NOT NULL);
 """
 
-_SCALE = Decimal("1000000")
-
 _LEDGER_COLUMNS = (
     "dossier_id, generation, source, id, entry, journal, date, period, fiscal_year, account, description,"
-    " debit, credit, debit_e6, credit_e6, currency, foreign_amount, counterparty, vat_code, modified"
+    " debit, credit, currency, foreign_amount, counterparty, vat_code, modified"
 )
 
-
-def _e6(value: Decimal) -> int:
-    # Exact for any amount with at most 6 decimals; anything finer is confirmed in Python.
-    return int((value * _SCALE).to_integral_value())
 
 
 def _new_id(prefix: str) -> str:
@@ -358,7 +351,7 @@ class SQLiteStore:
                 day = keep_before.isoformat()
                 db.execute(
                     "INSERT INTO ledger_lines (" + _LEDGER_COLUMNS + ") SELECT dossier_id, ?, source, id, entry, journal, date, period,"
-                    " fiscal_year, account, description, debit, credit, debit_e6, credit_e6, currency,"
+                    " fiscal_year, account, description, debit, credit, currency,"
                     " foreign_amount, counterparty, vat_code, modified FROM ledger_lines"
                     " WHERE dossier_id = ? AND generation = ? AND date < ?",
                     (gen, dossier_id, active, day),
@@ -433,8 +426,7 @@ class SQLiteStore:
     ) -> None:
         rows = [
             (dossier_id, generation, source, ln.id, ln.entry, ln.journal, ln.date.isoformat(), ln.period,
-             ln.fiscal_year, ln.account, ln.description, money(ln.debit), money(ln.credit), _e6(ln.debit),
-             _e6(ln.credit), ln.currency, money(ln.foreign_amount), ln.counterparty, ln.vat_code,
+             ln.fiscal_year, ln.account, ln.description, money(ln.debit), money(ln.credit), ln.currency, money(ln.foreign_amount), ln.counterparty, ln.vat_code,
              ln.modified.isoformat() if ln.modified else None)
             for ln in batch.lines
         ]
@@ -457,7 +449,7 @@ class SQLiteStore:
                 )
             db.executemany(
                 "INSERT OR REPLACE INTO ledger_lines (" + _LEDGER_COLUMNS + ") VALUES"
-                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             if batch.cursor is not None:
@@ -558,7 +550,12 @@ class SQLiteStore:
     ) -> list[tuple[str, str]]:
         suspects = self._all(
             "SELECT entry FROM ledger_lines WHERE dossier_id = ? AND generation = ? AND source = ?"
-            " GROUP BY entry HAVING SUM(debit_e6) != SUM(credit_e6) LIMIT ?",
+            # A fast filter in SQL (amounts as REAL, scaled and rounded: exact below 1e9); entries
+            # with longer amounts are always suspects. Every suspect is confirmed with Decimal, so
+            # neither a rounding nor a huge amount can hide or invent a difference.
+            " GROUP BY entry HAVING SUM(CAST(ROUND(debit * 1000000) AS INTEGER))"
+            " != SUM(CAST(ROUND(credit * 1000000) AS INTEGER))"
+            " OR MAX(length(debit)) > 12 OR MAX(length(credit)) > 12 LIMIT ?",
             (dossier_id, generation, source, limit * 5),
         )
         found: list[tuple[str, str]] = []
