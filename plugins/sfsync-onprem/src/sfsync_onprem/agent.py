@@ -33,7 +33,6 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from sfsync.errors import InvalidSyncReference, NotFound, SfsyncError
-from sfsync.models import LedgerLine
 
 from sfsync_onprem.folder import Dossier, list_folders, open_dossier, peek, resolve
 from sfsync_onprem.readers.base import UnreadableFile, UnsupportedStorage
@@ -62,10 +61,6 @@ def _json_default(value: Any) -> Any:
 
 def dumps(value: Any) -> bytes:
     return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def line_to_wire(line: LedgerLine) -> dict[str, Any]:
-    return line.model_dump(exclude_none=True, exclude={"modified"})
 
 
 class AgentService:
@@ -140,8 +135,8 @@ class AgentService:
         yield {"source": src.name, "fingerprint": fp, "offset": offset}
         position = 0
         sent = 0
-        for line in src.lines(summary):
-            if since is not None and line.date < since:
+        for record in src.records(summary):
+            if since is not None and record["date"] < since:
                 continue
             if position < offset:
                 position += 1
@@ -149,7 +144,7 @@ class AgentService:
             if limit is not None and sent >= limit:
                 yield {"end": False, "next_offset": position}
                 return
-            yield {"l": line_to_wire(line)}
+            yield {"l": record}
             position += 1
             sent += 1
         yield {"end": True, "next_offset": position}

@@ -130,6 +130,11 @@ class Source(abc.ABC):
         """Stream the ledger lines (none for a balance export)."""
         return iter(())
 
+    def records(self, summary: Summary) -> Iterator[dict[str, Any]]:
+        """The ledger lines as plain values (what the sync service sends)."""
+        for line in self.lines(summary):
+            yield line.model_dump(exclude_none=True, exclude={"modified"})
+
     def fingerprint(self) -> str:
         return fingerprint(self.paths)
 

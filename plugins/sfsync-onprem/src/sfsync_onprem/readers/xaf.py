@@ -138,7 +138,13 @@ class XafSource(Source):
 
     # -- the walk ------------------------------------------------------------------------------
 
-    def _walk(self, summary: Summary, encoding: str | None, *, collect: bool) -> Iterator[Any]:
+    def records(self, summary: Summary) -> Iterator[dict[str, Any]]:
+        # The sync service sends plain values (the connector validates them into LedgerLines).
+        for values in self._walk(Summary(format=summary.format), summary.encoding, collect=False, raw=True):
+            yield {k: v for k, v in values.items() if v is not None}
+
+    def _walk(self, summary: Summary, encoding: str | None, *, collect: bool,
+              raw: bool = False) -> Iterator[Any]:
         ns = self.ns
         name = self.name
         warn = _Warnings(summary)
@@ -202,12 +208,17 @@ class XafSource(Source):
                     values["id"] = f"{values['id']}#{tr_lines}"
                 tr_ids.add(values["id"])
                 # The summary pass only adds up: a light record; the ledger pass builds the model.
-                line = _Light(values) if collect else LedgerLine(**values)
-                tr_balance += line.debit - line.credit
-                if collect and fy_range and not (fy_range[0] <= line.date <= fy_range[1]):
-                    warn.add("outside", f"{name}: line {line.id} is dated {line.date}, outside "
-                             f"the fiscal year {fy_range[0]} – {fy_range[1]}")
-                yield line
+                tr_balance += values["debit"] - values["credit"]
+                if raw:
+                    yield values
+                elif collect:
+                    line = _Light(values)
+                    if fy_range and not (fy_range[0] <= line.date <= fy_range[1]):
+                        warn.add("outside", f"{name}: line {line.id} is dated {line.date}, outside "
+                                 f"the fiscal year {fy_range[0]} – {fy_range[1]}")
+                    yield line
+                else:
+                    yield LedgerLine(**values)
                 release(elem)
                 continue
             parent = elem.getparent()
