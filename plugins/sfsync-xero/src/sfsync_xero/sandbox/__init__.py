@@ -3,11 +3,12 @@ endpoints sfsync uses, seeded with three organisations (a Belgian SRL with a Jul
 Dutch importer booking in USD, a small Belgian bakery with an April-March year).
 
 Knobs: ``years`` (at most this many fiscal years of history), ``volume`` (documents per month
-as a factor), ``tier`` (``advanced`` or ``starter``: no /Journals, 1,000 calls a day), ``latency``
-(seconds per call), the limits (``minute_limit``, ``day_limit``, ``concurrent_limit``,
-``app_minute_limit``), the ``clock`` (a ``ScaledClock`` speeds up rate windows and token expiry),
-``faults`` (injected responses), ``spec_checker`` (check every request and response against
-Xero's OpenAPI spec; problems are collected in ``spec_violations``).
+as a factor), ``tier`` (``advanced`` or ``starter``: no /Journals, 1,000 calls a day),
+``latency`` (seconds per call), ``clock`` or ``time_scale`` (a ``ScaledClock``: ``60`` makes
+Xero's minute pass in a second and tokens expire in 30 s), the limits (``minute_limit``,
+``day_limit``, ``concurrent_limit``, ``app_minute_limit``), ``faults`` (injected responses),
+``spec_check`` (check every request and response against Xero's OpenAPI spec; problems are
+collected in ``spec_violations``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import httpx
-from sfsync.clock import Clock
+from sfsync.clock import Clock, ScaledClock
 from sfsync.sandbox import Sandbox
 
 from sfsync_xero.sandbox.app import XeroApp
@@ -52,9 +53,11 @@ class XeroSandbox(Sandbox):
         spec_check: bool = False,
         today: dt.date | None = None,
         years: int | None = None,
+        time_scale: float | None = None,
     ) -> None:
         self.connector = connector
-        self.clock = clock or Clock()
+        # time_scale=60 makes Xero's minute pass in a second (and tokens expire in 30 s).
+        self.clock = clock or (ScaledClock(time_scale) if time_scale else Clock())
         self.latency = latency
         self.minute_limit = 60
         self.day_limit = 5000
