@@ -179,6 +179,13 @@ class WinbooksSource(Source):
         if len(bad) > 20:
             summary.warnings.append(f"{name}: {len(bad) - 20} more entries do not balance")
         add_missing_accounts(summary, agg.accounts_used, name)
+        for n, fy in years.items():
+            archive = param.get(f"BOOKYEAR{n}.PATHARCH", "")
+            if archive:
+                summary.warnings.append(
+                    f"{name}: book year {fy.label} is archived in another folder ({archive}); it is "
+                    "not read: copy that folder's tables here to bring it"
+                )
         read = [fy for fy in summary.fiscal_years if self.include_closed or not fy.closed]
         summary.trial_balance = agg.trial_balance(read, [])
         return summary
