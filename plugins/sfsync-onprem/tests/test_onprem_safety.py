@@ -142,6 +142,14 @@ def test_onprem_hostile_xml_is_refused(tmp_path: Path, content: bytes) -> None:
         source_for(path)
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_onprem_hostile_xml_in_utf16_is_refused(tmp_path: Path, codec: str) -> None:
+    path = tmp_path / "wide.xaf"
+    path.write_bytes(XXE.decode().replace('version="1.0"', f'version="1.0" encoding="{codec}"').encode(codec))
+    with pytest.raises(UnreadableFile, match=r"wide\.xaf"):
+        source_for(path)
+
+
 def test_onprem_parser_itself_expands_no_entity(tmp_path: Path) -> None:
     """The second wall: even past the prolog check, the parser resolves nothing."""
     path = tmp_path / "xxe.xml"

@@ -29,7 +29,8 @@ def check_prolog(path: Path, head: bytes | None = None) -> None:
     """Refuse a DOCTYPE (and with it every entity declaration) before parsing."""
     head = prolog(path) if head is None else head
     upper = head.upper()
-    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
+    markers = [m.encode(codec) for m in ("<!DOCTYPE", "<!ENTITY") for codec in ("ascii", "utf-16-le", "utf-16-be")]
+    if any(marker in upper for marker in markers):
         raise UnreadableFile(
             f"{path.name}: refused, the XML declares a DOCTYPE/ENTITY; auditfiles never need one "
             "and entity expansion or external entities are not allowed"
