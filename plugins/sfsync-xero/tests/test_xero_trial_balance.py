@@ -213,3 +213,20 @@ def test_opening_balances_of_a_since_link_plus_its_lines_give_the_trial_balance(
     codes = {a.ref: a.code for a in accounts}
     for row in report.rows:
         assert balance[codes[row.account_id]] == row.ytd, row.label
+
+
+def test_an_older_login_without_the_trial_balance_scope_gets_a_warning_not_a_failure():
+    clock = FakeClock(START)
+    sandbox = XeroSandbox(clock=clock)
+
+    async def scenario():
+        ctx = await connect(sandbox, "xero", clock=clock,
+                            scopes=("offline_access", "accounting.settings.read", "accounting.journals.read"))
+        company = (await xero.sfsync_list_companies(ctx=ctx))[0]
+        years = await xero.sfsync_fetch_fiscal_years(ctx=ctx, company=company)
+        openings = await xero.sfsync_fetch_opening_balances(ctx=ctx, company=company, at=years[-1].start)
+        await ctx.aclose()
+        return openings, ctx.warnings
+
+    openings, warnings = asyncio.run(scenario())
+    assert openings == [] and any("trial-balance scope" in w for w in warnings)

@@ -28,7 +28,7 @@ from sfsync.models import (
 )
 
 from sfsync_xero.auth import LEDGER_SCOPES, TRIAL_BALANCE_SCOPES, XeroOAuth2Spec, xero_auth_spec
-from sfsync_xero.client import JOURNALS_PAGE, XeroClient
+from sfsync_xero.client import JOURNALS_PAGE, XeroClient, XeroUnauthorized
 from sfsync_xero.dates import parse_msdate, parse_msdate_day
 from sfsync_xero.fiscal import fiscal_years_between, year_end_containing
 from sfsync_xero.journals import signature, to_ledger_lines
@@ -333,9 +333,15 @@ class XeroConnector(_XeroBase):
     ) -> list[OpeningBalance]:
         """Balance-sheet balances the day before ``at`` from the Trial Balance report, with the
         result of earlier years in retained earnings (Xero posts no journal for that)."""
-        report = parse_trial_balance(
-            await XeroClient(ctx, company.ref).trial_balance(at - dt.timedelta(days=1))
-        )
+        try:
+            raw = await XeroClient(ctx, company.ref).trial_balance(at - dt.timedelta(days=1))
+        except XeroUnauthorized:
+            ctx.warn(
+                "Xero refused the trial balance (the login predates the trial-balance scope): "
+                f"balance-sheet accounts start at zero on {at}; log in again to bring them"
+            )
+            return []
+        report = parse_trial_balance(raw)
         accounts = await self._accounts(ctx, company.ref)
         codes = {str(a["AccountID"]): str(a.get("Code") or "").strip() or str(a["AccountID"]) for a in accounts}
         retained = next(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -86,12 +87,15 @@ async def connect(
     clock: Clock | None = None,
     tenants: list[str] | None = None,
     retry: RetryPolicy | None = None,
+    scopes: tuple[str, ...] | None = None,
     **context: Any,
 ) -> ConnectorContext:
     """Log in and return a context for ``connector`` on the sandbox, its connection checked."""
     clock = clock or sandbox.clock
     plugin = CONNECTORS[connector]
     spec = plugin.sfsync_auth()
+    if scopes is not None:  # an older consent, with other scopes than the connector asks today
+        spec = dataclasses.replace(spec, scopes=scopes)
     config = sandbox.connection_config()
     secrets = sandbox.connection_secrets()
     tokens = await login(sandbox, spec, client_id=config["client_id"], client_secret=secrets["client_secret"],
@@ -115,8 +119,6 @@ async def connect(
 
 def next_run(ctx: ConnectorContext) -> ConnectorContext:
     """A context for the connection's next run: same tokens and state, fresh clients and counts."""
-    import dataclasses
-
     from sfsync.http.transport import RequestStats
 
     return dataclasses.replace(ctx, stats=RequestStats(), warnings=[], _clients={}, _router=None)
