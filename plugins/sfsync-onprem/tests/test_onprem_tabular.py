@@ -93,3 +93,12 @@ def test_onprem_table_without_header_is_a_clear_error(tmp_path: Path) -> None:
     assert source is not None
     with pytest.raises(UnreadableFile, match="no header row"):
         source.summarize()
+
+
+def test_onprem_damaged_xls_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "balance.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)  # an OLE2 header, cut short
+    source = source_for(path)
+    assert source is not None
+    with pytest.raises(UnreadableFile, match=r"balance\.xls cannot be opened"):
+        source.summarize()

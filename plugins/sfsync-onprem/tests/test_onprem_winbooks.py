@@ -100,3 +100,11 @@ def test_onprem_winbooks_truncated_table_is_a_clear_error(parfilux: Path, tmp_pa
     source = WinbooksSource(broken)
     with pytest.raises(UnreadableFile, match="ACT"):
         source.summarize()
+
+
+def test_onprem_winbooks_folder_through_the_import_hook(parfilux: Path) -> None:
+    from sfsync_onprem.readers import read_export
+
+    result = read_export(next(parfilux.glob("*_ACT.DBF")))
+    assert result is not None and result.format == "Winbooks DBF"
+    assert sum(1 for _ in result.ledger) == 500
