@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
-from sfsync.testing import ConnectorContract
+from sfsync.models import Granularity
+from sfsync.testing import ConnectorContract, ContractHarness
 from sfsync_odoo.sandbox import OdooSandbox
 
 PROFILES = [
@@ -25,3 +28,23 @@ class TestOdooContract(ConnectorContract):
     def contract_sandbox(cls, request: pytest.FixtureRequest) -> OdooSandbox:
         version, transport, enterprise = request.param
         return OdooSandbox(version, transport, enterprise=enterprise)
+
+
+class TestOdooTrialBalanceContract(ConnectorContract):
+    """The same suite on trial-balance links (the harness links with the connector's default
+    granularity, transactions, so it is switched for this class only)."""
+
+    connector = "odoo"
+
+    @pytest.fixture(scope="class", autouse=True)
+    @classmethod
+    def _trial_balance_links(cls) -> Iterator[None]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(ContractHarness, "granularity", property(lambda self: Granularity.TRIAL_BALANCE))
+            yield
+
+    @pytest.fixture(scope="class", params=[(17, "jsonrpc"), (19, "json2")], ids=["odoo17-jsonrpc", "odoo19-json2"])
+    @classmethod
+    def contract_sandbox(cls, request: pytest.FixtureRequest) -> OdooSandbox:
+        version, transport = request.param
+        return OdooSandbox(version, transport)

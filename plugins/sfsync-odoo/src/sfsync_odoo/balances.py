@@ -1,6 +1,10 @@
 """Trial balances and opening balances, aggregated with ``read_group`` (Community has no
 trial-balance API). Odoo posts no closing entry: the P&L of earlier years is carried on the
-``equity_unaffected`` account, as Odoo's reports show it."""
+``equity_unaffected`` account, as Odoo's reports show it.
+
+A sync first takes the month summary of the posted lines (one ``read_group``); years are re-read
+from the earliest month whose summary changed since the last sync (a change carries into every
+later year's opening), so an unchanged company costs that one call."""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from sfsync.models import (
 
 from sfsync_odoo import values
 from sfsync_odoo.client import OdooClient, client_for
-from sfsync_odoo.ledger import _month_bounds
+from sfsync_odoo.ledger import _month_bounds, month_summary
 
 __all__ = ["fetch_opening_balances", "fetch_trial_balance"]
 
@@ -85,11 +89,26 @@ async def fetch_trial_balance(
 ) -> AsyncIterator[TrialBalanceBatch]:
     client = client_for(ctx)
     cid = int(company.ref)
-    chart = await _chart(client, cid)
+    chart: _Chart | None = None
     years = sorted(fiscal_years, key=lambda y: y.start)
-    start_index = int(json.loads(cursor)["next"]) if cursor else 0
-    for index in range(start_index, len(years)):
+    state: dict[str, Any] = json.loads(cursor) if cursor else {"done": True, "months": None}
+    if state.get("done"):
+        summary = await month_summary(client, cid, _posted(cid))
+        previous = state.get("months")
+        if previous is None:
+            start_index = 0
+        else:
+            changed = sorted(m for m in set(previous) | set(summary) if previous.get(m) != summary.get(m))
+            if not changed:
+                yield TrialBalanceBatch(cursor=json.dumps({"done": True, "months": summary}))
+                return
+            earliest = dt.date.fromisoformat(changed[0])
+            start_index = next((i for i, y in enumerate(years) if y.end >= earliest), len(years))
+        state = {"done": False, "next": start_index, "months": summary}
+    for index in range(int(state["next"]), len(years)):
         year = years[index]
+        if chart is None:
+            chart = await _chart(client, cid)
         warnings: list[str] = []
         opening = await _balances_before(client, cid, chart, year.start, warnings)
         rows = await client.call(
@@ -118,8 +137,13 @@ async def fetch_trial_balance(
                                               opening=running, debit=debit, credit=credit, closing=closing))
                 running = closing
         ctx.progress("lines", len(lines))
-        yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end), cursor=json.dumps({"next": index + 1}),
+        state["next"] = index + 1
+        state["done"] = index + 1 == len(years)
+        yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end), cursor=json.dumps(state),
                                 warnings=warnings)
+    if not state["done"]:
+        state["done"] = True
+        yield TrialBalanceBatch(cursor=json.dumps(state))
 
 
 async def fetch_opening_balances(ctx: ConnectorContext, company: Company, at: dt.date) -> list[OpeningBalance]:
