@@ -123,3 +123,16 @@ def test_worker_builds_one_sfsync_per_process(deployment):
     assert type(first.runner.limiter).__name__ == "RedisLimiterBackend"
     assert type(first.runner.lock_factory).__name__ == "RedisLockFactory"
     assert "loadtest" in first.registry.connectors
+
+
+def test_worker_default_queues_route_each_connector_apart(monkeypatch):
+    from celery.signals import celeryd_init
+
+    monkeypatch.setenv("SFSYNC_CELERY_QUEUES", "sfsync,sfsync.echo,sfsync.yuki")
+    app = create_app(broker="memory://")
+    celeryd_init.send(sender="w@test", instance=None, conf=app.conf, options={})
+    assert [(q.name, q.exchange.name, q.routing_key) for q in app.conf.task_queues] == [
+        ("sfsync", "sfsync", "sfsync"),
+        ("sfsync.echo", "sfsync.echo", "sfsync.echo"),
+        ("sfsync.yuki", "sfsync.yuki", "sfsync.yuki"),
+    ]

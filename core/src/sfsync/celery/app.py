@@ -48,7 +48,7 @@ from typing import Any
 from celery import Celery
 from celery.schedules import crontab
 from celery.signals import celeryd_init
-from kombu import Queue  # type: ignore[attr-defined]  # kombu ships no type hints
+from kombu import Exchange, Queue  # type: ignore[attr-defined]  # kombu ships no type hints
 
 __all__ = [
     "NIGHTLY_PRIORITY",
@@ -148,7 +148,12 @@ def create_app(
         # planner's queue and one per installed connector, unless told otherwise (or -Q).
         if conf is not None and conf is app.conf:
             names = wanted or default_queues()
-            conf.task_queues = [Queue(q) for q in names]  # type: ignore[no-untyped-call]
+            # Each queue its own direct exchange and key (as Celery makes for a -Q name), so a
+            # task sent to one connector's queue lands there only.
+            conf.task_queues = [
+                Queue(q, Exchange(q, type="direct"), routing_key=q)  # type: ignore[no-untyped-call]
+                for q in names
+            ]
 
     return app
 
