@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from decimal import Decimal
+from xml.sax.saxutils import escape
 
 from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped (lxml-stubs)
 
@@ -133,37 +134,33 @@ def browse(request: etree._Element, books: Office, username: str) -> etree._Elem
             if all(_matches(cells[f], f, op, a, b) for f, op, a, b in line_columns):
                 rows.append((txn, line, cells))
     visible = [c[0] for c in columns]
-    out = etree.Element("browse", result="1")
-    th = etree.SubElement(out, "th")
-    for field in visible:
-        td = etree.SubElement(
-            th, "td", label=field.rsplit(".", 1)[-1], hideforuser="false", type=_type(field)
-        )
-        td.text = field
     rows_out: list[tuple[dict[str, str], tuple[Transaction, TxnLine] | None]]
     if code == "040_1":
         rows_out = list(_totals(rows, visible))
     else:
         rows_out = [(cells, (txn, line)) for txn, line, cells in rows]
+    # Written as text and parsed once: a large browse is tens of thousands of rows.
+    count = len(rows_out)
+    parts = [f'<browse result="1" first="{1 if count else 0}" last="{count}" total="{count}"><th>']
+    parts += [
+        f'<td label="{field.rsplit(".", 1)[-1]}" hideforuser="false" type="{_type(field)}">'
+        f"{field}</td>"
+        for field in visible
+    ]
+    parts.append("</th>")
+    cell_open = {f: f'<td field="{f}" hideforuser="false" type="{_type(f)}">' for f in visible}
     for cells, key in rows_out:
-        tr = etree.SubElement(out, "tr")
-        for field in visible:
-            td = etree.SubElement(tr, "td", field=field, hideforuser="false", type=_type(field))
-            td.text = cells[field]
+        parts.append("<tr>")
+        parts += [f"{cell_open[f]}{escape(cells[f])}</td>" for f in visible]
         if key is not None:
             txn, line = key
-            key_node = etree.SubElement(tr, "key")
-            for name, value in (
-                ("office", books.code),
-                ("code", txn.code),
-                ("number", txn.number),
-                ("line", str(line.line)),
-            ):
-                etree.SubElement(key_node, name).text = value
-    out.set("first", "1" if rows_out else "0")
-    out.set("last", str(len(rows_out)))
-    out.set("total", str(len(rows_out)))
-    return out
+            parts.append(
+                f"<key><office>{escape(books.code)}</office><code>{escape(txn.code)}</code>"
+                f"<number>{escape(txn.number)}</number><line>{line.line}</line></key>"
+            )
+        parts.append("</tr>")
+    parts.append("</browse>")
+    return etree.fromstring("".join(parts).encode(), PARSER)
 
 
 def _totals(
