@@ -65,6 +65,7 @@ def make_context(
     *,
     state: dict[str, object] | None = None,
     secrets: dict[str, str] | None = None,
+    transports: dict[str, httpx.AsyncBaseTransport] | None = None,
 ) -> ConnectorContext:
     return ConnectorContext(
         connector="twinfield",
@@ -77,7 +78,7 @@ def make_context(
         rate_limits=twinfield.sfsync_connector_info().rate_limits,
         clock=clock,
         retry=RetryPolicy(attempts=4, wait_initial=0.001, wait_max=0.002),
-        transports=sandbox.transports(),
+        transports=sandbox.transports() if transports is None else transports,
     )
 
 
@@ -85,7 +86,7 @@ async def login(sandbox: TwinfieldSandbox, ctx: ConnectorContext) -> TokenSet:
     """The OAuth2 code flow as the core runs it: authorize page, code exchange."""
     spec = twinfield.sfsync_auth()
     pending = spec.start(client_id=sandbox.client_id, redirect_uri=REDIRECT)
-    async with httpx.AsyncClient(transport=RoutingTransport(sandbox.transports())) as client:
+    async with httpx.AsyncClient(transport=RoutingTransport(dict(ctx.transports))) as client:
         callback = await sandbox.authorize(client, pending.authorize_url)
         query = parse_qs(urlsplit(callback).query)
         assert query["state"] == [pending.state]
@@ -105,9 +106,13 @@ async def login(sandbox: TwinfieldSandbox, ctx: ConnectorContext) -> TokenSet:
     return spec.parse_token_response(response, now=ctx.clock.now())
 
 
-def connect(sandbox: TwinfieldSandbox, clock: FakeClock) -> Connected:
+def connect(
+    sandbox: TwinfieldSandbox,
+    clock: FakeClock,
+    transports: dict[str, httpx.AsyncBaseTransport] | None = None,
+) -> Connected:
     vault = MemoryVault()
-    ctx = make_context(sandbox, clock, vault)
+    ctx = make_context(sandbox, clock, vault, transports=transports)
 
     async def flow() -> None:
         vault.tokens = await login(sandbox, ctx)
