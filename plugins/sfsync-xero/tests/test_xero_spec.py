@@ -87,6 +87,7 @@ def test_the_checker_catches_what_the_spec_forbids(checker: SpecChecker):
     assert checker.check_request("GET", "/api.xro/2.0/Journals", {"offset": ["ten"]}, {"xero-tenant-id": "x"})
     assert checker.check_request("GET", "/api.xro/2.0/Reports/TrialBalance", {"date": ["31/12/2025"]}, {"xero-tenant-id": "x"})
     assert checker.check_request("GET", "/api.xro/2.0/Ledger", {}, {})
+    assert checker.check_schema("AccessToken", {"access_token": "x", "expires_in": "1800", "refresh": "y"})
     assert checker.check_request("GET", "/api.xro/2.0/Journals", {"offset": ["100"]},
                                  {"xero-tenant-id": "x", "if-modified-since": "yesterday"})
 

@@ -246,6 +246,8 @@ class XeroApp:
         except TokenError as exc:
             error = {"error": exc.error, **({"error_description": exc.description} if exc.description else {})}
             return Response(exc.status, json.dumps(error).encode())
+        if self.sandbox.spec_checker is not None:
+            self.sandbox.spec_violations += self.sandbox.spec_checker.check_schema("AccessToken", body)
         return Response(200, json.dumps(body).encode(), headers={"cache-control": "no-store"})
 
     def connections(self, query: dict[str, list[str]], headers: dict[str, str]) -> Response:
