@@ -205,3 +205,17 @@ def test_onprem_every_sample_folder_syncs(harness: ContractHarness, ref: str, li
     assert {ln.account for ln in harness.app.store.ledger_lines(dossier.id)} <= chart
     if ref == "XAF32-DOC-EXAMPLE":  # its defects reach the run's record as warnings
         assert any("totalDebit" in w for w in run.warnings)
+
+
+def test_onprem_a_touched_file_is_not_a_changed_file() -> None:
+    import os
+
+    sandbox = OnpremSandbox()
+    ctx = _ctx(sandbox)
+    cursor = _ledger(ctx, "TORO-ROSSO")[-1].cursor
+    path = sandbox.root / "TORO-ROSSO" / "ExactOnline_V32_2016.xml"
+    stamp = path.stat().st_mtime_ns + 5_000_000_000
+    os.utime(path, ns=(stamp, stamp))
+    assert _ledger(ctx, "TORO-ROSSO", cursor=cursor) == []
+    path.write_bytes(path.read_bytes().replace(b"Toro Rosso BV", b"Toro Rossa BV"))
+    assert sum(len(b.lines) for b in _ledger(ctx, "TORO-ROSSO", cursor=cursor)) == 167

@@ -147,7 +147,8 @@ _HASH_CACHE: dict[tuple[str, int, int], str] = {}
 
 
 def fingerprint(paths: list[Path]) -> str:
-    """Size, mtime and content hash of the files: cheap when nothing changed (hashes cached)."""
+    """Name, size and content hash of the files. The hash is cached on (path, size, mtime), so an
+    unchanged folder costs a ``stat`` per file; a file only touched (same bytes) is unchanged."""
     outer = hashlib.sha256()
     for path in sorted(paths):
         st = os.stat(path)
@@ -162,7 +163,7 @@ def fingerprint(paths: list[Path]) -> str:
             if len(_HASH_CACHE) > 10000:
                 _HASH_CACHE.clear()
             _HASH_CACHE[key] = digest
-        outer.update(f"{path.name}|{st.st_size}|{st.st_mtime_ns}|{digest}\n".encode())
+        outer.update(f"{path.name}|{st.st_size}|{digest}\n".encode())
     return outer.hexdigest()[:32]
 
 
