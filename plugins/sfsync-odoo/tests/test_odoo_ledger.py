@@ -34,6 +34,10 @@ def _domain(args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
     return list(args[0]) if args else list(kwargs.get("domain") or [])
 
 
+def _write_date_bounds(domain: list[Any]) -> list[str]:
+    return [t[2] for t in domain if isinstance(t, list | tuple) and t[0] == "write_date" and t[1] == ">="]
+
+
 @pytest.mark.parametrize(("version", "transport"), [(17, "jsonrpc"), (14, "xmlrpc"), (19, "json2")])
 def test_odoo_first_sync_brings_every_posted_line_exactly(version: int, transport: str) -> None:
     sandbox = OdooSandbox(version, transport)
@@ -69,8 +73,8 @@ def _overlap_scenario(overlap: int) -> tuple[str, str, LedgerMirror]:
     def edit_while_paging(model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> None:
         if model != "account.move.line" or kwargs.get("order") != SCAN_ORDER or edited:
             return
-        position = _domain(args, kwargs)[2][2]  # ("write_date", ">", position)
-        if position >= t1.strftime("%Y-%m-%d %H:%M:%S"):
+        position = min(_write_date_bounds(_domain(args, kwargs)))
+        if position > t1.strftime("%Y-%m-%d %H:%M:%S"):  # the scan is past t1's second
             sandbox.db.write("account.move.line", [int(victim)], {"name": "Gewijzigd tijdens sync"}, when=t1)
             edited["label"] = "Gewijzigd tijdens sync"
 
@@ -200,3 +204,43 @@ def test_odoo_trial_balance_matches_the_ledger() -> None:
     assert sum(t.debit for t in lines) == sum(line["debit"] for line in in_year)
     for period in year.periods:
         assert sum(t.closing for t in lines if t.period_end == period.end) == 0
+
+
+def _stamp(value: dt.datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_odoo_a_second_with_more_rows_than_a_page_is_read_whole() -> None:
+    # PostgreSQL keeps microseconds in write_date and read() sends whole seconds: a keyset on
+    # ('write_date', '>', second) would read the same page forever, one on '=' matches nothing,
+    # and rows of one second come ordered by microsecond, not by id.
+    clock = FakeClock(T0)
+    sandbox = OdooSandbox(17, "jsonrpc", clock=clock)
+    ctx = make_context(sandbox, config={"overlap_seconds": 1}, clock=clock)
+    mirror = LedgerMirror()
+    asyncio.run(mirror.sync(ctx, "1"))
+
+    clock.advance(3600)
+    big = sandbox.book("1", [("bank", Decimal("10.00"), None), ("other_income", None, Decimal("10.00"))] * 13)
+    clock.advance(10)
+    second = sandbox.db.now().replace(microsecond=0)
+    # Five entries in one second, stamped with microseconds that fall as ids rise.
+    crossed: set[str] = set()
+    for n in range(5):
+        move = sandbox.book("1", [("cash", Decimal("1.00"), None), ("other_income", None, Decimal("1.00"))])
+        line_ids = sandbox.db.tables["account.move"][move]["line_ids"]
+        sandbox.db.write("account.move.line", line_ids, {}, when=second + dt.timedelta(microseconds=900_000 - n * 100_000))
+        crossed |= {str(i) for i in line_ids}
+    # A page that ends just after the first row of that second.
+    start = _stamp(dt.datetime.strptime(json.loads(mirror.cursor or "{}")["wm"], "%Y-%m-%d %H:%M:%S") - dt.timedelta(seconds=1))
+    moves = sandbox.db.tables["account.move"]
+    before = sum(1 for line in sandbox.db.tables["account.move.line"].values()
+                 if moves[line["move_id"]]["company_id"] == 1 and start <= _stamp(line["write_date"]) < _stamp(second))
+    calls = len(sandbox.calls)
+    nightly = make_context(sandbox, config={"page_size": before + 1, "overlap_seconds": 1}, state=ctx.state, clock=clock)
+    batches = asyncio.run(mirror.sync(nightly, "1"))
+    assert len(sandbox.calls) - calls < 40, "the scan did not advance"
+    scanned = {line.id for b in batches if b.clear is None for line in b.lines}
+    big_ids = {str(i) for i in moves[big]["line_ids"]}
+    assert big_ids | crossed <= scanned, "the write_date scan missed lines (a month re-read would hide it)"
+    assert set(mirror.lines) == set(posted_lines(sandbox, 1))

@@ -7,11 +7,15 @@ Then, every sync:
    is taken *before* reading, so anything that changes while we read shows up next time;
 2. a keyset scan on ``write_date`` from the last high-water mark minus an overlap window (Odoo
    stamps ``write_date`` with the *transaction start*, so a long transaction can commit rows
-   older than the mark), ``order='write_date asc, id asc'`` with the id tie-break of
-   ``('write_date','>',wd) | (('write_date','=',wd) & ('id','>',id))``. It reads lines in every
-   state: posted ones are upserted, the others (reset to draft, cancelled) are deleted. Lines
-   already seen with the same stamp inside the window (kept in the cursor) are skipped, so an
-   unchanged company brings nothing;
+   older than the mark), ``order='write_date asc, id asc'`` with an id tie-break. PostgreSQL
+   keeps microseconds in ``write_date`` while ``read`` sends whole seconds, so section 5's
+   ``('write_date','=',wd)`` tie-break never matches and ``('write_date','>',wd)`` re-reads the
+   same second forever when it holds more than a page: the keyset is kept per second instead
+   (``write_date >= next second | (second of wd & id > last)``), a page is never cut inside a
+   second, and a second bigger than a page is read by id. It reads lines in every state: posted
+   ones are upserted, the others (reset to draft, cancelled) are deleted. Lines already seen with
+   the same stamp inside the window (kept in the cursor) are skipped, so an unchanged company
+   brings nothing;
 3. months whose summary changed (a line hard-deleted after a reset to draft leaves no tombstone)
    are re-read whole with ``clear`` set to the month.
 
@@ -43,6 +47,10 @@ _NOT_SECTION = ["display_type", "not in", ["line_section", "line_note"]]
 
 def _minus(stamp: str, seconds: int) -> str:
     return (dt.datetime.strptime(stamp, _FMT) - dt.timedelta(seconds=seconds)).strftime(_FMT)
+
+
+def _plus_second(stamp: str) -> str:
+    return _minus(stamp, -1)
 
 
 def _month_bounds(row: dict[str, Any]) -> tuple[str, str]:
@@ -205,12 +213,14 @@ async def fetch_ledger(
     if state.get("scan") is None:
         now_months = await month_summary(client, cid, posted)
         start = _minus(state["wm"], overlap) if state["wm"] else "1970-01-01 00:00:00"
+        # Position (wd, id): everything before second wd is done, and in second wd the ids up to
+        # id (None: the whole second). Odoo keeps microseconds in write_date but reads whole
+        # seconds, so the keyset works per second: a page never ends inside a second, and a
+        # second with more rows than a page is read by id.
         state["scan"] = {"wd": start, "id": 0, "months": now_months, "wm": state["wm"], "window": {}}
     scan = state["scan"]
-    while True:
-        keyset = ["|", ["write_date", ">", scan["wd"]], "&", ["write_date", "=", scan["wd"]], ["id", ">", scan["id"]]]
-        rows = await client.call("account.move.line", "search_read", ["&", *keyset, *base], company=cid,
-                                 fields=fields, order="write_date asc, id asc", limit=page)
+
+    def process(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
         changed: list[dict[str, Any]] = []
         deleted: list[str] = []
         for row in rows:
@@ -222,16 +232,61 @@ async def fetch_ledger(
                 else:
                     deleted.append(str(row_id))
             scan["wm"] = remember(scan["window"], scan["wm"], row_id, stamp)
-            scan["wd"], scan["id"] = stamp, row_id
         scan["window"] = prune(scan["window"], scan["wm"])
-        warnings = []
+        return changed, deleted
+
+    async def emit(rows: list[dict[str, Any]], *, force: bool) -> LedgerBatch | None:
+        changed, deleted = process(rows)
+        warnings: list[str] = []
         lines = await convert(changed, warnings)
-        last = len(rows) < page
-        if lines or deleted or warnings or not last:
-            ctx.progress("lines", len(lines))
-            yield LedgerBatch(lines=lines, deleted=deleted, cursor=dump(), warnings=warnings)
-        if last:
+        if not (lines or deleted or warnings or force):
+            return None
+        ctx.progress("lines", len(lines))
+        return LedgerBatch(lines=lines, deleted=deleted, cursor=dump(), warnings=warnings)
+
+    while True:
+        wd, done_id = scan["wd"], scan["id"]
+        following = _plus_second(wd)
+        keyset: list[Any] = [["write_date", ">=", following]]
+        if done_id is not None:
+            keyset = ["|", *keyset, "&", "&", ["write_date", ">=", wd], ["write_date", "<", following],
+                      ["id", ">", done_id]]
+        rows = await client.call("account.move.line", "search_read", ["&", *keyset, *base], company=cid,
+                                 fields=fields, order="write_date asc, id asc", limit=page)
+        if len(rows) < page:
+            if rows:
+                scan["wd"], scan["id"] = str(rows[-1]["write_date"]), None
+            batch = await emit(rows, force=False)
+            if batch is not None:
+                yield batch
             break
+        last_second = str(rows[-1]["write_date"])
+        if str(rows[0]["write_date"]) != last_second:
+            # Keep the last second whole for the next page: its rows are ordered by microsecond,
+            # not by id, so it cannot be cut by an id.
+            done = [r for r in rows if str(r["write_date"]) != last_second]
+            scan["wd"], scan["id"] = last_second, 0
+            batch = await emit(done, force=True)
+            if batch is not None:
+                yield batch
+            continue
+        # One second holds a whole page (a big entry posted in one transaction): read it by id.
+        inner = done_id if (last_second == wd and done_id is not None) else 0
+        while True:
+            second_rows = await client.call(
+                "account.move.line", "search_read",
+                ["&", "&", "&", ["write_date", ">=", last_second], ["write_date", "<", _plus_second(last_second)],
+                 ["id", ">", inner], *base],
+                company=cid, fields=fields, order="id asc", limit=page)
+            if second_rows:
+                inner = int(second_rows[-1]["id"])
+            finished = len(second_rows) < page
+            scan["wd"], scan["id"] = last_second, (None if finished else inner)
+            batch = await emit(second_rows, force=True)
+            if batch is not None:
+                yield batch
+            if finished:
+                break
 
     previous: dict[str, list[str]] = state["months"] or {}
     current: dict[str, list[str]] = scan["months"]

@@ -82,8 +82,9 @@ class Database:
     # --- storage --------------------------------------------------------------------------------
 
     def now(self) -> dt.datetime:
-        """Naive UTC now, at second precision, as Odoo stores ``write_date``."""
-        return self.clock.now().astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
+        """Naive UTC now, as ``cr.now()``: PostgreSQL keeps the microseconds in ``write_date``,
+        while ``read`` sends whole seconds (so ``write_date = '10:00:00'`` rarely matches)."""
+        return self.clock.now().astimezone(dt.UTC).replace(tzinfo=None)
 
     def create(self, model: str, values: dict[str, Any], *, when: dt.datetime | None = None) -> int:
         table = self.tables.setdefault(model, {})

@@ -242,8 +242,9 @@ def book(
     if debit != credit:
         raise ValueError(f"unbalanced entry {label}: {debit} != {credit}")
     if when is None:
+        serial = len(db.tables.get("account.move", {}))
         when = dt.datetime.combine(date, dt.time(10, 0)) + dt.timedelta(
-            minutes=len(db.tables.get("account.move", {})) % 600
+            minutes=serial % 600, microseconds=(serial * 7919) % 1_000_000
         )
         if cap is not None and when > cap:
             when = cap
