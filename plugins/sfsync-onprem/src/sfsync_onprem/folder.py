@@ -66,7 +66,8 @@ def resolve(root: Path, ref: str) -> Path:
     """The folder of ``ref`` under ``root``, or an error that says why not."""
     check_reference(ref)
     candidate = root / ref
-    if candidate.is_symlink() and not _inside(candidate, root):
+    # Checked for every folder, not only symlinks: Windows junctions are not symlinks to Python.
+    if candidate.exists() and not _inside(candidate, root):
         raise InvalidSyncReference(
             f"sync reference {ref!r} is refused: the folder is a link that leads outside the root"
         )
@@ -82,7 +83,7 @@ def list_folders(root: Path) -> list[Path]:
     for child in sorted(root.iterdir(), key=lambda p: p.name.lower()):
         if child.name.startswith(".") or not child.is_dir():
             continue
-        if child.is_symlink() and not _inside(child, root):
+        if not _inside(child, root):
             continue
         out.append(child)
     return out
@@ -107,7 +108,7 @@ def scan(folder: Path, root: Path, *, include_closed: bool = False) -> FolderSca
         name = path.name
         if name.startswith(".") or name.lower() in IGNORED or path in tables:
             continue
-        if path.is_symlink() and not _inside(path, root):
+        if not _inside(path, root):
             result.ignored.append(f"{name} (a link leading outside the root)")
             continue
         if not path.is_file():
