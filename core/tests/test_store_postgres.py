@@ -783,3 +783,14 @@ def test_postgres_lock_holds_across_stores_and_frees_when_the_holder_dies(pg_sch
     assert _takes_lock_soon(pg_schema, dossier.id, "run_c"), "the lock of a killed process was not freed"
     # a live holder in the same process is still guarded by the row
     assert not pg_schema.try_lock(dossier.id, "run_d", ttl=3600)
+
+
+@pytest.mark.postgres
+def test_postgres_store_reconnects_after_its_session_is_cut(pg_schema):
+    dossier = _dossier(pg_schema)
+    with psycopg.connect(postgres_dsn(), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pg_schema._db.info.backend_pid,))
+    with pytest.raises(psycopg.OperationalError):
+        pg_schema.get_dossier(dossier.id)  # the operation that meets the cut fails...
+    assert pg_schema.get_dossier(dossier.id) == dossier  # ...and the next one reconnects
+    assert pg_schema.try_lock(dossier.id, "run_a", ttl=60)

@@ -294,9 +294,17 @@ class PostgresStore:
 
     # --- plumbing -----------------------------------------------------------------------------
 
+    def _live(self) -> psycopg.Connection[Any]:
+        """The work connection, opened again if the last use found it broken (a server restart,
+        a network cut): the operation that hit the break fails, the next one works."""
+        if self._db.broken:
+            self._db.close()
+            self._db = self._connect()
+        return self._db
+
     @contextmanager
     def _tx(self) -> Iterator[psycopg.Connection[Any]]:
-        with self._lock, self._db.transaction():
+        with self._lock, self._live().transaction():
             yield self._db
 
     @contextmanager
@@ -307,17 +315,17 @@ class PostgresStore:
         last instants of batches, but each batch goes with its checkpoint, so the next run
         re-fetches exactly what was lost (nothing missing, nothing doubled). Tokens, links, runs
         and locks keep fully durable commits."""
-        with self._lock, self._db.pipeline(), self._db.transaction():
+        with self._lock, self._live().pipeline(), self._db.transaction():
             self._db.execute("SET LOCAL synchronous_commit TO OFF")
             yield self._db
 
     def _one(self, query: str, params: Sequence[Any] = ()) -> Any:
         with self._lock:
-            return self._db.execute(query, params).fetchone()
+            return self._live().execute(query, params).fetchone()
 
     def _all(self, query: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
-            return self._db.execute(query, params).fetchall()
+            return self._live().execute(query, params).fetchall()
 
     # --- firms and users --------------------------------------------------------------------------
 
@@ -946,7 +954,9 @@ class PostgresStore:
     # --- run locks -------------------------------------------------------------------------------
 
     def _lock_session(self) -> psycopg.Connection[Any]:
-        if self._lock_db is None or self._lock_db.closed:
+        if self._lock_db is None or self._lock_db.closed or self._lock_db.broken:
+            if self._lock_db is not None:
+                self._lock_db.close()
             self._lock_db = self._connect()
             self._held.clear()  # a new session holds nothing
         return self._lock_db
