@@ -201,7 +201,8 @@ def test_two_workers_and_a_planner_sync_every_dossier_within_limits(services, tm
     assert len([pid for pid, n in sandbox.pids.items() if n > 0]) >= 2  # the work was shared
     # the killed run was resumed from its checkpoint by another worker
     runs = store.list_runs(trapped)
-    assert [r.status for r in runs][-1] == "running" and runs[-1].finished_at is None  # the killed one
+    lost = runs[-1]  # the killed one, closed by the run that took over
+    assert (lost.status, lost.error_kind) == ("failed", "WorkerLost")
     resumed = next(r for r in runs if r.status == "ok")
     assert resumed.counts["lines_fetched"] == len(expected_lines(trapped_ref)) - 40  # only page 2
     every = [r for d in linked for r in store.list_runs(d)]
