@@ -72,6 +72,7 @@ def test_onprem_winbooks_entries_periods_and_book_years(parfilux: Path) -> None:
     assert periods[0].start.isoformat() == "2017-01-01" and periods[99].end.isoformat() == "2017-12-31"
     assert periods[2].start.isoformat() == "2017-02-01" and periods[2].end.isoformat() == "2017-02-28"
     assert any("closed book years were not read" in w for w in summary.warnings)
+    assert summary.clear_range == (years["Ex. 2017"].start, years["Ex. 2017"].end)  # closed years stay
 
 
 def test_onprem_winbooks_closed_years_on_request(parfilux: Path) -> None:

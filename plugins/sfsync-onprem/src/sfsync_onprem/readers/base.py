@@ -98,10 +98,13 @@ class Summary:
     encoding: str | None = None
     subledger: list[tuple[str, str, Decimal]] = field(default_factory=list)
     extra: dict[str, str] = field(default_factory=dict)
+    covered: tuple[dt.date, dt.date] | None = None
 
     @property
     def clear_range(self) -> tuple[dt.date, dt.date] | None:
         """The dates this source covers: what a re-read replaces."""
+        if self.covered is not None:
+            return self.covered
         starts = [fy.start for fy in self.fiscal_years]
         ends = [fy.end for fy in self.fiscal_years]
         if self.first_date:

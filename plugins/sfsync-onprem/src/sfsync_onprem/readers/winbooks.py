@@ -187,6 +187,8 @@ class WinbooksSource(Source):
                     "not read: copy that folder's tables here to bring it"
                 )
         read = [fy for fy in summary.fiscal_years if self.include_closed or not fy.closed]
+        if read:  # a re-read replaces the years it reads, not the closed ones it leaves alone
+            summary.covered = (min(fy.start for fy in read), max(fy.end for fy in read))
         summary.trial_balance = agg.trial_balance(read, [])
         return summary
 
