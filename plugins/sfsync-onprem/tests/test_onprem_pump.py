@@ -66,3 +66,23 @@ def test_onprem_pump_stops_when_the_consumer_goes() -> None:
     while pump._thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not pump._thread.is_alive() and closed.is_set()
+
+
+def test_onprem_pump_consumer_cancelled_while_waiting_does_not_hang() -> None:
+    gate = threading.Event()
+
+    def slow() -> Iterator[dict[str, Any]]:
+        gate.wait(5)
+        yield {"i": 0}
+
+    async def go() -> None:
+        pump = Pump(slow(), chunk=10)
+        task = asyncio.ensure_future(pump.next_chunk())
+        await asyncio.sleep(0.1)
+        task.cancel()
+        pump.close()
+        gate.set()
+
+    started = time.monotonic()
+    asyncio.run(go())  # returns: no executor thread is left blocked on the queue
+    assert time.monotonic() - started < 5

@@ -265,9 +265,22 @@ class Pump:
             if close is not None:
                 close()
 
+    def _get(self) -> tuple[str, Any]:
+        # Never block for good: a consumer cancelled while waiting must not leave a worker
+        # thread stuck (asyncio.run waits for its executor's threads when it ends).
+        while True:
+            try:
+                return self._queue.get(timeout=0.2)
+            except queue.Empty:
+                if self._stop.is_set() or not self._thread.is_alive():
+                    try:
+                        return self._queue.get_nowait()
+                    except queue.Empty:
+                        return ("end", None)
+
     async def next_chunk(self) -> list[dict[str, Any]]:
         """The next items; ``[]`` at the end; raises what the iterator raised."""
-        kind, value = await asyncio.to_thread(self._queue.get)
+        kind, value = await asyncio.to_thread(self._get)
         if kind == "error":
             raise value
         if kind == "end":
