@@ -39,6 +39,7 @@ def test_template_bake_installs_alone_and_passes_its_tests(tmp_path, flavour, le
             str(TEMPLATE),
             no_input=True,
             output_dir=str(tmp_path / "src"),
+            default_config={"replay_dir": str(tmp_path / ".replay")},
             extra_context={
                 "package_name": f"Baked {flavour}",
                 "auth_flavour": flavour,

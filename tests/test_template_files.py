@@ -24,7 +24,12 @@ FLAVOURS = [
 
 def bake(tmp_path: Path, **context: str) -> Path:
     out = cookiecutter(
-        str(TEMPLATE), no_input=True, output_dir=str(tmp_path), extra_context=context
+        str(TEMPLATE),
+        no_input=True,
+        output_dir=str(tmp_path),
+        extra_context=context,
+        # Replay files in the test's folder, not in the user's home.
+        default_config={"replay_dir": str(tmp_path / ".replay")},
     )
     return Path(out)
 
