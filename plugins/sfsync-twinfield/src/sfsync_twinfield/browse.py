@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped (lxml-stubs)
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 from sfsync.context import ConnectorContext
 from sfsync.errors import MalformedResponse
 

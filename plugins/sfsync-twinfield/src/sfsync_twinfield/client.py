@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped (lxml-stubs)
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 from sfsync.auth import OAuth2Spec, TokenSet
 from sfsync.context import ConnectorContext
 from sfsync.errors import (

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped (lxml-stubs)
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 from sfsync.auth import ConnectionLevel, OAuth2Spec, PendingAuthorization
 from sfsync.context import ConnectorContext
 from sfsync.errors import MalformedResponse

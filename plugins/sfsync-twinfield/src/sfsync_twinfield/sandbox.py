@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
 
-from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped (lxml-stubs)
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 from sfsync.clock import Clock
 from sfsync.sandbox import Sandbox
 

@@ -13,7 +13,7 @@ import re
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped (lxml-stubs)
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 
 from sfsync_twinfield.client import PARSER
 from sfsync_twinfield.sandbox_data import STAMP, Office, Transaction, TxnLine

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import httpx
-from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped (lxml-stubs)
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 from sfsync.clock import Clock
 
 from sfsync_twinfield.client import AUTH_PATH
