@@ -145,3 +145,14 @@ def test_odoo_traceback_fault_keeps_only_the_exception_line() -> None:
     assert error.message.endswith("Invalid field foo on model bar")
     assert isinstance(from_fault(3, "Access Denied"), AuthError)
     assert isinstance(from_fault("AccessDenied", "AccessDenied"), AuthError)
+
+
+def test_odoo_without_jsonrpc_the_version_comes_from_json2() -> None:
+    # Odoo plans to remove /xmlrpc and /jsonrpc in 22: JSON-2 still tells the version.
+    sandbox = OdooSandbox(19, "json2", legacy_rpc=False)
+    state = check(sandbox)
+    assert state["odoo"] == {**state["odoo"], "major": 19, "transport": "json2"}  # type: ignore[dict-item]
+    assert ("common", "", "version") not in sandbox.calls
+    assert ("json2", "ir.module.module", "search_read") in sandbox.calls
+    with pytest.raises(AuthError):
+        check(sandbox, secrets=sandbox.bad_connection_secrets())

@@ -67,7 +67,13 @@ class OdooClient:
         probe: Transport = XmlRpcTransport(self.ctx.http(self.url), database=self.database, login=self.login, secret="") \
             if self.wanted == "xmlrpc" else JsonRpcTransport(self.ctx.http(self.url), database=self.database, login=self.login, secret="")
         self.calls += 1
-        major = major_version(await probe.version())
+        try:
+            major = major_version(await probe.version())
+        except FatalError as exc:
+            if self.wanted not in ("auto", "json2") or exc.response is None or exc.response.status_code != 404:
+                raise
+            # No /jsonrpc (removed in Odoo 22): ask JSON-2 for the installed base module's version.
+            major = await self._json2_version()
         name = self.wanted
         if name == "auto":
             name = "json2" if major >= 19 else "jsonrpc"
@@ -80,6 +86,14 @@ class OdooClient:
         self.ctx.state["odoo"] = {"key": key, "major": major, "transport": name, "uid": uid}
         await self.ctx.save_state()
         return self.profile
+
+    async def _json2_version(self) -> int:
+        transport = self._make("json2")
+        self.calls += 1
+        rows = await transport.call("ir.module.module", "search_read", [["name", "=", "base"]],
+                                    {"fields": ["latest_version"], "limit": 1})
+        version = str(rows[0].get("latest_version") or "") if rows else ""
+        return major_version({"server_version": version})
 
     async def call(self, model: str, method: str, first: Any = None, *, company: int | None = None,
                    archived: bool = False, **kwargs: Any) -> Any:

@@ -2,7 +2,8 @@
 
 Knobs: ``version`` (the field profile and whether JSON-2 exists), ``transport`` (what the
 connection config asks the connector to use), ``enterprise`` (adds ``account.fiscal.year``
-records: company 2's extended first year), ``scale`` (entries per month), ``latency`` (seconds
+records: company 2's extended first year), ``legacy_rpc=False`` (XML-RPC and JSON-RPC removed,
+as Odoo plans for 22), ``scale`` (entries per month), ``latency`` (seconds
 per request), ``inject(error, model=, method=, times=)`` (Odoo faults, reported as each transport
 reports them), ``faults`` (generic HTTP faults), ``before_call`` (run code between two calls, e.g.
 an edit committed while a sync pages) and ``calls`` (what was called).
@@ -63,6 +64,7 @@ class OdooSandbox(Sandbox):
         scale: int = 1,
         latency: float = 0.0,
         enterprise: bool = False,
+        legacy_rpc: bool = True,
     ) -> None:
         if version not in VERSIONS:
             raise ValueError(f"no Odoo {version} profile; pick one of {VERSIONS}")
@@ -70,6 +72,8 @@ class OdooSandbox(Sandbox):
             raise ValueError(f"unknown transport {transport!r}; pick one of {TRANSPORTS}")
         if transport == "json2" and version < 19:
             raise ValueError("JSON-2 exists from Odoo 19 on")
+        if not legacy_rpc and (version < 19 or transport in ("xmlrpc", "jsonrpc")):
+            raise ValueError("without XML-RPC and JSON-RPC only JSON-2 (19+) is left")
         self.version = version
         self.transport = transport
         self.clock = clock or Clock()
@@ -77,6 +81,7 @@ class OdooSandbox(Sandbox):
         seed(self.db, scale=scale)
         self.odoo = OdooApp(self.db)
         self.odoo.latency = latency
+        self.odoo.legacy_rpc = legacy_rpc
         self._serial = 0
         super().__init__()
 

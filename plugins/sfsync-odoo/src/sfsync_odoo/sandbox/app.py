@@ -54,6 +54,7 @@ class OdooApp:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.latency = 0.0
+        self.legacy_rpc = True  # False: /xmlrpc and /jsonrpc are gone (Odoo 22, Online 21.1)
         self.injected: list[InjectedFault] = []
         self.calls: list[tuple[str, str, str]] = []
         self.before_call: Callable[[str, str, list[Any], dict[str, Any]], None] | None = None
@@ -164,7 +165,9 @@ class OdooApp:
         if method != "POST":
             await _respond(send, 405, b"Method Not Allowed", "text/plain")
             return
-        if path in ("/xmlrpc/2/common", "/xmlrpc/2/object"):
+        if not self.legacy_rpc and (path.startswith("/xmlrpc") or path == "/jsonrpc"):
+            status, payload, ctype = 404, NOT_FOUND_HTML, "text/html; charset=utf-8"
+        elif path in ("/xmlrpc/2/common", "/xmlrpc/2/object"):
             status, payload, ctype = self._xmlrpc(path.rsplit("/", 1)[-1], body)
         elif path == "/jsonrpc":
             status, payload, ctype = self._jsonrpc(body)

@@ -60,6 +60,7 @@ MODELS = {
     "res.currency": ModelSpec("res.currency", "Currency", "active desc, name"),
     "res.country": ModelSpec("res.country", "Country", "name"),
     "res.partner": ModelSpec("res.partner", "Contact", "name, id"),
+    "ir.module.module": ModelSpec("ir.module.module", "Module", "sequence, name"),
     "account.account.type": ModelSpec("account.account.type", "Account Type", "sequence, id", accounting=True),
     "account.account": ModelSpec("account.account", "Account", "code, company_id", "company_id", True),
     "account.fiscal.year": ModelSpec("account.fiscal.year", "Fiscal Year", "date_from", "company_id", True),
@@ -156,6 +157,11 @@ def fields_for(model: str, version: int) -> dict[str, FieldDef]:
     elif model == "res.country":
         add(FieldDef("name", "char", "Country Name"))
         add(FieldDef("code", "char", "Country Code"))
+    elif model == "ir.module.module":
+        add(FieldDef("name", "char", "Technical Name"))
+        add(FieldDef("state", "selection", "Status"))
+        add(FieldDef("latest_version", "char", "Installed Version"))
+        add(FieldDef("sequence", "integer", "Sequence"))
     elif model == "res.partner":
         add(FieldDef("name", "char", "Name"))
         add(FieldDef("vat", "char", "Tax ID"))

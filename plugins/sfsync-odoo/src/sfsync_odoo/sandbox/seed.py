@@ -75,6 +75,9 @@ def seed(db: Database, *, scale: int = 1) -> None:
     for name, symbol, places in (("EUR", "€", 2), ("USD", "$", 2), ("GBP", "£", 2)):
         db.create("res.currency", {"name": name, "symbol": symbol, "decimal_places": places,
                                    "rounding": Decimal("0.01"), "active": True}, when=t0)
+    for sequence, module in enumerate(("base", "account", "l10n_be")):
+        db.create("ir.module.module", {"name": module, "state": "installed", "sequence": sequence,
+                                       "latest_version": f"{db.version}.0.1.{sequence}"}, when=t0)
     db.create("res.country", {"name": "Belgium", "code": "BE"}, when=t0)
     db.create("res.country", {"name": "Netherlands", "code": "NL"}, when=t0)
     companies = [
