@@ -55,8 +55,13 @@ async def bench(name: str, volume: float) -> None:
           f"({first.waited_seconds:.0f} s simulated at 60 calls/min)")
     clock.advance(86_400)
     ctx = next_run(ctx)
+    sandbox.requests.clear()
     lines, _ = await _run(plugin, ctx, company, cursor)
-    print(f"{name:7} nightly    : {ctx.stats.requests} requests, {lines} lines (unchanged organisation)")
+    paths = [path.rsplit("/", 1)[-1] for _method, path, _query, _headers in sandbox.requests]
+    breakdown = ", ".join(f"{paths.count(p)} {p}" for p in dict.fromkeys(paths))
+    note = "; open periods after the lock date are re-read" if name == "xerotb" else ""
+    print(f"{name:7} nightly    : {ctx.stats.requests} requests ({breakdown}), {lines} lines "
+          f"(unchanged organisation{note})")
     await ctx.aclose()
 
 

@@ -84,6 +84,9 @@ class SOrg:
     street: str = ""
     postal_code: str = ""
     next_number: int = 1
+    postings: list[tuple[dt.date, SAccount, Decimal]] = field(default_factory=list, repr=False)
+    postings_of: int = -1
+    """How many journals ``postings`` was built from (rebuilt when journals are added)."""
 
     def account(self, code: str) -> SAccount:
         for account in self.accounts:
@@ -431,8 +434,10 @@ def trial_balance(org: SOrg, day: dt.date) -> list[TBRow]:
     assert retained is not None
     ytd: dict[str, Decimal] = defaultdict(Decimal)
     month: dict[str, Decimal] = defaultdict(Decimal)
-    postings = [(j.date, ln.account, ln.net) for j in org.journals for ln in j.lines]
-    postings += revaluations(org, day)
+    if org.postings_of != len(org.journals):
+        org.postings = [(j.date, ln.account, ln.net) for j in org.journals for ln in j.lines]
+        org.postings_of = len(org.journals)
+    postings = org.postings + revaluations(org, day)
     for date, account, net in postings:
         if date > day:
             continue
