@@ -230,3 +230,25 @@ def test_an_older_login_without_the_trial_balance_scope_gets_a_warning_not_a_fai
 
     openings, warnings = asyncio.run(scenario())
     assert openings == [] and any("trial-balance scope" in w for w in warnings)
+
+
+def test_months_booked_before_the_organisation_moved_to_xero_are_read():
+    clock = FakeClock(START)
+    sandbox = XeroSandbox(clock=clock)
+    org = sandbox.orgs[2]
+    org.journals = [j for j in org.journals if j.reference != "Conversion balances"]
+    org.created += dt.timedelta(days=120)  # the first four months were entered afterwards
+
+    async def scenario():
+        ctx = await connect(sandbox, "xerotb", clock=clock)
+        company = next(c for c in await xerotb.sfsync_list_companies(ctx=ctx) if c.ref == org.id)
+        years = await xerotb.sfsync_fetch_fiscal_years(ctx=ctx, company=company)
+        batches = [b async for b in xerotb.sfsync_fetch_trial_balance(ctx=ctx, company=company, fiscal_years=years, cursor=None)]
+        await ctx.aclose()
+        return years, batches
+
+    years, batches = asyncio.run(scenario())
+    first_booking = min(j.date for j in org.journals)
+    assert years[0].start <= first_booking < org.created.date()
+    ends = {t.period_end for b in batches for t in b.lines}
+    assert min(ends) == next(p.end for y in years for p in y.periods if p.start <= first_booking <= p.end)

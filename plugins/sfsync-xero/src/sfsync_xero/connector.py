@@ -30,7 +30,7 @@ from sfsync.models import (
 from sfsync_xero.auth import LEDGER_SCOPES, TRIAL_BALANCE_SCOPES, XeroOAuth2Spec, xero_auth_spec
 from sfsync_xero.client import JOURNALS_PAGE, XeroClient, XeroUnauthorized
 from sfsync_xero.dates import parse_msdate, parse_msdate_day
-from sfsync_xero.fiscal import fiscal_years_between, year_end_containing
+from sfsync_xero.fiscal import fiscal_years_between
 from sfsync_xero.journals import signature, to_ledger_lines
 from sfsync_xero.ratelimits import RATE_LIMITS
 from sfsync_xero.reports import (
@@ -404,16 +404,14 @@ class XeroTBConnector(_XeroBase):
         created = parse_msdate(str(org["CreatedDateUTC"])).date() if org.get("CreatedDateUTC") else None
         if created is None:
             return []
-        end = year_end_containing(
-            created, int(org["FinancialYearEndDay"]), int(org["FinancialYearEndMonth"])
-        )
-        before = end.replace(year=end.year - 1) if not (end.month == 2 and end.day == 29) else (
-            end.replace(year=end.year - 1, day=28)
-        )
-        if before >= created:
-            return []
+        year = fiscal_years_between(
+            created, created, int(org["FinancialYearEndDay"]), int(org["FinancialYearEndMonth"])
+        )[0]
+        before = year.start - dt.timedelta(days=1)
         report = parse_trial_balance(await XeroClient(ctx, tenant).trial_balance(before))
-        return [before] if report.rows else []
+        # Without conversion balances, the year the organisation started in Xero is read whole:
+        # its first months are often booked after the organisation was created.
+        return [before] if report.rows else [year.start]
 
     @hookimpl
     async def sfsync_fetch_trial_balance(
