@@ -63,3 +63,23 @@ def test_secrets_mapping_masks_values():
 def test_errors_name_the_context():
     error = NeedsReconsent("log in again", connector="exact-be").with_context(dossier="Jansen", company="123")
     assert str(error) == "dossier Jansen, connector exact-be, company 123: log in again"
+
+
+def test_httpx_request_log_drops_query_strings(caplog):
+    import asyncio
+    import logging
+
+    import httpx
+
+    import sfsync.context  # noqa: F401 (installs the filter)
+
+    caplog.set_level(logging.INFO, logger="httpx")
+
+    async def go():
+        transport = httpx.MockTransport(lambda request: httpx.Response(200))
+        async with httpx.AsyncClient(transport=transport) as client:
+            await client.get("https://login.test/validate?token=tok-SECRET-123")
+
+    asyncio.run(go())
+    assert "login.test/validate" in caplog.text
+    assert "tok-SECRET-123" not in caplog.text

@@ -27,6 +27,22 @@ __all__ = ["ConnectorContext", "LinkSettings", "RoutingTransport", "Secrets"]
 log = logging.getLogger("sfsync")
 
 
+class _RedactQueryStrings(logging.Filter):
+    """httpx logs every request's full URL at INFO; query strings can carry tokens (Twinfield's
+    token validation, some packages' keys), so only the path is kept in that log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                value.copy_with(query=None) if isinstance(value, httpx.URL) and value.query else value
+                for value in record.args
+            )
+        return True
+
+
+logging.getLogger("httpx").addFilter(_RedactQueryStrings())
+
+
 class Secrets(Mapping[str, str]):
     """A connection's secrets in memory: readable by the connector, masked everywhere else."""
 
