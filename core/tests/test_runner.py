@@ -277,3 +277,46 @@ def test_update_state_is_atomic_across_contexts_of_one_connection(env):
     assert fresh.state["calls"] == 50
     env.run(fresh.update_state(lambda s: s.__setitem__("session", "sess-0123456789")))
     assert "sess-0123456789" not in repr(fresh)
+
+
+def test_a_killed_process_frees_the_dossier_and_its_run_is_closed(env, tmp_path):
+    import subprocess
+    import sys
+
+    if "SQLiteStore" not in type(env.app.store).__name__:
+        pytest.skip("the SQLite lock knows its holder's process; PostgreSQL's is a session lock")
+    dossier = env.dossier("d1")
+    code = (
+        "import sys, os; from sfsync.store.sqlite import SQLiteStore; "
+        "s = SQLiteStore(sys.argv[1]); assert s.try_lock(sys.argv[2], 'run_dead', ttl=3600); os._exit(0)"
+    )
+    subprocess.run([sys.executable, "-c", code, env.app.store.path, dossier.id], check=True)
+    from sfsync.store.base import RunRecord
+
+    env.app.store.start_run(RunRecord(id="run_dead", dossier_id=dossier.id, started_at=env.clock.now()))
+    run = env.sync(dossier)
+    assert run.status == "ok", run.error
+    dead = next(r for r in env.app.store.list_runs(dossier.id) if r.id == "run_dead")
+    assert dead.status == "failed" and dead.error_kind == "Interrupted"
+
+
+def test_a_cancelled_run_is_recorded_as_waiting_and_resumes(env):
+    dossier = env.dossier("d1")
+
+    class Slow:
+        def stage(self, dossier, stage):
+            pass
+
+        def progress(self, dossier, what, count):
+            pass
+
+        def batch_committed(self, dossier, batches):
+            if batches == 2:
+                raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        env.sync(dossier, observer=Slow())
+    last = env.app.store.last_run(dossier.id)
+    assert last.status == "waiting" and "resumes" in last.error
+    assert env.sync(dossier).status == "ok"
+    assert set(env.lines(dossier)) == {line.id for line in env.sandbox.companies["C1"].lines}

@@ -94,9 +94,11 @@ class StoreVault:
         self._write(content)
 
     async def save_state(self, state: dict[str, Any]) -> None:
-        content = self._open()
-        content["state"] = state
-        self._write(content)
+        # Under the connection's lock: a refresher may be rotating the tokens in the same blob.
+        async with self.lock():
+            content = self._open()
+            content["state"] = state
+            self._write(content)
 
     async def update_state(self, change: Any) -> dict[str, Any]:
         async with self.lock():
@@ -182,6 +184,7 @@ class Runner:
         run = RunRecord(id=f"run_{uuid.uuid4().hex[:12]}", dossier_id=dossier_id, started_at=self.clock.now())
         if not self.store.try_lock(dossier_id, run.id, ttl=LOCK_TTL):
             raise AlreadyRunning(f"dossier {dossier.name} is already being synced; try again when it ends")
+        self._close_interrupted_runs(dossier_id, run.id)
         self.store.start_run(run)
         ctx: ConnectorContext | None = None
         try:
@@ -216,6 +219,12 @@ class Runner:
             except SfsyncError as exc:
                 raise exc.with_context(**context) from exc.__cause__
             run.status = "warning" if run.warnings else "ok"
+        except asyncio.CancelledError:
+            # A timeout or shutdown: what was committed stays; the next run resumes from it.
+            run.status = "waiting"
+            run.error = f"dossier {dossier.name}: the run was stopped before it finished; it resumes from its checkpoint"
+            run.error_kind = "Cancelled"
+            raise
         except BudgetExhausted as exc:
             run.status = "waiting"
             run.error = str(exc)
@@ -247,6 +256,16 @@ class Runner:
             self.store.finish_run(run)
             self.store.release_lock(dossier_id, run.id)
         return run
+
+    def _close_interrupted_runs(self, dossier_id: str, current: str) -> None:
+        """Runs left ``running`` by a killed process are closed, once we hold the dossier's lock."""
+        for earlier in self.store.list_runs(dossier_id, limit=5):
+            if earlier.status == "running" and earlier.id != current:
+                earlier.status = "failed"
+                earlier.error = "the process running this sync stopped before it finished; the next run resumed"
+                earlier.error_kind = "Interrupted"
+                earlier.finished_at = earlier.finished_at or self.clock.now()
+                self.store.finish_run(earlier)
 
     async def _stages(
         self,

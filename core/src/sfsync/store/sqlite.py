@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import socket
 import sqlite3
 import threading
 import time
@@ -109,6 +111,25 @@ _LEDGER_COLUMNS = (
     " debit, credit, currency, foreign_amount, counterparty, vat_code, modified"
 )
 
+
+
+_HOST = socket.gethostname()
+
+
+def _alive(holder: str) -> bool:
+    """Whether a lock's holder can still be running: a process of this host that has gone (killed,
+    crashed) holds nothing, so its dossier need not wait for the lock's expiry."""
+    _, _, place = holder.rpartition("@")
+    host, _, pid = place.rpartition(":")
+    if host != _HOST or not pid.isdigit():
+        return True  # another machine's process: trust the expiry
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _new_id(prefix: str) -> str:
@@ -647,19 +668,22 @@ class SQLiteStore:
 
     def try_lock(self, dossier_id: str, owner: str, *, ttl: float) -> bool:
         now = time.time()
+        holder = f"{owner}@{_HOST}:{os.getpid()}"
         with self._tx() as db:
             row = db.execute("SELECT owner, expires FROM locks WHERE dossier_id = ?", (dossier_id,)).fetchone()
-            if row is not None and row[0] != owner and row[1] > now:
+            if row is not None and row[0] != holder and row[1] > now and _alive(row[0]):
                 return False
             db.execute(
                 "INSERT OR REPLACE INTO locks (dossier_id, owner, expires) VALUES (?, ?, ?)",
-                (dossier_id, owner, now + ttl),
+                (dossier_id, holder, now + ttl),
             )
             return True
 
     def release_lock(self, dossier_id: str, owner: str) -> None:
         with self._tx() as db:
-            db.execute("DELETE FROM locks WHERE dossier_id = ? AND owner = ?", (dossier_id, owner))
+            db.execute(
+                "DELETE FROM locks WHERE dossier_id = ? AND owner = ?", (dossier_id, f"{owner}@{_HOST}:{os.getpid()}")
+            )
 
     def close(self) -> None:
         with self._lock:
