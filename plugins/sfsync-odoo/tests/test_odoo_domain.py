@@ -154,3 +154,11 @@ def test_odoo_read_encodes_values_as_the_external_api(sandbox: OdooSandbox) -> N
     assert row["date"] == move(sandbox, line)["date"].isoformat()
     assert len(row["write_date"]) == 19 and row["write_date"][10] == " "
     assert isinstance(row["debit"], float)
+
+
+def test_odoo_14_search_count_takes_no_limit_and_read_group_has_no_range() -> None:
+    db = OdooSandbox(14).db
+    with pytest.raises(OdooValueError, match="unexpected keyword argument 'limit'"):
+        db.execute(UID, "account.move.line", "search_count", [[]], {"limit": 1})
+    rows = db.execute(UID, "account.move.line", "read_group", [[], ["debit:sum"], ["date:month"]], {"lazy": False})
+    assert rows and "__range" not in rows[0] and rows[0]["__domain"][0] == "&"

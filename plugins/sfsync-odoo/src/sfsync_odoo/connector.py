@@ -84,7 +84,7 @@ class OdooConnector:
         client = client_for(ctx)
         await client.connect(fresh=True)
         # A user without accounting rights logs in fine; say so now rather than at the first sync.
-        await client.call("account.move.line", "search_count", [], limit=1)
+        await client.call("account.move.line", "search", [], limit=1)
 
     @hookimpl
     async def sfsync_list_companies(self, ctx: ConnectorContext) -> list[Company]:

@@ -410,8 +410,11 @@ class Database:
         rows = self.search_records(model, domain, env, offset=offset, limit=limit, order=order)
         return len(rows) if count else [r["id"] for r in rows]
 
-    def _m_search_count(self, model: str, env: Env, domain: Any = None, limit: int | None = None) -> int:
-        return len(self.search_records(model, domain, env, limit=limit))
+    def _m_search_count(self, model: str, env: Env, domain: Any = None, **kwargs: Any) -> int:
+        # ``limit`` arrived in 16; before, search_count(args) takes the domain only.
+        if set(kwargs) - ({"limit"} if self.version >= 16 else set()):
+            raise OdooValueError(f"search_count() got an unexpected keyword argument {sorted(kwargs)[0]!r}")
+        return len(self.search_records(model, domain, env, limit=kwargs.get("limit")))
 
     def _m_read(self, model: str, env: Env, ids: Any = None, fields: list[str] | None = None,
                 load: str = "_classic_read") -> Any:
@@ -552,7 +555,7 @@ class Database:
             if domain:
                 exprs.append(normalize(domain))
             item["__domain"] = ["&"] * (len(exprs) - 1) + [t for e in exprs for t in e]
-            if ranges:
+            if ranges and self.version >= 15:  # older versions give the group's __domain only
                 item["__range"] = ranges
             if lazy and len(groupby) > 1:
                 item["__context"] = {"group_by": groupby[1:]}
