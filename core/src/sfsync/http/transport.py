@@ -41,6 +41,7 @@ class RetryPolicy:
     attempts: int = 6
     wait_initial: float = 0.2
     wait_max: float = 10.0
+    wait_jitter: float = 1.0
     retry_statuses: frozenset[int] = frozenset({500, 502, 503, 504})
 
 
@@ -170,6 +171,7 @@ class ManagedTransport(httpx.AsyncBaseTransport):
             timeout=None,
             wait_initial=self.retry.wait_initial,
             wait_max=self.retry.wait_max,
+            wait_jitter=self.retry.wait_jitter,
         ):
             with attempt:
                 if not first:
