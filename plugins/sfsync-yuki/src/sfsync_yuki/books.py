@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from lxml import etree  # type: ignore[import-untyped]  # lxml-stubs is not in the workspace
+from lxml import etree
 from sfsync.errors import FatalError, MalformedResponse
 from sfsync.models import Account, AccountKind, Company, FiscalYear, LedgerLine, Period
 

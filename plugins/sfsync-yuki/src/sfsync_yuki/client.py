@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from lxml import etree  # type: ignore[import-untyped]  # lxml-stubs is not in the workspace
+from lxml import etree
 from sfsync.context import ConnectorContext
 from sfsync.errors import AuthError, BudgetExhausted, ConfigurationError, SfsyncError
 from sfsync.http.transport import ManagedTransport

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from lxml import etree  # type: ignore[import-untyped]  # lxml-stubs is not in the workspace
+from lxml import etree
 from sfsync.errors import (
     AuthError,
     BudgetExhausted,

@@ -12,7 +12,7 @@ import functools
 from dataclasses import dataclass
 from importlib import resources
 
-from lxml import etree  # type: ignore[import-untyped]  # lxml-stubs is not in the workspace
+from lxml import etree
 
 __all__ = ["SERVICES", "TNS", "Operation", "Param", "Service", "load_service"]
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from lxml import etree  # type: ignore[import-untyped]  # lxml-stubs is not in the workspace
+from lxml import etree
 
 from sfsync_yuki.sandbox.data import Administration, Line
 from sfsync_yuki.soap import AMSTERDAM, SOAP_ENV, XSI, fault_envelope, parse_xml
