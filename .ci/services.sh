@@ -10,6 +10,8 @@
 # Knobs (environment): SFSYNC_CI_PG_PORT (5432), SFSYNC_CI_REDIS_PORT (6379),
 # SFSYNC_CI_PG_USER (sfsync), SFSYNC_CI_PG_PASSWORD (sfsync-ci), SFSYNC_CI_PG_DB (sfsync_test).
 set -euo pipefail
+# The postgres user cannot enter a private working folder (a mktemp clone): run from /.
+cd /
 
 PG_PORT="${SFSYNC_CI_PG_PORT:-5432}"
 REDIS_PORT="${SFSYNC_CI_REDIS_PORT:-6379}"
