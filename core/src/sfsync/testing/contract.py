@@ -62,6 +62,9 @@ class ConnectorContract:
     """Subclass with ``connector = "<name>"``; every ``test_*`` here runs against its sandbox."""
 
     connector: str = ""
+    granularity: Granularity | None = None
+    """Link with this granularity instead of the connector's default (run the suite twice, once
+    per granularity, by subclassing twice)."""
 
     # --- fixtures -------------------------------------------------------------------------------
 
@@ -81,6 +84,7 @@ class ConnectorContract:
         if not cls.connector:
             pytest.fail("set `connector = \"<name>\"` on the contract class")
         harness = ContractHarness.create(cls.connector, tmp_path_factory.mktemp(cls.connector), sandbox=contract_sandbox)
+        harness.granularity_override = cls.granularity
         harness.first_dossier = harness.new_dossier()  # type: ignore[attr-defined]
         harness.first_run = harness.sync(harness.first_dossier)  # type: ignore[attr-defined]
         yield harness

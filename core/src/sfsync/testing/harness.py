@@ -91,8 +91,13 @@ class ContractHarness:
     def is_dossier_level(self) -> bool:
         return self.app.registry.connector(self.connector).auth.level is ConnectionLevel.DOSSIER
 
+    granularity_override: Granularity | None = None
+
     @property
     def granularity(self) -> Granularity:
+        """The granularity links are made with: the contract class's, else the connector's default."""
+        if self.granularity_override is not None:
+            return self.granularity_override
         return self.app.registry.connector(self.connector).info.default_granularity
 
     def new_dossier(
