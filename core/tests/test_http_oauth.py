@@ -212,3 +212,21 @@ def test_token_set_never_shows_its_secrets():
     token_set = tokens("access-secret-value", "refresh-secret-value", 5)
     assert "secret-value" not in repr(token_set) and "secret-value" not in token_set.model_dump_json()
     _ = json
+
+
+def test_headers_govern_a_window_they_report_on_until_it_resets():
+    from sfsync.http import WindowState
+
+    backend = InMemoryLimiterBackend()
+    windows = (RateWindow("minutely", 2, 60),)
+
+    async def go():
+        await backend.observe("k", [WindowState("minutely", 10, 105.0)], 100.0)
+        granted = [await backend.reserve("k", windows, 100.0 + i) for i in range(4)]
+        # The reported window has reset and no newer report came: the sliding log applies again.
+        after_reset = await backend.reserve("k", windows, 106.0)
+        return granted, after_reset
+
+    granted, after_reset = asyncio.run(go())
+    assert granted == [0.0, 0.0, 0.0, 0.0]
+    assert after_reset > 0

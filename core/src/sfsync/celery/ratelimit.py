@@ -28,7 +28,9 @@ from sfsync.http.ratelimit import RateWindow, WindowState
 
 __all__ = ["RedisLimiterBackend"]
 
-# KEYS: pause, known, seq, then one sorted set per window. ARGV: now, then limit, seconds per window.
+# KEYS: pause, known, seq, then one sorted set per window. ARGV: now, then limit, seconds and name
+# per window. A window the package's headers reported on (same name, not reset) is governed by that
+# report rather than by the sliding log, as in InMemoryLimiterBackend.
 _RESERVE = """
 local now = tonumber(ARGV[1])
 local wait = 0
@@ -37,10 +39,16 @@ if paused > now then wait = paused - now end
 local nwin = #KEYS - 3
 for i = 1, nwin do
   local key = KEYS[3 + i]
-  local limit = tonumber(ARGV[2 * i])
-  local seconds = tonumber(ARGV[2 * i + 1])
+  local limit = tonumber(ARGV[3 * i - 1])
+  local seconds = tonumber(ARGV[3 * i])
+  local reported = redis.call('HGET', KEYS[2], ARGV[3 * i + 1])
+  local governed = false
+  if reported then
+    local _, reset = string.match(reported, '^(%S+) (%S+)$')
+    governed = tonumber(reset) > now
+  end
   redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.6f', now - seconds))
-  if redis.call('ZCARD', key) >= limit then
+  if (not governed) and redis.call('ZCARD', key) >= limit then
     local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
     local w = tonumber(oldest[2]) + seconds - now
     if w > wait then wait = w end
@@ -59,7 +67,7 @@ local seq = redis.call('INCR', KEYS[3])
 redis.call('PEXPIRE', KEYS[3], 172800000)
 for i = 1, nwin do
   local key = KEYS[3 + i]
-  local seconds = tonumber(ARGV[2 * i + 1])
+  local seconds = tonumber(ARGV[3 * i])
   redis.call('ZADD', key, ARGV[1], seq)
   redis.call('PEXPIRE', key, math.ceil(seconds * 1000) + 1000)
 end
@@ -131,7 +139,7 @@ class RedisLimiterBackend:
         args: list[str] = [_num(now)]
         for window in windows:
             keys.append(f"{base}:w:{window.name}")
-            args += [str(window.limit), _num(window.seconds)]
+            args += [str(window.limit), _num(window.seconds), window.name]
         return float(await self._script(_RESERVE, keys, args))
 
     async def observe(self, key: str, states: Sequence[WindowState], now: float) -> None:

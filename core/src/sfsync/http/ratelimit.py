@@ -69,7 +69,9 @@ class LimiterBackend(Protocol):
 
     async def reserve(self, key: str, windows: Sequence[RateWindow], now: float) -> float:
         """Take one call from every window of ``key`` and return 0, or return the seconds to wait
-        (taking nothing) when a window is spent or the key is paused."""
+        (taking nothing) when a window is spent or the key is paused. A window the package's
+        headers reported on (same name, not yet reset) is governed by that report, not by the
+        sliding log of calls."""
         ...
 
     async def observe(self, key: str, states: Sequence[WindowState], now: float) -> None:
@@ -103,6 +105,11 @@ class InMemoryLimiterBackend:
                 calls = state.calls.setdefault(window.name, collections.deque())
                 while calls and calls[0] <= now - window.seconds:
                     calls.popleft()
+                fresh = state.known.get(window.name)
+                if fresh is not None and fresh.reset_at > now:
+                    # The package's own count of this window governs (a fixed window resets
+                    # before a sliding log would let the next call through).
+                    continue
                 if len(calls) >= window.limit:
                     wait = max(wait, calls[0] + window.seconds - now)
             for known in state.known.values():
