@@ -205,7 +205,7 @@ def test_two_workers_and_a_planner_sync_every_dossier_within_limits(services, tm
     # the killed run was resumed from its checkpoint by another worker
     runs = store.list_runs(trapped)
     lost = runs[-1]  # the killed one, closed by the run that took over
-    assert (lost.status, lost.error_kind) == ("failed", "WorkerLost")
+    assert (lost.status, lost.error_kind) == ("failed", "Interrupted")
     resumed = next(r for r in reversed(runs) if r.status == "ok")  # the first after the lost one
     assert resumed.counts["lines_fetched"] == len(expected_lines(trapped_ref)) - 40  # only page 2
     every = [r for d in linked for r in store.list_runs(d)]

@@ -115,28 +115,15 @@ def sync_dossier(self: Any, dossier_id: str, reason: str = "nightly") -> dict[st
         _record_soft_limit(sf, dossier_id, conf["soft_time_limit"])
         send_sync(self.app, sf, dossier_id, priority=conf["nightly_priority"], reason="continue")
         return {"dossier": dossier_id, "status": "continued"}
-    _close_lost_runs(sf, run)
     if run.status == "waiting" and run.resume_at is not None:
         send_sync(self.app, sf, dossier_id, priority=conf["nightly_priority"], reason="budget", eta=run.resume_at)
     return {"dossier": dossier_id, "status": run.status, "reason": reason, "counts": dict(run.counts)}
 
 
-def _close_lost_runs(sf: Any, run: Any) -> None:
-    """Record as failed the runs a lost worker left *running*: this run held the dossier's lock,
-    so any run of it that started earlier and never finished cannot be alive."""
-    for earlier in sf.store.list_runs(run.dossier_id, limit=20):
-        if earlier.status == "running" and earlier.id != run.id and earlier.started_at < run.started_at:
-            earlier.status = "failed"
-            earlier.error_kind = "WorkerLost"
-            earlier.error = (f"the worker running it was lost; run {run.id} continued from its last "
-                             "checkpoint")
-            earlier.finished_at = run.started_at
-            sf.store.finish_run(earlier)
-
-
 def _record_soft_limit(sf: Any, dossier_id: str, limit: float) -> None:
+    # The runner recorded the cancelled run as waiting ("Cancelled"); say why it was cancelled.
     run = sf.store.last_run(dossier_id)
-    if run is not None and run.status == "running":
+    if run is not None and (run.status == "running" or (run.status == "waiting" and run.error_kind == "Cancelled")):
         run.status = "waiting"
         run.error = (f"the run reached the soft time limit ({limit:.0f} s); it continues from its last "
                      "checkpoint in a new task")
