@@ -222,11 +222,14 @@ def test_headers_govern_a_window_they_report_on_until_it_resets():
 
     async def go():
         await backend.observe("k", [WindowState("minutely", 10, 105.0)], 100.0)
+        # More than the declared 2: the package said 10 are left in its window.
         granted = [await backend.reserve("k", windows, 100.0 + i) for i in range(4)]
-        # The reported window has reset and no newer report came: the sliding log applies again.
-        after_reset = await backend.reserve("k", windows, 106.0)
+        # The window turned over at 105 with no newer report: a new window with the declared
+        # budget (2) until 165, though the sliding log holds 4 calls of the last minute.
+        after_reset = [await backend.reserve("k", windows, 106.0) for _ in range(3)]
         return granted, after_reset
 
     granted, after_reset = asyncio.run(go())
     assert granted == [0.0, 0.0, 0.0, 0.0]
-    assert after_reset > 0
+    assert after_reset[:2] == [0.0, 0.0]
+    assert after_reset[2] == pytest.approx(165.0 - 106.0)

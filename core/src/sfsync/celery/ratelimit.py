@@ -29,8 +29,9 @@ from sfsync.http.ratelimit import RateWindow, WindowState
 __all__ = ["RedisLimiterBackend"]
 
 # KEYS: pause, known, seq, then one sorted set per window. ARGV: now, then limit, seconds and name
-# per window. A window the package's headers reported on (same name, not reset) is governed by that
-# report rather than by the sliding log, as in InMemoryLimiterBackend.
+# per window. A window the package's headers reported on is governed by that report rather than by
+# the sliding log, and starts anew with its full budget when it turns over, as in
+# InMemoryLimiterBackend.
 _RESERVE = """
 local now = tonumber(ARGV[1])
 local wait = 0
@@ -41,11 +42,18 @@ for i = 1, nwin do
   local key = KEYS[3 + i]
   local limit = tonumber(ARGV[3 * i - 1])
   local seconds = tonumber(ARGV[3 * i])
-  local reported = redis.call('HGET', KEYS[2], ARGV[3 * i + 1])
+  local name = ARGV[3 * i + 1]
+  local reported = redis.call('HGET', KEYS[2], name)
   local governed = false
   if reported then
     local _, reset = string.match(reported, '^(%S+) (%S+)$')
-    governed = tonumber(reset) > now
+    reset = tonumber(reset)
+    if reset <= now and seconds > 0 then
+      -- the package's window turned over since it reported: a new one with the full budget
+      local periods = math.max(1, math.ceil((now - reset) / seconds))
+      redis.call('HSET', KEYS[2], name, string.format('%d %s', limit, string.format('%.6f', reset + periods * seconds)))
+    end
+    governed = true
   end
   redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.6f', now - seconds))
   if (not governed) and redis.call('ZCARD', key) >= limit then

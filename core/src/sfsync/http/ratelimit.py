@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -90,6 +91,12 @@ class _KeyState:
     paused_until: float = 0.0
 
 
+def _rolled_over(reported: WindowState, window: RateWindow, now: float) -> WindowState:
+    periods = max(1, math.ceil((now - reported.reset_at) / window.seconds)) if window.seconds > 0 else 1
+    limit = reported.limit or window.limit
+    return WindowState(window.name, limit, reported.reset_at + periods * window.seconds, limit)
+
+
 class InMemoryLimiterBackend:
     """Limiter state in this process (the embedded default)."""
 
@@ -105,10 +112,14 @@ class InMemoryLimiterBackend:
                 calls = state.calls.setdefault(window.name, collections.deque())
                 while calls and calls[0] <= now - window.seconds:
                     calls.popleft()
-                fresh = state.known.get(window.name)
-                if fresh is not None and fresh.reset_at > now:
-                    # The package's own count of this window governs (a fixed window resets
-                    # before a sliding log would let the next call through).
+                reported = state.known.get(window.name)
+                if reported is not None:
+                    if reported.reset_at <= now:
+                        # The package's window has turned over since it reported: a new window
+                        # starts with its full budget, until the next response says otherwise.
+                        state.known[window.name] = _rolled_over(reported, window, now)
+                    # The package's own count governs this window: a fixed window resets before
+                    # a sliding log of our calls would let the next one through.
                     continue
                 if len(calls) >= window.limit:
                     wait = max(wait, calls[0] + window.seconds - now)
@@ -123,7 +134,7 @@ class InMemoryLimiterBackend:
                 if known.reset_at <= now:
                     del state.known[name]
                 else:
-                    state.known[name] = WindowState(name, known.remaining - 1, known.reset_at)
+                    state.known[name] = WindowState(name, known.remaining - 1, known.reset_at, known.limit)
             return 0.0
 
     async def observe(self, key: str, states: Sequence[WindowState], now: float) -> None:
