@@ -102,3 +102,14 @@ def test_onprem_damaged_xls_is_a_clear_error(tmp_path: Path) -> None:
     assert source is not None
     with pytest.raises(UnreadableFile, match=r"balance\.xls cannot be opened"):
         source.summarize()
+
+
+def test_onprem_real_xls_balance_is_read_like_the_xlsx() -> None:
+    path = Path(__file__).with_name("data") / "balance-2023.xls"
+    result = read_export(path)
+    assert result is not None
+    by = {t.account: t for t in result.trial_balance}
+    assert by["400000"].debit == Decimal("80580.20") and by["400000"].closing == Decimal("35460.01")
+    assert by["700000"].credit == Decimal("35460.01")
+    assert any("float artefacts" in w for w in result.warnings)
+    assert result.company is not None and result.company.name == "Société Démo"
