@@ -59,7 +59,7 @@ def main() -> None:
     )
     registry = PluginRegistry()
     registry.register(LoadtestConnector(sandbox.base_url, limit=args.limit, window=args.window, per_company=True,
-                                        token_lifetime=600.0), "loadtest")
+                                        token_lifetime=600.0, fixed_windows=args.fixed_windows), "loadtest")
     tmp = Path(tempfile.mkdtemp(prefix="bench-fanout-"))
     schema = None
     if args.store.startswith(("postgresql://", "postgres://")):

@@ -39,7 +39,7 @@ from sfsync.secrets import SecretBox, generate_key
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
-DOSSIERS = int(os.environ.get("SFSYNC_TEST_FANOUT_DOSSIERS", "60"))
+DOSSIERS = int(os.environ.get("SFSYNC_TEST_FANOUT_DOSSIERS", "200"))
 CONNECTIONS = 3
 LIMIT = 6  # calls per second per connection, enforced by the package (low enough to bind)
 MARGIN = 1  # the connector declares one call less: a reservation and its arrival are not one instant
@@ -118,7 +118,7 @@ def _setup(services, tmp_path, *, accounts, limit=LIMIT):
     served = serve(sandbox, port=port)
     key = generate_key()
     registry = PluginRegistry()
-    registry.register(LoadtestConnector(base_url, limit=limit, window=WINDOW, token_lifetime=TOKEN_LIFETIME),
+    registry.register(LoadtestConnector(base_url, limit=limit, window=WINDOW, token_lifetime=TOKEN_LIFETIME, fixed_windows=True),
                       "loadtest")
     sf = Sfsync(services["store"], SecretBox(key), registry=registry)
     linked = seed(sf, sandbox)

@@ -218,7 +218,7 @@ def test_headers_govern_a_window_they_report_on_until_it_resets():
     from sfsync.http import WindowState
 
     backend = InMemoryLimiterBackend()
-    windows = (RateWindow("minutely", 2, 60),)
+    windows = (RateWindow("minutely", 2, 60, fixed=True),)
 
     async def go():
         await backend.observe("k", [WindowState("minutely", 10, 105.0)], 100.0)
@@ -233,3 +233,20 @@ def test_headers_govern_a_window_they_report_on_until_it_resets():
     assert granted == [0.0, 0.0, 0.0, 0.0]
     assert after_reset[:2] == [0.0, 0.0]
     assert after_reset[2] == pytest.approx(165.0 - 106.0)
+
+
+def test_a_sliding_window_reset_frees_only_what_our_log_allows():
+    from sfsync.http import WindowState
+
+    backend = InMemoryLimiterBackend()
+    windows = (RateWindow("minutely", 2, 60),)
+
+    async def go():
+        await backend.observe("k", [WindowState("minutely", 10, 105.0)], 100.0)
+        granted = [await backend.reserve("k", windows, 100.0 + i) for i in range(4)]
+        # The report has expired: for a sliding window our own log of the last minute governs.
+        return granted, await backend.reserve("k", windows, 106.0)
+
+    granted, after_reset = asyncio.run(go())
+    assert granted == [0.0, 0.0, 0.0, 0.0]
+    assert after_reset == pytest.approx(160.0 - 106.0)

@@ -428,10 +428,10 @@ class LoadtestConnector:
     """The connector of the fake package, for a sandbox served at ``base_url``."""
 
     def __init__(self, base_url: str, *, limit: int, window: float, per_company: bool = False,
-                 token_lifetime: float = 3.0) -> None:
+                 token_lifetime: float = 3.0, fixed_windows: bool = False) -> None:
         self.base_url = base_url.rstrip("/")
         self.policy = RateLimitPolicy(
-            windows=(RateWindow("package", limit, window),),
+            windows=(RateWindow("package", limit, window, fixed=fixed_windows),),
             parse_headers=_parse_headers,
             key_suffix=_company_of if per_company else None,
             notes=f"{limit} calls per {window:g} s per {'company' if per_company else 'connection'}",
@@ -563,6 +563,7 @@ def connector_from_environment() -> LoadtestConnector:
         window=float(os.environ.get("SFSYNC_LOADTEST_WINDOW", "1")),
         per_company=os.environ.get("SFSYNC_LOADTEST_PER_COMPANY", "") == "1",
         token_lifetime=float(os.environ.get("SFSYNC_LOADTEST_TOKEN_LIFETIME", "3")),
+        fixed_windows=os.environ.get("SFSYNC_LOADTEST_FIXED", "") == "1",
     )
 
 

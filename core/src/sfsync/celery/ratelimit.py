@@ -28,8 +28,8 @@ from sfsync.http.ratelimit import RateWindow, WindowState
 
 __all__ = ["RedisLimiterBackend"]
 
-# KEYS: pause, known, seq, then one sorted set per window. ARGV: now, then limit, seconds and name
-# per window. A window the package's headers reported on is governed by that report rather than by
+# KEYS: pause, known, seq, then one sorted set per window. ARGV: now, then limit, seconds, name and
+# fixed (1/0) per window. A window the package's headers reported on is governed by that report rather than by
 # the sliding log, and starts anew with its full budget when it turns over, as in
 # InMemoryLimiterBackend.
 _RESERVE = """
@@ -40,20 +40,27 @@ if paused > now then wait = paused - now end
 local nwin = #KEYS - 3
 for i = 1, nwin do
   local key = KEYS[3 + i]
-  local limit = tonumber(ARGV[3 * i - 1])
-  local seconds = tonumber(ARGV[3 * i])
-  local name = ARGV[3 * i + 1]
+  local limit = tonumber(ARGV[4 * i - 2])
+  local seconds = tonumber(ARGV[4 * i - 1])
+  local name = ARGV[4 * i]
+  local fixed = ARGV[4 * i + 1] == '1'
   local reported = redis.call('HGET', KEYS[2], name)
   local governed = false
   if reported then
     local _, reset = string.match(reported, '^(%S+) (%S+)$')
     reset = tonumber(reset)
-    if reset <= now and seconds > 0 then
-      -- the package's window turned over since it reported: a new one with the full budget
-      local periods = math.max(1, math.ceil((now - reset) / seconds))
-      redis.call('HSET', KEYS[2], name, string.format('%d %s', limit, string.format('%.6f', reset + periods * seconds)))
-    end
     governed = true
+    if reset <= now then
+      if fixed and seconds > 0 then
+        -- the package's fixed window turned over since it reported: a new one, full budget
+        local periods = math.max(1, math.ceil((now - reset) / seconds))
+        redis.call('HSET', KEYS[2], name, string.format('%d %s', limit, string.format('%.6f', reset + periods * seconds)))
+      else
+        -- a sliding window's reset frees only its oldest call: our log governs
+        redis.call('HDEL', KEYS[2], name)
+        governed = false
+      end
+    end
   end
   redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.6f', now - seconds))
   if (not governed) and redis.call('ZCARD', key) >= limit then
@@ -75,7 +82,7 @@ local seq = redis.call('INCR', KEYS[3])
 redis.call('PEXPIRE', KEYS[3], 172800000)
 for i = 1, nwin do
   local key = KEYS[3 + i]
-  local seconds = tonumber(ARGV[3 * i])
+  local seconds = tonumber(ARGV[4 * i - 1])
   redis.call('ZADD', key, ARGV[1], seq)
   redis.call('PEXPIRE', key, math.ceil(seconds * 1000) + 1000)
 end
@@ -95,7 +102,17 @@ _OBSERVE = """
 local now = tonumber(ARGV[1])
 local longest = 0
 for i = 2, #ARGV, 3 do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1] .. ' ' .. ARGV[i + 2])
+  -- a late answer must not undo newer knowledge: an older window's report is dropped, and of two
+  -- reports on the same window the lower count of calls left is kept
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  local keep = true
+  if current then
+    local left_now, reset_now = string.match(current, '^(%S+) (%S+)$')
+    local reset_new = tonumber(ARGV[i + 2])
+    if reset_new < tonumber(reset_now) then keep = false end
+    if reset_new == tonumber(reset_now) and tonumber(ARGV[i + 1]) > tonumber(left_now) then keep = false end
+  end
+  if keep then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1] .. ' ' .. ARGV[i + 2]) end
   local left = tonumber(ARGV[i + 2]) - now
   if left > longest then longest = left end
 end
@@ -147,7 +164,7 @@ class RedisLimiterBackend:
         args: list[str] = [_num(now)]
         for window in windows:
             keys.append(f"{base}:w:{window.name}")
-            args += [str(window.limit), _num(window.seconds), window.name]
+            args += [str(window.limit), _num(window.seconds), window.name, "1" if window.fixed else "0"]
         return float(await self._script(_RESERVE, keys, args))
 
     async def observe(self, key: str, states: Sequence[WindowState], now: float) -> None:

@@ -23,11 +23,17 @@ __all__ = ["InMemoryLimiterBackend", "LimiterBackend", "RateLimitPolicy", "RateW
 
 @dataclass(frozen=True)
 class RateWindow:
-    """A limit of ``limit`` calls per ``seconds`` (``minutely``: 60 per 60)."""
+    """A limit of ``limit`` calls per ``seconds`` (``minutely``: 60 per 60).
+
+    ``fixed``: the package counts calls per fixed window that turns over all at once (Exact's
+    minutely and daily limits), so after the reset its headers announced the whole budget is back.
+    Otherwise the window slides: a reset frees only the oldest call.
+    """
 
     name: str
     limit: int
     seconds: float
+    fixed: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,13 +119,18 @@ class InMemoryLimiterBackend:
                 while calls and calls[0] <= now - window.seconds:
                     calls.popleft()
                 reported = state.known.get(window.name)
-                if reported is not None:
-                    if reported.reset_at <= now:
-                        # The package's window has turned over since it reported: a new window
+                if reported is not None and reported.reset_at <= now:
+                    if window.fixed:
+                        # The package's fixed window has turned over since it reported: a new one
                         # starts with its full budget, until the next response says otherwise.
-                        state.known[window.name] = _rolled_over(reported, window, now)
-                    # The package's own count governs this window: a fixed window resets before
-                    # a sliding log of our calls would let the next one through.
+                        state.known[window.name] = reported = _rolled_over(reported, window, now)
+                    else:
+                        # A sliding window's reset frees only its oldest call: our log governs.
+                        del state.known[window.name]
+                        reported = None
+                if reported is not None:
+                    # The package's own count governs this window until it resets (a fixed
+                    # window resets before a sliding log of our calls would allow the next one).
                     continue
                 if len(calls) >= window.limit:
                     wait = max(wait, calls[0] + window.seconds - now)
@@ -141,6 +152,14 @@ class InMemoryLimiterBackend:
         async with self._lock:
             known = self._keys[key].known
             for item in states:
+                current = known.get(item.name)
+                # A late answer must not undo newer knowledge: an older window's report is
+                # dropped, and of two reports on one window the lower count of calls left is kept.
+                if current is not None and (
+                    item.reset_at < current.reset_at
+                    or (item.reset_at == current.reset_at and item.remaining > current.remaining)
+                ):
+                    continue
                 known[item.name] = item
 
     async def pause(self, key: str, until: float) -> None:
