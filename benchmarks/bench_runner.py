@@ -21,7 +21,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from pydantic import BaseModel, SecretStr
-
 from sfsync.api import Sfsync
 from sfsync.auth import FormSpec
 from sfsync.hookspecs import hookimpl
