@@ -674,7 +674,7 @@ def demo(folder: Path) -> None:
         colour = "green" if row.status in ("ok", "warning") else "red"
         table.add_row(row.dossier, row.connector, row.mode, str(row.fiscal_years), str(row.accounts), str(row.lines),
                       balanced, str(row.requests_first),
-                      f"{row.requests_second} req, {row.fetched_second} new", f"{row.seconds:.1f}",
+                      f"{row.requests_second} req, {row.fetched_second} fetched", f"{row.seconds:.1f}",
                       f"[{colour}]{row.status}[/{colour}]")
     console.print(table)
     for row in rows:
