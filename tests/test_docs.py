@@ -212,7 +212,7 @@ def test_connector_page_renders_fields_secrets_and_limits() -> None:
     }
     assert "| no |" in rows["`host`"] and "Where the server answers" in rows["`host`"]
     assert "| yes |" in rows["`password`"]
-    assert "| daily | 1000 | 1 day |" in text
+    assert "| daily | 1000 | 1 day | sliding |" in text
     assert "Per key." in text and "- Journals lack revaluations." in text
     assert "| Auth flavour | `form` |" in text and "| Connection level | `firm` |" in text
 

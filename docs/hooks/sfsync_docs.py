@@ -202,13 +202,13 @@ def render_connector_page(loaded: Any) -> str:
         out += ["No rate-limit windows are declared in the connector's metadata.", ""]
     else:
         if policy.windows:
-            out += ["| window | calls | per |", "| --- | --- | --- |"]
-            out += [
-                f"| {_cell(w.name)} | {w.limit} | {_seconds(w.seconds)} |" for w in policy.windows
-            ]
+            out += ["| window | calls | per | kind |", "| --- | --- | --- | --- |"]
+            for w in policy.windows:
+                kind = "fixed (turns over at once)" if getattr(w, "fixed", False) else "sliding"
+                out.append(f"| {_cell(w.name)} | {w.limit} | {_seconds(w.seconds)} | {kind} |")
             out.append("")
         else:
-            out += ["No fixed windows are declared.", ""]
+            out += ["No rate-limit windows are declared.", ""]
         facts = [
             "Limits are kept per credential (the connection), shared by every dossier that uses it"
             + (
