@@ -320,3 +320,22 @@ def test_a_cancelled_run_is_recorded_as_waiting_and_resumes(env):
     assert last.status == "waiting" and "resumes" in last.error
     assert env.sync(dossier).status == "ok"
     assert set(env.lines(dossier)) == {line.id for line in env.sandbox.companies["C1"].lines}
+
+
+def test_progress_reports_the_committed_total(env):
+    seen: list[tuple[str, int]] = []
+
+    class Watch:
+        def stage(self, dossier, stage):
+            pass
+
+        def progress(self, dossier, what, count):
+            seen.append((what, count))
+
+        def batch_committed(self, dossier, batches):
+            pass
+
+    dossier = env.dossier("d1")
+    run = env.sync(dossier, observer=Watch())
+    lines = [count for what, count in seen if what == "lines"]
+    assert lines == sorted(lines) and lines[-1] == run.counts["lines_fetched"]

@@ -82,8 +82,10 @@ class TokenSet(BaseModel):
 class OAuthClientFields(BaseModel):
     """The app registration a firm-level OAuth2 connection is made with."""
 
-    client_id: str
-    client_secret: SecretStr | None = None
+    client_id: str = Field(description="The client id of the app registered with the package")
+    client_secret: SecretStr | None = Field(
+        default=None, description="The app's client secret (public apps with PKCE have none)"
+    )
 
 
 class AgentFields(BaseModel):

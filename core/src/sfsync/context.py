@@ -235,7 +235,9 @@ class ConnectorContext:
         self.log.warning(message)
 
     def progress(self, what: str, count: int) -> None:
-        """Report progress on long work (``what``: ``lines``, ``accounts``…)."""
+        """Report progress on long work inside the connector (``what``: ``lines`` read so far from
+        a large file, ``pages``…), as a running total. Observers see it as ``reading:<what>``; the
+        runner reports committed lines, requests and waits itself."""
         if self.progress_callback is not None:
             self.progress_callback(what, count)
 

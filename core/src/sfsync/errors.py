@@ -19,11 +19,15 @@
         │   ├── UnbalancedData       data that breaks an accounting invariant beyond a warning
         │   └── FullResyncRequired   the package says incremental state is void (Exact's division
         │                            move): the runner starts a fresh generation itself
-        ├── RetriableError           transient (429, 5xx, timeouts): retried with backoff
+        ├── RetriableError           transient (429, 5xx, timeouts): the HTTP transport retries
+        │   │                        it with backoff; raised by a hook, it fails this run and
+        │   │                        the next one resumes from the last checkpoint
         │   └── RateLimited          a limit was hit; ``retry_after`` says how long to wait
         │       └── BudgetExhausted  a daily budget is spent: the run stops cleanly and resumes
         │                            from its checkpoint on the next day (``resume_at``)
-        └── SkippableError           one item could not be read; it is skipped with a warning
+        └── SkippableError           one item could not be read: a connector catches it per item
+                                     and records a warning (``ctx.warn``); if it escapes a hook,
+                                     the run fails like any FatalError
 
 Context travels in keyword-only attributes (``connector``, ``dossier``, ``company``, ``request``,
 ``response``) and is rendered into ``str(error)`` so one line tells a person which dossier, which

@@ -171,7 +171,9 @@ class Runner:
             transports=self.transports,
             state_saver=vault.save_state,
             state_updater=vault.update_state,
-            progress_callback=(lambda what, n: watcher.progress(dossier or "", what, n)),
+            # A connector's own progress (reading a large file…) is reported as "reading:<what>":
+            # the runner itself reports what was committed, which must not be overwritten.
+            progress_callback=(lambda what, n: watcher.progress(dossier or "", f"reading:{what}", n)),
         )
 
     # --- a run ------------------------------------------------------------------------------------

@@ -279,7 +279,6 @@ class {{ cookiecutter.__class_prefix }}Connector:
             following = f"{items[-1]['modified']}|{items[-1]['id']}"
             check_next_token(state["lines_after"], following, seen=seen)
             state["lines_after"] = following
-            ctx.progress("lines", len(lines))
             yield LedgerBatch(lines=lines, cursor=json.dumps(state))
             if not body.get("more"):
                 return

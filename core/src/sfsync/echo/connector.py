@@ -122,7 +122,6 @@ class EchoConnector:
                 # A first sync starts the deletion stream at "now": older deletions are moot.
                 state["deleted"] = page["sequence"]
             yield LedgerBatch(lines=lines, cursor=json.dumps(state))
-            ctx.progress("lines", len(lines))
             if not page["more"]:
                 break
         while True:
