@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sfsync.models import Granularity
-from sfsync.testing import ConnectorContract, ContractHarness
+from sfsync.testing import ConnectorContract
 from sfsync_odoo.sandbox import OdooSandbox
 
 PROFILES = [
@@ -31,17 +29,10 @@ class TestOdooContract(ConnectorContract):
 
 
 class TestOdooTrialBalanceContract(ConnectorContract):
-    """The same suite on trial-balance links (the harness links with the connector's default
-    granularity, transactions, so it is switched for this class only)."""
+    """The same suite on trial-balance links."""
 
     connector = "odoo"
-
-    @pytest.fixture(scope="class", autouse=True)
-    @classmethod
-    def _trial_balance_links(cls) -> Iterator[None]:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(ContractHarness, "granularity", property(lambda self: Granularity.TRIAL_BALANCE))
-            yield
+    granularity = Granularity.TRIAL_BALANCE
 
     @pytest.fixture(scope="class", params=[(17, "jsonrpc"), (19, "json2")], ids=["odoo17-jsonrpc", "odoo19-json2"])
     @classmethod

@@ -1,33 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sfsync.models import Granularity
-from sfsync.sandbox import Sandbox
-from sfsync.testing import ConnectorContract, ContractHarness
+from sfsync.testing import ConnectorContract
 
 
 class TestYukiContract(ConnectorContract):
     connector = "yuki"
 
 
-class _TrialBalanceHarness(ContractHarness):
-    @property
-    def granularity(self) -> Granularity:
-        return Granularity.TRIAL_BALANCE
-
-
 class TestYukiTrialBalanceContract(ConnectorContract):
     """The same suite with links in the trial-balance granularity (GLAccountBalance per month)."""
 
     connector = "yuki"
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def contract(cls, contract_sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContractHarness]:
-        harness = _TrialBalanceHarness.create(cls.connector, tmp_path_factory.mktemp("yukitb"), sandbox=contract_sandbox)
-        harness.first_dossier = harness.new_dossier()  # type: ignore[attr-defined]
-        harness.first_run = harness.sync(harness.first_dossier)  # type: ignore[attr-defined]
-        yield harness
-        harness.close()
+    granularity = Granularity.TRIAL_BALANCE
