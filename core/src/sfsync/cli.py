@@ -445,56 +445,40 @@ def link(state: _State, dossier: str, connection: str, company: str | None, refe
 
 
 class _Bars:
-    """Progress bars per dossier: lines fetched, requests and rate-limit waits."""
+    """The run observer behind the progress bars: per dossier its stage, lines, requests and waits."""
 
-    def __init__(self, progress: Progress, names: dict[str, str]) -> None:
-        self.progress = progress
+    def __init__(self, display: Progress) -> None:
+        self.display = display
         self.tasks: dict[str, Any] = {}
-        self.names = names
 
     def _task(self, dossier: str) -> Any:
         if dossier not in self.tasks:
-            self.tasks[dossier] = self.progress.add_task(dossier, total=None, stage="", lines=0, requests=0, waits=0)
+            self.tasks[dossier] = self.display.add_task(dossier, total=None, stage="", lines=0, requests=0, waits=0)
         return self.tasks[dossier]
 
     def stage(self, dossier: str, stage: str) -> None:
-        self.progress.update(self._task(dossier), stage=stage)
+        self.display.update(self._task(dossier), stage=stage)
 
-    def progress_(self, dossier: str, what: str, count: int) -> None:
+    def progress(self, dossier: str, what: str, count: int) -> None:
         if what in ("lines", "requests", "waits"):
-            self.progress.update(self._task(dossier), **{what: count})  # type: ignore[arg-type]  # rich's task fields
+            self.display.update(self._task(dossier), **{what: count})  # type: ignore[arg-type]  # rich's task fields
 
     def batch_committed(self, dossier: str, batches: int) -> None:
-        self.progress.update(self._task(dossier), advance=1)
+        self.display.update(self._task(dossier), advance=1)
 
 
-def _observer(names: dict[str, str]) -> tuple[Progress, Any]:
-    progress = Progress(
+def _observer() -> tuple[Progress, _Bars]:
+    display = Progress(
         TextColumn("{task.description:<18}"), BarColumn(), TextColumn("{task.fields[stage]:<15}"),
         TextColumn("{task.fields[lines]:>8} lines"), TextColumn("{task.fields[requests]:>5} requests"),
         TextColumn("{task.fields[waits]:>3} waits"), TimeElapsedColumn(), console=console, transient=False,
     )
-    bars = _Bars(progress, names)
-    return progress, _ObserverAdapter(bars)
-
-
-class _ObserverAdapter:
-    def __init__(self, bars: _Bars) -> None:
-        self.bars = bars
-
-    def stage(self, dossier: str, stage: str) -> None:
-        self.bars.stage(dossier, stage)
-
-    def progress(self, dossier: str, what: str, count: int) -> None:
-        self.bars.progress_(dossier, what, count)
-
-    def batch_committed(self, dossier: str, batches: int) -> None:
-        self.bars.batch_committed(dossier, batches)
+    return display, _Bars(display)
 
 
 def _sync_and_report(state: _State, dossier_ids: list[str], *, skipped_fails: bool = True) -> None:
     names = {d: state.app.store.get_dossier(d).name for d in dossier_ids}
-    progress, observer = _observer(names)
+    progress, observer = _observer()
     with progress:
         runs: list[RunRecord] = _run(state.app.sync_many(dossier_ids, observer=observer))
     table = Table("dossier", "outcome", "lines", "deleted", "requests", "waits", "seconds")
@@ -664,7 +648,7 @@ def demo(folder: Path) -> None:
     from sfsync.demo import run_demo
 
     console.print("[bold]sfsync demo[/bold]: every installed package, offline, through its sandbox")
-    progress, observer = _observer({})
+    progress, observer = _observer()
     with progress:
         rows = _run(run_demo(folder, observer=observer, say=lambda text: progress.console.print(text)))
     table = Table("dossier", "package", "mode", "fiscal years", "accounts", "lines", "balanced",
