@@ -5,7 +5,7 @@ import sfsync
 PINNED = {
     "Account", "AccountKind", "AgentSpec", "Clock", "Company", "CompanyDetails", "ConnectionLevel",
     "ConnectorContext", "ConnectorInfo", "DossierStatus", "FakeClock", "FiscalYear", "FormSpec", "Granularity",
-    "LedgerBatch", "LedgerLine", "OAuth2Spec", "OpeningBalance", "Period", "SQLiteStore", "ScaledClock",
+    "LedgerBatch", "LedgerColumns", "LedgerLine", "OAuth2Spec", "OpeningBalance", "Period", "SQLiteStore", "ScaledClock",
     "Secrets", "Sfsync", "Store", "SyncMode", "TokenSet", "TrialBalanceBatch", "TrialBalanceLine",
     "__version__", "hookimpl",
 }

@@ -26,6 +26,7 @@ from sfsync.models import (
     FiscalYear,
     Granularity,
     LedgerBatch,
+    LedgerColumns,
     LedgerLine,
     OpeningBalance,
     Period,
@@ -457,7 +458,7 @@ def test_failed_batch_leaves_neither_rows_nor_cursor(store):
         modified=None,
     )
     bad = LedgerBatch.model_construct(
-        lines=[_line(3, "E2", "400000", day, debit="1"), broken],
+        lines=LedgerColumns.from_lines([_line(3, "E2", "400000", day, debit="1"), broken]),
         deleted=["L1"],
         deleted_entries=[],
         clear=None,

@@ -15,6 +15,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from sfsync.ledger_columns import LedgerColumns
+
 __all__ = [
     "Account",
     "AccountKind",
@@ -23,6 +25,7 @@ __all__ = [
     "FiscalYear",
     "Granularity",
     "LedgerBatch",
+    "LedgerColumns",
     "LedgerLine",
     "Money",
     "OpeningBalance",
@@ -185,7 +188,7 @@ class LedgerLine(_Model):
         _no_float(amount)
         if amount >= 0:
             return cls(debit=amount, credit=Decimal(0), **fields)
-        return cls(debit=Decimal(0), credit=-amount, **fields)
+        return cls(debit=Decimal(0), credit=Decimal(amount).copy_negate(), **fields)  # exact: no rounding
 
 
 class OpeningBalance(_Model):
@@ -240,7 +243,9 @@ class LedgerBatch(_Model):
     """One batch of ledger changes, written with its cursor in one transaction.
 
     Attributes:
-        lines: New or changed lines (upserted on ``id``).
+        lines: New or changed lines (upserted on ``id``), held as :class:`LedgerColumns`. Give
+            ``LedgerColumns.from_records(dicts)`` (the fast path), a list of dicts, or a list of
+            :class:`LedgerLine` models; iterating gives ``LedgerLine`` models either way.
         deleted: Ids of lines the package deleted since the previous batch.
         deleted_entries: Ids of whole entries the package deleted (Exact deletes by entry).
         clear: A date range whose stored lines (of this link's source) are removed before
@@ -251,7 +256,9 @@ class LedgerBatch(_Model):
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    lines: list[LedgerLine] = Field(default_factory=list)
+    lines: Annotated[LedgerColumns, BeforeValidator(LedgerColumns.coerce)] = Field(
+        default_factory=LedgerColumns.empty
+    )
     deleted: list[str] = Field(default_factory=list)
     deleted_entries: list[str] = Field(default_factory=list)
     clear: tuple[dt.date, dt.date] | None = None

@@ -356,11 +356,12 @@ class Runner:
             )
         fetched = deleted = ignored = committed = 0
         async for batch in batches:
-            if since is not None and any(line.date < since for line in batch.lines):
+            if since is not None:
                 # *since*: what is dated before the date stays as it is in the dossier.
-                kept = [line for line in batch.lines if line.date >= since]
-                ignored += len(batch.lines) - len(kept)
-                batch = batch.model_copy(update={"lines": kept})
+                kept = batch.lines.dated_from(since)
+                if kept is not batch.lines:
+                    ignored += len(batch.lines) - len(kept)
+                    batch = batch.model_copy(update={"lines": kept})
             self.store.write_ledger_batch(dossier_id, generation, connection.id, batch, stream="ledger")
             run.warnings.extend(batch.warnings)
             fetched += len(batch.lines)

@@ -697,10 +697,9 @@ class PostgresStore:
     def write_ledger_batch(
         self, dossier_id: str, generation: int, source: str, batch: LedgerBatch, *, stream: str
     ) -> None:
-        latest = {ln.id: ln for ln in batch.lines}  # a line twice in a batch: the last one wins
-        lines = list(latest.values())
-        columns = [[getattr(ln, c) for ln in lines] for c in _LINE_COLUMNS if c != "modified"]
-        columns.append([ln.modified.isoformat() if ln.modified else None for ln in lines])
+        lines = batch.lines.last_per_id()  # a line twice in a batch: the last one wins
+        columns = [list(lines.column(c)) for c in _LINE_COLUMNS if c != "modified"]
+        columns.append([stamp.isoformat() if stamp else None for stamp in lines.column("modified")])
         with self._pipelined_tx() as db:
             if batch.clear is not None:
                 db.execute(

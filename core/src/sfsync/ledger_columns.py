@@ -1,0 +1,386 @@
+"""The lines of a ledger batch held column by column: the fast path from parsed pages to rows.
+
+A sync moves millions of lines. Validating each one as a pydantic model costs more than writing
+it to the store, so a batch keeps its lines as one tuple per field (:class:`LedgerColumns`) and
+validates a whole column at once with C-speed built-ins (``map``, ``set``, ``min``).
+
+The rules are exactly :class:`~sfsync.models.LedgerLine`'s, by construction: the column checks
+only *accept* what is plainly valid (a ``str`` id, an ISO date, a decimal string…). Anything
+else, including every invalid value, sends the batch through ``LedgerLine`` itself, line by line,
+so the result, or the error naming the field and the offending value, is pydantic's own. A
+property test (``core/tests/test_ledger_columns.py``) holds the two paths equal.
+
+A connector builds one from the dicts it maps its page into::
+
+    lines = LedgerColumns.from_records(
+        {"id": row["ID"], "entry": row["EntryID"], "date": row["Date"], "account": row["GLAccount"],
+         "amount": row["AmountDC"], "description": row["Description"]}
+        for row in page
+    )
+    yield LedgerBatch(lines=lines, cursor=next_cursor)
+
+``amount`` (signed, positive is a debit) may stand for ``debit`` and ``credit``, as most APIs
+send it. A batch given a list of ``LedgerLine`` models converts it (:meth:`from_lines`), so
+connectors that build models keep working; they only miss the speed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from itertools import compress, repeat
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, overload
+
+from pydantic import TypeAdapter, ValidationError
+
+if TYPE_CHECKING:
+    from sfsync.models import LedgerLine
+
+__all__ = ["FIELDS", "LedgerColumns"]
+
+FIELDS = (
+    "id", "entry", "journal", "date", "period", "fiscal_year", "account", "description",
+    "debit", "credit", "currency", "foreign_amount", "counterparty", "vat_code", "modified",
+)
+"""The fields of a ledger line, in the order :class:`LedgerColumns` keeps its columns."""
+
+_INDEX = {name: i for i, name in enumerate(FIELDS)}
+_ACCEPTED_KEYS = frozenset(FIELDS) | {"amount"}
+_NONE = type(None)
+_ZERO = Decimal(0)
+# What pydantic-core strips with ``str_strip_whitespace`` (Rust's ``trim``: Unicode White_Space).
+# Python's own ``str.strip()`` also strips U+001C..U+001F, which pydantic keeps.
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_DECIMAL_CHARS = "0123456789.+-"
+_REQUIRED_TEXT = ("id", "entry", "account")
+_OPTIONAL_TEXT = ("journal", "fiscal_year", "currency", "counterparty", "vat_code")
+_MAYBE_EMPTY = frozenset(_OPTIONAL_TEXT) | {"period", "foreign_amount", "modified"}
+
+
+class LedgerColumns(Sequence["LedgerLine"]):
+    """Validated ledger lines, one tuple per field; a read-only sequence of ``LedgerLine``.
+
+    Build one with :meth:`from_records` (fast) or :meth:`from_lines`. Indexing and iterating
+    give :class:`~sfsync.models.LedgerLine` models; :meth:`column` gives a whole field.
+    """
+
+    __slots__ = ("_columns", "_length")
+
+    def __init__(self, columns: Sequence[Sequence[Any]], length: int) -> None:
+        # Private: the classmethods validate, this only holds what they built.
+        self._columns = tuple(tuple(c) for c in columns)
+        self._length = length
+
+    # --- building -------------------------------------------------------------------------------
+
+    @classmethod
+    def empty(cls) -> LedgerColumns:
+        """No lines."""
+        return cls([() for _ in FIELDS], 0)
+
+    @classmethod
+    def from_lines(cls, lines: Iterable[LedgerLine]) -> LedgerColumns:
+        """Columns from models that are already validated."""
+        lines = list(lines)
+        columns = [[getattr(line, name) for line in lines] for name in FIELDS]
+        return cls(columns, len(lines))
+
+    @classmethod
+    def from_records(cls, records: Iterable[Mapping[str, Any]]) -> LedgerColumns:
+        """Validate dicts keyed by ``LedgerLine``'s field names (``amount`` may stand for
+        ``debit``/``credit``) and hold them as columns.
+
+        Raises:
+            pydantic.ValidationError: A record breaks a rule of ``LedgerLine``; the error names
+                the field and the offending value.
+        """
+        records = records if isinstance(records, list) else list(records)
+        columns = _fast_columns(records)
+        if columns is None:
+            return cls.from_lines(_one_by_one(records))
+        return cls(columns, len(records))
+
+    @classmethod
+    def coerce(cls, value: Any) -> LedgerColumns:
+        """What ``LedgerBatch(lines=…)`` accepts: columns, ``LedgerLine`` models or dicts."""
+        if isinstance(value, LedgerColumns):
+            return value
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+            raise ValueError(f"lines must be a list of LedgerLine or dicts, not {type(value).__name__}")
+        items = list(value)
+        if all(type(item) is _line_model() for item in items):
+            return cls.from_lines(items)
+        if all(isinstance(item, Mapping) for item in items):
+            return cls.from_records(items)
+        records = [item.model_dump() if isinstance(item, _line_model()) else item for item in items]
+        if all(isinstance(item, Mapping) for item in records):
+            return cls.from_records(records)
+        raise ValueError("lines must be LedgerLine models or dicts")
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def column(self, name: str) -> tuple[Any, ...]:
+        """All values of one field, e.g. ``column("date")``."""
+        try:
+            return self._columns[_INDEX[name]]
+        except KeyError:
+            raise KeyError(f"no ledger field {name!r}; fields: {', '.join(FIELDS)}") from None
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> LedgerLine: ...
+    @overload
+    def __getitem__(self, index: slice) -> LedgerColumns: ...
+    def __getitem__(self, index: int | slice) -> LedgerLine | LedgerColumns:
+        if isinstance(index, slice):
+            columns = [c[index] for c in self._columns]
+            return LedgerColumns(columns, len(columns[0]))
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError("ledger line index out of range")
+        values = {name: column[index] for name, column in zip(FIELDS, self._columns, strict=True)}
+        return _line_model().model_construct(**values)
+
+    def __iter__(self) -> Iterator[LedgerLine]:
+        model = _line_model()
+        for values in zip(*self._columns, strict=True):
+            yield model.model_construct(**dict(zip(FIELDS, values, strict=True)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LedgerColumns):
+            return self._columns == other._columns
+        if isinstance(other, (list, tuple)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # equal to lists, which are unhashable
+
+    def __repr__(self) -> str:
+        return f"<LedgerColumns: {self._length} lines>"
+
+    # --- selecting ------------------------------------------------------------------------------
+
+    def dated_from(self, day: dt.date) -> LedgerColumns:
+        """The lines dated on or after ``day`` (itself when none is earlier)."""
+        dates = self.column("date")
+        if not dates or min(dates) >= day:
+            return self
+        keep = [d >= day for d in dates]
+        return LedgerColumns([list(compress(c, keep)) for c in self._columns], sum(keep))
+
+    def last_per_id(self) -> LedgerColumns:
+        """One line per id, the last one given winning (a line changed twice within a batch)."""
+        ids = self.column("id")
+        last = {line_id: i for i, line_id in enumerate(ids)}
+        if len(last) == self._length:
+            return self
+        wanted = sorted(last.values())
+        return LedgerColumns([[c[i] for i in wanted] for c in self._columns], len(wanted))
+
+    def text_columns(self) -> dict[str, Sequence[Any]]:
+        """The columns as a SQL store keeps them: dates, stamps and amounts as exact text.
+
+        A field that is empty (``None``) on every line is left out: a store writes NULL for it
+        without binding one value per line. Amounts are in plain notation (``format(value,
+        "f")``, never ``1E+2``) so that they read back to the same ``Decimal``.
+        """
+        out: dict[str, Sequence[Any]] = {}
+        for name, column in zip(FIELDS, self._columns, strict=True):
+            if name in _MAYBE_EMPTY and column.count(None) == self._length:
+                continue
+            if name == "date":
+                out[name] = list(map(dt.date.isoformat, column))
+            elif name in ("debit", "credit"):
+                out[name] = list(map(format, column, repeat("f")))
+            elif name == "foreign_amount":
+                out[name] = [None if v is None else format(v, "f") for v in column]
+            elif name == "modified":
+                out[name] = [None if v is None else v.isoformat() for v in column]
+            else:
+                out[name] = column
+        return out
+
+
+@cache
+def _line_model() -> type[LedgerLine]:
+    # Imported on first use: ``sfsync.models`` builds ``LedgerBatch`` on this module.
+    from sfsync.models import LedgerLine
+
+    return LedgerLine
+
+
+# --- the reference path: every record through LedgerLine --------------------------------------------
+
+
+@cache
+def _amount_adapter() -> TypeAdapter[Any]:
+    from typing_extensions import TypedDict
+
+    from sfsync.models import Money
+
+    class SignedAmount(TypedDict):
+        amount: Money
+
+    return TypeAdapter(SignedAmount)  # errors say "amount", the field the connector gave
+
+
+def _one_by_one(records: Sequence[Mapping[str, Any]]) -> list[LedgerLine]:
+    lines = []
+    for index, record in enumerate(records):
+        try:
+            lines.append(_validate(record))
+        except ValidationError as exc:
+            # Say which line of the batch it is: ``3.debit`` rather than ``debit``.
+            details: list[Any] = [
+                {"type": e["type"], "loc": (index, *e["loc"]), "input": e["input"]}
+                | ({"ctx": e["ctx"]} if "ctx" in e else {})
+                for e in exc.errors()
+            ]
+            raise ValidationError.from_exception_data("LedgerLine", details) from None
+    return lines
+
+
+def _validate(record: Mapping[str, Any]) -> LedgerLine:
+    if "amount" in record:
+        fields = dict(record)
+        if "debit" in fields or "credit" in fields:
+            raise ValueError(f"ledger line {fields.get('id')!r} gives both amount and debit/credit; give one of them")
+        amount = _amount_adapter().validate_python({"amount": fields.pop("amount")})["amount"]
+        fields["debit"], fields["credit"] = (amount, _ZERO) if amount >= 0 else (_ZERO, amount.copy_negate())
+        record = fields
+    return _line_model().model_validate(record)
+
+
+# --- the fast path: accept a column only when it is plainly valid -----------------------------------
+
+
+def _fast_columns(records: list[Mapping[str, Any]]) -> list[list[Any]] | None:
+    """The validated columns, or ``None`` when any value needs pydantic's judgement."""
+    if not records:
+        return [[] for _ in FIELDS]
+    if set(map(type, records)) != {dict}:
+        return None
+    keys = set().union(*records)
+    if not keys <= _ACCEPTED_KEYS:
+        return None
+    n = len(records)
+    nothing = [None] * n
+
+    def values(name: str, default: Any = None) -> list[Any]:
+        # A field no record has is its default throughout: no need to look it up per record.
+        if name not in keys:
+            return [default] * n if default is not None else nothing
+        try:
+            return list(map(itemgetter(name), records))  # C speed, when every record has it
+        except KeyError:
+            return [r.get(name, default) for r in records]
+
+    columns: list[list[Any] | None] = [None] * len(FIELDS)
+    for name in _REQUIRED_TEXT:
+        columns[_INDEX[name]] = _text(values(name), optional=False, non_empty=True)
+    for name in _OPTIONAL_TEXT:
+        columns[_INDEX[name]] = _text(values(name), optional=True, non_empty=False)
+    columns[_INDEX["description"]] = _text(values("description", ""), optional=False, non_empty=False)
+    columns[_INDEX["date"]] = _dates(values("date"))
+    columns[_INDEX["period"]] = _optional_ints(values("period"))
+    columns[_INDEX["modified"]] = _optional_stamps(values("modified"))
+    columns[_INDEX["foreign_amount"]] = _decimals(values("foreign_amount"), optional=True)
+    if "amount" in keys:
+        if "debit" in keys or "credit" in keys:
+            return None
+        amounts = _decimals(values("amount"), optional=False)
+        if amounts is None:
+            return None
+        # Exactly LedgerLine.from_signed: max() keeps its first argument when both are equal,
+        # so a zero amount is a zero debit (its own sign kept) and Decimal(0) credit.
+        columns[_INDEX["debit"]] = list(map(max, amounts, repeat(_ZERO)))
+        columns[_INDEX["credit"]] = list(map(max, repeat(_ZERO), map(Decimal.copy_negate, amounts)))
+    else:
+        for name in ("debit", "credit"):
+            given = _decimals(values(name, _ZERO), optional=False)
+            if given is None or min(given) < 0:
+                return None
+            columns[_INDEX[name]] = given
+    if any(c is None for c in columns):
+        return None
+    return columns  # type: ignore[return-value]
+
+
+def _text(values: list[Any], *, optional: bool, non_empty: bool) -> list[Any] | None:
+    kinds = set(map(type, values))
+    if optional and kinds == {_NONE}:
+        return values
+    stripped: list[Any]
+    if kinds <= {str}:
+        stripped = list(map(str.strip, values, repeat(_WHITESPACE)))
+    elif optional and kinds <= {str, _NONE}:
+        stripped = [None if v is None else v.strip(_WHITESPACE) for v in values]
+    else:
+        return None
+    if non_empty and "" in stripped:
+        return None
+    return stripped
+
+
+def _dates(values: list[Any]) -> list[Any] | None:
+    # Only plain YYYY-MM-DD text: ``date.fromisoformat`` also reads week dates and ``20240131``,
+    # which pydantic refuses. Text that is exactly its date's ISO form is plain.
+    kinds = set(map(type, values))
+    if kinds <= {dt.date}:
+        return values
+    try:
+        if kinds == {str}:
+            parsed = list(map(dt.date.fromisoformat, values))
+            return parsed if list(map(dt.date.isoformat, parsed)) == values else None
+        if kinds == {dt.date, str}:
+            parsed = [v if type(v) is dt.date else dt.date.fromisoformat(v) for v in values]
+            plain = all(type(v) is dt.date or d.isoformat() == v for v, d in zip(values, parsed, strict=True))
+            return parsed if plain else None
+    except ValueError:
+        return None
+    return None
+
+
+def _optional_ints(values: list[Any]) -> list[Any] | None:
+    return values if set(map(type, values)) <= {int, _NONE} else None
+
+
+def _optional_stamps(values: list[Any]) -> list[Any] | None:
+    return values if set(map(type, values)) <= {dt.datetime, _NONE} else None
+
+
+def _decimals(values: list[Any], *, optional: bool) -> list[Any] | None:
+    kinds = set(map(type, values))
+    if not kinds <= ({Decimal, int, str, _NONE} if optional else {Decimal, int, str}):
+        return None
+    if kinds == {_NONE}:
+        return values
+    strings = values if kinds == {str} else list(filter(_is_str, values))
+    if strings and not set(map(str.strip, strings, repeat(_DECIMAL_CHARS))) <= {""}:
+        return None  # letters, spaces, underscores, exponents: pydantic decides
+    try:
+        if kinds <= {Decimal}:
+            out = values
+        elif kinds == {str}:
+            out = list(map(Decimal, values))
+        else:
+            out = [v if v is None or type(v) is Decimal else Decimal(v) for v in values]
+    except InvalidOperation:
+        return None
+    present = out if _NONE not in kinds else [v for v in out if v is not None]
+    if not all(map(Decimal.is_finite, present)):
+        return None
+    return out
+
+
+def _is_str(value: Any) -> bool:
+    return type(value) is str
