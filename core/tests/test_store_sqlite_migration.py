@@ -1,0 +1,82 @@
+"""An SQLite file written by an older sfsync opens migrated, with every ledger line kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from decimal import Decimal
+
+import pytest
+from sfsync.errors import ConfigurationError
+from sfsync.models import LedgerBatch, LedgerLine
+from sfsync.store.sqlite import SCHEMA_VERSION, SQLiteStore
+
+# Schema version 1 of ledger_lines, as sfsync 0.1 wrote it.
+_V1_LEDGER = """
+CREATE TABLE ledger_lines (
+    dossier_id TEXT NOT NULL, generation INTEGER NOT NULL, source TEXT NOT NULL, id TEXT NOT NULL,
+    entry TEXT NOT NULL, journal TEXT, date TEXT NOT NULL, period INTEGER, fiscal_year TEXT,
+    account TEXT NOT NULL, description TEXT NOT NULL, debit TEXT NOT NULL, credit TEXT NOT NULL,
+    currency TEXT, foreign_amount TEXT, counterparty TEXT, vat_code TEXT, modified TEXT,
+    UNIQUE (dossier_id, generation, source, id));
+CREATE INDEX ledger_by_entry ON ledger_lines (dossier_id, generation, source, entry)
+"""
+
+
+def _v1_file(path):
+    """A store file turned back into version 1, holding three lines of two sources."""
+    store = SQLiteStore(path)
+    firm = store.create_firm("F")
+    dossier = store.add_dossier(firm.id, "D")
+    generation = store.begin_generation(dossier.id, keep_before=None)
+    store.swap_generation(dossier.id, generation)
+    store.close()
+    db = sqlite3.connect(path)
+    db.executescript("DROP TABLE ledger_lines; DROP TABLE ledger_sets;" + _V1_LEDGER)
+    rows = [
+        ("L1", "E1", "con_a", "2024-01-31", "400000", "100.10", "0", "USD", "-110.5"),
+        ("L2", "E1", "con_a", "2024-01-31", "700000", "0", "100.10", None, None),
+        ("L9", "E9", "con_b", "2023-12-31", "400000", "5", "0", None, None),
+    ]
+    db.executemany(
+        "INSERT INTO ledger_lines (dossier_id, generation, source, id, entry, journal, date, period, account,"
+        " description, debit, credit, currency, foreign_amount) VALUES (?, ?, ?, ?, ?, 'VKP', ?, 1, ?, 'x', ?, ?, ?, ?)",
+        [(dossier.id, generation, src, i, e, day, acc, d, c, cur, fx) for i, e, src, day, acc, d, c, cur, fx in rows],
+    )
+    db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    return dossier.id, generation
+
+
+def test_a_version_1_file_is_migrated_with_every_line_kept(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    dossier_id, generation = _v1_file(path)
+    store = SQLiteStore(path)
+    assert store.schema_version() == SCHEMA_VERSION == 2
+    lines = {line.id: line for line in store.ledger_lines(dossier_id)}
+    assert sorted(lines) == ["L1", "L2", "L9"]
+    assert lines["L1"].debit == Decimal("100.10") and lines["L1"].foreign_amount == Decimal("-110.5")
+    assert lines["L2"].credit == Decimal("100.10") and lines["L9"].date == dt.date(2023, 12, 31)
+    assert store.unbalanced_entries(dossier_id, generation, "con_a") == []
+    assert store.unbalanced_entries(dossier_id, generation, "con_b") == [("E9", "5")]
+    # The migrated sets take new batches as any other: an upsert replaces, it does not double.
+    edited = LedgerLine(id="L9", entry="E9", date=dt.date(2023, 12, 31), account="400000", credit=Decimal(5))
+    store.write_ledger_batch(dossier_id, generation, "con_b", LedgerBatch(lines=[edited]), stream="ledger")
+    assert store.count_ledger_lines(dossier_id) == 3
+    assert store.unbalanced_entries(dossier_id, generation, "con_b") == [("E9", "-5")]
+    store.close()
+    assert SQLiteStore(path).count_ledger_lines(dossier_id) == 3  # reopening migrates nothing twice
+
+
+def test_a_file_of_a_newer_sfsync_is_refused_and_left_as_it_is(tmp_path):
+    path = tmp_path / "new.sqlite3"
+    SQLiteStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    db.commit()
+    db.close()
+    with pytest.raises(ConfigurationError, match="newer than this sfsync knows"):
+        SQLiteStore(path)
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION + 1),)
