@@ -56,6 +56,19 @@ def test_exact_stamps_are_amsterdam_wall_clock_in_summer_and_winter() -> None:
     )
 
 
+def test_exact_datetime_literal_below_a_millisecond_is_still_a_literal() -> None:
+    # A clock reading of 1-999 microseconds used to give "datetime'…:30.'" (no digits), which
+    # the sandbox (like Exact) refuses with a 400: SyncTimestamp then failed ~1 run in 1,000.
+    from sfsync_exact.sandbox.odata import parse_literal_list
+
+    for micros, wanted in ((1, "30"), (999, "30"), (1000, "30.001"), (120999, "30.12")):
+        moment = dt.datetime(2026, 11, 27, 23, 18, 30, micros)
+        literal = format_datetime_literal(moment)
+        assert literal == f"datetime'2026-11-27T23:18:{wanted}'"
+        (parsed,) = parse_literal_list(literal)
+        assert (parsed.kind, parsed.value) == ("datetime", moment.replace(microsecond=micros // 1000 * 1000))
+
+
 def test_exact_date_with_offset_and_garbage() -> None:
     assert parse_wall_clock("/Date(0+0100)/") == dt.datetime(1970, 1, 1, 1, 0)
     assert parse_wall_clock(None) is None

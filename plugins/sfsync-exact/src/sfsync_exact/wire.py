@@ -154,8 +154,9 @@ def format_datetime_literal(naive: dt.datetime | dt.date) -> str:
     if not isinstance(naive, dt.datetime):
         naive = dt.datetime(naive.year, naive.month, naive.day)
     body = naive.strftime("%Y-%m-%dT%H:%M:%S")
-    if naive.microsecond:
-        body += f".{naive.microsecond // 1000:03d}".rstrip("0")
+    millis = naive.microsecond // 1000  # Exact keeps milliseconds; below that is dropped
+    if millis:  # not ``microsecond``: 1-999 us would give "…:30." (no digits), a 400 from Exact
+        body += f".{millis:03d}".rstrip("0")
     return f"datetime'{body}'"
 
 
