@@ -12,7 +12,15 @@ from typing import Any
 
 from lxml import etree
 from sfsync.errors import FatalError, MalformedResponse
-from sfsync.models import Account, AccountKind, Company, FiscalYear, LedgerLine, Period
+from sfsync.models import (
+    Account,
+    AccountKind,
+    Company,
+    FiscalYear,
+    LedgerColumns,
+    LedgerLine,
+    Period,
+)
 
 from sfsync_yuki.client import GENERAL_SERVICE, YukiClient
 from sfsync_yuki.soap import AdministrationNotFound, decimal_of, inner_document
@@ -286,7 +294,12 @@ class _Fields:
         return str(self.values.get(name, ""))
 
 
-def transaction_line(node: etree._Element, year: YukiYear, seen: dict[str, int], warnings: list[str]) -> LedgerLine:
+def transaction_record(node: etree._Element, year: YukiYear, seen: dict[str, int], warnings: list[str]) -> dict[str, Any]:
+    """One ``TransactionInfo`` as a ledger record: ``LedgerLine``'s fields, the amount signed.
+
+    Plain values only (``str``, ``date``, ``int``, ``Decimal``, ``None``) so that
+    ``LedgerColumns.from_records`` validates a whole year of them a column at a time.
+    """
     text = _Fields(node)
     line_id = text("id")
     if not line_id:
@@ -305,26 +318,35 @@ def transaction_line(node: etree._Element, year: YukiYear, seen: dict[str, int],
         period = (date.year - year.start.year) * 12 + date.month - year.start.month + 1
     currency = text("currency") or None
     foreign = currency is not None and currency.upper() != "EUR"
-    return LedgerLine.from_signed(
-        decimal_of(text("transactionAmount")),
-        id=line_id,
-        entry=text("documentID") or line_id,
-        journal=text("documentFolder") or text("documentType") or None,
-        date=date,
-        period=period,
-        fiscal_year=year.label,
-        account=text("glAccountCode"),
-        description=text("description"),
-        currency=currency.upper() if foreign and currency else None,
-        foreign_amount=decimal_of(text("transactionAmountForeignCurrency")) if foreign else None,
-        counterparty=text("fullName") or None,
-        vat_code=text("taxCodeDescription") or None,
-    )
+    return {
+        "amount": decimal_of(text("transactionAmount")),
+        "id": line_id,
+        "entry": text("documentID") or line_id,
+        "journal": text("documentFolder") or text("documentType") or None,
+        "date": date,
+        "period": period,
+        "fiscal_year": year.label,
+        "account": text("glAccountCode"),
+        "description": text("description"),
+        "currency": currency.upper() if foreign and currency else None,
+        "foreign_amount": decimal_of(text("transactionAmountForeignCurrency")) if foreign else None,
+        "counterparty": text("fullName") or None,
+        "vat_code": text("taxCodeDescription") or None,
+    }
 
 
-async def year_lines(client: YukiClient, admin: AdminInfo, year: YukiYear, months: int) -> tuple[list[LedgerLine], list[str]]:
+def transaction_line(node: etree._Element, year: YukiYear, seen: dict[str, int], warnings: list[str]) -> LedgerLine:
+    """One ``TransactionInfo`` as a ``LedgerLine`` model, line by line (the slow reference path;
+    :func:`year_lines` builds columns from :func:`transaction_record` instead)."""
+    fields = transaction_record(node, year, seen, warnings)
+    return LedgerLine.from_signed(fields.pop("amount"), **fields)
+
+
+async def year_lines(client: YukiClient, admin: AdminInfo, year: YukiYear, months: int) -> tuple[LedgerColumns, list[str]]:
+    """Every transaction line of a fiscal year (one ``GetTransactionDetails`` per chunk of months),
+    validated once for the whole year as ``LedgerColumns``."""
     mode = 1 if client.ctx.config.get("financial_mode") == "fiscal" else 0
-    lines: list[LedgerLine] = []
+    records: list[dict[str, Any]] = []
     warnings: list[str] = []
     seen: dict[str, int] = {}
     for start, end in chunks(year, months):
@@ -332,10 +354,9 @@ async def year_lines(client: YukiClient, admin: AdminInfo, year: YukiYear, month
             "administrationID": admin.id, "GLAccountCode": "", "StartDate": start, "EndDate": end,
             "financialMode": mode,
         }, domain=admin.domain)
-        for node in _children(result, "TransactionInfo"):
-            lines.append(transaction_line(node, year, seen, warnings))
-        client.ctx.progress("lines", len(lines))
-    return lines, warnings
+        records.extend(transaction_record(node, year, seen, warnings) for node in _children(result, "TransactionInfo"))
+        client.ctx.progress("lines", len(records))
+    return LedgerColumns.from_records(records), warnings
 
 
 async def start_balances(client: YukiClient, admin: AdminInfo, year: YukiYear) -> dict[str, Decimal]:

@@ -174,7 +174,7 @@ class YukiConnector:
                                   done=", ".join(done) or "nothing new yet")
             lines, warnings = await books.year_lines(client, admin, year, _months_per_call(ctx))
             start = max(year.start, since) if since else year.start
-            lines = [line for line in lines if line.date >= start]
+            lines = lines.dated_from(start)
             state["years"][year.key] = stamp
             done.append(f"fiscal year {year.label}")
             yield LedgerBatch(lines=lines, clear=(start, year.end), cursor=json.dumps(state, sort_keys=True),
