@@ -13,6 +13,7 @@ from sfsync.context import ConnectorContext
 from sfsync.errors import AuthError, MalformedResponse
 from sfsync.hookspecs import hookimpl
 from sfsync.http.pagination import check_next_token
+from sfsync.ledger_columns import LedgerColumns
 from sfsync.metadata import ConnectorInfo
 from sfsync.models import (
     Account,
@@ -22,7 +23,6 @@ from sfsync.models import (
     FiscalYear,
     Granularity,
     LedgerBatch,
-    LedgerLine,
     OpeningBalance,
     TrialBalanceBatch,
 )
@@ -31,7 +31,7 @@ from sfsync_xero.auth import LEDGER_SCOPES, TRIAL_BALANCE_SCOPES, XeroOAuth2Spec
 from sfsync_xero.client import JOURNALS_PAGE, XeroClient, XeroUnauthorized
 from sfsync_xero.dates import parse_msdate, parse_msdate_day
 from sfsync_xero.fiscal import fiscal_years_between
-from sfsync_xero.journals import signature, to_ledger_lines
+from sfsync_xero.journals import signatures, to_records
 from sfsync_xero.ratelimits import RATE_LIMITS
 from sfsync_xero.reports import (
     TrialBalanceReport,
@@ -278,14 +278,15 @@ class XeroConnector(_XeroBase):
         state = _tenant_state(ctx, company.ref)
         # signature -> [[JournalNumber, JournalID], ...]: kept by number, never removed, so that
         # reading the same journals again after a crash finds the same originals.
-        signatures: dict[str, list[list[Any]]] = state.setdefault("signatures", {})
+        seen_signatures: dict[str, list[list[Any]]] = state.setdefault("signatures", {})
         seen: set[str] = set()
         while True:
             # Journals created since the newest one seen, with a second's slack: offset alone
             # already excludes what we have.
             since_stamp = modified - dt.timedelta(seconds=1) if modified else None
             journals = await client.journals(offset, if_modified_since=since_stamp)
-            lines: list[LedgerLine] = []
+            # One record per journal line; the page is validated as columns at once.
+            records: list[dict[str, Any]] = []
             deleted: list[str] = []
             newest = offset
             for journal in sorted(journals, key=lambda j: int(j["JournalNumber"])):
@@ -294,25 +295,28 @@ class XeroConnector(_XeroBase):
                     raise MalformedResponse(f"Xero returned journal {number} for offset {offset}")
                 newest = max(newest, number)
                 created = journal.get("CreatedDateUTC")
+                stamp = None
                 if created:
                     stamp = parse_msdate(str(created))
                     modified = stamp if modified is None else max(modified, stamp)
-                reversed_id = _original(signatures.get(signature(journal, negate=True) or "", []), number)
+                own, mirror = signatures(journal)
+                reversed_id = _original(seen_signatures.get(mirror or "", []), number)
                 if reversed_id and reversed_id != journal.get("JournalID"):
                     # A void, delete or edit: the original goes, and so does this reversal.
                     deleted.append(reversed_id)
-                    lines = [line for line in lines if line.entry != reversed_id]
+                    records = [record for record in records if record["entry"] != reversed_id]
                     continue
-                own = signature(journal)
                 if own:
-                    known = signatures.setdefault(own, [])
+                    known = seen_signatures.setdefault(own, [])
                     if all(entry[0] != number for entry in known):
                         known.append([number, str(journal["JournalID"])])
                 day = parse_msdate_day(str(journal["JournalDate"]))
                 self._widen(state, day)
                 if after is not None and day < after:
                     continue
-                lines.extend(to_ledger_lines(journal, fiscal_years))
+                records.extend(to_records(journal, fiscal_years, parsed=(day, stamp)))
+            # Validated before anything else is checked or saved, as each line was when mapped.
+            lines = LedgerColumns.from_records(records)
             if journals:
                 check_next_token(str(offset), str(newest), seen=seen)
             offset = newest
