@@ -41,6 +41,7 @@ from sfsync.models import (
     FiscalYear,
     Granularity,
     LedgerBatch,
+    LedgerColumns,
     LedgerLine,
     OpeningBalance,
     TrialBalanceBatch,
@@ -279,17 +280,21 @@ class OnpremConnector:
             params = {"source": name, "offset": str(offset)}
             if floor:
                 params["since"] = floor.isoformat()
-            lines: list[LedgerLine] = []
+            records: list[dict[str, Any]] = []
             finished = False
             async for item in backend.items(base + "/ledger", params):
                 if "l" in item:
-                    lines.append(LedgerLine.model_validate(item["l"]))
+                    record = item["l"]
+                    if type(record) is not dict:
+                        LedgerLine.model_validate(record)  # raises pydantic's own error for it
+                    records.append(record)
                     offset += 1
-                    if len(lines) >= BATCH:
+                    if len(records) >= BATCH:
+                        lines = LedgerColumns.from_records(records)  # one validation per batch
                         state["cur"] = {"name": name, "fp": fp, "offset": offset}
                         yield LedgerBatch(lines=lines, clear=clear, warnings=warnings, cursor=json.dumps(state))
                         ctx.progress("lines", offset)
-                        lines, clear, warnings = [], None, []
+                        records, clear, warnings = [], None, []
                 elif "fingerprint" in item:
                     if item["fingerprint"] != fp:
                         raise RetriableError(f"{company.ref}: {name} changed while it was read; try again")
@@ -297,6 +302,7 @@ class OnpremConnector:
                     _raise_for(item["error"], item.get("message", ""), 422)
                 elif item.get("end") is True:
                     finished = True
+            lines = LedgerColumns.from_records(records)  # a bad line fails before a cut stream does
             if not finished:
                 raise RetriableError(f"{company.ref}: the sync service stopped in the middle of {name}")
             state["cur"] = None

@@ -8,13 +8,15 @@ import datetime as dt
 import hashlib
 import os
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from sfsync.errors import FatalError, MalformedResponse
+from sfsync.ledger_columns import LedgerColumns
 from sfsync.models import (
     Account,
     AccountKind,
@@ -27,6 +29,8 @@ from sfsync.models import (
 )
 
 CENT = Decimal("0.01")
+BATCH_LINES = 2000
+"""Lines validated at once: one ``LedgerColumns.from_records`` per this many records."""
 
 
 class UnreadableFile(MalformedResponse):
@@ -62,6 +66,17 @@ def to_date(text: str | None, *, where: str = "") -> dt.date:
         return dt.date.fromisoformat(raw[:10])
     except ValueError as exc:
         raise UnreadableFile(f"{where}: date {raw!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def column_batches(records: Iterable[dict[str, Any]], size: int = BATCH_LINES) -> Iterator[LedgerColumns]:
+    """Validate a stream of plain line records a batch at a time (flat memory: one batch held).
+
+    The records are keyed by ``LedgerLine``'s field names (``amount`` may stand for
+    debit/credit); a bad value raises pydantic's ``ValidationError`` naming the field and value.
+    """
+    iterator = iter(records)
+    while chunk := list(islice(iterator, size)):
+        yield LedgerColumns.from_records(chunk)
 
 
 def month_end(day: dt.date) -> dt.date:
@@ -129,14 +144,25 @@ class Source(abc.ABC):
     def summarize(self) -> Summary:
         """Read the whole source once (validation, totals, chart); no lines kept."""
 
-    def lines(self, summary: Summary) -> Iterator[LedgerLine]:
-        """Stream the ledger lines (none for a balance export)."""
+    def line_records(self, summary: Summary) -> Iterator[dict[str, Any]]:
+        """The ledger lines as unvalidated records, streamed (none for a balance export)."""
         return iter(())
 
+    def batches(self, summary: Summary) -> Iterator[LedgerColumns]:
+        """The ledger lines, validated a batch at a time."""
+        return column_batches(self.line_records(summary))
+
+    def lines(self, summary: Summary) -> Iterator[LedgerLine]:
+        """Stream the ledger lines as models (built from the validated batches)."""
+        for columns in self.batches(summary):
+            yield from columns
+
     def records(self, summary: Summary) -> Iterator[dict[str, Any]]:
-        """The ledger lines as plain values (what the sync service sends)."""
-        for line in self.lines(summary):
-            yield line.model_dump(exclude_none=True, exclude={"modified"})
+        """The ledger lines as plain values (what the sync service sends): validated, without
+        empty fields or the modification stamp, as ``LedgerLine.model_dump`` gives them."""
+        for columns in self.batches(summary):
+            for record in columns.to_records():
+                yield {k: v for k, v in record.items() if v is not None and k != "modified"}
 
     def fingerprint(self) -> str:
         return fingerprint(self.paths)
@@ -211,6 +237,35 @@ class Aggregator:
         key = (line.fiscal_year or "", period)
         if key not in self.bucket_dates:
             self.bucket_dates[key] = (line.date.replace(day=1), month_end(line.date))
+
+    def add_columns(self, lines: LedgerColumns) -> None:
+        """:meth:`add` for a whole validated batch, read column by column."""
+        buckets, bucket_dates, used = self.buckets, self.bucket_dates, self.accounts_used
+        first, last = self.first, self.last
+        total_debit, total_credit = self.total_debit, self.total_credit
+        for date, period, fiscal_year, account, debit, credit in zip(
+            lines.column("date"), lines.column("period"), lines.column("fiscal_year"),
+            lines.column("account"), lines.column("debit"), lines.column("credit"), strict=True,
+        ):
+            total_debit += debit
+            total_credit += credit
+            if first is None or date < first:
+                first = date
+            if last is None or date > last:
+                last = date
+            used.add(account)
+            if period is None:
+                period = date.month
+            label = fiscal_year or ""
+            bucket = buckets[(label, period, account)]
+            bucket[0] += debit
+            bucket[1] += credit
+            key = (label, period)
+            if key not in bucket_dates:
+                bucket_dates[key] = (date.replace(day=1), month_end(date))
+        self.line_count += len(lines)
+        self.first, self.last = first, last
+        self.total_debit, self.total_credit = total_debit, total_credit
 
     def trial_balance(
         self, fiscal_years: list[FiscalYear], openings: list[OpeningBalance]

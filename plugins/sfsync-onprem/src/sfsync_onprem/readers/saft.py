@@ -12,15 +12,17 @@ from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
-from sfsync.models import Account, AccountKind, Company, FiscalYear, LedgerLine, OpeningBalance
+from sfsync.models import Account, AccountKind, Company, FiscalYear, OpeningBalance
 
 from sfsync_onprem.readers.base import (
     Aggregator,
     Source,
     Summary,
     UnreadableFile,
+    column_batches,
     fmt,
     month_end,
     monthly_periods,
@@ -78,15 +80,15 @@ class SaftSource(Source):
     def _summarize(self, encoding: str | None) -> Summary:
         summary = Summary(format="SAF-T NO", encoding=encoding)
         agg = Aggregator()
-        for line in self._walk(summary, encoding, collect=True):
-            agg.add(line)
+        for columns in column_batches(self._walk(summary, encoding, collect=True)):
+            agg.add_columns(columns)
         self._finish(summary, agg)
         return summary
 
-    def lines(self, summary: Summary) -> Iterator[LedgerLine]:
-        yield from self._walk(Summary(format=summary.format), summary.encoding, collect=False)
+    def line_records(self, summary: Summary) -> Iterator[dict[str, Any]]:
+        return self._walk(Summary(format=summary.format), summary.encoding, collect=False)
 
-    def _walk(self, summary: Summary, encoding: str | None, *, collect: bool) -> Iterator[LedgerLine]:
+    def _walk(self, summary: Summary, encoding: str | None, *, collect: bool) -> Iterator[dict[str, Any]]:
         ns = self.ns
         name = self.name
         warn = _Warnings(summary)
@@ -138,12 +140,13 @@ class SaftSource(Source):
                     transactions += 1
                 line_no += 1
                 tr_lines += 1
-                line = self._line(elem, entry, jrn_id, tr_date, tr_period, tr_desc, tr_year, tr_lines, line_no)
-                if line.id in tr_ids:
-                    line = line.model_copy(update={"id": f"{line.id}#{tr_lines}"})
-                tr_ids.add(line.id)
-                tr_balance += line.debit - line.credit
-                yield line
+                record = self._record(elem, entry, jrn_id, tr_date, tr_period, tr_desc, tr_year, tr_lines,
+                                      line_no)
+                if record["id"] in tr_ids:
+                    record["id"] = f"{record['id']}#{tr_lines}"
+                tr_ids.add(record["id"])
+                tr_balance += record["debit"] - record["credit"]
+                yield record
                 release(elem)
             elif tag == "Transaction":
                 if collect and tr_lines and tr_balance != 0:
@@ -209,8 +212,8 @@ class SaftSource(Source):
         summary.fiscal_years = [FiscalYear(start=start, end=end, label=label,
                                            periods=monthly_periods(start, end))]
 
-    def _line(self, elem: etree._Element, entry: str, jrn_id: str, tr_date: dt.date | None,
-              tr_period: int | None, tr_desc: str, fy: str, ordinal: int, line_no: int) -> LedgerLine:
+    def _record(self, elem: etree._Element, entry: str, jrn_id: str, tr_date: dt.date | None,
+                tr_period: int | None, tr_desc: str, fy: str, ordinal: int, line_no: int) -> dict[str, Any]:
         ns = self.ns
         where = f"{self.name} line {line_no}"
         record = child_text(elem, ns, "RecordID") or f"#{ordinal}"
@@ -243,22 +246,22 @@ class SaftSource(Source):
         if date is None:
             raise UnreadableFile(f"{where}: neither the transaction nor the line has a date")
         tax = elem.find(f"{ns}TaxInformation")
-        return LedgerLine(
-            id=f"{entry}:{record}",
-            entry=entry,
-            journal=jrn_id or None,
-            date=date,
-            period=tr_period,
-            fiscal_year=fy or None,
-            account=account,
-            description=child_text(elem, ns, "Description") or tr_desc,
-            debit=debit,
-            credit=credit,
-            currency=currency,
-            foreign_amount=foreign,
-            counterparty=child_text(elem, ns, "CustomerID") or child_text(elem, ns, "SupplierID") or None,
-            vat_code=child_text(tax, ns, "TaxCode") or None if tax is not None else None,
-        )
+        return {
+            "id": f"{entry}:{record}",
+            "entry": entry,
+            "journal": jrn_id or None,
+            "date": date,
+            "period": tr_period,
+            "fiscal_year": fy or None,
+            "account": account,
+            "description": child_text(elem, ns, "Description") or tr_desc,
+            "debit": debit,
+            "credit": credit,
+            "currency": currency,
+            "foreign_amount": foreign,
+            "counterparty": child_text(elem, ns, "CustomerID") or child_text(elem, ns, "SupplierID") or None,
+            "vat_code": child_text(tax, ns, "TaxCode") or None if tax is not None else None,
+        }
 
     def _finish(self, summary: Summary, agg: Aggregator) -> None:
         name = self.name

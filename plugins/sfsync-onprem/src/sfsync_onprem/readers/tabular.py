@@ -27,13 +27,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sfsync.models import Account, Company, FiscalYear, LedgerLine, TrialBalanceLine
+from sfsync.models import Account, Company, FiscalYear, TrialBalanceLine
 
 from sfsync_onprem.readers.base import (
     CENT,
     Source,
     Summary,
     UnreadableFile,
+    column_batches,
     fmt,
     kind_from_code,
     monthly_periods,
@@ -439,7 +440,8 @@ class TabularSource(Source):
         if net:
             summary.warnings.append(f"{self.name}: the balances do not sum to zero ({fmt(net)})")
 
-    def _ledger_rows(self, table: Table) -> Iterator[LedgerLine]:
+    def _ledger_rows(self, table: Table) -> Iterator[dict[str, Any]]:
+        """The rows as line records (a signed ``amount``, as ``LedgerLine.from_signed`` takes)."""
         fy = table.fiscal_year
         stem = self.path.stem
         for n, row in enumerate(table.rows, start=table.header_row + 2):
@@ -457,10 +459,10 @@ class TabularSource(Source):
                 signed = table.amount(row, "debit") - table.amount(row, "credit")
             entry = table.cell(row, "entry") or f"row{n}"
             period = table.cell(row, "period")
-            yield LedgerLine.from_signed(
-                signed, id=f"{stem}:{n}", entry=f"{stem}:{entry}", journal=table.cell(row, "journal") or None,
-                date=date, period=int(period) if period.isdigit() else None,
-                fiscal_year=fy.label if fy else None, account=code, description=table.cell(row, "name"))
+            yield {"amount": signed, "id": f"{stem}:{n}", "entry": f"{stem}:{entry}",
+                   "journal": table.cell(row, "journal") or None, "date": date,
+                   "period": int(period) if period.isdigit() else None,
+                   "fiscal_year": fy.label if fy else None, "account": code, "description": table.cell(row, "name")}
 
     def _ledger_summary(self, table: Table, summary: Summary) -> None:
         from sfsync_onprem.readers.base import Aggregator
@@ -468,10 +470,14 @@ class TabularSource(Source):
         agg = Aggregator()
         accounts: dict[str, Account] = {}
         entries: dict[str, Decimal] = {}
-        for line in self._ledger_rows(table):
-            agg.add(line)
-            entries[line.entry] = entries.get(line.entry, Decimal(0)) + line.debit - line.credit
-            accounts.setdefault(line.account, Account(code=line.account, kind=kind_from_code(line.account)))
+        for columns in column_batches(self._ledger_rows(table)):
+            agg.add_columns(columns)
+            for entry, account, debit, credit in zip(columns.column("entry"), columns.column("account"),
+                                                     columns.column("debit"), columns.column("credit"),
+                                                     strict=True):
+                entries[entry] = entries.get(entry, Decimal(0)) + debit - credit
+                if account not in accounts:
+                    accounts[account] = Account(code=account, kind=kind_from_code(account))
         summary.accounts = list(accounts.values())
         summary.line_count = agg.line_count
         summary.transaction_count = len(entries)
@@ -491,7 +497,7 @@ class TabularSource(Source):
             summary.warnings.append(f"{self.name}: {len(bad)} entr(y/ies) do not balance: {', '.join(bad[:10])}")
         summary.trial_balance = agg.trial_balance(summary.fiscal_years, [])
 
-    def lines(self, summary: Summary) -> Iterator[LedgerLine]:
+    def line_records(self, summary: Summary) -> Iterator[dict[str, Any]]:
         table = self.table()
         if table.kind != "ledger":
             return iter(())

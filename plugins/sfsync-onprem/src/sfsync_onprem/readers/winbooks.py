@@ -22,13 +22,14 @@ from typing import Any
 
 from dbfread import DBF  # type: ignore[import-untyped,unused-ignore]
 from dbfread.field_parser import FieldParser  # type: ignore[import-untyped,unused-ignore]
-from sfsync.models import Account, AccountKind, Company, FiscalYear, LedgerLine, Period
+from sfsync.models import Account, AccountKind, Company, FiscalYear, Period
 
 from sfsync_onprem.readers.base import (
     Aggregator,
     Source,
     Summary,
     UnreadableFile,
+    column_batches,
     fmt,
     kind_from_code,
 )
@@ -165,9 +166,11 @@ class WinbooksSource(Source):
         summary.accounts = list(accounts.values())
         agg = Aggregator()
         entries: dict[str, Decimal] = defaultdict(Decimal)
-        for line in self._lines(years, summary, collect=True):
-            agg.add(line)
-            entries[line.entry] += line.debit - line.credit
+        for columns in column_batches(self._lines(years, summary, collect=True)):
+            agg.add_columns(columns)
+            for entry, debit, credit in zip(columns.column("entry"), columns.column("debit"),
+                                            columns.column("credit"), strict=True):
+                entries[entry] += debit - credit
         summary.line_count = agg.line_count
         summary.transaction_count = len(entries)
         summary.total_debit, summary.total_credit = agg.total_debit, agg.total_credit
@@ -192,10 +195,12 @@ class WinbooksSource(Source):
         summary.trial_balance = agg.trial_balance(read, [])
         return summary
 
-    def lines(self, summary: Summary) -> Iterator[LedgerLine]:
+    def line_records(self, summary: Summary) -> Iterator[dict[str, Any]]:
         return self._lines(self.book_years(), Summary(format=summary.format), collect=False)
 
-    def _lines(self, years: dict[int, FiscalYear], summary: Summary, *, collect: bool) -> Iterator[LedgerLine]:
+    def _lines(self, years: dict[int, FiscalYear], summary: Summary, *,
+               collect: bool) -> Iterator[dict[str, Any]]:
+        """The ACT lines as records (a signed ``amount``, as ``LedgerLine.from_signed`` takes)."""
         name = self.folder.name
         skipped_closed = skipped_99 = dropped = 0
         ordinals: dict[str, int] = defaultdict(int)
@@ -234,21 +239,21 @@ class WinbooksSource(Source):
                 raise UnreadableFile(f"{name}: ACT record {n} has no ACCOUNTGL")
             currency = _text(rec.get("CURRCODE")) or None
             foreign = rec.get("CURRAMOUNT") if currency and currency != "EUR" else None
-            yield LedgerLine.from_signed(
-                amount,
-                id=f"{entry}:{order}:{ordinals[f'{entry}:{order}']}",
-                entry=entry,
-                journal=dbk or None,
-                date=date,
-                period=period,
-                fiscal_year=fy.label,
-                account=account,
-                description=_text(rec.get("COMMENT")),
-                currency=currency if foreign is not None else None,
-                foreign_amount=foreign,
-                counterparty=_text(rec.get("ACCOUNTRP")) or None,
-                vat_code=_text(rec.get("VATCODE")) or None,
-            )
+            yield {
+                "amount": amount,
+                "id": f"{entry}:{order}:{ordinals[f'{entry}:{order}']}",
+                "entry": entry,
+                "journal": dbk or None,
+                "date": date,
+                "period": period,
+                "fiscal_year": fy.label,
+                "account": account,
+                "description": _text(rec.get("COMMENT")),
+                "currency": currency if foreign is not None else None,
+                "foreign_amount": foreign,
+                "counterparty": _text(rec.get("ACCOUNTRP")) or None,
+                "vat_code": _text(rec.get("VATCODE")) or None,
+            }
         if collect:
             if skipped_closed:
                 summary.warnings.append(f"{name}: {skipped_closed} lines of closed book years were not "

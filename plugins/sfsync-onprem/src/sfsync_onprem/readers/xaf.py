@@ -21,7 +21,6 @@ from sfsync.models import (
     AccountKind,
     Company,
     FiscalYear,
-    LedgerLine,
     OpeningBalance,
     Period,
 )
@@ -132,19 +131,18 @@ class XafSource(Source):
         self._finish(summary, agg)
         return summary
 
-    def lines(self, summary: Summary) -> Iterator[LedgerLine]:
-        scratch = Summary(format=summary.format)
-        yield from self._walk(scratch, summary.encoding, collect=False)
+    def line_records(self, summary: Summary) -> Iterator[dict[str, Any]]:
+        # Plain values, validated a batch at a time by ``batches``/``lines``.
+        return self._walk(Summary(format=summary.format), summary.encoding, collect=False)
 
     # -- the walk ------------------------------------------------------------------------------
 
     def records(self, summary: Summary) -> Iterator[dict[str, Any]]:
-        # The sync service sends plain values (the connector validates them into LedgerLines).
-        for values in self._walk(Summary(format=summary.format), summary.encoding, collect=False, raw=True):
+        # The sync service sends plain values (the connector validates them, a batch at a time).
+        for values in self._walk(Summary(format=summary.format), summary.encoding, collect=False):
             yield {k: v for k, v in values.items() if v is not None}
 
-    def _walk(self, summary: Summary, encoding: str | None, *, collect: bool,
-              raw: bool = False) -> Iterator[Any]:
+    def _walk(self, summary: Summary, encoding: str | None, *, collect: bool) -> Iterator[Any]:
         ns = self.ns
         name = self.name
         warn = _Warnings(summary)
@@ -207,18 +205,17 @@ class XafSource(Source):
                 if values["id"] in tr_ids:  # line numbers repeat within a transaction (Banana)
                     values["id"] = f"{values['id']}#{tr_lines}"
                 tr_ids.add(values["id"])
-                # The summary pass only adds up: a light record; the ledger pass builds the model.
+                # The summary pass only adds up: a light record; the ledger pass yields the
+                # plain values, validated a batch at a time (LedgerColumns).
                 tr_balance += values["debit"] - values["credit"]
-                if raw:
-                    yield values
-                elif collect:
+                if collect:
                     line = _Light(values)
                     if fy_range and not (fy_range[0] <= line.date <= fy_range[1]):
                         warn.add("outside", f"{name}: line {line.id} is dated {line.date}, outside "
                                  f"the fiscal year {fy_range[0]} – {fy_range[1]}")
                     yield line
                 else:
-                    yield LedgerLine(**values)
+                    yield values
                 release(elem)
                 continue
             parent = elem.getparent()
