@@ -35,6 +35,7 @@ from sfsync.models import (
     FiscalYear,
     Granularity,
     LedgerBatch,
+    LedgerColumns,
     LedgerLine,
     Period,
     TrialBalanceBatch,
@@ -43,7 +44,7 @@ from sfsync.models import (
 from sfsync.sandbox import Sandbox
 
 from sfsync_twinfield import client
-from sfsync_twinfield.browse import browse, column
+from sfsync_twinfield.browse import Row, browse, column
 from sfsync_twinfield.client import NS_DELETED, NS_PERIOD, q, text
 
 CONNECTOR = "twinfield"
@@ -347,7 +348,7 @@ class TwinfieldConnector:
         if newest and newest > state.modified:
             state.modified = newest
         if lines or deleted or cursor is None:
-            changed = sorted({line.entry for line in lines})
+            changed = sorted(set(lines.column("entry")))
             ctx.progress("lines", len(lines))
             # A changed transaction arrives whole: drop its old lines first (a line may be gone).
             yield LedgerBatch(
@@ -462,7 +463,7 @@ LINE_COLUMNS = (
 
 async def _transaction_lines(
     ctx: ConnectorContext, office: str, state: _Cursor, *, year: str | None
-) -> tuple[list[LedgerLine], str | None]:
+) -> tuple[LedgerColumns, str | None]:
     """Browse ``030_3`` for one book year (first sync) or by modified stamp (later syncs)."""
     filters = [
         column("fin.trs.head.office", "equal", office),
@@ -492,39 +493,49 @@ async def _transaction_lines(
         "030_3",
         filters + [column(name) for name in LINE_COLUMNS if name not in wanted],
     )
-    lines: list[LedgerLine] = []
-    newest: str | None = None
-    for row in rows:
-        key = row.key
-        entry = f"{key['code']}/{key['number']}"
-        currency = row["fin.trs.head.curcode"] or None
-        base = client.decimal(row["fin.trs.line.basevaluesigned"])
-        modified = row["fin.trs.head.modified"]
-        if modified and (newest is None or modified > newest):
-            newest = modified
-        lines.append(
-            LedgerLine.from_signed(
-                base,
-                id=f"{entry}/{key['line']}",
-                entry=entry,
-                journal=key["code"],
-                date=_date(row["fin.trs.head.date"]),
-                period=int(row["fin.trs.head.period"] or 0),
-                fiscal_year=row["fin.trs.head.year"] or None,
-                account=row["fin.trs.line.dim1"],
-                description=row["fin.trs.line.description"],
-                currency=currency if currency and currency != "EUR" else None,
-                foreign_amount=(
-                    client.decimal(row["fin.trs.line.valuesigned"])
-                    if currency and currency != "EUR"
-                    else None
-                ),
-                counterparty=row["fin.trs.line.dim2"] or None,
-                vat_code=row["fin.trs.line.vatcode"] or None,
-                modified=_stamp(modified) if modified else None,
-            )
-        )
-    return lines, newest
+    return _ledger_page(rows)
+
+
+def _line_record(row: Row) -> dict[str, Any]:
+    """One ``030_3`` row as a ledger record: ``LedgerLine``'s fields, the base amount signed.
+
+    Plain values only (``str``, ``date``, ``int``, ``Decimal``, ``datetime``, ``None``), so that
+    :func:`_ledger_page` validates the whole browse a column at a time.
+    """
+    key = row.key
+    entry = f"{key['code']}/{key['number']}"
+    currency = row["fin.trs.head.curcode"] or None
+    foreign = currency is not None and currency != "EUR"
+    modified = row["fin.trs.head.modified"]
+    return {
+        "amount": client.decimal(row["fin.trs.line.basevaluesigned"]),
+        "id": f"{entry}/{key['line']}",
+        "entry": entry,
+        "journal": key["code"],
+        "date": _date(row["fin.trs.head.date"]),
+        "period": int(row["fin.trs.head.period"] or 0),
+        "fiscal_year": row["fin.trs.head.year"] or None,
+        "account": row["fin.trs.line.dim1"],
+        "description": row["fin.trs.line.description"],
+        "currency": currency if foreign else None,
+        "foreign_amount": client.decimal(row["fin.trs.line.valuesigned"]) if foreign else None,
+        "counterparty": row["fin.trs.line.dim2"] or None,
+        "vat_code": row["fin.trs.line.vatcode"] or None,
+        "modified": _stamp(modified) if modified else None,
+    }
+
+
+def _line(row: Row) -> LedgerLine:
+    """One ``030_3`` row as a ``LedgerLine`` model (the per-line reference of :func:`_line_record`)."""
+    fields = _line_record(row)
+    return LedgerLine.from_signed(fields.pop("amount"), **fields)
+
+
+def _ledger_page(rows: list[Row]) -> tuple[LedgerColumns, str | None]:
+    """A browse's rows as one ``LedgerColumns`` (validated once, not line by line), and the
+    newest modified stamp among them."""
+    stamps = [stamp for row in rows if (stamp := row["fin.trs.head.modified"])]
+    return LedgerColumns.from_records(list(map(_line_record, rows))), max(stamps, default=None)
 
 
 async def _deleted_entries(ctx: ConnectorContext, office: str, state: _Cursor) -> list[str]:
