@@ -66,7 +66,10 @@ def test_exact_datetime_literal_below_a_millisecond_is_still_a_literal() -> None
         literal = format_datetime_literal(moment)
         assert literal == f"datetime'2026-11-27T23:18:{wanted}'"
         (parsed,) = parse_literal_list(literal)
-        assert (parsed.kind, parsed.value) == ("datetime", moment.replace(microsecond=micros // 1000 * 1000))
+        assert (parsed.kind, parsed.value) == (
+            "datetime",
+            moment.replace(microsecond=micros // 1000 * 1000),
+        )
 
 
 def test_exact_date_with_offset_and_garbage() -> None:

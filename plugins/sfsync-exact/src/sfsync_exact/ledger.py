@@ -26,18 +26,18 @@ from typing import Any
 
 from sfsync.context import ConnectorContext
 from sfsync.errors import FullResyncRequired, MalformedResponse
+from sfsync.ledger_columns import LedgerColumns
 from sfsync.models import (
     Company,
     FiscalYear,
     LedgerBatch,
-    LedgerLine,
     OpeningBalance,
     TrialBalanceBatch,
     TrialBalanceLine,
 )
 
 from sfsync_exact.client import ExactClient, unwrap
-from sfsync_exact.mapping import LINE_FIELDS, to_line
+from sfsync_exact.mapping import LINE_FIELDS, to_columns
 from sfsync_exact.wire import (
     amsterdam_wall_clock,
     format_datetime_literal,
@@ -88,9 +88,11 @@ async def _sync_timestamp(
 
 def _lines(
     rows: list[dict[str, Any]], currency: str | None, since: dt.date | None
-) -> list[LedgerLine]:
-    lines = [to_line(row, currency) for row in rows]
-    return [line for line in lines if since is None or line.date >= since]
+) -> LedgerColumns:
+    """A page's lines, validated as one batch of columns; those dated before ``since`` dropped
+    (after validation, so a bad line is reported wherever it is dated)."""
+    lines = to_columns(rows, currency)
+    return lines if since is None else lines.dated_from(since)
 
 
 async def ledger_batches(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from sfsync.errors import MalformedResponse
+from sfsync.ledger_columns import LedgerColumns
 from sfsync.models import (
     Account,
     AccountKind,
@@ -22,10 +25,12 @@ __all__ = [
     "DIVISION_FIELDS",
     "LINE_FIELDS",
     "to_account",
+    "to_columns",
     "to_company",
     "to_details",
     "to_fiscal_years",
     "to_line",
+    "to_records",
 ]
 
 DIVISION_FIELDS = (
@@ -102,38 +107,74 @@ def to_account(row: dict[str, Any]) -> Account:
     return Account(code=code, name=text(row.get("Description")) or "", kind=kind, ref=row.get("ID"))
 
 
+def to_records(rows: Iterable[dict[str, Any]], base_currency: str | None) -> list[dict[str, Any]]:
+    """``TransactionLines`` rows as ledger records for :meth:`LedgerColumns.from_records`.
+
+    Each record is keyed by ``LedgerLine``'s field names, with ``amount`` (``AmountDC``, signed:
+    positive = debit) for ``debit``/``credit``, and holds plain values (``str``, ``date``,
+    ``Decimal``, ``int``, aware ``datetime``) so a page is validated a column at a time. A row
+    without ID, EntryID, GLAccountCode, Date or AmountDC raises :class:`MalformedResponse`; any
+    other bad value is left for ``LedgerLine``'s own rules, whose error names field and value.
+    """
+    # The lines of an entry share their Date and Modified: decode each distinct text once a page.
+    days: dict[str, dt.date | None] = {}
+    stamps: dict[str, dt.datetime | None] = {}
+    records: list[dict[str, Any]] = []
+    append = records.append
+    for row in rows:
+        get = row.get
+        raw_day, raw_stamp = get("Date"), get("Modified")
+        if type(raw_day) is str:
+            day = (
+                days[raw_day] if raw_day in days else days.setdefault(raw_day, parse_date(raw_day))
+            )
+        else:
+            day = parse_date(raw_day)
+        account = text(get("GLAccountCode"))
+        amount = parse_decimal(get("AmountDC"))
+        if not get("ID") or not get("EntryID") or account is None or day is None or amount is None:
+            raise MalformedResponse(
+                f"Exact sent a transaction line without ID, EntryID, GLAccountCode, Date or AmountDC "
+                f"({get('ID')!r})"
+            )
+        if type(raw_stamp) is str:
+            stamp = (
+                stamps[raw_stamp]
+                if raw_stamp in stamps
+                else stamps.setdefault(raw_stamp, parse_stamp(raw_stamp))
+            )
+        else:
+            stamp = parse_stamp(raw_stamp)
+        currency = text(get("Currency"))
+        foreign = currency is not None and base_currency is not None and currency != base_currency
+        year = get("FinancialYear")
+        append(
+            {
+                "id": str(row["ID"]),
+                "entry": str(row["EntryID"]),
+                "journal": text(get("JournalCode")),
+                "date": day,
+                "period": get("FinancialPeriod"),
+                "fiscal_year": str(year) if year is not None else None,
+                "account": account,
+                "description": text(get("Description")) or "",
+                "amount": amount,
+                "currency": currency if foreign else None,
+                "foreign_amount": parse_decimal(get("AmountFC")) if foreign else None,
+                "counterparty": text(get("AccountName")) or text(get("AccountCode")),
+                "vat_code": text(get("VATCode")),
+                "modified": stamp,
+            }
+        )
+    return records
+
+
+def to_columns(rows: Iterable[dict[str, Any]], base_currency: str | None) -> LedgerColumns:
+    """A page of ``TransactionLines`` rows as validated ledger columns (the sync's hot path)."""
+    return LedgerColumns.from_records(to_records(rows, base_currency))
+
+
 def to_line(row: dict[str, Any], base_currency: str | None) -> LedgerLine:
     """One ``TransactionLines`` row; ``AmountDC`` is signed (positive = debit)."""
-    account = text(row.get("GLAccountCode"))
-    day = parse_date(row.get("Date"))
-    amount = parse_decimal(row.get("AmountDC"))
-    if (
-        not row.get("ID")
-        or not row.get("EntryID")
-        or account is None
-        or day is None
-        or amount is None
-    ):
-        raise MalformedResponse(
-            f"Exact sent a transaction line without ID, EntryID, GLAccountCode, Date or AmountDC "
-            f"({row.get('ID')!r})"
-        )
-    currency = text(row.get("Currency"))
-    foreign = currency is not None and base_currency is not None and currency != base_currency
-    year = row.get("FinancialYear")
-    return LedgerLine.from_signed(
-        amount,
-        id=str(row["ID"]),
-        entry=str(row["EntryID"]),
-        journal=text(row.get("JournalCode")),
-        date=day,
-        period=row.get("FinancialPeriod"),
-        fiscal_year=str(year) if year is not None else None,
-        account=account,
-        description=text(row.get("Description")) or "",
-        currency=currency if foreign else None,
-        foreign_amount=parse_decimal(row.get("AmountFC")) if foreign else None,
-        counterparty=text(row.get("AccountName")) or text(row.get("AccountCode")),
-        vat_code=text(row.get("VATCode")),
-        modified=parse_stamp(row.get("Modified")),
-    )
+    (fields,) = to_records([row], base_currency)
+    return LedgerLine.from_signed(fields.pop("amount"), **fields)
