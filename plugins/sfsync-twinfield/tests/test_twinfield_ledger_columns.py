@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,7 @@ from sfsync.ledger_columns import FIELDS
 from sfsync.models import LedgerColumns
 from sfsync_twinfield import connector
 from sfsync_twinfield.browse import Row
-from sfsync_twinfield.connector import _ledger_page, _line, twinfield
+from sfsync_twinfield.connector import _ledger_page, _line, _stamp, twinfield
 
 
 async def _collect(iterator):
@@ -124,3 +125,18 @@ def test_twinfield_row_without_account_names_the_field():
 def test_twinfield_malformed_cells_are_malformed_responses(cell, value, message):
     with pytest.raises(MalformedResponse, match=message):
         _ledger_page([_row(1), _row(2, **{cell: value})])
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["20250305101112", " 20241231235959 ", "20240229000000", "20250229000000", "20251305101112",
+     "20250305241112", "20250305106012", "20250305101160", "2025030510111", "202503051011123", "2025-03-05"],
+)
+def test_twinfield_stamp_reads_as_strptime_does(value):
+    try:
+        expected = dt.datetime.strptime(value.strip(), "%Y%m%d%H%M%S").replace(tzinfo=dt.UTC)
+    except ValueError:
+        with pytest.raises(MalformedResponse, match="modified stamp that cannot be read"):
+            _stamp(value)
+    else:
+        assert _stamp(value) == expected

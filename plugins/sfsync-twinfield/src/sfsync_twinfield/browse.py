@@ -33,11 +33,20 @@ def column(
 
 
 class Row(Mapping[str, str]):
-    """One ``<tr>``: cell values by field (missing cells read as ``""``) and its key."""
+    """One ``<tr>``: cell values by field (missing cells read as ``""``) and its key.
+
+    ``cells`` is the plain dict behind it, for hot loops: ``row.cells.get(field, "")``.
+    """
+
+    __slots__ = ("_cells", "key")
 
     def __init__(self, cells: dict[str, str], key: dict[str, str]) -> None:
         self._cells = cells
         self.key = key
+
+    @property
+    def cells(self) -> dict[str, str]:
+        return self._cells
 
     def __getitem__(self, field: str) -> str:
         return self._cells.get(field, "")
