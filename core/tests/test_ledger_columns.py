@@ -180,3 +180,10 @@ def test_text_columns_are_exact_text_and_leave_out_fields_empty_on_every_line():
     assert text["date"] == ["2024-02-01", "2024-03-01"] and text["debit"] == ["1", "2"] and text["credit"] == ["0", "0"]
     assert text["foreign_amount"] == ["100", None] and text["modified"] == ["2024-01-02T03:04:05", None]
     assert "vat_code" not in text and "period" not in text and text["description"] == ("", "")
+
+
+def test_a_batch_dumps_its_lines_as_records_and_reads_them_back():
+    batch = LedgerBatch(lines=[_line(i, currency="USD", foreign_amount=Decimal("-1.10")) for i in range(3)], cursor="c")
+    assert batch.model_dump()["lines"][1] == _line(1, currency="USD", foreign_amount=Decimal("-1.10")).model_dump()
+    assert LedgerBatch.model_validate(batch.model_dump()) == batch
+    assert LedgerBatch.model_validate_json(batch.model_dump_json()) == batch

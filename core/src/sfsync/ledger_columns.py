@@ -186,6 +186,10 @@ class LedgerColumns(Sequence["LedgerLine"]):
         wanted = sorted(last.values())
         return LedgerColumns([[c[i] for i in wanted] for c in self._columns], len(wanted))
 
+    def to_records(self) -> list[dict[str, Any]]:
+        """One dict per line, keyed by field name (what ``LedgerBatch.model_dump()`` gives)."""
+        return [dict(zip(FIELDS, values, strict=True)) for values in zip(*self._columns, strict=True)]
+
     def text_columns(self) -> dict[str, Sequence[Any]]:
         """The columns as a SQL store keeps them: dates, stamps and amounts as exact text.
 

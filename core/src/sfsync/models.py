@@ -13,7 +13,7 @@ import enum
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from sfsync.ledger_columns import LedgerColumns
 
@@ -256,9 +256,11 @@ class LedgerBatch(_Model):
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    lines: Annotated[LedgerColumns, BeforeValidator(LedgerColumns.coerce)] = Field(
-        default_factory=LedgerColumns.empty
-    )
+    lines: Annotated[
+        LedgerColumns,
+        BeforeValidator(LedgerColumns.coerce),
+        PlainSerializer(LedgerColumns.to_records, return_type=list[dict[str, Any]]),
+    ] = Field(default_factory=LedgerColumns.empty)
     deleted: list[str] = Field(default_factory=list)
     deleted_entries: list[str] = Field(default_factory=list)
     clear: tuple[dt.date, dt.date] | None = None
