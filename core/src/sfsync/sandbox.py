@@ -19,6 +19,7 @@ import httpx
 
 if TYPE_CHECKING:
     from sfsync.api import Sfsync
+    from sfsync.clock import Clock
     from sfsync.store.base import ConnectionRecord, DossierRecord, User
 
 __all__ = ["ASGIApp", "Fault", "FaultInjector", "Sandbox", "connect_sandbox"]
@@ -42,15 +43,26 @@ class Fault:
     times: int = 1
     path_contains: str = ""
     after: int = 0
+    served_at: float | None = field(default=None, compare=False)
+    """When it was last given, on the injector's clock (when it has one)."""
+    next_request_at: float | None = field(default=None, compare=False)
+    """When the next request of any kind arrived after that: a Retry-After is honoured when the gap
+    is at least as long, however busy the machine (sleeps alone can be shorter on a scaled clock)."""
 
 
 class FaultInjector:
-    """ASGI middleware that answers with injected faults (429, 500, 401…) before the app."""
+    """ASGI middleware that answers with injected faults (429, 500, 401…) before the app.
 
-    def __init__(self, app: ASGIApp) -> None:
+    Give it a ``clock`` (the contract harness does) and each served fault records when it was
+    served and when the next request came (:attr:`Fault.served_at`, :attr:`Fault.next_request_at`).
+    """
+
+    def __init__(self, app: ASGIApp, clock: Clock | None = None) -> None:
         self.app = app
+        self.clock = clock
         self.faults: list[Fault] = []
         self.served: list[Fault] = []
+        self._awaiting_next: list[Fault] = []
 
     def add(
         self,
@@ -78,13 +90,19 @@ class FaultInjector:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            now = self.clock.monotonic() if self.clock is not None else None
+            for served in self._awaiting_next:
+                served.next_request_at = now
+            self._awaiting_next.clear()
             for fault in self.faults:
                 if fault.times > 0 and fault.path_contains in scope.get("path", ""):
                     if fault.after > 0:
                         fault.after -= 1
                         continue
                     fault.times -= 1
+                    fault.served_at, fault.next_request_at = now, None
                     self.served.append(fault)
+                    self._awaiting_next.append(fault)
                     raw_headers = [(k.lower().encode(), v.encode()) for k, v in fault.headers.items()]
                     await send({"type": "http.response.start", "status": fault.status, "headers": raw_headers})
                     await send({"type": "http.response.body", "body": fault.body})
