@@ -30,8 +30,10 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
 from sfsync.context import ConnectorContext
 from sfsync.errors import FatalError, MalformedResponse
+from sfsync.ledger_columns import LedgerColumns
 from sfsync.models import Company, FiscalYear, LedgerBatch, LedgerLine
 
 from sfsync_odoo import values
@@ -103,7 +105,10 @@ class _Maps:
         self.journals = {int(r["id"]): str(r["code"]) for r in journals if values.text(r.get("code"))}
 
 
-def _line(row: dict[str, Any], maps: _Maps, years: list[FiscalYear], warnings: list[str]) -> LedgerLine | None:
+def _record(row: dict[str, Any], maps: _Maps, years: list[FiscalYear], warnings: list[str],
+            periods: dict[dt.date, tuple[int | None, str | None]]) -> dict[str, Any] | None:
+    """One journal item as a ledger record (keyed by ``LedgerLine``'s fields), or ``None`` when it
+    is skipped with a warning. ``periods`` caches :func:`period_of` by day over a page."""
     assert maps.accounts is not None
     account_id = values.m2o_id(row.get("account_id"))
     code = maps.accounts.get(account_id) if account_id is not None else None
@@ -113,28 +118,53 @@ def _line(row: dict[str, Any], maps: _Maps, years: list[FiscalYear], warnings: l
     day = values.date(row.get("date"))
     if day is None:
         raise MalformedResponse(f"journal item {row['id']} has no date")
-    period, year_label = period_of(day, years)
+    if (known := periods.get(day)) is None:
+        known = periods[day] = period_of(day, years)
+    period, year_label = known
     currency = values.m2o_id(row.get("currency_id"))
     company_currency = values.m2o_id(row.get("company_currency_id"))
     foreign = currency is not None and company_currency is not None and currency != company_currency
     journal = values.m2o_id(row.get("journal_id"))
     description = values.text(row.get("name")) or values.text(row.get("ref")) or values.m2o_name(row.get("move_id")) or ""
-    return LedgerLine(
-        id=str(row["id"]),
-        entry=str(values.m2o_id(row.get("move_id"))),
-        journal=maps.journals.get(journal) if journal is not None else None,
-        date=day,
-        period=period,
-        fiscal_year=year_label,
-        account=code,
-        description=description,
-        debit=values.amount(row.get("debit")),
-        credit=values.amount(row.get("credit")),
-        currency=values.m2o_name(row.get("currency_id")) if foreign else None,
-        foreign_amount=values.amount(row.get("amount_currency")) if foreign else None,
-        counterparty=values.m2o_name(row.get("partner_id")),
-        modified=values.datetime(row.get("write_date")),
-    )
+    return {
+        "id": str(row["id"]),
+        "entry": str(values.m2o_id(row.get("move_id"))),
+        "journal": maps.journals.get(journal) if journal is not None else None,
+        "date": day,
+        "period": period,
+        "fiscal_year": year_label,
+        "account": code,
+        "description": description,
+        "debit": values.amount(row.get("debit")),
+        "credit": values.amount(row.get("credit")),
+        "currency": values.m2o_name(row.get("currency_id")) if foreign else None,
+        "foreign_amount": values.amount(row.get("amount_currency")) if foreign else None,
+        "counterparty": values.m2o_name(row.get("partner_id")),
+        "modified": values.datetime(row.get("write_date")),
+    }
+
+
+def _columns(rows: list[dict[str, Any]], maps: _Maps, years: list[FiscalYear], warnings: list[str]) -> LedgerColumns:
+    """A page of journal items as ledger lines, validated once for the whole page.
+
+    A record ``LedgerLine`` refuses raises the same ``ValidationError`` as building that one line
+    would (field and value, e.g. ``debit``), with a note naming the journal item.
+    """
+    periods: dict[dt.date, tuple[int | None, str | None]] = {}
+    records = [record for row in rows if (record := _record(row, maps, years, warnings, periods)) is not None]
+    try:
+        return LedgerColumns.from_records(records)
+    except ValidationError as exc:
+        index = next((e["loc"][0] for e in exc.errors() if e["loc"] and isinstance(e["loc"][0], int)), None)
+        if index is None:
+            raise
+        record = records[index]
+        try:
+            LedgerLine.model_validate(record)
+        except ValidationError as line_error:
+            line_error.add_note(f"Odoo journal item {record['id']} (move {record['entry']}) cannot be read as a ledger line")
+            raise line_error from None
+        raise
 
 
 async def fetch_ledger(
@@ -170,10 +200,11 @@ async def fetch_ledger(
     def dump() -> str:
         return json.dumps(state, separators=(",", ":"))
 
-    async def convert(rows: list[dict[str, Any]], warnings: list[str]) -> list[LedgerLine]:
-        if rows:
-            await maps.ensure()
-        return [line for row in rows if (line := _line(row, maps, years, warnings)) is not None]
+    async def convert(rows: list[dict[str, Any]], warnings: list[str]) -> LedgerColumns:
+        if not rows:
+            return LedgerColumns.empty()
+        await maps.ensure()
+        return _columns(rows, maps, years, warnings)
 
     def remember(window: dict[str, str], mark: str | None, row_id: int, stamp: str) -> str:
         mark = stamp if mark is None or stamp > mark else mark
