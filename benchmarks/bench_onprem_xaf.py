@@ -2,11 +2,13 @@
 
 Writes an XAF 3.2 file of ``--lines`` lines (entries of four lines) in a temporary folder, then
 reads it in a fresh child process (so the figures are the reader's alone) twice: the summary pass
-(declared totals, balances, chart, trial balance) and the ledger pass (every line as a LedgerLine).
+(declared totals, balances, chart, trial balance) and the ledger pass (the lines as validated
+``LedgerColumns`` batches, what a batch consumer gets; ``--models`` instead builds every line as a
+``LedgerLine``, what ``ReadResult.ledger`` gives a manual import).
 Prints lines per second of each pass, the resident memory sampled along the ledger pass (it must
 stay flat) and the child's peak resident memory (target: under 200 MB).
 
-    .venv/bin/python benchmarks/bench_onprem_xaf.py [--lines 1000000]
+    .venv/bin/python benchmarks/bench_onprem_xaf.py [--lines 1000000] [--models]
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def _rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-def child(path: str) -> None:
+def child(path: str, models: bool) -> None:
     from sfsync_onprem.readers import source_for
 
     source = source_for(Path(path))
@@ -39,10 +41,17 @@ def child(path: str) -> None:
     samples = []
     count = 0
     started, cpu = time.perf_counter(), time.process_time()
-    for _line in source.lines(summary):
-        count += 1
-        if count % 100_000 == 0:
-            samples.append(round(_rss_mb(), 1))
+    if models:
+        for _line in source.lines(summary):
+            count += 1
+            if count % 100_000 == 0:
+                samples.append(round(_rss_mb(), 1))
+    else:
+        for batch in source.batches(summary):
+            before = count
+            count += len(batch)
+            if count // 100_000 > before // 100_000:
+                samples.append(round(_rss_mb(), 1))
     lines_s, lines_cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
     print(json.dumps({
@@ -56,6 +65,7 @@ def child(path: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--models", action="store_true", help="ledger pass: one LedgerLine per line")
     args = parser.parse_args()
     from sfsync_onprem.fixtures import write_big_xaf
 
@@ -65,13 +75,16 @@ def main() -> None:
         written = write_big_xaf(path, args.lines)
         print(f"wrote {written:,} lines ({path.stat().st_size / 1e6:,.0f} MB) in "
               f"{time.perf_counter() - started:.1f} s")
-        out = subprocess.run([sys.executable, __file__, "--child", str(path)], check=True,
+        out = subprocess.run([sys.executable, __file__, "--child", str(path), "models" if args.models else "columns"],
+                             check=True,
                              capture_output=True, text=True, timeout=1800)
         result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["lines"] == written == result["summary_lines"], result
     assert result["debit"] == result["credit"] and not result["warnings"], result
     for label, n, wall, cpu in (("summary pass", result["summary_lines"], result["summary_s"], result["summary_cpu"]),
                                 ("ledger pass ", result["lines"], result["ledger_s"], result["ledger_cpu"])):
+        if label.startswith("ledger"):
+            label += "(LedgerLine per line)" if args.models else "(LedgerColumns batches)"
         print(f"{label}: {n:,} lines in {wall:.1f} s = {n / wall:,.0f} lines/s wall-clock, "
               f"{n / cpu:,.0f} lines per CPU-second")
     print(f"(load average while reading: {result['load']:.1f} on {os.cpu_count()} cores)")
@@ -81,7 +94,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        child(sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3] == "models")
     else:
         main()
