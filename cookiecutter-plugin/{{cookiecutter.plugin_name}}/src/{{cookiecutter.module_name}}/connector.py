@@ -37,7 +37,7 @@ from sfsync.models import (
     Granularity,
 {%- if "ledger" in caps %}
     LedgerBatch,
-    LedgerLine,
+    LedgerColumns,
 {%- endif %}
 {%- if "opening_balances" in caps %}
     OpeningBalance,
@@ -259,23 +259,28 @@ class {{ cookiecutter.__class_prefix }}Connector:
             items = body["items"]
             if not items:
                 return
-            lines = [
-                LedgerLine.from_signed(
-                    Decimal(item["amount"]),
-                    id=item["id"],
-                    entry=item["entry"],
-                    journal=item["journal"],
-                    date=_date(item["date"]),
-                    period=item["period"],
-                    fiscal_year=item["fiscal_year"],
-                    account=item["account"],
-                    description=item["description"],
-                    currency=item.get("currency"),
-                    foreign_amount=Decimal(item["foreign_amount"]) if item.get("foreign_amount") else None,
-                    modified=dt.datetime.fromisoformat(item["modified"]),
-                )
+            # One LedgerColumns per page, not one LedgerLine per line: from_records checks the
+            # page a column at a time with LedgerLine's own rules (about four times faster), and
+            # a bad value still fails with the error naming the line, field and value. Keep the
+            # values plain (str, "YYYY-MM-DD" dates, int periods, Decimal/int/"-12.50" amounts,
+            # datetime stamps, never floats): anything else takes the slow line-by-line path.
+            lines = LedgerColumns.from_records(
+                {
+                    "id": item["id"],
+                    "entry": item["entry"],
+                    "journal": item["journal"],
+                    "date": item["date"],
+                    "period": item["period"],
+                    "fiscal_year": item["fiscal_year"],
+                    "account": item["account"],
+                    "description": item["description"],
+                    "amount": item["amount"],  # signed: positive is a debit
+                    "currency": item.get("currency"),
+                    "foreign_amount": item.get("foreign_amount") or None,
+                    "modified": dt.datetime.fromisoformat(item["modified"]),
+                }
                 for item in items
-            ]
+            )
             following = f"{items[-1]['modified']}|{items[-1]['id']}"
             check_next_token(state["lines_after"], following, seen=seen)
             state["lines_after"] = following
