@@ -4,6 +4,7 @@ in the Identity API, and the ``If-Modified-Since`` header (UTC, to the second)."
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from sfsync.errors import MalformedResponse
@@ -21,8 +22,10 @@ def parse_msdate(value: str) -> dt.datetime:
     return EPOCH + dt.timedelta(milliseconds=int(match.group(1)))
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_msdate_day(value: str) -> dt.date:
-    """A date-only field (``JournalDate``): midnight UTC of that calendar day."""
+    """A date-only field (``JournalDate``): midnight UTC of that calendar day (cached: a page of
+    journals holds few distinct days)."""
     return parse_msdate(value).date()
 
 
