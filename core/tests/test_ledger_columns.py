@@ -140,8 +140,8 @@ def test_a_signed_amount_becomes_a_debit_or_a_credit():
 
 def test_an_invalid_record_names_its_place_the_field_and_the_value():
     records = [{"id": "a", "entry": "e", "date": "2024-01-01", "account": "1", "amount": "1"} for _ in range(3)]
-    records[2] = {**records[2], "amount": 1.5}
-    with pytest.raises(ValidationError, match=r"(?s)2\.amount.*1\.5 is a float"):
+    records[2] = {**records[2], "id": "L3", "amount": 1.5}
+    with pytest.raises(ValidationError, match=r"(?s)for LedgerLine 'L3'.*2\.amount.*1\.5 is a float"):
         LedgerColumns.from_records(records)
     records[2] = {"id": "a", "entry": "e", "date": "2024-02-30", "account": "1"}
     with pytest.raises(ValidationError, match=r"(?s)2\.date.*2024-02-30"):

@@ -249,7 +249,9 @@ def _one_by_one(records: Sequence[Mapping[str, Any]]) -> list[LedgerLine]:
                 | ({"ctx": e["ctx"]} if "ctx" in e else {})
                 for e in exc.errors()
             ]
-            raise ValidationError.from_exception_data("LedgerLine", details) from None
+            line_id = record.get("id") if isinstance(record, Mapping) else None
+            title = f"LedgerLine {line_id!r}" if isinstance(line_id, str) and line_id else "LedgerLine"
+            raise ValidationError.from_exception_data(title, details) from None
     return lines
 
 
