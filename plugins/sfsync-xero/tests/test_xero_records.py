@@ -174,6 +174,15 @@ def test_a_journal_without_an_id_or_with_a_float_is_malformed():
         to_records(_journal(NetAmount=12.5), [])
 
 
+def test_a_line_without_an_id_or_with_a_non_numeric_amount_is_malformed_naming_it():
+    journal = _journal()
+    del journal["JournalLines"][1]["JournalLineID"]
+    with pytest.raises(MalformedResponse, match="lacks JournalLineID"):
+        to_records(journal, [])
+    with pytest.raises(MalformedResponse, match=r"line l-2: NetAmount '12,50' is not a number"):
+        to_records(_journal(NetAmount="12,50"), [])
+
+
 def test_a_good_page_keeps_signs_and_exact_amounts():
     lines = list(LedgerColumns.from_records(to_records(_journal(), [])))
     assert [(ln.id, ln.debit, ln.credit) for ln in lines] == [

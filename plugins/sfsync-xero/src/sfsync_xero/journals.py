@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sfsync.errors import MalformedResponse
@@ -96,6 +96,14 @@ def to_records(
         amount = line.get("NetAmount", 0)
         if isinstance(amount, float):  # pragma: no cover - decode() gives Decimal
             raise MalformedResponse("a journal amount was read as a float")
+        if "JournalLineID" not in line:
+            raise MalformedResponse(f"a line of Xero journal {journal_id} lacks JournalLineID")
+        try:
+            amount = Decimal(amount or 0)
+        except (InvalidOperation, TypeError, ValueError) as exc:
+            raise MalformedResponse(
+                f"Xero journal {journal_id} line {line['JournalLineID']}: NetAmount {amount!r} is not a number"
+            ) from exc
         tax_type = line.get("TaxType")
         records.append(
             {
@@ -107,7 +115,7 @@ def to_records(
                 "fiscal_year": year_label,
                 "account": account_code(line),
                 "description": str(line.get("Description") or reference)[:500],
-                "amount": Decimal(amount or 0),
+                "amount": amount,
                 "vat_code": str(tax_type) if tax_type else None,
                 "modified": created,
             }
