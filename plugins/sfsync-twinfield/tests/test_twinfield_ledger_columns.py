@@ -112,6 +112,7 @@ def test_twinfield_row_without_account_names_the_field():
     with pytest.raises(ValidationError) as caught:
         _ledger_page([_row(1), _row(2, **{"fin.trs.line.dim1": ""})])
     assert [e["loc"] for e in caught.value.errors()] == [(1, "account")]
+    assert "'MEMO/202500001/2'" in str(caught.value)  # the line's id
 
 
 @pytest.mark.parametrize(

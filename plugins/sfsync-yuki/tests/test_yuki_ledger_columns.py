@@ -108,7 +108,7 @@ def test_a_line_without_account_names_the_field():
         _columns(_node(**GOOD), _node(**{**GOOD, "id": "a2", "glAccountCode": ""}))
     errors = caught.value.errors()
     assert [e["loc"] for e in errors] == [(1, "account")]
-    assert "account" in str(caught.value)
+    assert "account" in str(caught.value) and "'a2'" in str(caught.value)  # the field and the line's id
 
 
 def test_a_line_without_id_is_malformed():
