@@ -114,3 +114,23 @@ def test_a_line_without_account_names_the_field():
 def test_a_line_without_id_is_malformed():
     with pytest.raises(MalformedResponse, match="without an id"):
         _columns(_node(**{**GOOD, "id": ""}))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("transactionAmount", "12.5O", "'12.5O' where an amount belongs"),
+        ("transactionAmount", "NaN", "'NaN' where an amount belongs"),
+        ("transactionDate", "04-03-2025", "'04-03-2025' where a date belongs"),
+    ],
+)
+def test_a_bad_amount_or_date_is_malformed_naming_the_line_and_the_value(field, value, says):
+    with pytest.raises(MalformedResponse, match=f"transaction a1: Yuki sent {says}"):
+        _columns(_node(**{**GOOD, field: value}))
+
+
+def test_a_bad_foreign_amount_matters_only_on_a_foreign_line():
+    odd = {"transactionAmountForeignCurrency": "n/a"}
+    assert _columns(_node(**GOOD, **odd))[0].column("foreign_amount") == (None,)
+    with pytest.raises(MalformedResponse, match="'n/a' where an amount belongs"):
+        _columns(_node(**{**GOOD, "currency": "USD"}, **odd))

@@ -44,7 +44,10 @@ def _children(result: etree._Element | None, name: str) -> list[etree._Element]:
 
 
 def _date(text: str) -> dt.date:
-    return dt.date.fromisoformat(text.strip()[:10])
+    try:
+        return dt.date.fromisoformat(text.strip()[:10])
+    except ValueError as exc:
+        raise MalformedResponse(f"Yuki sent {text!r} where a date belongs") from exc
 
 
 @dataclass(frozen=True)
@@ -311,15 +314,20 @@ def transaction_record(node: etree._Element, year: YukiYear, seen: dict[str, int
         line_id = f"{line_id}#{seen[line_id]}"
     else:
         seen[line_id] = 0
-    date = _date(text("transactionDate"))
+    currency = text("currency") or None
+    foreign = currency is not None and currency.upper() != "EUR"
+    try:
+        date = _date(text("transactionDate"))
+        amount = decimal_of(text("transactionAmount"))
+        foreign_amount = decimal_of(text("transactionAmountForeignCurrency")) if foreign else None
+    except MalformedResponse as exc:
+        raise MalformedResponse(f"transaction {line_id}: {exc.message}") from exc
     period_text = text("periodId")
     period = int(period_text) if period_text.isdigit() and 0 <= int(period_text) <= 99 else None
     if period is None:
         period = (date.year - year.start.year) * 12 + date.month - year.start.month + 1
-    currency = text("currency") or None
-    foreign = currency is not None and currency.upper() != "EUR"
     return {
-        "amount": decimal_of(text("transactionAmount")),
+        "amount": amount,
         "id": line_id,
         "entry": text("documentID") or line_id,
         "journal": text("documentFolder") or text("documentType") or None,
@@ -329,7 +337,7 @@ def transaction_record(node: etree._Element, year: YukiYear, seen: dict[str, int
         "account": text("glAccountCode"),
         "description": text("description"),
         "currency": currency.upper() if foreign and currency else None,
-        "foreign_amount": decimal_of(text("transactionAmountForeignCurrency")) if foreign else None,
+        "foreign_amount": foreign_amount,
         "counterparty": text("fullName") or None,
         "vat_code": text("taxCodeDescription") or None,
     }

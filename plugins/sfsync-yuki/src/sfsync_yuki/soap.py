@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -267,4 +267,10 @@ def decimal_of(text: str | None) -> Decimal:
         return Decimal(0)
     if "," in raw and "." not in raw:
         raw = raw.replace(",", ".")
-    return Decimal(raw)
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:
+        raise MalformedResponse(f"Yuki sent {text!r} where an amount belongs") from exc
+    if not value.is_finite():
+        raise MalformedResponse(f"Yuki sent {text!r} where an amount belongs")
+    return value
