@@ -187,3 +187,15 @@ def test_a_batch_dumps_its_lines_as_records_and_reads_them_back():
     assert batch.model_dump()["lines"][1] == _line(1, currency="USD", foreign_amount=Decimal("-1.10")).model_dump()
     assert LedgerBatch.model_validate(batch.model_dump()) == batch
     assert LedgerBatch.model_validate_json(batch.model_dump_json()) == batch
+
+
+def test_lines_read_from_columns_are_whole_ledger_line_models():
+    stamp = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
+    expected = _line(3, currency="USD", foreign_amount=Decimal("-1.10"), modified=stamp)
+    (line,) = LedgerColumns.from_lines([expected])
+    assert line == expected and type(line) is LedgerLine and repr(line) == repr(expected)
+    assert line.model_dump() == expected.model_dump() and line.model_dump_json() == expected.model_dump_json()
+    assert line.model_fields_set == set(FIELDS) and line.model_copy(update={"id": "X"}).id == "X"
+    assert hash(line) == hash(expected)  # frozen models hash by their fields
+    with pytest.raises(ValidationError, match="frozen"):
+        line.id = "Y"
