@@ -33,7 +33,16 @@ from sfsync.errors import (
 )
 from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
 from sfsync.http.transport import RetryPolicy
-from sfsync.models import Company, FiscalYear, Granularity, LedgerBatch, SyncMode, TrialBalanceBatch
+from sfsync.models import (
+    Company,
+    FiscalYear,
+    Granularity,
+    LedgerBatch,
+    LedgerColumns,
+    LedgerLine,
+    SyncMode,
+    TrialBalanceBatch,
+)
 from sfsync.plugins import PluginRegistry, get_registry
 from sfsync.runner import Runner, RunObserver
 from sfsync.secrets import SecretBox
@@ -552,17 +561,26 @@ class Sfsync:
             self.store.write_accounts(dossier.id, generation, result.accounts)
             if result.opening_balances:
                 self.store.write_opening_balances(dossier.id, generation, source, result.opening_balances)
-            chunk = []
+            chunk: list[LedgerLine] = []
             count = 0
-            for line in result.ledger:
-                chunk.append(line)
+
+            def write(lines: LedgerColumns | list[LedgerLine]) -> int:
+                self.store.write_ledger_batch(dossier.id, generation, source, LedgerBatch(lines=lines), stream="import")
+                return len(lines)
+
+            for item in result.ledger:
+                if isinstance(item, LedgerColumns):  # a reader's own validated batch: written whole
+                    if chunk:
+                        count += write(chunk)
+                        chunk = []
+                    count += write(item)
+                    continue
+                chunk.append(item)
                 if len(chunk) >= 5000:
-                    self.store.write_ledger_batch(dossier.id, generation, source, LedgerBatch(lines=chunk), stream="import")
-                    count += len(chunk)
+                    count += write(chunk)
                     chunk = []
             if chunk:
-                self.store.write_ledger_batch(dossier.id, generation, source, LedgerBatch(lines=chunk), stream="import")
-                count += len(chunk)
+                count += write(chunk)
             if result.trial_balance:
                 self.store.write_trial_balance_batch(
                     dossier.id, generation, source, TrialBalanceBatch(lines=result.trial_balance), stream="import"

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sfsync.models import Account, Company, FiscalYear, LedgerLine, OpeningBalance, TrialBalanceLine
+from sfsync.models import (
+    Account,
+    Company,
+    FiscalYear,
+    LedgerColumns,
+    LedgerLine,
+    OpeningBalance,
+    TrialBalanceLine,
+)
 
 __all__ = ["ReadResult"]
 
@@ -19,7 +27,9 @@ class ReadResult:
         company: The company the file describes, when it says.
         fiscal_years: The fiscal years it covers.
         accounts: Its chart of accounts.
-        ledger: Its ledger lines, streamed (empty for a balance export).
+        ledger: Its ledger lines, streamed (empty for a balance export): ``LedgerLine`` models, or
+            whole batches of them as ``LedgerColumns`` (the fast path: each is written as it is,
+            without being taken apart into lines).
         trial_balance: Its trial-balance lines (a balance export).
         opening_balances: Opening balances it declares.
         warnings: Declared totals that differ from computed ones, rounded float artefacts…
@@ -30,7 +40,16 @@ class ReadResult:
     company: Company | None = None
     fiscal_years: list[FiscalYear] = field(default_factory=list)
     accounts: list[Account] = field(default_factory=list)
-    ledger: Iterator[LedgerLine] = field(default_factory=lambda: iter(()))
+    ledger: Iterator[LedgerLine | LedgerColumns] = field(default_factory=lambda: iter(()))
     trial_balance: list[TrialBalanceLine] = field(default_factory=list)
     opening_balances: list[OpeningBalance] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    def ledger_lines(self) -> Iterator[LedgerLine]:
+        """The ledger one line at a time, batches taken apart (``ledger`` itself is faster to
+        write). Like ``ledger``, it can be consumed once."""
+        for item in self.ledger:
+            if isinstance(item, LedgerColumns):
+                yield from item
+            else:
+                yield item
