@@ -150,7 +150,7 @@ def test_onprem_winbooks_subledger_exports(name: str, kind: str, total: Decimal)
 def test_onprem_read_export_hook_result() -> None:
     result = read_export(sample_path("ExactOnline_V32_2016.xml"))
     assert result is not None and result.format == "XAF 3.2"
-    assert len(list(result.ledger)) == 167
+    assert len(list(result.ledger_lines())) == 167
     balance = read_export(sample_path("PARFILUX_Balance_periodique_generale.csv"))
     assert balance is not None and len(balance.trial_balance) == 111
     assert read_export(Path(__file__)) is None

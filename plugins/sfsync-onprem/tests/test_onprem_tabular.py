@@ -80,7 +80,7 @@ def test_onprem_ledger_csv(tmp_path: Path) -> None:
     )
     result = read_export(path)
     assert result is not None and "ledger" in result.format
-    lines = list(result.ledger)
+    lines = list(result.ledger_lines())
     assert len(lines) == 4 and lines[2].date.isoformat() == "2024-04-05"
     assert sum(ln.debit for ln in lines) == sum(ln.credit for ln in lines) == Decimal("1250.00")
     assert {ln.entry for ln in lines} == {"grootboek:M1", "grootboek:M2"}

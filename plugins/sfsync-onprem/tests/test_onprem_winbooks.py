@@ -108,4 +108,4 @@ def test_onprem_winbooks_folder_through_the_import_hook(parfilux: Path) -> None:
 
     result = read_export(next(parfilux.glob("*_ACT.DBF")))
     assert result is not None and result.format == "Winbooks DBF"
-    assert sum(1 for _ in result.ledger) == 500
+    assert sum(1 for _ in result.ledger_lines()) == 500

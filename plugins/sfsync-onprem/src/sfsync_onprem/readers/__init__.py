@@ -60,7 +60,7 @@ def read_export(path: Path) -> ReadResult | None:
         company=summary.company,
         fiscal_years=summary.fiscal_years,
         accounts=summary.accounts,
-        ledger=source.lines(summary),
+        ledger=source.batches(summary),  # validated batches: an import writes each whole
         trial_balance=summary.trial_balance if summary.kind == "balance" else [],
         opening_balances=summary.opening_balances,
         warnings=list(summary.warnings),
