@@ -160,7 +160,6 @@ async def ledger_batches(
             if following is None:
                 state["phase"] = "sync"
             lines = _lines(rows, currency, link_since)
-            ctx.progress("lines", len(lines))
             last = dump()
             yield LedgerBatch(lines=lines, cursor=last)
 
@@ -173,7 +172,6 @@ async def ledger_batches(
         stamps = [parse_int64(row.get("Timestamp")) or 0 for row in rows]
         state["lines_ts"] = max(state["lines_ts"], *stamps)
         lines = _lines(rows, currency, link_since)
-        ctx.progress("lines", len(lines))
         last = dump()
         yield LedgerBatch(lines=lines, cursor=last)
 

@@ -136,7 +136,6 @@ async def fetch_trial_balance(
                                               period_end=period.end, period=period.number, fiscal_year=year.label,
                                               opening=running, debit=debit, credit=credit, closing=closing))
                 running = closing
-        ctx.progress("lines", len(lines))
         state["next"] = index + 1
         state["done"] = index + 1 == len(years)
         yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end), cursor=json.dumps(state),

@@ -235,7 +235,6 @@ async def fetch_ledger(
                 state["last_id"] = int(rows[-1]["id"])
             if len(rows) < page:
                 state["phase"] = "incr"
-            ctx.progress("lines", len(lines))
             yield LedgerBatch(lines=lines, cursor=dump(), warnings=warnings)
             if state["phase"] == "incr":
                 break
@@ -272,7 +271,6 @@ async def fetch_ledger(
         lines = await convert(changed, warnings)
         if not (lines or deleted or warnings or force):
             return None
-        ctx.progress("lines", len(lines))
         return LedgerBatch(lines=lines, deleted=deleted, cursor=dump(), warnings=warnings)
 
     while True:
@@ -341,7 +339,6 @@ async def fetch_ledger(
         else:
             previous.pop(month, None)
         state["months"] = previous
-        ctx.progress("lines", len(lines))
         yield LedgerBatch(lines=lines, clear=(first, last_day), cursor=dump(), warnings=warnings)
 
     state["months"] = current

@@ -346,7 +346,6 @@ class TwinfieldConnector:
             state.years = state.years[1:]
             if newest and (state.modified is None or newest > state.modified):
                 state.modified = newest
-            ctx.progress("lines", len(lines))
             yield LedgerBatch(lines=lines, cursor=state.dump())
         if state.modified is None:
             # An office without lines yet: changes are read from the time of this first sync.
@@ -357,7 +356,6 @@ class TwinfieldConnector:
             state.modified = newest
         if lines or deleted or cursor is None:
             changed = sorted(set(lines.column("entry")))
-            ctx.progress("lines", len(lines))
             # A changed transaction arrives whole: drop its old lines first (a line may be gone).
             yield LedgerBatch(
                 lines=lines,

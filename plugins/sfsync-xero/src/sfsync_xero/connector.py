@@ -326,7 +326,6 @@ class XeroConnector(_XeroBase):
             # Saved before the batch is handed over: recognising a reversal later needs it, and
             # reading the same journals again after a crash writes the same signatures.
             await ctx.save_state()
-            ctx.progress("lines", len(lines))
             yield LedgerBatch(lines=lines, deleted_entries=deleted, cursor=next_cursor)
             if len(journals) < JOURNALS_PAGE:
                 return
@@ -457,7 +456,6 @@ class XeroTBConnector(_XeroBase):
                 # A period up to the lock date cannot change any more: never read again.
                 if lock is not None and period.end <= lock and period.end < today:
                     closed.add(period.end.isoformat())
-                ctx.progress("lines", len(lines))
                 yield TrialBalanceBatch(
                     lines=lines,
                     clear=(period.start, period.end),
