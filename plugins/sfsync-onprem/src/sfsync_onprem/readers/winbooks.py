@@ -7,7 +7,8 @@ the closing; ``AMOUNTEUR`` is the signed home-currency amount; an entry is the l
 default (closed ones may be incomplete). ``PERDATE`` is read as the start dates of periods 00..N
 followed by the last day of the year (periods + 2 dates, as documented).
 
-Numbers are read as Decimal (dbfread's default parser gives floats).
+The tables are read by :mod:`sfsync_onprem.dbf` (streamed; numbers as exact Decimal, never float;
+a damaged or truncated table is an ``UnreadableFile`` naming the file, record and field).
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from dbfread import DBF  # type: ignore[import-untyped,unused-ignore]
-from dbfread.field_parser import FieldParser  # type: ignore[import-untyped,unused-ignore]
 from sfsync.models import Account, AccountKind, Company, FiscalYear, Period
 
+from sfsync_onprem import dbf
 from sfsync_onprem.readers.base import (
     Aggregator,
     Source,
@@ -36,19 +36,6 @@ from sfsync_onprem.readers.base import (
 from sfsync_onprem.readers.xaf import add_missing_accounts
 
 SKIPPED_DOCNUMBER = "99999999"
-
-
-class _DecimalParser(FieldParser):  # type: ignore[misc]
-    def parseN(self, field: Any, data: bytes) -> Decimal | None:
-        data = data.strip().strip(b"*")
-        if not data:
-            return None
-        try:
-            return Decimal(data.replace(b",", b".").decode("ascii"))
-        except (InvalidOperation, UnicodeDecodeError) as exc:
-            raise ValueError(f"numeric field {field.name} holds {data!r}") from exc
-
-    parseF = parseN
 
 
 def find_tables(folder: Path) -> dict[str, Path]:
@@ -66,23 +53,9 @@ def is_winbooks(folder: Path) -> bool:
     return "ACF" in tables and "ACT" in tables
 
 
-def _open(path: Path) -> DBF:
-    try:
-        return DBF(str(path), encoding="cp1252", parserclass=_DecimalParser, load=False,
-                   ignore_missing_memofile=True, char_decode_errors="replace", lowernames=False)
-    except Exception as exc:
-        raise UnreadableFile(f"{path.name} cannot be read as a DBF table: {exc}") from exc
-
-
 def _records(path: Path) -> Iterator[dict[str, Any]]:
-    table = _open(path)
-    try:
-        for record in table:
-            yield {k.upper(): v for k, v in record.items()}
-    except UnreadableFile:
-        raise
-    except Exception as exc:
-        raise UnreadableFile(f"{path.name} is damaged or truncated: {exc}") from exc
+    """The live records of a table, keyed by upper-case field name (``UnreadableFile`` if damaged)."""
+    yield from dbf.read_dbf(path, encoding="cp1252")
 
 
 def _text(value: Any) -> str:
