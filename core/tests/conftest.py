@@ -64,7 +64,7 @@ class Env:
         self.clock = RecordingClock()
         self.app = Sfsync(store, SecretBox(generate_key()), registry=registry, clock=self.clock,
                           transports=self.sandbox.transports(),
-                          retry=RetryPolicy(attempts=4, wait_initial=0.01, wait_max=0.02))
+                          retry=RetryPolicy(attempts=4, wait_initial=0.01, wait_max=0.02), resume_waits=(0.01,))
         self.firm = self.app.create_firm("Firm")
         self.admin = self.app.add_user(self.firm.id, "admin@firm.test", "admin")
         self.member = self.app.add_user(self.firm.id, "member@firm.test", "member")

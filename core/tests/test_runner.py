@@ -339,3 +339,25 @@ def test_progress_reports_the_committed_total(env):
     run = env.sync(dossier, observer=Watch())
     lines = [count for what, count in seen if what == "lines"]
     assert lines == sorted(lines) and lines[-1] == run.counts["lines_fetched"]
+
+
+def test_a_fault_outlasting_the_http_retries_is_waited_out_and_the_run_resumes(env):
+    clean = env.dossier("clean")
+    assert env.sync(clean).status == "ok"
+    dossier = env.dossier("d1")
+    # Six 500s in a row: more than the four HTTP attempts, fewer than two rounds of them.
+    env.sandbox.faults.add(500, times=6, path_contains="/lines", after=1)
+    run = env.sync(dossier)
+    assert run.status == "warning", run.error
+    assert any("resumed from the last checkpoint after waiting 0.01 s" in w for w in run.warnings), run.warnings
+    assert 0.01 in env.clock.slept
+    assert env.lines(dossier).keys() == env.lines(clean).keys()
+    assert run.counts["lines_fetched"] == len(env.lines(clean))  # counted across the resume, once each
+
+
+def test_a_fault_that_lasts_fails_the_run_after_the_resumes(env):
+    dossier = env.dossier("d1")
+    env.sandbox.faults.add(500, times=100, path_contains="/lines", after=1)
+    run = env.sync(dossier)
+    assert run.status == "failed" and "still failing after 2 attempts" in run.error, run.error
+    assert env.app.store.count_ledger_lines(dossier.id) == 0

@@ -98,8 +98,11 @@ class Sfsync:
         clock: Time (scaled or fake in tests and demos).
         transports: URL prefix → transport, to mount sandboxes in-process.
         limiter: Where rate-limit state lives (shared across workers in production).
-        retry: Retry policy for transient faults.
+        retry: Retry policy for transient faults (each HTTP request).
         concurrency: How many dossiers sync at once.
+        resume_waits: Seconds to wait before resuming a run from its last checkpoint when a
+            transient fault outlasts the HTTP retries, one entry per resume (default 30 s, then
+            120 s); ``()`` fails such a run at once.
     """
 
     def __init__(
@@ -114,6 +117,7 @@ class Sfsync:
         retry: RetryPolicy | None = None,
         concurrency: int = 8,
         lock_factory: Any = None,
+        resume_waits: tuple[float, ...] | None = None,
     ) -> None:
         self.store = store
         self.box = secret_box
@@ -131,6 +135,8 @@ class Sfsync:
             retry=retry or RetryPolicy(),
             lock_factory=lock_factory,
         )
+        if resume_waits is not None:
+            self.runner.resume_waits = tuple(resume_waits)
         self._pending: dict[str, _Pending] = {}
 
     @classmethod

@@ -20,8 +20,9 @@
         │   └── FullResyncRequired   the package says incremental state is void (Exact's division
         │                            move): the runner starts a fresh generation itself
         ├── RetriableError           transient (429, 5xx, timeouts): the HTTP transport retries
-        │   │                        it with backoff; raised by a hook, it fails this run and
-        │   │                        the next one resumes from the last checkpoint
+        │   │                        it with backoff; escaping a hook, the run waits and resumes
+        │   │                        from its last checkpoint (``Runner.resume_waits``), and
+        │   │                        fails when that runs out (the next run resumes)
         │   └── RateLimited          a limit was hit; ``retry_after`` says how long to wait
         │       └── BudgetExhausted  a daily budget is spent: the run stops cleanly and resumes
         │                            from its checkpoint on the next day (``resume_at``)

@@ -5,7 +5,9 @@ balances) → ledger or trial balance → finish. Each batch is written with its
 transaction, so a crash resumes from the last checkpoint. A *replace* sync, and the first sync of a
 *since* link, build a new generation that is swapped in only on success. Deletions reported by the
 package are applied. A fatal error stops that dossier only and is recorded with a message a person
-can act on; a spent daily budget leaves the run *waiting* until the budget is back.
+can act on; a spent daily budget leaves the run *waiting* until the budget is back. A transient
+fault that outlasts the HTTP retries (a package down for a few minutes at night) makes the run wait
+and resume from its last checkpoint (``Runner.resume_waits``) before it counts as a failure.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from sfsync.errors import (
     ConfigurationError,
     FullResyncRequired,
     NeedsReconsent,
+    RateLimited,
+    RetriableError,
     SfsyncError,
 )
 from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
@@ -138,6 +142,10 @@ class Runner:
     limiter: LimiterBackend = dataclasses.field(default_factory=InMemoryLimiterBackend)
     retry: RetryPolicy = dataclasses.field(default_factory=RetryPolicy)
     lock_factory: Any = None
+    resume_waits: tuple[float, ...] = (30.0, 120.0)
+    """Seconds to wait, on :attr:`clock`, before resuming a run from its last checkpoint when a
+    transient fault (:class:`~sfsync.errors.RetriableError`) outlasts the HTTP retries; one entry
+    per resume. Empty: such a run fails at once (and the next run resumes)."""
 
     # --- contexts ---------------------------------------------------------------------------------
 
@@ -203,7 +211,7 @@ class Runner:
                 for attempt in range(2):
                     ctx = self.context_for(connection, dossier=dossier.name, link=link, observer=watcher)
                     try:
-                        await self._stages(run, dossier_id, link, connection, ctx, watcher)
+                        await self._stages_resuming(run, dossier_id, link, connection, ctx, watcher)
                         break
                     except FullResyncRequired as exc:
                         if attempt == 1:
@@ -220,6 +228,8 @@ class Runner:
                         run.requests += stats.requests
             except SfsyncError as exc:
                 raise exc.with_context(**context) from exc.__cause__
+            if ctx is not None:  # what the connector warned of counts as much as the batches' warnings
+                run.warnings.extend(w for w in ctx.warnings if w not in run.warnings)
             run.status = "warning" if run.warnings else "ok"
         except asyncio.CancelledError:
             # A timeout or shutdown: what was committed stays; the next run resumes from it.
@@ -268,6 +278,33 @@ class Runner:
                 earlier.error_kind = "Interrupted"
                 earlier.finished_at = earlier.finished_at or self.clock.now()
                 self.store.finish_run(earlier)
+
+    async def _stages_resuming(
+        self,
+        run: RunRecord,
+        dossier_id: str,
+        link: LinkRecord,
+        connection: ConnectionRecord,
+        ctx: ConnectorContext,
+        watcher: RunObserver,
+    ) -> None:
+        """The stages, resumed from the last checkpoint after a transient fault (see resume_waits)."""
+        for attempt, wait in enumerate((*self.resume_waits, None), start=1):
+            try:
+                await self._stages(run, dossier_id, link, connection, ctx, watcher)
+                return
+            except BudgetExhausted:
+                raise  # a daily budget: waiting minutes would not bring it back
+            except RetriableError as exc:
+                if wait is None:
+                    if attempt > 1:
+                        exc.message = f"{exc.message} (still failing after {attempt} attempts)"
+                    raise
+                if isinstance(exc, RateLimited) and exc.retry_after:
+                    wait = max(wait, exc.retry_after)
+                ctx.warn(f"{exc.message}: resumed from the last checkpoint after waiting {wait:g} s")
+                watcher.stage(ctx.dossier or dossier_id, "waiting")
+                await self.clock.sleep(wait)
 
     async def _stages(
         self,
@@ -354,7 +391,11 @@ class Runner:
             raise ConfigurationError(
                 f"connector {connection.connector} cannot bring transactions; link with trial balance instead"
             )
-        fetched = deleted = ignored = committed = 0
+        # Counted from where an earlier attempt of this run left them (a resume after a fault).
+        fetched = run.counts.get("lines_fetched", 0)
+        deleted = run.counts.get("deletions", 0)
+        ignored = run.counts.get("lines_before_since_ignored", 0)
+        committed = run.counts.get("batches", 0)
         async for batch in batches:
             if since is not None:
                 # *since*: what is dated before the date stays as it is in the dossier.
@@ -397,7 +438,8 @@ class Runner:
             raise ConfigurationError(
                 f"connector {connection.connector} cannot bring trial balances; link with transactions instead"
             )
-        count = committed = 0
+        count = run.counts.get("trial_balance_lines", 0)
+        committed = run.counts.get("batches", 0)
         async for batch in batches:
             self.store.write_trial_balance_batch(dossier_id, generation, connection.id, batch, stream="trial_balance")
             run.warnings.extend(batch.warnings)

@@ -71,6 +71,7 @@ class ContractHarness:
         app = Sfsync(
             SQLiteStore(folder / "sfsync.sqlite3"), SecretBox(generate_key()), registry=registry, clock=clock,
             transports=sandbox.transports(), retry=RetryPolicy(attempts=6, wait_initial=0.01, wait_max=0.05, wait_jitter=0.0),
+            resume_waits=(0.05,),  # a resume after a transient fault is checked, not sat through
         )
         firm = app.create_firm("Contract Firm")
         admin = app.add_user(firm.id, "admin@contract.test", "admin")
