@@ -132,7 +132,8 @@ class DbfTable:
             raw = rest[pos : pos + DESCRIPTOR_SIZE]
             number = len(fields) + 1
             if len(raw) < DESCRIPTOR_SIZE:
-                raise self._damaged(f"field descriptor {number} runs past the {header_length}-byte header")
+                raise self._damaged(f"no 0x0D terminator after the field descriptors within the "
+                                    f"{header_length}-byte header")
             name = raw[:11].split(b"\x00", 1)[0].decode("ascii", errors="replace").strip().upper()
             if not name or not name.isprintable():
                 raise self._damaged(f"field descriptor {number} has no readable name ({raw[:11]!r})")
