@@ -279,3 +279,13 @@ def test_onprem_dbf_random_tables_read_back_equal(
         for name, value in e.items():
             if isinstance(value, Decimal):
                 assert type(g[name]) is Decimal and g[name].as_tuple() == value.as_tuple()
+
+
+def test_onprem_dbf_an_overflowed_number_is_an_error_not_a_blank(tmp_path: Path) -> None:
+    # dBase writes '*'s when an amount is too wide for its field: reading it as None would drop
+    # money silently.
+    path = tmp_path / "X_ACT.DBF"
+    write_dbf(path, ALL_TYPES, ROWS)
+    _patch(path, _offset(DbfTable(path), 2, "AMOUNTEUR"), b"*" * 17)
+    with pytest.raises(UnreadableFile, match=r"field AMOUNTEUR of record 2: .* too wide for its field"):
+        list(read_dbf(path))

@@ -48,7 +48,7 @@ VERSIONS = frozenset({
     0xB3, 0xCB, 0xE5, 0xF5, 0xFB,
 })  # fmt: skip
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_BLANK_NUMBER = b" \x00*"  # dBase pads some numbers with '*'; NULs fill blank FoxPro fields
+_BLANK_NUMBER = b" \x00"  # NULs fill blank FoxPro fields
 
 
 @dataclass(frozen=True)
@@ -245,6 +245,11 @@ def _number(data: bytes) -> Decimal | None:
     text = data.strip(_BLANK_NUMBER)
     if not text:
         return None
+    if not text.strip(b"*"):
+        # dBase fills a number too wide for its field with '*': the amount is gone, and reading
+        # it as blank would lose money without a word.
+        raise _BadValue(f"{_shown(data)} is a number too wide for its field (dBase wrote stars); "
+                        "widen the field in the package and export again")
     try:
         raw = text.decode("ascii").replace(",", ".")
     except UnicodeDecodeError:
