@@ -8,6 +8,8 @@ runner's checkpointed batch writes, the final balance check. Making up the synth
 part of that: it is timed apart and left out of ``lines_per_second`` (printed as
 ``page_synthesis_seconds``; ``lines_per_second_with_synthesis`` includes it). ``--models``
 measures the slower path of a connector that builds one ``LedgerLine`` model per line.
+``unchanged_rerun_seconds`` is the next night's run, when nothing changed (it must cost almost
+nothing, whatever the dossier's size).
 Targets (issue 2): at least 50,000 lines/s, peak memory flat in the number of lines (1,000,000
 lines within 200 MB). Peak memory is the process's max RSS, Python itself included.
 """
@@ -123,12 +125,17 @@ async def main(lines: int, page: int, models: bool) -> None:
         elapsed = time.perf_counter() - start
         assert run.status == "ok", run.error
         stored = app.store.count_ledger_lines(dossier.id)
+        start = time.perf_counter()
+        rerun = await app.sync(dossier.id)
+        rerun_seconds = time.perf_counter() - start
+        assert rerun.status == "ok" and rerun.counts["lines_fetched"] == 0, rerun
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"path": "LedgerLine models" if models else "LedgerColumns", "lines": stored, "page": page,
                       "seconds": round(elapsed - connector.synthesis, 2),
                       "lines_per_second": round(stored / (elapsed - connector.synthesis)),
                       "page_synthesis_seconds": round(connector.synthesis, 2),
-                      "lines_per_second_with_synthesis": round(stored / elapsed), "peak_rss_mb": round(peak_mb, 1)}))
+                      "lines_per_second_with_synthesis": round(stored / elapsed),
+                      "unchanged_rerun_seconds": round(rerun_seconds, 3), "peak_rss_mb": round(peak_mb, 1)}))
 
 
 if __name__ == "__main__":

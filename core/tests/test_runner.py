@@ -361,3 +361,30 @@ def test_a_fault_that_lasts_fails_the_run_after_the_resumes(env):
     run = env.sync(dossier)
     assert run.status == "failed" and "still failing after 2 attempts" in run.error, run.error
     assert env.app.store.count_ledger_lines(dossier.id) == 0
+
+
+def test_an_unchanged_dossier_keeps_its_findings_without_reading_every_line_again(env, monkeypatch):
+    env.sandbox.companies["C1"].lines[0].amount += Decimal("0.01")
+    dossier = env.dossier("d1")
+    first = env.sync(dossier)
+    found = [w for w in first.warnings if "does not balance" in w]
+    assert found
+    checks = []
+    real_check = env.app.store.unbalanced_entries
+    monkeypatch.setattr(env.app.store, "unbalanced_entries", lambda *a, **k: checks.append(a) or real_check(*a, **k))
+    again = env.sync(dossier)  # nothing changed in the package
+    assert again.status == "warning" and [w for w in again.warnings if "does not balance" in w] == found
+    assert checks == []
+    env.sandbox.add_entry("C1")  # a change: the lines are checked again
+    assert env.sync(dossier).status == "warning" and len(checks) == 1
+
+
+def test_after_a_failed_run_the_lines_are_checked_again(env, monkeypatch):
+    dossier = env.dossier("d1")
+    assert env.sync(dossier).status == "ok"
+    env.sandbox.faults.add(401, times=1, body={"error": "invalid_api_key"})
+    assert env.sync(dossier).status == "failed"
+    checks = []
+    real_check = env.app.store.unbalanced_entries
+    monkeypatch.setattr(env.app.store, "unbalanced_entries", lambda *a, **k: checks.append(a) or real_check(*a, **k))
+    assert env.sync(dossier).status == "ok" and len(checks) == 1

@@ -49,6 +49,7 @@ __all__ = ["RunObserver", "Runner", "StoreVault"]
 log = logging.getLogger("sfsync.runner")
 
 LOCK_TTL = 6 * 3600.0
+_UNBALANCED = " does not balance: debit - credit ="
 
 
 class RunObserver(Protocol):
@@ -352,9 +353,15 @@ class Runner:
                 balances = await self._call(name, "sfsync_fetch_opening_balances", ctx=ctx, company=company, at=since)
                 self.store.write_opening_balances(dossier_id, generation, connection.id, balances)
                 run.counts["opening_balances"] = len(balances)
-            await self._ledger(run, dossier_id, generation, connection, ctx, company, since, years, watcher)
-            for entry, difference in self.store.unbalanced_entries(dossier_id, generation, connection.id):
-                run.warnings.append(f"entry {entry} does not balance: debit - credit = {difference}")
+            changed = await self._ledger(run, dossier_id, generation, connection, ctx, company, since, years, watcher)
+            carried = None if (changed or full) else self._unbalanced_of_previous_run(dossier_id, run.id)
+            if carried is not None:
+                # Nothing changed since a run that checked: its findings stand, without reading
+                # every line again (an unchanged dossier must cost almost nothing).
+                run.warnings.extend(carried)
+            else:
+                for entry, difference in self.store.unbalanced_entries(dossier_id, generation, connection.id):
+                    run.warnings.append(f"entry {entry}{_UNBALANCED} {difference}")
         else:
             await self._trial_balance(run, dossier_id, generation, connection, ctx, company, since, years, watcher)
 
@@ -368,6 +375,14 @@ class Runner:
             self.store.save_link(link)
         run.counts["lines_stored"] = self.store.count_ledger_lines(dossier_id)
 
+    def _unbalanced_of_previous_run(self, dossier_id: str, current: str) -> list[str] | None:
+        """The unbalanced-entry warnings of the run before this one, when it finished its checks
+        (``ok`` or ``warning``); ``None`` when the lines must be checked again."""
+        previous = next((r for r in self.store.list_runs(dossier_id, limit=3) if r.id != current), None)
+        if previous is None or previous.status not in ("ok", "warning"):
+            return None
+        return [w for w in previous.warnings if w.startswith("entry ") and _UNBALANCED in w]
+
     async def _ledger(
         self,
         run: RunRecord,
@@ -379,7 +394,8 @@ class Runner:
         since: dt.date | None,
         years: list[FiscalYear],
         watcher: RunObserver,
-    ) -> None:
+    ) -> bool:
+        """Fetch and commit the ledger; whether any batch changed the stored lines."""
         run.stage = "ledger"
         watcher.stage(ctx.dossier or dossier_id, run.stage)
         cursor = self.store.get_checkpoint(dossier_id, generation, "ledger")
@@ -396,6 +412,7 @@ class Runner:
         deleted = run.counts.get("deletions", 0)
         ignored = run.counts.get("lines_before_since_ignored", 0)
         committed = run.counts.get("batches", 0)
+        changed = False
         async for batch in batches:
             if since is not None:
                 # *since*: what is dated before the date stays as it is in the dossier.
@@ -404,6 +421,7 @@ class Runner:
                     ignored += len(batch.lines) - len(kept)
                     batch = batch.model_copy(update={"lines": kept})
             self.store.write_ledger_batch(dossier_id, generation, connection.id, batch, stream="ledger")
+            changed = changed or bool(batch.lines or batch.deleted or batch.deleted_entries or batch.clear)
             run.warnings.extend(batch.warnings)
             fetched += len(batch.lines)
             deleted += len(batch.deleted) + len(batch.deleted_entries)
@@ -413,6 +431,7 @@ class Runner:
         run.counts.update(lines_fetched=fetched, deletions=deleted, batches=committed)
         if ignored:
             run.counts["lines_before_since_ignored"] = ignored
+        return changed
 
     async def _trial_balance(
         self,
