@@ -34,7 +34,7 @@ from itertools import compress, repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, overload
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 if TYPE_CHECKING:
     from sfsync.models import LedgerLine
@@ -239,15 +239,15 @@ def _line_model() -> type[LedgerLine]:
 
 
 @cache
-def _amount_adapter() -> TypeAdapter[Any]:
-    from typing_extensions import TypedDict
+def _amount_model() -> Any:
+    from pydantic import BaseModel
 
     from sfsync.models import Money
 
-    class SignedAmount(TypedDict):
-        amount: Money
+    class SignedAmount(BaseModel):
+        amount: Money  # so that an error names "amount", the field the connector gave
 
-    return TypeAdapter(SignedAmount)  # errors say "amount", the field the connector gave
+    return SignedAmount
 
 
 def _one_by_one(records: Sequence[Mapping[str, Any]]) -> list[LedgerLine]:
@@ -273,7 +273,7 @@ def _validate(record: Mapping[str, Any]) -> LedgerLine:
         fields = dict(record)
         if "debit" in fields or "credit" in fields:
             raise ValueError(f"ledger line {fields.get('id')!r} gives both amount and debit/credit; give one of them")
-        amount = _amount_adapter().validate_python({"amount": fields.pop("amount")})["amount"]
+        amount = _amount_model().model_validate({"amount": fields.pop("amount")}).amount
         fields["debit"], fields["credit"] = (amount, _ZERO) if amount >= 0 else (_ZERO, amount.copy_negate())
         record = fields
     return _line_model().model_validate(record)
