@@ -153,15 +153,9 @@ class Source(abc.ABC):
         return column_batches(self.line_records(summary))
 
     def lines(self, summary: Summary) -> Iterator[LedgerLine]:
-        """Stream the ledger lines as models (what ``ReadResult.ledger`` carries).
-
-        One model per record, validated as it comes: the same model ``LedgerColumns`` would give,
-        and cheaper than iterating one (its ``model_construct`` per line costs more than a
-        validation). A batch consumer uses :meth:`batches`.
-        """
-        validate, from_signed = LedgerLine.model_validate, LedgerLine.from_signed
-        for record in self.line_records(summary):
-            yield from_signed(**record) if "amount" in record else validate(record)
+        """Stream the ledger lines as models, validated a batch at a time (:meth:`batches`)."""
+        for batch in self.batches(summary):
+            yield from batch
 
     def records(self, summary: Summary) -> Iterator[dict[str, Any]]:
         """The ledger lines as plain values (what the sync service sends): validated, without
