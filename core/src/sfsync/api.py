@@ -44,7 +44,7 @@ from sfsync.models import (
     TrialBalanceBatch,
 )
 from sfsync.plugins import PluginRegistry, get_registry
-from sfsync.runner import Runner, RunObserver
+from sfsync.runner import Runner, RunObserver, balance_warnings
 from sfsync.secrets import SecretBox
 from sfsync.store.base import (
     ConnectionRecord,
@@ -592,8 +592,7 @@ class Sfsync:
                     dossier.id, generation, source, TrialBalanceBatch(lines=result.trial_balance), stream="import"
                 )
             run.warnings.extend(result.warnings)
-            for entry, difference in self.store.unbalanced_entries(dossier.id, generation, source):
-                run.warnings.append(f"entry {entry} does not balance: debit - credit = {difference}")
+            run.warnings.extend(balance_warnings(self.store, dossier.id, generation, source))
             self.store.swap_generation(dossier.id, generation)
             run.counts = {"accounts": len(result.accounts), "lines": count, "trial_balance_lines": len(result.trial_balance)}
             run.status = "warning" if run.warnings else "ok"

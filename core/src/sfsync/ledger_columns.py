@@ -150,8 +150,7 @@ class LedgerColumns(Sequence["LedgerLine"]):
         return _built_line({name: column[index] for name, column in zip(FIELDS, self._columns, strict=True)})
 
     def __iter__(self) -> Iterator[LedgerLine]:
-        for values in zip(*self._columns, strict=True):
-            yield _built_line(dict(zip(FIELDS, values, strict=True)))
+        return map(_built_line, self.to_records())
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, LedgerColumns):

@@ -52,6 +52,13 @@ LOCK_TTL = 6 * 3600.0
 _UNBALANCED = " does not balance: debit - credit ="
 
 
+def balance_warnings(store: Store, dossier_id: str, generation: int, source: str) -> list[str]:
+    """One warning per entry of ``source`` whose debits and credits differ (what a run and an
+    import report, and what a later unchanged run carries over)."""
+    return [f"entry {entry}{_UNBALANCED} {difference}"
+            for entry, difference in store.unbalanced_entries(dossier_id, generation, source)]
+
+
 class RunObserver(Protocol):
     """Follows a run (progress bars, tests). Every method is optional."""
 
@@ -360,8 +367,7 @@ class Runner:
                 # every line again (an unchanged dossier must cost almost nothing).
                 run.warnings.extend(carried)
             else:
-                for entry, difference in self.store.unbalanced_entries(dossier_id, generation, connection.id):
-                    run.warnings.append(f"entry {entry}{_UNBALANCED} {difference}")
+                run.warnings.extend(balance_warnings(self.store, dossier_id, generation, connection.id))
         else:
             await self._trial_balance(run, dossier_id, generation, connection, ctx, company, since, years, watcher)
 
