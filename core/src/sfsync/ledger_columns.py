@@ -114,11 +114,12 @@ class LedgerColumns(Sequence["LedgerLine"]):
         if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
             raise ValueError(f"lines must be a list of LedgerLine or dicts, not {type(value).__name__}")
         items = list(value)
-        if all(type(item) is _line_model() for item in items):
+        model = _line_model()
+        if all(type(item) is model for item in items):
             return cls.from_lines(items)
         if all(isinstance(item, Mapping) for item in items):
             return cls.from_records(items)
-        records = [item.model_dump() if isinstance(item, _line_model()) else item for item in items]
+        records = [item.model_dump() if isinstance(item, model) else item for item in items]
         if all(isinstance(item, Mapping) for item in records):
             return cls.from_records(records)
         raise ValueError("lines must be LedgerLine models or dicts")
