@@ -58,6 +58,7 @@ from sfsync.store.base import (
     RunRecord,
     User,
 )
+from sfsync.store.levels_rows import LEVELS_TABLES, LevelsRows, owner_backfill
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresStore"]
 
@@ -121,6 +122,18 @@ CREATE INDEX runs_by_dossier ON runs (dossier_id, started_at);
 CREATE TABLE locks (
     dossier_id TEXT {_C} PRIMARY KEY, owner TEXT NOT NULL, expires TIMESTAMPTZ NOT NULL);
 """,
+    ),
+    (
+        2,
+        "connection levels: owner dossier, creator, re-consent cause; support staff, administrative"
+        " links, company details",
+        """
+ALTER TABLE connections ADD COLUMN owner_dossier_id TEXT, ADD COLUMN created_by TEXT,
+    ADD COLUMN status_cause TEXT;
+"""
+        + owner_backfill()
+        + ";"
+        + LEVELS_TABLES,
     ),
 )
 """Ordered migrations: (version, description, SQL). Append; never edit an applied one."""
@@ -202,7 +215,7 @@ _UPSERT_LINES = _unnest_upsert("ledger_lines", ("id",), _LINE_COLUMNS, _LINE_TYP
 _UPSERT_TB = _unnest_upsert("trial_balance", ("account", "period_end"), _TB_COLUMNS, _TB_TYPES)
 
 
-class PostgresStore:
+class PostgresStore(LevelsRows):
     """The :class:`~sfsync.store.Store` on PostgreSQL (psycopg 3).
 
     One store object holds one connection for its work (serialised by a lock, like
@@ -214,6 +227,8 @@ class PostgresStore:
         schema: Keep sfsync's tables in this schema (created if missing).
         connect_timeout: Seconds to wait for the server when connecting.
     """
+
+    placeholder = "%s"
 
     def __init__(
         self, dsn: str, *, schema: str | None = None, connect_timeout: float = 10.0
@@ -357,7 +372,10 @@ class PostgresStore:
     def get_user(self, user_id: str) -> User:
         row = self._one("SELECT id, firm_id, email, role FROM users WHERE id = %s", (user_id,))
         if row is None:
-            raise NotFound(f"no user {user_id!r}")
+            support = self._support_user(user_id)
+            if support is None:
+                raise NotFound(f"no user {user_id!r}")
+            return support
         return User(*row)
 
     def find_user(self, firm_id: str, email: str) -> User | None:
@@ -369,13 +387,17 @@ class PostgresStore:
 
     # --- connections --------------------------------------------------------------------------
 
-    _CONN_COLS = "id, firm_id, connector, label, level, config, sealed, status, created_at"
+    _CONN_COLS = (
+        "id, firm_id, connector, label, level, config, sealed, status, created_at, owner_dossier_id,"
+        " created_by, status_cause"
+    )
 
     def add_connection(self, record: ConnectionRecord) -> None:
         with self._tx() as db:
             db.execute(
-                "INSERT INTO connections (id, firm_id, connector, label, level, config, sealed, status)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                "INSERT INTO connections (id, firm_id, connector, label, level, config, sealed, status,"
+                " owner_dossier_id, created_by, status_cause)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     record.id,
                     record.firm_id,
@@ -385,6 +407,9 @@ class PostgresStore:
                     Jsonb(record.config),
                     record.sealed,
                     record.status,
+                    record.owner_dossier_id,
+                    record.created_by,
+                    record.status_cause,
                 ),
             )
 
@@ -400,6 +425,9 @@ class PostgresStore:
             sealed=bytes(row[6]),
             status=row[7],
             created_at=row[8],
+            owner_dossier_id=row[9],
+            created_by=row[10],
+            status_cause=row[11],
         )
 
     def get_connection(self, connection_id: str) -> ConnectionRecord:
@@ -418,7 +446,13 @@ class PostgresStore:
         return [self._connection(r) for r in rows]
 
     def update_connection(
-        self, connection_id: str, *, sealed: bytes | None = None, status: str | None = None
+        self,
+        connection_id: str,
+        *,
+        sealed: bytes | None = None,
+        status: str | None = None,
+        cause: str | None = None,
+        config: dict[str, Any] | None = None,
     ) -> None:
         with self._tx() as db:
             if sealed is not None:
@@ -427,7 +461,12 @@ class PostgresStore:
                 )
             if status is not None:
                 db.execute(
-                    "UPDATE connections SET status = %s WHERE id = %s", (status, connection_id)
+                    "UPDATE connections SET status = %s, status_cause = %s WHERE id = %s",
+                    (status, cause, connection_id),
+                )
+            if config is not None:
+                db.execute(
+                    "UPDATE connections SET config = %s WHERE id = %s", (Jsonb(config), connection_id)
                 )
 
     def delete_connection(self, connection_id: str) -> None:

@@ -57,10 +57,11 @@ from sfsync.store.codec import (
     fiscal_years_to_json,
     money,
 )
+from sfsync.store.levels_rows import LEVELS_TABLES, LevelsRows, owner_backfill
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 # No REFERENCES ledger_sets(id) on set_id: a foreign-key probe per inserted line costs more than
 # it guards; sets and their lines are only ever removed together (_drop).
@@ -87,7 +88,8 @@ CREATE TABLE IF NOT EXISTS users (
 CREATE TABLE IF NOT EXISTS connections (
     id TEXT PRIMARY KEY, firm_id TEXT NOT NULL REFERENCES firms(id), connector TEXT NOT NULL,
     label TEXT NOT NULL, level TEXT NOT NULL, config TEXT NOT NULL, sealed BLOB NOT NULL,
-    status TEXT NOT NULL DEFAULT 'ok', created_at TEXT NOT NULL);
+    status TEXT NOT NULL DEFAULT 'ok', created_at TEXT NOT NULL,
+    owner_dossier_id TEXT, created_by TEXT, status_cause TEXT);
 CREATE TABLE IF NOT EXISTS dossiers (
     id TEXT PRIMARY KEY, firm_id TEXT NOT NULL REFERENCES firms(id), name TEXT NOT NULL,
     active_generation INTEGER, building_generation INTEGER, next_generation INTEGER NOT NULL DEFAULT 1,
@@ -124,6 +126,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_dossier ON runs (dossier_id, started_at);
 CREATE TABLE IF NOT EXISTS locks (dossier_id TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL NOT NULL);
 """
+    + LEVELS_TABLES
 )
 
 _LINE_FIELDS = (
@@ -157,6 +160,16 @@ INSERT INTO ledger_lines (set_id, {fields})
     FROM ledger_lines_v1 AS l JOIN ledger_sets AS s USING (dossier_id, generation, source);
 DROP TABLE ledger_lines_v1
 """,
+    # Version 3 is the accounting branch's (one row codec); until it lands it changes nothing.
+    3: "",
+    # Version 4: connection levels (owner dossier, who created it, why it needs re-consent); the
+    # new tables (support staff, administrative links, company details) come with the schema.
+    4: """
+ALTER TABLE connections ADD COLUMN owner_dossier_id TEXT;
+ALTER TABLE connections ADD COLUMN created_by TEXT;
+ALTER TABLE connections ADD COLUMN status_cause TEXT;
+"""
+    + owner_backfill(),
 }
 
 
@@ -188,7 +201,7 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
 
-class SQLiteStore:
+class SQLiteStore(LevelsRows):
     """The :class:`~sfsync.store.Store` on SQLite.
 
     Args:
@@ -292,7 +305,10 @@ class SQLiteStore:
     def get_user(self, user_id: str) -> User:
         row = self._one("SELECT id, firm_id, email, role FROM users WHERE id = ?", (user_id,))
         if row is None:
-            raise NotFound(f"no user {user_id!r}")
+            support = self._support_user(user_id)
+            if support is None:
+                raise NotFound(f"no user {user_id!r}")
+            return support
         return User(*row)
 
     def find_user(self, firm_id: str, email: str) -> User | None:
@@ -307,19 +323,25 @@ class SQLiteStore:
         with self._tx() as db:
             db.execute(
                 "INSERT INTO connections (id, firm_id, connector, label, level, config, sealed, status,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, owner_dossier_id, created_by, status_cause)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.id, record.firm_id, record.connector, record.label, record.level,
-                 json.dumps(record.config), record.sealed, record.status, _now()),
+                 json.dumps(record.config), record.sealed, record.status, _now(),
+                 record.owner_dossier_id, record.created_by, record.status_cause),
             )
 
     def _connection(self, row: Any) -> ConnectionRecord:
         return ConnectionRecord(
             id=row[0], firm_id=row[1], connector=row[2], label=row[3], level=row[4],
             config=json.loads(row[5]), sealed=bytes(row[6]), status=row[7],
-            created_at=dt.datetime.fromisoformat(row[8]),
+            created_at=dt.datetime.fromisoformat(row[8]), owner_dossier_id=row[9], created_by=row[10],
+            status_cause=row[11],
         )
 
-    _CONN_COLS = "id, firm_id, connector, label, level, config, sealed, status, created_at"
+    _CONN_COLS = (
+        "id, firm_id, connector, label, level, config, sealed, status, created_at, owner_dossier_id,"
+        " created_by, status_cause"
+    )
 
     def get_connection(self, connection_id: str) -> ConnectionRecord:
         row = self._one(f"SELECT {self._CONN_COLS} FROM connections WHERE id = ?", (connection_id,))
@@ -334,13 +356,22 @@ class SQLiteStore:
         return [self._connection(r) for r in rows]
 
     def update_connection(
-        self, connection_id: str, *, sealed: bytes | None = None, status: str | None = None
+        self,
+        connection_id: str,
+        *,
+        sealed: bytes | None = None,
+        status: str | None = None,
+        cause: str | None = None,
+        config: dict[str, Any] | None = None,
     ) -> None:
         with self._tx() as db:
             if sealed is not None:
                 db.execute("UPDATE connections SET sealed = ? WHERE id = ?", (sealed, connection_id))
             if status is not None:
-                db.execute("UPDATE connections SET status = ? WHERE id = ?", (status, connection_id))
+                db.execute("UPDATE connections SET status = ?, status_cause = ? WHERE id = ?",
+                           (status, cause, connection_id))
+            if config is not None:
+                db.execute("UPDATE connections SET config = ? WHERE id = ?", (json.dumps(config), connection_id))
 
     def delete_connection(self, connection_id: str) -> None:
         with self._tx() as db:
