@@ -156,6 +156,9 @@ class Runner:
     """Seconds to wait, on :attr:`clock`, before resuming a run from its last checkpoint when a
     transient fault (:class:`~sfsync.errors.RetriableError`) outlasts the HTTP retries; one entry
     per resume. Empty: such a run fails at once (and the next run resumes)."""
+    details_interval: dt.timedelta = dt.timedelta(hours=20)
+    """Company details are fetched on a link's full sync and then at most once per this interval
+    (once a night), so that a second "sync now" of an unchanged dossier costs no extra request."""
 
     # --- contexts ---------------------------------------------------------------------------------
 
@@ -339,12 +342,16 @@ class Runner:
         ctx: ConnectorContext,
         company: Company,
         watcher: RunObserver,
+        *,
+        full: bool = False,
     ) -> None:
         """Fetch the company details and keep them when they changed. The connector gets the
         version it brought last, so a package that can tell may answer ``None``: unchanged."""
+        kept = self.store.company_details(dossier_id)
+        if kept is not None and not full and not self._details_due(dossier_id, run):
+            return
         run.stage = "details"
         watcher.stage(ctx.dossier or dossier_id, run.stage)
-        kept = self.store.company_details(dossier_id)
         previous = kept.details if kept is not None and kept.source == connection.id else None
         details = await self._call(
             connection.connector, "sfsync_fetch_company_details", ctx=ctx, company=company, previous=previous
@@ -353,6 +360,13 @@ class Runner:
             dossier_id, connection.id, details, at=self.clock.now()
         )
         run.counts["details_changed"] = int(changed)
+
+    def _details_due(self, dossier_id: str, run: RunRecord) -> bool:
+        """Whether the details were last checked longer than :attr:`details_interval` ago."""
+        for earlier in self.store.list_runs(dossier_id, limit=5):
+            if earlier.id != run.id and "details_changed" in earlier.counts and earlier.status in ("ok", "warning"):
+                return self.clock.now() - earlier.started_at >= self.details_interval
+        return True
 
     async def _stages_resuming(
         self,
@@ -440,7 +454,7 @@ class Runner:
 
         if self.registry.supports(name, "sfsync_fetch_company_details") and self.store.get_admin_link(dossier_id) is None:
             try:
-                await self._details(run, dossier_id, connection, ctx, company, watcher)
+                await self._details(run, dossier_id, connection, ctx, company, watcher, full=full)
             except (AuthError, RetriableError):
                 raise  # the connection itself: re-consent, or wait and resume
             except SfsyncError as exc:  # the figures are synced; unreadable details do not undo that
