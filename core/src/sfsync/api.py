@@ -47,6 +47,7 @@ from sfsync.models import (
     SyncMode,
     TrialBalanceBatch,
 )
+from sfsync.partial_runs import incomplete
 from sfsync.plugins import PluginRegistry, get_registry
 from sfsync.runner import Runner, RunObserver, balance_warnings
 from sfsync.secrets import SecretBox
@@ -69,7 +70,11 @@ NIGHTLY_INTERVAL = dt.timedelta(hours=20)
 
 @dataclass(frozen=True)
 class DossierStatus:
-    """One line of ``sfsync status``."""
+    """One line of ``sfsync status``.
+
+    ``incomplete``: a run failed after saving part of its changes and none has finished since, so
+    the dossier is partly updated until the next run resumes (see :mod:`sfsync.partial_runs`).
+    """
 
     dossier: DossierRecord
     link: LinkRecord | None
@@ -77,6 +82,7 @@ class DossierStatus:
     connection_status: str | None
     last_run: RunRecord | None
     next_due: dt.datetime | None
+    incomplete: bool = False
 
 
 @dataclass
@@ -533,6 +539,8 @@ class Sfsync:
         link = self.store.get_link(dossier.id)
         connection = self.store.get_connection(link.connection_id) if link else None
         last = self.store.last_run(dossier.id)
+        partly = last is not None and last.status not in ("ok", "warning") and incomplete(
+            self.store.list_runs(dossier.id, limit=20))
         next_due: dt.datetime | None = None
         if link is not None and last is not None and not link.needs_full_sync:
             if last.status == "waiting" and last.resume_at is not None:
@@ -542,6 +550,7 @@ class Sfsync:
         return DossierStatus(
             dossier=dossier, link=link, connector=connection.connector if connection else None,
             connection_status=connection.status if connection else None, last_run=last, next_due=next_due,
+            incomplete=partly,
         )
 
     @scoped

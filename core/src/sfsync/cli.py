@@ -529,6 +529,8 @@ def status(state: _State) -> None:
     for item in state.app.status(state.user()):
         link, last = item.link, item.last_run
         outcome: str = last.status if last else ""
+        if item.incomplete:
+            outcome = f"{outcome}, partly updated"
         if item.connection_status == "needs_reconsent":
             outcome = "needs re-consent"
         table.add_row(

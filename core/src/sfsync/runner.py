@@ -40,6 +40,7 @@ from sfsync.errors import (
 from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
 from sfsync.http.transport import RetryPolicy
 from sfsync.models import Company, FiscalYear, Granularity, LedgerBatch, SyncMode, TrialBalanceBatch
+from sfsync.partial_runs import mark_partial
 from sfsync.plugins import PluginRegistry
 from sfsync.secrets import SecretBox
 from sfsync.store.base import ConnectionRecord, LinkRecord, RunRecord, Store
@@ -205,6 +206,7 @@ class Runner:
         self._close_interrupted_runs(dossier_id, run.id)
         self.store.start_run(run)
         ctx: ConnectorContext | None = None
+        where = f"dossier {dossier.name}"  # completed with the connector once it is known
         try:
             link = self.store.get_link(dossier_id)
             if link is None:
@@ -213,6 +215,7 @@ class Runner:
             if connection.firm_id != dossier.firm_id:  # never made by the API; refuse a store that has one
                 raise ConfigurationError(f"dossier {dossier.name} is linked to a connection of another firm; link it again")
             context = {"connector": connection.connector, "dossier": dossier.name, "company": link.company_ref}
+            where = f"dossier {dossier.name}, connector {connection.connector}"
             try:
                 if connection.status == "needs_reconsent":
                     raise NeedsReconsent(
@@ -266,9 +269,12 @@ class Runner:
         except Exception as exc:  # a connector bug: this dossier fails, the others go on
             log.exception("unexpected error while syncing dossier %s", dossier.name)
             run.status = "failed"
-            run.error = f"dossier {dossier.name}: unexpected error ({type(exc).__name__}: {exc}); please report it"
+            run.error = (f"{where}: unexpected error in stage {run.stage or 'start'} "
+                         f"({type(exc).__name__}: {exc}); please report it")
             run.error_kind = "InternalError"
         finally:
+            if run.status in ("failed", "waiting"):
+                mark_partial(run, into_live_data=self.store.building_generation(dossier_id) is None)
             if ctx is not None:
                 run.warnings.extend(w for w in ctx.warnings if w not in run.warnings)
                 run.requests += ctx.stats.requests
