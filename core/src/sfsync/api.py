@@ -463,9 +463,11 @@ class Sfsync:
             dossier_id=dossier.id, connection_id=record.id, company_ref=company.ref,
             company_name=company.name, mode=mode, granularity=gran, since=since,
             first_year_end=first_year_end, needs_full_sync=True,
-            opening_balances_done=bool(previous and previous.opening_balances_done and previous.since == since
-                                       and previous.connection_id == record.id),
         )
+        if previous and previous.since == since and previous.connection_id == record.id and mode is SyncMode.SINCE:
+            # The same date from the same connection: the stored opening balances still hold.
+            link.opening_balances_done = previous.opening_balances_done
+            link.opening_balances_stamp = previous.opening_balances_stamp
         self.store.save_link(link)
         return link
 
