@@ -37,6 +37,7 @@ from sfsync.errors import (
     RetriableError,
     SfsyncError,
 )
+from sfsync.fiscal_years import effective_years
 from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
 from sfsync.http.transport import RetryPolicy
 from sfsync.models import Company, FiscalYear, Granularity, LedgerBatch, SyncMode, TrialBalanceBatch
@@ -332,10 +333,10 @@ class Runner:
 
         run.stage = "fiscal_years"
         watcher.stage(dossier, run.stage)
-        years = link.fiscal_years_override or await self._call(name, "sfsync_fetch_fiscal_years", ctx=ctx, company=company)
-        years = sorted(years, key=lambda y: y.start)
-        if link.first_year_end is not None:
-            years = _with_first_year_end(years, link.first_year_end)
+        package_years = await self._call(name, "sfsync_fetch_fiscal_years", ctx=ctx, company=company)
+        years = effective_years(
+            package_years, override=link.fiscal_years_override, first_year_end=link.first_year_end
+        )
         run.counts["fiscal_years"] = len(years)
 
         active = self.store.active_generation(dossier_id)
@@ -538,16 +539,3 @@ class Runner:
         if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
             result = await result
         return result
-
-
-def _with_first_year_end(years: list[FiscalYear], first_end: dt.date) -> list[FiscalYear]:
-    """Apply a firm's override of the end of the first fiscal year (a long or short first year)."""
-    if not years:
-        return years
-    first = years[0]
-    rest = [y for y in years[1:] if y.start > first_end]
-    adjusted = FiscalYear(start=first.start, end=first_end, label=first.label, closed=first.closed)
-    if rest and rest[0].start != first_end + dt.timedelta(days=1):
-        nxt = rest[0]
-        rest[0] = FiscalYear(start=first_end + dt.timedelta(days=1), end=nxt.end, label=nxt.label, closed=nxt.closed)
-    return [adjusted, *rest]
