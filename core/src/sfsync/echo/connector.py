@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -98,6 +99,13 @@ class EchoConnector:
     async def sfsync_fetch_opening_balances(self, ctx: ConnectorContext, company: Company, at: dt.date) -> list[OpeningBalance]:
         rows = await self._get(ctx, f"/companies/{company.ref}/balances", at=at.isoformat())
         return [OpeningBalance(account=r["account"], date=at, amount=Decimal(r["amount"])) for r in rows]
+
+    @hookimpl
+    async def sfsync_history_stamp(self, ctx: ConnectorContext, company: Company, before: dt.date) -> str:
+        # Echo has no modified stamp per year: a digest of the balances at the day is one small
+        # request and changes with any amount dated before it.
+        rows = await self._get(ctx, f"/companies/{company.ref}/balances", at=before.isoformat())
+        return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
 
     @hookimpl
     def sfsync_fetch_ledger(

@@ -47,6 +47,9 @@ class _Company:
     year_start_month: int
     lines: list[_Line] = field(default_factory=list)
     deleted: list[tuple[int, str]] = field(default_factory=list)
+    brought_forward: dict[str, Decimal] = field(default_factory=dict)
+    """Balances carried into the first fiscal year that are not booked as lines (a history
+    that starts with an opening balance); empty unless a test seeds them."""
 
 
 def _shift_month(day: dt.date, months: int) -> dt.date:
@@ -157,7 +160,8 @@ class EchoSandbox(Sandbox):
             except (KeyError, ValueError):
                 return 400, {"error": "bad_request", "message": "at must be a date (YYYY-MM-DD)"}
             kinds = {code: kind for code, _, kind in _CHART}
-            sums: dict[str, Decimal] = {}
+            first = dt.date(2024, company.year_start_month, 1)
+            sums: dict[str, Decimal] = dict(company.brought_forward) if at >= first else {}
             for line in company.lines:
                 if line.date < at and kinds.get(line.account) == "bs":
                     sums[line.account] = sums.get(line.account, Decimal(0)) + line.amount
