@@ -187,10 +187,7 @@ def user() -> None:
 @pass_state
 def user_add(state: _State, email: str, role: str) -> None:
     """Add a user to the firm (as the acting admin)."""
-    actor = state.user()
-    if actor.role != "admin":
-        raise ConfigurationError(f"{actor.email} is a member; only an admin adds users")
-    state.app.add_user(actor.firm_id, email, role)
+    state.app.add_colleague(state.user(), email, role)
     console.print(f"{email} added as {role}")
 
 
