@@ -654,7 +654,9 @@ def sandbox_serve(connectors: tuple[str, ...], port: int, host: str, faults: tup
         for spec in faults:
             box.faults.inject(parse_fault(spec))  # one fault object per sandbox: each counts its own
     for name, box in chosen.items():
-        console.print(f"{name}: {', '.join(box.base_urls)}; connect with {box.connection_config()}", soft_wrap=True)
+        console.print(f"[bold]{escape(name)}[/bold]", soft_wrap=True)
+        for label, value in box.credentials().items():
+            console.print(f"  {escape(label)}: {escape(value)}", soft_wrap=True)
     for spec in faults:
         console.print(f"fault injected: {escape(spec)}", soft_wrap=True)
     console.print(f"serving on http://{host}:{port}; use --sandbox-url http://{host}:{port} in other commands")

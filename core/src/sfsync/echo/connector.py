@@ -7,13 +7,12 @@ import hashlib
 import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, SecretStr
 
 from sfsync.auth import ConnectionLevel, FormSpec
 from sfsync.context import ConnectorContext
-from sfsync.echo.sandbox import BASE_URL, EchoSandbox
 from sfsync.errors import AuthError, MalformedResponse, NotFound
 from sfsync.hookspecs import hookimpl
 from sfsync.http.ratelimit import RateLimitPolicy, RateWindow
@@ -31,7 +30,12 @@ from sfsync.models import (
     TrialBalanceLine,
 )
 
-__all__ = ["EchoConnector", "EchoFields", "connector"]
+if TYPE_CHECKING:
+    from sfsync.echo.sandbox import EchoSandbox
+
+__all__ = ["BASE_URL", "EchoConnector", "EchoFields", "connector"]
+
+BASE_URL = "https://api.echo.sandbox"
 
 
 class EchoFields(BaseModel):
@@ -62,6 +66,9 @@ class EchoConnector:
 
     @hookimpl
     def sfsync_sandbox(self) -> EchoSandbox:
+        # Imported here: the sandbox needs the toolkit's extra (sfsync[sandbox]); the connector not.
+        from sfsync.echo.sandbox import EchoSandbox
+
         return EchoSandbox()
 
     @staticmethod
