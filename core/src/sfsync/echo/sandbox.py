@@ -167,7 +167,10 @@ class EchoSandbox(Sandbox):
         kinds = {code: kind for code, _, kind in _CHART}
         sums: dict[str, Decimal] = {}
         for line in company.lines:
-            if self._booked_in(company, line) < at and kinds.get(line.account) == "bs":
+            start = self._booked_in(company, line)
+            # Booked in a year that ended before the day, or dated before it in the year it is in.
+            before = _shift_month(start, 12) <= at or (start <= at and line.date < at)
+            if before and kinds.get(line.account) == "bs":
                 sums[line.account] = sums.get(line.account, Decimal(0)) + line.amount
         return sums
 

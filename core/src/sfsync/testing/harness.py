@@ -100,9 +100,11 @@ class ContractHarness:
 
     @classmethod
     def create(
-        cls, connector: str, folder: Path, *, sandbox: Sandbox | None = None, registry: PluginRegistry | None = None
+        cls, connector: str, folder: Path, *, sandbox: Sandbox | None = None, registry: PluginRegistry | None = None,
+        secret_key: str | None = None,
     ) -> ContractHarness:
-        """Build the harness; the sandbox defaults to a fresh one from the connector's hook."""
+        """Build the harness; the sandbox defaults to a fresh one from the connector's hook, the
+        store's secret key to a new one (give one to open the store from another process)."""
         registry = registry or get_registry()
         sandbox = sandbox or registry.call(connector, "sfsync_sandbox")
         folder.mkdir(parents=True, exist_ok=True)
@@ -110,7 +112,7 @@ class ContractHarness:
         sandbox_clock = getattr(sandbox, "clock", None)
         clock = RecordingClock(sandbox_clock if isinstance(sandbox_clock, Clock) else None)
         app = Sfsync(
-            SQLiteStore(folder / "sfsync.sqlite3"), SecretBox(generate_key()), registry=registry, clock=clock,
+            SQLiteStore(folder / "sfsync.sqlite3"), SecretBox(secret_key or generate_key()), registry=registry, clock=clock,
             transports=sandbox.transports(), retry=RetryPolicy(attempts=6, wait_initial=0.01, wait_max=0.05, wait_jitter=0.0),
             resume_waits=(0.05,),  # a resume after a transient fault is checked, not sat through
         )
