@@ -72,9 +72,15 @@ def place_of(line: LedgerLine, years: list[FiscalYear]) -> tuple[dt.date, int | 
     return (year.start, line.period) if year is not None else None
 
 
-def stored_movements(harness: ContractHarness, dossier_id: str) -> dict[tuple[str, dt.date, int | None], Decimal]:
+def stored_movements(
+    harness: ContractHarness, dossier_id: str, *, opening_is_period_zero: bool = False
+) -> dict[tuple[str, dt.date, int | None], Decimal]:
     """Debit minus credit per (account, first day of the fiscal year, period), zeros left out,
-    from the stored lines or, for a trial-balance dossier, the stored totals."""
+    from the stored lines or, for a trial-balance dossier, the stored totals.
+
+    ``opening_is_period_zero``: the package books its carried-forward balances as entries of a
+    period 0 (Twinfield), which a trial balance gives as the ``opening`` of a year's first
+    period; that opening then counts as the movement of period 0."""
     store = harness.app.store
     years = store.fiscal_years(dossier_id)
     sums: dict[tuple[str, dt.date, int | None], Decimal] = {}
@@ -82,10 +88,16 @@ def stored_movements(harness: ContractHarness, dossier_id: str) -> dict[tuple[st
         place = place_of(line, years)
         key = (line.account, place[0] if place else dt.date.min, place[1] if place else None)
         sums[key] = sums.get(key, Decimal(0)) + line.debit - line.credit
-    for total in store.trial_balance(dossier_id):
+    opened: set[tuple[str, dt.date]] = set()
+    for total in sorted(store.trial_balance(dossier_id), key=lambda t: (t.account, t.period_start)):
         year = _year_of(years, total.period_end)
-        key = (total.account, year.start if year else dt.date.min, total.period)
+        start = year.start if year else dt.date.min
+        key = (total.account, start, total.period)
         sums[key] = sums.get(key, Decimal(0)) + total.debit - total.credit
+        if opening_is_period_zero and (total.account, start) not in opened:
+            opened.add((total.account, start))
+            zero = (total.account, start, 0)
+            sums[zero] = sums.get(zero, Decimal(0)) + total.opening
     return {key: value for key, value in sums.items() if value != 0}
 
 
