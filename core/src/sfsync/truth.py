@@ -36,12 +36,15 @@ class PackageTruth:
         opening_balances: Per first day of a fiscal year, the balance (debit positive) of every
             balance-sheet account the package reports at that day.
         company_details: The company's master data, where the package has them.
+        result_account: The equity account the package carries a year's profit or loss to in the
+            balances of the next year (``None``: it does not carry it into them).
     """
 
     movements: Mapping[TruthKey, Decimal]
     line_places: Mapping[str, tuple[dt.date, int | None]] = field(default_factory=dict)
     opening_balances: Mapping[dt.date, Mapping[str, Decimal]] = field(default_factory=dict)
     company_details: CompanyDetails | None = None
+    result_account: str | None = None
 
     def yearly(self) -> dict[tuple[str, dt.date], Decimal]:
         """Debit minus credit per (account, first day of the fiscal year), zeros left out."""
@@ -70,9 +73,11 @@ class TruthBuilder:
         *,
         opening_balances: Mapping[dt.date, Mapping[str, Decimal]] | None = None,
         company_details: CompanyDetails | None = None,
+        result_account: str | None = None,
     ) -> PackageTruth:
         """The truth added up so far."""
         return PackageTruth(
             movements=dict(self.movements), line_places=dict(self.line_places),
             opening_balances=dict(opening_balances or {}), company_details=company_details,
+            result_account=result_account,
         )

@@ -154,21 +154,27 @@ class SyncChecks:
         assert {a: v for a, v in stored.items() if v != 0} == expected, (
             f"opening balances at {year.start}: stored {stored}, package {expected}"
         )
-        # Opening balances plus the movements booked since reach the package's next balances.
+        # Opening balances plus the movements booked since reach the package's next balances, with
+        # the profit or loss of those years carried to the package's result account (if it has one).
         balance_sheet = {a.code for a in store.accounts(dossier.id) if a.kind is AccountKind.BALANCE_SHEET}
         stored_years = store.fiscal_years(dossier.id)
-        running = dict(stored)
         for later in (y for y in years if y.start > year.start and y.start in truth.opening_balances):
+            running, result = dict(stored), Decimal(0)
             for line in store.ledger_lines(dossier.id):
                 place = place_of(line, stored_years)
-                if line.account in balance_sheet and place is not None and year.start <= place[0] < later.start:
+                if place is None or not year.start <= place[0] < later.start:
+                    continue
+                if line.account in balance_sheet:
                     running[line.account] = running.get(line.account, Decimal(0)) + line.debit - line.credit
+                else:
+                    result += line.debit - line.credit
+            if truth.result_account is not None:
+                running[truth.result_account] = running.get(truth.result_account, Decimal(0)) + result
             want = {a: v for a, v in truth.opening_balances[later.start].items() if v != 0}
             assert {a: v for a, v in running.items() if v != 0} == want, (
                 f"opening balances at {year.start} plus the movements booked since do not reach the package's "
                 f"balances at {later.start}: {running} against {want}"
             )
-            running = dict(stored)
 
     # --- kill and resume ------------------------------------------------------------------------------
 
