@@ -238,17 +238,22 @@ class Sfsync:
 
     @scoped
     async def connect_form(
-        self, user: User, connector: str, values: Mapping[str, Any], *, label: str | None = None
+        self, user: User, connector: str, values: Mapping[str, Any], *, label: str | None = None,
+        connection_id: str | None = None,
     ) -> ConnectionRecord:
         """Connect a package whose credentials are a form (or an agent's address and token).
 
         The connector checks the credentials first (``sfsync_check_connection``, else by listing
         companies); wrong ones raise :class:`~sfsync.errors.AuthError` and nothing is saved.
+        Pass ``connection_id`` to re-consent an existing connection (a regenerated key): it keeps
+        its id, its dossiers their checkpoints, and its status is ``ok`` again.
         """
         loaded = self.registry.connector(connector)
         if not isinstance(loaded.auth, FormSpec | AgentSpec):
             raise ConfigurationError(f"connector {connector} connects with {loaded.auth.flavour}, not a form")
         self.access.require_admin(user, "add a connection")
+        if connection_id is not None and self.access.connection(user, connection_id).connector != connector:
+            raise ConfigurationError(f"connection {connection_id} is not a {connector} connection; it cannot be re-consented as one")
         config, secrets = self._split_fields(loaded.auth.fields, values, connector)
         ctx = self._bare_context(connector, config, secrets, {})
         try:
@@ -257,7 +262,7 @@ class Sfsync:
             await ctx.aclose()
         return self._save_connection(
             user, connector, config=config, secrets=secrets, tokens=None, state=ctx.state,
-            label=label or loaded.info.title,
+            label=label or loaded.info.title, connection_id=connection_id,
         )
 
     @scoped
