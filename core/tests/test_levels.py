@@ -12,7 +12,7 @@ import pytest
 import sfsync.echo.sandbox as echo_sandbox
 from sfsync.auth import ConnectionLevel, FormSpec
 from sfsync.echo.connector import EchoConnector, EchoFields
-from sfsync.errors import ConfigurationError, NotFound, PermissionDenied
+from sfsync.errors import AuthError, ConfigurationError, NotFound, PermissionDenied
 from sfsync.hookspecs import hookimpl
 from sfsync.metadata import ConnectorInfo
 from sfsync.models import Company, CompanyDetails, Granularity, Person
@@ -86,12 +86,29 @@ class AdminOnly:
         return CompanyDetails(name=f"{company.ref} NV (from the administration)", fiscal_year_end="06-30")
 
 
+class NoDetails:
+    """A package that sees companies but brings no company details."""
+
+    @hookimpl
+    def sfsync_connector_info(self) -> ConnectorInfo:
+        return ConnectorInfo(name="echo-bare", title="Echo without details")
+
+    @hookimpl
+    def sfsync_auth(self) -> FormSpec:
+        return FormSpec(fields=EchoFields)
+
+    @hookimpl
+    async def sfsync_list_companies(self, ctx: Any) -> list[Company]:
+        return await EchoConnector().sfsync_list_companies(ctx)
+
+
 @pytest.fixture
 def plugins(registry):
     made = {"support": SupportEcho(), "details": DetailsEcho(), "admin": AdminOnly()}
     registry.register(made["support"], "echo-support")
     registry.register(made["details"], "echo-details")
     registry.register(made["admin"], "echo-admin")
+    registry.register(NoDetails(), "echo-bare")
     assert not registry.broken, registry.broken
     return made
 
@@ -178,14 +195,14 @@ def test_unlinking_from_a_firm_connection_keeps_the_connection(env):
 # --- re-consent in place -------------------------------------------------------------------------
 
 
-def test_a_revoked_key_reentered_in_place_makes_every_stopped_dossier_due_at_once(env, monkeypatch):
+def test_a_revoked_key_reentered_in_place_makes_every_stopped_dossier_due_at_once(env):
     d2, d3 = env.dossier("d2"), env.dossier("d3", ref="C2")
     assert {r.status for r in env.run(env.app.sync_many([d2.id, d3.id]))} == {"ok"}
     d1 = env.dossier("d1")
     # The key is refused in the middle of d1's first ledger read: what was committed stays.
     env.sandbox.faults.add(401, times=1, path_contains="/lines", after=2, body={"error": "invalid_api_key"})
     first = env.sync(d1)
-    assert first.status == "failed" and first.error_kind == "AuthError"
+    assert first.status == "failed" and first.error_kind == "NeedsReconsent"
     state = env.app.connection_state(env.admin, env.connection.id)
     assert state.status == "needs_reconsent" and "refused the API key" in (state.cause or "")
     # The others stop before asking the package anything, and say what to do.
@@ -195,11 +212,11 @@ def test_a_revoked_key_reentered_in_place_makes_every_stopped_dossier_due_at_onc
     assert env.app.connection_state(env.admin, env.connection.id).waiting == 3
     assert env.app.due_dossiers() == []
     # The package revoked the key; the admin enters the new one in place (a wrong one saves nothing).
-    monkeypatch.setattr(echo_sandbox, "API_KEY", "echo-key-new")
-    with pytest.raises(Exception, match="refused"):
+    env.sandbox.revoke()
+    with pytest.raises(AuthError, match="refused"):
         env.run(env.app.reconnect_form(env.admin, env.connection.id, ECHO_KEY))
     assert env.app.store.get_connection(env.connection.id).status == "needs_reconsent"
-    again = env.run(env.app.reconnect_form(env.admin, env.connection.id, {"api_key": "echo-key-new"}))
+    again = env.run(env.app.reconnect_form(env.admin, env.connection.id, env.sandbox.connection_secrets()))
     assert again.id == env.connection.id and again.status == "ok" and again.status_cause is None
     assert again.config == env.connection.config  # the fields not given keep their stored value
     assert env.app.connection_state(env.admin, env.connection.id).waiting == 3
@@ -274,7 +291,7 @@ def test_an_administrative_only_connector_links_with_details_and_syncs_alone(env
 
 
 def test_a_dossier_has_an_accounting_and_an_administrative_link(env, plugins):
-    dossier = env.dossier("d1")  # figures from echo, which brings no details
+    dossier = env.dossier("d1")  # figures from echo; its details give way to the administrative link
     admin = _form(env, env.admin, "echo-admin")
     env.run(env.app.link(env.admin, dossier.id, admin.id, "C1", granularity="details"))
     assert env.app.store.get_link(dossier.id).connection_id == env.connection.id
@@ -290,7 +307,8 @@ def test_a_dossier_has_an_accounting_and_an_administrative_link(env, plugins):
     assert env.app.store.get_admin_link(dossier.id) is None and env.app.store.get_link(dossier.id) is not None
 
 
-def test_a_connector_without_details_cannot_make_an_administrative_link(env):
+def test_a_connector_without_details_cannot_make_an_administrative_link(env, plugins):
+    bare = _form(env, env.admin, "echo-bare")
     dossier = env.app.create_dossier(env.admin, "x")
     with pytest.raises(ConfigurationError, match="brings no company details"):
-        env.run(env.app.link(env.admin, dossier.id, env.connection.id, "C1", granularity="details"))
+        env.run(env.app.link(env.admin, dossier.id, bare.id, "C1", granularity="details"))

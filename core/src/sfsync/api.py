@@ -4,7 +4,11 @@
 >>> firm = app.create_firm("Fiduciaire Dupont")    # doctest: +SKIP
 
 Every action is taken *as a user*: only an admin adds or removes a connection; a dossier links only
-to a connection of its own firm. Async methods talk to a package; the rest only touch the store.
+to a connection of its own firm. Every id a user passes is resolved within their firm and role by
+:mod:`sfsync.access`; another firm's id is refused like one that does not exist. The few methods
+that take no user (setup, the scheduler, the worker) are the host's own: see
+:data:`~sfsync.access.OPERATOR_METHODS`. Async methods talk to a package; the rest only touch the
+store.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from sfsync.access import Access, scoped
 from sfsync.auth import (
     AgentSpec,
     ConnectionLevel,
@@ -38,6 +43,7 @@ from sfsync.errors import (
     PermissionDenied,
     SfsyncError,
 )
+from sfsync.fiscal_years import check_years, effective_years
 from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
 from sfsync.http.transport import RetryPolicy
 from sfsync.levels import require_may_manage
@@ -51,6 +57,7 @@ from sfsync.models import (
     SyncMode,
     TrialBalanceBatch,
 )
+from sfsync.partial_runs import incomplete
 from sfsync.plugins import PluginRegistry, get_registry
 from sfsync.runner import Runner, RunObserver, balance_warnings
 from sfsync.secrets import SecretBox
@@ -77,7 +84,11 @@ NIGHTLY_INTERVAL = dt.timedelta(hours=20)
 
 @dataclass(frozen=True)
 class DossierStatus:
-    """One line of ``sfsync status``."""
+    """One line of ``sfsync status``.
+
+    ``incomplete``: a run failed after saving part of its changes and none has finished since, so
+    the dossier is partly updated until the next run resumes (see :mod:`sfsync.partial_runs`).
+    """
 
     dossier: DossierRecord
     link: LinkRecord | None
@@ -85,10 +96,9 @@ class DossierStatus:
     connection_status: str | None
     last_run: RunRecord | None
     next_due: dt.datetime | None
+    incomplete: bool = False
     admin_link: LinkRecord | None = None
     """The administrative link (granularity ``details``), when the dossier has one."""
-
-
 @dataclass(frozen=True)
 class ConnectionState:
     """A connection as its Syncs page shows it: status, why, and how many dossiers wait for it.
@@ -105,6 +115,7 @@ class ConnectionState:
     status: str
     cause: str | None
     waiting: int
+
 
 
 @dataclass
@@ -156,6 +167,7 @@ class Sfsync:
         resume_waits: tuple[float, ...] | None = None,
     ) -> None:
         self.store = store
+        self.access = Access(store)
         self.box = secret_box
         self.registry = registry or get_registry()
         self.clock = clock or Clock()
@@ -195,11 +207,11 @@ class Sfsync:
         return self.store.create_firm(name)
 
     def add_user(self, firm_id: str, email: str, role: str = "member") -> User:
-        """Add a user to a firm as ``admin`` or ``member``."""
+        """Add a user to a firm as ``admin`` or ``member`` (the host's own call, e.g. a firm's
+        first admin; an admin adding a colleague goes through :meth:`add_colleague`)."""
         if role not in ("admin", "member"):
-            raise ConfigurationError(
-                f"role must be admin or member, not {role!r} (support staff: add_support_user)"
-            )
+            raise ConfigurationError(f"role must be admin or member, not {role!r} (support staff: add_support_user)")
+        self.store.get_firm(firm_id)
         return self.store.add_user(firm_id, email, role)  # type: ignore[arg-type]
 
     def add_support_user(self, email: str) -> User:
@@ -209,9 +221,13 @@ class Sfsync:
             raise ConfigurationError(f"{email} is already support staff")
         return self.store.add_support_user(email)
 
-    def _require_admin(self, user: User, action: str) -> None:
-        if user.role != "admin":
-            raise PermissionDenied(f"{user.email} is a member of the firm; only an admin may {action}")
+    @scoped
+    def add_colleague(self, user: User, email: str, role: str = "member") -> User:
+        """Add a user to the acting admin's firm as ``admin`` or ``member``."""
+        self.access.require_admin(user, "add users")
+        if self.store.find_user(user.firm_id, email) is not None:
+            raise ConfigurationError(f"{email} is already a user of the firm")
+        return self.add_user(user.firm_id, email, role)
 
     # --- connections ------------------------------------------------------------------------------
 
@@ -232,6 +248,7 @@ class Sfsync:
         loaded = self.registry.connector(connector)
         sealed = self.box.seal({"secrets": secrets, "tokens": tokens, "state": state})
         if connection_id is not None:
+            self.access.connection(user, connection_id)
             # Re-consent in place: the same connection, so every dossier linked to it stays linked.
             self.store.update_connection(connection_id, sealed=sealed, status="ok", cause=None, config=config)
             return self.store.get_connection(connection_id)
@@ -277,6 +294,7 @@ class Sfsync:
                 config[name] = value.isoformat() if hasattr(value, "isoformat") else value
         return config, secrets
 
+    @scoped
     async def connect_form(
         self,
         user: User,
@@ -304,7 +322,7 @@ class Sfsync:
             raise ConfigurationError(f"connector {connector} connects with {loaded.auth.flavour}, not a form")
         values = dict(values)
         if connection_id is not None:
-            record = self._connection_of(user, connection_id)
+            record = self.access.connection(user, connection_id)
             if record.connector != connector:
                 raise ConfigurationError(f"connection {record.label} is a {record.connector} connection, not {connector}")
             require_may_manage(user, record.level, connector, "change this connection")
@@ -329,11 +347,13 @@ class Sfsync:
             label=label or loaded.info.title, connection_id=connection_id, firm_id=target_firm,
         )
 
+    @scoped
     async def reconnect_form(self, user: User, connection_id: str, values: Mapping[str, Any]) -> ConnectionRecord:
         """Re-enter a form connection's credentials in place (see :meth:`connect_form`)."""
-        record = self._connection_of(user, connection_id)
+        record = self.access.connection(user, connection_id)
         return await self.connect_form(user, record.connector, values, connection_id=record.id)
 
+    @scoped
     def start_oauth(
         self,
         user: User,
@@ -354,30 +374,26 @@ class Sfsync:
         *is* this login: any user of the firm starts it with ``dossier_id``, and
         :meth:`finish_oauth` creates (or re-consents) the connection bound to that dossier.
         Support-level connections are started by support staff for ``firm_id``. Pass
-        ``connection_id`` to re-consent an existing connection.
+        ``connection_id`` to re-consent an existing connection (an admin's, or a member's for the
+        dossier-level connection their ``dossier_id`` is linked to).
         """
         loaded = self.registry.connector(connector)
         spec = loaded.auth
         if not isinstance(spec, OAuth2Spec):
             raise ConfigurationError(f"connector {connector} connects with {spec.flavour}, not OAuth2")
-        action = "add a connection" if connection_id is None else "change this connection"
-        require_may_manage(user, spec.level, connector, action)
-        target_firm = self._firm_for(user, firm_id)
+        record, _ = self.access.consent_target(
+            user, connector, spec.level.value, connection_id=connection_id, dossier_id=dossier_id
+        )
+        target_firm = record.firm_id if record is not None else self._firm_for(user, firm_id)
         if spec.level is ConnectionLevel.DOSSIER:
             if dossier_id is None:
                 raise ConfigurationError(
                     f"connector {connector} connects per dossier: start its login from the dossier (dossier_id)"
                 )
-            self._dossier_of(user, dossier_id)
+            if record is not None and record.owner_dossier_id not in (None, dossier_id):
+                raise PermissionDenied(f"connection {record.label} belongs to another dossier; log in from that dossier")
         elif dossier_id is not None:
             raise ConfigurationError(f"connector {connector} is {spec.level.value}-level: it is not bound to a dossier")
-        if connection_id is not None:
-            record = self._connection_of(user, connection_id)
-            if record.connector != connector:
-                raise ConfigurationError(f"connection {record.label} is a {record.connector} connection, not {connector}")
-            if record.owner_dossier_id is not None and record.owner_dossier_id != dossier_id:
-                raise PermissionDenied(f"connection {record.label} belongs to another dossier; log in from that dossier")
-            target_firm = record.firm_id
         pending = spec.start(client_id=client_id, redirect_uri=redirect_uri)
         self._pending[pending.state] = _Pending(
             firm_id=target_firm, user_id=user.id, connector=connector, pending=pending,
@@ -387,6 +403,7 @@ class Sfsync:
         )
         return pending
 
+    @scoped
     async def finish_oauth(self, user: User, callback_url: str) -> ConnectionRecord:
         """Finish an OAuth2 connection from the URL the package redirected the user to.
 
@@ -395,9 +412,7 @@ class Sfsync:
         """
         query = parse_qs(urlparse(callback_url).query)
         state = (query.get("state") or [""])[0]
-        pending = self._pending.pop(state, None)
-        if pending is None or pending.user_id != user.id:
-            raise AuthError("the login came back with an unknown or reused state; start the connection again")
+        pending = self.access.pending(user, self._pending, state, lambda p: p.user_id)
         if "error" in query:
             raise AuthError(f"the package refused the login: {query['error'][0]} {query.get('error_description', [''])[0]}")
         code = (query.get("code") or [""])[0]
@@ -406,6 +421,11 @@ class Sfsync:
         loaded = self.registry.connector(pending.connector)
         spec = loaded.auth
         assert isinstance(spec, OAuth2Spec)
+        # Checked again: the connection may have gone, or the user's role changed, meanwhile.
+        self.access.consent_target(
+            user, pending.connector, spec.level.value, connection_id=pending.connection_id,
+            dossier_id=pending.dossier_id,
+        )
         data = {"grant_type": "authorization_code", "code": code, "redirect_uri": pending.pending.redirect_uri}
         if pending.pending.code_verifier:
             data["code_verifier"] = pending.pending.code_verifier
@@ -438,6 +458,7 @@ class Sfsync:
             owner_dossier_id=pending.dossier_id,
         )
 
+
     def _bare_context(
         self, connector: str, config: dict[str, Any], secrets: dict[str, str], state: dict[str, Any]
     ) -> ConnectorContext:
@@ -457,33 +478,27 @@ class Sfsync:
         except SfsyncError as exc:
             raise exc.with_context(connector=connector) from exc.__cause__
 
+    @scoped
     def connections(self, user: User, *, firm_id: str | None = None) -> list[ConnectionRecord]:
         """The firm's connections (its Syncs page): firm-, support- and agent-level ones.
 
         A dossier's own login (a dossier-level connection) is not here but under its dossier
         (:meth:`dossier_connections`). Support staff say which firm with ``firm_id``.
         """
-        return [c for c in self.store.list_connections(self._firm_for(user, firm_id)) if c.owner_dossier_id is None]
+        shown = [c for c in self.store.list_connections(self._firm_for(user, firm_id)) if c.owner_dossier_id is None]
+        return [c for c in shown if user.role != "support" or c.level == ConnectionLevel.SUPPORT.value]
 
+    @scoped
     def dossier_connections(self, user: User, dossier_id: str) -> list[ConnectionRecord]:
         """The connections a dossier's own login made (dossier-level packages such as Xero)."""
-        dossier = self.dossier(user, dossier_id)
+        dossier = self.access.dossier(user, dossier_id)
         return [c for c in self.store.list_connections(dossier.firm_id) if c.owner_dossier_id == dossier.id]
 
-    def _connection_of(self, user: User, connection_id: str) -> ConnectionRecord:
-        try:
-            record = self.store.get_connection(connection_id)
-        except NotFound:
-            record = None
-        # Support staff reach every firm's connections; a firm's users only their own firm's.
-        if record is None or (user.role != "support" and record.firm_id != user.firm_id):
-            raise NotFound(f"no connection {connection_id!r} in this firm")
-        return record
-
+    @scoped
     def connection_state(self, user: User, connection_id: str) -> ConnectionState:
         """The connection's status, the cause of a needed re-consent, and how many of its dossiers
         stopped because the package refused the credentials."""
-        record = self._connection_of(user, connection_id)
+        record = self.access.connection(user, connection_id)
         waiting = 0
         for dossier in self.store.list_dossiers(record.firm_id):
             links = (self.store.get_link(dossier.id), self.store.get_admin_link(dossier.id))
@@ -491,12 +506,13 @@ class Sfsync:
                 waiting += _stopped_by_refusal(self.store.last_run(dossier.id))
         return ConnectionState(connection=record, status=record.status, cause=record.status_cause, waiting=waiting)
 
+    @scoped
     def remove_connection(self, user: User, connection_id: str) -> None:
         """Remove a connection (admins; support staff for a support-level one); its dossiers keep
         what was synced."""
-        record = self._connection_of(user, connection_id)
+        record = self.access.connection(user, connection_id)
         if record.level == ConnectionLevel.DOSSIER.value:
-            self._require_admin(user, "remove a connection")  # a dossier's own: unlink removes it too
+            self.access.require_admin(user, "remove a connection")  # a dossier's own: unlink removes it too
         else:
             require_may_manage(user, record.level, record.connector, "remove this connection")
         for dossier in self.store.list_dossiers(record.firm_id):
@@ -508,9 +524,10 @@ class Sfsync:
                 self.store.delete_admin_link(dossier.id)
         self.store.delete_connection(connection_id)
 
+    @scoped
     async def list_companies(self, user: User, connection_id: str, *, search: str | None = None) -> list[Company]:
         """What the connection can see, filtered by name or code (case-insensitive)."""
-        record = self._connection_of(user, connection_id)
+        record = self.access.connection(user, connection_id)
         ctx = self.runner.context_for(record)
         try:
             companies: list[Company] = await self.runner._call(record.connector, "sfsync_list_companies", ctx=ctx)
@@ -523,9 +540,10 @@ class Sfsync:
             companies = [c for c in companies if needle in c.name.casefold() or needle in c.code.casefold() or needle in c.ref.casefold()]
         return sorted(companies, key=lambda c: (c.name.casefold(), c.code))
 
+    @scoped
     async def fiscal_years(self, user: User, connection_id: str, company_ref: str) -> list[FiscalYear]:
         """The company's fiscal years as the package defines them (shown when linking)."""
-        record = self._connection_of(user, connection_id)
+        record = self.access.connection(user, connection_id)
         ctx = self.runner.context_for(record)
         try:
             years: list[FiscalYear] = await self.runner._call(
@@ -539,26 +557,19 @@ class Sfsync:
 
     # --- dossiers and links -------------------------------------------------------------------------
 
+    @scoped
     def create_dossier(self, user: User, name: str) -> DossierRecord:
         """Create a dossier in the user's firm."""
         if self.store.find_dossier(user.firm_id, name) is not None:
             raise ConfigurationError(f"the firm already has a dossier named {name!r}")
         return self.store.add_dossier(user.firm_id, name)
 
+    @scoped
     def dossier(self, user: User, name_or_id: str) -> DossierRecord:
         """Find a dossier of the user's firm by name or id."""
-        found = self.store.find_dossier(user.firm_id, name_or_id)
-        if found is None:
-            try:
-                found = self.store.get_dossier(name_or_id)
-            except NotFound:
-                found = None
-        if found is None or found.firm_id != user.firm_id:
-            raise NotFound(f"no dossier {name_or_id!r} in this firm; create it first")
-        return found
+        return self.access.dossier(user, name_or_id)
 
-    _dossier_of = dossier
-
+    @scoped
     async def link(
         self,
         user: User,
@@ -570,12 +581,18 @@ class Sfsync:
         since: dt.date | None = None,
         granularity: Granularity | str | None = None,
         first_year_end: dt.date | None = None,
+        fiscal_years: Sequence[FiscalYear] | None = None,
     ) -> LinkRecord:
         """Link a dossier to a company of a connection.
 
-        ``mode="since"`` needs ``since`` to be the first day of one of the package's fiscal years
+        ``mode="since"`` needs ``since`` to be the first day of one of the link's fiscal years
         (anything else is refused with the valid choices); ``mode="replace"`` replaces all data.
-        Re-linking to another connection keeps what was synced unless the mode is *replace*.
+        Re-linking to another connection keeps what was synced before the date (*since*), or every
+        year outside the new package's range (*replace*).
+
+        ``first_year_end`` overrides the end of the first fiscal year (a long or short first
+        year); ``fiscal_years`` replaces the package's years altogether (no overlaps, no gaps).
+        The *since* date is checked against these effective years. See :mod:`sfsync.fiscal_years`.
 
         ``granularity="details"`` makes the dossier's *administrative* link (its master data, from
         any connector that brings company details; an administrative-only connector offers
@@ -584,10 +601,8 @@ class Sfsync:
         A dossier-level connection belongs to the dossier whose login made it: another dossier
         is refused and must log in itself.
         """
-        dossier = self.dossier(user, dossier_id)
-        record = self._connection_of(user, connection_id)
-        if record.firm_id != dossier.firm_id:
-            raise NotFound(f"no connection {connection_id!r} in the firm of dossier {dossier.name}")
+        dossier = self.access.dossier(user, dossier_id)
+        record = self.access.connection(user, connection_id)
         if record.owner_dossier_id is not None and record.owner_dossier_id != dossier.id:
             raise PermissionDenied(
                 f"dossier {dossier.name}: connection {record.label} is another dossier's own login to "
@@ -612,7 +627,7 @@ class Sfsync:
                 f"it can see: {close or 'nothing'}"
             )
         if gran is Granularity.DETAILS:
-            if mode is not None or since is not None or first_year_end is not None:
+            if mode is not None or since is not None or first_year_end is not None or fiscal_years:
                 raise ConfigurationError("an administrative (details) link takes no mode, date or fiscal year")
             admin = LinkRecord(dossier_id=dossier.id, connection_id=record.id, company_ref=company.ref,
                                company_name=company.name, mode=SyncMode.REPLACE, granularity=gran,
@@ -622,10 +637,15 @@ class Sfsync:
         if mode is None:
             raise ConfigurationError("say how to link: mode='since' with a date, or mode='replace'")
         mode = SyncMode(mode)
-        if mode is SyncMode.SINCE:
-            if since is None:
-                raise ConfigurationError("a *since* link needs a date: the first day of a fiscal year")
-            years = await self.fiscal_years(user, connection_id, company_ref)
+        if first_year_end is not None and fiscal_years:
+            raise ConfigurationError("give either a first fiscal-year end or the whole list of fiscal years, not both")
+        override = check_years(fiscal_years, what=f"the fiscal years of dossier {dossier.name}") if fiscal_years else None
+        if mode is SyncMode.SINCE and since is None:
+            raise ConfigurationError("a *since* link needs a date: the first day of a fiscal year")
+        if mode is SyncMode.SINCE or first_year_end is not None:
+            years = effective_years(await self.fiscal_years(user, connection_id, company_ref),
+                                    override=override, first_year_end=first_year_end)
+        if mode is SyncMode.SINCE and since is not None:
             starts = [y.start for y in years]
             if since not in starts:
                 choices = ", ".join(d.isoformat() for d in starts) or "none"
@@ -639,13 +659,16 @@ class Sfsync:
         link = LinkRecord(
             dossier_id=dossier.id, connection_id=record.id, company_ref=company.ref,
             company_name=company.name, mode=mode, granularity=gran, since=since,
-            first_year_end=first_year_end, needs_full_sync=True,
-            opening_balances_done=bool(previous and previous.opening_balances_done and previous.since == since
-                                       and previous.connection_id == record.id),
+            first_year_end=first_year_end, fiscal_years_override=override, needs_full_sync=True,
         )
+        if previous and previous.since == since and previous.connection_id == record.id and mode is SyncMode.SINCE:
+            # The same date from the same connection: the stored opening balances still hold.
+            link.opening_balances_done = previous.opening_balances_done
+            link.opening_balances_stamp = previous.opening_balances_stamp
         self.store.save_link(link)
         return link
 
+    @scoped
     def unlink(
         self, user: User, dossier_id: str, *, administrative: bool = False, remove_connection: bool = False
     ) -> None:
@@ -655,7 +678,7 @@ class Sfsync:
         is the dossier's own login (a dossier-level connection), unlinking removes that connection
         too, and is refused unless ``remove_connection=True`` confirms it.
         """
-        dossier = self.dossier(user, dossier_id)
+        dossier = self.access.dossier(user, dossier_id)
         if administrative:
             self.store.delete_admin_link(dossier.id)
             return
@@ -674,18 +697,26 @@ class Sfsync:
 
     # --- administrative data ---------------------------------------------------------------------
 
+    @scoped
     def company_details(self, user: User, dossier_id: str) -> CompanyDetailsRecord | None:
         """The dossier's current company details (administrative sync), or ``None`` before any."""
-        return self.store.company_details(self.dossier(user, dossier_id).id)
+        return self.store.company_details(self.access.dossier(user, dossier_id).id)
 
+    @scoped
     def company_details_history(self, user: User, dossier_id: str, *, limit: int = 20) -> list[CompanyDetailsRecord]:
         """Every kept version of the dossier's company details, newest first."""
-        return self.store.company_details_history(self.dossier(user, dossier_id).id, limit=limit)
+        return self.store.company_details_history(self.access.dossier(user, dossier_id).id, limit=limit)
 
     # --- runs ----------------------------------------------------------------------------------
 
+    @scoped
+    async def sync_now(self, user: User, dossier_id: str, *, observer: RunObserver | None = None) -> RunRecord:
+        """Sync one dossier of the user's firm now (the *sync now* button)."""
+        return await self.runner.run(self.access.dossier(user, dossier_id).id, observer=observer)
+
     async def sync(self, dossier_id: str, *, observer: RunObserver | None = None) -> RunRecord:
-        """Sync one dossier now ("sync now"). See :class:`~sfsync.runner.Runner`."""
+        """Sync one dossier (the worker's call; a person's *sync now* is :meth:`sync_now`).
+        See :class:`~sfsync.runner.Runner`."""
         return await self.runner.run(dossier_id, observer=observer)
 
     async def sync_many(self, dossier_ids: Sequence[str], *, observer: RunObserver | None = None) -> list[RunRecord]:
@@ -730,6 +761,8 @@ class Sfsync:
         chosen = link or admin
         connection = self.store.get_connection(chosen.connection_id) if chosen else None
         last = self.store.last_run(dossier.id)
+        partly = last is not None and last.status not in ("ok", "warning") and incomplete(
+            self.store.list_runs(dossier.id, limit=20))
         next_due: dt.datetime | None = None
         if chosen is not None and last is not None and not chosen.needs_full_sync:
             if _stopped_by_refusal(last) and connection is not None and connection.status == "ok":
@@ -741,26 +774,29 @@ class Sfsync:
         return DossierStatus(
             dossier=dossier, link=link, connector=connection.connector if connection else None,
             connection_status=connection.status if connection else None, last_run=last, next_due=next_due,
-            admin_link=admin,
+            incomplete=partly, admin_link=admin,
         )
 
+    @scoped
     def status(self, user: User) -> list[DossierStatus]:
         """Every dossier of the firm: link, last run, next due."""
         return [self._status(d) for d in self.store.list_dossiers(user.firm_id)]
 
+    @scoped
     def runs(self, user: User, dossier_id: str, *, limit: int = 20) -> list[RunRecord]:
         """The kept results of a dossier's runs, newest first."""
-        return self.store.list_runs(self.dossier(user, dossier_id).id, limit=limit)
+        return self.store.list_runs(self.access.dossier(user, dossier_id).id, limit=limit)
 
     # --- manual import ---------------------------------------------------------------------------
 
+    @scoped
     def import_file(self, user: User, dossier_id: str, path: Path) -> RunRecord:
         """Load an export file (XAF, SAF-T, a balance) into a dossier that has no sync.
 
         The file's data replaces the dossier's in one new generation, swapped in only when the
         whole file was read: a truncated file leaves the stored data as it was.
         """
-        dossier = self.dossier(user, dossier_id)
+        dossier = self.access.dossier(user, dossier_id)
         if self.store.get_link(dossier.id) is not None:
             raise ConfigurationError(
                 f"dossier {dossier.name} is synced from a package; unlink it before importing files"
