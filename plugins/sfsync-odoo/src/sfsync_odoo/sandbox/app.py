@@ -6,6 +6,7 @@
   ``error`` envelope.
 * JSON-2 (19 only): ``POST /json/2/<model>/<method>`` with a bearer API key; errors as HTTP
   statuses with ``{name, message, arguments, context, debug}``.
+* The ``db`` service on both RPC transports and the web client's JSON routes (``web``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sfsync_odoo.sandbox.faults import (
     OdooValueError,
     traceback_text,
 )
+from sfsync_odoo.sandbox.web import WebClient
 
 if TYPE_CHECKING:
     from sfsync_odoo.sandbox.orm import Database
@@ -58,10 +60,12 @@ class OdooApp:
         self.injected: list[InjectedFault] = []
         self.calls: list[tuple[str, str, str]] = []
         self.before_call: Callable[[str, str, list[Any], dict[str, Any]], None] | None = None
+        self.web = WebClient(self)
 
     # --- Odoo services --------------------------------------------------------------------------
 
-    def _version(self) -> dict[str, Any]:
+    def version_info(self) -> dict[str, Any]:
+        """What ``common.version`` and ``/web/webclient/version_info`` answer."""
         major = self.db.version
         return {
             "server_version": f"{major}.0",
@@ -90,7 +94,7 @@ class OdooApp:
     def common(self, method: str, args: list[Any]) -> Any:
         self.calls.append(("common", "", method))
         if method == "version":
-            return self._version()
+            return self.version_info()
         if method == "about":
             return "See http://openerp.com"
         if method in ("authenticate", "login"):
@@ -165,17 +169,20 @@ class OdooApp:
         if method != "POST":
             await _respond(send, 405, b"Method Not Allowed", "text/plain")
             return
+        extra: dict[str, str] = {}
         if not self.legacy_rpc and (path.startswith("/xmlrpc") or path == "/jsonrpc"):
             status, payload, ctype = 404, NOT_FOUND_HTML, "text/html; charset=utf-8"
-        elif path in ("/xmlrpc/2/common", "/xmlrpc/2/object"):
+        elif path in ("/xmlrpc/2/common", "/xmlrpc/2/object", "/xmlrpc/2/db"):
             status, payload, ctype = self._xmlrpc(path.rsplit("/", 1)[-1], body)
         elif path == "/jsonrpc":
             status, payload, ctype = self._jsonrpc(body)
         elif path.startswith("/json/2/") and self.db.version >= 19:
             status, payload, ctype = self._json2(path, headers, body)
+        elif self.web.handles(path):
+            (payload, extra), status, ctype = self.web.serve(path, headers, body), 200, "application/json"
         else:
             status, payload, ctype = 404, NOT_FOUND_HTML, "text/html; charset=utf-8"
-        await _respond(send, status, payload, ctype)
+        await _respond(send, status, payload, ctype, extra)
 
     def _xmlrpc(self, service: str, body: bytes) -> tuple[int, bytes, str]:
         try:
@@ -186,6 +193,8 @@ class OdooApp:
         try:
             if service == "common":
                 result = self.common(method or "", list(params))
+            elif service == "db":
+                result = self.web.db_service(method or "", list(params))
             else:
                 result = self.object("xmlrpc", method or "", list(params))
             text = xmlrpc.client.dumps((result,), methodresponse=True, allow_none=False)
@@ -205,6 +214,8 @@ class OdooApp:
                 result = self.common(str(method), list(args))
             elif service == "object":
                 result = self.object("jsonrpc", str(method), list(args))
+            elif service == "db":
+                result = self.web.db_service(str(method), list(args))
             else:
                 raise OdooValueError(f"Unknown service {service!r}")
             payload = {"jsonrpc": "2.0", "id": request_id, "result": result}
@@ -257,7 +268,8 @@ def _json2_error(name: str, message: str, debug: str = "") -> dict[str, Any]:
     return {"name": name, "message": message, "arguments": [message], "context": {}, "debug": debug}
 
 
-async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]})
+async def _respond(send: Send, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
