@@ -95,3 +95,22 @@ def test_call_kw_without_a_session_is_expired():
     (answer,) = _post_all(OdooSandbox(17), [("/web/dataset/call_kw", {"model": "res.company", "method": "search_read",
                                                                       "args": [[]], "kwargs": {}})])
     assert answer.json()["error"]["data"]["name"] == "odoo.http.SessionExpiredException"
+
+
+def test_unversioned_xmlrpc_routes_answer_with_string_fault_codes():
+    sandbox = OdooSandbox(17)
+
+    async def go(path: str, body: bytes) -> bytes:
+        transport = httpx.ASGITransport(app=sandbox.app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://voorbeeld.odoo.example") as client:
+            return (await client.post(path, content=body)).content
+
+    version = xmlrpc.client.loads(asyncio.run(go("/xmlrpc/common", xmlrpc.client.dumps((), "version").encode())))
+    assert version[0][0]["server_version"] == "17.0"
+    denied = xmlrpc.client.dumps((DB_NAME, 2, "wrong", "res.company", "search", [[]]), "execute_kw").encode()
+    with pytest.raises(xmlrpc.client.Fault) as legacy:
+        xmlrpc.client.loads(asyncio.run(go("/xmlrpc/object", denied)))
+    assert legacy.value.faultCode == "AccessDenied"
+    with pytest.raises(xmlrpc.client.Fault) as versioned:
+        xmlrpc.client.loads(asyncio.run(go("/xmlrpc/2/object", denied)))
+    assert versioned.value.faultCode == 3

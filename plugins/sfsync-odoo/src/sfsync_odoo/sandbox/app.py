@@ -1,7 +1,9 @@
 """The sandbox's HTTP side: Odoo's three external transports as one plain ASGI app.
 
 * XML-RPC: ``POST /xmlrpc/2/common`` (``version``, ``authenticate``, ``login``) and
-  ``POST /xmlrpc/2/object`` (``execute_kw``, ``execute``); faults with Odoo's codes.
+  ``POST /xmlrpc/2/object`` (``execute_kw``, ``execute``); faults with Odoo's codes. The older
+  ``/xmlrpc/<service>`` routes, which Odoo still serves and some clients use, write faults as
+  Odoo's ``xmlrpc_handle_exception_string`` does (string codes).
 * JSON-RPC: ``POST /jsonrpc`` with ``{"service", "method", "args"}``; errors in an HTTP 200
   ``error`` envelope.
 * JSON-2 (19 only): ``POST /json/2/<model>/<method>`` with a bearer API key; errors as HTTP
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["OdooApp"]
 
+XMLRPC_PATHS = frozenset(f"/xmlrpc/{v}{s}" for v in ("", "2/") for s in ("common", "object", "db"))
 NOT_FOUND_HTML = (
     b"<!DOCTYPE html><html><head><title>404: Not Found</title></head><body><h1>Not Found</h1>"
     b"<p>The requested URL was not found on the server.</p></body></html>"
@@ -172,8 +175,8 @@ class OdooApp:
         extra: dict[str, str] = {}
         if not self.legacy_rpc and (path.startswith("/xmlrpc") or path == "/jsonrpc"):
             status, payload, ctype = 404, NOT_FOUND_HTML, "text/html; charset=utf-8"
-        elif path in ("/xmlrpc/2/common", "/xmlrpc/2/object", "/xmlrpc/2/db"):
-            status, payload, ctype = self._xmlrpc(path.rsplit("/", 1)[-1], body)
+        elif path in XMLRPC_PATHS:
+            status, payload, ctype = self._xmlrpc(path.rsplit("/", 1)[-1], body, legacy="/2/" not in path)
         elif path == "/jsonrpc":
             status, payload, ctype = self._jsonrpc(body)
         elif path.startswith("/json/2/") and self.db.version >= 19:
@@ -184,7 +187,7 @@ class OdooApp:
             status, payload, ctype = 404, NOT_FOUND_HTML, "text/html; charset=utf-8"
         await _respond(send, status, payload, ctype, extra)
 
-    def _xmlrpc(self, service: str, body: bytes) -> tuple[int, bytes, str]:
+    def _xmlrpc(self, service: str, body: bytes, *, legacy: bool = False) -> tuple[int, bytes, str]:
         try:
             params, method = xmlrpc.client.loads(body)
         except Exception:  # a malformed request: Odoo answers a fault 1
@@ -199,8 +202,12 @@ class OdooApp:
                 result = self.object("xmlrpc", method or "", list(params))
             text = xmlrpc.client.dumps((result,), methodresponse=True, allow_none=False)
         except OdooError as exc:
-            string = traceback_text(exc) if exc.fault_code == 1 else exc.message
-            text = xmlrpc.client.dumps(xmlrpc.client.Fault(exc.fault_code, string), methodresponse=True)
+            if legacy:
+                fault = _string_fault(exc)
+            else:
+                string = traceback_text(exc) if exc.fault_code == 1 else exc.message
+                fault = xmlrpc.client.Fault(exc.fault_code, string)
+            text = xmlrpc.client.dumps(fault, methodresponse=True)
         return 200, text.encode(), "text/xml; charset=utf-8"
 
     def _jsonrpc(self, body: bytes) -> tuple[int, bytes, str]:
@@ -262,6 +269,16 @@ class OdooApp:
             return 200, json.dumps(result, default=_json_default).encode(), "application/json"
         except OdooError as exc:
             return exc.http_status, json.dumps(_json2_error(exc.name, exc.message, traceback_text(exc))).encode(), "application/json"
+
+
+def _string_fault(exc: OdooError) -> xmlrpc.client.Fault:
+    """A fault of the un-versioned ``/xmlrpc/<service>`` routes: the code is a string."""
+    if isinstance(exc, OdooAccessDenied):
+        return xmlrpc.client.Fault("AccessDenied", exc.message)  # type: ignore[arg-type]  # Odoo sends a string
+    if exc.fault_code in (2, 4):  # UserError family, AccessError
+        kind = exc.name.rsplit(".", 1)[-1]
+        return xmlrpc.client.Fault(f"warning -- {kind}\n\n{exc.message}", "")  # type: ignore[arg-type]
+    return xmlrpc.client.Fault(exc.message, traceback_text(exc))  # type: ignore[arg-type]
 
 
 def _json2_error(name: str, message: str, debug: str = "") -> dict[str, Any]:
