@@ -1,0 +1,5 @@
+from sfsync.testing import ConnectorContract
+
+
+class TestSageAccountingContract(ConnectorContract):
+    connector = "sage-accounting"
