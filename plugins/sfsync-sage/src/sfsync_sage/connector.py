@@ -1,168 +1,147 @@
-"""The sfsync connector for Sage Accounting.
+"""The ``sage-accounting`` connector: Sage Business Cloud Accounting, Accounts API v3.1.
 
-Baked from sfsync's cookiecutter-plugin: every hook below already works against the skeleton
-sandbox (:mod:`sfsync_sage.sandbox`), a tiny JSON API. Fill each one in with
-Sage Accounting's real API, following the docstring of the hook, and make the
-sandbox as strict as the real API as you go. The hooks' full contract is in ``sfsync.hookspecs``.
+An admin connects once at firm level (OAuth2, :mod:`sfsync_sage.auth`); the login sees every
+business its user may open (``/businesses``), and each call names one in ``X-Business``. Fiscal
+years follow from ``/financial_settings``, the chart is ``/ledger_accounts``, the ledger
+``/ledger_entries`` (:mod:`sfsync_sage.ledger`), trial balances the Reporting API's
+``/trial_balance``. Wire facts and what is unverified: :mod:`sfsync_sage.facts`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import weakref
 from collections.abc import AsyncIterator
-from decimal import Decimal
-from typing import Any
 
-import httpx
-from sfsync.auth import ConnectionLevel, OAuth2Spec
 from sfsync.context import ConnectorContext
-from sfsync.errors import AuthError, FatalError, MalformedResponse, NotFound, RetriableError
+from sfsync.errors import MalformedResponse
 from sfsync.hookspecs import hookimpl
-from sfsync.http import RateLimitPolicy, RateWindow, check_next_token
 from sfsync.metadata import ConnectorInfo
 from sfsync.models import (
     Account,
-    AccountKind,
     Company,
     CompanyDetails,
     FiscalYear,
     Granularity,
     LedgerBatch,
-    LedgerColumns,
     OpeningBalance,
-    Period,
     TrialBalanceBatch,
-    TrialBalanceLine,
 )
 from sfsync.sandbox import Sandbox
 
-from sfsync_sage.sandbox import BASE_URL, SageAccountingSandbox
+from sfsync_sage.auth import SageOAuth2Spec, sage_oauth_spec
+from sfsync_sage.client import SageClient
+from sfsync_sage.facts import API_BASE
+from sfsync_sage.ledger import ledger_batches, opening_balances, read_chart, trial_balance_batches
+from sfsync_sage.mapping import to_account, to_company, to_details, to_fiscal_years
+from sfsync_sage.ratelimits import configured_limits, sage_rate_limits
+
+__all__ = ["CONNECTOR", "SageConnector", "sage_accounting"]
 
 CONNECTOR = "sage-accounting"
-PAGE_SIZE = 100
+API_VERSION = "v3.1"
 
 
-def _base_url(ctx: ConnectorContext) -> str:
-    return str(ctx.config.get("base_url", BASE_URL)).rstrip("/")
+class SageConnector:
+    """Sage Business Cloud Accounting, as sfsync sees it.
 
+    ``per_minute`` and ``per_day`` are the calls allowed per business (default: the environment's
+    ``SFSYNC_SAGE_PER_MINUTE`` / ``SFSYNC_SAGE_PER_DAY``, else 100 and 2,500); ``window_seconds``
+    shortens the minute for time-scaled tests.
+    """
 
-def _client(ctx: ConnectorContext) -> httpx.AsyncClient:
-    # Bearer token, refresh and rotation come from the core's OAuth2 flow.
-    return ctx.http(_base_url(ctx))
+    def __init__(
+        self, *, per_minute: int | None = None, per_day: int | None = None, window_seconds: float = 60.0
+    ) -> None:
+        minute, day = configured_limits()
+        self.per_minute = per_minute or minute
+        self.per_day = per_day or day
+        self.window_seconds = window_seconds
+        self._clients: weakref.WeakKeyDictionary[ConnectorContext, SageClient] = weakref.WeakKeyDictionary()
 
+    def __repr__(self) -> str:
+        return f"SageConnector(per_minute={self.per_minute}, per_day={self.per_day})"
 
-async def _get(ctx: ConnectorContext, path: str, **params: Any) -> Any:
-    """GET a JSON document, mapping the package's errors to the core's (money stays Decimal)."""
-    response = await _client(ctx).get(path, params={k: v for k, v in params.items() if v is not None})
-    if response.status_code == 401:
-        raise AuthError(
-            "Sage Accounting refused the connection's credentials; connect it again",
-            response=response,
-        )
-    if response.status_code == 404:
-        raise NotFound(f"Sage Accounting has no {path}", response=response)
-    if response.status_code >= 500:
-        raise RetriableError(f"Sage Accounting failed ({response.status_code})", response=response)
-    if response.status_code != 200:
-        raise FatalError(f"Sage Accounting answered {response.status_code}", response=response)
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except ValueError as exc:
-        raise MalformedResponse("Sage Accounting sent something that is not JSON", response=response) from exc
+    def client(self, ctx: ConnectorContext) -> SageClient:
+        # One client per context (a run): the chart read for the accounts serves the ledger too.
+        client = self._clients.get(ctx)
+        if client is None:
+            client = self._clients[ctx] = SageClient(ctx, str(ctx.config.get("base_url", API_BASE)))
+        return client
 
+    async def _settings(self, ctx: ConnectorContext, company: Company) -> dict[str, object]:
+        body = await self.client(ctx).get("financial_settings", business=company.ref)
+        if not isinstance(body, dict):
+            raise MalformedResponse("Sage's /financial_settings is not an object")
+        return body
 
-def _date(value: str) -> dt.date:
-    return dt.date.fromisoformat(value)
-
-
-class SageAccountingConnector:
-    """Sage Accounting, as sfsync sees it."""
+    # --- who and how ----------------------------------------------------------------------------
 
     @hookimpl
     def sfsync_connector_info(self) -> ConnectorInfo:
-        """Describe the connector: ``name`` must equal the entry point's name.
-
-        Fill in the package's real rate limits (``RateWindow`` per documented window, and a
-        ``parse_headers`` function reading its remaining/reset headers) and the gaps of its API
-        a user should know about (``known_limits``).
-        """
         return ConnectorInfo(
             name=CONNECTOR,
-            title="Sage Accounting",
+            title="Sage Business Cloud Accounting",
             package="Sage Accounting",
-            description="sfsync plugin for Sage Business Cloud Accounting (API v3.1), with an offline sandbox of its API",
-            granularities=(
-                Granularity.TRANSACTIONS,
-                Granularity.TRIAL_BALANCE,
+            description=(
+                f"Sage Business Cloud Accounting through the Accounts API {API_VERSION}: the businesses "
+                "a login can open, fiscal years from the financial settings, the chart of ledger "
+                "accounts, ledger entries (incremental by change date, voided transactions as "
+                "deletions), opening balances and the Reporting API's trial balance."
             ),
+            granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
             default_granularity=Granularity.TRANSACTIONS,
-            rate_limits=RateLimitPolicy(
-                windows=(RateWindow("minutely", 1000, 60.0),),
-                notes="Skeleton limits: replace with the package's documented ones.",
+            rate_limits=sage_rate_limits(self.per_minute, self.per_day, window_seconds=self.window_seconds),
+            known_limits=(
+                f"sfsync keeps to {self.per_minute} calls a minute and {self.per_day:,} a day per "
+                "business, the figures reported for Sage; Sage does not publish its own for v3.1.",
+                "Access tokens live 5 minutes and each refresh token works once: if a copy of the "
+                "connection spends one twice, Sage revokes the connection and an admin must connect again.",
+                "A refresh token unused for 31 days dies: a connection no dossier syncs for a month "
+                "must be connected again.",
+                "Ledger entries are in the business's base currency: Sage's ledger does not say in "
+                "which currency a transaction was made, so no foreign amounts are synced.",
+                "Sage has no booking periods apart from dates: a line's period is the month of its "
+                "fiscal year its date falls in.",
+                "Opening balances before Sage's accounts start date come from its opening balance "
+                "journal, which has no ledger entries of its own.",
             ),
+            docs_url="https://developer.sage.com/accounting/reference/",
+            extra={"api_version": API_VERSION},
         )
 
     @hookimpl
-    def sfsync_auth(self) -> OAuth2Spec:
-        """Declare how a firm connects and at which level.
-
-        Put the package's real authorize and token URLs here; subclass ``OAuth2Spec`` if its
-        token endpoint deviates from RFC 6749 (``classify_token_error``, ``parse_token_response``).
-        """
-        return OAuth2Spec(
-            authorize_url=f"{BASE_URL}/oauth/authorize",
-            token_url=f"{BASE_URL}/oauth/token",
-            level=ConnectionLevel.FIRM,
-            scopes=("accounting.read", "offline_access"),
-        )
+    def sfsync_auth(self) -> SageOAuth2Spec:
+        return sage_oauth_spec()
 
     @hookimpl
     async def sfsync_check_connection(self, ctx: ConnectorContext) -> None:
-        """Check fresh credentials; raise ``AuthError`` when the package refuses them.
+        await self.client(ctx).get("businesses", {"items_per_page": "1"})
 
-        Store what later calls need (a cluster URL, a session) in ``ctx.state`` and call
-        ``await ctx.save_state()``.
-        """
-        await _get(ctx, "/api/companies")
+    # --- what the connection sees -----------------------------------------------------------------
 
     @hookimpl
     async def sfsync_list_companies(self, ctx: ConnectorContext) -> list[Company]:
-        """List what the connection can see; ``ref`` must be stable and unique."""
-        body = await _get(ctx, "/api/companies")
-        return [
-            Company(ref=c["ref"], code=c["code"], name=c["name"], currency=c.get("currency"))
-            for c in body["items"]
-        ]
+        items = await self.client(ctx).all("businesses")
+        companies = {c.ref: c for c in (to_company(i) for i in items)}
+        return sorted(companies.values(), key=lambda c: (c.name.lower(), c.ref))
+
+    @hookimpl
+    async def sfsync_fetch_company_details(self, ctx: ConnectorContext, company: Company) -> CompanyDetails:
+        business = await self.client(ctx).get(f"businesses/{company.ref}", business=company.ref)
+        return to_details(business, await self._settings(ctx, company))
+
+    # --- figures ----------------------------------------------------------------------------------
 
     @hookimpl
     async def sfsync_fetch_fiscal_years(self, ctx: ConnectorContext, company: Company) -> list[FiscalYear]:
-        """The company's fiscal years as the package defines them (not always calendar years),
-        with their periods; they must cover every ledger date."""
-        body = await _get(ctx, f"/api/companies/{company.ref}/fiscal-years")
-        return [
-            FiscalYear(
-                label=y["label"],
-                start=_date(y["start"]),
-                end=_date(y["end"]),
-                closed=y["closed"],
-                periods=tuple(
-                    Period(number=p["number"], start=_date(p["start"]), end=_date(p["end"]))
-                    for p in y["periods"]
-                ),
-            )
-            for y in body["items"]
-        ]
+        return to_fiscal_years(await self._settings(ctx, company), ctx.clock.now().date())
 
     @hookimpl
     async def sfsync_fetch_accounts(self, ctx: ConnectorContext, company: Company) -> list[Account]:
-        """The chart of accounts, keyed by code; every ledger line's account must be in it."""
-        body = await _get(ctx, f"/api/companies/{company.ref}/accounts")
-        kinds = {"balance_sheet": AccountKind.BALANCE_SHEET, "profit_loss": AccountKind.PROFIT_LOSS}
-        return [
-            Account(code=a["code"], name=a["name"], kind=kinds.get(a["kind"], AccountKind.UNKNOWN))
-            for a in body["items"]
-        ]
+        chart = await read_chart(self.client(ctx), company)
+        accounts = {a.code: a for a in (to_account(item) for item in chart.values())}
+        return sorted(accounts.values(), key=lambda a: a.code)
 
     @hookimpl
     async def sfsync_fetch_ledger(
@@ -171,136 +150,33 @@ class SageAccountingConnector:
         company: Company,
         since: dt.date | None,
         cursor: str | None,
+        fiscal_years: list[FiscalYear],
     ) -> AsyncIterator[LedgerBatch]:
-        """Yield ledger lines in batches, each with the cursor to resume from after it.
-
-        The skeleton reads changes by modification stamp (a keyset ``after`` of stamp and id),
-        and deletions from their own feed. Replace it with the package's incremental mechanism:
-        what a nightly sync of an unchanged company costs is the number to keep small.
-        """
-        state = json.loads(cursor) if cursor else {
-            "lines_after": None,
-            "deleted_after": None,
-            "date_from": since.isoformat() if since else None,
-        }
-        path = f"/api/companies/{company.ref}"
-        # Deletions first, so an entry deleted and re-booked arrives as its new lines.
-        deleted: list[str] = []
-        while True:
-            body = await _get(ctx, f"{path}/deletions", after=state["deleted_after"])
-            deleted += [d["line_id"] for d in body["items"]]
-            if body["items"]:
-                last = body["items"][-1]
-                state["deleted_after"] = f"{last['deleted_at']}|{last['line_id']}"
-            if not body.get("more"):
-                break
-        if deleted or cursor is None:
-            yield LedgerBatch(deleted=deleted, cursor=json.dumps(state))
-        seen: set[str] = set()
-        while True:
-            body = await _get(
-                ctx,
-                f"{path}/lines",
-                after=state["lines_after"],
-                date_from=state["date_from"],
-                limit=PAGE_SIZE,
-            )
-            items = body["items"]
-            if not items:
-                return
-            # One LedgerColumns per page, not one LedgerLine per line: from_records checks the
-            # page a column at a time with LedgerLine's own rules (about four times faster), and
-            # a bad value still fails with the error naming the line, field and value. Keep the
-            # values plain (str, "YYYY-MM-DD" dates, int periods, Decimal/int/"-12.50" amounts,
-            # datetime stamps, never floats): anything else takes the slow line-by-line path.
-            lines = LedgerColumns.from_records(
-                {
-                    "id": item["id"],
-                    "entry": item["entry"],
-                    "journal": item["journal"],
-                    "date": item["date"],
-                    "period": item["period"],
-                    "fiscal_year": item["fiscal_year"],
-                    "account": item["account"],
-                    "description": item["description"],
-                    "amount": item["amount"],  # signed: positive is a debit
-                    "currency": item.get("currency"),
-                    "foreign_amount": item.get("foreign_amount") or None,
-                    "modified": dt.datetime.fromisoformat(item["modified"]),
-                }
-                for item in items
-            )
-            following = f"{items[-1]['modified']}|{items[-1]['id']}"
-            check_next_token(state["lines_after"], following, seen=seen)
-            state["lines_after"] = following
-            yield LedgerBatch(lines=lines, cursor=json.dumps(state))
-            if not body.get("more"):
-                return
+        async for batch in ledger_batches(ctx, self.client(ctx), company, since, cursor, fiscal_years):
+            yield batch
 
     @hookimpl
     async def sfsync_fetch_trial_balance(
-        self,
-        ctx: ConnectorContext,
-        company: Company,
-        fiscal_years: list[FiscalYear],
-        cursor: str | None,
+        self, ctx: ConnectorContext, company: Company, fiscal_years: list[FiscalYear], cursor: str | None
     ) -> AsyncIterator[TrialBalanceBatch]:
-        """Yield totals per account and period, one fiscal year per batch.
-
-        Each batch clears the year it re-reads, so totals that changed replace the old ones;
-        closed years finished in an earlier batch are not read again.
-        """
-        done = set(json.loads(cursor)["done"]) if cursor else set()
-        for year in fiscal_years:
-            if year.closed and year.label in done:
-                continue
-            body = await _get(
-                ctx,
-                f"/api/companies/{company.ref}/trial-balance",
-                date_from=year.start.isoformat(),
-                date_to=year.end.isoformat(),
-            )
-            lines = [
-                TrialBalanceLine(
-                    account=row["account"],
-                    period_start=_date(row["period_start"]),
-                    period_end=_date(row["period_end"]),
-                    period=row["period"],
-                    fiscal_year=year.label,
-                    opening=Decimal(row["opening"]),
-                    debit=Decimal(row["debit"]),
-                    credit=Decimal(row["credit"]),
-                    closing=Decimal(row["closing"]),
-                )
-                for row in body["items"]
-            ]
-            done.add(year.label)
-            yield TrialBalanceBatch(
-                lines=lines, clear=(year.start, year.end), cursor=json.dumps({"done": sorted(done)})
-            )
+        async for batch in trial_balance_batches(ctx, self.client(ctx), company, fiscal_years, cursor):
+            yield batch
 
     @hookimpl
     async def sfsync_fetch_opening_balances(
         self, ctx: ConnectorContext, company: Company, at: dt.date
     ) -> list[OpeningBalance]:
-        """The balance of every balance-sheet account at ``at`` (the start of a *since* link)."""
-        body = await _get(ctx, f"/api/companies/{company.ref}/balances", at=at.isoformat())
-        return [
-            OpeningBalance(account=row["account"], date=at, amount=Decimal(row["amount"]))
-            for row in body["items"]
-        ]
+        years = await self.sfsync_fetch_fiscal_years(ctx, company)
+        return await opening_balances(self.client(ctx), company, at, years[0].start)
 
-    @hookimpl
-    async def sfsync_fetch_company_details(self, ctx: ConnectorContext, company: Company) -> CompanyDetails:
-        """The client's master data: name, VAT number, address (administrative sync)."""
-        body = await _get(ctx, f"/api/companies/{company.ref}/details")
-        return CompanyDetails(**body)
+    # --- sandbox ----------------------------------------------------------------------------------
 
     @hookimpl
     def sfsync_sandbox(self) -> Sandbox:
-        """A fresh, seeded sandbox of the package (the contract suite and ``sfsync demo`` use it)."""
-        return SageAccountingSandbox()
+        from sfsync_sage.sandbox import SageSandbox
+
+        return SageSandbox()
 
 
-sage_accounting = SageAccountingConnector()
+sage_accounting = SageConnector()
 """The connector object the ``sage-accounting`` entry point names."""
