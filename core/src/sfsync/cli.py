@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -186,10 +187,7 @@ def user() -> None:
 @pass_state
 def user_add(state: _State, email: str, role: str) -> None:
     """Add a user to the firm (as the acting admin)."""
-    actor = state.user()
-    if actor.role != "admin":
-        raise ConfigurationError(f"{actor.email} is a member; only an admin adds users")
-    state.app.add_user(actor.firm_id, email, role)
+    state.app.add_colleague(state.user(), email, role)
     console.print(f"{email} added as {role}")
 
 
@@ -613,7 +611,11 @@ def sandbox() -> None:
 @click.argument("connectors", nargs=-1)
 @click.option("--port", default=8800, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
-def sandbox_serve(connectors: tuple[str, ...], port: int, host: str) -> None:
+@click.option("--fault", "faults", multiple=True, metavar="KIND[:OPTION=VALUE,...]",
+              help="Inject a fault into every served sandbox (repeatable), e.g. 'rate-limit:retry-after=30', "
+                   "'503:times=3', 'timeout:times=3,path=/lines', 'truncate:fraction=0.6', 'html', "
+                   "'wrong-types:fields=Amount', 'token-expiry:after=5', 'revoked-consent:after=5'.")
+def sandbox_serve(connectors: tuple[str, ...], port: int, host: str, faults: tuple[str, ...]) -> None:
     """Serve sandboxes over real HTTP (uvicorn): the named connectors', or every installed one.
 
     Other commands reach them with --sandbox-url http://HOST:PORT, so their state (tokens, data
@@ -622,7 +624,14 @@ def sandbox_serve(connectors: tuple[str, ...], port: int, host: str) -> None:
     import uvicorn
 
     from sfsync.demo import start_sandboxes
+    from sfsync.sandbox.faults import parse_fault
     from sfsync.sandbox_server import dispatcher
+
+    for spec in faults:
+        try:
+            parse_fault(spec)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--fault") from None
 
     registry = get_registry()
     for name in connectors:
@@ -634,8 +643,13 @@ def sandbox_serve(connectors: tuple[str, ...], port: int, host: str) -> None:
     for name, error in failures.items():
         console.print(f"[red]{name}:[/red] its sandbox failed to start: {error}", soft_wrap=True)
     distinct = list({id(s): s for s in chosen.values()}.values())
+    for box in distinct:
+        for spec in faults:
+            box.faults.inject(parse_fault(spec))  # one fault object per sandbox: each counts its own
     for name, box in chosen.items():
         console.print(f"{name}: {', '.join(box.base_urls)}; connect with {box.connection_config()}", soft_wrap=True)
+    for spec in faults:
+        console.print(f"fault injected: {escape(spec)}", soft_wrap=True)
     console.print(f"serving on http://{host}:{port}; use --sandbox-url http://{host}:{port} in other commands")
     uvicorn.run(dispatcher(distinct), host=host, port=port, log_level="warning")
 

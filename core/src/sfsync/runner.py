@@ -210,6 +210,8 @@ class Runner:
             if link is None:
                 raise ConfigurationError(f"dossier {dossier.name} is not linked to a package; link it first")
             connection = self.store.get_connection(link.connection_id)
+            if connection.firm_id != dossier.firm_id:  # never made by the API; refuse a store that has one
+                raise ConfigurationError(f"dossier {dossier.name} is linked to a connection of another firm; link it again")
             context = {"connector": connection.connector, "dossier": dossier.name, "company": link.company_ref}
             try:
                 if connection.status == "needs_reconsent":

@@ -3,111 +3,27 @@
 A sandbox is an ASGI app plus what tests, the demo and ``sfsync sandbox serve`` need to drive it:
 which URLs it answers, how to make a valid (and an invalid) connection, how to log in at its
 authorize page, and how to change its data between syncs (add, edit, delete) so the contract suite
-can check that a re-sync brings exactly the changes. Faults are injected generically by
-:class:`FaultInjector`, which wraps the app.
+can check that a re-sync brings exactly the changes. Faults are injected generically by the
+:class:`~sfsync.sandbox.faults.FaultInjector` that wraps the app.
 """
 
 from __future__ import annotations
 
 import abc
-import json
-from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from sfsync.sandbox.asgi import ASGIApp
+from sfsync.sandbox.faults import FaultInjector, InProcessTransport
+
 if TYPE_CHECKING:
     from sfsync.api import Sfsync
-    from sfsync.clock import Clock
     from sfsync.store.base import ConnectionRecord, DossierRecord, User
 
-__all__ = ["ASGIApp", "Fault", "FaultInjector", "Sandbox", "connect_sandbox"]
+__all__ = ["REDIRECT_URI", "Sandbox", "connect_sandbox"]
 
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-@dataclass
-class Fault:
-    """A response to give instead of the app's, ``times`` times, to requests whose path contains
-    ``path_contains``, after ``after`` matching requests have passed through."""
-
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    times: int = 1
-    path_contains: str = ""
-    after: int = 0
-    served_at: float | None = field(default=None, compare=False)
-    """When it was last given, on the injector's clock (when it has one)."""
-    next_request_at: float | None = field(default=None, compare=False)
-    """When the next request of any kind arrived after that: a Retry-After is honoured when the gap
-    is at least as long, however busy the machine (sleeps alone can be shorter on a scaled clock)."""
-
-
-class FaultInjector:
-    """ASGI middleware that answers with injected faults (429, 500, 401…) before the app.
-
-    Give it a ``clock`` (the contract harness does) and each served fault records when it was
-    served and when the next request came (:attr:`Fault.served_at`, :attr:`Fault.next_request_at`).
-    """
-
-    def __init__(self, app: ASGIApp, clock: Clock | None = None) -> None:
-        self.app = app
-        self.clock = clock
-        self.faults: list[Fault] = []
-        self.served: list[Fault] = []
-        self._awaiting_next: list[Fault] = []
-
-    def add(
-        self,
-        status: int,
-        *,
-        headers: dict[str, str] | None = None,
-        body: bytes | str | dict[str, Any] = b"",
-        times: int = 1,
-        path_contains: str = "",
-        after: int = 0,
-    ) -> Fault:
-        """Queue a fault; returns it (``served`` lists those given)."""
-        if isinstance(body, dict):
-            body = json.dumps(body).encode()
-            headers = {"Content-Type": "application/json", **(headers or {})}
-        elif isinstance(body, str):
-            body = body.encode()
-        fault = Fault(status, dict(headers or {}), body, times, path_contains, after)
-        self.faults.append(fault)
-        return fault
-
-    def clear(self) -> None:
-        """Drop every queued fault."""
-        self.faults.clear()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            now = self.clock.monotonic() if self.clock is not None else None
-            for served in self._awaiting_next:
-                served.next_request_at = now
-            self._awaiting_next.clear()
-            for fault in self.faults:
-                if fault.times > 0 and fault.path_contains in scope.get("path", ""):
-                    if fault.after > 0:
-                        fault.after -= 1
-                        continue
-                    fault.times -= 1
-                    fault.served_at, fault.next_request_at = now, None
-                    self.served.append(fault)
-                    self._awaiting_next.append(fault)
-                    raw_headers = [(k.lower().encode(), v.encode()) for k, v in fault.headers.items()]
-                    await send({"type": "http.response.start", "status": fault.status, "headers": raw_headers})
-                    await send({"type": "http.response.body", "body": fault.body})
-                    return
-        await self.app(scope, receive, send)
 
 
 class Sandbox(abc.ABC):
@@ -123,7 +39,7 @@ class Sandbox(abc.ABC):
     base_urls: tuple[str, ...]
 
     def __init__(self) -> None:
-        self.faults = FaultInjector(self.build_app())
+        self.faults = FaultInjector(self.build_app(), sandbox=self)
 
     @abc.abstractmethod
     def build_app(self) -> ASGIApp:
@@ -136,7 +52,7 @@ class Sandbox(abc.ABC):
 
     def transports(self) -> dict[str, httpx.AsyncBaseTransport]:
         """Transports that route the package's URLs to this sandbox, in-process."""
-        transport = httpx.ASGITransport(app=self.app)
+        transport = InProcessTransport(app=self.app)
         return {url: transport for url in self.base_urls}
 
     # --- making connections ---------------------------------------------------------------------
