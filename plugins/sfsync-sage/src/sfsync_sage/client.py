@@ -100,12 +100,18 @@ class SageClient:
         return FatalError(f"Sage refused the request ({status}): {text}", response=response)
 
     async def pages(
-        self, path: str, params: Mapping[str, str] | None = None, *, business: str | None = None
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        business: str | None = None,
+        sized: bool = True,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Yield each page's envelope, following ``$next`` until it is null."""
+        """Yield each page's envelope, following ``$next`` until it is null. ``sized``: ask for
+        200 a page (``/businesses`` declares no paging parameters)."""
         seen: set[str] = set()
         previous: str | None = None
-        query = {"items_per_page": str(PAGE_MAX), **(params or {})}
+        query = {**({"items_per_page": str(PAGE_MAX)} if sized else {}), **(params or {})}
         body = await self.get(path, query, business=business)
         while True:
             if not isinstance(body, dict) or not isinstance(body.get("$items"), list):
@@ -120,10 +126,15 @@ class SageClient:
             body = await self.get(following, business=business)
 
     async def all(
-        self, path: str, params: Mapping[str, str] | None = None, *, business: str | None = None
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        business: str | None = None,
+        sized: bool = True,
     ) -> list[dict[str, Any]]:
         """Every item of a list."""
         items: list[dict[str, Any]] = []
-        async for page in self.pages(path, params, business=business):
+        async for page in self.pages(path, params, business=business, sized=sized):
             items.extend(page["$items"])
         return items

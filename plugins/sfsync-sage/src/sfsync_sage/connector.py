@@ -116,13 +116,13 @@ class SageConnector:
 
     @hookimpl
     async def sfsync_check_connection(self, ctx: ConnectorContext) -> None:
-        await self.client(ctx).get("businesses", {"items_per_page": "1"})
+        await self.client(ctx).get("businesses")
 
     # --- what the connection sees -----------------------------------------------------------------
 
     @hookimpl
     async def sfsync_list_companies(self, ctx: ConnectorContext) -> list[Company]:
-        items = await self.client(ctx).all("businesses")
+        items = await self.client(ctx).all("businesses", sized=False)
         companies = {c.ref: c for c in (to_company(i) for i in items)}
         return sorted(companies.values(), key=lambda c: (c.name.lower(), c.ref))
 

@@ -9,7 +9,8 @@ capped at 200 (:mod:`.wire`); Sage's error array; limits per business with 429 a
 
 Knobs: ``clock`` (a ``ScaledClock`` or ``FakeClock``), ``seed``, ``main_entries`` (entries a month
 in the first business, for benchmarks), ``latency`` (seconds a request takes, on the clock),
-``limits`` (:class:`LimitConfig`), plus the core's generic ``faults``.
+``limits`` (:class:`LimitConfig`), ``observers`` (see every answer), plus the core's generic
+``faults``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 import secrets
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urljoin
@@ -61,6 +63,9 @@ class SageSandbox(Sandbox):
         self.oauth = OAuthServer(client_id=self.client_id, client_secret=self.client_secret)
         self.limiter = RateLimiter(limits or LimitConfig())
         self.requests: list[tuple[str, dict[str, str], str | None]] = []
+        self.observers: list[Callable[[str, dict[str, str], int, bytes], None]] = []
+        """Called with (path, query, status, body) for every API answer the handlers give (the
+        tests check them against Sage's swagger)."""
         now = self.clock.now()
         self.businesses: list[Business] = seed_businesses(now.date(), now, seed, main_entries)
         self.by_id = {b.id: b for b in self.businesses}

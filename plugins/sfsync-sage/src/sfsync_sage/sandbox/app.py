@@ -176,9 +176,12 @@ def build_app(sandbox: SageSandbox) -> Starlette:
             if unknown:
                 return error_response(400, "InvalidParameter", f"Unknown parameter {unknown[0]}", unknown[0])
             try:
-                return await handler(request, business)
+                response = await handler(request, business)
             except ValueError as exc:
-                return error_response(422, "RecordInvalid", f"Invalid parameter value: {exc}", "query")
+                response = error_response(422, "RecordInvalid", f"Invalid parameter value: {exc}", "query")
+            for observe in sandbox.observers:
+                observe(request.url.path, dict(request.query_params), response.status_code, bytes(response.body))
+            return response
 
         return endpoint
 
@@ -244,7 +247,7 @@ def build_app(sandbox: SageSandbox) -> Starlette:
         day = business.accounts_start - dt.timedelta(days=1)
         lines = [
             {
-                **_base("opening_balance_journal_lines", f"{account.id[:16]}-ob", account.name),
+                "id": f"{account.id[:16]}-ob",
                 "ledger_account": _base("ledger_accounts", account.id, f"{account.name} ({account.nominal_code})"),
                 "details": "Opening balance",
                 "debit": max(amount, Decimal(0)),
