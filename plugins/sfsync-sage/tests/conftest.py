@@ -97,3 +97,4 @@ def spec_checker_factory():  # type: ignore[no-untyped-def]
         pytest.skip(f"Sage's swagger is not at {SPECS} (set SFSYNC_SAGE_SPECS)")
     pytest.importorskip("jsonschema")
     return lambda: SpecChecker(SPECS)
+
