@@ -18,8 +18,9 @@ def issue_tokens(sandbox: Any) -> dict[str, Any]:
     now = sandbox.clock.now()
     code = sandbox.oauth.issue_code(client_id=sandbox.client_id, redirect_uri="http://x/cb", user=sandbox.user_id,
                                     scope="full_access", now=now)
-    return sandbox.oauth.token({"client_id": sandbox.client_id, "client_secret": sandbox.client_secret,
+    tokens: dict[str, Any] = sandbox.oauth.token({"client_id": sandbox.client_id, "client_secret": sandbox.client_secret,
                                 "grant_type": "authorization_code", "code": code, "redirect_uri": "http://x/cb"}, now)
+    return tokens
 
 
 def api_get(sandbox: Any, path: str, *, token: str | None = None, business: str | None = None,
