@@ -1,0 +1,5 @@
+from sfsync.testing import ConnectorContract
+
+
+class TestQuickbooksContract(ConnectorContract):
+    connector = "quickbooks"
