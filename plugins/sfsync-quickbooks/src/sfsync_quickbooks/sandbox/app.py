@@ -19,8 +19,13 @@ from starlette.routing import Route
 
 from sfsync_quickbooks.sandbox import query as ql
 from sfsync_quickbooks.sandbox import reports, wire
-from sfsync_quickbooks.sandbox.books import SCompany
-from sfsync_quickbooks.sandbox.oauth import ACCOUNTING_SCOPE, DISCOVERY_PATH, KNOWN_SCOPES, TokenError
+from sfsync_quickbooks.sandbox.books import SCompany, fiscal_start
+from sfsync_quickbooks.sandbox.oauth import (
+    ACCOUNTING_SCOPE,
+    DISCOVERY_PATH,
+    KNOWN_SCOPES,
+    TokenError,
+)
 
 if TYPE_CHECKING:
     from sfsync_quickbooks.sandbox import QuickbooksSandbox
@@ -282,7 +287,7 @@ class QuickbooksApp:
         today = self.sandbox.clock.now().date()
         # Without dates QuickBooks reports "this fiscal year to date".
         end = end or today
-        start = start or reports.fiscal_start(end, company.fiscal_start_month)
+        start = start or fiscal_start(end, company.fiscal_start_month)
         if start > end:
             return self._fault(400, "ValidationFault", "2010", "Request has invalid or unsupported property",
                                "start_date is after end_date")

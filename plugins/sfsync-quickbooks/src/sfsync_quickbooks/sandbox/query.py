@@ -11,6 +11,7 @@ unknown entity or field, a MAXRESULTS over the cap).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -187,22 +188,20 @@ def _field(item: dict[str, Any], name: str) -> Any:
 
 
 def _compare(left: Any, op: str, right: Any) -> bool:
+    a: Any
+    b: Any
     if isinstance(left, bool) or isinstance(right, bool):
-        left, right = str(left).lower(), str(right).lower()
+        a, b = str(left).lower(), str(right).lower()
     else:
-        left, right = str(left), str(right)
-        try:
-            left_n, right_n = float(left), float(right)
-        except ValueError:
-            pass
-        else:
-            left, right = left_n, right_n  # type: ignore[assignment]
+        a, b = str(left), str(right)
+        with contextlib.suppress(ValueError):  # numbers compare as numbers, the rest as text
+            a, b = float(a), float(b)
     if op == "=":
-        return left == right
+        return bool(a == b)
     if op == "like":
-        pattern = "^" + re.escape(str(right)).replace("%", ".*") + "$"
-        return re.match(pattern, str(left), re.IGNORECASE) is not None
-    return {"<": left < right, ">": left > right, "<=": left <= right, ">=": left >= right}[op]  # type: ignore[operator]
+        pattern = "^" + re.escape(str(b)).replace("%", ".*") + "$"
+        return re.match(pattern, str(a), re.IGNORECASE) is not None
+    return bool({"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op])
 
 
 def run(query: Query, items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:

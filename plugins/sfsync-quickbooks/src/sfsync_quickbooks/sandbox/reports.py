@@ -130,7 +130,7 @@ def balances_at(company: SCompany, end: dt.date) -> dict[str, Decimal]:
 def trial_balance(company: SCompany, start: dt.date, end: dt.date, now: dt.datetime,
                   basis: str) -> dict[str, Any]:
     balances = balances_at(company, end)
-    rows = []
+    rows: list[dict[str, Any]] = []
     debit_total = credit_total = Decimal(0)
     for item in sorted(company.accounts, key=lambda a: int(a.id)):
         amount = balances.get(item.id)
