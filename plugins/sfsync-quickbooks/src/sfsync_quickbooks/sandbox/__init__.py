@@ -11,7 +11,8 @@ Knobs: ``years`` and ``volume`` of seeded history, ``clock`` or ``time_scale`` (
 ``ScaledClock``), the throttle (``throttle.minute_limit``, ``second_limit``,
 ``concurrent_limit``, ``retry_after``), ``public_base`` (the served address the discovery
 document points to), ``faults`` (injected responses). ``requests`` lists the API calls received,
-``protocol_violations`` what a call did that the real API frowns on (no ``minorversion``).
+``protocol_violations`` what a call did that the real API frowns on (no ``minorversion``);
+with ``keep_bodies`` every API answer is kept in ``served``.
 
 Facts and their sources: ``shared/reference/providers/quickbooks-online.md``; what is assumed is
 marked UNVERIFIED in the module that holds it (oauth, limits, reports, app).
@@ -66,6 +67,7 @@ class QuickbooksSandbox(Sandbox):
         years: int = 3,
         volume: float = 1.0,
         public_base: str | None = None,
+        keep_bodies: bool = False,
     ) -> None:
         self.clock = clock or (ScaledClock(time_scale) if time_scale else Clock())
         day = today or self.clock.now().date()
@@ -80,6 +82,9 @@ class QuickbooksSandbox(Sandbox):
         self.protocol_violations: list[str] = []
         self.token_calls: list[str] = []
         self.report_calls: list[tuple[str, dt.date, dt.date]] = []
+        self.keep_bodies = keep_bodies
+        self.served: list[tuple[str, int, bytes]] = []
+        """With ``keep_bodies``: every API answer as (path, status, body), for checks against the XSDs."""
         self._changes = 0
         self._added: set[str] = set()
         super().__init__()

@@ -70,7 +70,21 @@ class QuickbooksApp:
         ])
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
+        if scope["type"] != "http" or not self.sandbox.keep_bodies or not scope["path"].startswith("/v3/"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        status = [0]
+
+        async def keep(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, keep)
+        self.sandbox.served.append((scope["path"], status[0], b"".join(chunks)))
 
     # --- OAuth ---------------------------------------------------------------------------------
 
