@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -299,7 +300,10 @@ def test_begin_generation_keep_before_copies_older_data(store):
         dossier.id,
         g1,
         "c1",
-        [OpeningBalance(account="550000", date=dt.date(2023, 1, 1), amount=Decimal("100.10"))],
+        [
+            OpeningBalance(account="550000", date=dt.date(2023, 1, 1), amount=Decimal("100.10")),
+            OpeningBalance(account="550000", date=dt.date(2024, 1, 1), amount=Decimal("107.10")),
+        ],
     )
     store.swap_generation(dossier.id, g1)
 
@@ -309,9 +313,11 @@ def test_begin_generation_keep_before_copies_older_data(store):
     assert kept["L1"].debit == Decimal("100.10")
     assert [t.period_end for t in store.trial_balance(dossier.id, g2)] == [dt.date(2022, 12, 31)]
     assert store.accounts(dossier.id, g2) == accounts
-    assert (
-        store.opening_balances(dossier.id, g2) == []
-    )  # as SQLite: opening balances are not copied
+    # Opening balances are history too: those at the date (the balance before it) are kept,
+    # later ones come again from the package.
+    assert store.opening_balances(dossier.id, g2) == [
+        OpeningBalance(account="550000", date=dt.date(2023, 1, 1), amount=Decimal("100.10"))
+    ]
     assert store.active_generation(dossier.id) == g1  # untouched until swapped
 
     # beginning again while one is building drops the unfinished one
@@ -723,6 +729,38 @@ def test_postgres_schema_is_versioned_and_reopened(pg_schema):
         assert "sfsync-ci" not in repr(again) and "password" not in repr(again).lower()
     finally:
         again.close()
+
+
+@pytest.mark.postgres
+def test_postgres_version_1_database_is_migrated_in_place(tmp_path):
+    from sfsync.store import postgres as pg
+
+    schema = f"sfsync_t_v1_{uuid.uuid4().hex[:12]}"
+    first = pg.MIGRATIONS[:1]
+    with pytest.MonkeyPatch.context() as patch:  # a database as sfsync with schema version 1 left it
+        patch.setattr(pg, "MIGRATIONS", first)
+        patch.setattr(pg, "SCHEMA_VERSION", 1)
+        old = pg.PostgresStore(postgres_dsn(), schema=schema)
+        dossier = _dossier(old)
+        old._db.execute(
+            "INSERT INTO links (dossier_id, connection_id, company_ref, company_name, mode, granularity,"
+            " needs_full_sync, opening_balances_done) VALUES (%s, 'con', 'C', 'Co', 'since', 'transactions',"
+            " false, true)",
+            (dossier.id,),
+        )
+        assert old.schema_version() == 1
+        old.close()
+    store = pg.PostgresStore(postgres_dsn(), schema=schema)
+    try:
+        assert store.schema_version() == pg.SCHEMA_VERSION == 2
+        link = store.get_link(dossier.id)
+        assert link is not None and link.opening_balances_done and link.opening_balances_stamp is None
+        link.opening_balances_stamp = "s1"
+        store.save_link(link)
+        assert store.get_link(dossier.id).opening_balances_stamp == "s1"
+    finally:
+        store._db.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        store.close()
 
 
 @pytest.mark.postgres

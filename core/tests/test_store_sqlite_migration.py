@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 from sfsync.errors import ConfigurationError
-from sfsync.models import LedgerBatch, LedgerLine
+from sfsync.models import Granularity, LedgerBatch, LedgerLine, OpeningBalance, SyncMode
+from sfsync.store.base import LinkRecord
 from sfsync.store.sqlite import SCHEMA_VERSION, SQLiteStore
 
 # Schema version 1 of ledger_lines, as sfsync 0.1 wrote it.
@@ -53,7 +54,7 @@ def test_a_version_1_file_is_migrated_with_every_line_kept(tmp_path):
     path = tmp_path / "old.sqlite3"
     dossier_id, generation = _v1_file(path)
     store = SQLiteStore(path)
-    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.schema_version() == SCHEMA_VERSION == 3
     lines = {line.id: line for line in store.ledger_lines(dossier_id)}
     assert sorted(lines) == ["L1", "L2", "L9"]
     assert lines["L1"].debit == Decimal("100.10") and lines["L1"].foreign_amount == Decimal("-110.5")
@@ -80,3 +81,46 @@ def test_a_file_of_a_newer_sfsync_is_refused_and_left_as_it_is(tmp_path):
         SQLiteStore(path)
     db = sqlite3.connect(path)
     assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION + 1),)
+
+
+def _v2_file(path):
+    """A store file turned back into version 2 (no booking-period day, no opening-balance stamp)."""
+    store = SQLiteStore(path)
+    firm = store.create_firm("F")
+    dossier = store.add_dossier(firm.id, "D")
+    store.save_link(LinkRecord(dossier.id, "con_a", "C1", "Company", SyncMode.SINCE, Granularity.TRANSACTIONS,
+                               since=dt.date(2024, 1, 1), opening_balances_done=True))
+    generation = store.begin_generation(dossier.id, keep_before=None)
+    line = LedgerLine(id="L1", entry="E1", date=dt.date(2024, 1, 31), account="400000", debit=Decimal("1.10"))
+    store.write_ledger_batch(dossier.id, generation, "con_a", LedgerBatch(lines=[line]), stream="ledger")
+    store.write_opening_balances(dossier.id, generation, "con_a",
+                                 [OpeningBalance(account="550000", date=dt.date(2024, 1, 1), amount=Decimal("5.00"))])
+    store.swap_generation(dossier.id, generation)
+    store.close()
+    db = sqlite3.connect(path)
+    db.executescript(
+        "ALTER TABLE ledger_lines DROP COLUMN placed_on; ALTER TABLE links DROP COLUMN opening_balances_stamp;"
+        " UPDATE meta SET value = '2' WHERE key = 'schema_version';"
+    )
+    db.commit()
+    db.close()
+    return dossier.id
+
+
+def test_a_version_2_file_is_migrated_in_place(tmp_path):
+    path = tmp_path / "v2.sqlite3"
+    dossier_id = _v2_file(path)
+    store = SQLiteStore(path)
+    assert store.schema_version() == 3
+    columns = {row[1] for row in store._all("PRAGMA table_info(ledger_lines)")}
+    assert "placed_on" in columns
+    link = store.get_link(dossier_id)
+    assert link is not None and link.opening_balances_done and link.opening_balances_stamp is None
+    [line] = store.ledger_lines(dossier_id, start=dt.date(2024, 1, 1), end=dt.date(2024, 12, 31))
+    assert line.debit == Decimal("1.10")  # a line of before the migration counts by its date
+    assert [b.amount for b in store.opening_balances(dossier_id)] == [Decimal("5.00")]
+    link.opening_balances_stamp = "stamp-1"
+    store.save_link(link)
+    store.close()
+    again = SQLiteStore(path)
+    assert again.get_link(dossier_id).opening_balances_stamp == "stamp-1"  # reopening migrates nothing twice

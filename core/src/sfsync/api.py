@@ -4,7 +4,11 @@
 >>> firm = app.create_firm("Fiduciaire Dupont")    # doctest: +SKIP
 
 Every action is taken *as a user*: only an admin adds or removes a connection; a dossier links only
-to a connection of its own firm. Async methods talk to a package; the rest only touch the store.
+to a connection of its own firm. Every id a user passes is resolved within their firm and role by
+:mod:`sfsync.access`; another firm's id is refused like one that does not exist. The few methods
+that take no user (setup, the scheduler, the worker) are the host's own: see
+:data:`~sfsync.access.OPERATOR_METHODS`. Async methods talk to a package; the rest only touch the
+store.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from sfsync.access import Access, scoped
 from sfsync.auth import AgentSpec, FormSpec, OAuth2Spec, PendingAuthorization, secret_field_names
 from sfsync.clock import Clock
 from sfsync.context import ConnectorContext, Secrets
@@ -28,9 +33,9 @@ from sfsync.errors import (
     AuthError,
     ConfigurationError,
     NotFound,
-    PermissionDenied,
     SfsyncError,
 )
+from sfsync.fiscal_years import check_years, effective_years
 from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
 from sfsync.http.transport import RetryPolicy
 from sfsync.models import (
@@ -43,6 +48,7 @@ from sfsync.models import (
     SyncMode,
     TrialBalanceBatch,
 )
+from sfsync.partial_runs import incomplete
 from sfsync.plugins import PluginRegistry, get_registry
 from sfsync.runner import Runner, RunObserver, balance_warnings
 from sfsync.secrets import SecretBox
@@ -65,7 +71,11 @@ NIGHTLY_INTERVAL = dt.timedelta(hours=20)
 
 @dataclass(frozen=True)
 class DossierStatus:
-    """One line of ``sfsync status``."""
+    """One line of ``sfsync status``.
+
+    ``incomplete``: a run failed after saving part of its changes and none has finished since, so
+    the dossier is partly updated until the next run resumes (see :mod:`sfsync.partial_runs`).
+    """
 
     dossier: DossierRecord
     link: LinkRecord | None
@@ -73,6 +83,7 @@ class DossierStatus:
     connection_status: str | None
     last_run: RunRecord | None
     next_due: dt.datetime | None
+    incomplete: bool = False
 
 
 @dataclass
@@ -120,6 +131,7 @@ class Sfsync:
         resume_waits: tuple[float, ...] | None = None,
     ) -> None:
         self.store = store
+        self.access = Access(store)
         self.box = secret_box
         self.registry = registry or get_registry()
         self.clock = clock or Clock()
@@ -159,14 +171,20 @@ class Sfsync:
         return self.store.create_firm(name)
 
     def add_user(self, firm_id: str, email: str, role: str = "member") -> User:
-        """Add a user to a firm as ``admin`` or ``member``."""
+        """Add a user to a firm as ``admin`` or ``member`` (the host's own call, e.g. a firm's
+        first admin; an admin adding a colleague goes through :meth:`add_colleague`)."""
         if role not in ("admin", "member"):
             raise ConfigurationError(f"role must be admin or member, not {role!r}")
+        self.store.get_firm(firm_id)
         return self.store.add_user(firm_id, email, role)  # type: ignore[arg-type]
 
-    def _require_admin(self, user: User, action: str) -> None:
-        if user.role != "admin":
-            raise PermissionDenied(f"{user.email} is a member of the firm; only an admin may {action}")
+    @scoped
+    def add_colleague(self, user: User, email: str, role: str = "member") -> User:
+        """Add a user to the acting admin's firm as ``admin`` or ``member``."""
+        self.access.require_admin(user, "add users")
+        if self.store.find_user(user.firm_id, email) is not None:
+            raise ConfigurationError(f"{email} is already a user of the firm")
+        return self.add_user(user.firm_id, email, role)
 
     # --- connections ------------------------------------------------------------------------------
 
@@ -185,8 +203,8 @@ class Sfsync:
         loaded = self.registry.connector(connector)
         sealed = self.box.seal({"secrets": secrets, "tokens": tokens, "state": state})
         if connection_id is not None:
-            record = self.store.get_connection(connection_id)
-            self.store.update_connection(connection_id, sealed=sealed, status="ok")
+            record = self.access.connection(user, connection_id)
+            self.store.update_connection(record.id, sealed=sealed, status="ok")
             return self.store.get_connection(record.id)
         record = ConnectionRecord(
             id=f"conn_{uuid.uuid4().hex[:12]}",
@@ -218,18 +236,24 @@ class Sfsync:
                 config[name] = value.isoformat() if hasattr(value, "isoformat") else value
         return config, secrets
 
+    @scoped
     async def connect_form(
-        self, user: User, connector: str, values: Mapping[str, Any], *, label: str | None = None
+        self, user: User, connector: str, values: Mapping[str, Any], *, label: str | None = None,
+        connection_id: str | None = None,
     ) -> ConnectionRecord:
         """Connect a package whose credentials are a form (or an agent's address and token).
 
         The connector checks the credentials first (``sfsync_check_connection``, else by listing
         companies); wrong ones raise :class:`~sfsync.errors.AuthError` and nothing is saved.
+        Pass ``connection_id`` to re-consent an existing connection (a regenerated key): it keeps
+        its id, its dossiers their checkpoints, and its status is ``ok`` again.
         """
         loaded = self.registry.connector(connector)
         if not isinstance(loaded.auth, FormSpec | AgentSpec):
             raise ConfigurationError(f"connector {connector} connects with {loaded.auth.flavour}, not a form")
-        self._require_admin(user, "add a connection")
+        self.access.require_admin(user, "add a connection")
+        if connection_id is not None and self.access.connection(user, connection_id).connector != connector:
+            raise ConfigurationError(f"connection {connection_id} is not a {connector} connection; it cannot be re-consented as one")
         config, secrets = self._split_fields(loaded.auth.fields, values, connector)
         ctx = self._bare_context(connector, config, secrets, {})
         try:
@@ -238,9 +262,10 @@ class Sfsync:
             await ctx.aclose()
         return self._save_connection(
             user, connector, config=config, secrets=secrets, tokens=None, state=ctx.state,
-            label=label or loaded.info.title,
+            label=label or loaded.info.title, connection_id=connection_id,
         )
 
+    @scoped
     def start_oauth(
         self,
         user: User,
@@ -258,16 +283,16 @@ class Sfsync:
 
         Firm-level connections need an admin; for dossier-level packages (Xero) linking a dossier
         *is* this login, so any user of the firm may start it for a dossier. Pass
-        ``connection_id`` to re-consent an existing connection.
+        ``connection_id`` to re-consent an existing connection (an admin's, or a member's for the
+        dossier-level connection their ``dossier_id`` is linked to).
         """
         loaded = self.registry.connector(connector)
         spec = loaded.auth
         if not isinstance(spec, OAuth2Spec):
             raise ConfigurationError(f"connector {connector} connects with {spec.flavour}, not OAuth2")
-        if dossier_id is None or spec.level.value != "dossier":
-            self._require_admin(user, "add a connection")
-        if dossier_id is not None:
-            self._dossier_of(user, dossier_id)
+        self.access.consent_target(
+            user, connector, spec.level.value, connection_id=connection_id, dossier_id=dossier_id
+        )
         pending = spec.start(client_id=client_id, redirect_uri=redirect_uri)
         self._pending[pending.state] = _Pending(
             firm_id=user.firm_id, user_id=user.id, connector=connector, pending=pending,
@@ -277,6 +302,7 @@ class Sfsync:
         )
         return pending
 
+    @scoped
     async def finish_oauth(self, user: User, callback_url: str) -> ConnectionRecord:
         """Finish an OAuth2 connection from the URL the package redirected the user to.
 
@@ -285,9 +311,7 @@ class Sfsync:
         """
         query = parse_qs(urlparse(callback_url).query)
         state = (query.get("state") or [""])[0]
-        pending = self._pending.pop(state, None)
-        if pending is None or pending.user_id != user.id:
-            raise AuthError("the login came back with an unknown or reused state; start the connection again")
+        pending = self.access.pending(user, self._pending, state, lambda p: p.user_id)
         if "error" in query:
             raise AuthError(f"the package refused the login: {query['error'][0]} {query.get('error_description', [''])[0]}")
         code = (query.get("code") or [""])[0]
@@ -296,6 +320,11 @@ class Sfsync:
         loaded = self.registry.connector(pending.connector)
         spec = loaded.auth
         assert isinstance(spec, OAuth2Spec)
+        # Checked again: the connection may have gone, or the user's role changed, meanwhile.
+        self.access.consent_target(
+            user, pending.connector, spec.level.value, connection_id=pending.connection_id,
+            dossier_id=pending.dossier_id,
+        )
         data = {"grant_type": "authorization_code", "code": code, "redirect_uri": pending.pending.redirect_uri}
         if pending.pending.code_verifier:
             data["code_verifier"] = pending.pending.code_verifier
@@ -340,29 +369,26 @@ class Sfsync:
         except SfsyncError as exc:
             raise exc.with_context(connector=connector) from exc.__cause__
 
+    @scoped
     def connections(self, user: User) -> list[ConnectionRecord]:
         """The firm's connections."""
         return self.store.list_connections(user.firm_id)
 
-    def _connection_of(self, user: User, connection_id: str) -> ConnectionRecord:
-        record = self.store.get_connection(connection_id)
-        if record.firm_id != user.firm_id:
-            raise NotFound(f"no connection {connection_id!r} in this firm")
-        return record
-
+    @scoped
     def remove_connection(self, user: User, connection_id: str) -> None:
         """Remove a connection (admins only); its dossiers keep what was synced."""
-        self._require_admin(user, "remove a connection")
-        self._connection_of(user, connection_id)
+        self.access.require_admin(user, "remove a connection")
+        self.access.connection(user, connection_id)
         for dossier in self.store.list_dossiers(user.firm_id):
             link = self.store.get_link(dossier.id)
             if link is not None and link.connection_id == connection_id:
                 self.store.delete_link(dossier.id)
         self.store.delete_connection(connection_id)
 
+    @scoped
     async def list_companies(self, user: User, connection_id: str, *, search: str | None = None) -> list[Company]:
         """What the connection can see, filtered by name or code (case-insensitive)."""
-        record = self._connection_of(user, connection_id)
+        record = self.access.connection(user, connection_id)
         ctx = self.runner.context_for(record)
         try:
             companies: list[Company] = await self.runner._call(record.connector, "sfsync_list_companies", ctx=ctx)
@@ -375,9 +401,10 @@ class Sfsync:
             companies = [c for c in companies if needle in c.name.casefold() or needle in c.code.casefold() or needle in c.ref.casefold()]
         return sorted(companies, key=lambda c: (c.name.casefold(), c.code))
 
+    @scoped
     async def fiscal_years(self, user: User, connection_id: str, company_ref: str) -> list[FiscalYear]:
         """The company's fiscal years as the package defines them (shown when linking)."""
-        record = self._connection_of(user, connection_id)
+        record = self.access.connection(user, connection_id)
         ctx = self.runner.context_for(record)
         try:
             years: list[FiscalYear] = await self.runner._call(
@@ -391,26 +418,19 @@ class Sfsync:
 
     # --- dossiers and links -------------------------------------------------------------------------
 
+    @scoped
     def create_dossier(self, user: User, name: str) -> DossierRecord:
         """Create a dossier in the user's firm."""
         if self.store.find_dossier(user.firm_id, name) is not None:
             raise ConfigurationError(f"the firm already has a dossier named {name!r}")
         return self.store.add_dossier(user.firm_id, name)
 
+    @scoped
     def dossier(self, user: User, name_or_id: str) -> DossierRecord:
         """Find a dossier of the user's firm by name or id."""
-        found = self.store.find_dossier(user.firm_id, name_or_id)
-        if found is None:
-            try:
-                found = self.store.get_dossier(name_or_id)
-            except NotFound:
-                found = None
-        if found is None or found.firm_id != user.firm_id:
-            raise NotFound(f"no dossier {name_or_id!r} in this firm; create it first")
-        return found
+        return self.access.dossier(user, name_or_id)
 
-    _dossier_of = dossier
-
+    @scoped
     async def link(
         self,
         user: User,
@@ -422,15 +442,21 @@ class Sfsync:
         since: dt.date | None = None,
         granularity: Granularity | str | None = None,
         first_year_end: dt.date | None = None,
+        fiscal_years: Sequence[FiscalYear] | None = None,
     ) -> LinkRecord:
         """Link a dossier to a company of a connection.
 
-        ``mode="since"`` needs ``since`` to be the first day of one of the package's fiscal years
+        ``mode="since"`` needs ``since`` to be the first day of one of the link's fiscal years
         (anything else is refused with the valid choices); ``mode="replace"`` replaces all data.
-        Re-linking to another connection keeps what was synced unless the mode is *replace*.
+        Re-linking to another connection keeps what was synced before the date (*since*), or every
+        year outside the new package's range (*replace*).
+
+        ``first_year_end`` overrides the end of the first fiscal year (a long or short first
+        year); ``fiscal_years`` replaces the package's years altogether (no overlaps, no gaps).
+        The *since* date is checked against these effective years. See :mod:`sfsync.fiscal_years`.
         """
-        dossier = self.dossier(user, dossier_id)
-        record = self._connection_of(user, connection_id)
+        dossier = self.access.dossier(user, dossier_id)
+        record = self.access.connection(user, connection_id)
         loaded = self.registry.connector(record.connector)
         mode = SyncMode(mode)
         gran = Granularity(granularity) if granularity else loaded.info.default_granularity
@@ -447,10 +473,15 @@ class Sfsync:
                 f"connector {record.connector}: no company {company_ref!r} in this connection; "
                 f"it can see: {close or 'nothing'}"
             )
-        if mode is SyncMode.SINCE:
-            if since is None:
-                raise ConfigurationError("a *since* link needs a date: the first day of a fiscal year")
-            years = await self.fiscal_years(user, connection_id, company_ref)
+        if first_year_end is not None and fiscal_years:
+            raise ConfigurationError("give either a first fiscal-year end or the whole list of fiscal years, not both")
+        override = check_years(fiscal_years, what=f"the fiscal years of dossier {dossier.name}") if fiscal_years else None
+        if mode is SyncMode.SINCE and since is None:
+            raise ConfigurationError("a *since* link needs a date: the first day of a fiscal year")
+        if mode is SyncMode.SINCE or first_year_end is not None:
+            years = effective_years(await self.fiscal_years(user, connection_id, company_ref),
+                                    override=override, first_year_end=first_year_end)
+        if mode is SyncMode.SINCE and since is not None:
             starts = [y.start for y in years]
             if since not in starts:
                 choices = ", ".join(d.isoformat() for d in starts) or "none"
@@ -464,21 +495,30 @@ class Sfsync:
         link = LinkRecord(
             dossier_id=dossier.id, connection_id=record.id, company_ref=company.ref,
             company_name=company.name, mode=mode, granularity=gran, since=since,
-            first_year_end=first_year_end, needs_full_sync=True,
-            opening_balances_done=bool(previous and previous.opening_balances_done and previous.since == since
-                                       and previous.connection_id == record.id),
+            first_year_end=first_year_end, fiscal_years_override=override, needs_full_sync=True,
         )
+        if previous and previous.since == since and previous.connection_id == record.id and mode is SyncMode.SINCE:
+            # The same date from the same connection: the stored opening balances still hold.
+            link.opening_balances_done = previous.opening_balances_done
+            link.opening_balances_stamp = previous.opening_balances_stamp
         self.store.save_link(link)
         return link
 
+    @scoped
     def unlink(self, user: User, dossier_id: str) -> None:
         """Stop syncing a dossier (back to manual import); what was synced stays."""
-        self.store.delete_link(self.dossier(user, dossier_id).id)
+        self.store.delete_link(self.access.dossier(user, dossier_id).id)
 
     # --- runs ----------------------------------------------------------------------------------
 
+    @scoped
+    async def sync_now(self, user: User, dossier_id: str, *, observer: RunObserver | None = None) -> RunRecord:
+        """Sync one dossier of the user's firm now (the *sync now* button)."""
+        return await self.runner.run(self.access.dossier(user, dossier_id).id, observer=observer)
+
     async def sync(self, dossier_id: str, *, observer: RunObserver | None = None) -> RunRecord:
-        """Sync one dossier now ("sync now"). See :class:`~sfsync.runner.Runner`."""
+        """Sync one dossier (the worker's call; a person's *sync now* is :meth:`sync_now`).
+        See :class:`~sfsync.runner.Runner`."""
         return await self.runner.run(dossier_id, observer=observer)
 
     async def sync_many(self, dossier_ids: Sequence[str], *, observer: RunObserver | None = None) -> list[RunRecord]:
@@ -520,6 +560,8 @@ class Sfsync:
         link = self.store.get_link(dossier.id)
         connection = self.store.get_connection(link.connection_id) if link else None
         last = self.store.last_run(dossier.id)
+        partly = last is not None and last.status not in ("ok", "warning") and incomplete(
+            self.store.list_runs(dossier.id, limit=20))
         next_due: dt.datetime | None = None
         if link is not None and last is not None and not link.needs_full_sync:
             if last.status == "waiting" and last.resume_at is not None:
@@ -529,25 +571,29 @@ class Sfsync:
         return DossierStatus(
             dossier=dossier, link=link, connector=connection.connector if connection else None,
             connection_status=connection.status if connection else None, last_run=last, next_due=next_due,
+            incomplete=partly,
         )
 
+    @scoped
     def status(self, user: User) -> list[DossierStatus]:
         """Every dossier of the firm: link, last run, next due."""
         return [self._status(d) for d in self.store.list_dossiers(user.firm_id)]
 
+    @scoped
     def runs(self, user: User, dossier_id: str, *, limit: int = 20) -> list[RunRecord]:
         """The kept results of a dossier's runs, newest first."""
-        return self.store.list_runs(self.dossier(user, dossier_id).id, limit=limit)
+        return self.store.list_runs(self.access.dossier(user, dossier_id).id, limit=limit)
 
     # --- manual import ---------------------------------------------------------------------------
 
+    @scoped
     def import_file(self, user: User, dossier_id: str, path: Path) -> RunRecord:
         """Load an export file (XAF, SAF-T, a balance) into a dossier that has no sync.
 
         The file's data replaces the dossier's in one new generation, swapped in only when the
         whole file was read: a truncated file leaves the stored data as it was.
         """
-        dossier = self.dossier(user, dossier_id)
+        dossier = self.access.dossier(user, dossier_id)
         if self.store.get_link(dossier.id) is not None:
             raise ConfigurationError(
                 f"dossier {dossier.name} is synced from a package; unlink it before importing files"

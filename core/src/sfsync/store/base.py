@@ -101,6 +101,9 @@ class LinkRecord:
     fiscal_years_override: list[FiscalYear] | None = None
     needs_full_sync: bool = True
     opening_balances_done: bool = False
+    opening_balances_stamp: str | None = None
+    """What the connector said about the figures before the date when the opening balances were
+    fetched (:func:`~sfsync.hookspecs.sfsync_history_stamp`); a different answer re-fetches them."""
     created_at: dt.datetime | None = None
 
 

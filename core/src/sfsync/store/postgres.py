@@ -34,18 +34,14 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 from sfsync.errors import ConfigurationError, NotFound
 from sfsync.models import (
     Account,
-    AccountKind,
     FiscalYear,
-    Granularity,
     LedgerBatch,
     LedgerLine,
     OpeningBalance,
-    SyncMode,
     TrialBalanceBatch,
     TrialBalanceLine,
 )
@@ -57,6 +53,19 @@ from sfsync.store.base import (
     Role,
     RunRecord,
     User,
+)
+from sfsync.store.dialect import POSTGRES
+from sfsync.store.tables import (
+    ACCOUNTS,
+    CONNECTIONS,
+    FISCAL_YEARS,
+    GENERATION_TABLES,
+    LEDGER_LINES,
+    LINKS,
+    OPENING_BALANCES,
+    RUNS,
+    TRIAL_BALANCE,
+    Table,
 )
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresStore"]
@@ -122,6 +131,14 @@ CREATE TABLE locks (
     dossier_id TEXT {_C} PRIMARY KEY, owner TEXT NOT NULL, expires TIMESTAMPTZ NOT NULL);
 """,
     ),
+    (
+        2,
+        "booking-period day of a ledger line; stamp of the history behind the opening balances",
+        """
+ALTER TABLE ledger_lines ADD COLUMN placed_on DATE;
+ALTER TABLE links ADD COLUMN opening_balances_stamp TEXT;
+""",
+    ),
 )
 """Ordered migrations: (version, description, SQL). Append; never edit an applied one."""
 
@@ -132,74 +149,18 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 _MIGRATION_LOCK = 0x5F5C0001
 _DOSSIER_LOCK = 0x5F5C0002
 
-_LINE_COLUMNS = (
-    "id",
-    "entry",
-    "journal",
-    "date",
-    "period",
-    "fiscal_year",
-    "account",
-    "description",
-    "debit",
-    "credit",
-    "currency",
-    "foreign_amount",
-    "counterparty",
-    "vat_code",
-    "modified",
-)
-_LINE_TYPES = (
-    "text",
-    "text",
-    "text",
-    "date",
-    "int4",
-    "text",
-    "text",
-    "text",
-    "numeric",
-    "numeric",
-    "text",
-    "numeric",
-    "text",
-    "text",
-    "text",
-)
-_TB_COLUMNS = (
-    "account",
-    "period_start",
-    "period_end",
-    "period",
-    "fiscal_year",
-    "opening",
-    "debit",
-    "credit",
-    "closing",
-)
-_TB_TYPES = ("text", "date", "date", "int4", "text", "numeric", "numeric", "numeric", "numeric")
+_LINE_COLUMNS = LEDGER_LINES.data_columns
+_LINE_FIELDS = _LINE_COLUMNS[:-1]  # placed_on is the store's, not the line's
+_LINE_DECODERS = POSTGRES.decoders(LEDGER_LINES, _LINE_FIELDS)
+# Where a line counts for periods and years: its booking period's day, else its date.
+_PLACED = "COALESCE(placed_on, date)"
+
+
+_UPSERT_LINES = POSTGRES.unnest_upsert(LEDGER_LINES)
 
 
 def _new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
-
-
-def _unnest_upsert(
-    table: str, key: Sequence[str], columns: Sequence[str], types: Sequence[str]
-) -> str:
-    """One statement that upserts any number of rows passed as one array per column."""
-    arrays = ", ".join(f"%s::{t}[]" for t in types)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
-    cols = ", ".join(columns)
-    return (
-        f"INSERT INTO {table} (dossier_id, generation, source, {cols})"
-        f" SELECT %s, %s, %s, {cols} FROM unnest({arrays}) AS t ({cols})"
-        f" ON CONFLICT (dossier_id, generation, source, {', '.join(key)}) DO UPDATE SET {updates}"
-    )
-
-
-_UPSERT_LINES = _unnest_upsert("ledger_lines", ("id",), _LINE_COLUMNS, _LINE_TYPES)
-_UPSERT_TB = _unnest_upsert("trial_balance", ("account", "period_end"), _TB_COLUMNS, _TB_TYPES)
 
 
 class PostgresStore:
@@ -369,53 +330,29 @@ class PostgresStore:
 
     # --- connections --------------------------------------------------------------------------
 
-    _CONN_COLS = "id, firm_id, connector, label, level, config, sealed, status, created_at"
-
-    def add_connection(self, record: ConnectionRecord) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO connections (id, firm_id, connector, label, level, config, sealed, status)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    record.id,
-                    record.firm_id,
-                    record.connector,
-                    record.label,
-                    record.level,
-                    Jsonb(record.config),
-                    record.sealed,
-                    record.status,
-                ),
-            )
+    def _write(self, table: Table, scope: Sequence[Any], records: Sequence[Any], *, durable: bool = True) -> None:
+        with (self._tx() if durable else self._pipelined_tx()) as db:
+            self._write_in(db, table, scope, records)
 
     @staticmethod
-    def _connection(row: Any) -> ConnectionRecord:
-        return ConnectionRecord(
-            id=row[0],
-            firm_id=row[1],
-            connector=row[2],
-            label=row[3],
-            level=row[4],
-            config=row[5],
-            sealed=bytes(row[6]),
-            status=row[7],
-            created_at=row[8],
-        )
+    def _write_in(db: psycopg.Connection[Any], table: Table, scope: Sequence[Any], records: Sequence[Any]) -> None:
+        for statement, params in POSTGRES.upsert_many(table, scope, records):
+            db.execute(statement, params)
+
+    def _read(self, table: Table, where: str, params: Sequence[Any], *, order: str = "") -> list[Any]:
+        return POSTGRES.read(table, self._all(POSTGRES.select(table, where, order=order), params))
+
+    def add_connection(self, record: ConnectionRecord) -> None:
+        self._write(CONNECTIONS, (), [record])
 
     def get_connection(self, connection_id: str) -> ConnectionRecord:
-        row = self._one(
-            f"SELECT {self._CONN_COLS} FROM connections WHERE id = %s", (connection_id,)
-        )
-        if row is None:
+        found = self._read(CONNECTIONS, "id = {p}", (connection_id,))
+        if not found:
             raise NotFound(f"no connection {connection_id!r}")
-        return self._connection(row)
+        return found[0]  # type: ignore[no-any-return]
 
     def list_connections(self, firm_id: str) -> list[ConnectionRecord]:
-        rows = self._all(
-            f"SELECT {self._CONN_COLS} FROM connections WHERE firm_id = %s ORDER BY created_at, id",
-            (firm_id,),
-        )
-        return [self._connection(r) for r in rows]
+        return self._read(CONNECTIONS, "firm_id = {p}", (firm_id,), order="created_at, id")
 
     def update_connection(
         self, connection_id: str, *, sealed: bytes | None = None, status: str | None = None
@@ -470,63 +407,11 @@ class PostgresStore:
         return [DossierRecord(*r) for r in rows]
 
     def save_link(self, link: LinkRecord) -> None:
-        override = (
-            None
-            if link.fiscal_years_override is None
-            else Jsonb([y.model_dump(mode="json") for y in link.fiscal_years_override])
-        )
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO links (dossier_id, connection_id, company_ref, company_name, mode, granularity,"
-                " since, first_year_end, fiscal_years_override, needs_full_sync, opening_balances_done)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (dossier_id) DO UPDATE SET connection_id = excluded.connection_id,"
-                " company_ref = excluded.company_ref, company_name = excluded.company_name,"
-                " mode = excluded.mode, granularity = excluded.granularity, since = excluded.since,"
-                " first_year_end = excluded.first_year_end,"
-                " fiscal_years_override = excluded.fiscal_years_override,"
-                " needs_full_sync = excluded.needs_full_sync,"
-                " opening_balances_done = excluded.opening_balances_done",
-                (
-                    link.dossier_id,
-                    link.connection_id,
-                    link.company_ref,
-                    link.company_name,
-                    link.mode.value,
-                    link.granularity.value,
-                    link.since,
-                    link.first_year_end,
-                    override,
-                    link.needs_full_sync,
-                    link.opening_balances_done,
-                ),
-            )
+        self._write(LINKS, (), [link])
 
     def get_link(self, dossier_id: str) -> LinkRecord | None:
-        row = self._one(
-            "SELECT dossier_id, connection_id, company_ref, company_name, mode, granularity, since,"
-            " first_year_end, fiscal_years_override, needs_full_sync, opening_balances_done, created_at"
-            " FROM links WHERE dossier_id = %s",
-            (dossier_id,),
-        )
-        if row is None:
-            return None
-        return LinkRecord(
-            dossier_id=row[0],
-            connection_id=row[1],
-            company_ref=row[2],
-            company_name=row[3],
-            mode=SyncMode(row[4]),
-            granularity=Granularity(row[5]),
-            since=row[6],
-            first_year_end=row[7],
-            fiscal_years_override=None
-            if row[8] is None
-            else [FiscalYear.model_validate(y) for y in row[8]],
-            needs_full_sync=row[9],
-            opening_balances_done=row[10],
-            created_at=row[11],
-        )
+        found = self._read(LINKS, "dossier_id = {p}", (dossier_id,))
+        return found[0] if found else None
 
     def delete_link(self, dossier_id: str) -> None:
         with self._tx() as db:
@@ -564,26 +449,9 @@ class PostgresStore:
             )
             if active is not None and keep_before is not None:
                 # *since*: the data before the date stays as it is, whatever its source.
-                cols = ", ".join(_LINE_COLUMNS)
-                db.execute(
-                    f"INSERT INTO ledger_lines (dossier_id, generation, source, {cols})"
-                    f" SELECT dossier_id, %s, source, {cols} FROM ledger_lines"
-                    " WHERE dossier_id = %s AND generation = %s AND date < %s",
-                    (gen, dossier_id, active, keep_before),
-                )
-                tb = ", ".join(_TB_COLUMNS)
-                db.execute(
-                    f"INSERT INTO trial_balance (dossier_id, generation, source, {tb})"
-                    f" SELECT dossier_id, %s, source, {tb} FROM trial_balance"
-                    " WHERE dossier_id = %s AND generation = %s AND period_end < %s",
-                    (gen, dossier_id, active, keep_before),
-                )
-                db.execute(
-                    "INSERT INTO accounts (dossier_id, generation, code, name, kind, parent, ref)"
-                    " SELECT dossier_id, %s, code, name, kind, parent, ref FROM accounts"
-                    " WHERE dossier_id = %s AND generation = %s",
-                    (gen, dossier_id, active),
-                )
+                for table in (LEDGER_LINES, TRIAL_BALANCE, ACCOUNTS, OPENING_BALANCES):
+                    kept = (keep_before,) if table.kept_by else ()
+                    db.execute(POSTGRES.copy_generation(table), (gen, dossier_id, active, *kept))
         return gen  # type: ignore[no-any-return]
 
     def swap_generation(self, dossier_id: str, generation: int) -> None:
@@ -610,20 +478,8 @@ class PostgresStore:
 
     @staticmethod
     def _drop(db: psycopg.Connection[Any], dossier_id: str, generation: int) -> None:
-        for table in (
-            "fiscal_years",
-            "accounts",
-            "ledger_lines",
-            "trial_balance",
-            "opening_balances",
-            "checkpoints",
-        ):
-            db.execute(
-                sql.SQL("DELETE FROM {} WHERE dossier_id = %s AND generation = %s").format(
-                    sql.Identifier(table)
-                ),
-                (dossier_id, generation),
-            )
+        for table in GENERATION_TABLES:
+            db.execute(POSTGRES.drop_generation(table), (dossier_id, generation))
 
     # --- figures -----------------------------------------------------------------------------
 
@@ -631,75 +487,24 @@ class PostgresStore:
         self, dossier_id: str, generation: int, years: Sequence[FiscalYear]
     ) -> None:
         with self._pipelined_tx() as db:
-            db.execute(
-                "DELETE FROM fiscal_years WHERE dossier_id = %s AND generation = %s",
-                (dossier_id, generation),
-            )
-            if years:
-                db.execute(
-                    "INSERT INTO fiscal_years (dossier_id, generation, start, end_, data)"
-                    " SELECT %s, %s, s, e, d FROM unnest(%s::date[], %s::date[], %s::jsonb[]) AS t (s, e, d)",
-                    (
-                        dossier_id,
-                        generation,
-                        [y.start for y in years],
-                        [y.end for y in years],
-                        [Jsonb(y.model_dump(mode="json")) for y in years],
-                    ),
-                )
+            db.execute(POSTGRES.drop_generation("fiscal_years"), (dossier_id, generation))
+            self._write_in(db, FISCAL_YEARS, (dossier_id, generation), years)
 
     def write_accounts(self, dossier_id: str, generation: int, accounts: Sequence[Account]) -> None:
-        latest = {a.code: a for a in accounts}  # one statement may not touch a row twice: last wins
-        if not latest:
-            return
-        rows = list(latest.values())
-        with self._pipelined_tx() as db:
-            db.execute(
-                "INSERT INTO accounts (dossier_id, generation, code, name, kind, parent, ref)"
-                " SELECT %s, %s, code, name, kind, parent, ref"
-                " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
-                " AS t (code, name, kind, parent, ref)"
-                " ON CONFLICT (dossier_id, generation, code) DO UPDATE SET name = excluded.name,"
-                " kind = excluded.kind, parent = excluded.parent, ref = excluded.ref",
-                (
-                    dossier_id,
-                    generation,
-                    [a.code for a in rows],
-                    [a.name for a in rows],
-                    [a.kind.value for a in rows],
-                    [a.parent for a in rows],
-                    [a.ref for a in rows],
-                ),
-            )
+        self._write(ACCOUNTS, (dossier_id, generation), accounts, durable=False)
 
     def write_opening_balances(
         self, dossier_id: str, generation: int, source: str, balances: Sequence[OpeningBalance]
     ) -> None:
-        latest = {(b.account, b.date): b for b in balances}
-        if not latest:
-            return
-        rows = list(latest.values())
-        with self._pipelined_tx() as db:
-            db.execute(
-                "INSERT INTO opening_balances (dossier_id, generation, source, account, date, amount)"
-                " SELECT %s, %s, %s, a, d, m FROM unnest(%s::text[], %s::date[], %s::numeric[]) AS t (a, d, m)"
-                " ON CONFLICT (dossier_id, generation, source, account, date) DO UPDATE SET amount = excluded.amount",
-                (
-                    dossier_id,
-                    generation,
-                    source,
-                    [b.account for b in rows],
-                    [b.date for b in rows],
-                    [b.amount for b in rows],
-                ),
-            )
+        self._write(OPENING_BALANCES, (dossier_id, generation, source), balances, durable=False)
 
     def write_ledger_batch(
         self, dossier_id: str, generation: int, source: str, batch: LedgerBatch, *, stream: str
     ) -> None:
         lines = batch.lines.last_per_id()  # a line twice in a batch: the last one wins
-        columns = [list(lines.column(c)) for c in _LINE_COLUMNS if c != "modified"]
+        columns = [list(lines.column(c)) for c in _LINE_FIELDS if c != "modified"]
         columns.append([stamp.isoformat() if stamp else None for stamp in lines.column("modified")])
+        columns.append([None] * len(lines))  # placed_on
         with self._pipelined_tx() as db:
             if batch.clear is not None:
                 db.execute(
@@ -733,9 +538,6 @@ class PostgresStore:
         *,
         stream: str,
     ) -> None:
-        latest = {(t.account, t.period_end): t for t in batch.lines}
-        lines = list(latest.values())
-        columns = [[getattr(t, c) for t in lines] for c in _TB_COLUMNS]
         with self._pipelined_tx() as db:
             if batch.clear is not None:
                 db.execute(
@@ -743,8 +545,7 @@ class PostgresStore:
                     " AND period_end BETWEEN %s AND %s",
                     (dossier_id, generation, source, batch.clear[0], batch.clear[1]),
                 )
-            if lines:
-                db.execute(_UPSERT_TB, (dossier_id, generation, source, *columns))
+            self._write_in(db, TRIAL_BALANCE, (dossier_id, generation, source), batch.lines)
             if batch.cursor is not None:
                 self._checkpoint(db, dossier_id, generation, stream, batch.cursor)
 
@@ -776,24 +577,14 @@ class PostgresStore:
         return generation if generation is not None else self.active_generation(dossier_id)
 
     def fiscal_years(self, dossier_id: str, generation: int | None = None) -> list[FiscalYear]:
+        return self._read_generation(FISCAL_YEARS, dossier_id, generation, order="start")
+
+    def _read_generation(self, table: Table, dossier_id: str, generation: int | None, *, order: str) -> list[Any]:
         gen = self._gen(dossier_id, generation)
-        rows = self._all(
-            "SELECT data FROM fiscal_years WHERE dossier_id = %s AND generation = %s ORDER BY start",
-            (dossier_id, gen),
-        )
-        return [FiscalYear.model_validate(r[0]) for r in rows]
+        return self._read(table, "dossier_id = {p} AND generation = {p}", (dossier_id, gen), order=order)
 
     def accounts(self, dossier_id: str, generation: int | None = None) -> list[Account]:
-        gen = self._gen(dossier_id, generation)
-        rows = self._all(
-            "SELECT code, name, kind, parent, ref FROM accounts WHERE dossier_id = %s AND generation = %s"
-            " ORDER BY code",
-            (dossier_id, gen),
-        )
-        return [
-            Account(code=r[0], name=r[1], kind=AccountKind(r[2]), parent=r[3], ref=r[4])
-            for r in rows
-        ]
+        return self._read_generation(ACCOUNTS, dossier_id, generation, order="code")
 
     def ledger_lines(
         self,
@@ -804,32 +595,18 @@ class PostgresStore:
         end: dt.date | None = None,
     ) -> Iterator[LedgerLine]:
         gen = self._gen(dossier_id, generation)
-        query = f"SELECT {', '.join(_LINE_COLUMNS)} FROM ledger_lines WHERE dossier_id = %s AND generation = %s"
+        query = f"SELECT {', '.join(_LINE_FIELDS)} FROM ledger_lines WHERE dossier_id = %s AND generation = %s"
         params: list[Any] = [dossier_id, gen]
         if start is not None:
-            query += " AND date >= %s"
+            query += f" AND {_PLACED} >= %s"
             params.append(start)
         if end is not None:
-            query += " AND date <= %s"
+            query += f" AND {_PLACED} <= %s"
             params.append(end)
         query += " ORDER BY date, entry, id"
         for r in self._all(query, params):
             yield LedgerLine.model_construct(
-                id=r[0],
-                entry=r[1],
-                journal=r[2],
-                date=r[3],
-                period=r[4],
-                fiscal_year=r[5],
-                account=r[6],
-                description=r[7],
-                debit=r[8],
-                credit=r[9],
-                currency=r[10],
-                foreign_amount=r[11],
-                counterparty=r[12],
-                vat_code=r[13],
-                modified=dt.datetime.fromisoformat(r[14]) if r[14] else None,
+                **{name: decode(value) for name, decode, value in zip(_LINE_FIELDS, _LINE_DECODERS, r, strict=True)}
             )
 
     def count_ledger_lines(self, dossier_id: str, generation: int | None = None) -> int:
@@ -855,96 +632,23 @@ class PostgresStore:
     def trial_balance(
         self, dossier_id: str, generation: int | None = None
     ) -> list[TrialBalanceLine]:
-        gen = self._gen(dossier_id, generation)
-        rows = self._all(
-            f"SELECT {', '.join(_TB_COLUMNS)} FROM trial_balance WHERE dossier_id = %s AND generation = %s"
-            " ORDER BY period_end, account",
-            (dossier_id, gen),
-        )
-        return [
-            TrialBalanceLine.model_construct(
-                account=r[0],
-                period_start=r[1],
-                period_end=r[2],
-                period=r[3],
-                fiscal_year=r[4],
-                opening=r[5],
-                debit=r[6],
-                credit=r[7],
-                closing=r[8],
-            )
-            for r in rows
-        ]
+        return self._read_generation(TRIAL_BALANCE, dossier_id, generation, order="period_end, account")
 
     def opening_balances(
         self, dossier_id: str, generation: int | None = None
     ) -> list[OpeningBalance]:
-        gen = self._gen(dossier_id, generation)
-        rows = self._all(
-            "SELECT account, date, amount FROM opening_balances WHERE dossier_id = %s AND generation = %s"
-            " ORDER BY account",
-            (dossier_id, gen),
-        )
-        return [OpeningBalance(account=r[0], date=r[1], amount=r[2]) for r in rows]
+        return self._read_generation(OPENING_BALANCES, dossier_id, generation, order="account, date")
 
     # --- runs ------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _run_data(run: RunRecord) -> Jsonb:
-        return Jsonb(
-            {
-                "stage": run.stage,
-                "counts": run.counts,
-                "requests": run.requests,
-                "rate_limit_waits": run.rate_limit_waits,
-                "warnings": run.warnings,
-                "error": run.error,
-                "error_kind": run.error_kind,
-                "resume_at": run.resume_at.isoformat() if run.resume_at else None,
-            }
-        )
-
     def start_run(self, run: RunRecord) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO runs (id, dossier_id, started_at, finished_at, status, data)"
-                " VALUES (%s, %s, %s, %s, %s, %s)",
-                (run.id, run.dossier_id, run.started_at, None, run.status, self._run_data(run)),
-            )
+        self._write(RUNS, (), [run])
 
     def finish_run(self, run: RunRecord) -> None:
-        with self._tx() as db:
-            db.execute(
-                "UPDATE runs SET finished_at = %s, status = %s, data = %s WHERE id = %s",
-                (run.finished_at, run.status, self._run_data(run), run.id),
-            )
-
-    @staticmethod
-    def _run(row: Any) -> RunRecord:
-        data = row[5]
-        return RunRecord(
-            id=row[0],
-            dossier_id=row[1],
-            started_at=row[2],
-            finished_at=row[3],
-            status=row[4],
-            stage=data["stage"],
-            counts=data["counts"],
-            requests=data["requests"],
-            rate_limit_waits=data["rate_limit_waits"],
-            warnings=data["warnings"],
-            error=data["error"],
-            error_kind=data["error_kind"],
-            resume_at=dt.datetime.fromisoformat(data["resume_at"]) if data["resume_at"] else None,
-        )
+        self._write(RUNS, (), [run])
 
     def list_runs(self, dossier_id: str, *, limit: int = 20) -> list[RunRecord]:
-        rows = self._all(
-            "SELECT id, dossier_id, started_at, finished_at, status, data FROM runs WHERE dossier_id = %s"
-            " ORDER BY started_at DESC, id DESC LIMIT %s",
-            (dossier_id, limit),
-        )
-        return [self._run(r) for r in rows]
+        return self._read(RUNS, "dossier_id = {p}", (dossier_id,), order=f"started_at DESC, id DESC LIMIT {int(limit)}")
 
     def last_run(self, dossier_id: str) -> RunRecord | None:
         runs = self.list_runs(dossier_id, limit=1)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import os
 import socket
 import sqlite3
@@ -30,13 +29,10 @@ from typing import Any
 from sfsync.errors import ConfigurationError, NotFound
 from sfsync.models import (
     Account,
-    AccountKind,
     FiscalYear,
-    Granularity,
     LedgerBatch,
     LedgerLine,
     OpeningBalance,
-    SyncMode,
     TrialBalanceBatch,
     TrialBalanceLine,
 )
@@ -49,18 +45,25 @@ from sfsync.store.base import (
     RunRecord,
     User,
 )
-from sfsync.store.codec import (
-    date_or_none,
-    dec,
-    dec_or_none,
-    fiscal_years_from_json,
-    fiscal_years_to_json,
-    money,
+from sfsync.store.codec import dec
+from sfsync.store.dialect import SQLITE
+from sfsync.store.tables import (
+    ACCOUNTS,
+    CONNECTIONS,
+    FISCAL_YEARS,
+    GENERATION_TABLES,
+    LEDGER_LINES,
+    LINKS,
+    OPENING_BALANCES,
+    RUNS,
+    TRIAL_BALANCE,
+    Table,
 )
+from sfsync.store.exact_sums import UNBALANCED_SQL
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # No REFERENCES ledger_sets(id) on set_id: a foreign-key probe per inserted line costs more than
 # it guards; sets and their lines are only ever removed together (_drop).
@@ -72,7 +75,7 @@ CREATE TABLE IF NOT EXISTS ledger_lines (
     set_id INTEGER NOT NULL, id TEXT NOT NULL,
     entry TEXT NOT NULL, journal TEXT, date TEXT NOT NULL, period INTEGER, fiscal_year TEXT,
     account TEXT NOT NULL, description TEXT NOT NULL, debit TEXT NOT NULL, credit TEXT NOT NULL,
-    currency TEXT, foreign_amount TEXT, counterparty TEXT, vat_code TEXT, modified TEXT,
+    currency TEXT, foreign_amount TEXT, counterparty TEXT, vat_code TEXT, modified TEXT, placed_on TEXT,
     UNIQUE (set_id, id));
 CREATE INDEX IF NOT EXISTS ledger_by_entry ON ledger_lines (set_id, entry);
 """
@@ -96,7 +99,8 @@ CREATE TABLE IF NOT EXISTS links (
     dossier_id TEXT PRIMARY KEY REFERENCES dossiers(id), connection_id TEXT NOT NULL,
     company_ref TEXT NOT NULL, company_name TEXT NOT NULL, mode TEXT NOT NULL,
     granularity TEXT NOT NULL, since TEXT, first_year_end TEXT, fiscal_years_override TEXT,
-    needs_full_sync INTEGER NOT NULL, opening_balances_done INTEGER NOT NULL, created_at TEXT NOT NULL);
+    needs_full_sync INTEGER NOT NULL, opening_balances_done INTEGER NOT NULL, opening_balances_stamp TEXT,
+    created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS fiscal_years (
     dossier_id TEXT NOT NULL, generation INTEGER NOT NULL, start TEXT NOT NULL, end_ TEXT NOT NULL,
     data TEXT NOT NULL, PRIMARY KEY (dossier_id, generation, start));
@@ -126,10 +130,11 @@ CREATE TABLE IF NOT EXISTS locks (dossier_id TEXT PRIMARY KEY, owner TEXT NOT NU
 """
 )
 
-_LINE_FIELDS = (
-    "id, entry, journal, date, period, fiscal_year, account, description,"
-    " debit, credit, currency, foreign_amount, counterparty, vat_code, modified"
-)
+_LINE_COLUMNS = tuple(c for c in LEDGER_LINES.columns if c not in LEDGER_LINES.scope)
+_LINE_FIELDS = ", ".join(_LINE_COLUMNS)
+_LINE_DECODERS = SQLITE.decoders(LEDGER_LINES, _LINE_COLUMNS)
+# Where a line counts for periods and years: its booking period's day, else its date.
+_PLACED = "COALESCE(placed_on, date)"
 
 
 @functools.cache
@@ -143,21 +148,48 @@ def _insert_lines(fields: tuple[str, ...]) -> str:
 
 _SETS_OF = "SELECT id FROM ledger_sets WHERE dossier_id = ? AND generation = ?"
 
-# Version 1 kept dossier_id, generation and source on every ledger line.
-_MIGRATIONS: dict[int, str] = {
-    2: """
+_V1_FIELDS = (
+    "id, entry, journal, date, period, fiscal_year, account, description,"
+    " debit, credit, currency, foreign_amount, counterparty, vat_code, modified"
+)
+
+
+def _script(db: sqlite3.Connection, script: str) -> None:
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _to_v2(db: sqlite3.Connection) -> None:
+    """Version 1 kept dossier_id, generation and source on every ledger line."""
+    _script(db, f"""
 ALTER TABLE ledger_lines RENAME TO ledger_lines_v1;
 DROP INDEX IF EXISTS ledger_by_entry;
-{schema};
+{_SCHEMA_LEDGER};
 INSERT INTO ledger_sets (dossier_id, generation, source)
     SELECT DISTINCT dossier_id, generation, source FROM ledger_lines_v1;
-INSERT INTO ledger_lines (set_id, {fields})
+INSERT INTO ledger_lines (set_id, {_V1_FIELDS})
     SELECT s.id, l.id, l.entry, l.journal, l.date, l.period, l.fiscal_year, l.account, l.description, l.debit,
            l.credit, l.currency, l.foreign_amount, l.counterparty, l.vat_code, l.modified
     FROM ledger_lines_v1 AS l JOIN ledger_sets AS s USING (dossier_id, generation, source);
 DROP TABLE ledger_lines_v1
-""",
-}
+""")
+
+
+def _add_column(db: sqlite3.Connection, table: str, column: str, declaration: str) -> None:
+    present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    if column not in present:  # a file migrated from version 1 already has today's ledger table
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
+def _to_v3(db: sqlite3.Connection) -> None:
+    """Version 3: a line's booking-period day (``placed_on``) and the stamp of the history its
+    opening balances were fetched for. Lines stored before count by their date until resynced."""
+    _add_column(db, "ledger_lines", "placed_on", "TEXT")
+    _add_column(db, "links", "opening_balances_stamp", "TEXT")
+
+
+_MIGRATIONS = {2: _to_v2, 3: _to_v3}
 
 
 
@@ -224,13 +256,8 @@ class SQLiteStore:
                 f"({SCHEMA_VERSION}); upgrade sfsync"
             )
         for version in range(current + 1, SCHEMA_VERSION + 1):
-            script = _MIGRATIONS[version].format(schema=_SCHEMA_LEDGER, fields=_LINE_FIELDS)
-            for statement in script.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                db.execute(statement)
+            _MIGRATIONS[version](db)
+        _script(db, _SCHEMA)
         db.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )
@@ -303,35 +330,29 @@ class SQLiteStore:
 
     # --- connections --------------------------------------------------------------------------
 
-    def add_connection(self, record: ConnectionRecord) -> None:
+    def _write(self, table: Table, scope: Sequence[Any], records: Sequence[Any]) -> None:
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO connections (id, firm_id, connector, label, level, config, sealed, status,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.id, record.firm_id, record.connector, record.label, record.level,
-                 json.dumps(record.config), record.sealed, record.status, _now()),
-            )
+            self._write_in(db, table, scope, records)
 
-    def _connection(self, row: Any) -> ConnectionRecord:
-        return ConnectionRecord(
-            id=row[0], firm_id=row[1], connector=row[2], label=row[3], level=row[4],
-            config=json.loads(row[5]), sealed=bytes(row[6]), status=row[7],
-            created_at=dt.datetime.fromisoformat(row[8]),
-        )
+    @staticmethod
+    def _write_in(db: sqlite3.Connection, table: Table, scope: Sequence[Any], records: Sequence[Any]) -> None:
+        for statement, rows in SQLITE.upsert_many(table, scope, records):
+            db.executemany(statement, rows)
 
-    _CONN_COLS = "id, firm_id, connector, label, level, config, sealed, status, created_at"
+    def _read(self, table: Table, where: str, params: Sequence[Any], *, order: str = "") -> list[Any]:
+        return SQLITE.read(table, self._all(SQLITE.select(table, where, order=order), params))
+
+    def add_connection(self, record: ConnectionRecord) -> None:
+        self._write(CONNECTIONS, (), [record])
 
     def get_connection(self, connection_id: str) -> ConnectionRecord:
-        row = self._one(f"SELECT {self._CONN_COLS} FROM connections WHERE id = ?", (connection_id,))
-        if row is None:
+        found = self._read(CONNECTIONS, "id = {p}", (connection_id,))
+        if not found:
             raise NotFound(f"no connection {connection_id!r}")
-        return self._connection(row)
+        return found[0]  # type: ignore[no-any-return]
 
     def list_connections(self, firm_id: str) -> list[ConnectionRecord]:
-        rows = self._all(
-            f"SELECT {self._CONN_COLS} FROM connections WHERE firm_id = ? ORDER BY created_at", (firm_id,)
-        )
-        return [self._connection(r) for r in rows]
+        return self._read(CONNECTIONS, "firm_id = {p}", (firm_id,), order="created_at, id")
 
     def update_connection(
         self, connection_id: str, *, sealed: bytes | None = None, status: str | None = None
@@ -373,42 +394,11 @@ class SQLiteStore:
         return [DossierRecord(*r) for r in rows]
 
     def save_link(self, link: LinkRecord) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO links (dossier_id, connection_id, company_ref, company_name, mode, granularity,"
-                " since, first_year_end, fiscal_years_override, needs_full_sync, opening_balances_done,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (dossier_id) DO UPDATE SET connection_id = excluded.connection_id,"
-                " company_ref = excluded.company_ref, company_name = excluded.company_name,"
-                " mode = excluded.mode, granularity = excluded.granularity, since = excluded.since,"
-                " first_year_end = excluded.first_year_end,"
-                " fiscal_years_override = excluded.fiscal_years_override,"
-                " needs_full_sync = excluded.needs_full_sync,"
-                " opening_balances_done = excluded.opening_balances_done",
-                (link.dossier_id, link.connection_id, link.company_ref, link.company_name,
-                 link.mode.value, link.granularity.value,
-                 link.since.isoformat() if link.since else None,
-                 link.first_year_end.isoformat() if link.first_year_end else None,
-                 fiscal_years_to_json(link.fiscal_years_override), int(link.needs_full_sync),
-                 int(link.opening_balances_done), _now()),
-            )
+        self._write(LINKS, (), [link])
 
     def get_link(self, dossier_id: str) -> LinkRecord | None:
-        row = self._one(
-            "SELECT dossier_id, connection_id, company_ref, company_name, mode, granularity, since,"
-            " first_year_end, fiscal_years_override, needs_full_sync, opening_balances_done, created_at"
-            " FROM links WHERE dossier_id = ?",
-            (dossier_id,),
-        )
-        if row is None:
-            return None
-        return LinkRecord(
-            dossier_id=row[0], connection_id=row[1], company_ref=row[2], company_name=row[3],
-            mode=SyncMode(row[4]), granularity=Granularity(row[5]), since=date_or_none(row[6]),
-            first_year_end=date_or_none(row[7]), fiscal_years_override=fiscal_years_from_json(row[8]),
-            needs_full_sync=bool(row[9]), opening_balances_done=bool(row[10]),
-            created_at=dt.datetime.fromisoformat(row[11]),
-        )
+        found = self._read(LINKS, "dossier_id = {p}", (dossier_id,))
+        return found[0] if found else None
 
     def delete_link(self, dossier_id: str) -> None:
         with self._tx() as db:
@@ -448,21 +438,13 @@ class SQLiteStore:
                                   (dossier_id, active)).fetchall()
                 for old_set, source in sets:
                     db.execute(
-                        "INSERT INTO ledger_lines (set_id, " + _LINE_FIELDS + ") SELECT ?, " + _LINE_FIELDS
-                        + " FROM ledger_lines WHERE set_id = ? AND date < ?",
+                        f"INSERT INTO ledger_lines (set_id, {_LINE_FIELDS}) SELECT ?, {_LINE_FIELDS}"
+                        f" FROM ledger_lines WHERE set_id = ? AND {_PLACED} < ?",
                         (self._ledger_set(db, dossier_id, gen, source), old_set, day),
                     )
-                db.execute(
-                    "INSERT INTO trial_balance SELECT dossier_id, ?, source, account, period_start, period_end,"
-                    " period, fiscal_year, opening, debit, credit, closing FROM trial_balance"
-                    " WHERE dossier_id = ? AND generation = ? AND period_end < ?",
-                    (gen, dossier_id, active, day),
-                )
-                db.execute(
-                    "INSERT INTO accounts SELECT dossier_id, ?, code, name, kind, parent, ref FROM accounts"
-                    " WHERE dossier_id = ? AND generation = ?",
-                    (gen, dossier_id, active),
-                )
+                for table in (TRIAL_BALANCE, ACCOUNTS, OPENING_BALANCES):
+                    kept = (day,) if table.kept_by else ()
+                    db.execute(SQLITE.copy_generation(table), (gen, dossier_id, active, *kept))
         return gen  # type: ignore[no-any-return]
 
     def swap_generation(self, dossier_id: str, generation: int) -> None:
@@ -486,8 +468,8 @@ class SQLiteStore:
     @staticmethod
     def _drop(db: sqlite3.Connection, dossier_id: str, generation: int) -> None:
         db.execute(f"DELETE FROM ledger_lines WHERE set_id IN ({_SETS_OF})", (dossier_id, generation))
-        for table in ("ledger_sets", "fiscal_years", "accounts", "trial_balance", "opening_balances", "checkpoints"):
-            db.execute(f"DELETE FROM {table} WHERE dossier_id = ? AND generation = ?", (dossier_id, generation))
+        for table in ("ledger_sets", *(t for t in GENERATION_TABLES if t != "ledger_lines")):
+            db.execute(SQLITE.drop_generation(table), (dossier_id, generation))
 
     @staticmethod
     def _ledger_set(db: sqlite3.Connection, dossier_id: str, generation: int, source: str) -> int:
@@ -504,30 +486,16 @@ class SQLiteStore:
 
     def write_fiscal_years(self, dossier_id: str, generation: int, years: Sequence[FiscalYear]) -> None:
         with self._tx() as db:
-            db.execute("DELETE FROM fiscal_years WHERE dossier_id = ? AND generation = ?", (dossier_id, generation))
-            db.executemany(
-                "INSERT INTO fiscal_years (dossier_id, generation, start, end_, data) VALUES (?, ?, ?, ?, ?)",
-                [(dossier_id, generation, y.start.isoformat(), y.end.isoformat(), y.model_dump_json()) for y in years],
-            )
+            db.execute(SQLITE.drop_generation("fiscal_years"), (dossier_id, generation))
+            self._write_in(db, FISCAL_YEARS, (dossier_id, generation), years)
 
     def write_accounts(self, dossier_id: str, generation: int, accounts: Sequence[Account]) -> None:
-        with self._tx() as db:
-            db.executemany(
-                "INSERT INTO accounts (dossier_id, generation, code, name, kind, parent, ref)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dossier_id, generation, code) DO UPDATE SET"
-                " name = excluded.name, kind = excluded.kind, parent = excluded.parent, ref = excluded.ref",
-                [(dossier_id, generation, a.code, a.name, a.kind.value, a.parent, a.ref) for a in accounts],
-            )
+        self._write(ACCOUNTS, (dossier_id, generation), accounts)
 
     def write_opening_balances(
         self, dossier_id: str, generation: int, source: str, balances: Sequence[OpeningBalance]
     ) -> None:
-        with self._tx() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO opening_balances (dossier_id, generation, source, account, date, amount)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [(dossier_id, generation, source, b.account, b.date.isoformat(), money(b.amount)) for b in balances],
-            )
+        self._write(OPENING_BALANCES, (dossier_id, generation, source), balances)
 
     def write_ledger_batch(
         self, dossier_id: str, generation: int, source: str, batch: LedgerBatch, *, stream: str
@@ -566,12 +534,7 @@ class SQLiteStore:
                     " AND period_end BETWEEN ? AND ?",
                     (dossier_id, generation, source, batch.clear[0].isoformat(), batch.clear[1].isoformat()),
                 )
-            db.executemany(
-                "INSERT OR REPLACE INTO trial_balance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(dossier_id, generation, source, t.account, t.period_start.isoformat(), t.period_end.isoformat(),
-                  t.period, t.fiscal_year, money(t.opening), money(t.debit), money(t.credit), money(t.closing))
-                 for t in batch.lines],
-            )
+            self._write_in(db, TRIAL_BALANCE, (dossier_id, generation, source), batch.lines)
             if batch.cursor is not None:
                 self._checkpoint(db, dossier_id, generation, stream, batch.cursor)
 
@@ -597,19 +560,14 @@ class SQLiteStore:
         return generation if generation is not None else self.active_generation(dossier_id)
 
     def fiscal_years(self, dossier_id: str, generation: int | None = None) -> list[FiscalYear]:
+        return self._read_generation(FISCAL_YEARS, dossier_id, generation, order="start")
+
+    def _read_generation(self, table: Table, dossier_id: str, generation: int | None, *, order: str) -> list[Any]:
         gen = self._gen(dossier_id, generation)
-        rows = self._all(
-            "SELECT data FROM fiscal_years WHERE dossier_id = ? AND generation = ? ORDER BY start", (dossier_id, gen)
-        )
-        return [FiscalYear.model_validate_json(r[0]) for r in rows]
+        return self._read(table, "dossier_id = {p} AND generation = {p}", (dossier_id, gen), order=order)
 
     def accounts(self, dossier_id: str, generation: int | None = None) -> list[Account]:
-        gen = self._gen(dossier_id, generation)
-        rows = self._all(
-            "SELECT code, name, kind, parent, ref FROM accounts WHERE dossier_id = ? AND generation = ? ORDER BY code",
-            (dossier_id, gen),
-        )
-        return [Account(code=r[0], name=r[1], kind=AccountKind(r[2]), parent=r[3], ref=r[4]) for r in rows]
+        return self._read_generation(ACCOUNTS, dossier_id, generation, order="code")
 
     def ledger_lines(
         self,
@@ -620,25 +578,19 @@ class SQLiteStore:
         end: dt.date | None = None,
     ) -> Iterator[LedgerLine]:
         gen = self._gen(dossier_id, generation)
-        sql = (
-            "SELECT id, entry, journal, date, period, fiscal_year, account, description, debit, credit,"
-            " currency, foreign_amount, counterparty, vat_code, modified FROM ledger_lines"
-            f" WHERE set_id IN ({_SETS_OF})"
-        )
+        fields, decoders = _LINE_COLUMNS[:-1], _LINE_DECODERS[:-1]  # placed_on is the store's, not the line's
+        sql = f"SELECT {', '.join(fields)} FROM ledger_lines WHERE set_id IN ({_SETS_OF})"
         params: list[Any] = [dossier_id, gen]
         if start is not None:
-            sql += " AND date >= ?"
+            sql += f" AND {_PLACED} >= ?"
             params.append(start.isoformat())
         if end is not None:
-            sql += " AND date <= ?"
+            sql += f" AND {_PLACED} <= ?"
             params.append(end.isoformat())
         sql += " ORDER BY date, entry, id"
         for r in self._all(sql, params):
             yield LedgerLine.model_construct(
-                id=r[0], entry=r[1], journal=r[2], date=dt.date.fromisoformat(r[3]), period=r[4],
-                fiscal_year=r[5], account=r[6], description=r[7], debit=dec(r[8]), credit=dec(r[9]),
-                currency=r[10], foreign_amount=dec_or_none(r[11]), counterparty=r[12], vat_code=r[13],
-                modified=dt.datetime.fromisoformat(r[14]) if r[14] else None,
+                **{name: decode(value) for name, decode, value in zip(fields, decoders, r, strict=True)}
             )
 
     def count_ledger_lines(self, dossier_id: str, generation: int | None = None) -> int:
@@ -656,96 +608,38 @@ class SQLiteStore:
         if row is None:
             return []
         set_id = row[0]
-        suspects = self._all(
-            "SELECT entry FROM ledger_lines WHERE set_id = ?"
-            # A fast filter in SQL (amounts as REAL, scaled and rounded: exact below 1e9); entries
-            # with longer amounts are always suspects. Every suspect is confirmed with Decimal, so
-            # neither a rounding nor a huge amount can hide or invent a difference.
-            " GROUP BY entry HAVING SUM(CAST(ROUND(debit * 1000000) AS INTEGER))"
-            " != SUM(CAST(ROUND(credit * 1000000) AS INTEGER))"
-            " OR MAX(length(debit)) > 12 OR MAX(length(credit)) > 12 LIMIT ?",
-            (set_id, limit * 5),
-        )
         found: list[tuple[str, str]] = []
-        for (entry,) in suspects:
-            rows = self._all(
-                "SELECT debit, credit FROM ledger_lines WHERE set_id = ? AND entry = ?", (set_id, entry),
-            )
-            difference = sum((dec(d) - dec(c) for d, c in rows), Decimal(0))
-            if difference != 0:
-                found.append((entry, format(difference, "f")))
-            if len(found) >= limit:
-                break
+        with self._lock:
+            # Exact integer sums in SQL (store/exact_sums.py); each suspect is confirmed with
+            # Decimal, which settles the entries whose amounts are too long to sum in SQL.
+            suspects = self._db.execute(UNBALANCED_SQL, (set_id,))
+            for (entry,) in suspects:
+                rows = self._db.execute(
+                    "SELECT debit, credit FROM ledger_lines WHERE set_id = ? AND entry = ?", (set_id, entry),
+                ).fetchall()
+                difference = sum((dec(d) - dec(c) for d, c in rows), Decimal(0))
+                if difference != 0:
+                    found.append((entry, format(difference, "f")))
+                if len(found) >= limit:
+                    break
         return found
 
     def trial_balance(self, dossier_id: str, generation: int | None = None) -> list[TrialBalanceLine]:
-        gen = self._gen(dossier_id, generation)
-        rows = self._all(
-            "SELECT account, period_start, period_end, period, fiscal_year, opening, debit, credit, closing"
-            " FROM trial_balance WHERE dossier_id = ? AND generation = ? ORDER BY period_end, account",
-            (dossier_id, gen),
-        )
-        return [
-            TrialBalanceLine.model_construct(
-                account=r[0], period_start=dt.date.fromisoformat(r[1]), period_end=dt.date.fromisoformat(r[2]),
-                period=r[3], fiscal_year=r[4], opening=dec(r[5]), debit=dec(r[6]), credit=dec(r[7]),
-                closing=dec(r[8]),
-            )
-            for r in rows
-        ]
+        return self._read_generation(TRIAL_BALANCE, dossier_id, generation, order="period_end, account")
 
     def opening_balances(self, dossier_id: str, generation: int | None = None) -> list[OpeningBalance]:
-        gen = self._gen(dossier_id, generation)
-        rows = self._all(
-            "SELECT account, date, amount FROM opening_balances WHERE dossier_id = ? AND generation = ?"
-            " ORDER BY account",
-            (dossier_id, gen),
-        )
-        return [OpeningBalance(account=r[0], date=dt.date.fromisoformat(r[1]), amount=dec(r[2])) for r in rows]
+        return self._read_generation(OPENING_BALANCES, dossier_id, generation, order="account, date")
 
     # --- runs and locks -------------------------------------------------------------------------
 
-    @staticmethod
-    def _run_data(run: RunRecord) -> str:
-        return json.dumps({
-            "stage": run.stage, "counts": run.counts, "requests": run.requests,
-            "rate_limit_waits": run.rate_limit_waits, "warnings": run.warnings, "error": run.error,
-            "error_kind": run.error_kind, "resume_at": run.resume_at.isoformat() if run.resume_at else None,
-        })
-
     def start_run(self, run: RunRecord) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO runs (id, dossier_id, started_at, finished_at, status, data) VALUES (?, ?, ?, ?, ?, ?)",
-                (run.id, run.dossier_id, run.started_at.isoformat(), None, run.status, self._run_data(run)),
-            )
+        self._write(RUNS, (), [run])
 
     def finish_run(self, run: RunRecord) -> None:
-        with self._tx() as db:
-            db.execute(
-                "UPDATE runs SET finished_at = ?, status = ?, data = ? WHERE id = ?",
-                (run.finished_at.isoformat() if run.finished_at else None, run.status, self._run_data(run), run.id),
-            )
-
-    @staticmethod
-    def _run(row: Any) -> RunRecord:
-        data = json.loads(row[5])
-        return RunRecord(
-            id=row[0], dossier_id=row[1], started_at=dt.datetime.fromisoformat(row[2]),
-            finished_at=dt.datetime.fromisoformat(row[3]) if row[3] else None, status=row[4],
-            stage=data["stage"], counts=data["counts"], requests=data["requests"],
-            rate_limit_waits=data["rate_limit_waits"], warnings=data["warnings"], error=data["error"],
-            error_kind=data["error_kind"],
-            resume_at=dt.datetime.fromisoformat(data["resume_at"]) if data["resume_at"] else None,
-        )
+        self._write(RUNS, (), [run])
 
     def list_runs(self, dossier_id: str, *, limit: int = 20) -> list[RunRecord]:
-        rows = self._all(
-            "SELECT id, dossier_id, started_at, finished_at, status, data FROM runs WHERE dossier_id = ?"
-            " ORDER BY started_at DESC LIMIT ?",
-            (dossier_id, limit),
-        )
-        return [self._run(r) for r in rows]
+        return self._read(RUNS, "dossier_id = {p}", (dossier_id,), order=f"started_at DESC, id DESC LIMIT {int(limit)}")
 
     def last_run(self, dossier_id: str) -> RunRecord | None:
         runs = self.list_runs(dossier_id, limit=1)

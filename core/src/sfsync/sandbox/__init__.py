@@ -1,0 +1,65 @@
+"""The sandbox toolkit: what every plugin's offline stand-in of its package is declared with.
+
+- :mod:`sfsync.sandbox.base`: :class:`Sandbox`, the base class a plugin's sandbox subclasses, and
+  :func:`connect_sandbox`, which connects a connector to one through its real flow;
+- :mod:`sfsync.sandbox.faults`: one fault vocabulary for every package (429 with ``Retry-After``,
+  5xx, timeouts, truncated bodies, HTML pages, wrong field types, token expiry, revoked consent)
+  and the :class:`FaultInjector` in front of every sandbox's app;
+- :mod:`sfsync.sandbox.asgi`: the ASGI types.
+
+The toolkit proper needs the ``sandbox`` extra (``pip install "sfsync[sandbox]"``, Starlette), and
+is imported from its modules, so that ``sfsync.sandbox`` itself stays importable without it:
+
+- :mod:`sfsync.sandbox.routing`: route tables and request parsing;
+- :mod:`sfsync.sandbox.responses`: JSON, XML/SOAP, OData v2/v4, problem-JSON and text answers,
+  byte-exact;
+- :mod:`sfsync.sandbox.oauth`: an OAuth2/OpenID authorization server a sandbox configures;
+- :mod:`sfsync.sandbox.limits`: rate limits and quotas on the sandbox's clock;
+- :mod:`sfsync.sandbox.paging`: offset/limit, page numbers, ``$skiptoken`` links and cursors;
+- :mod:`sfsync.sandbox.jwt`: the RS256 key that signs ``id_token`` and its JWKS.
+"""
+
+from __future__ import annotations
+
+from sfsync.sandbox.asgi import ASGIApp, Receive, Scope, Send
+from sfsync.sandbox.base import REDIRECT_URI, Sandbox, connect_sandbox
+from sfsync.sandbox.faults import (
+    FAULT_KINDS,
+    Fault,
+    FaultInjector,
+    HtmlPage,
+    InProcessTransport,
+    RateLimited,
+    Reply,
+    RevokedConsent,
+    ServerError,
+    Timeout,
+    TokenExpiry,
+    Truncated,
+    WrongTypes,
+    parse_fault,
+)
+
+__all__ = [
+    "FAULT_KINDS",
+    "REDIRECT_URI",
+    "ASGIApp",
+    "Fault",
+    "FaultInjector",
+    "HtmlPage",
+    "InProcessTransport",
+    "RateLimited",
+    "Receive",
+    "Reply",
+    "RevokedConsent",
+    "Sandbox",
+    "Scope",
+    "Send",
+    "ServerError",
+    "Timeout",
+    "TokenExpiry",
+    "Truncated",
+    "WrongTypes",
+    "connect_sandbox",
+    "parse_fault",
+]

@@ -1,0 +1,199 @@
+"""The statements and stored values of each SQL store, built from the tables of ``tables.py``.
+
+A :class:`Dialect` knows two things about its database: how a value of each column *kind* is
+passed and read back (SQLite keeps dates and amounts as exact text, PostgreSQL as ``DATE`` and
+``NUMERIC``), and how a statement is spelt (``?`` or ``%s``; rows bound one by one, or one array
+per column through ``unnest``). Everything else, which columns a table has and how a record maps
+to them, is declared once in :mod:`sfsync.store.tables`, so both stores write a table the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from sfsync.store.codec import dec, fiscal_years_from_json, fiscal_years_to_json, money
+from sfsync.store.tables import Kind, Table
+
+__all__ = ["POSTGRES", "SQLITE", "Dialect"]
+
+Convert = Callable[[Any], Any]
+
+
+def _maybe(convert: Convert) -> Convert:
+    return lambda value: None if value is None else convert(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat()
+
+
+def _year_dicts(years: Any) -> list[dict[str, Any]]:
+    return [y.model_dump(mode="json") for y in years]
+
+
+class Dialect:
+    """How one SQL database stores each kind of value and spells each statement.
+
+    Args:
+        name: ``"sqlite"`` or ``"postgres"``.
+        placeholder: The parameter marker (``?`` or ``%s``).
+        encoders: Per kind, the value to pass for a Python value (``None`` passes as NULL).
+        decoders: Per kind, the Python value of what the database gives back.
+        array_types: Per kind, PostgreSQL's array element type (for ``unnest`` writes); empty for
+            a database that binds rows one by one.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        placeholder: str,
+        encoders: Mapping[Kind, Convert],
+        decoders: Mapping[Kind, Convert],
+        array_types: Mapping[Kind, str] | None = None,
+    ) -> None:
+        self.name = name
+        self.p = placeholder
+        self._encoders = {k: _maybe(f) for k, f in encoders.items()}
+        self._decoders = {k: _maybe(f) for k, f in decoders.items()}
+        self._array_types = dict(array_types or {})
+
+    def __repr__(self) -> str:
+        return f"Dialect({self.name!r})"
+
+    # --- values ---------------------------------------------------------------------------------
+
+    def encode(self, table: Table, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The parameters of one row, in the table's column order."""
+        return tuple(self._encoders[table.kinds[c]](values[c]) for c in table.columns)
+
+    def decoders(self, table: Table, columns: Sequence[str]) -> list[Convert]:
+        """The decoder of each of ``columns``, for reading many rows fast."""
+        return [self._decoders[table.kinds[c]] for c in columns]
+
+    def read(self, table: Table, rows: Iterable[Sequence[Any]], columns: Sequence[str] | None = None) -> list[Any]:
+        """Records of rows selected as ``columns`` (default: the table's data columns)."""
+        names = tuple(columns or table.data_columns)
+        decode = self.decoders(table, names)
+        return [table.record({n: f(v) for n, f, v in zip(names, decode, row, strict=True)}) for row in rows]
+
+    # --- statements -----------------------------------------------------------------------------
+
+    def select(self, table: Table, where: str, *, order: str = "", columns: Sequence[str] | None = None) -> str:
+        """``SELECT`` the data columns (or ``columns``); ``where`` spells markers as ``{p}``."""
+        cols = ", ".join(columns or table.data_columns)
+        sql = f"SELECT {cols} FROM {table.name} WHERE {where.format(p=self.p)}"
+        return f"{sql} ORDER BY {order}" if order else sql
+
+    def upsert(self, table: Table) -> str:
+        """Insert one row, or update every column but the key (and ``fixed``) of the row it meets."""
+        cols = ", ".join(table.columns)
+        markers = ", ".join([self.p] * len(table.columns))
+        return f"INSERT INTO {table.name} ({cols}) VALUES ({markers}){self._on_conflict(table)}"
+
+    def _on_conflict(self, table: Table) -> str:
+        updated = [c for c in table.columns if c not in table.key and c not in table.fixed]
+        action = ("DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in updated)) if updated else "DO NOTHING"
+        return f" ON CONFLICT ({', '.join(table.key)}) {action}"
+
+    def upsert_many(self, table: Table, scope: Sequence[Any], records: Iterable[Any]) -> list[tuple[str, Any]]:
+        """The statements that upsert ``records`` under ``scope`` (the scope columns' values).
+
+        A record twice (same key) counts once, the last one: PostgreSQL refuses one statement
+        that touches a row twice, and SQLite would keep the last anyway. Returns (statement,
+        parameters) pairs; parameters are a list of rows for ``executemany`` on SQLite, one
+        tuple of per-column arrays on PostgreSQL."""
+        fixed = dict(zip(table.scope, scope, strict=True))
+        latest: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for record in records:
+            values = {**fixed, **table.values_of(record)}
+            latest[tuple(values[c] for c in table.key)] = values
+        if not latest:
+            return []
+        rows = [self.encode(table, values) for values in latest.values()]
+        if not self._array_types:
+            return [(self.upsert(table), rows)]
+        offset = len(table.scope)
+        columns = [[row[i] for row in rows] for i in range(offset, len(table.columns))]
+        return [(self.unnest_upsert(table), (*rows[0][:offset], *columns))]
+
+    def unnest_upsert(self, table: Table) -> str:
+        """PostgreSQL: upsert any number of rows passed as the scope's values, then one array per
+        data column (in the table's order), in one statement."""
+        data = table.data_columns
+        arrays = ", ".join(f"{self.p}::{self._array_types[table.kinds[c]]}[]" for c in data)
+        given = "".join(f"{self.p}, " for _ in table.scope)
+        return (
+            f"INSERT INTO {table.name} ({', '.join(table.columns)})"
+            f" SELECT {given}{', '.join(data)} FROM unnest({arrays}) AS t ({', '.join(data)})"
+            + self._on_conflict(table)
+        )
+
+    def copy_generation(self, table: Table) -> str:
+        """Copy a generation's rows that ``keep_before`` keeps; parameters: new generation,
+        dossier, old generation and (for a table ``kept_by`` a date) the date."""
+        rest = [c for c in table.columns if c not in ("dossier_id", "generation")]
+        cols = ", ".join(rest)
+        sql = (
+            f"INSERT INTO {table.name} (dossier_id, generation, {cols})"
+            f" SELECT dossier_id, {self.p}, {cols} FROM {table.name}"
+            f" WHERE dossier_id = {self.p} AND generation = {self.p}"
+        )
+        if table.kept_by is not None:
+            sql += f" AND {table.kept_by} {'<=' if table.kept_on_the_day else '<'} {self.p}"
+        return sql
+
+    def drop_generation(self, table_name: str) -> str:
+        """Delete one generation's rows of a table; parameters: dossier, generation."""
+        return f"DELETE FROM {table_name} WHERE dossier_id = {self.p} AND generation = {self.p}"
+
+
+SQLITE = Dialect(
+    "sqlite",
+    "?",
+    encoders={
+        "text": _same, "int": _same, "bool": int, "date": _iso, "stamp": _iso, "isostamp": _iso, "money": money,
+        "json": json.dumps, "years": fiscal_years_to_json, "bytes": _same,
+    },
+    decoders={
+        "text": _same, "int": _same, "bool": bool, "date": dt.date.fromisoformat, "stamp": dt.datetime.fromisoformat,
+        "isostamp": dt.datetime.fromisoformat, "money": dec, "json": json.loads, "years": fiscal_years_from_json,
+        "bytes": bytes,
+    },
+)
+"""SQLite: dates, stamps and amounts as exact text, JSON as text, booleans as 0/1."""
+
+
+def _jsonb(value: Any) -> Any:
+    from psycopg.types.json import Jsonb  # psycopg is an extra: imported only by the store using it
+
+    return Jsonb(value)
+
+
+def _years_from(value: Any) -> Any:
+    return fiscal_years_from_json(json.dumps(value))
+
+
+POSTGRES = Dialect(
+    "postgres",
+    "%s",
+    encoders={
+        "text": _same, "int": _same, "bool": _same, "date": _same, "stamp": _same, "isostamp": _iso,
+        "money": _same, "json": _jsonb, "years": lambda years: _jsonb(_year_dicts(years)), "bytes": _same,
+    },
+    decoders={
+        "text": _same, "int": _same, "bool": _same, "date": _same, "stamp": _same,
+        "isostamp": dt.datetime.fromisoformat, "money": _same, "json": _same, "years": _years_from, "bytes": bytes,
+    },
+    array_types={
+        "text": "text", "int": "int4", "bool": "bool", "date": "date", "stamp": "timestamptz", "isostamp": "text",
+        "money": "numeric", "json": "jsonb", "years": "jsonb", "bytes": "bytea",
+    },
+)
+"""PostgreSQL: native ``DATE``, ``TIMESTAMPTZ``, ``NUMERIC`` and ``JSONB``."""
