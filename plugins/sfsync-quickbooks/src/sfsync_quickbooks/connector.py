@@ -94,7 +94,8 @@ class QuickbooksConnector:
             granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
             default_granularity=Granularity.TRANSACTIONS,
             rate_limits=RATE_LIMITS,
-            extra={"lookback": "30 days (change data capture)"},
+            # Fiscal years, CompanyInfo, Preferences, the chart, one CDC call.
+            unchanged_night_requests={Granularity.TRANSACTIONS: 4, Granularity.TRIAL_BALANCE: 4},
             known_limits=(
                 "Ledger lines come from QuickBooks' GeneralLedger report: they carry no id of their "
                 "own, so a line is known by its transaction, account and place; an edit that "

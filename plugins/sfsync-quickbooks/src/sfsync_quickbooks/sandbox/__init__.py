@@ -31,6 +31,7 @@ from urllib.parse import urljoin
 import httpx
 from sfsync.clock import Clock, ScaledClock
 from sfsync.sandbox import Sandbox
+from sfsync.truth import PackageTruth
 
 from sfsync_quickbooks.sandbox import wire
 from sfsync_quickbooks.sandbox.app import QuickbooksApp
@@ -38,6 +39,7 @@ from sfsync_quickbooks.sandbox.books import Booker, SCompany, STxn, seed_company
 from sfsync_quickbooks.sandbox.limits import Throttle
 from sfsync_quickbooks.sandbox.oauth import App, OAuthServer, discovery_document
 from sfsync_quickbooks.sandbox.reports import txn_line_ids
+from sfsync_quickbooks.sandbox.truth import company_truth
 
 __all__ = ["CLIENT_ID", "CLIENT_SECRET", "QuickbooksSandbox"]
 
@@ -168,6 +170,9 @@ class QuickbooksSandbox(Sandbox):
         if answer.status_code not in (302, 307):
             raise RuntimeError(f"the sandbox refused the sign-in ({answer.status_code})")
         return answer.headers["location"]
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        return company_truth(self._company(company_ref))
 
     def expire_tokens(self) -> None:
         self.oauth.expire_all()
