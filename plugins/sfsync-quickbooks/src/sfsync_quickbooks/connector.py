@@ -94,8 +94,9 @@ class QuickbooksConnector:
             granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
             default_granularity=Granularity.TRANSACTIONS,
             rate_limits=RATE_LIMITS,
-            # Fiscal years, CompanyInfo, Preferences, the chart, one CDC call.
-            unchanged_night_requests={Granularity.TRANSACTIONS: 4, Granularity.TRIAL_BALANCE: 4},
+            # CompanyInfo, Preferences, the chart, one CDC call; and the token refresh a night
+            # after the last sync needs (access tokens live an hour).
+            unchanged_night_requests={Granularity.TRANSACTIONS: 5, Granularity.TRIAL_BALANCE: 5},
             known_limits=(
                 "Ledger lines come from QuickBooks' GeneralLedger report: they carry no id of their "
                 "own, so a line is known by its transaction, account and place; an edit that "

@@ -147,6 +147,12 @@ class QuickbooksSandbox(Sandbox):
 
     # --- connections ---------------------------------------------------------------------------
 
+    def credentials(self) -> dict[str, str]:
+        out = super().credentials()
+        out.update({"discovery document": "/.well-known/openid_configuration", "login e-mail": self.user_email,
+                    "login password": self.user_password, "companies": ", ".join(self.all_company_refs())})
+        return out
+
     def connection_config(self) -> dict[str, Any]:
         return {"client_id": CLIENT_ID}
 

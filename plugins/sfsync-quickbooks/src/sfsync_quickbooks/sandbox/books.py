@@ -254,5 +254,11 @@ def seed_company(index: int, today: dt.date, *, years: int = 3, volume: float = 
             SPosting(company.account("612000").id, Decimal("310.50"), "Toe te rekenen kosten"),
             SPosting(company.account("440000").id, Decimal("-310.50"), "Toe te rekenen kosten"),
         ])
+    # Nothing seeded is stamped after the start of today: a sandbox started at 02:00 has no
+    # changes "from the future" for its first CDC call.
+    midnight = dt.datetime(today.year, today.month, today.day, tzinfo=dt.UTC)
+    for txn in company.txns:
+        if txn.created > midnight:
+            txn.created = txn.updated = midnight
     company.txns.sort(key=lambda t: (t.date, int(t.id)))
     return company
