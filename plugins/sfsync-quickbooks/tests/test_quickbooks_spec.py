@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from sfsync.models import Granularity
 from sfsync.testing.harness import ContractHarness
-
 from sfsync_quickbooks.sandbox import CLIENT_ID, QuickbooksSandbox
 from sfsync_quickbooks.sandbox.oauth import Grant
 from sfsync_quickbooks.sandbox.xsd import XsdChecker
