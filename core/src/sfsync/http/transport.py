@@ -124,7 +124,9 @@ class ManagedTransport(httpx.AsyncBaseTransport):
         self.stats.requests += 1
         try:
             response = await self.inner.handle_async_request(request)
-        except (httpx.TimeoutException, httpx.NetworkError) as exc:
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            # RemoteProtocolError: the connection dropped mid-answer ("peer closed connection
+            # without sending complete message body") — as transient as a timeout.
             raise RetriableError(f"the package did not answer ({type(exc).__name__})", request=request) from exc
         self.stats.status_counts[response.status_code] += 1
         now = self.clock.now().timestamp()
