@@ -381,7 +381,8 @@ def test_an_unchanged_dossier_keeps_its_findings_without_reading_every_line_agai
 def test_after_a_failed_run_the_lines_are_checked_again(env, monkeypatch):
     dossier = env.dossier("d1")
     assert env.sync(dossier).status == "ok"
-    env.sandbox.faults.add(200, times=1, body=b"<html>maintenance</html>", path_contains="/lines")
+    # A fatal fault (not a refused credential, which would stop the connection until re-consent).
+    env.sandbox.faults.add(400, times=1, body={"error": "bad_request"})
     assert env.sync(dossier).status == "failed"
     checks = []
     real_check = env.app.store.unbalanced_entries
