@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, SecretStr
 
 from sfsync.auth import ConnectionLevel, FormSpec
 from sfsync.context import ConnectorContext
-from sfsync.echo.sandbox import BASE_URL, EchoSandbox
 from sfsync.errors import MalformedResponse, NeedsReconsent, NotFound
 from sfsync.hookspecs import hookimpl
 from sfsync.http.ratelimit import RateLimitPolicy, RateWindow
@@ -31,7 +31,12 @@ from sfsync.models import (
     TrialBalanceLine,
 )
 
-__all__ = ["EchoConnector", "EchoFields", "connector"]
+if TYPE_CHECKING:
+    from sfsync.echo.sandbox import EchoSandbox
+
+__all__ = ["BASE_URL", "EchoConnector", "EchoFields", "connector"]
+
+BASE_URL = "https://api.echo.sandbox"
 
 
 class EchoFields(BaseModel):
@@ -66,6 +71,9 @@ class EchoConnector:
 
     @hookimpl
     def sfsync_sandbox(self) -> EchoSandbox:
+        # Imported here: the sandbox needs the toolkit's extra (sfsync[sandbox]); the connector not.
+        from sfsync.echo.sandbox import EchoSandbox
+
         return EchoSandbox()
 
     @staticmethod
@@ -108,6 +116,13 @@ class EchoConnector:
     async def sfsync_fetch_opening_balances(self, ctx: ConnectorContext, company: Company, at: dt.date) -> list[OpeningBalance]:
         rows = await self._get(ctx, f"/companies/{company.ref}/balances", at=at.isoformat())
         return [OpeningBalance(account=r["account"], date=at, amount=Decimal(r["amount"])) for r in rows]
+
+    @hookimpl
+    async def sfsync_history_stamp(self, ctx: ConnectorContext, company: Company, before: dt.date) -> str:
+        # Echo has no modified stamp per year: a digest of the balances at the day is one small
+        # request and changes with any amount dated before it.
+        rows = await self._get(ctx, f"/companies/{company.ref}/balances", at=before.isoformat())
+        return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
 
     @hookimpl
     def sfsync_fetch_ledger(

@@ -1,0 +1,230 @@
+"""The ledger, the trial balance and opening balances from Sage.
+
+**Ledger** (``/ledger_entries``): a first sync reads every entry (``from_date`` = the *since*
+date), 200 a page; later syncs read only what changed, with ``updated_or_created_since`` (which
+Sage applies inclusively) set a margin before the previous pass started, so an entry changed
+while that pass ran is read again rather than missed. Sage keeps a voided transaction's entries
+with ``deleted: true`` and a new ``updated_at``: they arrive through the same filter and become
+deletions. A pass resumes at its page after a crash (the cursor holds the pass and the page).
+An unchanged night costs one request.
+
+**Trial balance** (Reporting API ``/trial_balance?from_date&to_date``, one call per month):
+closed years are read once; open years are read again only when ``/ledger_entries`` says
+something changed since the previous pass (one request with ``items_per_page=1`` on a quiet
+night).
+
+**Opening balances**: at ``accounts_start_date`` they are the opening balance journal; at a later
+year start, the trial balance's opening column for balance-sheet accounts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+from sfsync.context import ConnectorContext
+from sfsync.errors import MalformedResponse
+from sfsync.models import (
+    AccountKind,
+    Company,
+    FiscalYear,
+    LedgerBatch,
+    LedgerColumns,
+    OpeningBalance,
+    TrialBalanceBatch,
+    TrialBalanceLine,
+)
+
+from sfsync_sage.client import SageClient
+from sfsync_sage.facts import TRIAL_BALANCE_PATH
+from sfsync_sage.mapping import account_code, amount, to_account
+
+__all__ = ["CHANGE_MARGIN", "ledger_batches", "opening_balances", "read_chart", "trial_balance_batches"]
+
+CHANGE_MARGIN = dt.timedelta(minutes=10)
+"""How far before a pass's start the next pass looks for changes (clock skew and entries written
+while the pass ran)."""
+
+ENTRY_ATTRIBUTES = "date,debit,credit,ledger_account,transaction,contact,deleted,description,journal_code,updated_at"
+CHART_ATTRIBUTES = "name,nominal_code,ledger_account_type"
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def read_chart(client: SageClient, company: Company) -> dict[str, Any]:
+    """The business's ledger accounts by id (read once per run)."""
+    chart = client.charts.get(company.ref)
+    if chart is None:
+        items = await client.all("ledger_accounts", {"attributes": CHART_ATTRIBUTES}, business=company.ref)
+        chart = client.charts[company.ref] = {str(item["id"]): item for item in items}
+    return chart
+
+
+def _year_of(years: list[FiscalYear], day: dt.date) -> FiscalYear | None:
+    return next((y for y in years if y.contains(day)), None)
+
+
+def _record(item: dict[str, Any], chart: dict[str, Any], years: list[FiscalYear]) -> dict[str, Any]:
+    ident = str(item.get("id") or "")
+    try:
+        account_id = str(item["ledger_account"]["id"])
+        transaction = str(item["transaction"]["id"])
+        day = dt.date.fromisoformat(str(item["date"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedResponse(f"Sage's ledger entry {ident or '(no id)'} lacks a ledger account, transaction or date ({exc})") from exc
+    account = chart.get(account_id)
+    if account is None:
+        raise MalformedResponse(f"Sage's ledger entry {ident} books on ledger account {account_id}, which /ledger_accounts does not list")
+    year = _year_of(years, day)
+    period = next((p.number for p in year.periods if p.start <= day <= p.end), None) if year else None
+    journal = item.get("journal_code") or {}
+    contact = item.get("contact") or {}
+    return {
+        "id": ident,
+        "entry": transaction,
+        "journal": journal.get("displayed_as") if isinstance(journal, dict) else None,
+        "date": day.isoformat(),
+        "period": period,
+        "fiscal_year": year.label if year else None,
+        "account": account_code(account),
+        "description": str(item.get("description") or item.get("displayed_as") or ""),
+        "debit": amount(item.get("debit", 0), f"debit of ledger entry {ident}"),
+        "credit": amount(item.get("credit", 0), f"credit of ledger entry {ident}"),
+        "counterparty": contact.get("displayed_as") if isinstance(contact, dict) else None,
+        "modified": dt.datetime.fromisoformat(str(item["updated_at"]).replace("Z", "+00:00")) if item.get("updated_at") else None,
+    }
+
+
+async def ledger_batches(
+    ctx: ConnectorContext,
+    client: SageClient,
+    company: Company,
+    since: dt.date | None,
+    cursor: str | None,
+    years: list[FiscalYear],
+) -> AsyncIterator[LedgerBatch]:
+    state: dict[str, Any] = json.loads(cursor) if cursor else {"watermark": None, "pass": None}
+    chart = await read_chart(client, company)
+    current = state.get("pass") or {
+        "changed_since": state.get("watermark"),
+        "started": _iso(ctx.clock.now()),
+        "page": 1,
+    }
+    params = {"attributes": ENTRY_ATTRIBUTES, "page": str(current["page"])}
+    if current["changed_since"]:
+        params["updated_or_created_since"] = current["changed_since"]
+    if since is not None:
+        params["from_date"] = since.isoformat()
+    async for page in client.pages("ledger_entries", params, business=company.ref):
+        items = page["$items"]
+        deleted = [str(i["id"]) for i in items if i.get("deleted") is True]
+        live = [_record(i, chart, years) for i in items if i.get("deleted") is not True]
+        if page.get("$next"):
+            current = {**current, "page": int(page.get("$page") or current["page"]) + 1}
+            state = {**state, "pass": current}
+        else:
+            started = dt.datetime.fromisoformat(current["started"].replace("Z", "+00:00"))
+            state = {"watermark": _iso(started - CHANGE_MARGIN), "pass": None}
+        yield LedgerBatch(lines=LedgerColumns.from_records(live), deleted=deleted, cursor=json.dumps(state))
+
+
+async def _changed_since(client: SageClient, company: Company, watermark: str) -> bool:
+    body = await client.get(
+        "ledger_entries", {"updated_or_created_since": watermark, "items_per_page": "1"}, business=company.ref
+    )
+    return bool(isinstance(body, dict) and body.get("$total"))
+
+
+def _net(side: Any, what: str) -> Decimal:
+    if not isinstance(side, dict):
+        raise MalformedResponse(f"Sage's trial balance has no {what}")
+    return amount(side.get("debit", "0"), what) - amount(side.get("credit", "0"), what)
+
+
+async def trial_balance_batches(
+    ctx: ConnectorContext,
+    client: SageClient,
+    company: Company,
+    fiscal_years: list[FiscalYear],
+    cursor: str | None,
+) -> AsyncIterator[TrialBalanceBatch]:
+    state: dict[str, Any] = json.loads(cursor) if cursor else {"done": [], "watermark": None, "pass": None}
+    done = set(state["done"])
+    current = state.get("pass")
+    if current is None:
+        settled = state["watermark"] and all(y.label in done for y in fiscal_years)
+        if settled and not await _changed_since(client, company, state["watermark"]):
+            return  # a quiet night: one request
+        current = {"started": _iso(ctx.clock.now()), "read": []}
+    finished = False
+    for index, year in enumerate(fiscal_years):
+        if year.label in current["read"] or (year.closed and year.label in done):
+            continue
+        lines = []
+        for period in year.periods or ():
+            body = await client.get(
+                TRIAL_BALANCE_PATH.lstrip("/"),
+                {"from_date": period.start.isoformat(), "to_date": period.end.isoformat()},
+                business=company.ref,
+            )
+            for row in body.get("ledger_accounts", []) if isinstance(body, dict) else []:
+                code = str(row.get("nominal_code") or "")
+                try:
+                    lines.append(TrialBalanceLine(
+                        account=code, period_start=period.start, period_end=period.end, period=period.number,
+                        fiscal_year=year.label, opening=_net(row.get("opening_balance"), f"opening balance of {code}"),
+                        debit=amount(row.get("debit", "0"), f"debit of {code}"),
+                        credit=amount(row.get("credit", "0"), f"credit of {code}"),
+                        closing=_net(row.get("closing_balance"), f"closing balance of {code}"),
+                    ))
+                except ValidationError as exc:
+                    raise MalformedResponse(
+                        f"Sage's trial balance for account {code!r}, {period.start} to {period.end}, does not add up: "
+                        f"{exc.errors()[0]['msg']}"
+                    ) from exc
+        done.add(year.label)
+        current = {**current, "read": [*current["read"], year.label]}
+        last = index == len(fiscal_years) - 1
+        if last:
+            finished = True
+            started = dt.datetime.fromisoformat(current["started"].replace("Z", "+00:00"))
+            state = {"done": sorted(done), "watermark": _iso(started - CHANGE_MARGIN), "pass": None}
+        else:
+            state = {"done": sorted(done), "watermark": state["watermark"], "pass": current}
+        yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end), cursor=json.dumps(state))
+    if not finished:
+        # The last years were skipped (closed and done): close the pass with nothing to write.
+        started = dt.datetime.fromisoformat(current["started"].replace("Z", "+00:00"))
+        state = {"done": sorted(done), "watermark": _iso(started - CHANGE_MARGIN), "pass": None}
+        yield TrialBalanceBatch(cursor=json.dumps(state))
+
+
+async def opening_balances(
+    client: SageClient, company: Company, at: dt.date, accounts_start: dt.date
+) -> list[OpeningBalance]:
+    chart = await read_chart(client, company)
+    balances: dict[str, Decimal] = {}
+    if at <= accounts_start:
+        for journal in await client.all("opening_balance_journals", {"attributes": "all"}, business=company.ref):
+            for line in journal.get("journal_lines") or []:
+                account = chart.get(str((line.get("ledger_account") or {}).get("id")))
+                if account is None:
+                    raise MalformedResponse("Sage's opening balance journal books on an account /ledger_accounts does not list")
+                code = account_code(account)
+                balances[code] = balances.get(code, Decimal(0)) + amount(line.get("debit", 0), "opening debit") - amount(
+                    line.get("credit", 0), "opening credit")
+    else:
+        body = await client.get(TRIAL_BALANCE_PATH.lstrip("/"), {"from_date": at.isoformat(), "to_date": at.isoformat()},
+                                business=company.ref)
+        kinds = {account_code(a): to_account(a).kind for a in chart.values()}
+        for row in body.get("ledger_accounts", []) if isinstance(body, dict) else []:
+            code = str(row.get("nominal_code") or "")
+            if kinds.get(code) is AccountKind.BALANCE_SHEET:
+                balances[code] = _net(row.get("opening_balance"), f"opening balance of {code}")
+    return [OpeningBalance(account=code, date=at, amount=value) for code, value in sorted(balances.items()) if value]

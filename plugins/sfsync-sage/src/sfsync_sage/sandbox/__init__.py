@@ -1,0 +1,230 @@
+"""An offline Sage Business Cloud Accounting (API v3.1) for tests, the demo and benchmarks.
+
+``SageSandbox()`` seeds three businesses (:mod:`.books`) behind one user login and serves what
+the connector and third-party clients use: the OAuth2 authorization-code flow with 60-second
+codes, 5-minute access tokens and single-use rotating refresh tokens whose reuse revokes the
+family (:mod:`.oauth`); ``X-Business`` per call; the ``$items`` envelope with ``items_per_page``
+capped at 200 (:mod:`.wire`); Sage's error array; limits per business with 429 and Retry-After
+(:mod:`.limits`); the Reporting API's trial balance. Routes are in :mod:`.app`.
+
+Knobs: ``clock`` (a ``ScaledClock`` or ``FakeClock``), ``seed``, ``main_entries`` (entries a month
+in the first business, for benchmarks), ``latency`` (seconds a request takes, on the clock),
+``limits`` (:class:`LimitConfig`), ``observers`` (see every answer), plus the core's generic
+``faults``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+from sfsync.clock import Clock
+from sfsync.sandbox import ASGIApp, Sandbox
+
+from sfsync_sage.facts import API_HOST, AUTHORIZE_HOST, TOKEN_HOST
+from sfsync_sage.sandbox.app import build_app
+from sfsync_sage.sandbox.books import Business, Entry, seed_businesses
+from sfsync_sage.sandbox.limits import LimitConfig, RateLimiter
+from sfsync_sage.sandbox.oauth import OAuthServer
+
+__all__ = ["LimitConfig", "SageSandbox"]
+
+
+class SageSandbox(Sandbox):
+    """Sage Business Cloud Accounting, offline."""
+
+    connector = "sage-accounting"
+    base_urls = (API_HOST, TOKEN_HOST, AUTHORIZE_HOST)
+    username = "comptable@sandbox.example"
+    password = "sandbox-password"
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        seed: int = 22,
+        main_entries: int | None = None,
+        latency: float = 0.0,
+        limits: LimitConfig | None = None,
+    ) -> None:
+        self.clock = clock or Clock()
+        self.latency = latency
+        self.client_id = f"sandbox-{uuid.uuid5(uuid.NAMESPACE_URL, f'sfsync-sage:{seed}').hex[:24]}"
+        self.client_secret = f"sandbox-secret-{seed}"
+        self.user_id = uuid.uuid5(uuid.NAMESPACE_URL, "sfsync-sage-user").hex
+        self.oauth = OAuthServer(client_id=self.client_id, client_secret=self.client_secret)
+        self.limiter = RateLimiter(limits or LimitConfig())
+        self.requests: list[tuple[str, dict[str, str], str | None]] = []
+        self.observers: list[Callable[[str, dict[str, str], int, bytes], None]] = []
+        """Called with (path, query, status, body) for every API answer the handlers give (the
+        tests check them against Sage's swagger)."""
+        now = self.clock.now()
+        self.businesses: list[Business] = seed_businesses(now.date(), now, seed, main_entries)
+        self.by_id = {b.id: b for b in self.businesses}
+        self._touched: set[str] = set()
+        super().__init__()
+
+    def build_app(self) -> ASGIApp:
+        return build_app(self)
+
+    # --- what the API serves ------------------------------------------------------------------------
+
+    def business_json(self, business: Business) -> dict[str, Any]:
+        street, city, postal = business.address
+        country = {"FR": "France", "IE": "Ireland"}[business.country]
+        return {
+            "id": business.id,
+            "displayed_as": business.name,
+            "name": business.name,
+            "created_at": business.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "updated_at": business.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "address_line_1": street,
+            "address_line_2": "",
+            "city": city,
+            "postal_code": postal,
+            "region": "",
+            "country": {"id": business.country, "displayed_as": f"{country} ({business.country})"},
+            "telephone": "+33 3 20 00 00 00" if business.country == "FR" else "+353 1 000 0000",
+            "mobile": "",
+            "website": "",
+            "is_demo": False,
+            "ni_based": False,
+            "subscriptions": [{"id": "ACCOUNTING", "displayed_as": "Accounting", "active": True, "status": "active"}],
+        }
+
+    def year_of(self, business: Business, day: dt.date) -> tuple[dt.date, dt.date]:
+        for start, end in business.years:
+            if start <= day <= end:
+                return start, end
+        return business.years[-1] if day > business.years[-1][1] else business.years[0]
+
+    def totals(
+        self, business: Business, start: dt.date, end: dt.date
+    ) -> list[tuple[Any, Decimal, Decimal, Decimal]]:
+        """(account, opening, debit, credit) for every account that has any, over [start, end].
+
+        Opening: balance-sheet accounts carry everything before ``start`` (and the opening
+        balance journal); profit-and-loss accounts start each fiscal year at zero, their earlier
+        years' result sits in the retained-earnings account."""
+        year_start = self.year_of(business, start)[0]
+        retained = business.role("retained")
+        opening: dict[str, Decimal] = defaultdict(Decimal)
+        debit: dict[str, Decimal] = defaultdict(Decimal)
+        credit: dict[str, Decimal] = defaultdict(Decimal)
+        for account, amount in business.opening:
+            opening[account.id] += amount
+        for entry in business.live_entries():
+            signed = entry.debit - entry.credit
+            if entry.date < start:
+                if not entry.account.profit_and_loss or entry.date >= year_start:
+                    opening[entry.account.id] += signed
+                else:
+                    opening[retained.id] += signed
+            elif entry.date <= end:
+                debit[entry.account.id] += entry.debit
+                credit[entry.account.id] += entry.credit
+        rows = []
+        for account in sorted(business.accounts, key=lambda a: a.nominal_code):
+            o, d, c = opening[account.id], debit[account.id], credit[account.id]
+            if o or d or c:
+                rows.append((account, o, d, c))
+        return rows
+
+    # --- connections ----------------------------------------------------------------------------------
+
+    def connection_config(self) -> dict[str, Any]:
+        return {"client_id": self.client_id}
+
+    def connection_secrets(self) -> dict[str, str]:
+        return {"client_secret": self.client_secret}
+
+    def bad_connection_secrets(self) -> dict[str, str]:
+        return {"client_secret": "not-the-client-secret"}
+
+    async def authorize(self, client: httpx.AsyncClient, authorize_url: str) -> str:
+        """Sign in at the login page as a person would; return the redirect URL."""
+        page = await client.get(authorize_url)
+        if page.status_code != 200:
+            raise RuntimeError(f"the sandbox's sign-in page answered {page.status_code}")
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+        import html
+
+        data = {k: html.unescape(v) for k, v in fields.items()}
+        data.update(email=self.username, password=self.password)
+        answer = await client.post(urljoin(authorize_url, "/oauth2/auth/central"), data=data)
+        if answer.status_code != 302:
+            raise RuntimeError(f"the sandbox's sign-in answered {answer.status_code}, not a redirect")
+        return answer.headers["location"]
+
+    def company_refs(self) -> list[str]:
+        return [b.id for b in self.businesses]
+
+    # --- data changes between syncs -------------------------------------------------------------------
+
+    def business(self, ref: str) -> Business:
+        return self.by_id[ref]
+
+    def _now(self) -> dt.datetime:
+        return self.clock.now().replace(microsecond=0)
+
+    def _recent(self, business: Business) -> list[Entry]:
+        latest = business.years[-1][0]
+        rows = [e for e in business.live_entries() if e.date >= latest and e.transaction_id not in self._touched]
+        return sorted(rows, key=lambda e: (e.date, e.id))
+
+    def add_entry(self, company_ref: str) -> list[str]:
+        business = self.business(company_ref)
+        today = self.clock.now().date()
+        day = min(max(today, business.years[-1][0]), business.years[-1][1])
+        amount = Decimal("123.45")
+        transaction = secrets.token_hex(16)
+        stamp = self._now()
+        ids = []
+        for role, d, c in (("debtors", amount, Decimal(0)), ("sales", Decimal(0), amount)):
+            entry = Entry(
+                id=secrets.token_hex(16), transaction_id=transaction, transaction_label="SI-NEW",
+                date=day, account=business.role(role), debit=d, credit=c,
+                description="Facture ajoutée", journal_code="VT" if business.country == "FR" else None,
+                contact="Nouveau client", created_at=stamp, updated_at=stamp,
+            )
+            business.entries[entry.id] = entry
+            ids.append(entry.id)
+        self._touched.add(transaction)
+        return ids
+
+    def edit_line(self, company_ref: str) -> str:
+        business = self.business(company_ref)
+        entry = self._recent(business)[0]
+        self._touched.add(entry.transaction_id)
+        entry.description += " (modifié)"
+        entry.updated_at = self._now()
+        return entry.id
+
+    def delete_entry(self, company_ref: str) -> list[str]:
+        """Void a seeded transaction: Sage keeps its ledger entries, flagged ``deleted``, with a
+        new ``updated_at`` (UNVERIFIED: how long Sage keeps serving deleted entries)."""
+        business = self.business(company_ref)
+        victim = self._recent(business)[-1].transaction_id
+        self._touched.add(victim)
+        stamp = self._now()
+        ids = []
+        for entry in business.entries.values():
+            if entry.transaction_id == victim:
+                entry.deleted = True
+                entry.updated_at = stamp
+                ids.append(entry.id)
+        return sorted(ids)
+
+    def expire_tokens(self) -> None:
+        self.oauth.expire_all(self.clock.now())
+
+    def revoke(self) -> None:
+        self.oauth.revoke_all()
