@@ -209,6 +209,9 @@ class OnpremConnector:
                         "exports in CSV, TXT, XLS or XLSX. The sync reference is the folder's name.",
             granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
             default_granularity=Granularity.TRANSACTIONS,
+            # An unchanged folder: fiscal years, accounts and the file listing (measured by the
+            # contract suite's unchanged second sync against the sandbox agent).
+            unchanged_night_requests={Granularity.TRANSACTIONS: 3, Granularity.TRIAL_BALANCE: 3},
             known_limits=(
                 "The native stores of ExpertM, Adsolut, Venice, Wings, BOB, Sage 50, Popsy, VeroCount, "
                 "TopAccount, ORAS and Briljant are not documented publicly: drop an XAF or a balance export.",

@@ -21,6 +21,7 @@ from typing import Any
 
 from sfsync.clock import Clock
 from sfsync.sandbox import ASGIApp, Sandbox
+from sfsync.truth import PackageTruth
 
 from sfsync_onprem.agent import AgentApp
 from sfsync_onprem.fixtures import (
@@ -31,6 +32,7 @@ from sfsync_onprem.fixtures import (
     build_winbooks_parfilux,
     demo_book,
 )
+from sfsync_onprem.sandbox_truth import books_truth
 
 BASE_URL = "http://onprem-agent.sandbox"
 
@@ -128,6 +130,10 @@ class OnpremSandbox(Sandbox):
     def company_refs(self) -> list[str]:
         return ["DEMOBV", "PARFILUX", "TORO-ROSSO", "BANANA-NL", "VOORBEELD-XAF4", "SELSKAPET-AS",
                 "PARFILUX-EXPORTS", "XAF32-DOC-EXAMPLE"]
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        self._book(company_ref)  # only DEMOBV is generated, so only its truth is known
+        return books_truth(self.books)
 
     def _book(self, company_ref: str) -> XafBook:
         if company_ref != "DEMOBV":
