@@ -70,6 +70,7 @@ class SageSandbox(Sandbox):
         self.businesses: list[Business] = seed_businesses(now.date(), now, seed, main_entries)
         self.by_id = {b.id: b for b in self.businesses}
         self._touched: set[str] = set()
+        self._by_change: dict[str, tuple[int, list[Entry]]] = {}
         super().__init__()
 
     def build_app(self) -> ASGIApp:
@@ -99,6 +100,15 @@ class SageSandbox(Sandbox):
             "ni_based": False,
             "subscriptions": [{"id": "ACCOUNTING", "displayed_as": "Accounting", "active": True, "status": "active"}],
         }
+
+    def by_change(self, business: Business) -> list[Entry]:
+        """Every entry, deleted ones too, in the order lists are paged: by ``updated_at``, then id
+        (Sage's own order is undocumented; this one pages stably)."""
+        cached = self._by_change.get(business.id)
+        if cached is None or cached[0] != business.revision:
+            ordered = sorted(business.entries.values(), key=lambda e: (e.updated_at, e.id))
+            cached = self._by_change[business.id] = (business.revision, ordered)
+        return cached[1]
 
     def year_of(self, business: Business, day: dt.date) -> tuple[dt.date, dt.date]:
         for start, end in business.years:
@@ -198,6 +208,7 @@ class SageSandbox(Sandbox):
             business.entries[entry.id] = entry
             ids.append(entry.id)
         self._touched.add(transaction)
+        business.revision += 1
         return ids
 
     def edit_line(self, company_ref: str) -> str:
@@ -206,6 +217,7 @@ class SageSandbox(Sandbox):
         self._touched.add(entry.transaction_id)
         entry.description += " (modifié)"
         entry.updated_at = self._now()
+        business.revision += 1
         return entry.id
 
     def delete_entry(self, company_ref: str) -> list[str]:
@@ -221,6 +233,7 @@ class SageSandbox(Sandbox):
                 entry.deleted = True
                 entry.updated_at = stamp
                 ids.append(entry.id)
+        business.revision += 1
         return sorted(ids)
 
     def expire_tokens(self) -> None:

@@ -185,7 +185,7 @@ def build_app(sandbox: SageSandbox) -> Starlette:
 
         return endpoint
 
-    def listing(request: Request, kind: str, items: list[dict[str, Any]]) -> Response:
+    def listing(request: Request, kind: str, rows: list[Any], render: Callable[[Any], dict[str, Any]]) -> Response:
         query = {k: v for k, v in request.query_params.items() if k not in ("page", "items_per_page")}
         page = int(request.query_params.get("page", "1"))
         per_page = int(request.query_params.get("items_per_page", str(PAGE_DEFAULT)))
@@ -194,11 +194,12 @@ def build_app(sandbox: SageSandbox) -> Starlette:
         if page < 1:
             return error_response(422, "RecordInvalid", "page must be 1 or more", "page")
         attributes = request.query_params.get("attributes")
-        exposed = [_expose(item, attributes) for item in items]
-        return json_response(envelope(f"/{kind}", query, exposed, page=page, per_page=per_page))
+        body = envelope(f"/{kind}", query, rows, page=page, per_page=per_page)
+        body["$items"] = [_expose(render(row), attributes) for row in body["$items"]]  # only this page's
+        return json_response(body)
 
     async def businesses(request: Request, _business: Business) -> Response:
-        return listing(request, "businesses", [sandbox.business_json(b) for b in sandbox.businesses])
+        return listing(request, "businesses", sandbox.businesses, sandbox.business_json)
 
     async def one_business(request: Request, _business: Business) -> Response:
         key = request.path_params["key"]
@@ -226,22 +227,20 @@ def build_app(sandbox: SageSandbox) -> Starlette:
         accounts = sorted(business.accounts, key=lambda a: a.nominal_code)
         if since is not None and since > business.created_at:
             accounts = []
-        return listing(request, "ledger_accounts", [_account_json(a) for a in accounts])
+        return listing(request, "ledger_accounts", accounts, _account_json)
 
     async def ledger_entries(request: Request, business: Business) -> Response:
         since = _since_arg(request, "updated_or_created_since")
         start, end = _date_arg(request, "from_date"), _date_arg(request, "to_date")
         transaction = request.query_params.get("transaction_id")
         rows = [
-            e for e in business.entries.values()
+            e for e in sandbox.by_change(business)
             if (since is None or e.updated_at >= since)
             and (start is None or e.date >= start)
             and (end is None or e.date <= end)
             and (transaction is None or e.transaction_id == transaction)
         ]
-        # Sage's list order is undocumented; the sandbox keeps one that pages stably.
-        rows.sort(key=lambda e: (e.updated_at, e.id))
-        return listing(request, "ledger_entries", [_entry_json(e) for e in rows])
+        return listing(request, "ledger_entries", rows, _entry_json)
 
     async def opening_balance_journals(request: Request, business: Business) -> Response:
         day = business.accounts_start - dt.timedelta(days=1)
@@ -264,7 +263,7 @@ def build_app(sandbox: SageSandbox) -> Starlette:
             "transaction_type": _base("transaction_types", "JOURNAL", "Journal"),
             "journal_lines": lines,
         }
-        return listing(request, "opening_balance_journals", [journal])
+        return listing(request, "opening_balance_journals", [journal], dict)
 
     async def trial_balance(request: Request, business: Business) -> Response:
         start, end = _date_arg(request, "from_date"), _date_arg(request, "to_date")

@@ -117,6 +117,8 @@ class Business:
     entries: dict[str, Entry] = field(default_factory=dict)
     opening: list[tuple[LedgerAccount, Decimal]] = field(default_factory=list)
     created_at: dt.datetime = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    revision: int = 0
+    """Bumped by every change to the entries (the sandbox caches their order by it)."""
 
     @property
     def accounts_start(self) -> dt.date:

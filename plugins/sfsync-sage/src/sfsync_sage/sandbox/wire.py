@@ -27,19 +27,17 @@ _MARK = "\u0000dec:"
 _MARKED = re.compile(r'"\\u0000dec:(-?[0-9]+(?:\.[0-9]+)?)"')
 
 
-def _mark(value: Any) -> Any:
+def _decimal(value: Any) -> str:
+    # json calls this for what it cannot write itself: a Decimal becomes a marked string, which
+    # sage_dumps then unquotes into a bare number.
     if isinstance(value, Decimal):
         return f"{_MARK}{value.quantize(Decimal('0.01'))}"
-    if isinstance(value, dict):
-        return {k: _mark(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mark(v) for v in value]
-    return value
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def sage_dumps(body: Any) -> bytes:
     """JSON with every ``Decimal`` written as a bare number (``12.50``), exactly."""
-    return _MARKED.sub(r"\1", json.dumps(_mark(body), ensure_ascii=False)).encode()
+    return _MARKED.sub(r"\1", json.dumps(body, ensure_ascii=False, default=_decimal)).encode()
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -67,7 +65,8 @@ def error_response(
 def envelope(
     path: str, query: dict[str, str], items: list[Any], *, page: int, per_page: int
 ) -> dict[str, Any]:
-    """One page of ``items`` (all of them, already filtered) in Sage's list envelope."""
+    """One page of ``items`` (all of them, already filtered) in Sage's list envelope; the caller
+    renders the chosen page's items."""
     total = len(items)
     start = (page - 1) * per_page
     chosen = items[start : start + per_page]
