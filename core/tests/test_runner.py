@@ -143,12 +143,14 @@ def test_a_fatal_error_stops_that_dossier_only(env):
     assert "dossier bad" in runs[bad.id].error and "connector echo" in runs[bad.id].error
 
 
-def test_refused_credentials_fail_the_run_with_an_auth_error(env):
+def test_refused_credentials_fail_the_run_and_ask_for_reconsent(env):
+    # A refused key is the firm's to fix (enter the current key), not an outage to retry.
     dossier = env.dossier("d1")
     assert env.sync(dossier).status == "ok"
     env.sandbox.faults.add(401, times=1, body={"error": "invalid_api_key"})
     failed = env.sync(dossier)
-    assert failed.status == "failed" and failed.error_kind == "AuthError"
+    assert failed.status == "failed" and failed.error_kind == "NeedsReconsent"
+    assert "enter the current key" in (failed.error or "")
 
 
 def test_unbalanced_entries_are_reported(env):
