@@ -28,12 +28,14 @@ from urllib.parse import urljoin
 import httpx
 from sfsync.clock import Clock
 from sfsync.sandbox import ASGIApp, Sandbox
+from sfsync.truth import PackageTruth
 
 from sfsync_sage.facts import API_HOST, AUTHORIZE_HOST, TOKEN_HOST
 from sfsync_sage.sandbox.app import build_app
 from sfsync_sage.sandbox.books import Business, Entry, seed_businesses
 from sfsync_sage.sandbox.limits import LimitConfig, RateLimiter
 from sfsync_sage.sandbox.oauth import OAuthServer
+from sfsync_sage.sandbox.truth import business_truth
 
 __all__ = ["LimitConfig", "SageSandbox"]
 
@@ -93,7 +95,7 @@ class SageSandbox(Sandbox):
             "postal_code": postal,
             "region": "",
             "country": {"id": business.country, "displayed_as": f"{country} ({business.country})"},
-            "telephone": "+33 3 20 00 00 00" if business.country == "FR" else "+353 1 000 0000",
+            "telephone": business.telephone,
             "mobile": "",
             "website": "",
             "is_demo": False,
@@ -176,6 +178,9 @@ class SageSandbox(Sandbox):
 
     def company_refs(self) -> list[str]:
         return [b.id for b in self.businesses]
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        return business_truth(self.business(company_ref))
 
     # --- data changes between syncs -------------------------------------------------------------------
 

@@ -129,6 +129,10 @@ class Business:
         return self.years[-1][1]
 
     @property
+    def telephone(self) -> str:
+        return "+33 3 20 00 00 00" if self.country == "FR" else "+353 1 000 0000"
+
+    @property
     def currency(self) -> str:
         return "EUR"
 
