@@ -56,7 +56,7 @@ def main(lines: int) -> None:
                 print(f"first sync (transactions): {stored} lines in {elapsed:.2f} s = {stored / elapsed:,.0f} lines/s "
                       f"(CPU {cpu:.2f} s = {stored / cpu:,.0f} lines per CPU-second; client, store and sandbox share it) "
                       f"({first.requests} requests, {first.rate_limit_waits} rate-limit waits, "
-                      f"{sandbox.limiter.refused} 429s, {sandbox.oauth.families[0].refreshes} token refreshes)")
+                      f"{sandbox.limits.refusals} 429s, {sandbox.oauth_server.refreshes} token refreshes)")
             else:
                 totals = len(harness.app.store.trial_balance(dossier.id))
                 print(f"first sync (trial balance): {totals} account-period totals in {elapsed:.2f} s "

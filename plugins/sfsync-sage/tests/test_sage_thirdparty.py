@@ -83,5 +83,5 @@ def test_bravado_and_requests_oauthlib_work_against_the_served_sandbox(served, t
     assert got["refreshed"] == {"token_type": "bearer", "expires_in": 300, "refresh_token_expires_in": 31 * 86_400,
                                 "scope": ["full_access"]}
     assert got["rotated"] is True and got["reuse"] == "invalid_grant"
-    assert sandbox.oauth.reuses == 1 and sandbox.oauth.families[0].revoked
+    assert sandbox.oauth_server.reuses == 1 and sandbox.oauth_server.grants[0].revoked
     assert checker.violations == [] and checker.checked.get("/v3.1/ledger_entries", 0) >= len(pages)
