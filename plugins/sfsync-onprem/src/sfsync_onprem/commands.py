@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -32,7 +33,7 @@ def serve(root: Path, token: str, host: str, port: int, package: str, closed_yea
     from sfsync_onprem.agent import AgentApp
 
     if token == "-":
-        token = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        token = sys.stdin.readline().rstrip("\r\n")
     if len(token) < 8:
         raise click.BadParameter("use a token of at least 8 characters", param_hint="--token")
     app = AgentApp(root, token, include_closed=closed_years, package=package)
