@@ -10,7 +10,6 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 from pydantic import SecretStr
-
 from sfsync.auth import OAuth2Spec, TokenSet
 from sfsync.clock import FakeClock
 from sfsync.errors import BudgetExhausted, NeedsReconsent, RetriableError
