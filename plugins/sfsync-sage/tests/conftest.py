@@ -23,6 +23,7 @@ class SpecChecker:
         import jsonschema
 
         self.jsonschema = jsonschema
+        self.folder = folder
         self.routes: list[tuple[re.Pattern[str], dict[str, Any], dict[str, Any]]] = []
         for name in ("swagger-accounts-v3.1.json", "swagger-core-user-businesses-v3.1.json"):
             document = json.loads((folder / name).read_text())

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 from sfsync.clock import FakeClock
 from sfsync.models import Granularity, SyncMode
 from sfsync.testing.harness import ContractHarness
 from sfsync_sage.sandbox import SageSandbox
+from sfsync_sage.sandbox.harness import api_get
 
 SPECCED = {"/v3.1/businesses", "/v3.1/financial_settings", "/v3.1/ledger_accounts", "/v3.1/ledger_entries",
            "/v3.1/opening_balance_journals"}
@@ -64,22 +64,10 @@ def test_the_checker_catches_what_the_swagger_refuses(spec_checker_factory):
     ("/v3.1/businesses", {}),  # the User API declares no paging parameters for it
 ])
 def test_each_list_is_served_in_the_envelope(path, params, spec_checker_factory):
-    import asyncio
-
     checker = spec_checker_factory()
     sandbox = SageSandbox(clock=FakeClock())
     sandbox.observers.append(checker)
 
-    async def call() -> httpx.Response:
-        token = sandbox.oauth.token({"client_id": sandbox.client_id, "client_secret": sandbox.client_secret,
-                                     "grant_type": "authorization_code", "redirect_uri": "x",
-                                     "code": sandbox.oauth.issue_code(client_id=sandbox.client_id, redirect_uri="x",
-                                                                      user="u", scope="full_access", now=sandbox.clock.now())},
-                                    sandbox.clock.now())["access_token"]
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url="https://api.accounting.sage.com") as client:
-            return await client.get(path, params=params,
-                                    headers={"Authorization": f"Bearer {token}"})
-
-    response = asyncio.run(call())
+    response = api_get(sandbox, path.removeprefix("/v3.1"), params=params)
     assert response.status_code == 200
     assert checker.violations == [] and checker.checked == {path: 1}

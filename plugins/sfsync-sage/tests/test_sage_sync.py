@@ -18,6 +18,7 @@ from sfsync_sage.connector import SageConnector, sage_accounting
 from sfsync_sage.ledger import _record
 from sfsync_sage.mapping import to_fiscal_years
 from sfsync_sage.sandbox import SageSandbox
+from sfsync_sage.sandbox.harness import post_token
 
 
 @pytest.fixture
@@ -81,15 +82,14 @@ def test_a_refresh_token_spent_elsewhere_asks_an_admin_to_connect_again(harness)
     stolen = sealed["tokens"]["refresh_token"]
     sandbox = harness.sandbox
     # Another copy of the connection (a restored backup) spends the refresh token first.
-    sandbox.oauth.token({"client_id": sandbox.client_id, "client_secret": sandbox.client_secret,
-                         "grant_type": "refresh_token", "refresh_token": stolen}, sandbox.clock.now())
+    assert post_token(sandbox, {"grant_type": "refresh_token", "refresh_token": stolen}).status_code == 200
     sandbox.clock.advance(301)
     run = harness.sync(dossier)
     assert run.status == "failed" and run.error_kind == "NeedsReconsent"
     assert "used twice" in run.error and "connect Sage Accounting again" in run.error
     assert "sage-accounting" in run.error and dossier.name in run.error
     assert stolen not in run.error
-    assert sandbox.oauth.families[0].revoked
+    assert sandbox.oauth_server.grants[0].revoked
     assert harness.app.store.get_connection(harness.connection.id).status == "needs_reconsent"
 
 
@@ -186,5 +186,5 @@ def test_the_limiter_keeps_a_busy_business_within_its_minute(tmp_path):
     assert all(run.status == "ok" for run in runs)
     assert sum(run.requests for run in runs) > 100
     assert sum(run.rate_limit_waits for run in runs) >= 1  # the declared minute was binding
-    assert sandbox.limiter.refused == 0  # and held every call back before Sage would refuse it
+    assert sandbox.limits.refusals == 0  # and held every call back before Sage would refuse it
     made.close()

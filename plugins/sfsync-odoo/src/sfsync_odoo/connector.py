@@ -127,11 +127,18 @@ class OdooConnector:
 
     @hookimpl
     async def sfsync_fetch_company_details(self, ctx: ConnectorContext, company: Company) -> CompanyDetails:
-        row = await self._company(ctx, company, ["name", "vat", "street", "zip", "city", "country_id", "email", "phone"])
+        row = await self._company(ctx, company, ["name", "vat", "company_registry", "street", "zip", "city", "country_id",
+                                                 "email", "phone", "fiscalyear_last_day", "fiscalyear_last_month"])
         countries = await self._country_codes(ctx, [values.m2o_id(row.get("country_id"))])
+        try:
+            year_end: str | None = f"{int(row['fiscalyear_last_month']):02d}-{int(row['fiscalyear_last_day']):02d}"
+        except (KeyError, TypeError, ValueError):
+            year_end = None
         return CompanyDetails(
             name=str(row.get("name") or ""),
             vat_number=values.text(row.get("vat")),
+            enterprise_number=values.text(row.get("company_registry")),
+            fiscal_year_end=year_end,
             street=values.text(row.get("street")),
             postal_code=values.text(row.get("zip")),
             city=values.text(row.get("city")),

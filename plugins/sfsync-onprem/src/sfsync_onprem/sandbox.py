@@ -110,6 +110,14 @@ class OnpremSandbox(Sandbox):
     def build_app(self) -> ASGIApp:
         return AgentApp(self.root, self.token)  # type: ignore[return-value]
 
+    def rotate_token(self) -> str:
+        """Restart the sync service with a new token, as an admin rotating it does; the old
+        token is refused from now on. Returns the new token."""
+        prefix, _, number = self.token.rpartition("-")
+        self.token = f"{prefix}-{int(number) + 1:04d}"
+        self.faults.app = self.build_app()
+        return self.token
+
     def connection_config(self) -> dict[str, Any]:
         return {"url": BASE_URL}
 

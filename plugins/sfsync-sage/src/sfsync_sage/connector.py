@@ -107,6 +107,9 @@ class SageConnector:
                 "journal, which has no ledger entries of its own.",
             ),
             docs_url="https://developer.sage.com/accounting/reference/",
+            lookback_days=0,
+            # financial settings, the chart, one look at the ledger's changes
+            unchanged_night_requests={Granularity.TRANSACTIONS: 3, Granularity.TRIAL_BALANCE: 3},
             extra={"api_version": API_VERSION},
         )
 

@@ -144,9 +144,15 @@ class _XeroBase:
             addresses[0] if addresses else {}
         )
         phones = org.get("Phones") or []
+        try:
+            year_end: str | None = f"{int(org['FinancialYearEndMonth']):02d}-{int(org['FinancialYearEndDay']):02d}"
+        except (KeyError, TypeError, ValueError):
+            year_end = None
         return CompanyDetails(
             name=str(org.get("LegalName") or org.get("Name") or company.name),
             vat_number=org.get("TaxNumber"),
+            enterprise_number=org.get("RegistrationNumber") or None,
+            fiscal_year_end=year_end,
             legal_form=org.get("OrganisationEntityType"),
             street=street.get("AddressLine1"),
             postal_code=street.get("PostalCode"),

@@ -129,8 +129,9 @@ class YukiConnector:
         client = YukiClient.of(ctx)
         for admin in await books.list_administrations(client):
             if admin.id == company.ref:
-                return CompanyDetails(name=admin.name, vat_number=admin.vat_number, street=admin.address,
-                                      postal_code=admin.postcode, city=admin.city, country=admin.country)
+                return CompanyDetails(name=admin.name, vat_number=admin.vat_number, enterprise_number=admin.coc_number,
+                                      street=admin.address, postal_code=admin.postcode, city=admin.city,
+                                      country=admin.country, start_date=admin.start)
         raise AdministrationNotFound(f"Yuki does not list administration {company.ref} for this access key")
 
     @hookimpl

@@ -117,6 +117,8 @@ class Business:
     entries: dict[str, Entry] = field(default_factory=dict)
     opening: list[tuple[LedgerAccount, Decimal]] = field(default_factory=list)
     created_at: dt.datetime = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    revision: int = 0
+    """Bumped by every change to the entries (the sandbox caches their order by it)."""
 
     @property
     def accounts_start(self) -> dt.date:
@@ -125,6 +127,10 @@ class Business:
     @property
     def year_end(self) -> dt.date:
         return self.years[-1][1]
+
+    @property
+    def telephone(self) -> str:
+        return "+33 3 20 00 00 00" if self.country == "FR" else "+353 1 000 0000"
 
     @property
     def currency(self) -> str:
