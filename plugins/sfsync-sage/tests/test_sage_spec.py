@@ -34,7 +34,7 @@ def _sync_everything(tmp_path, checker) -> ContractHarness:  # type: ignore[no-u
             assert harness.sync(dossier).status in ("ok", "warning")
             sandbox.add_entry(ref)
             assert harness.sync(dossier).status in ("ok", "warning")
-        assert harness.call_hook("sfsync_fetch_company_details", company=Company(ref=ref)).name
+        assert harness.call_hook("sfsync_fetch_company_details", company=Company(ref=ref), previous=None).name
     return harness
 
 

@@ -160,8 +160,8 @@ def test_company_details_come_from_the_business_and_its_settings(harness):
     ref = harness.sandbox.company_refs()[2]
     ctx = harness.app.runner.context_for(harness.app.store.get_connection(harness.connection.id))
     details = harness.run(sage_accounting.sfsync_fetch_company_details(ctx=ctx, company=Company(ref=ref)))
-    assert (details.name, details.vat_number, details.city, details.country) == (
-        "Peeters Trading Ltd", "IE6388047V", "Dublin 18", "IE")
+    assert (details.name, details.vat_number, details.city, details.country, details.fiscal_year_end) == (
+        "Peeters Trading Ltd", "IE6388047V", "Dublin 18", "IE", "03-31")
 
 
 def test_limits_are_declared_per_business_and_configurable(monkeypatch):
