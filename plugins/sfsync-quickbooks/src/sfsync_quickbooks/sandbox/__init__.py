@@ -8,8 +8,8 @@ One login = one company (realm): the company picked on the sign-in page (:attr:`
 the first one unless changed; :meth:`pick_company`), as Intuit's picker does.
 
 Knobs: ``years`` and ``volume`` of seeded history, ``clock`` or ``time_scale`` (a
-``ScaledClock``), the throttle (``throttle.minute_limit``, ``second_limit``,
-``concurrent_limit``, ``retry_after``), ``public_base`` (the served address the discovery
+``ScaledClock``), the throttles (``throttles``, the toolkit's RateLimits;
+``throttles.send_retry_after``), ``public_base`` (the served address the discovery
 document points to), ``faults`` (injected responses). ``requests`` lists the API calls received,
 ``protocol_violations`` what a call did that the real API frowns on (no ``minorversion``);
 with ``keep_bodies`` every API answer is kept in ``served``.
@@ -36,7 +36,7 @@ from sfsync.truth import PackageTruth
 from sfsync_quickbooks.sandbox import wire
 from sfsync_quickbooks.sandbox.app import QuickbooksApp
 from sfsync_quickbooks.sandbox.books import Booker, SCompany, STxn, seed_company
-from sfsync_quickbooks.sandbox.limits import Throttle
+from sfsync_quickbooks.sandbox.limits import QuickbooksLimits
 from sfsync_quickbooks.sandbox.oauth import App, OAuthServer, discovery_document
 from sfsync_quickbooks.sandbox.reports import txn_line_ids
 from sfsync_quickbooks.sandbox.truth import company_truth
@@ -78,7 +78,9 @@ class QuickbooksSandbox(Sandbox):
         self.user_email, self.user_password = USER_EMAIL, USER_PASSWORD
         self.oauth = OAuthServer(self.clock.now)
         self.oauth.apps[CLIENT_ID] = App(CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS)
-        self.throttle = Throttle()
+        # Not the base class's `limits` (in front of every route): Intuit counts per app and company,
+        # which only the API's gate knows once it has read the token.
+        self.throttles = QuickbooksLimits(self.clock)
         self.public_base = public_base
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.protocol_violations: list[str] = []
@@ -184,6 +186,12 @@ class QuickbooksSandbox(Sandbox):
         self.oauth.expire_all()
 
     def revoke(self) -> None:
+        """The user disconnects the app from the company of the latest login: that grant's
+        tokens die; other dossiers' logins (other grants) live on, as at Intuit."""
+        if self.oauth.grants:
+            self.oauth.grants[-1].revoked = True
+
+    def revoke_all(self) -> None:
         self.oauth.revoke_all()
 
     # --- changes between syncs -----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The sandbox's routes, on Starlette: Intuit's discovery document, authorize page, token and
+"""The sandbox's routes, on the toolkit (``sfsync.sandbox.routing``, ``responses``, ``limits``): Intuit's discovery document, authorize page, token and
 revocation endpoints, and the Accounting API v3 calls sfsync makes (query, CompanyInfo,
 Preferences, CDC, reports). Routed on the path only, so one server stands in for every Intuit
 host (appcenter.intuit.com, oauth.platform.intuit.com, quickbooks.api.intuit.com, …).
@@ -6,13 +6,14 @@ host (appcenter.intuit.com, oauth.platform.intuit.com, quickbooks.api.intuit.com
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import html
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
-from starlette.applications import Starlette
+from sfsync.sandbox.responses import json_response
+from sfsync.sandbox.routing import basic_credentials, bearer_token, form, starlette_app
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -40,13 +41,8 @@ MINIMUM_MINOR_VERSION = 75
 """Intuit retired minor versions 1-74 in 2025; python-quickbooks enforces 75."""
 
 
-async def _form(request: Request) -> dict[str, str]:
-    """A urlencoded form (without python-multipart, which Starlette's own parser needs)."""
-    return dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
-
-
 def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(wire.dumps(body), status_code=status, media_type="application/json", headers=headers)
+    return json_response(body, status, headers or {}, content_type="application/json;charset=UTF-8")
 
 
 class QuickbooksApp:
@@ -55,18 +51,18 @@ class QuickbooksApp:
     def __init__(self, sandbox: QuickbooksSandbox) -> None:
         self.sandbox = sandbox
         api = "/v3/company/{realm}"
-        self.app = Starlette(routes=[
+        self.app = starlette_app([
             Route(DISCOVERY_PATH, self.discovery),
             Route("/.well-known/openid_configuration", self.discovery),
             Route("/connect/oauth2", self.authorize_page, methods=["GET"]),
             Route("/connect/oauth2", self.authorize_submit, methods=["POST"]),
             Route("/oauth2/v1/tokens/bearer", self.token, methods=["POST"]),
             Route("/v2/oauth2/tokens/revoke", self.revoke, methods=["POST"]),
-            Route(api + "/query", self.query, methods=["GET", "POST"]),
-            Route(api + "/companyinfo/{id}", self.company_info),
-            Route(api + "/preferences", self.preferences),
-            Route(api + "/cdc", self.cdc),
-            Route(api + "/reports/{name}", self.report),
+            Route(api + "/query", self._api(self.query), methods=["GET", "POST"]),
+            Route(api + "/companyinfo/{id}", self._api(self.company_info)),
+            Route(api + "/preferences", self._api(self.preferences)),
+            Route(api + "/cdc", self._api(self.cdc)),
+            Route(api + "/reports/{name}", self._api(self.report)),
         ])
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -117,45 +113,40 @@ class QuickbooksApp:
         return HTMLResponse(page)
 
     async def authorize_submit(self, request: Request) -> Response:
-        form = await _form(request)
-        app = self.sandbox.oauth.apps.get(str(form.get("client_id", "")))
-        redirect = str(form.get("redirect_uri", ""))
+        posted = await form(request)
+        app = self.sandbox.oauth.apps.get(str(posted.get("client_id", "")))
+        redirect = str(posted.get("redirect_uri", ""))
         if app is None or redirect not in app.redirect_uris:
             return HTMLResponse("<h1>Oops! An error occurred.</h1>", 400)
-        state = str(form.get("state", ""))
-        if (form.get("email"), form.get("password")) != (self.sandbox.user_email, self.sandbox.user_password):
+        state = str(posted.get("state", ""))
+        if (posted.get("email"), posted.get("password")) != (self.sandbox.user_email, self.sandbox.user_password):
             return HTMLResponse("<h1>Sign in to Intuit</h1><p>Invalid email or password</p>", 401)
-        realm = str(form.get("realmId", ""))
+        realm = str(posted.get("realmId", ""))
         if self.sandbox.company(realm) is None:
             query = urlencode({"error": "access_denied", "state": state})
             return RedirectResponse(f"{redirect}?{query}", 302)
-        code = self.sandbox.oauth.consent(app, realm, str(form.get("scope", "")), redirect)
+        code = self.sandbox.oauth.consent(app, realm, str(posted.get("scope", "")), redirect)
         return RedirectResponse(f"{redirect}?{urlencode({'code': code, 'state': state, 'realmId': realm})}", 302)
 
-    def _client(self, request: Request, form: dict[str, Any]) -> Any:
-        header = request.headers.get("authorization", "")
-        client_id, secret = form.get("client_id"), form.get("client_secret")
-        if header.startswith("Basic "):
-            try:
-                client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
-            except ValueError:
-                raise TokenError("invalid_client", 401) from None
+    def _client(self, request: Request, posted: dict[str, Any]) -> Any:
+        basic = basic_credentials(request)
+        client_id, secret = basic if basic is not None else (posted.get("client_id"), posted.get("client_secret"))
         return self.sandbox.oauth.client(client_id, secret)
 
     async def token(self, request: Request) -> Response:
-        form = await _form(request)
+        posted = await form(request)
         try:
-            app = self._client(request, form)
-            grant = form.get("grant_type")
+            app = self._client(request, posted)
+            grant = posted.get("grant_type")
             if grant == "authorization_code":
-                body = self.sandbox.oauth.exchange_code(app, str(form.get("code", "")), str(form.get("redirect_uri", "")))
+                body = self.sandbox.oauth.exchange_code(app, str(posted.get("code", "")), str(posted.get("redirect_uri", "")))
             elif grant == "refresh_token":
-                body = self.sandbox.oauth.use_refresh(app, str(form.get("refresh_token", "")))
+                body = self.sandbox.oauth.use_refresh(app, str(posted.get("refresh_token", "")))
             else:
                 raise TokenError("unsupported_grant_type")
         except TokenError as exc:
             return JSONResponse({"error": exc.error}, exc.status)
-        self.sandbox.token_calls.append(str(form.get("grant_type")))
+        self.sandbox.token_calls.append(str(posted.get("grant_type")))
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     async def revoke(self, request: Request) -> Response:
@@ -180,7 +171,8 @@ class QuickbooksApp:
         minor = request.query_params.get("minorversion")
         if minor is None or not minor.isdigit() or int(minor) < MINIMUM_MINOR_VERSION:
             sandbox.protocol_violations.append(f"{request.url.path} without minorversion >= 75 ({minor})")
-        access, why = sandbox.oauth.bearer(request.headers.get("authorization"))
+        token = bearer_token(request)
+        access, why = sandbox.oauth.bearer(f"Bearer {token}" if token else None)
         if access is None:
             return None, self._fault(401, "AuthenticationFault", "3200",
                                      "message=AuthenticationFailed; errorCode=003200; statusCode=401", why,
@@ -193,24 +185,37 @@ class QuickbooksApp:
             return None, self._fault(403, "AuthorizationFault", "3100",
                                      "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
                                      "The token lacks com.intuit.quickbooks.accounting")
-        problem, wait = sandbox.throttle.take(access.grant.app.client_id, realm, sandbox.clock.monotonic())
-        if problem is not None:
-            headers = {"Retry-After": str(wait)} if sandbox.throttle.retry_after else None
-            return None, self._fault(429, "ThrottlingFault", "3001",
-                                     "message=ThrottleExceeded; errorCode=003001; statusCode=429",
-                                     f"The request limit was reached ({problem}).", headers)
+        request.state.limit_key = f"{access.grant.app.client_id}/{realm}"
+        verdict = sandbox.throttles.take(request)
+        if not verdict.allowed:
+            return None, sandbox.throttles.refusal(verdict)
+        request.state.verdict = verdict
         company = sandbox.company(realm)
         if company is None:  # pragma: no cover - a grant is only made for a seeded realm
             return None, self._fault(400, "ValidationFault", "610", "Object Not Found", realm)
         return company, None
 
+    def _api(self, handler: Callable[[Request, SCompany], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        """An API endpoint behind the gate (token, company, throttles); the concurrency slot it
+        holds is given back when it has answered."""
+
+        async def endpoint(request: Request) -> Response:
+            company, refused = self._gate(request)
+            if refused is not None:
+                return refused
+            assert company is not None
+            try:
+                return await handler(request, company)
+            finally:
+                verdict = getattr(request.state, "verdict", None)
+                if verdict is not None:
+                    self.sandbox.throttles.release(verdict)
+
+        return endpoint
+
     # --- the API -------------------------------------------------------------------------------
 
-    async def query(self, request: Request) -> Response:
-        company, refused = self._gate(request)
-        if refused is not None:
-            return refused
-        assert company is not None
+    async def query(self, request: Request, company: SCompany) -> Response:
         text = request.query_params.get("query")
         if request.method == "POST":
             if "application/text" not in request.headers.get("content-type", ""):
@@ -230,32 +235,20 @@ class QuickbooksApp:
             return _json(wire.query_response(parsed.entity, [], 1, total, now))
         return _json(wire.query_response(parsed.entity, page, parsed.start, None, now))
 
-    async def company_info(self, request: Request) -> Response:
-        company, refused = self._gate(request)
-        if refused is not None:
-            return refused
-        assert company is not None
+    async def company_info(self, request: Request, company: SCompany) -> Response:
         if request.path_params["id"] != "1":
             return self._fault(400, "ValidationFault", "610", "Object Not Found",
                                f"Object Not Found : Something you're trying to use has been made inactive or is not found: CompanyInfo {request.path_params['id']}")
         return _json({"CompanyInfo": wire.company_info(company), "time": wire.response_time(self.sandbox.clock.now())})
 
-    async def preferences(self, request: Request) -> Response:
-        company, refused = self._gate(request)
-        if refused is not None:
-            return refused
-        assert company is not None
+    async def preferences(self, request: Request, company: SCompany) -> Response:
         return _json({"Preferences": wire.preferences(company), "time": wire.response_time(self.sandbox.clock.now())})
 
     def _date(self, request: Request, name: str) -> dt.date | None:
         raw = request.query_params.get(name)
         return dt.date.fromisoformat(raw) if raw else None
 
-    async def cdc(self, request: Request) -> Response:
-        company, refused = self._gate(request)
-        if refused is not None:
-            return refused
-        assert company is not None
+    async def cdc(self, request: Request, company: SCompany) -> Response:
         entities = [e for e in request.query_params.get("entities", "").split(",") if e]
         unknown = [e for e in entities if e not in CDC_ENTITIES]
         if not entities or unknown:
@@ -283,11 +276,7 @@ class QuickbooksApp:
                 answers.append({entity: changed, "startPosition": 1, "maxResults": len(changed)})
         return _json({"CDCResponse": [{"QueryResponse": answers}], "time": wire.response_time(now)})
 
-    async def report(self, request: Request) -> Response:
-        company, refused = self._gate(request)
-        if refused is not None:
-            return refused
-        assert company is not None
+    async def report(self, request: Request, company: SCompany) -> Response:
         name = request.path_params["name"]
         method = request.query_params.get("accounting_method", "Accrual")
         try:

@@ -7,10 +7,10 @@ reports, each the JSON rendering of the XSD type of the same name (``Finance.xsd
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
 from decimal import Decimal
 from typing import Any
+
+from sfsync.sandbox.responses import json_body
 
 from sfsync_quickbooks.sandbox.books import SAccount, SCompany, STxn
 
@@ -22,20 +22,8 @@ DEFAULT_RESULTS = 100
 
 
 def dumps(value: Any) -> bytes:
-    """JSON with Decimals written exactly, as numbers."""
-    marks: dict[str, str] = {}
-
-    def default(obj: Any) -> Any:
-        if isinstance(obj, Decimal):
-            key = f"__dec{len(marks)}__"
-            marks[key] = format(obj, "f")
-            return key
-        raise TypeError(type(obj).__name__)
-
-    text = json.dumps(value, default=default, ensure_ascii=False)
-    if marks:
-        text = re.sub(r'"(__dec\d+__)"', lambda m: marks[m.group(1)], text)
-    return text.encode()
+    """JSON with Decimals written exactly, as numbers (the toolkit's encoder)."""
+    return json_body(value)
 
 
 def stamp(value: dt.datetime) -> str:
