@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 SPECS = Path(os.environ.get("SFSYNC_SAGE_SPECS") or Path(__file__).resolve().parents[3].parent / "shared/reference/specs/sage-accounting")
-ENVELOPE = {"$total", "$page", "$next", "$back", "$items_per_page", "$items"}
+ENVELOPE = {"$total", "$page", "$next", "$back", "$itemsPerPage", "$items"}
 
 
 class SpecChecker:

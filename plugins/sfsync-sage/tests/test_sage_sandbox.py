@@ -106,7 +106,7 @@ def test_lists_page_at_most_200_and_link_the_next_page(sandbox):
     assert len(first["$items"]) == 200 and first["$total"] > 400 and first["$page"] == 1 and first["$back"] is None
     assert first["$next"].startswith("/ledger_entries?") and "page=2" in first["$next"]
     default = api_get(sandbox, "/ledger_entries", token=token, business=business).json()
-    assert default["$items_per_page"] == 20 and len(default["$items"]) == 20
+    assert default["$itemsPerPage"] == 20 and len(default["$items"]) == 20
 
 
 def test_lists_show_only_base_attributes_unless_asked(sandbox):

@@ -4,10 +4,13 @@
   written as JSON numbers straight from ``Decimal`` (the toolkit's exact JSON, never a float).
   The Reporting API's trial balance sends amounts as *strings* (announcement 2020-05-20); its
   handler passes strings.
-* Lists: ``{"$total", "$page", "$next", "$back", "$items_per_page", "$items"}``
+* Lists: ``{"$total", "$page", "$next", "$back", "$itemsPerPage", "$items"}``
   (developer.sage.com/accounting/guides/concepts/best_practices), paged by ``page`` and
-  ``items_per_page`` (default 20, at most 200); ``$next``/``$back`` are paths relative to
-  ``/v3.1`` with the query repeated (UNVERIFIED: whether Sage writes them absolute).
+  ``items_per_page`` (default 20, at most 200). ``$next``/``$back`` are paths relative to
+  ``/v3.1`` with the query repeated, and the page size is ``$itemsPerPage``: so a real answer
+  quoted in a Scala Sage client's pagination code and a v3.1 integration write-up show them
+  (found by code search); the reference notes ``$items_per_page`` from the best-practices page,
+  so the key's spelling stays UNVERIFIED (the connector does not read it).
 * Errors: a JSON *array* of ``{"$severity", "$dataCode", "$message", "$source"}`` (seen in two
   client codebases; the codes used beyond ``RecordInvalid`` are UNVERIFIED).
 """
@@ -58,6 +61,6 @@ def envelope(
         "$page": current,
         "$next": link(current + 1) if page.more else None,
         "$back": link(current - 1) if current > 1 else None,
-        "$items_per_page": per_page,
+        "$itemsPerPage": per_page,
         "$items": [render(row) for row in page.items],
     }
