@@ -106,7 +106,7 @@ def test_lists_page_at_most_200_and_link_the_next_page(sandbox):
     assert len(first["$items"]) == 200 and first["$total"] > 400 and first["$page"] == 1 and first["$back"] is None
     assert first["$next"].startswith("/ledger_entries?") and "page=2" in first["$next"]
     default = api_get(sandbox, "/ledger_entries", token=token, business=business).json()
-    assert default["$itemsPerPage"] == 20 and len(default["$items"]) == 20
+    assert default["$items_per_page"] == 20 and len(default["$items"]) == 20
 
 
 def test_lists_show_only_base_attributes_unless_asked(sandbox):
@@ -184,3 +184,12 @@ def test_seeded_books_balance_and_have_history(sandbox):
     assert {b.first_month for b in sandbox.businesses} == {1, 7, 4}
     again = SageSandbox(clock=FakeClock())
     assert [sorted(b.entries) for b in again.businesses] == [sorted(b.entries) for b in sandbox.businesses]
+
+
+def test_businesses_come_all_at_once_with_base_attributes(sandbox):
+    body = api_get(sandbox, "/businesses").json()
+    assert body["$items_per_page"] == 2_147_483_647 and body["$next"] is None and body["$total"] == 3
+    assert all(set(item) == {"id", "displayed_as", "$path"} for item in body["$items"])
+    assert api_get(sandbox, "/businesses", params={"page": "2"}).status_code == 400
+    full = api_get(sandbox, f"/businesses/{sandbox.businesses[2].id}").json()
+    assert full["name"] == "Peeters Trading Ltd" and full["country"]["id"] == "IE"

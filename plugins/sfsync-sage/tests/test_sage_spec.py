@@ -53,7 +53,7 @@ def test_the_checker_catches_what_the_swagger_refuses(spec_checker_factory):
     checker = spec_checker_factory()
     entry = {"id": "a", "debit": "12.50", "credit": 0, "date": "2026-13-01", "currency": "USD"}
     checker("/v3.1/ledger_entries", {}, 200, json.dumps({**dict.fromkeys(
-        ("$total", "$page", "$next", "$back", "$itemsPerPage")), "$items": [entry]}).encode())
+        ("$total", "$page", "$next", "$back", "$items_per_page")), "$items": [entry]}).encode())
     checker("/v3.1/ledger_accounts", {"items_per_page": "500", "pages": "2"}, 200, b"[]")
     text = "\n".join(checker.violations)
     for expected in ("'12.50' is not of type 'number'", "'2026-13-01' is not a 'date'", "'currency' is not in the schema",
