@@ -15,12 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from sfsync.clock import Clock
+from sfsync.models import CompanyDetails
 from sfsync.echo.connector import BASE_URL
 from sfsync.sandbox import Sandbox
 from sfsync.sandbox.limits import Quota, RateLimits, Verdict
 from sfsync.sandbox.paging import offset_page
 from sfsync.sandbox.responses import json_response
 from sfsync.sandbox.routing import BaseRoute, Request, Response, Route, query
+from sfsync.truth import PackageTruth, TruthBuilder
 
 __all__ = ["API_KEY", "BASE_URL", "EchoSandbox"]
 
@@ -46,6 +48,9 @@ class _Line:
     currency: str | None = None
     foreign_amount: Decimal | None = None
     modified: int = 0
+    booked_in: dt.date | None = None
+    """The first day of the fiscal year the line is booked in, when not the year of its date
+    (a closing entry dated in January, booked in the last period of the year before)."""
 
 
 @dataclass
@@ -54,8 +59,26 @@ class _Company:
     code: str
     name: str
     year_start_month: int
+    details: CompanyDetails
     lines: list[_Line] = field(default_factory=list)
     deleted: list[tuple[int, str]] = field(default_factory=list)
+    brought_forward: dict[str, Decimal] = field(default_factory=dict)
+    """Balances carried into the first fiscal year that are not booked as lines (a history
+    that starts with an opening balance); empty unless a test seeds them."""
+
+
+_COMPANIES = (
+    ("C1", "ACME", "Acme Trading BV", 1,
+     CompanyDetails(name="Acme Trading BV", vat_number="NL001234567B01", legal_form="BV", street="Damrak 1",
+                    postal_code="1012 LG", city="Amsterdam", country="NL", email="info@acme.example")),
+    ("C2", "BRUX", "Bruxelles Services SRL", 7,
+     CompanyDetails(name="Bruxelles Services SRL", vat_number="BE0123456749", legal_form="SRL",
+                    street="Rue Neuve 10", postal_code="1000", city="Bruxelles", country="BE")),
+)
+
+
+def _label(year_end: dt.date) -> str:
+    return f"FY{year_end.year}"
 
 
 def _shift_month(day: dt.date, months: int) -> dt.date:
@@ -67,7 +90,10 @@ class EchoSandbox(Sandbox):
     """An offline JSON API: ``/companies``, ``/companies/{ref}/years|accounts|lines|deleted``.
 
     Knobs: ``page_size`` (lines per page), ``lines_per_company``, ``per_minute`` (a quota of calls
-    per API key and minute, off by default; the connector declares 600).
+    per API key and minute, off by default; the connector declares 600). Each company also holds one
+    entry dated in the first days of a fiscal year but booked in the last period of the year
+    before, and ``/companies/{ref}/details`` gives its master data. :meth:`revoke` replaces the API
+    key, as a person who regenerates it in the package would.
     """
 
     connector = "echo"
@@ -83,6 +109,7 @@ class EchoSandbox(Sandbox):
         self.page_size = page_size
         self.sequence = 0
         self.requests = 0
+        self.api_key = API_KEY
         self.companies: dict[str, _Company] = {}
         self._seed(lines_per_company)
         super().__init__()
@@ -92,8 +119,8 @@ class EchoSandbox(Sandbox):
         return self.sequence
 
     def _seed(self, count: int) -> None:
-        for ref, code, name, start_month in (("C1", "ACME", "Acme Trading BV", 1), ("C2", "BRUX", "Bruxelles Services SRL", 7)):
-            company = _Company(ref, code, name, start_month)
+        for ref, code, name, start_month, details in _COMPANIES:
+            company = _Company(ref, code, name, start_month, details)
             first = dt.date(2024, start_month, 1)
             for n in range(count // 3):
                 day = first + dt.timedelta(days=(n * 7) % 700)
@@ -118,7 +145,27 @@ class EchoSandbox(Sandbox):
                             modified=self._next(),
                         )
                     )
+            self._seed_booked_in_year_before(company)
             self.companies[ref] = company
+
+    def _seed_booked_in_year_before(self, company: _Company) -> None:
+        # Dated on the third day of the second fiscal year, booked in period 12 of the first.
+        day = dt.date(2025, company.year_start_month, 3)
+        year_before = _shift_month(day.replace(day=1), -12)
+        entry = f"{company.ref}-E99999"
+        for i, (account, value) in enumerate((("613000", Decimal("120.00")), ("440000", Decimal("-120.00")))):
+            company.lines.append(
+                _Line(id=f"{entry}-{i}", entry=entry, journal="MEM", date=day, period=12, account=account,
+                      description="Accrued services of the year before", amount=value, modified=self._next(),
+                      booked_in=year_before)
+            )
+
+    def _booked_in(self, company: _Company, line: _Line) -> dt.date:
+        """The first day of the fiscal year a line is booked in."""
+        if line.booked_in is not None:
+            return line.booked_in
+        start = dt.date(line.date.year, company.year_start_month, 1)
+        return start if start <= line.date else _shift_month(start, -12)
 
     @staticmethod
     def _period(company: _Company, day: dt.date) -> int:
@@ -129,7 +176,7 @@ class EchoSandbox(Sandbox):
         for year in (2024, 2025, 2026):
             start = dt.date(year, company.year_start_month, 1)
             end = _shift_month(start, 12) - dt.timedelta(days=1)
-            years.append({"start": start.isoformat(), "end": end.isoformat(), "label": f"FY{end.year}",
+            years.append({"start": start.isoformat(), "end": end.isoformat(), "label": _label(end),
                           "closed": end < dt.date(2025, 1, 1)})
         return years
 
@@ -140,6 +187,7 @@ class EchoSandbox(Sandbox):
             Route("/companies", self._companies),
             Route("/companies/{ref}/years", self._per_company(self._fiscal_years)),
             Route("/companies/{ref}/accounts", self._per_company(self._accounts)),
+            Route("/companies/{ref}/details", self._per_company(self._details)),
             Route("/companies/{ref}/balances", self._per_company(self._balances)),
             Route("/companies/{ref}/lines", self._per_company(self._lines)),
             Route("/companies/{ref}/deleted", self._per_company(self._deleted)),
@@ -153,7 +201,7 @@ class EchoSandbox(Sandbox):
         return json_response({"error": "not_found" if status == 404 else "method_not_allowed"}, status)
 
     def _key_ok(self, request: Request) -> bool:
-        return secrets.compare_digest(request.headers.get("x-api-key", "").encode(), API_KEY.encode())
+        return secrets.compare_digest(request.headers.get("x-api-key", "").encode(), self.api_key.encode())
 
     async def _companies(self, request: Request) -> Response:
         self.requests += 1
@@ -180,17 +228,28 @@ class EchoSandbox(Sandbox):
     def _accounts(self, company: _Company, params: dict[str, str]) -> Response:
         return json_response([{"code": c, "name": n, "kind": k} for c, n, k in _CHART])
 
+    def _details(self, company: _Company, params: dict[str, str]) -> Response:
+        return json_response(company.details.model_dump(mode="json", exclude_none=True))
+
     def _balances(self, company: _Company, params: dict[str, str]) -> Response:
         try:
             at = dt.date.fromisoformat(params["at"])
         except (KeyError, ValueError):
             return _bad_request("at must be a date (YYYY-MM-DD)")
+        return json_response([{"account": a, "amount": str(v)} for a, v in sorted(self._balances_at(company, at).items())])
+
+    def _balances_at(self, company: _Company, at: dt.date) -> dict[str, Decimal]:
+        # By the year a line is booked in, as the package closes its books, not by its date.
         kinds = {code: kind for code, _, kind in _CHART}
-        sums: dict[str, Decimal] = {}
+        first = dt.date(2024, company.year_start_month, 1)
+        sums: dict[str, Decimal] = dict(company.brought_forward) if at >= first else {}
         for line in company.lines:
-            if line.date < at and kinds.get(line.account) == "bs":
+            start = self._booked_in(company, line)
+            # Booked in a year that ended before the day, or dated before it in the year it is in.
+            before = _shift_month(start, 12) <= at or (start <= at and line.date < at)
+            if before and kinds.get(line.account) == "bs":
                 sums[line.account] = sums.get(line.account, Decimal(0)) + line.amount
-        return json_response([{"account": a, "amount": str(v)} for a, v in sorted(sums.items())])
+        return sums
 
     def _paging(self, params: dict[str, str]) -> tuple[int, int] | Response:
         try:
@@ -215,7 +274,9 @@ class EchoSandbox(Sandbox):
         return json_response({
             "lines": [
                 {"id": ln.id, "entry": ln.entry, "journal": ln.journal, "date": ln.date.isoformat(),
-                 "period": ln.period, "account": ln.account, "description": ln.description,
+                 "period": ln.period,
+                 "fiscal_year": _label(_shift_month(self._booked_in(company, ln), 12) - dt.timedelta(days=1)),
+                 "account": ln.account, "description": ln.description,
                  "amount": str(ln.amount), "currency": ln.currency,
                  "foreign_amount": str(ln.foreign_amount) if ln.foreign_amount is not None else None,
                  "modified": ln.modified}
@@ -239,13 +300,28 @@ class EchoSandbox(Sandbox):
         return {"base_url": BASE_URL}
 
     def connection_secrets(self) -> dict[str, str]:
-        return {"api_key": API_KEY}
+        return {"api_key": self.api_key}
 
     def bad_connection_secrets(self) -> dict[str, str]:
         return {"api_key": "wrong-key"}
 
     def company_refs(self) -> list[str]:
         return list(self.companies)
+
+    def revoke(self) -> None:
+        # A regenerated key: the stored one is refused until the connection is given the new one.
+        self.api_key = f"{API_KEY}-{self._next()}"
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        company = self.companies[company_ref]
+        books = TruthBuilder()
+        for line in company.lines:
+            books.add(line.account, self._booked_in(company, line), line.period, line.amount, line_id=line.id)
+        starts = [dt.date.fromisoformat(y["start"]) for y in self._years(company)]
+        return books.build(
+            opening_balances={start: self._balances_at(company, start) for start in starts},
+            company_details=company.details,
+        )
 
     def add_entry(self, company_ref: str) -> list[str]:
         company = self.companies[company_ref]

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from sfsync.sandbox.limits import RateLimits
     from sfsync.sandbox.oauth import OAuthServer
     from sfsync.store.base import ConnectionRecord, DossierRecord, User
+    from sfsync.truth import PackageTruth
 
 __all__ = ["REDIRECT_URI", "Sandbox", "connect_sandbox"]
 
@@ -161,6 +162,18 @@ class Sandbox(abc.ABC):
             raise NotImplementedError
         oauth.revoke_all()
 
+    # --- the package's own figures (contract suite) ---------------------------------------------
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        """The package's own figures for a company, computed from the seeded data (optional).
+
+        Return a :class:`~sfsync.truth.PackageTruth`: the trial balance per account and booking
+        period, where each line is booked, the opening balances at each fiscal-year start and the
+        company details. The contract suite compares what the connector stored against it, to the
+        cent. Compute it from the sandbox's own records, never through the connector.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not report its package's own figures (truth)")
+
 
 async def connect_sandbox(
     app: Sfsync,
@@ -170,8 +183,10 @@ async def connect_sandbox(
     *,
     secrets: dict[str, str] | None = None,
     dossier: DossierRecord | None = None,
+    connection_id: str | None = None,
 ) -> ConnectionRecord:
-    """Connect ``connector`` to ``sandbox`` through its real flow (form, agent or OAuth2 login)."""
+    """Connect ``connector`` to ``sandbox`` through its real flow (form, agent or OAuth2 login);
+    with ``connection_id``, re-consent that connection instead of adding one."""
     from sfsync.auth import ConnectionLevel, OAuth2Spec
     from sfsync.context import RoutingTransport
 
@@ -184,8 +199,9 @@ async def connect_sandbox(
             user, connector, redirect_uri=REDIRECT_URI, client_id=client_id,
             client_secret=given.get("client_secret"), config=config,
             dossier_id=dossier.id if dossier is not None and loaded.auth.level is ConnectionLevel.DOSSIER else None,
+            connection_id=connection_id,
         )
         async with httpx.AsyncClient(transport=RoutingTransport(sandbox.transports())) as client:
             callback = await sandbox.authorize(client, pending.authorize_url)
         return await app.finish_oauth(user, callback)
-    return await app.connect_form(user, connector, {**config, **given})
+    return await app.connect_form(user, connector, {**config, **given}, connection_id=connection_id)

@@ -36,6 +36,7 @@ from urllib.parse import parse_qs
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 from sfsync.clock import Clock
 from sfsync.sandbox import Sandbox
+from sfsync.truth import PackageTruth
 
 from sfsync_twinfield.client import (
     AUTH_PATH,
@@ -52,6 +53,7 @@ from sfsync_twinfield.client import (
 from sfsync_twinfield.sandbox_browse import browse, refused
 from sfsync_twinfield.sandbox_data import STAMP, Books, Deletion, Office, Transaction
 from sfsync_twinfield.sandbox_login import Grant, IssuedToken, LoginHost
+from sfsync_twinfield.sandbox_truth import office_truth
 
 CLUSTER_URL = "https://api.accounting2.twinfield.com"
 Response = tuple[int, dict[str, str], bytes]
@@ -133,6 +135,9 @@ class TwinfieldSandbox(LoginHost, Sandbox):
 
     def company_refs(self) -> list[str]:
         return self.books.richest()
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        return office_truth(self.books.offices[company_ref])
 
     def _stamp(self) -> dt.datetime:
         return self.books.stamp(self.clock.now())
