@@ -168,7 +168,15 @@ def test_token_expiry_and_revocation_use_the_sandboxs_own_knobs() -> None:
     assert box.revoked == 1
 
 
-def test_token_expiry_and_revocation_without_tokens_answer_401(sandbox: EchoSandbox) -> None:
+class _KeylessSandbox(EchoSandbox):
+    """Echo without a grant to revoke: the faults must stand in for the package."""
+
+    def revoke(self) -> None:
+        raise NotImplementedError
+
+
+def test_token_expiry_and_revocation_without_tokens_answer_401() -> None:
+    sandbox = _KeylessSandbox(lines_per_company=3)
     sandbox.faults.inject(TokenExpiry())
     expired = _get(sandbox, "/companies")
     assert expired.status_code == 401 and 'error="invalid_token"' in expired.headers["www-authenticate"]
