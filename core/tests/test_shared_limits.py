@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -210,11 +211,12 @@ def test_two_workers_refresh_a_rotating_token_once(redis_url, tmp_path):
     the same moment: one spends the single-use refresh token, the other re-reads and uses the new
     tokens; the package never sees a refresh token twice."""
     from sfsync.api import Sfsync
-    from sfsync.celery.loadtest import LoadtestConnector, LoadtestSandbox, seed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))  # not shipped
     from sfsync.celery.locks import RedisLockFactory
     from sfsync.plugins import PluginRegistry
     from sfsync.secrets import SecretBox, generate_key
     from sfsync.store.sqlite import SQLiteStore
+    from sfsync_loadtest import LoadtestConnector, LoadtestSandbox, seed
 
     sandbox = LoadtestSandbox({"acct": ["co-1"]}, limit=1000, token_lifetime=600)
     registry = PluginRegistry()

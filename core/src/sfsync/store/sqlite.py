@@ -47,6 +47,7 @@ from sfsync.store.base import (
 )
 from sfsync.store.codec import dec
 from sfsync.store.dialect import SQLITE
+from sfsync.store.exact_sums import UNBALANCED_SQL
 from sfsync.store.tables import (
     ACCOUNTS,
     CONNECTIONS,
@@ -59,7 +60,6 @@ from sfsync.store.tables import (
     TRIAL_BALANCE,
     Table,
 )
-from sfsync.store.exact_sums import UNBALANCED_SQL
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
