@@ -12,7 +12,7 @@ error bodies, limits and strictness (reject what the real API rejects). The seed
 
 from __future__ import annotations
 
-{% if "trial_balance" in caps -%}
+{% if "trial_balance" in caps or "opening_balances" in caps -%}
 import datetime as dt
 {% endif -%}
 {% if flavour != "oauth2" -%}
@@ -30,6 +30,7 @@ from sfsync.sandbox.oauth import OAuthClient, OAuthServer, OAuthSettings, OAuthU
 {%- endif %}
 from sfsync.sandbox.responses import json_response
 from sfsync.sandbox.routing import BaseRoute, Request, Response, Route, query
+from sfsync.truth import PackageTruth
 
 from {{ cookiecutter.module_name }}.books import CHART, Books, Company
 
@@ -84,6 +85,20 @@ class {{ cookiecutter.__class_prefix }}Sandbox(Sandbox):
     def company_refs(self) -> list[str]:
         return sorted(self.companies, key=lambda ref: -len(self.companies[ref].lines))
 
+    def truth(self, company_ref: str) -> PackageTruth:
+        return self.companies[company_ref].truth()
+{%- if flavour == "form" %}
+
+    def revoke(self) -> None:
+        # The key regenerated in the package: the stored one is refused from now on.
+        self.api_key = f"{self.api_key}-{secrets.token_hex(4)}"
+{%- elif flavour == "agent" %}
+
+    def revoke(self) -> None:
+        # The agent's token replaced on the server: the stored one is refused from now on.
+        self.agent_token = f"{self.agent_token}-{secrets.token_hex(4)}"
+{%- endif %}
+
     def add_entry(self, company_ref: str) -> list[str]:
         company, latest = self.companies[company_ref], self.companies[company_ref].years[-1]
         day = min(max(self.clock.now().date(), latest.start), latest.end)
@@ -122,9 +137,7 @@ class {{ cookiecutter.__class_prefix }}Sandbox(Sandbox):
             Route("/api/companies/{ref}/balances", self.company(self.balances)),
 {%- endif %}
 {%- if "company_details" in caps %}
-            Route("/api/companies/{ref}/details", self.company(lambda c, q: {
-                "name": c.name, "vat_number": c.vat_number, "city": "Gent", "country": "BE",
-                "legal_form": c.name.rsplit(" ", 1)[-1]})),
+            Route("/api/companies/{ref}/details", self.company(lambda c, q: c.details().model_dump(exclude_none=True))),
 {%- endif %}
         ]
 
@@ -178,6 +191,6 @@ class {{ cookiecutter.__class_prefix }}Sandbox(Sandbox):
 {%- if "opening_balances" in caps %}
 
     def balances(self, company: Company, params: dict[str, str]) -> dict[str, Any]:
-        totals = company.totals(lambda x: x["date"] < params["at"] and CHART[x["account"]][1] == "balance_sheet")
+        totals = company.balances_at(dt.date.fromisoformat(params["at"]))
         return {"items": [{"account": a, "amount": str(v)} for a, v in sorted(totals.items())]}
 {%- endif %}

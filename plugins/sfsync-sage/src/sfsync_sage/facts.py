@@ -54,7 +54,8 @@ PAGE_MAX = 200
 MINUTE_LIMIT = 100
 DAILY_LIMIT = 2500
 """Calls per business: about 100 a minute and 2,500 a day (knowledgelib.io; Sage's own v3.1
-figures are UNVERIFIED, v3.0 documented 200 per 60 s). Configurable on the connection."""
+figures are UNVERIFIED, v3.0 documented 200 per 60 s). Configurable: SFSYNC_SAGE_PER_MINUTE and
+SFSYNC_SAGE_PER_DAY, or the SageConnector arguments (ratelimits.py)."""
 
 TRIAL_BALANCE_PATH = "/trial_balance"
 """The Reporting API's trial balance (announcement 2020-05-20). No public spec; that it is served
