@@ -178,6 +178,10 @@ def test_every_installed_connector_has_a_page(site: Path, name: str) -> None:
         assert field in text, f"field {field} not on the page"
     index = page(site, "connectors")
     assert f'href="{name}/"' in index, f"the connectors index does not link {name}"
+    if installed().supports(name, "sfsync_sandbox"):
+        # The same credentials `sfsync sandbox serve NAME` prints, so a reader can try it.
+        for label, value in installed().call(name, "sfsync_sandbox").credentials().items():
+            assert label in text and value in text, f"sandbox credential {label} not on the page"
 
 
 def test_broken_plugins_are_listed_on_the_index(site: Path) -> None:

@@ -118,8 +118,21 @@ def connect_command(loaded: Any) -> str:
     return line + ("    # asks for the secret fields" if secrets else "")
 
 
-def render_connector_page(loaded: Any) -> str:
-    """The page of one connector (a ``sfsync.plugins.LoadedConnector``)."""
+def sandbox_credentials(reg: Any, name: str) -> dict[str, str] | None:
+    """What ``sfsync sandbox serve NAME`` prints: the sandbox's URLs and every credential a client
+    needs (``None`` when the connector ships no sandbox or it fails to start)."""
+    if not reg.supports(name, "sfsync_sandbox"):
+        return None
+    try:
+        return dict(reg.call(name, "sfsync_sandbox").credentials())
+    except Exception as exc:  # a page must still build; the failure is said on it
+        log.warning("the %s sandbox did not start for its docs page: %s", name, exc)
+        return None
+
+
+def render_connector_page(loaded: Any, sandbox: dict[str, str] | None = None) -> str:
+    """The page of one connector (a ``sfsync.plugins.LoadedConnector``); ``sandbox`` is what its
+    sandbox's :meth:`~sfsync.sandbox.Sandbox.credentials` lists."""
     from sfsync.auth import AgentSpec, FormSpec, OAuth2Spec
 
     info, auth = loaded.info, loaded.auth
@@ -254,6 +267,16 @@ def render_connector_page(loaded: Any) -> str:
             "and the contract suite runs against it.",
             "",
         ]
+        if sandbox:
+            out += [
+                "What a client needs to use it (the sandbox's own fake credentials; "
+                f"`sfsync sandbox serve {info.name}` prints the same):",
+                "",
+                "| what | value |",
+                "| --- | --- |",
+            ]
+            out += [f"| {_cell(label)} | `{_cell(value)}` |" for label, value in sandbox.items()]
+            out.append("")
     return "\n".join(out)
 
 
@@ -440,7 +463,9 @@ def on_files(files: Any, config: Any) -> Any:
         if existing is not None:
             files.remove(existing)
         files.append(
-            File.generated(config, path, content=render_connector_page(reg.connectors[name]))
+            File.generated(
+                config, path, content=render_connector_page(reg.connectors[name], sandbox_credentials(reg, name))
+            )
         )
     return files
 

@@ -35,6 +35,7 @@ from sfsync.errors import (
     NotFound,
     SfsyncError,
 )
+from sfsync.fiscal_years import check_years, effective_years
 from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
 from sfsync.http.transport import RetryPolicy
 from sfsync.models import (
@@ -47,6 +48,7 @@ from sfsync.models import (
     SyncMode,
     TrialBalanceBatch,
 )
+from sfsync.partial_runs import incomplete
 from sfsync.plugins import PluginRegistry, get_registry
 from sfsync.runner import Runner, RunObserver, balance_warnings
 from sfsync.secrets import SecretBox
@@ -69,7 +71,11 @@ NIGHTLY_INTERVAL = dt.timedelta(hours=20)
 
 @dataclass(frozen=True)
 class DossierStatus:
-    """One line of ``sfsync status``."""
+    """One line of ``sfsync status``.
+
+    ``incomplete``: a run failed after saving part of its changes and none has finished since, so
+    the dossier is partly updated until the next run resumes (see :mod:`sfsync.partial_runs`).
+    """
 
     dossier: DossierRecord
     link: LinkRecord | None
@@ -77,6 +83,7 @@ class DossierStatus:
     connection_status: str | None
     last_run: RunRecord | None
     next_due: dt.datetime | None
+    incomplete: bool = False
 
 
 @dataclass
@@ -231,17 +238,22 @@ class Sfsync:
 
     @scoped
     async def connect_form(
-        self, user: User, connector: str, values: Mapping[str, Any], *, label: str | None = None
+        self, user: User, connector: str, values: Mapping[str, Any], *, label: str | None = None,
+        connection_id: str | None = None,
     ) -> ConnectionRecord:
         """Connect a package whose credentials are a form (or an agent's address and token).
 
         The connector checks the credentials first (``sfsync_check_connection``, else by listing
         companies); wrong ones raise :class:`~sfsync.errors.AuthError` and nothing is saved.
+        Pass ``connection_id`` to re-consent an existing connection (a regenerated key): it keeps
+        its id, its dossiers their checkpoints, and its status is ``ok`` again.
         """
         loaded = self.registry.connector(connector)
         if not isinstance(loaded.auth, FormSpec | AgentSpec):
             raise ConfigurationError(f"connector {connector} connects with {loaded.auth.flavour}, not a form")
         self.access.require_admin(user, "add a connection")
+        if connection_id is not None and self.access.connection(user, connection_id).connector != connector:
+            raise ConfigurationError(f"connection {connection_id} is not a {connector} connection; it cannot be re-consented as one")
         config, secrets = self._split_fields(loaded.auth.fields, values, connector)
         ctx = self._bare_context(connector, config, secrets, {})
         try:
@@ -250,7 +262,7 @@ class Sfsync:
             await ctx.aclose()
         return self._save_connection(
             user, connector, config=config, secrets=secrets, tokens=None, state=ctx.state,
-            label=label or loaded.info.title,
+            label=label or loaded.info.title, connection_id=connection_id,
         )
 
     @scoped
@@ -428,12 +440,18 @@ class Sfsync:
         since: dt.date | None = None,
         granularity: Granularity | str | None = None,
         first_year_end: dt.date | None = None,
+        fiscal_years: Sequence[FiscalYear] | None = None,
     ) -> LinkRecord:
         """Link a dossier to a company of a connection.
 
-        ``mode="since"`` needs ``since`` to be the first day of one of the package's fiscal years
+        ``mode="since"`` needs ``since`` to be the first day of one of the link's fiscal years
         (anything else is refused with the valid choices); ``mode="replace"`` replaces all data.
-        Re-linking to another connection keeps what was synced unless the mode is *replace*.
+        Re-linking to another connection keeps what was synced before the date (*since*), or every
+        year outside the new package's range (*replace*).
+
+        ``first_year_end`` overrides the end of the first fiscal year (a long or short first
+        year); ``fiscal_years`` replaces the package's years altogether (no overlaps, no gaps).
+        The *since* date is checked against these effective years. See :mod:`sfsync.fiscal_years`.
         """
         dossier = self.access.dossier(user, dossier_id)
         record = self.access.connection(user, connection_id)
@@ -453,10 +471,15 @@ class Sfsync:
                 f"connector {record.connector}: no company {company_ref!r} in this connection; "
                 f"it can see: {close or 'nothing'}"
             )
-        if mode is SyncMode.SINCE:
-            if since is None:
-                raise ConfigurationError("a *since* link needs a date: the first day of a fiscal year")
-            years = await self.fiscal_years(user, connection_id, company_ref)
+        if first_year_end is not None and fiscal_years:
+            raise ConfigurationError("give either a first fiscal-year end or the whole list of fiscal years, not both")
+        override = check_years(fiscal_years, what=f"the fiscal years of dossier {dossier.name}") if fiscal_years else None
+        if mode is SyncMode.SINCE and since is None:
+            raise ConfigurationError("a *since* link needs a date: the first day of a fiscal year")
+        if mode is SyncMode.SINCE or first_year_end is not None:
+            years = effective_years(await self.fiscal_years(user, connection_id, company_ref),
+                                    override=override, first_year_end=first_year_end)
+        if mode is SyncMode.SINCE and since is not None:
             starts = [y.start for y in years]
             if since not in starts:
                 choices = ", ".join(d.isoformat() for d in starts) or "none"
@@ -470,10 +493,12 @@ class Sfsync:
         link = LinkRecord(
             dossier_id=dossier.id, connection_id=record.id, company_ref=company.ref,
             company_name=company.name, mode=mode, granularity=gran, since=since,
-            first_year_end=first_year_end, needs_full_sync=True,
-            opening_balances_done=bool(previous and previous.opening_balances_done and previous.since == since
-                                       and previous.connection_id == record.id),
+            first_year_end=first_year_end, fiscal_years_override=override, needs_full_sync=True,
         )
+        if previous and previous.since == since and previous.connection_id == record.id and mode is SyncMode.SINCE:
+            # The same date from the same connection: the stored opening balances still hold.
+            link.opening_balances_done = previous.opening_balances_done
+            link.opening_balances_stamp = previous.opening_balances_stamp
         self.store.save_link(link)
         return link
 
@@ -533,6 +558,8 @@ class Sfsync:
         link = self.store.get_link(dossier.id)
         connection = self.store.get_connection(link.connection_id) if link else None
         last = self.store.last_run(dossier.id)
+        partly = last is not None and last.status not in ("ok", "warning") and incomplete(
+            self.store.list_runs(dossier.id, limit=20))
         next_due: dt.datetime | None = None
         if link is not None and last is not None and not link.needs_full_sync:
             if last.status == "waiting" and last.resume_at is not None:
@@ -542,6 +569,7 @@ class Sfsync:
         return DossierStatus(
             dossier=dossier, link=link, connector=connection.connector if connection else None,
             connection_status=connection.status if connection else None, last_run=last, next_due=next_due,
+            incomplete=partly,
         )
 
     @scoped

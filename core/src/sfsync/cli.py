@@ -27,6 +27,7 @@ from rich.table import Table
 from sfsync.api import Sfsync
 from sfsync.auth import AgentSpec, FormSpec, OAuth2Spec, secret_field_names
 from sfsync.errors import ConfigurationError, NotFound, SfsyncError
+from sfsync.fiscal_years import effective_years, read_fiscal_years_file
 from sfsync.models import Granularity, SyncMode
 from sfsync.plugins import get_registry
 from sfsync.store.base import ConnectionRecord, RunRecord, User
@@ -399,15 +400,17 @@ def _date(value: str | None) -> dt.date | None:
 @click.option("--since", help="Sync from this date (the first day of a fiscal year).")
 @click.option("--replace", is_flag=True, help="Replace all data by the package's.")
 @click.option("--trial-balance", is_flag=True, help="Bring trial-balance totals instead of transactions.")
-@click.option("--first-year-end", help="Override the end of the first fiscal year.")
+@click.option("--first-year-end", help="Override the end of the first fiscal year (a long or short first year).")
+@click.option("--fiscal-years", "fiscal_years_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Override every fiscal year: a file of start,end[,label] lines (or a JSON list).")
 @click.option("--no-sync", is_flag=True, help="Do not start the first sync.")
 @click.option("--client-id", envvar="SFSYNC_CLIENT_ID", help="Dossier-level OAuth2: the app's client id.")
 @click.option("--client-secret", envvar="SFSYNC_CLIENT_SECRET", help="Dossier-level OAuth2: the app's secret.")
 @click.option("--port", default=8765, show_default=True, help="Dossier-level OAuth2: loopback callback port.")
 @pass_state
 def link(state: _State, dossier: str, connection: str, company: str | None, reference: str | None, since: str | None,
-         replace: bool, trial_balance: bool, first_year_end: str | None, no_sync: bool, client_id: str | None,
-         client_secret: str | None, port: int) -> None:
+         replace: bool, trial_balance: bool, first_year_end: str | None, fiscal_years_file: Path | None, no_sync: bool,
+         client_id: str | None, client_secret: str | None, port: int) -> None:
     """Link a dossier (created if new) to a company, then start its first sync."""
     actor = state.user()
     if (since is None) == (not replace):
@@ -429,8 +432,10 @@ def link(state: _State, dossier: str, connection: str, company: str | None, refe
     saved = _run(state.app.link(
         actor, target.id, record.id, ref, mode=SyncMode.REPLACE if replace else SyncMode.SINCE, since=_date(since),
         granularity=Granularity.TRIAL_BALANCE if trial_balance else None, first_year_end=_date(first_year_end),
+        fiscal_years=read_fiscal_years_file(fiscal_years_file) if fiscal_years_file else None,
     ))
-    years = _run(state.app.fiscal_years(actor, record.id, ref))
+    years = effective_years(_run(state.app.fiscal_years(actor, record.id, ref)),
+                            override=saved.fiscal_years_override, first_year_end=saved.first_year_end)
     table = Table("fiscal year", "start", "end", "closed")
     for year in years:
         table.add_row(year.label, year.start.isoformat(), year.end.isoformat(), "yes" if year.closed else "")
@@ -530,6 +535,8 @@ def status(state: _State) -> None:
     for item in state.app.status(state.user()):
         link, last = item.link, item.last_run
         outcome: str = last.status if last else ""
+        if item.incomplete:
+            outcome = f"{outcome}, partly updated"
         if item.connection_status == "needs_reconsent":
             outcome = "needs re-consent"
         table.add_row(
@@ -647,7 +654,9 @@ def sandbox_serve(connectors: tuple[str, ...], port: int, host: str, faults: tup
         for spec in faults:
             box.faults.inject(parse_fault(spec))  # one fault object per sandbox: each counts its own
     for name, box in chosen.items():
-        console.print(f"{name}: {', '.join(box.base_urls)}; connect with {box.connection_config()}", soft_wrap=True)
+        console.print(f"[bold]{escape(name)}[/bold]", soft_wrap=True)
+        for label, value in box.credentials().items():
+            console.print(f"  {escape(label)}: {escape(value)}", soft_wrap=True)
     for spec in faults:
         console.print(f"fault injected: {escape(spec)}", soft_wrap=True)
     console.print(f"serving on http://{host}:{port}; use --sandbox-url http://{host}:{port} in other commands")

@@ -208,15 +208,44 @@ def sfsync_fetch_trial_balance(
 
 @hookspec(firstresult=True)
 def sfsync_fetch_opening_balances(ctx: ConnectorContext, company: Company, at: dt.date) -> Any:
-    """Fetch the balance of every balance-sheet account at the start of a *since* link (optional).
+    """Fetch the balance of every balance-sheet account at the start of a fiscal year (optional).
 
-    Called once, on the first sync of a *since* link, with the link's date (the first day of a
-    fiscal year), so balance-sheet accounts are right without the history before it.
+    Called on the first sync of a *since* link with the link's date, so balance-sheet accounts
+    are right without the history before it; on every full sync of a *replace* link with the
+    first day of the earliest fiscal year it brings (a package whose history starts with an
+    opening balance that is not booked as ledger lines); and again whenever the figures before a
+    *since* date changed (see :func:`sfsync_history_stamp`). Return the balances *at* the day,
+    before any line dated on it; an account that is missing counts as zero.
 
     :param ctx: The connector context.
     :param company: The linked company.
-    :param at: The first day of the fiscal year the link starts with.
+    :param at: The first day of a fiscal year.
     :return: An awaitable of ``list[OpeningBalance]``.
+
+    Stops at first non-None result.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def sfsync_history_stamp(ctx: ConnectorContext, company: Company, before: dt.date) -> Any:
+    """Tell, cheaply, whether the package's figures dated before a day changed (optional).
+
+    Called on every run of a *since* link once its opening balances are stored, with the link's
+    date. Return a short text that changes whenever an entry dated before ``before`` changes (a
+    modification stamp of the earlier years, a digest of the trial balance of the year before,
+    a file's checksum): when it differs from the one stored with the opening balances, the
+    runner fetches them again. It must cost at most one small request on an unchanged night.
+
+    Without this hook the runner still refreshes the opening balances when the ledger stream
+    brings changed lines dated before the date; a connector whose stream never does should
+    implement it or say so in ``known_limits``.
+
+    :param ctx: The connector context.
+    :param company: The linked company.
+    :param before: The *since* date.
+    :return: An awaitable of ``str`` (or ``None`` when the package cannot tell this time).
 
     Stops at first non-None result.
 

@@ -52,6 +52,7 @@ OPTIONAL_HOOKS = (
     "sfsync_fetch_ledger",
     "sfsync_fetch_trial_balance",
     "sfsync_fetch_opening_balances",
+    "sfsync_history_stamp",
     "sfsync_read_export",
     "sfsync_sandbox",
     "sfsync_register_commands",

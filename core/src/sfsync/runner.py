@@ -37,9 +37,12 @@ from sfsync.errors import (
     RetriableError,
     SfsyncError,
 )
+from sfsync.fiscal_years import effective_years
 from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
 from sfsync.http.transport import RetryPolicy
 from sfsync.models import Company, FiscalYear, Granularity, LedgerBatch, SyncMode, TrialBalanceBatch
+from sfsync.opening import OpeningPlan, plan_opening_balances, replace_opening_balances
+from sfsync.partial_runs import mark_partial
 from sfsync.plugins import PluginRegistry
 from sfsync.secrets import SecretBox
 from sfsync.store.base import ConnectionRecord, LinkRecord, RunRecord, Store
@@ -50,6 +53,7 @@ log = logging.getLogger("sfsync.runner")
 
 LOCK_TTL = 6 * 3600.0
 _UNBALANCED = " does not balance: debit - credit ="
+_OPENINGS = "opening_balances"  # the checkpoint stream that says a building generation has them
 
 
 def balance_warnings(store: Store, dossier_id: str, generation: int, source: str) -> list[str]:
@@ -205,6 +209,7 @@ class Runner:
         self._close_interrupted_runs(dossier_id, run.id)
         self.store.start_run(run)
         ctx: ConnectorContext | None = None
+        where = f"dossier {dossier.name}"  # completed with the connector once it is known
         try:
             link = self.store.get_link(dossier_id)
             if link is None:
@@ -213,6 +218,7 @@ class Runner:
             if connection.firm_id != dossier.firm_id:  # never made by the API; refuse a store that has one
                 raise ConfigurationError(f"dossier {dossier.name} is linked to a connection of another firm; link it again")
             context = {"connector": connection.connector, "dossier": dossier.name, "company": link.company_ref}
+            where = f"dossier {dossier.name}, connector {connection.connector}"
             try:
                 if connection.status == "needs_reconsent":
                     raise NeedsReconsent(
@@ -266,9 +272,12 @@ class Runner:
         except Exception as exc:  # a connector bug: this dossier fails, the others go on
             log.exception("unexpected error while syncing dossier %s", dossier.name)
             run.status = "failed"
-            run.error = f"dossier {dossier.name}: unexpected error ({type(exc).__name__}: {exc}); please report it"
+            run.error = (f"{where}: unexpected error in stage {run.stage or 'start'} "
+                         f"({type(exc).__name__}: {exc}); please report it")
             run.error_kind = "InternalError"
         finally:
+            if run.status in ("failed", "waiting"):
+                mark_partial(run, into_live_data=self.store.building_generation(dossier_id) is None)
             if ctx is not None:
                 run.warnings.extend(w for w in ctx.warnings if w not in run.warnings)
                 run.requests += ctx.stats.requests
@@ -328,13 +337,14 @@ class Runner:
         name = connection.connector
         company = Company(ref=link.company_ref, name=link.company_name)
         dossier = ctx.dossier or dossier_id
+        stamp_before = link.opening_balances_stamp
 
         run.stage = "fiscal_years"
         watcher.stage(dossier, run.stage)
-        years = link.fiscal_years_override or await self._call(name, "sfsync_fetch_fiscal_years", ctx=ctx, company=company)
-        years = sorted(years, key=lambda y: y.start)
-        if link.first_year_end is not None:
-            years = _with_first_year_end(years, link.first_year_end)
+        package_years = await self._call(name, "sfsync_fetch_fiscal_years", ctx=ctx, company=company)
+        years = effective_years(
+            package_years, override=link.fiscal_years_override, first_year_end=link.first_year_end
+        )
         run.counts["fiscal_years"] = len(years)
 
         active = self.store.active_generation(dossier_id)
@@ -356,13 +366,26 @@ class Runner:
 
         since = link.since if link.mode is SyncMode.SINCE else None
         if link.granularity is Granularity.TRANSACTIONS:
-            if since is not None and not link.opening_balances_done and self.registry.supports(name, "sfsync_fetch_opening_balances"):
-                run.stage = "opening_balances"
-                watcher.stage(dossier, run.stage)
-                balances = await self._call(name, "sfsync_fetch_opening_balances", ctx=ctx, company=company, at=since)
-                self.store.write_opening_balances(dossier_id, generation, connection.id, balances)
-                run.counts["opening_balances"] = len(balances)
+            stamp = None
+            if since is not None and self.registry.supports(name, "sfsync_history_stamp"):
+                stamp = await self._call(name, "sfsync_history_stamp", ctx=ctx, company=company, before=since)
+            plan = plan_opening_balances(link, years, full=full, stamp=stamp)
+            if plan.fetch and full and self.store.get_checkpoint(dossier_id, generation, _OPENINGS) is not None:
+                plan.fetch = False  # a resumed build already holds them
+            if plan.fetch:
+                await self._opening_balances(run, dossier_id, generation, connection, ctx, company, plan, watcher)
+                if full:  # marks the building generation, so a resumed build does not fetch them twice
+                    self.store.write_ledger_batch(
+                        dossier_id, generation, connection.id, LedgerBatch(cursor=plan.reason), stream=_OPENINGS
+                    )
+            if stamp is not None or plan.fetch:
+                link.opening_balances_stamp = stamp or link.opening_balances_stamp
             changed = await self._ledger(run, dossier_id, generation, connection, ctx, company, since, years, watcher)
+            if since is not None and not plan.fetch and run.counts.get("lines_before_since_ignored"):
+                # The package changed entries dated before the date (a late correction, a year
+                # closed again): the balances at the date follow them.
+                plan.reason = "history"
+                await self._opening_balances(run, dossier_id, generation, connection, ctx, company, plan, watcher)
             carried = None if (changed or full) else self._unbalanced_of_previous_run(dossier_id, run.id)
             if carried is not None:
                 # Nothing changed since a run that checked: its findings stand, without reading
@@ -377,11 +400,44 @@ class Runner:
         watcher.stage(dossier, run.stage)
         if full:
             self.store.swap_generation(dossier_id, generation)
-        if link.needs_full_sync or (since is not None and not link.opening_balances_done):
+        if link.needs_full_sync or (since is not None and not link.opening_balances_done) or (
+            link.opening_balances_stamp != stamp_before
+        ):
             link.needs_full_sync = False
             link.opening_balances_done = True
             self.store.save_link(link)
         run.counts["lines_stored"] = self.store.count_ledger_lines(dossier_id)
+
+    async def _opening_balances(
+        self,
+        run: RunRecord,
+        dossier_id: str,
+        generation: int,
+        connection: ConnectionRecord,
+        ctx: ConnectorContext,
+        company: Company,
+        plan: OpeningPlan,
+        watcher: RunObserver,
+    ) -> None:
+        """Fetch and store the opening balances of ``plan``, or warn that the connector cannot."""
+        if plan.at is None:
+            return
+        name = connection.connector
+        if not self.registry.supports(name, "sfsync_fetch_opening_balances"):
+            if plan.reason != "history":
+                ctx.warn(
+                    f"connector {name} cannot bring opening balances: the balance-sheet accounts of fiscal "
+                    f"year {plan.label} start from zero on {plan.at.isoformat()}"
+                )
+            return
+        run.stage = "opening_balances"
+        watcher.stage(ctx.dossier or dossier_id, run.stage)
+        balances = await self._call(name, "sfsync_fetch_opening_balances", ctx=ctx, company=company, at=plan.at)
+        run.counts["opening_balances"] = replace_opening_balances(
+            self.store, dossier_id, generation, connection.id, plan.at, balances
+        )
+        if plan.reason == "history":
+            run.counts["opening_balances_refreshed"] = 1
 
     def _unbalanced_of_previous_run(self, dossier_id: str, current: str) -> list[str] | None:
         """The unbalanced-entry warnings of the run before this one, when it finished its checks
@@ -491,16 +547,3 @@ class Runner:
         if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
             result = await result
         return result
-
-
-def _with_first_year_end(years: list[FiscalYear], first_end: dt.date) -> list[FiscalYear]:
-    """Apply a firm's override of the end of the first fiscal year (a long or short first year)."""
-    if not years:
-        return years
-    first = years[0]
-    rest = [y for y in years[1:] if y.start > first_end]
-    adjusted = FiscalYear(start=first.start, end=first_end, label=first.label, closed=first.closed)
-    if rest and rest[0].start != first_end + dt.timedelta(days=1):
-        nxt = rest[0]
-        rest[0] = FiscalYear(start=first_end + dt.timedelta(days=1), end=nxt.end, label=nxt.label, closed=nxt.closed)
-    return [adjusted, *rest]

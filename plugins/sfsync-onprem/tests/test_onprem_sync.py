@@ -219,3 +219,21 @@ def test_onprem_a_touched_file_is_not_a_changed_file() -> None:
     assert _ledger(ctx, "TORO-ROSSO", cursor=cursor) == []
     path.write_bytes(path.read_bytes().replace(b"Toro Rosso BV", b"Toro Rossa BV"))
     assert sum(len(b.lines) for b in _ledger(ctx, "TORO-ROSSO", cursor=cursor)) == 167
+
+
+@pytest.mark.parametrize(
+    ("ref", "count", "debit"),
+    [("BANANA-NL", 2, "5000.00"), ("VOORBEELD-XAF4", 3, "12500.50"), ("SELSKAPET-AS", 3, "1234.56")],
+)
+def test_onprem_replace_link_keeps_the_opening_balance_of_a_one_year_export(
+    harness: ContractHarness, ref: str, count: int, debit: str
+) -> None:
+    # These exports carry their opening balance as a section of its own (XAF openingBalance,
+    # SAF-T OpeningDebit/Credit), not as lines: a replace link must bring it all the same.
+    dossier = _link(harness, ref, mode=SyncMode.REPLACE)
+    run = harness.sync(dossier)
+    assert run.status in ("ok", "warning"), run.error
+    openings = harness.app.store.opening_balances(dossier.id)
+    assert len(openings) == count
+    assert sum(o.amount for o in openings if o.amount > 0) == Decimal(debit)
+    assert {o.date for o in openings} == {harness.app.store.fiscal_years(dossier.id)[0].start}

@@ -59,6 +59,7 @@ from sfsync.store.tables import (
     TRIAL_BALANCE,
     Table,
 )
+from sfsync.store.exact_sums import UNBALANCED_SQL
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -607,26 +608,20 @@ class SQLiteStore:
         if row is None:
             return []
         set_id = row[0]
-        suspects = self._all(
-            "SELECT entry FROM ledger_lines WHERE set_id = ?"
-            # A fast filter in SQL (amounts as REAL, scaled and rounded: exact below 1e9); entries
-            # with longer amounts are always suspects. Every suspect is confirmed with Decimal, so
-            # neither a rounding nor a huge amount can hide or invent a difference.
-            " GROUP BY entry HAVING SUM(CAST(ROUND(debit * 1000000) AS INTEGER))"
-            " != SUM(CAST(ROUND(credit * 1000000) AS INTEGER))"
-            " OR MAX(length(debit)) > 12 OR MAX(length(credit)) > 12 LIMIT ?",
-            (set_id, limit * 5),
-        )
         found: list[tuple[str, str]] = []
-        for (entry,) in suspects:
-            rows = self._all(
-                "SELECT debit, credit FROM ledger_lines WHERE set_id = ? AND entry = ?", (set_id, entry),
-            )
-            difference = sum((dec(d) - dec(c) for d, c in rows), Decimal(0))
-            if difference != 0:
-                found.append((entry, format(difference, "f")))
-            if len(found) >= limit:
-                break
+        with self._lock:
+            # Exact integer sums in SQL (store/exact_sums.py); each suspect is confirmed with
+            # Decimal, which settles the entries whose amounts are too long to sum in SQL.
+            suspects = self._db.execute(UNBALANCED_SQL, (set_id,))
+            for (entry,) in suspects:
+                rows = self._db.execute(
+                    "SELECT debit, credit FROM ledger_lines WHERE set_id = ? AND entry = ?", (set_id, entry),
+                ).fetchall()
+                difference = sum((dec(d) - dec(c) for d, c in rows), Decimal(0))
+                if difference != 0:
+                    found.append((entry, format(difference, "f")))
+                if len(found) >= limit:
+                    break
         return found
 
     def trial_balance(self, dossier_id: str, generation: int | None = None) -> list[TrialBalanceLine]:

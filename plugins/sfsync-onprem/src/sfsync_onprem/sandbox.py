@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import secrets
 import shutil
 import tempfile
 import weakref
@@ -50,13 +49,17 @@ def sample_path(name: str) -> Path:
     return Path(str(resources.files("sfsync_onprem") / "sandbox_data" / name))
 
 
+TOKEN = "sbx-onprem-agent-token-0001"
+
+
 class OnpremSandbox(Sandbox):
     connector = "onprem"
     base_urls = (BASE_URL,)
 
     def __init__(self, clock: Clock | None = None, *, root: Path | None = None) -> None:
         self.clock = clock or Clock()
-        self.token = "sbx-" + secrets.token_urlsafe(18)
+        # A fixed fake token: the docs and `sfsync sandbox serve` show the one a client must send.
+        self.token = TOKEN
         if root is None:
             root = Path(tempfile.mkdtemp(prefix="sfsync-onprem-"))
             self._finalizer = weakref.finalize(self, shutil.rmtree, str(root), True)

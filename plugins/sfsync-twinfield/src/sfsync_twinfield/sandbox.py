@@ -38,6 +38,7 @@ from urllib.parse import parse_qs
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 from sfsync.clock import Clock
 from sfsync.sandbox import Sandbox
+from sfsync.truth import PackageTruth
 
 from sfsync_twinfield.client import (
     AUTH_PATH,
@@ -57,6 +58,7 @@ from sfsync_twinfield.sandbox_errors import SoapFault
 from sfsync_twinfield.sandbox_login import Grant, IssuedToken, LoginHost
 from sfsync_twinfield.sandbox_openid import DISCOVERY_PATH, JWKS_PATH
 from sfsync_twinfield.sandbox_session import SESSION_PATH, LegacySession, SessionService
+from sfsync_twinfield.sandbox_truth import office_truth
 
 CLUSTER_URL = "https://api.accounting2.twinfield.com"
 Response = tuple[int, dict[str, str], bytes]
@@ -133,6 +135,9 @@ class TwinfieldSandbox(SessionService, LoginHost, Sandbox):
 
     def company_refs(self) -> list[str]:
         return self.books.richest()
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        return office_truth(self.books.offices[company_ref])
 
     def _stamp(self) -> dt.datetime:
         return self.books.stamp(self.clock.now())
