@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
 
-from sfsync.sandbox.responses import exact
+from sfsync.sandbox.responses import exact, json_body
 from sfsync.sandbox.routing import BaseRoute, Request, Route
 from sfsync.sandbox.routing import Response as HttpResponse
 
@@ -43,23 +43,6 @@ class Response:
         self.status = status
         self.body = body
         self.headers = {"content-type": content_type, **(headers or {})} if body else dict(headers or {})
-
-
-def _decimal_json(value: Any) -> bytes:
-    """JSON with Decimals written exactly (Xero writes amounts as numbers)."""
-    marks: dict[str, str] = {}
-
-    def default(obj: Any) -> Any:
-        if isinstance(obj, Decimal):
-            key = f"__dec{len(marks)}__"
-            marks[key] = format(obj, "f")
-            return key
-        raise TypeError(type(obj).__name__)
-
-    text = json.dumps(value, default=default, ensure_ascii=False)
-    if marks:
-        text = re.sub(r'"(__dec\d+__)"', lambda m: marks[m.group(1)], text)
-    return text.encode()
 
 
 def problem(status: int, title: str, detail: str) -> Response:
@@ -328,7 +311,7 @@ class XeroApp:
     def envelope(self, key: str, items: Any) -> Response:
         body = {"Id": str(uuid.uuid4()), "Status": "OK", "ProviderName": "sfsync sandbox",
                 "DateTimeUTC": format_msdate(self.sandbox.clock.now(), offset=False), key: items}
-        return Response(200, _decimal_json(body))
+        return Response(200, json_body(body))
 
     def serve(self, org: SOrg, route: str, query: dict[str, list[str]], headers: dict[str, str]) -> Response:
         since = None
