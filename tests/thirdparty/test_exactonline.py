@@ -15,9 +15,9 @@ import httpx
 import pytest
 import trustme
 from exactonline.api import ExactApi
+from exactonline.http import HTTPError
 from exactonline.resource import GET
 from exactonline.storage.ini import IniStorage
-from exactonline.http import HTTPError
 from sfsync.clock import FakeClock
 from sfsync_exact.sandbox import ExactSandbox
 
