@@ -72,9 +72,13 @@ def test_template_file_set_and_names(tmp_path, flavour, level, human, slug):
     contract = (root / f"tests/test_{test_slug}_contract.py").read_text()
     tree = ast.parse(contract)
     classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
-    assert len(classes) == 1
-    assert [b.id for b in classes[0].bases if isinstance(b, ast.Name)] == ["ConnectorContract"]
-    assert f'connector = "{slug}"' in contract
+    # One contract class per granularity the default capabilities offer (ledger and trial balance).
+    assert [c.name.endswith("TrialBalanceContract") for c in classes] == [False, True]
+    for cls in classes:
+        assert [b.id for b in cls.bases if isinstance(b, ast.Name)] == ["ConnectorContract"]
+    assert contract.count(f'connector = "{slug}"') == 2
+    assert "granularity = Granularity.TRIAL_BALANCE" in contract
+    assert "{{" not in contract and "{%" not in contract
 
     discovery = (root / f"tests/test_{test_slug}_discovery.py").read_text()
     assert 'entry_points(group="sfsync")' in discovery

@@ -202,14 +202,22 @@ class LedgerColumns(Sequence["LedgerLine"]):
             if name == "date":
                 out[name] = list(map(dt.date.isoformat, column))
             elif name in ("debit", "credit"):
-                out[name] = list(map(format, column, repeat("f")))
+                texts = list(map(format, column, repeat("f")))
+                if texts and min(texts)[0] == "-":  # debits and credits are >= 0: only -0 sorts first
+                    texts = [t[1:] if t[0] == "-" else t for t in texts]
+                out[name] = texts
             elif name == "foreign_amount":
-                out[name] = [None if v is None else format(v, "f") for v in column]
+                out[name] = [None if v is None else _no_negative_zero(format(v, "f")) for v in column]
             elif name == "modified":
                 out[name] = [None if v is None else v.isoformat() for v in column]
             else:
                 out[name] = column
         return out
+
+
+def _no_negative_zero(text: str) -> str:
+    """``-0.00`` is stored as ``0.00``: a zero has no sign an accountant should see."""
+    return text[1:] if text[0] == "-" and not text.strip("-0.") else text
 
 
 _ALL_FIELDS = set(FIELDS)

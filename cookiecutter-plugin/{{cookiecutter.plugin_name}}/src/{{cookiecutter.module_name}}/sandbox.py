@@ -29,7 +29,9 @@ from urllib.parse import parse_qs{% if flavour == "oauth2" %}, urlencode{% endif
 import httpx
 {%- endif %}
 from sfsync.clock import Clock
+from sfsync.models import CompanyDetails
 from sfsync.sandbox import Sandbox
+from sfsync.truth import PackageTruth, TruthBuilder
 
 BASE_URL = "https://api.{{ cookiecutter.connector_name }}.example"
 CENT = Decimal("0.01")
@@ -44,7 +46,10 @@ CHART = (
     ("600000", "Aankopen grondstoffen", "profit_loss"),
     ("610000", "Huur", "profit_loss"),
     ("700000", "Omzet", "profit_loss"),
+    ("140000", "Overgedragen resultaat", "balance_sheet"),
 )
+RESULT_ACCOUNT = "140000"
+"""Where a closed year's profit or loss is carried to."""
 
 
 @dataclass
@@ -189,6 +194,11 @@ class {{ cookiecutter.__class_prefix }}Sandbox(Sandbox):
             self._book(company, day, "AAN", "Software licence (USD)", [
                 ("610000", Decimal("920.50")), ("550000", Decimal("-920.50")),
             ], currency="USD", rate=Decimal("1.0850"))
+            # An accrual dated in the first days of the year, booked in the last period of the
+            # year before: reports place it by its booking, not its date.
+            self._book(company, company.years[-1].start + dt.timedelta(days=2), "MEM", "Kosten vorig boekjaar", [
+                ("600000", Decimal("75.00")), ("440000", Decimal("-75.00")),
+            ], booked_in=company.years[-2], period=12)
 
     def _year_of(self, company: CompanyData, day: dt.date) -> Year:
         for year in company.years:
@@ -210,10 +220,12 @@ class {{ cookiecutter.__class_prefix }}Sandbox(Sandbox):
         *,
         currency: str | None = None,
         rate: Decimal | None = None,
+        booked_in: Year | None = None,
+        period: int | None = None,
     ) -> list[str]:
         rows = list(amounts)
         assert sum(a for _, a in rows) == 0, "sandbox entries balance"
-        year = self._year_of(company, day)
+        year = booked_in or self._year_of(company, day)
         entry = f"{journal}{company.next_entry:06d}"
         company.next_entry += 1
         stamp = self._stamp()
@@ -221,7 +233,7 @@ class {{ cookiecutter.__class_prefix }}Sandbox(Sandbox):
         for number, (account, amount) in enumerate(rows, start=1):
             line = Line(
                 id=f"{entry}-{number}", entry=entry, journal=journal, date=day,
-                period=year.period_of(day), fiscal_year=year.label, account=account,
+                period=period or year.period_of(day), fiscal_year=year.label, account=account,
                 description=text, amount=amount, modified=stamp,
                 currency=currency,
                 foreign_amount=(amount * rate).quantize(CENT) if rate is not None else None,
@@ -230,7 +242,42 @@ class {{ cookiecutter.__class_prefix }}Sandbox(Sandbox):
             ids.append(line.id)
         return ids
 
+    def booked_year(self, company: CompanyData, line: Line) -> Year:
+        """The fiscal year a line is booked in (not always the year of its date)."""
+        return next(y for y in company.years if y.label == line.fiscal_year)
+
+    def balances_at(self, company: CompanyData, at: dt.date) -> dict[str, Decimal]:
+        """Every balance-sheet account's balance at the start of ``at``: lines booked in a year
+        that ended before it (their profit or loss in the result account), and balance-sheet
+        lines of the year it is in dated before it."""
+        kinds = {c: k for c, _, k in CHART}
+        totals: dict[str, Decimal] = {}
+        for line in company.lines.values():
+            year = self.booked_year(company, line)
+            balance_sheet = kinds[line.account] == "balance_sheet"
+            if year.end < at or (balance_sheet and year.start <= at and line.date < at):
+                account = line.account if balance_sheet else RESULT_ACCOUNT
+                totals[account] = totals.get(account, Decimal(0)) + line.amount
+        return totals
+
+    def details_of(self, company: CompanyData) -> CompanyDetails:
+        """The company's master data, as the package keeps it."""
+        return CompanyDetails(name=company.name, vat_number=company.vat_number, city=company.city, country="BE",
+                              legal_form=company.name.rsplit(" ", 1)[-1])
+
     # --- the contract suite's handles -----------------------------------------------------------
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        """The package's own figures, added up from the seeded lines (see ``sfsync.truth``)."""
+        company = self.companies[company_ref]
+        books = TruthBuilder()
+        for line in company.lines.values():
+            books.add(line.account, self.booked_year(company, line).start, line.period, line.amount, line_id=line.id)
+        return books.build(
+            opening_balances={year.start: self.balances_at(company, year.start) for year in company.years},
+            company_details=self.details_of(company),
+            result_account=RESULT_ACCOUNT,
+        )
 
     def connection_config(self) -> dict[str, Any]:
 {%- if flavour == "oauth2" %}
@@ -261,6 +308,17 @@ class {{ cookiecutter.__class_prefix }}Sandbox(Sandbox):
 
     def company_refs(self) -> list[str]:
         return sorted(self.companies, key=lambda ref: -len(self.companies[ref].lines))
+{%- if flavour == "form" %}
+
+    def revoke(self) -> None:
+        # The key regenerated in the package: the stored one is refused from now on.
+        self.api_key = f"{self.api_key}-{secrets.token_hex(4)}"
+{%- elif flavour == "agent" %}
+
+    def revoke(self) -> None:
+        # The agent's token replaced on the server: the stored one is refused from now on.
+        self.agent_token = f"{self.agent_token}-{secrets.token_hex(4)}"
+{%- endif %}
 
     def add_entry(self, company_ref: str) -> list[str]:
         company = self.companies[company_ref]
@@ -383,20 +441,12 @@ class {{ cookiecutter.__class_prefix }}Sandbox(Sandbox):
 {%- endif %}
 {%- if "opening_balances" in caps %}
         if what == "balances":
-            at = dt.date.fromisoformat(query["at"])
-            totals: dict[str, Decimal] = {}
-            kinds = {c: k for c, _, k in CHART}
-            for line in company.lines.values():
-                if line.date < at and kinds[line.account] == "balance_sheet":
-                    totals[line.account] = totals.get(line.account, Decimal(0)) + line.amount
+            totals = self.balances_at(company, dt.date.fromisoformat(query["at"]))
             return _json(200, {"items": [{"account": a, "amount": str(v)} for a, v in sorted(totals.items())]})
 {%- endif %}
 {%- if "company_details" in caps %}
         if what == "details":
-            return _json(200, {
-                "name": company.name, "vat_number": company.vat_number, "city": company.city,
-                "country": "BE", "legal_form": company.name.rsplit(" ", 1)[-1],
-            })
+            return _json(200, self.details_of(company).model_dump(exclude_none=True))
 {%- endif %}
         return _json(404, {"error": "not_found"})
 
@@ -424,14 +474,12 @@ class {{ cookiecutter.__class_prefix }}Sandbox(Sandbox):
         kinds = {c: k for c, _, k in CHART}
         items = []
         for code, _, _ in CHART:
-            running = sum(
-                (x.amount for x in company.lines.values()
-                 if x.account == code and x.date < year.start and kinds[code] == "balance_sheet"),
-                Decimal(0),
-            )
+            # By the year and period a line is booked in, as the package's own reports add up;
+            # earlier years' profit and loss open the year in the result account.
+            running = self.balances_at(company, year.start).get(code, Decimal(0)) if kinds[code] == "balance_sheet" else Decimal(0)
             for number, p_start, p_end in year.periods():
                 moves = [x.amount for x in company.lines.values()
-                         if x.account == code and p_start <= x.date <= p_end]
+                         if x.account == code and x.fiscal_year == year.label and x.period == number]
                 debit = sum((a for a in moves if a > 0), Decimal(0))
                 credit = -sum((a for a in moves if a < 0), Decimal(0))
                 closing = running + debit - credit

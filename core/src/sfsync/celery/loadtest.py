@@ -56,6 +56,7 @@ from sfsync.models import (
     Granularity,
     LedgerBatch,
     LedgerLine,
+    OpeningBalance,
     SyncMode,
 )
 from sfsync.sandbox import Sandbox
@@ -472,6 +473,11 @@ class LoadtestConnector:
     async def sfsync_fetch_accounts(self, ctx: ConnectorContext, company: Company) -> list[Account]:
         rows = await self._get(ctx, f"/api/companies/{company.ref}/accounts")
         return [Account(code=r["code"], name=r["name"], kind=AccountKind(r["kind"])) for r in rows]
+
+    @hookimpl
+    async def sfsync_fetch_opening_balances(self, ctx: ConnectorContext, company: Company, at: dt.date) -> list[OpeningBalance]:
+        # The synthetic books start from nothing: every balance-sheet account opens at zero.
+        return []
 
     @hookimpl
     def sfsync_fetch_ledger(self, ctx: ConnectorContext, company: Company, cursor: str | None) -> AsyncIterator[LedgerBatch]:

@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from sfsync.clock import Clock
-from sfsync.models import CompanyDetails
 from sfsync.echo.connector import BASE_URL
+from sfsync.models import CompanyDetails
 from sfsync.sandbox import Sandbox
 from sfsync.sandbox.limits import Quota, RateLimits, Verdict
 from sfsync.sandbox.paging import offset_page

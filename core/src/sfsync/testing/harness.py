@@ -125,7 +125,11 @@ class ContractHarness:
         return asyncio.run(coroutine)
 
     def connect(self, *, secrets: dict[str, str] | None = None, dossier: DossierRecord | None = None) -> ConnectionRecord:
-        """Connect through the real flow; the first connection is kept as :attr:`connection`."""
+        """Connect through the real flow; the first connection is kept as :attr:`connection`.
+
+        A dossier-level package logs in for a dossier: one is created when none is given."""
+        if dossier is None and self.is_dossier_level:
+            dossier = self.app.create_dossier(self.admin, f"login-{len(self.app.store.list_dossiers()) + 1}")
         record: ConnectionRecord = self.run(connect_sandbox(self.app, self.admin, self.connector, self.sandbox, secrets=secrets, dossier=dossier))
         if self.connection is None:
             self.connection = record

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -17,8 +18,9 @@ def agent_group() -> None:
 @agent_group.command("serve")
 @click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
               help="The folder holding one folder per dossier.")
-@click.option("--token", envvar="SFSYNC_AGENT_TOKEN", required=True,
-              help="The token clients must send (or SFSYNC_AGENT_TOKEN).")
+@click.option("--token", envvar="SFSYNC_AGENT_TOKEN", prompt="Token clients must send", hide_input=True,
+              help="The token clients must send: best from SFSYNC_AGENT_TOKEN, - for stdin, or asked for "
+                   "without echo (on the command line, other users see it in ps).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--port", default=8765, show_default=True, type=int)
 @click.option("--package", default="", help="The package the folders come from, for messages.")
@@ -30,6 +32,8 @@ def serve(root: Path, token: str, host: str, port: int, package: str, closed_yea
 
     from sfsync_onprem.agent import AgentApp
 
+    if token == "-":
+        token = sys.stdin.readline().rstrip("\r\n")
     if len(token) < 8:
         raise click.BadParameter("use a token of at least 8 characters", param_hint="--token")
     app = AgentApp(root, token, include_closed=closed_years, package=package)
