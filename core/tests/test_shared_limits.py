@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -28,6 +29,8 @@ from sfsync.http.ratelimit import (
 from sfsync.http.transport import ManagedTransport, RequestStats, RetryPolicy
 
 pytestmark = pytest.mark.redis
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"  # the load-test package lives there
 
 MINUTE = RateWindow("minutely", 5, 60.0)
 DAY = RateWindow("daily", 12, 86400.0)
@@ -209,7 +212,7 @@ _WORKER = textwrap.dedent("""
     import asyncio, os, sys, time
     from pathlib import Path
     from sfsync.api import Sfsync
-    from sfsync.celery.loadtest import connector_from_environment
+    from sfsync_loadtest import connector_from_environment  # benchmarks/, on PYTHONPATH
     from sfsync.celery.locks import RedisLockFactory
     from sfsync.plugins import PluginRegistry
     from sfsync.secrets import SecretBox
@@ -244,10 +247,11 @@ def _refresh_race(tmp_path, redis_url: str) -> tuple[list[str], int, int]:
     the access token expired at the same moment and call the package, served over real HTTP with
     a slow token endpoint so their refreshes overlap. Returns their outcomes and the sandbox's
     (refreshes, refresh tokens presented twice)."""
+    sys.path.insert(0, str(BENCHMARKS))  # the load-test package is not shipped
     from sfsync.api import Sfsync
-    from sfsync.celery.loadtest import LoadtestSandbox, free_port, seed, serve
     from sfsync.secrets import SecretBox, generate_key
     from sfsync.store.sqlite import SQLiteStore
+    from sfsync_loadtest import LoadtestSandbox, free_port, seed, serve
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -274,7 +278,8 @@ def _refresh_race(tmp_path, redis_url: str) -> tuple[list[str], int, int]:
         sf.store.update_connection(connection.id, sealed=sf.box.seal(sealed))
         sf.store.close()
         go = tmp_path / "go"
-        env = {**os.environ, "SFSYNC_LOADTEST_URL": url, "SFSYNC_LOADTEST_LIMIT": "1000",
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCHMARKS), os.environ.get("PYTHONPATH")])),
+               "SFSYNC_LOADTEST_URL": url, "SFSYNC_LOADTEST_LIMIT": "1000",
                "SFSYNC_LOADTEST_TOKEN_LIFETIME": "600", "SFSYNC_LOAD_PLUGINS": ""}
         args = [sys.executable, "-c", _WORKER, str(path), key, connection.id, str(go), redis_url, f"t:{uuid.uuid4().hex}"]
         workers = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

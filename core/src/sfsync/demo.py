@@ -18,7 +18,8 @@ from sfsync.errors import SfsyncError
 from sfsync.models import Granularity, SyncMode
 from sfsync.plugins import PluginRegistry, get_registry
 from sfsync.runner import RunObserver
-from sfsync.sandbox import Sandbox, connect_sandbox
+from sfsync.sandbox import Sandbox
+from sfsync.sandbox.connect import connect_sandbox
 from sfsync.secrets import SecretBox, generate_key
 from sfsync.store.sqlite import SQLiteStore
 
