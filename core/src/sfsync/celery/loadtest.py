@@ -474,6 +474,12 @@ class LoadtestConnector:
         return [Account(code=r["code"], name=r["name"], kind=AccountKind(r["kind"])) for r in rows]
 
     @hookimpl
+    async def sfsync_fetch_opening_balances(self, ctx: ConnectorContext, company: Company, at: dt.date) -> list[Any]:
+        # The fake books start from nothing: no balance is carried into any year, so there is
+        # nothing to ask the server (and nothing for a replace run to warn about).
+        return []
+
+    @hookimpl
     def sfsync_fetch_ledger(self, ctx: ConnectorContext, company: Company, cursor: str | None) -> AsyncIterator[LedgerBatch]:
         return self._ledger(ctx, company, cursor)
 
