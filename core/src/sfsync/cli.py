@@ -590,15 +590,17 @@ def show(state: _State, dossier: str, year: int | None, view: str | None, limit:
 @cli.command("import")
 @click.argument("dossier")
 @click.argument("file", type=click.Path(path_type=Path))
+@click.option("--replace", is_flag=True,
+              help="Replace the whole dossier by the file (default: only the fiscal years the file covers).")
 @pass_state
-def import_(state: _State, dossier: str, file: Path) -> None:
-    """Load an export (XAF, SAF-T, a balance) into a dossier that has no sync."""
+def import_(state: _State, dossier: str, file: Path, replace: bool) -> None:
+    """Load an export (XAF, SAF-T, a balance) into a dossier that has no sync; other years stay."""
     actor = state.user()
     try:
         target = state.app.dossier(actor, dossier)
     except NotFound:
         target = state.app.create_dossier(actor, dossier)
-    run = state.app.import_file(actor, target.id, file)
+    run = state.app.import_file(actor, target.id, file, replace=replace)
     console.print(f"imported {file.name} into {target.name}: {run.counts}")
     for warning in run.warnings[:10]:
         console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)

@@ -37,7 +37,7 @@ from sfsync.errors import (
     RetriableError,
     SfsyncError,
 )
-from sfsync.fiscal_years import effective_years
+from sfsync.fiscal_years import effective_years, merge_years, span
 from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
 from sfsync.http.transport import RetryPolicy
 from sfsync.models import Company, FiscalYear, Granularity, LedgerBatch, SyncMode, TrialBalanceBatch
@@ -345,12 +345,18 @@ class Runner:
         building = self.store.building_generation(dossier_id)
         full = link.needs_full_sync or active is None
         if full:
+            # *since* keeps what is dated before the date; *replace* what lies outside the dates
+            # the package brings (an earlier import, another package's years), whatever its source.
             keep_before = link.since if link.mode is SyncMode.SINCE else None
-            generation = building if building is not None else self.store.begin_generation(dossier_id, keep_before=keep_before)
+            keep_outside = span(years) if link.mode is SyncMode.REPLACE else None
+            generation = building if building is not None else self.store.begin_generation(
+                dossier_id, keep_before=keep_before, keep_outside=keep_outside
+            )
         else:
             assert active is not None
             generation = active
-        self.store.write_fiscal_years(dossier_id, generation, years)
+        kept = self.store.fiscal_years(dossier_id, active) if active is not None else []
+        self.store.write_fiscal_years(dossier_id, generation, merge_years(kept, years))
 
         run.stage = "accounts"
         watcher.stage(dossier, run.stage)

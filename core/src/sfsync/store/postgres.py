@@ -431,7 +431,9 @@ class PostgresStore:
             raise NotFound(f"no dossier {dossier_id!r}")
         return row[0]  # type: ignore[no-any-return]
 
-    def begin_generation(self, dossier_id: str, *, keep_before: dt.date | None) -> int:
+    def begin_generation(
+        self, dossier_id: str, *, keep_before: dt.date | None, keep_outside: tuple[dt.date, dt.date] | None = None
+    ) -> int:
         with self._tx() as db:
             row = db.execute(
                 "SELECT active_generation, building_generation, next_generation FROM dossiers"
@@ -447,11 +449,14 @@ class PostgresStore:
                 "UPDATE dossiers SET building_generation = %s, next_generation = %s WHERE id = %s",
                 (gen, gen + 1, dossier_id),
             )
-            if active is not None and keep_before is not None:
-                # *since*: the data before the date stays as it is, whatever its source.
+            if active is not None and (keep_before is not None or keep_outside is not None):
+                # The data before the date (*since*), or outside the new source's dates, stays as
+                # it is, whatever its source.
+                how = {"before": keep_before is not None, "outside": keep_outside is not None}
+                days = POSTGRES.kept_values(keep_before, keep_outside)
                 for table in (LEDGER_LINES, TRIAL_BALANCE, ACCOUNTS, OPENING_BALANCES):
-                    kept = (keep_before,) if table.kept_by else ()
-                    db.execute(POSTGRES.copy_generation(table), (gen, dossier_id, active, *kept))
+                    kept = days if table.kept_by else ()
+                    db.execute(POSTGRES.copy_generation(table, **how), (gen, dossier_id, active, *kept))
         return gen  # type: ignore[no-any-return]
 
     def swap_generation(self, dossier_id: str, generation: int) -> None:

@@ -417,7 +417,9 @@ class SQLiteStore:
             raise NotFound(f"no dossier {dossier_id!r}")
         return row[0]  # type: ignore[no-any-return]
 
-    def begin_generation(self, dossier_id: str, *, keep_before: dt.date | None) -> int:
+    def begin_generation(
+        self, dossier_id: str, *, keep_before: dt.date | None, keep_outside: tuple[dt.date, dt.date] | None = None
+    ) -> int:
         with self._tx() as db:
             active, building, nxt = db.execute(
                 "SELECT active_generation, building_generation, next_generation FROM dossiers WHERE id = ?",
@@ -430,20 +432,22 @@ class SQLiteStore:
                 "UPDATE dossiers SET building_generation = ?, next_generation = ? WHERE id = ?",
                 (gen, gen + 1, dossier_id),
             )
-            if active is not None and keep_before is not None:
-                # *since*: the data before the date stays as it is, whatever its source.
-                day = keep_before.isoformat()
+            if active is not None and (keep_before is not None or keep_outside is not None):
+                # The data before the date (*since*), or outside the new source's dates, stays as
+                # it is, whatever its source.
+                how = {"before": keep_before is not None, "outside": keep_outside is not None}
+                days = SQLITE.kept_values(keep_before, keep_outside)
                 sets = db.execute("SELECT id, source FROM ledger_sets WHERE dossier_id = ? AND generation = ?",
                                   (dossier_id, active)).fetchall()
                 for old_set, source in sets:
                     db.execute(
                         f"INSERT INTO ledger_lines (set_id, {_LINE_FIELDS}) SELECT ?, {_LINE_FIELDS}"
-                        f" FROM ledger_lines WHERE set_id = ? AND {_PLACED} < ?",
-                        (self._ledger_set(db, dossier_id, gen, source), old_set, day),
+                        f" FROM ledger_lines WHERE set_id = ?" + SQLITE.kept(_PLACED, **how),
+                        (self._ledger_set(db, dossier_id, gen, source), old_set, *days),
                     )
                 for table in (TRIAL_BALANCE, ACCOUNTS, OPENING_BALANCES):
-                    kept = (day,) if table.kept_by else ()
-                    db.execute(SQLITE.copy_generation(table), (gen, dossier_id, active, *kept))
+                    kept = days if table.kept_by else ()
+                    db.execute(SQLITE.copy_generation(table, **how), (gen, dossier_id, active, *kept))
         return gen  # type: ignore[no-any-return]
 
     def swap_generation(self, dossier_id: str, generation: int) -> None:
