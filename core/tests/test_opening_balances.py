@@ -20,7 +20,7 @@ def _package_balances(env, at, ref="C1"):
     kinds = {"100000", "400000", "440000", "451000", "411000", "550000"}
     expected = dict(company.brought_forward)
     for line in company.lines:
-        if line.date < at and line.account in kinds:
+        if (line.booked or line.date) < at and line.account in kinds:
             expected[line.account] = expected.get(line.account, Decimal(0)) + line.amount
     return {a: v for a, v in expected.items()}
 

@@ -550,12 +550,15 @@ def status(state: _State) -> None:
 @cli.command()
 @click.argument("dossier")
 @click.option("--year", type=int, help="Only the fiscal year ending in this year.")
+@click.option("--period", type=int, help="With --year: only this booking period of the year.")
 @click.option("--trial-balance", "view", flag_value="tb", help="Show trial-balance totals.")
 @click.option("--ledger", "view", flag_value="ledger", help="Show ledger lines.")
 @click.option("--limit", default=50, show_default=True, help="Ledger lines to show.")
 @pass_state
-def show(state: _State, dossier: str, year: int | None, view: str | None, limit: int) -> None:
-    """The synced figures, with totals that show debits equal credits."""
+def show(state: _State, dossier: str, year: int | None, period: int | None, view: str | None, limit: int) -> None:
+    """The synced figures, with totals that show debits equal credits.
+
+    A line counts in its booking period when the package gives one, by its date otherwise."""
     actor = state.user()
     target = state.app.dossier(actor, dossier)
     store = state.app.store
@@ -564,8 +567,17 @@ def show(state: _State, dossier: str, year: int | None, view: str | None, limit:
     if year and chosen is None:
         raise NotFound(f"dossier {target.name} has no fiscal year ending in {year}; it has "
                        + ", ".join(str(y.end.year) for y in years))
+    span: tuple[dt.date, dt.date] | None = (chosen.start, chosen.end) if chosen else None
+    if period is not None:
+        found = next((p for p in chosen.periods if p.number == period), None) if chosen else None
+        if chosen is None or found is None:
+            raise ConfigurationError(
+                "--period needs --year and a period of that year"
+                + (f"; {chosen.label or year} has " + ", ".join(str(p.number) for p in chosen.periods) if chosen else "")
+            )
+        span = (found.start, found.end)
     if view == "tb" or (view is None and not store.count_ledger_lines(target.id)):
-        lines = [t for t in store.trial_balance(target.id) if chosen is None or chosen.contains(t.period_end)]
+        lines = [t for t in store.trial_balance(target.id) if span is None or span[0] <= t.period_end <= span[1]]
         table = Table("account", "period end", "opening", "debit", "credit", "closing")
         for t in lines:
             table.add_row(t.account, t.period_end.isoformat(), f"{t.opening:,.2f}", f"{t.debit:,.2f}",
@@ -573,7 +585,7 @@ def show(state: _State, dossier: str, year: int | None, view: str | None, limit:
         debit = sum((t.debit for t in lines), Decimal(0))
         credit = sum((t.credit for t in lines), Decimal(0))
     else:
-        start, end = (chosen.start, chosen.end) if chosen else (None, None)
+        start, end = span if span else (None, None)
         table = Table("date", "period", "journal", "entry", "account", "description", "debit", "credit")
         debit = credit = Decimal(0)
         for count, line in enumerate(store.ledger_lines(target.id, start=start, end=end)):

@@ -30,6 +30,7 @@ from sfsync.models import (
     TrialBalanceBatch,
     TrialBalanceLine,
 )
+from sfsync.placement import Placer
 
 __all__ = ["EchoConnector", "EchoFields", "connector"]
 
@@ -150,9 +151,13 @@ class EchoConnector:
     ) -> AsyncIterator[TrialBalanceBatch]:
         # Echo has no report endpoint: totals are computed from its lines, per fiscal year.
         totals: dict[tuple[str, dt.date], list[Decimal]] = {}
+        # A line counts in its booking period, numbered in echo's own years (the firm may have
+        # overridden the years asked for).
+        placer = Placer(await self.sfsync_fetch_fiscal_years(ctx, company))
         async for batch in self._ledger(ctx, company, None, None):
             for line in batch.lines:
-                year = next((y for y in fiscal_years if y.contains(line.date)), None)
+                day = placer.place(line.date, line.period, line.fiscal_year) or line.date
+                year = next((y for y in fiscal_years if y.contains(day)), None)
                 if year is None:
                     continue
                 bucket = totals.setdefault((line.account, year.end), [Decimal(0), Decimal(0)])

@@ -37,6 +37,8 @@ class _Line:
     currency: str | None = None
     foreign_amount: Decimal | None = None
     modified: int = 0
+    booked: dt.date | None = None
+    """The last day of the booking period when it lies in another fiscal year than the date."""
 
 
 @dataclass
@@ -106,7 +108,22 @@ class EchoSandbox(Sandbox):
                             modified=self._next(),
                         )
                     )
+            self._seed_late_invoice(company)
             self.companies[ref] = company
+
+    def _seed_late_invoice(self, company: _Company) -> None:
+        # An invoice of the last month of the first year that arrived late: dated in the next
+        # year, booked in period 12 of the first (what every package allows before the close).
+        first_end = _shift_month(dt.date(2024, company.year_start_month, 1), 12) - dt.timedelta(days=1)
+        day = first_end + dt.timedelta(days=3)
+        entry = f"{company.ref}-LATE"
+        for i, (account, value) in enumerate((("400000", Decimal("605.00")), ("700000", Decimal("-500.00")),
+                                               ("451000", Decimal("-105.00")))):
+            company.lines.append(_Line(
+                id=f"{entry}-{i}", entry=entry, journal="VKP", date=day, period=12, account=account,
+                description="Invoice of the last month, booked late", amount=value, modified=self._next(),
+                booked=first_end,
+            ))
 
     @staticmethod
     def _period(company: _Company, day: dt.date) -> int:
@@ -117,8 +134,10 @@ class EchoSandbox(Sandbox):
         for year in (2024, 2025, 2026):
             start = dt.date(year, company.year_start_month, 1)
             end = _shift_month(start, 12) - dt.timedelta(days=1)
+            periods = [{"number": n + 1, "start": _shift_month(start, n).isoformat(),
+                        "end": (_shift_month(start, n + 1) - dt.timedelta(days=1)).isoformat()} for n in range(12)]
             years.append({"start": start.isoformat(), "end": end.isoformat(), "label": f"FY{end.year}",
-                          "closed": end < dt.date(2025, 1, 1)})
+                          "closed": end < dt.date(2025, 1, 1), "periods": periods})
         return years
 
     # --- ASGI -----------------------------------------------------------------------------------
@@ -163,7 +182,7 @@ class EchoSandbox(Sandbox):
             first = dt.date(2024, company.year_start_month, 1)
             sums: dict[str, Decimal] = dict(company.brought_forward) if at >= first else {}
             for line in company.lines:
-                if line.date < at and kinds.get(line.account) == "bs":
+                if (line.booked or line.date) < at and kinds.get(line.account) == "bs":
                     sums[line.account] = sums.get(line.account, Decimal(0)) + line.amount
             return 200, [{"account": a, "amount": str(v)} for a, v in sorted(sums.items())]
         try:

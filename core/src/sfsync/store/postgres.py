@@ -45,6 +45,7 @@ from sfsync.models import (
     TrialBalanceBatch,
     TrialBalanceLine,
 )
+from sfsync.placement import placed_days
 from sfsync.store.base import (
     ConnectionRecord,
     DossierRecord,
@@ -509,7 +510,7 @@ class PostgresStore:
         lines = batch.lines.last_per_id()  # a line twice in a batch: the last one wins
         columns = [list(lines.column(c)) for c in _LINE_FIELDS if c != "modified"]
         columns.append([stamp.isoformat() if stamp else None for stamp in lines.column("modified")])
-        columns.append([None] * len(lines))  # placed_on
+        columns.append(placed_days(lines, batch.booking_years or (lambda: self.fiscal_years(dossier_id, generation))) or [None] * len(lines))
         with self._pipelined_tx() as db:
             if batch.clear is not None:
                 db.execute(

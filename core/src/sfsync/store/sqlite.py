@@ -36,6 +36,7 @@ from sfsync.models import (
     TrialBalanceBatch,
     TrialBalanceLine,
 )
+from sfsync.placement import placed_days
 from sfsync.store.base import (
     ConnectionRecord,
     DossierRecord,
@@ -506,6 +507,9 @@ class SQLiteStore:
         lines = batch.lines
         # The hot path: whole columns turned to text (outside the lock), zipped into rows at C speed.
         columns = lines.text_columns() if lines else None
+        placed = placed_days(lines, batch.booking_years or (lambda: self.fiscal_years(dossier_id, generation))) if columns is not None else None
+        if columns is not None and placed is not None:
+            columns = {**columns, "placed_on": [d.isoformat() if d else None for d in placed]}
         with self._tx() as db:
             set_id = self._ledger_set(db, dossier_id, generation, source)
             if batch.clear is not None:
