@@ -249,7 +249,8 @@ class LedgerBatch(_Model):
         deleted: Ids of lines the package deleted since the previous batch.
         deleted_entries: Ids of whole entries the package deleted (Exact deletes by entry).
         clear: A date range whose stored lines (of this link's source) are removed before
-            ``lines`` are written, for packages that re-read a whole year (Yuki).
+            ``lines`` are written, for packages that re-read a whole year (Yuki). A line is in
+            the range by its booking period where it has one, by its date otherwise.
         cursor: Opaque state to resume from after this batch; ``None`` keeps the previous one.
         warnings: Things a person should know (declared totals that differ…).
         booking_years: The fiscal years the lines' booking periods refer to: the package's own,

@@ -515,7 +515,7 @@ class PostgresStore:
             if batch.clear is not None:
                 db.execute(
                     "DELETE FROM ledger_lines WHERE dossier_id = %s AND generation = %s AND source = %s"
-                    " AND date BETWEEN %s AND %s",
+                    f" AND {_PLACED} BETWEEN %s AND %s",
                     (dossier_id, generation, source, batch.clear[0], batch.clear[1]),
                 )
             if batch.deleted:

@@ -514,7 +514,7 @@ class SQLiteStore:
             set_id = self._ledger_set(db, dossier_id, generation, source)
             if batch.clear is not None:
                 db.execute(
-                    "DELETE FROM ledger_lines WHERE set_id = ? AND date BETWEEN ? AND ?",
+                    f"DELETE FROM ledger_lines WHERE set_id = ? AND {_PLACED} BETWEEN ? AND ?",
                     (set_id, batch.clear[0].isoformat(), batch.clear[1].isoformat()),
                 )
             if batch.deleted:
