@@ -178,6 +178,10 @@ def test_every_installed_connector_has_a_page(site: Path, name: str) -> None:
         assert field in text, f"field {field} not on the page"
     index = page(site, "connectors")
     assert f'href="{name}/"' in index, f"the connectors index does not link {name}"
+    if installed().supports(name, "sfsync_sandbox"):
+        # The same credentials `sfsync sandbox serve NAME` prints, so a reader can try it.
+        for label, value in installed().call(name, "sfsync_sandbox").credentials().items():
+            assert label in text and value in text, f"sandbox credential {label} not on the page"
 
 
 def test_broken_plugins_are_listed_on_the_index(site: Path) -> None:
@@ -276,3 +280,16 @@ def test_every_cli_command_is_in_the_reference(site: Path) -> None:
     assert len(names) > 1
     for name in names:
         assert f"Usage: {name}" in text, f"`{name}` is not in the CLI reference"
+
+
+def test_a_plugin_guide_is_part_of_its_connector_page() -> None:
+    from sfsync.plugins import PluginRegistry
+
+    hooks = load_docs_hooks()
+    registry = PluginRegistry()
+    registry.load_entry_points()
+    text = hooks.render_connector_page(registry.connector("sage-accounting"))
+    assert "## Connecting Sage, step by step" in text and "comptable@sandbox.example" in text
+    assert "## What is not synced" in text
+    # A plugin without a guide gets the generated page only.
+    assert "step by step" not in hooks.render_connector_page(registry.connector("echo"))

@@ -250,6 +250,6 @@ def test_sync_now_overtakes_the_nightly_queue(services, tmp_path):
         served.stop()
     first_runs = {d: min(r.started_at for r in store.list_runs(d)) for d in dossiers}
     assert min(first_runs, key=first_runs.get) == urgent
-    assert [r.status for r in store.list_runs(dossiers[0])] == ["ok", "ok"]
+    assert [r.status for r in store.list_runs(dossiers[0])] == ["ok", "ok"], [r.warnings for r in store.list_runs(dossiers[0])]
     assert sorted(store.ledger_lines(dossiers[0]), key=lambda ln: ln.id) == \
         sorted(expected_lines(linked[dossiers[0]]), key=lambda ln: ln.id)

@@ -1,8 +1,8 @@
 """MkDocs hooks that generate the pages which must not drift from the code.
 
 * one page per installed connector, from the plugins' own metadata
-  (``sfsync.plugins.get_registry().connectors``): ``connectors/<name>.md``, appended to the
-  *Connectors* section of the nav;
+  (``sfsync.plugins.get_registry().connectors``) and the ``guide.md`` a plugin may ship in its
+  package: ``connectors/<name>.md``, appended to the *Connectors* section of the nav;
 * the connectors table and the broken plugins on ``connectors/index.md``;
 * the CLI reference, from the click command itself (``sfsync.cli.cli``);
 * the errors tree, from the docstring of ``sfsync.errors``.
@@ -118,8 +118,34 @@ def connect_command(loaded: Any) -> str:
     return line + ("    # asks for the secret fields" if secrets else "")
 
 
-def render_connector_page(loaded: Any) -> str:
-    """The page of one connector (a ``sfsync.plugins.LoadedConnector``)."""
+def plugin_guide(loaded: Any) -> str:
+    """The ``guide.md`` a plugin may ship beside its connector's package (how a firm connects,
+    what is synced and what is not, the sandbox's credentials): part of the connector's page."""
+    import importlib.resources
+
+    package = type(loaded.plugin).__module__.split(".")[0]
+    try:
+        guide = importlib.resources.files(package).joinpath("guide.md")
+        return guide.read_text(encoding="utf-8") if guide.is_file() else ""
+    except (ModuleNotFoundError, TypeError, OSError):
+        return ""
+
+
+def sandbox_credentials(reg: Any, name: str) -> dict[str, str] | None:
+    """What ``sfsync sandbox serve NAME`` prints: the sandbox's URLs and every credential a client
+    needs (``None`` when the connector ships no sandbox or it fails to start)."""
+    if not reg.supports(name, "sfsync_sandbox"):
+        return None
+    try:
+        return dict(reg.call(name, "sfsync_sandbox").credentials())
+    except Exception as exc:  # a page must still build; the failure is said on it
+        log.warning("the %s sandbox did not start for its docs page: %s", name, exc)
+        return None
+
+
+def render_connector_page(loaded: Any, sandbox: dict[str, str] | None = None) -> str:
+    """The page of one connector (a ``sfsync.plugins.LoadedConnector``); ``sandbox`` is what its
+    sandbox's :meth:`~sfsync.sandbox.Sandbox.credentials` lists."""
     from sfsync.auth import AgentSpec, FormSpec, OAuth2Spec
 
     info, auth = loaded.info, loaded.auth
@@ -237,6 +263,10 @@ def render_connector_page(loaded: Any) -> str:
         out.append("None declared.")
     out.append("")
 
+    guide = plugin_guide(loaded)
+    if guide:
+        out += [guide.strip(), ""]
+
     if "read_export" in loaded.capabilities:
         out += [
             "## Export files",
@@ -254,6 +284,16 @@ def render_connector_page(loaded: Any) -> str:
             "and the contract suite runs against it.",
             "",
         ]
+        if sandbox:
+            out += [
+                "What a client needs to use it (the sandbox's own fake credentials; "
+                f"`sfsync sandbox serve {info.name}` prints the same):",
+                "",
+                "| what | value |",
+                "| --- | --- |",
+            ]
+            out += [f"| {_cell(label)} | `{_cell(value)}` |" for label, value in sandbox.items()]
+            out.append("")
     return "\n".join(out)
 
 
@@ -440,7 +480,9 @@ def on_files(files: Any, config: Any) -> Any:
         if existing is not None:
             files.remove(existing)
         files.append(
-            File.generated(config, path, content=render_connector_page(reg.connectors[name]))
+            File.generated(
+                config, path, content=render_connector_page(reg.connectors[name], sandbox_credentials(reg, name))
+            )
         )
     return files
 

@@ -135,7 +135,7 @@ class ConnectorContext:
     state_saver: Callable[[dict[str, Any]], Awaitable[None]] | None = None
     state_updater: Callable[[Callable[[dict[str, Any]], None]], Awaitable[dict[str, Any]]] | None = None
     progress_callback: Callable[[str, int], None] | None = None
-    _clients: dict[tuple[str, bool, str | None, frozenset[int] | None], httpx.AsyncClient] = dataclasses.field(
+    _clients: dict[tuple[Any, ...], httpx.AsyncClient] = dataclasses.field(
         default_factory=dict, repr=False
     )
     _router: RoutingTransport | None = dataclasses.field(default=None, repr=False)
@@ -174,6 +174,7 @@ class ConnectorContext:
         headers: Mapping[str, str] | None = None,
         timeout: float = 60.0,
         retry_statuses: frozenset[int] | None = None,
+        keeps: Callable[[httpx.Response], bool] | None = None,
     ) -> httpx.AsyncClient:
         """An ``httpx.AsyncClient`` for ``base_url``, owned by the context (closed after the run).
 
@@ -184,10 +185,13 @@ class ConnectorContext:
             limit_key: The rate-limit key, when it is not the connection (a per-domain budget).
             headers: Default headers for every request.
             timeout: Seconds before a request is abandoned (then retried).
-            retry_statuses: The statuses to retry, when not the default 500, 502, 503 and 504 (SOAP
-                APIs send faults as HTTP 500: retrying them would only spend the budget).
+            retry_statuses: The statuses to retry, when not the default 500, 502, 503 and 504.
+            keeps: Which responses of those statuses are the package's own answer and returned, not
+                retried: SOAP APIs send faults as HTTP 500 (``keeps=soap_envelope`` from
+                :mod:`sfsync.http.transport`), while a gateway's page with the same status is still
+                retried. The status is looked at first, the body only for this.
         """
-        cache_key = (base_url, authenticated, limit_key, retry_statuses)
+        cache_key = (base_url, authenticated, limit_key, retry_statuses, keeps)
         client = self._clients.get(cache_key)
         if client is None:
             transport = ManagedTransport(
@@ -200,6 +204,7 @@ class ConnectorContext:
                 retry=self.retry
                 if retry_statuses is None
                 else dataclasses.replace(self.retry, retry_statuses=frozenset(retry_statuses)),
+                keeps=keeps,
             )
             auth = self.oauth2_auth() if authenticated and isinstance(self.auth_spec, OAuth2Spec) else None
             client = httpx.AsyncClient(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sfsync.http.ratelimit import RateLimitPolicy
@@ -24,6 +25,12 @@ class ConnectorInfo:
         rate_limits: The package's limits, enforced per credential.
         known_limits: Gaps of the package's API a user should know (one sentence each).
         docs_url: The package's API documentation.
+        lookback_days: How far back an incremental sync re-reads on purpose: lines booked within
+            this many days before the latest booked line may be read again on an unchanged night
+            (a modified-since overlap, a re-read of open periods). ``0``: nothing is re-read.
+        unchanged_night_requests: The most requests a sync of an unchanged dossier makes, per
+            granularity; the contract suite holds the connector to it. A granularity missing
+            here has no promise, and the suite's incrementality check fails until it is given.
     """
 
     name: str
@@ -36,3 +43,5 @@ class ConnectorInfo:
     known_limits: tuple[str, ...] = ()
     docs_url: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    lookback_days: int = 0
+    unchanged_night_requests: Mapping[Granularity, int] = field(default_factory=dict)

@@ -30,6 +30,7 @@ __all__ = [
     "Money",
     "OpeningBalance",
     "Period",
+    "Person",
     "SyncMode",
     "TrialBalanceBatch",
     "TrialBalanceLine",
@@ -66,6 +67,9 @@ class Granularity(str, enum.Enum):
 
     TRANSACTIONS = "transactions"
     TRIAL_BALANCE = "trial_balance"
+    DETAILS = "details"
+    """Administrative only: the client's master data (:class:`CompanyDetails`), no figures. A
+    dossier may have one such link beside its accounting link."""
 
 
 class AccountKind(str, enum.Enum):
@@ -225,18 +229,65 @@ class TrialBalanceLine(_Model):
         return self
 
 
+class Person(_Model):
+    """Someone behind the company: a director, a partner, the accountant's contact.
+
+    Attributes:
+        name: The person's full name.
+        role: What they are to the company, as the package says it (``Director``, ``zaakvoerder``).
+        email, phone: How to reach them, when the package has it.
+        since: When they took the role, when the package has it.
+    """
+
+    name: str = Field(min_length=1)
+    role: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    since: dt.date | None = None
+
+
 class CompanyDetails(_Model):
-    """Master data of the client (administrative sync)."""
+    """Master data of the client (administrative sync): who the company is, not its figures.
+
+    The runner fetches them for every link whose connector supports them and keeps each version
+    per dossier with its history; an unchanged answer adds nothing.
+
+    Attributes:
+        name: The legal name (the registered name, not a trading name, where the package has both).
+        legal_form: BV, NV, SRL, Ltd… as the package gives it.
+        vat_number: The VAT number, with its country prefix where the package has it.
+        enterprise_number: The registry number: the Belgian enterprise number (KBO/BCE), the
+            Dutch KvK number, a company registration number.
+        street, postal_code, city, country: The registered address (country as ISO 3166 alpha-2
+            where the package gives it).
+        email, phone: The company's own contact data.
+        fiscal_year_end: The usual end of its fiscal year as ``MM-DD`` (``12-31``).
+        start_date: When the company was founded or started its activity.
+        people: The people behind the company, where the package has them.
+        modified: When the package last changed these data, where it says; a connector that can
+            tell uses it to answer "unchanged" cheaply.
+    """
 
     name: str
-    vat_number: str | None = None
     legal_form: str | None = None
+    vat_number: str | None = None
+    enterprise_number: str | None = None
     street: str | None = None
     postal_code: str | None = None
     city: str | None = None
     country: str | None = None
     email: str | None = None
     phone: str | None = None
+    fiscal_year_end: str | None = Field(default=None, pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+    start_date: dt.date | None = None
+    people: tuple[Person, ...] = ()
+    modified: dt.datetime | None = None
+
+    def same_as(self, other: CompanyDetails | None) -> bool:
+        """Whether ``other`` holds the same data, whatever its ``modified`` stamp says."""
+        if other is None:
+            return False
+        return self.model_dump(exclude={"modified"}) == other.model_dump(exclude={"modified"})
 
 
 class LedgerBatch(_Model):

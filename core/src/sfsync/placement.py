@@ -10,8 +10,8 @@ The booking period is found from the line's ``period`` and ``fiscal_year``: the 
 by its label when the package gives one, else the year the date falls in or a neighbouring year,
 whichever has that period nearest the date (a January line booked in period 12 belongs to the
 December before). Period 0 (opening) counts at the year's first day, a period after the last
-(13, closing) at its last day. A line without a period, or whose year has no periods, counts by
-its date.
+(13, closing) at its last day. A line whose named year has no such period counts in that year
+(its date, or the nearest end of the year); a line with neither counts by its date.
 """
 
 from __future__ import annotations
@@ -55,9 +55,15 @@ class Placer:
 
     def place(self, day: dt.date, period: int | None, fiscal_year: str | None = None) -> dt.date | None:
         """The day a line counts on when that is not its date (``None``: its date)."""
-        if period is None or not self._years:
+        if not self._years:
             return None
         named = self._by_label.get(fiscal_year) if fiscal_year else None
+        if named is not None and (period is None or self._range(self._years.index(named), period) is None):
+            # The package names the year but no period of it: the line counts in that year.
+            placed = min(max(day, named.start), named.end)
+            return None if placed == day else placed
+        if period is None:
+            return None
         if named is not None:
             candidates = [self._years.index(named)]
         else:
@@ -85,10 +91,10 @@ def placed_days(
 ) -> list[dt.date | None] | None:
     """Each line's place when it is not its date, or ``None`` when every line counts by date.
 
-    ``years`` may be a callable (a store's query), called only when some line has a period:
-    a batch without periods costs one pass over that column."""
+    ``years`` may be a callable (a store's query), called only when some line has a period or
+    a fiscal year: a batch without either costs one pass over those columns."""
     periods = lines.column("period")
-    if all(p is None for p in periods):
+    if all(p is None for p in periods) and all(y is None for y in lines.column("fiscal_year")):
         return None
     given = years() if callable(years) else years
     if not given:

@@ -29,6 +29,7 @@ from sfsync.clock import Clock
 from sfsync.context import ConnectorContext, LinkSettings, Secrets
 from sfsync.errors import (
     AlreadyRunning,
+    AuthError,
     BudgetExhausted,
     ConfigurationError,
     FullResyncRequired,
@@ -40,8 +41,10 @@ from sfsync.errors import (
 from sfsync.fiscal_years import effective_years, merge_years, span
 from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
 from sfsync.http.transport import RetryPolicy
+from sfsync.levels import reconsent_hint
 from sfsync.models import Company, FiscalYear, Granularity, LedgerBatch, SyncMode, TrialBalanceBatch
 from sfsync.opening import OpeningPlan, plan_opening_balances, replace_opening_balances
+from sfsync.partial_runs import mark_partial
 from sfsync.placement import counted_from
 from sfsync.plugins import PluginRegistry
 from sfsync.secrets import SecretBox
@@ -158,6 +161,9 @@ class Runner:
     """Seconds to wait, on :attr:`clock`, before resuming a run from its last checkpoint when a
     transient fault (:class:`~sfsync.errors.RetriableError`) outlasts the HTTP retries; one entry
     per resume. Empty: such a run fails at once (and the next run resumes)."""
+    details_interval: dt.timedelta = dt.timedelta(hours=20)
+    """Company details are fetched on a link's full sync and then at most once per this interval
+    (once a night), so that a second "sync now" of an unchanged dossier costs no extra request."""
 
     # --- contexts ---------------------------------------------------------------------------------
 
@@ -209,39 +215,46 @@ class Runner:
         self._close_interrupted_runs(dossier_id, run.id)
         self.store.start_run(run)
         ctx: ConnectorContext | None = None
+        refusing: list[ConnectionRecord] = []  # the connection in use, marked if it refuses us
+        where = f"dossier {dossier.name}"  # completed with the connector once it is known
         try:
             link = self.store.get_link(dossier_id)
-            if link is None:
+            admin = self.store.get_admin_link(dossier_id)
+            if link is None and admin is None:
                 raise ConfigurationError(f"dossier {dossier.name} is not linked to a package; link it first")
-            connection = self.store.get_connection(link.connection_id)
-            if connection.firm_id != dossier.firm_id:  # never made by the API; refuse a store that has one
-                raise ConfigurationError(f"dossier {dossier.name} is linked to a connection of another firm; link it again")
-            context = {"connector": connection.connector, "dossier": dossier.name, "company": link.company_ref}
-            try:
-                if connection.status == "needs_reconsent":
-                    raise NeedsReconsent(
-                        "the connection needs to be re-consented: an admin must log in to the package again"
+            if link is not None:
+                connection = self.store.get_connection(link.connection_id)
+                if connection.firm_id != dossier.firm_id:  # never made by the API; refuse a store that has one
+                    raise ConfigurationError(
+                        f"dossier {dossier.name} is linked to a connection of another firm; link it again"
                     )
-                for attempt in range(2):
-                    ctx = self.context_for(connection, dossier=dossier.name, link=link, observer=watcher)
-                    try:
-                        await self._stages_resuming(run, dossier_id, link, connection, ctx, watcher)
-                        break
-                    except FullResyncRequired as exc:
-                        if attempt == 1:
-                            raise
-                        ctx.warn(f"full resync: {exc.message}")
-                        building = self.store.building_generation(dossier_id)
-                        if building is not None:
-                            self.store.discard_generation(dossier_id, building)
-                        link.needs_full_sync = True
-                        self.store.save_link(link)
-                        warnings, stats = ctx.warnings, ctx.stats
-                        await ctx.aclose()
-                        run.warnings.extend(warnings)
-                        run.requests += stats.requests
-            except SfsyncError as exc:
-                raise exc.with_context(**context) from exc.__cause__
+                refusing[:] = [connection]
+                context = {"connector": connection.connector, "dossier": dossier.name, "company": link.company_ref}
+                where = f"dossier {dossier.name}, connector {connection.connector}"
+                try:
+                    _refuse_if_needs_reconsent(connection)
+                    for attempt in range(2):
+                        ctx = self.context_for(connection, dossier=dossier.name, link=link, observer=watcher)
+                        try:
+                            await self._stages_resuming(run, dossier_id, link, connection, ctx, watcher)
+                            break
+                        except FullResyncRequired as exc:
+                            if attempt == 1:
+                                raise
+                            ctx.warn(f"full resync: {exc.message}")
+                            building = self.store.building_generation(dossier_id)
+                            if building is not None:
+                                self.store.discard_generation(dossier_id, building)
+                            link.needs_full_sync = True
+                            self.store.save_link(link)
+                            warnings, stats = ctx.warnings, ctx.stats
+                            await ctx.aclose()
+                            run.warnings.extend(warnings)
+                            run.requests += stats.requests
+                except SfsyncError as exc:
+                    raise exc.with_context(**context) from exc.__cause__
+            if admin is not None:
+                await self._administrative(run, dossier.name, admin, watcher, alone=link is None, refusing=refusing)
             if ctx is not None:  # what the connector warned of counts as much as the batches' warnings
                 run.warnings.extend(w for w in ctx.warnings if w not in run.warnings)
             run.status = "warning" if run.warnings else "ok"
@@ -256,13 +269,14 @@ class Runner:
             run.error = str(exc)
             run.error_kind = type(exc).__name__
             run.resume_at = exc.resume_at
-        except NeedsReconsent as exc:
+        except AuthError as exc:
+            # A refused credential (bad password, revoked key, a grant gone after refresh), whatever
+            # the flavour: the connection needs re-consent, and every dossier on it waits for it.
             run.status = "failed"
             run.error = str(exc)
             run.error_kind = type(exc).__name__
-            link = self.store.get_link(dossier_id)
-            if link is not None:
-                self.store.update_connection(link.connection_id, status="needs_reconsent")
+            if refusing:
+                self._mark_needs_reconsent(refusing[0], exc)
         except SfsyncError as exc:
             run.status = "failed"
             run.error = str(exc)
@@ -270,9 +284,12 @@ class Runner:
         except Exception as exc:  # a connector bug: this dossier fails, the others go on
             log.exception("unexpected error while syncing dossier %s", dossier.name)
             run.status = "failed"
-            run.error = f"dossier {dossier.name}: unexpected error ({type(exc).__name__}: {exc}); please report it"
+            run.error = (f"{where}: unexpected error in stage {run.stage or 'start'} "
+                         f"({type(exc).__name__}: {exc}); please report it")
             run.error_kind = "InternalError"
         finally:
+            if run.status in ("failed", "waiting"):
+                mark_partial(run, into_live_data=self.store.building_generation(dossier_id) is None)
             if ctx is not None:
                 run.warnings.extend(w for w in ctx.warnings if w not in run.warnings)
                 run.requests += ctx.stats.requests
@@ -292,6 +309,78 @@ class Runner:
                 earlier.error_kind = "Interrupted"
                 earlier.finished_at = earlier.finished_at or self.clock.now()
                 self.store.finish_run(earlier)
+
+    def _mark_needs_reconsent(self, connection: ConnectionRecord, exc: AuthError) -> None:
+        current = self.store.get_connection(connection.id)
+        if current.status != "needs_reconsent":  # keep the first cause, not "needs re-consent"
+            self.store.update_connection(connection.id, status="needs_reconsent", cause=exc.message)
+
+    async def _administrative(
+        self,
+        run: RunRecord,
+        dossier: str,
+        admin: LinkRecord,
+        watcher: RunObserver,
+        *,
+        alone: bool,
+        refusing: list[ConnectionRecord],
+    ) -> None:
+        """The administrative link's stage. Beside an accounting link its failure is a warning
+        (the figures were synced); on its own it is the run's outcome."""
+        connection = self.store.get_connection(admin.connection_id)
+        context = {"connector": connection.connector, "dossier": dossier, "company": admin.company_ref}
+        ctx: ConnectorContext | None = None
+        try:
+            _refuse_if_needs_reconsent(connection)
+            ctx = self.context_for(connection, dossier=dossier, link=admin, observer=watcher)
+            await self._details(run, admin.dossier_id, connection, ctx, Company(ref=admin.company_ref,
+                                                                               name=admin.company_name), watcher)
+        except SfsyncError as exc:
+            if alone:
+                refusing[:] = [connection]
+                raise exc.with_context(**context) from exc.__cause__
+            if isinstance(exc, AuthError):
+                self._mark_needs_reconsent(connection, exc)
+            run.warnings.append(f"company details from {connection.connector} were not synced: {exc.message}")
+        finally:
+            if ctx is not None:
+                run.warnings.extend(w for w in ctx.warnings if w not in run.warnings)
+                run.requests += ctx.stats.requests
+                await ctx.aclose()
+
+    async def _details(
+        self,
+        run: RunRecord,
+        dossier_id: str,
+        connection: ConnectionRecord,
+        ctx: ConnectorContext,
+        company: Company,
+        watcher: RunObserver,
+        *,
+        full: bool = False,
+    ) -> None:
+        """Fetch the company details and keep them when they changed. The connector gets the
+        version it brought last, so a package that can tell may answer ``None``: unchanged."""
+        kept = self.store.company_details(dossier_id)
+        if kept is not None and not full and not self._details_due(dossier_id, run):
+            return
+        run.stage = "details"
+        watcher.stage(ctx.dossier or dossier_id, run.stage)
+        previous = kept.details if kept is not None and kept.source == connection.id else None
+        details = await self._call(
+            connection.connector, "sfsync_fetch_company_details", ctx=ctx, company=company, previous=previous
+        )
+        changed = details is not None and self.store.save_company_details(
+            dossier_id, connection.id, details, at=self.clock.now()
+        )
+        run.counts["details_changed"] = int(changed)
+
+    def _details_due(self, dossier_id: str, run: RunRecord) -> bool:
+        """Whether the details were last checked longer than :attr:`details_interval` ago."""
+        for earlier in self.store.list_runs(dossier_id, limit=5):
+            if earlier.id != run.id and "details_changed" in earlier.counts and earlier.status in ("ok", "warning"):
+                return self.clock.now() - earlier.started_at >= self.details_interval
+        return True
 
     async def _stages_resuming(
         self,
@@ -399,6 +488,14 @@ class Runner:
                 run.warnings.extend(balance_warnings(self.store, dossier_id, generation, connection.id))
         else:
             await self._trial_balance(run, dossier_id, generation, connection, ctx, company, since, years, watcher)
+
+        if self.registry.supports(name, "sfsync_fetch_company_details") and self.store.get_admin_link(dossier_id) is None:
+            try:
+                await self._details(run, dossier_id, connection, ctx, company, watcher, full=full)
+            except (AuthError, RetriableError):
+                raise  # the connection itself: re-consent, or wait and resume
+            except SfsyncError as exc:  # the figures are synced; unreadable details do not undo that
+                ctx.warn(f"company details were not synced: {exc.message}")
 
         run.stage = "finish"
         watcher.stage(dossier, run.stage)
@@ -558,3 +655,12 @@ class Runner:
         if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
             result = await result
         return result
+
+
+def _refuse_if_needs_reconsent(connection: ConnectionRecord) -> None:
+    if connection.status == "needs_reconsent":
+        cause = f" ({connection.status_cause})" if connection.status_cause else ""
+        raise NeedsReconsent(
+            f"connection {connection.label} needs re-consent{cause}: {reconsent_hint(connection.level)}"
+        )
+

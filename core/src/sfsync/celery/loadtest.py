@@ -56,6 +56,7 @@ from sfsync.models import (
     Granularity,
     LedgerBatch,
     LedgerLine,
+    OpeningBalance,
     SyncMode,
 )
 from sfsync.sandbox import Sandbox
@@ -474,9 +475,8 @@ class LoadtestConnector:
         return [Account(code=r["code"], name=r["name"], kind=AccountKind(r["kind"])) for r in rows]
 
     @hookimpl
-    async def sfsync_fetch_opening_balances(self, ctx: ConnectorContext, company: Company, at: dt.date) -> list[Any]:
-        # The fake books start from nothing: no balance is carried into any year, so there is
-        # nothing to ask the server (and nothing for a replace run to warn about).
+    async def sfsync_fetch_opening_balances(self, ctx: ConnectorContext, company: Company, at: dt.date) -> list[OpeningBalance]:
+        # The synthetic books start from nothing: every balance-sheet account opens at zero.
         return []
 
     @hookimpl

@@ -5,7 +5,22 @@ totals, so the core's tests, the docs' samples and the contract suite have a rea
 run against without any package installed.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from sfsync.echo.connector import EchoConnector, connector
-from sfsync.echo.sandbox import EchoSandbox
+
+if TYPE_CHECKING:
+    from sfsync.echo.sandbox import EchoSandbox
 
 __all__ = ["EchoConnector", "EchoSandbox", "connector"]
+
+
+def __getattr__(name: str) -> Any:
+    # The sandbox is loaded on first use: it needs sfsync[sandbox] (Starlette), the plugin does not.
+    if name == "EchoSandbox":
+        from sfsync.echo.sandbox import EchoSandbox
+
+        return EchoSandbox
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

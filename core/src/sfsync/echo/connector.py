@@ -7,14 +7,13 @@ import hashlib
 import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, SecretStr
 
 from sfsync.auth import ConnectionLevel, FormSpec
 from sfsync.context import ConnectorContext
-from sfsync.echo.sandbox import BASE_URL, EchoSandbox
-from sfsync.errors import AuthError, MalformedResponse, NotFound
+from sfsync.errors import MalformedResponse, NeedsReconsent, NotFound
 from sfsync.hookspecs import hookimpl
 from sfsync.http.ratelimit import RateLimitPolicy, RateWindow
 from sfsync.metadata import ConnectorInfo
@@ -22,6 +21,7 @@ from sfsync.models import (
     Account,
     AccountKind,
     Company,
+    CompanyDetails,
     FiscalYear,
     Granularity,
     LedgerBatch,
@@ -30,9 +30,13 @@ from sfsync.models import (
     TrialBalanceBatch,
     TrialBalanceLine,
 )
-from sfsync.placement import Placer
 
-__all__ = ["EchoConnector", "EchoFields", "connector"]
+if TYPE_CHECKING:
+    from sfsync.echo.sandbox import EchoSandbox
+
+__all__ = ["BASE_URL", "EchoConnector", "EchoFields", "connector"]
+
+BASE_URL = "https://api.echo.sandbox"
 
 
 class EchoFields(BaseModel):
@@ -55,6 +59,10 @@ class EchoConnector:
             granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
             rate_limits=RateLimitPolicy(windows=(RateWindow("minutely", 600, 60),), notes="600 calls a minute per key."),
             known_limits=("It only knows the data its sandbox seeds.",),
+            # Transactions: fiscal years, accounts, one page of lines, one of deletions. Trial
+            # balance: years and accounts, then every page of lines of the open years (echo has
+            # no report endpoint), which the suite's small dossier keeps to five pages.
+            unchanged_night_requests={Granularity.TRANSACTIONS: 4, Granularity.TRIAL_BALANCE: 7},
         )
 
     @hookimpl
@@ -63,6 +71,9 @@ class EchoConnector:
 
     @hookimpl
     def sfsync_sandbox(self) -> EchoSandbox:
+        # Imported here: the sandbox needs the toolkit's extra (sfsync[sandbox]); the connector not.
+        from sfsync.echo.sandbox import EchoSandbox
+
         return EchoSandbox()
 
     @staticmethod
@@ -70,7 +81,8 @@ class EchoConnector:
         client = ctx.http(str(ctx.config.get("base_url", BASE_URL)), headers={"X-Api-Key": ctx.secrets["api_key"]})
         response = await client.get(path, params={k: v for k, v in params.items() if v is not None})
         if response.status_code == 401:
-            raise AuthError("echo refused the API key; check it and connect again", response=response)
+            # The key was wrong or regenerated in the package: only a person can give the new one.
+            raise NeedsReconsent("echo refused the API key; enter the current key to connect again", response=response)
         if response.status_code == 404:
             raise NotFound(f"echo does not know {path}", response=response)
         if response.status_code != 200:
@@ -84,6 +96,10 @@ class EchoConnector:
     async def sfsync_list_companies(self, ctx: ConnectorContext) -> list[Company]:
         rows = await self._get(ctx, "/companies")
         return [Company(ref=r["ref"], code=r["code"], name=r["name"]) for r in rows]
+
+    @hookimpl
+    async def sfsync_fetch_company_details(self, ctx: ConnectorContext, company: Company) -> CompanyDetails:
+        return CompanyDetails.model_validate(await self._get(ctx, f"/companies/{company.ref}/details"))
 
     @hookimpl
     async def sfsync_fetch_fiscal_years(self, ctx: ConnectorContext, company: Company) -> list[FiscalYear]:
@@ -142,34 +158,38 @@ class EchoConnector:
 
     @hookimpl
     def sfsync_fetch_trial_balance(
-        self, ctx: ConnectorContext, company: Company, fiscal_years: list[FiscalYear]
+        self, ctx: ConnectorContext, company: Company, fiscal_years: list[FiscalYear], cursor: str | None
     ) -> AsyncIterator[TrialBalanceBatch]:
-        return self._trial_balance(ctx, company, fiscal_years)
+        return self._trial_balance(ctx, company, fiscal_years, cursor)
 
     async def _trial_balance(
-        self, ctx: ConnectorContext, company: Company, fiscal_years: list[FiscalYear]
+        self, ctx: ConnectorContext, company: Company, fiscal_years: list[FiscalYear], cursor: str | None
     ) -> AsyncIterator[TrialBalanceBatch]:
-        # Echo has no report endpoint: totals are computed from its lines, per fiscal year.
+        # Echo has no report endpoint: totals are computed from its lines, per fiscal year they
+        # are booked in. A closed year, once brought, is not read again (the cursor lists them).
+        done = set(json.loads(cursor)["closed_done"]) if cursor else set()
+        wanted = [y for y in fiscal_years if not (y.closed and y.label in done)]
+        if not wanted:
+            return
+        by_label = {y.label: y for y in fiscal_years}
         totals: dict[tuple[str, dt.date], list[Decimal]] = {}
-        # A line counts in its booking period, numbered in echo's own years (the firm may have
-        # overridden the years asked for).
-        placer = Placer(await self.sfsync_fetch_fiscal_years(ctx, company))
-        async for batch in self._ledger(ctx, company, None, None):
+        async for batch in self._ledger(ctx, company, min(y.start for y in wanted), None):
             for line in batch.lines:
-                day = placer.place(line.date, line.period, line.fiscal_year) or line.date
-                year = next((y for y in fiscal_years if y.contains(day)), None)
-                if year is None:
+                year = by_label.get(line.fiscal_year or "") or next((y for y in fiscal_years if y.contains(line.date)), None)
+                if year is None or year not in wanted:
                     continue
                 bucket = totals.setdefault((line.account, year.end), [Decimal(0), Decimal(0)])
                 bucket[0] += line.debit
                 bucket[1] += line.credit
-        for year in fiscal_years:
+        for year in wanted:
             lines = [
                 TrialBalanceLine(account=account, period_start=year.start, period_end=year.end, fiscal_year=year.label,
                                  debit=d, credit=c, closing=d - c)
                 for (account, end), (d, c) in sorted(totals.items()) if end == year.end
             ]
-            yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end), cursor=None)
+            if year.closed:
+                done.add(year.label)
+            yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end), cursor=json.dumps({"closed_done": sorted(done)}))
 
 
 def _lines(rows: list[dict[str, Any]]) -> LedgerColumns:
@@ -178,7 +198,7 @@ def _lines(rows: list[dict[str, Any]]) -> LedgerColumns:
         return LedgerColumns.from_records(
             [
                 {"id": row["id"], "entry": row["entry"], "journal": row["journal"], "date": row["date"],
-                 "period": row["period"], "account": row["account"], "description": row["description"],
+                 "period": row["period"], "fiscal_year": row.get("fiscal_year"), "account": row["account"], "description": row["description"],
                  "currency": row["currency"], "foreign_amount": row["foreign_amount"], "amount": row["amount"]}
                 for row in rows
             ]

@@ -1,21 +1,32 @@
-"""The echo sandbox: a small JSON API with an API key, paging, modified stamps and deletions."""
+"""The echo sandbox: a small JSON API with an API key, paging, modified stamps and deletions.
+
+It is the toolkit's smallest worked example: a route table, handlers that answer with
+:func:`~sfsync.sandbox.responses.json_response`, the package's own 401/404/405 bodies, and (when
+asked for) a per-key minute quota with its headers.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs
 
 from sfsync.clock import Clock
-from sfsync.sandbox import ASGIApp, Receive, Sandbox, Scope, Send
+from sfsync.echo.connector import BASE_URL
+from sfsync.models import CompanyDetails
+from sfsync.sandbox import Sandbox
+from sfsync.sandbox.limits import Quota, RateLimits, Verdict
+from sfsync.sandbox.paging import offset_page
+from sfsync.sandbox.responses import json_response
+from sfsync.sandbox.routing import BaseRoute, Request, Response, Route, query
+from sfsync.truth import PackageTruth, TruthBuilder
 
-__all__ = ["EchoSandbox"]
+__all__ = ["API_KEY", "BASE_URL", "EchoSandbox"]
 
 API_KEY = "echo-key-123"
-BASE_URL = "https://api.echo.sandbox"
 
 _CHART = [  # a Belgian-style chart: classes 1-5 balance sheet, 6-7 profit and loss
     ("100000", "Capital", "bs"), ("400000", "Customers", "bs"), ("440000", "Suppliers", "bs"),
@@ -37,8 +48,9 @@ class _Line:
     currency: str | None = None
     foreign_amount: Decimal | None = None
     modified: int = 0
-    booked: dt.date | None = None
-    """The last day of the booking period when it lies in another fiscal year than the date."""
+    booked_in: dt.date | None = None
+    """The first day of the fiscal year the line is booked in, when not the year of its date
+    (a closing entry dated in January, booked in the last period of the year before)."""
 
 
 @dataclass
@@ -47,11 +59,26 @@ class _Company:
     code: str
     name: str
     year_start_month: int
+    details: CompanyDetails
     lines: list[_Line] = field(default_factory=list)
     deleted: list[tuple[int, str]] = field(default_factory=list)
     brought_forward: dict[str, Decimal] = field(default_factory=dict)
     """Balances carried into the first fiscal year that are not booked as lines (a history
     that starts with an opening balance); empty unless a test seeds them."""
+
+
+_COMPANIES = (
+    ("C1", "ACME", "Acme Trading BV", 1,
+     CompanyDetails(name="Acme Trading BV", vat_number="NL001234567B01", legal_form="BV", street="Damrak 1",
+                    postal_code="1012 LG", city="Amsterdam", country="NL", email="info@acme.example")),
+    ("C2", "BRUX", "Bruxelles Services SRL", 7,
+     CompanyDetails(name="Bruxelles Services SRL", vat_number="BE0123456749", legal_form="SRL",
+                    street="Rue Neuve 10", postal_code="1000", city="Bruxelles", country="BE")),
+)
+
+
+def _label(year_end: dt.date) -> str:
+    return f"FY{year_end.year}"
 
 
 def _shift_month(day: dt.date, months: int) -> dt.date:
@@ -62,17 +89,27 @@ def _shift_month(day: dt.date, months: int) -> dt.date:
 class EchoSandbox(Sandbox):
     """An offline JSON API: ``/companies``, ``/companies/{ref}/years|accounts|lines|deleted``.
 
-    Knobs: ``page_size`` (lines per page), ``lines_per_company``.
+    Knobs: ``page_size`` (lines per page), ``lines_per_company``, ``per_minute`` (a quota of calls
+    per API key and minute, off by default; the connector declares 600). Each company also holds one
+    entry dated in the first days of a fiscal year but booked in the last period of the year
+    before, and ``/companies/{ref}/details`` gives its master data. :meth:`revoke` replaces the API
+    key, as a person who regenerates it in the package would.
     """
 
     connector = "echo"
     base_urls = (BASE_URL,)
 
-    def __init__(self, *, clock: Clock | None = None, lines_per_company: int = 240, page_size: int = 50) -> None:
+    def __init__(
+        self, *, clock: Clock | None = None, lines_per_company: int = 240, page_size: int = 50,
+        per_minute: int | None = None,
+    ) -> None:
         self.clock = clock or Clock()
+        if per_minute is not None:
+            self.limits = RateLimits([Quota("minute", per_minute, 60)], clock=self.clock, headers=_limit_headers)
         self.page_size = page_size
         self.sequence = 0
         self.requests = 0
+        self.api_key = API_KEY
         self.companies: dict[str, _Company] = {}
         self._seed(lines_per_company)
         super().__init__()
@@ -82,8 +119,8 @@ class EchoSandbox(Sandbox):
         return self.sequence
 
     def _seed(self, count: int) -> None:
-        for ref, code, name, start_month in (("C1", "ACME", "Acme Trading BV", 1), ("C2", "BRUX", "Bruxelles Services SRL", 7)):
-            company = _Company(ref, code, name, start_month)
+        for ref, code, name, start_month, details in _COMPANIES:
+            company = _Company(ref, code, name, start_month, details)
             first = dt.date(2024, start_month, 1)
             for n in range(count // 3):
                 day = first + dt.timedelta(days=(n * 7) % 700)
@@ -108,22 +145,27 @@ class EchoSandbox(Sandbox):
                             modified=self._next(),
                         )
                     )
-            self._seed_late_invoice(company)
+            self._seed_booked_in_year_before(company)
             self.companies[ref] = company
 
-    def _seed_late_invoice(self, company: _Company) -> None:
-        # An invoice of the last month of the first year that arrived late: dated in the next
-        # year, booked in period 12 of the first (what every package allows before the close).
-        first_end = _shift_month(dt.date(2024, company.year_start_month, 1), 12) - dt.timedelta(days=1)
-        day = first_end + dt.timedelta(days=3)
-        entry = f"{company.ref}-LATE"
-        for i, (account, value) in enumerate((("400000", Decimal("605.00")), ("700000", Decimal("-500.00")),
-                                               ("451000", Decimal("-105.00")))):
-            company.lines.append(_Line(
-                id=f"{entry}-{i}", entry=entry, journal="VKP", date=day, period=12, account=account,
-                description="Invoice of the last month, booked late", amount=value, modified=self._next(),
-                booked=first_end,
-            ))
+    def _seed_booked_in_year_before(self, company: _Company) -> None:
+        # Dated on the third day of the second fiscal year, booked in period 12 of the first.
+        day = dt.date(2025, company.year_start_month, 3)
+        year_before = _shift_month(day.replace(day=1), -12)
+        entry = f"{company.ref}-E99999"
+        for i, (account, value) in enumerate((("613000", Decimal("120.00")), ("440000", Decimal("-120.00")))):
+            company.lines.append(
+                _Line(id=f"{entry}-{i}", entry=entry, journal="MEM", date=day, period=12, account=account,
+                      description="Accrued services of the year before", amount=value, modified=self._next(),
+                      booked_in=year_before)
+            )
+
+    def _booked_in(self, company: _Company, line: _Line) -> dt.date:
+        """The first day of the fiscal year a line is booked in."""
+        if line.booked_in is not None:
+            return line.booked_in
+        start = dt.date(line.date.year, company.year_start_month, 1)
+        return start if start <= line.date else _shift_month(start, -12)
 
     @staticmethod
     def _period(company: _Company, day: dt.date) -> int:
@@ -134,86 +176,123 @@ class EchoSandbox(Sandbox):
         for year in (2024, 2025, 2026):
             start = dt.date(year, company.year_start_month, 1)
             end = _shift_month(start, 12) - dt.timedelta(days=1)
-            periods = [{"number": n + 1, "start": _shift_month(start, n).isoformat(),
-                        "end": (_shift_month(start, n + 1) - dt.timedelta(days=1)).isoformat()} for n in range(12)]
-            years.append({"start": start.isoformat(), "end": end.isoformat(), "label": f"FY{end.year}",
-                          "closed": end < dt.date(2025, 1, 1), "periods": periods})
+            years.append({"start": start.isoformat(), "end": end.isoformat(), "label": _label(end),
+                          "closed": end < dt.date(2025, 1, 1)})
         return years
 
-    # --- ASGI -----------------------------------------------------------------------------------
+    # --- the API: its route table and handlers -------------------------------------------------
 
-    def build_app(self) -> ASGIApp:
-        async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            assert scope["type"] == "http"
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/companies", self._companies),
+            Route("/companies/{ref}/years", self._per_company(self._fiscal_years)),
+            Route("/companies/{ref}/accounts", self._per_company(self._accounts)),
+            Route("/companies/{ref}/details", self._per_company(self._details)),
+            Route("/companies/{ref}/balances", self._per_company(self._balances)),
+            Route("/companies/{ref}/lines", self._per_company(self._lines)),
+            Route("/companies/{ref}/deleted", self._per_company(self._deleted)),
+        ]
+
+    def refusal(self, request: Request, status: int) -> Response:
+        # The key is checked before the path: a stranger learns nothing of the API's shape.
+        self.requests += 1
+        if not self._key_ok(request):
+            return _unauthorized()
+        return json_response({"error": "not_found" if status == 404 else "method_not_allowed"}, status)
+
+    def _key_ok(self, request: Request) -> bool:
+        return secrets.compare_digest(request.headers.get("x-api-key", "").encode(), self.api_key.encode())
+
+    async def _companies(self, request: Request) -> Response:
+        self.requests += 1
+        if not self._key_ok(request):
+            return _unauthorized()
+        return json_response([{"ref": c.ref, "code": c.code, "name": c.name} for c in self.companies.values()])
+
+    def _per_company(self, handler: Callable[[_Company, dict[str, str]], Response]) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
             self.requests += 1
-            status, body = self._handle(scope)
-            payload = json.dumps(body, default=str).encode()
-            await send({"type": "http.response.start", "status": status,
-                        "headers": [(b"content-type", b"application/json")]})
-            await send({"type": "http.response.body", "body": payload})
+            if not self._key_ok(request):
+                return _unauthorized()
+            ref = request.path_params["ref"]
+            company = self.companies.get(ref)
+            if company is None:
+                return json_response({"error": "unknown_company", "message": f"No company {ref}."}, 404)
+            return handler(company, query(request))
 
-        return app
+        return endpoint
 
-    def _handle(self, scope: Scope) -> tuple[int, Any]:
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        if headers.get("x-api-key") != API_KEY:
-            return 401, {"error": "invalid_api_key", "message": "The API key is missing or wrong."}
-        if scope["method"] != "GET":
-            return 405, {"error": "method_not_allowed"}
-        parts = [p for p in scope["path"].split("/") if p]
-        query = {k: v[0] for k, v in parse_qs(scope.get("query_string", b"").decode()).items()}
-        if parts == ["companies"]:
-            return 200, [{"ref": c.ref, "code": c.code, "name": c.name} for c in self.companies.values()]
-        if len(parts) != 3 or parts[0] != "companies":
-            return 404, {"error": "not_found"}
-        company = self.companies.get(parts[1])
-        if company is None:
-            return 404, {"error": "unknown_company", "message": f"No company {parts[1]}."}
-        if parts[2] == "years":
-            return 200, self._years(company)
-        if parts[2] == "accounts":
-            return 200, [{"code": c, "name": n, "kind": k} for c, n, k in _CHART]
-        if parts[2] == "balances":
-            try:
-                at = dt.date.fromisoformat(query["at"])
-            except (KeyError, ValueError):
-                return 400, {"error": "bad_request", "message": "at must be a date (YYYY-MM-DD)"}
-            kinds = {code: kind for code, _, kind in _CHART}
-            first = dt.date(2024, company.year_start_month, 1)
-            sums: dict[str, Decimal] = dict(company.brought_forward) if at >= first else {}
-            for line in company.lines:
-                if (line.booked or line.date) < at and kinds.get(line.account) == "bs":
-                    sums[line.account] = sums.get(line.account, Decimal(0)) + line.amount
-            return 200, [{"account": a, "amount": str(v)} for a, v in sorted(sums.items())]
+    def _fiscal_years(self, company: _Company, params: dict[str, str]) -> Response:
+        return json_response(self._years(company))
+
+    def _accounts(self, company: _Company, params: dict[str, str]) -> Response:
+        return json_response([{"code": c, "name": n, "kind": k} for c, n, k in _CHART])
+
+    def _details(self, company: _Company, params: dict[str, str]) -> Response:
+        return json_response(company.details.model_dump(mode="json", exclude_none=True))
+
+    def _balances(self, company: _Company, params: dict[str, str]) -> Response:
         try:
-            after = int(query.get("after", "0"))
-            limit = int(query.get("limit", str(self.page_size)))
+            at = dt.date.fromisoformat(params["at"])
+        except (KeyError, ValueError):
+            return _bad_request("at must be a date (YYYY-MM-DD)")
+        return json_response([{"account": a, "amount": str(v)} for a, v in sorted(self._balances_at(company, at).items())])
+
+    def _balances_at(self, company: _Company, at: dt.date) -> dict[str, Decimal]:
+        # By the year a line is booked in, as the package closes its books, not by its date.
+        kinds = {code: kind for code, _, kind in _CHART}
+        first = dt.date(2024, company.year_start_month, 1)
+        sums: dict[str, Decimal] = dict(company.brought_forward) if at >= first else {}
+        for line in company.lines:
+            start = self._booked_in(company, line)
+            # Booked in a year that ended before the day, or dated before it in the year it is in.
+            before = _shift_month(start, 12) <= at or (start <= at and line.date < at)
+            if before and kinds.get(line.account) == "bs":
+                sums[line.account] = sums.get(line.account, Decimal(0)) + line.amount
+        return sums
+
+    def _paging(self, params: dict[str, str]) -> tuple[int, int] | Response:
+        try:
+            after = int(params.get("after", "0"))
+            limit = int(params.get("limit", str(self.page_size)))
         except ValueError:
-            return 400, {"error": "bad_request", "message": "after and limit must be integers"}
+            return _bad_request("after and limit must be integers")
         if limit < 1 or limit > 500:
-            return 400, {"error": "bad_request", "message": "limit must be between 1 and 500"}
-        if parts[2] == "lines":
-            since = query.get("since")
-            rows = sorted((ln for ln in company.lines if ln.modified > after), key=lambda ln: ln.modified)
-            if since:
-                rows = [ln for ln in rows if ln.date >= dt.date.fromisoformat(since)]
-            page = rows[:limit]
-            return 200, {
-                "lines": [
-                    {"id": ln.id, "entry": ln.entry, "journal": ln.journal, "date": ln.date.isoformat(),
-                     "period": ln.period, "account": ln.account, "description": ln.description,
-                     "amount": str(ln.amount), "currency": ln.currency,
-                     "foreign_amount": str(ln.foreign_amount) if ln.foreign_amount is not None else None,
-                     "modified": ln.modified}
-                    for ln in page
-                ],
-                "more": len(rows) > limit,
-                "sequence": self.sequence,
-            }
-        if parts[2] == "deleted":
-            gone = [(seq, ident) for seq, ident in company.deleted if seq > after][:limit]
-            return 200, {"deleted": [{"id": ident, "sequence": seq} for seq, ident in gone], "sequence": self.sequence}
-        return 404, {"error": "not_found"}
+            return _bad_request("limit must be between 1 and 500")
+        return after, limit
+
+    def _lines(self, company: _Company, params: dict[str, str]) -> Response:
+        paging = self._paging(params)
+        if isinstance(paging, Response):
+            return paging
+        after, limit = paging
+        since = params.get("since")
+        rows = sorted((ln for ln in company.lines if ln.modified > after), key=lambda ln: ln.modified)
+        if since:
+            rows = [ln for ln in rows if ln.date >= dt.date.fromisoformat(since)]
+        page = offset_page(rows, offset=0, limit=limit)
+        return json_response({
+            "lines": [
+                {"id": ln.id, "entry": ln.entry, "journal": ln.journal, "date": ln.date.isoformat(),
+                 "period": ln.period,
+                 "fiscal_year": _label(_shift_month(self._booked_in(company, ln), 12) - dt.timedelta(days=1)),
+                 "account": ln.account, "description": ln.description,
+                 "amount": str(ln.amount), "currency": ln.currency,
+                 "foreign_amount": str(ln.foreign_amount) if ln.foreign_amount is not None else None,
+                 "modified": ln.modified}
+                for ln in page.items
+            ],
+            "more": page.more,
+            "sequence": self.sequence,
+        })
+
+    def _deleted(self, company: _Company, params: dict[str, str]) -> Response:
+        paging = self._paging(params)
+        if isinstance(paging, Response):
+            return paging
+        after, limit = paging
+        gone = [(seq, ident) for seq, ident in company.deleted if seq > after][:limit]
+        return json_response({"deleted": [{"id": ident, "sequence": seq} for seq, ident in gone], "sequence": self.sequence})
 
     # --- the Sandbox contract -----------------------------------------------------------------
 
@@ -221,13 +300,28 @@ class EchoSandbox(Sandbox):
         return {"base_url": BASE_URL}
 
     def connection_secrets(self) -> dict[str, str]:
-        return {"api_key": API_KEY}
+        return {"api_key": self.api_key}
 
     def bad_connection_secrets(self) -> dict[str, str]:
         return {"api_key": "wrong-key"}
 
     def company_refs(self) -> list[str]:
         return list(self.companies)
+
+    def revoke(self) -> None:
+        # A regenerated key: the stored one is refused until the connection is given the new one.
+        self.api_key = f"{API_KEY}-{self._next()}"
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        company = self.companies[company_ref]
+        books = TruthBuilder()
+        for line in company.lines:
+            books.add(line.account, self._booked_in(company, line), line.period, line.amount, line_id=line.id)
+        starts = [dt.date.fromisoformat(y["start"]) for y in self._years(company)]
+        return books.build(
+            opening_balances={start: self._balances_at(company, start) for start in starts},
+            company_details=company.details,
+        )
 
     def add_entry(self, company_ref: str) -> list[str]:
         company = self.companies[company_ref]
@@ -256,3 +350,22 @@ class EchoSandbox(Sandbox):
         for line in gone:
             company.deleted.append((self._next(), line.id))
         return [ln.id for ln in gone]
+
+
+def _unauthorized() -> Response:
+    return json_response({"error": "invalid_api_key", "message": "The API key is missing or wrong."}, 401)
+
+
+def _bad_request(message: str) -> Response:
+    return json_response({"error": "bad_request", "message": message}, 400)
+
+
+def _limit_headers(verdict: Verdict) -> dict[str, str]:
+    minute = verdict.state("minute")
+    if minute is None:
+        return {}
+    return {
+        "X-RateLimit-Limit": str(minute.limit.limit if isinstance(minute.limit, Quota) else 0),
+        "X-RateLimit-Remaining": str(minute.remaining),
+        "X-RateLimit-Reset": str(int(minute.reset_in(verdict.now))),
+    }

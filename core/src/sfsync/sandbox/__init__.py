@@ -6,6 +6,17 @@
   5xx, timeouts, truncated bodies, HTML pages, wrong field types, token expiry, revoked consent)
   and the :class:`FaultInjector` in front of every sandbox's app;
 - :mod:`sfsync.sandbox.asgi`: the ASGI types.
+
+The toolkit proper needs the ``sandbox`` extra (``pip install "sfsync[sandbox]"``, Starlette), and
+is imported from its modules, so that ``sfsync.sandbox`` itself stays importable without it:
+
+- :mod:`sfsync.sandbox.routing`: route tables and request parsing;
+- :mod:`sfsync.sandbox.responses`: JSON, XML/SOAP, OData v2/v4, problem-JSON and text answers,
+  byte-exact;
+- :mod:`sfsync.sandbox.oauth`: an OAuth2/OpenID authorization server a sandbox configures;
+- :mod:`sfsync.sandbox.limits`: rate limits and quotas on the sandbox's clock;
+- :mod:`sfsync.sandbox.paging`: offset/limit, page numbers, ``$skiptoken`` links and cursors;
+- :mod:`sfsync.sandbox.jwt`: the RS256 key that signs ``id_token`` and its JWKS.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ can check that a re-sync brings exactly the changes. Faults are injected generic
 from __future__ import annotations
 
 import abc
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -18,8 +19,15 @@ from sfsync.sandbox.asgi import ASGIApp
 from sfsync.sandbox.faults import FaultInjector, InProcessTransport
 
 if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import BaseRoute
+
     from sfsync.api import Sfsync
+    from sfsync.sandbox.limits import RateLimits
+    from sfsync.sandbox.oauth import OAuthServer
     from sfsync.store.base import ConnectionRecord, DossierRecord, User
+    from sfsync.truth import PackageTruth
 
 __all__ = ["REDIRECT_URI", "Sandbox", "connect_sandbox"]
 
@@ -27,23 +35,62 @@ REDIRECT_URI = "http://127.0.0.1:8765/callback"
 
 
 class Sandbox(abc.ABC):
-    """A package's API, offline. Subclasses build :attr:`app` and seed deterministic data.
+    """A package's API, offline. Subclasses declare it and seed deterministic data.
+
+    A sandbox on the toolkit (``sfsync[sandbox]``, Starlette) declares :meth:`routes`, and sets
+    :attr:`oauth_server` (an :class:`~sfsync.sandbox.oauth.OAuthServer`) and :attr:`limits` (a
+    :class:`~sfsync.sandbox.limits.RateLimits`) in its ``__init__`` before calling
+    ``super().__init__()``; the default :meth:`build_app` serves them. A sandbox may instead
+    override :meth:`build_app` with any ASGI app.
 
     Attributes:
         connector: The connector this sandbox serves.
         base_urls: The URL prefixes it answers (mounted in-process, or served by uvicorn).
         faults: The fault injector wrapping the app.
+        oauth_server: The authorization server, for OAuth2 packages (its routes come first).
+        limits: The package's rate limits, in front of every route.
     """
 
     connector: str
     base_urls: tuple[str, ...]
+    oauth_server: OAuthServer | None = None
+    limits: RateLimits | None = None
 
     def __init__(self) -> None:
         self.faults = FaultInjector(self.build_app(), sandbox=self)
 
-    @abc.abstractmethod
+    def routes(self) -> list[BaseRoute]:
+        """The package's routes (Starlette ``Route``/``Mount``), for the default :meth:`build_app`."""
+        raise NotImplementedError(f"{type(self).__name__} declares no routes and builds no app")
+
+    def refusal(self, request: Request, status: int) -> Response:
+        """The package's answer to an unknown path (404) or method (405); plain text by default."""
+        from sfsync.sandbox.responses import text_response
+
+        return text_response("Not Found" if status == 404 else "Method Not Allowed", status)
+
     def build_app(self) -> ASGIApp:
-        """Build the package's API as an ASGI app."""
+        """The package's API as an ASGI app: the OAuth server's routes and :meth:`routes`, behind
+        :attr:`limits`."""
+        from sfsync.sandbox.routing import starlette_app
+
+        oauth = self.oauth_server
+        routes = [*(oauth.routes() if oauth is not None else []), *self.routes()]
+        app = starlette_app(routes, refusal=self.refusal)
+        return self.limits.wrap(app) if self.limits is not None else app
+
+    def credentials(self) -> dict[str, str]:
+        """Everything a client needs to use the sandbox (URLs, client id and secret, login, keys,
+        tenants or company codes): ``sfsync sandbox serve`` prints it and the docs show it."""
+        out = {"base URL": ", ".join(self.base_urls)}
+        oauth = self.oauth_server
+        if oauth is not None:
+            out.update(oauth.credentials())
+        out.update({k: str(v) for k, v in self.connection_config().items()})
+        out.update(self.connection_secrets())
+        with contextlib.suppress(NotImplementedError):
+            out["companies"] = ", ".join(self.company_refs())
+        return out
 
     @property
     def app(self) -> ASGIApp:
@@ -72,8 +119,15 @@ class Sandbox(abc.ABC):
 
     async def authorize(self, client: httpx.AsyncClient, authorize_url: str) -> str:
         """Log in at the sandbox's authorize page as a person would; return the redirect URL
-        (with ``code`` and ``state``). OAuth2 sandboxes only."""
-        raise NotImplementedError(f"{type(self).__name__} has no authorize page")
+        (with ``code`` and ``state``). OAuth2 sandboxes only; with :attr:`oauth_server`, its first user
+        logs in."""
+        oauth = self.oauth_server
+        if oauth is None or not oauth.users:
+            raise NotImplementedError(f"{type(self).__name__} has no authorize page")
+        from sfsync.sandbox.oauth import login_at
+
+        user = next(iter(oauth.users.values()))
+        return await login_at(client, authorize_url, user.username, user.password)
 
     def company_refs(self) -> list[str]:
         """Refs of the seeded companies, the richest first (the contract suite links it)."""
@@ -96,11 +150,29 @@ class Sandbox(abc.ABC):
 
     def expire_tokens(self) -> None:
         """Make every issued access token expire now (OAuth2 sandboxes)."""
-        raise NotImplementedError
+        oauth = self.oauth_server
+        if oauth is None:
+            raise NotImplementedError
+        oauth.expire_all()
 
     def revoke(self) -> None:
         """Revoke the grant: refresh tokens die, as when a user disconnects the app."""
-        raise NotImplementedError
+        oauth = self.oauth_server
+        if oauth is None:
+            raise NotImplementedError
+        oauth.revoke_all()
+
+    # --- the package's own figures (contract suite) ---------------------------------------------
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        """The package's own figures for a company, computed from the seeded data (optional).
+
+        Return a :class:`~sfsync.truth.PackageTruth`: the trial balance per account and booking
+        period, where each line is booked, the opening balances at each fiscal-year start and the
+        company details. The contract suite compares what the connector stored against it, to the
+        cent. Compute it from the sandbox's own records, never through the connector.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not report its package's own figures (truth)")
 
 
 async def connect_sandbox(
@@ -111,8 +183,10 @@ async def connect_sandbox(
     *,
     secrets: dict[str, str] | None = None,
     dossier: DossierRecord | None = None,
+    connection_id: str | None = None,
 ) -> ConnectionRecord:
-    """Connect ``connector`` to ``sandbox`` through its real flow (form, agent or OAuth2 login)."""
+    """Connect ``connector`` to ``sandbox`` through its real flow (form, agent or OAuth2 login);
+    with ``connection_id``, re-consent that connection instead of adding one."""
     from sfsync.auth import ConnectionLevel, OAuth2Spec
     from sfsync.context import RoutingTransport
 
@@ -125,8 +199,9 @@ async def connect_sandbox(
             user, connector, redirect_uri=REDIRECT_URI, client_id=client_id,
             client_secret=given.get("client_secret"), config=config,
             dossier_id=dossier.id if dossier is not None and loaded.auth.level is ConnectionLevel.DOSSIER else None,
+            connection_id=connection_id,
         )
         async with httpx.AsyncClient(transport=RoutingTransport(sandbox.transports())) as client:
             callback = await sandbox.authorize(client, pending.authorize_url)
         return await app.finish_oauth(user, callback)
-    return await app.connect_form(user, connector, {**config, **given})
+    return await app.connect_form(user, connector, {**config, **given}, connection_id=connection_id)

@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from sfsync.models import (
     Account,
+    CompanyDetails,
     FiscalYear,
     Granularity,
     LedgerBatch,
@@ -29,6 +30,7 @@ from sfsync.models import (
 )
 
 __all__ = [
+    "CompanyDetailsRecord",
     "ConnectionRecord",
     "DossierRecord",
     "Firm",
@@ -38,7 +40,9 @@ __all__ = [
     "User",
 ]
 
-Role = Literal["admin", "member"]
+Role = Literal["admin", "member", "support"]
+"""``admin`` and ``member`` belong to a firm; ``support`` is staff of the host, across firms (its
+``firm_id`` is empty), and the only role that creates or changes a support-level connection."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,8 @@ class Firm:
 
 @dataclass(frozen=True)
 class User:
-    """A person of a firm; ``admin`` may add and remove connections."""
+    """A person of a firm (``admin`` may add and remove connections), or support staff of the
+    host (``role="support"``, ``firm_id=""``)."""
 
     id: str
     firm_id: str
@@ -62,7 +67,14 @@ class User:
 @dataclass
 class ConnectionRecord:
     """A firm's authorised link to one package account. ``sealed`` is the encrypted blob of
-    secrets, tokens and connection state; nothing secret is kept in clear."""
+    secrets, tokens and connection state; nothing secret is kept in clear.
+
+    Attributes:
+        owner_dossier_id: For a dossier-level connection (Xero), the one dossier whose login made
+            it; no other dossier may link to it.
+        created_by: The id of the user who created it (support staff for a support-level one).
+        status_cause: Why the connection needs re-consent (the package's refusal, in words).
+    """
 
     id: str
     firm_id: str
@@ -73,6 +85,9 @@ class ConnectionRecord:
     sealed: bytes
     status: Literal["ok", "needs_reconsent"] = "ok"
     created_at: dt.datetime | None = None
+    owner_dossier_id: str | None = None
+    created_by: str | None = None
+    status_cause: str | None = None
 
     def __repr__(self) -> str:  # the blob is encrypted, but there is no reason to print it
         return f"ConnectionRecord(id={self.id!r}, connector={self.connector!r}, status={self.status!r})"
@@ -106,6 +121,16 @@ class LinkRecord:
     """What the connector said about the figures before the date when the opening balances were
     fetched (:func:`~sfsync.hookspecs.sfsync_history_stamp`); a different answer re-fetches them."""
     created_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class CompanyDetailsRecord:
+    """One kept version of a dossier's company details: what came, from which connection, when."""
+
+    dossier_id: str
+    source: str
+    fetched_at: dt.datetime
+    details: CompanyDetails
 
 
 @dataclass
@@ -145,12 +170,23 @@ class Store(Protocol):
     def add_user(self, firm_id: str, email: str, role: Role) -> User: ...
     def get_user(self, user_id: str) -> User: ...
     def find_user(self, firm_id: str, email: str) -> User | None: ...
+    def add_support_user(self, email: str) -> User: ...
+    def find_support_user(self, email: str) -> User | None: ...
     def add_connection(self, record: ConnectionRecord) -> None: ...
     def get_connection(self, connection_id: str) -> ConnectionRecord: ...
     def list_connections(self, firm_id: str) -> list[ConnectionRecord]: ...
     def update_connection(
-        self, connection_id: str, *, sealed: bytes | None = None, status: str | None = None
-    ) -> None: ...
+        self,
+        connection_id: str,
+        *,
+        sealed: bytes | None = None,
+        status: str | None = None,
+        cause: str | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        """Change what is given; a new ``status`` sets ``status_cause`` to ``cause`` (``None``
+        clears it)."""
+        ...
     def delete_connection(self, connection_id: str) -> None: ...
     def add_dossier(self, firm_id: str, name: str) -> DossierRecord: ...
     def get_dossier(self, dossier_id: str) -> DossierRecord: ...
@@ -159,6 +195,23 @@ class Store(Protocol):
     def save_link(self, link: LinkRecord) -> None: ...
     def get_link(self, dossier_id: str) -> LinkRecord | None: ...
     def delete_link(self, dossier_id: str) -> None: ...
+    def save_admin_link(self, link: LinkRecord) -> None:
+        """Save a dossier's administrative link (granularity ``details``), beside its accounting one."""
+        ...
+    def get_admin_link(self, dossier_id: str) -> LinkRecord | None: ...
+    def delete_admin_link(self, dossier_id: str) -> None: ...
+
+    # --- administrative data --------------------------------------------------------------------
+    def save_company_details(
+        self, dossier_id: str, source: str, details: CompanyDetails, *, at: dt.datetime
+    ) -> bool:
+        """Keep ``details`` as the dossier's current version unless they equal it; whether a
+        new version was kept."""
+        ...
+    def company_details(self, dossier_id: str) -> CompanyDetailsRecord | None: ...
+    def company_details_history(self, dossier_id: str, *, limit: int = 20) -> list[CompanyDetailsRecord]:
+        """The kept versions, newest first."""
+        ...
 
     # --- generations and figures ----------------------------------------------------------------
     def active_generation(self, dossier_id: str) -> int | None: ...

@@ -34,6 +34,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from sfsync.errors import ConfigurationError, NotFound
 from sfsync.models import (
@@ -56,6 +57,7 @@ from sfsync.store.base import (
     User,
 )
 from sfsync.store.dialect import POSTGRES
+from sfsync.store.levels_rows import LEVELS_TABLES, LevelsRows, owner_backfill
 from sfsync.store.tables import (
     ACCOUNTS,
     CONNECTIONS,
@@ -140,6 +142,18 @@ ALTER TABLE ledger_lines ADD COLUMN placed_on DATE;
 ALTER TABLE links ADD COLUMN opening_balances_stamp TEXT;
 """,
     ),
+    (
+        3,
+        "connection levels: owner dossier, creator, re-consent cause; support staff, administrative"
+        " links, company details",
+        """
+ALTER TABLE connections ADD COLUMN owner_dossier_id TEXT, ADD COLUMN created_by TEXT,
+    ADD COLUMN status_cause TEXT;
+"""
+        + owner_backfill()
+        + ";"
+        + LEVELS_TABLES,
+    ),
 )
 """Ordered migrations: (version, description, SQL). Append; never edit an applied one."""
 
@@ -164,7 +178,7 @@ def _new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
-class PostgresStore:
+class PostgresStore(LevelsRows):
     """The :class:`~sfsync.store.Store` on PostgreSQL (psycopg 3).
 
     One store object holds one connection for its work (serialised by a lock, like
@@ -176,6 +190,8 @@ class PostgresStore:
         schema: Keep sfsync's tables in this schema (created if missing).
         connect_timeout: Seconds to wait for the server when connecting.
     """
+
+    placeholder = "%s"
 
     def __init__(
         self, dsn: str, *, schema: str | None = None, connect_timeout: float = 10.0
@@ -319,7 +335,10 @@ class PostgresStore:
     def get_user(self, user_id: str) -> User:
         row = self._one("SELECT id, firm_id, email, role FROM users WHERE id = %s", (user_id,))
         if row is None:
-            raise NotFound(f"no user {user_id!r}")
+            support = self._support_user(user_id)
+            if support is None:
+                raise NotFound(f"no user {user_id!r}")
+            return support
         return User(*row)
 
     def find_user(self, firm_id: str, email: str) -> User | None:
@@ -356,7 +375,13 @@ class PostgresStore:
         return self._read(CONNECTIONS, "firm_id = {p}", (firm_id,), order="created_at, id")
 
     def update_connection(
-        self, connection_id: str, *, sealed: bytes | None = None, status: str | None = None
+        self,
+        connection_id: str,
+        *,
+        sealed: bytes | None = None,
+        status: str | None = None,
+        cause: str | None = None,
+        config: dict[str, Any] | None = None,
     ) -> None:
         with self._tx() as db:
             if sealed is not None:
@@ -365,7 +390,12 @@ class PostgresStore:
                 )
             if status is not None:
                 db.execute(
-                    "UPDATE connections SET status = %s WHERE id = %s", (status, connection_id)
+                    "UPDATE connections SET status = %s, status_cause = %s WHERE id = %s",
+                    (status, cause, connection_id),
+                )
+            if config is not None:
+                db.execute(
+                    "UPDATE connections SET config = %s WHERE id = %s", (Jsonb(config), connection_id)
                 )
 
     def delete_connection(self, connection_id: str) -> None:

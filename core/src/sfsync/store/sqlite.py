@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import os
 import socket
 import sqlite3
@@ -48,6 +49,8 @@ from sfsync.store.base import (
 )
 from sfsync.store.codec import dec
 from sfsync.store.dialect import SQLITE
+from sfsync.store.exact_sums import UNBALANCED_SQL
+from sfsync.store.levels_rows import LEVELS_TABLES, LevelsRows, owner_backfill
 from sfsync.store.tables import (
     ACCOUNTS,
     CONNECTIONS,
@@ -63,7 +66,7 @@ from sfsync.store.tables import (
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # No REFERENCES ledger_sets(id) on set_id: a foreign-key probe per inserted line costs more than
 # it guards; sets and their lines are only ever removed together (_drop).
@@ -90,7 +93,8 @@ CREATE TABLE IF NOT EXISTS users (
 CREATE TABLE IF NOT EXISTS connections (
     id TEXT PRIMARY KEY, firm_id TEXT NOT NULL REFERENCES firms(id), connector TEXT NOT NULL,
     label TEXT NOT NULL, level TEXT NOT NULL, config TEXT NOT NULL, sealed BLOB NOT NULL,
-    status TEXT NOT NULL DEFAULT 'ok', created_at TEXT NOT NULL);
+    status TEXT NOT NULL DEFAULT 'ok', created_at TEXT NOT NULL,
+    owner_dossier_id TEXT, created_by TEXT, status_cause TEXT);
 CREATE TABLE IF NOT EXISTS dossiers (
     id TEXT PRIMARY KEY, firm_id TEXT NOT NULL REFERENCES firms(id), name TEXT NOT NULL,
     active_generation INTEGER, building_generation INTEGER, next_generation INTEGER NOT NULL DEFAULT 1,
@@ -128,6 +132,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_dossier ON runs (dossier_id, started_at);
 CREATE TABLE IF NOT EXISTS locks (dossier_id TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL NOT NULL);
 """
+    + LEVELS_TABLES
 )
 
 _LINE_COLUMNS = tuple(c for c in LEDGER_LINES.columns if c not in LEDGER_LINES.scope)
@@ -189,7 +194,16 @@ def _to_v3(db: sqlite3.Connection) -> None:
     _add_column(db, "links", "opening_balances_stamp", "TEXT")
 
 
-_MIGRATIONS = {2: _to_v2, 3: _to_v3}
+def _to_v4(db: sqlite3.Connection) -> None:
+    """Version 4: connection levels (the dossier a dossier-level login belongs to, who created a
+    connection, why it needs re-consent). The new tables (support staff, administrative links,
+    company details) come with the schema."""
+    for column in ("owner_dossier_id", "created_by", "status_cause"):
+        _add_column(db, "connections", column, "TEXT")
+    db.execute(owner_backfill())
+
+
+_MIGRATIONS = {2: _to_v2, 3: _to_v3, 4: _to_v4}
 
 
 
@@ -220,7 +234,7 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
 
-class SQLiteStore:
+class SQLiteStore(LevelsRows):
     """The :class:`~sfsync.store.Store` on SQLite.
 
     Args:
@@ -319,7 +333,10 @@ class SQLiteStore:
     def get_user(self, user_id: str) -> User:
         row = self._one("SELECT id, firm_id, email, role FROM users WHERE id = ?", (user_id,))
         if row is None:
-            raise NotFound(f"no user {user_id!r}")
+            support = self._support_user(user_id)
+            if support is None:
+                raise NotFound(f"no user {user_id!r}")
+            return support
         return User(*row)
 
     def find_user(self, firm_id: str, email: str) -> User | None:
@@ -355,13 +372,22 @@ class SQLiteStore:
         return self._read(CONNECTIONS, "firm_id = {p}", (firm_id,), order="created_at, id")
 
     def update_connection(
-        self, connection_id: str, *, sealed: bytes | None = None, status: str | None = None
+        self,
+        connection_id: str,
+        *,
+        sealed: bytes | None = None,
+        status: str | None = None,
+        cause: str | None = None,
+        config: dict[str, Any] | None = None,
     ) -> None:
         with self._tx() as db:
             if sealed is not None:
                 db.execute("UPDATE connections SET sealed = ? WHERE id = ?", (sealed, connection_id))
             if status is not None:
-                db.execute("UPDATE connections SET status = ? WHERE id = ?", (status, connection_id))
+                db.execute("UPDATE connections SET status = ?, status_cause = ? WHERE id = ?",
+                           (status, cause, connection_id))
+            if config is not None:
+                db.execute("UPDATE connections SET config = ? WHERE id = ?", (json.dumps(config), connection_id))
 
     def delete_connection(self, connection_id: str) -> None:
         with self._tx() as db:
@@ -615,26 +641,20 @@ class SQLiteStore:
         if row is None:
             return []
         set_id = row[0]
-        suspects = self._all(
-            "SELECT entry FROM ledger_lines WHERE set_id = ?"
-            # A fast filter in SQL (amounts as REAL, scaled and rounded: exact below 1e9); entries
-            # with longer amounts are always suspects. Every suspect is confirmed with Decimal, so
-            # neither a rounding nor a huge amount can hide or invent a difference.
-            " GROUP BY entry HAVING SUM(CAST(ROUND(debit * 1000000) AS INTEGER))"
-            " != SUM(CAST(ROUND(credit * 1000000) AS INTEGER))"
-            " OR MAX(length(debit)) > 12 OR MAX(length(credit)) > 12 LIMIT ?",
-            (set_id, limit * 5),
-        )
         found: list[tuple[str, str]] = []
-        for (entry,) in suspects:
-            rows = self._all(
-                "SELECT debit, credit FROM ledger_lines WHERE set_id = ? AND entry = ?", (set_id, entry),
-            )
-            difference = sum((dec(d) - dec(c) for d, c in rows), Decimal(0))
-            if difference != 0:
-                found.append((entry, format(difference, "f")))
-            if len(found) >= limit:
-                break
+        with self._lock:
+            # Exact integer sums in SQL (store/exact_sums.py); each suspect is confirmed with
+            # Decimal, which settles the entries whose amounts are too long to sum in SQL.
+            suspects = self._db.execute(UNBALANCED_SQL, (set_id,))
+            for (entry,) in suspects:
+                rows = self._db.execute(
+                    "SELECT debit, credit FROM ledger_lines WHERE set_id = ? AND entry = ?", (set_id, entry),
+                ).fetchall()
+                difference = sum((dec(d) - dec(c) for d, c in rows), Decimal(0))
+                if difference != 0:
+                    found.append((entry, format(difference, "f")))
+                if len(found) >= limit:
+                    break
         return found
 
     def trial_balance(self, dossier_id: str, generation: int | None = None) -> list[TrialBalanceLine]:

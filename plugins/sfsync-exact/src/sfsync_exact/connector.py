@@ -101,6 +101,8 @@ class ExactConnector:
             ),
             granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
             default_granularity=Granularity.TRANSACTIONS,
+            # Measured against the sandbox by the contract suite's unchanged second sync.
+            unchanged_night_requests={Granularity.TRANSACTIONS: 5, Granularity.TRIAL_BALANCE: 12},
             rate_limits=EXACT_RATE_LIMITS,
             known_limits=(
                 "Exact allows 60 calls a minute and 5,000 a day per app and division.",

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from pydantic import ValidationError
 from sfsync.errors import InvalidSyncReference, NotFound, SfsyncError
 
 from sfsync_onprem.folder import Dossier, list_folders, open_dossier, peek, resolve
@@ -219,6 +220,11 @@ def error_of(exc: BaseException) -> ApiError:
         return ApiError(422, "unreadable_file", exc.message)
     if isinstance(exc, SfsyncError):
         return ApiError(422, "error", exc.message)
+    if isinstance(exc, ArithmeticError | ValidationError):
+        # A value of a file no reader check caught (readers refuse implausible amounts
+        # themselves): still the file's fault, and retrying will not mend it.
+        log.warning("a file could not be read: %s", exc)
+        return ApiError(422, "unreadable_file", f"a file could not be read ({type(exc).__name__}: {exc})")
     log.exception("agent error")
     return ApiError(500, "internal", f"the sync service failed ({type(exc).__name__}); see its log")
 

@@ -52,7 +52,7 @@ from sfsync.readers import ReadResult
 from sfsync_onprem.agent import AgentService, ApiError, error_of, ledger_items
 from sfsync_onprem.folder import check_reference
 from sfsync_onprem.readers import read_export
-from sfsync_onprem.readers.base import UnsupportedStorage
+from sfsync_onprem.readers.base import UnreadableFile, UnsupportedStorage
 
 BATCH = 2000
 
@@ -80,6 +80,9 @@ def _raise_for(kind: str, message: str, status: int, response: httpx.Response | 
         raise NotFound(message)
     if kind == "unsupported_storage":
         raise UnsupportedStorage(message)
+    if kind == "unreadable_file":
+        raise UnreadableFile(f"{message}; the file is at fault: correct it or export it again (retrying will not help)",
+                             response=response)
     if status in (400, 405, 422):
         raise MalformedResponse(message, response=response)
     if status == 429 or status >= 500:
@@ -115,9 +118,17 @@ class _Http:
         async with self.client.stream("GET", path, params=self._params(params)) as response:
             if response.status_code != 200:
                 self._fail(response, await response.aread())
-            async for raw in response.aiter_lines():
-                if raw.strip():
-                    yield _loads(raw.encode())
+            try:
+                async for raw in response.aiter_lines():
+                    if raw.strip():
+                        yield _loads(raw.encode())
+            except (ValueError, httpx.TransportError) as exc:
+                # A line cut in two (the connection dropped) or a proxy's page in the stream: what
+                # came before is committed batch by batch, so this is a fault to resume from.
+                raise RetriableError(
+                    f"the sync service's ledger stream was cut short or is not JSON ({type(exc).__name__}); "
+                    "the run resumes from its last checkpoint", response=response,
+                ) from exc
 
     @staticmethod
     def _fail(response: httpx.Response, content: bytes) -> None:
@@ -198,6 +209,9 @@ class OnpremConnector:
                         "exports in CSV, TXT, XLS or XLSX. The sync reference is the folder's name.",
             granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
             default_granularity=Granularity.TRANSACTIONS,
+            # An unchanged folder: fiscal years, accounts and the file listing (measured by the
+            # contract suite's unchanged second sync against the sandbox agent).
+            unchanged_night_requests={Granularity.TRANSACTIONS: 3, Granularity.TRIAL_BALANCE: 3},
             known_limits=(
                 "The native stores of ExpertM, Adsolut, Venice, Wings, BOB, Sage 50, Popsy, VeroCount, "
                 "TopAccount, ORAS and Briljant are not documented publicly: drop an XAF or a balance export.",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import secrets
 import shutil
 import tempfile
 import weakref
@@ -22,6 +21,7 @@ from typing import Any
 
 from sfsync.clock import Clock
 from sfsync.sandbox import ASGIApp, Sandbox
+from sfsync.truth import PackageTruth
 
 from sfsync_onprem.agent import AgentApp
 from sfsync_onprem.fixtures import (
@@ -32,6 +32,7 @@ from sfsync_onprem.fixtures import (
     build_winbooks_parfilux,
     demo_book,
 )
+from sfsync_onprem.sandbox_truth import books_truth
 
 BASE_URL = "http://onprem-agent.sandbox"
 
@@ -50,13 +51,17 @@ def sample_path(name: str) -> Path:
     return Path(str(resources.files("sfsync_onprem") / "sandbox_data" / name))
 
 
+TOKEN = "sbx-onprem-agent-token-0001"
+
+
 class OnpremSandbox(Sandbox):
     connector = "onprem"
     base_urls = (BASE_URL,)
 
     def __init__(self, clock: Clock | None = None, *, root: Path | None = None) -> None:
         self.clock = clock or Clock()
-        self.token = "sbx-" + secrets.token_urlsafe(18)
+        # A fixed fake token: the docs and `sfsync sandbox serve` show the one a client must send.
+        self.token = TOKEN
         if root is None:
             root = Path(tempfile.mkdtemp(prefix="sfsync-onprem-"))
             self._finalizer = weakref.finalize(self, shutil.rmtree, str(root), True)
@@ -105,6 +110,14 @@ class OnpremSandbox(Sandbox):
     def build_app(self) -> ASGIApp:
         return AgentApp(self.root, self.token)  # type: ignore[return-value]
 
+    def rotate_token(self) -> str:
+        """Restart the sync service with a new token, as an admin rotating it does; the old
+        token is refused from now on. Returns the new token."""
+        prefix, _, number = self.token.rpartition("-")
+        self.token = f"{prefix}-{int(number) + 1:04d}"
+        self.faults.app = self.build_app()
+        return self.token
+
     def connection_config(self) -> dict[str, Any]:
         return {"url": BASE_URL}
 
@@ -117,6 +130,10 @@ class OnpremSandbox(Sandbox):
     def company_refs(self) -> list[str]:
         return ["DEMOBV", "PARFILUX", "TORO-ROSSO", "BANANA-NL", "VOORBEELD-XAF4", "SELSKAPET-AS",
                 "PARFILUX-EXPORTS", "XAF32-DOC-EXAMPLE"]
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        self._book(company_ref)  # only DEMOBV is generated, so only its truth is known
+        return books_truth(self.books)
 
     def _book(self, company_ref: str) -> XafBook:
         if company_ref != "DEMOBV":

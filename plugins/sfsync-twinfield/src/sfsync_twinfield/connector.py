@@ -158,6 +158,8 @@ class TwinfieldConnector:
             ),
             granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
             default_granularity=Granularity.TRANSACTIONS,
+            # Measured against the sandbox by the contract suite's unchanged second sync.
+            unchanged_night_requests={Granularity.TRANSACTIONS: 8, Granularity.TRIAL_BALANCE: 7},
             rate_limits=RateLimitPolicy(
                 windows=(RateWindow("credits-per-minute", 1000, 60.0),),
                 notes=(

@@ -3,8 +3,10 @@
 Covers the simulator checklist of the provider notes (section 9):
 
 1. ``login.twinfield.com``: the authorize page (``nonce`` mandatory), the token endpoint (client
-   authenticated with HTTP Basic, 3600-second access tokens, long-lived refresh tokens) and
-   ``accesstokenvalidation`` (JSON claims with ``twf.clusterUrl`` and ``exp``; 400 when invalid).
+   authenticated with HTTP Basic, 3600-second access tokens, long-lived refresh tokens, a signed
+   ``id_token`` for ``openid``, with discovery document and JWKS) and ``accesstokenvalidation``
+   (JSON claims with ``twf.clusterUrl`` and ``exp``; 400 when invalid); the legacy
+   ``session.asmx`` logon (``sandbox_session``), whose ``SessionID`` the cluster also takes.
 2. ``processxml.asmx`` (``ProcessXmlString``, ``ProcessXmlDocument``, ``ProcessXmlCompressed``):
    ``<list>`` of offices and dimensions, ``<read>`` of a dimension or a transaction, and browse
    ``<columns>`` ``000``, ``030_3`` and ``040_1`` with their filters.
@@ -36,6 +38,7 @@ from urllib.parse import parse_qs
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 from sfsync.clock import Clock
 from sfsync.sandbox import Sandbox
+from sfsync.truth import PackageTruth
 
 from sfsync_twinfield.client import (
     AUTH_PATH,
@@ -51,7 +54,11 @@ from sfsync_twinfield.client import (
 )
 from sfsync_twinfield.sandbox_browse import browse, refused
 from sfsync_twinfield.sandbox_data import STAMP, Books, Deletion, Office, Transaction
+from sfsync_twinfield.sandbox_errors import SoapFault
 from sfsync_twinfield.sandbox_login import Grant, IssuedToken, LoginHost
+from sfsync_twinfield.sandbox_openid import DISCOVERY_PATH, JWKS_PATH
+from sfsync_twinfield.sandbox_session import SESSION_PATH, LegacySession, SessionService
+from sfsync_twinfield.sandbox_truth import office_truth
 
 CLUSTER_URL = "https://api.accounting2.twinfield.com"
 Response = tuple[int, dict[str, str], bytes]
@@ -70,13 +77,7 @@ QUERY_ROOTS = {"list", "read", "columns", "accountcode", "accountcodes"}
 MAX_FINDER_ROWS = 100
 
 
-class SoapFault(Exception):
-    def __init__(self, message: str, code: str = "", faultcode: str = "soap:Client") -> None:
-        super().__init__(message)
-        self.message, self.code, self.faultcode = message, code, faultcode
-
-
-class TwinfieldSandbox(LoginHost, Sandbox):
+class TwinfieldSandbox(SessionService, LoginHost, Sandbox):
     """Twinfield's login host and one organisation's cluster.
 
     Args:
@@ -110,6 +111,7 @@ class TwinfieldSandbox(LoginHost, Sandbox):
         self.codes: dict[str, dict[str, str]] = {}
         self.tokens: dict[str, IssuedToken] = {}
         self.grants: dict[str, Grant] = {}  # by refresh token
+        self.sessions: dict[str, LegacySession] = {}  # session.asmx logons, by SessionID
         self.credits: dict[str, collections.deque[tuple[float, int]]] = collections.defaultdict(
             collections.deque
         )
@@ -133,6 +135,9 @@ class TwinfieldSandbox(LoginHost, Sandbox):
 
     def company_refs(self) -> list[str]:
         return self.books.richest()
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        return office_truth(self.books.offices[company_ref])
 
     def _stamp(self) -> dt.datetime:
         return self.books.stamp(self.clock.now())
@@ -213,6 +218,12 @@ class TwinfieldSandbox(LoginHost, Sandbox):
             return self._token(headers, body)
         if path == f"{AUTH_PATH}/accesstokenvalidation" and method == "GET":
             return self._validate(query)
+        if path == DISCOVERY_PATH and method == "GET":
+            return _json(200, self.discovery())
+        if path == JWKS_PATH and method == "GET":
+            return _json(200, self.jwks())
+        if path == SESSION_PATH and method == "POST":
+            return self._session_service(headers, body)
         if path in ACTIONS:
             if method == "GET" and "wsdl" in {k.lower() for k in query}:
                 return 404, {"content-type": "text/plain"}, b"the sandbox does not serve WSDLs"
@@ -245,14 +256,20 @@ class TwinfieldSandbox(LoginHost, Sandbox):
                 ) from exc
             wcf = path.endswith(".svc")
             token, office = self._credentials(envelope, wcf)
-            issued = self._live(token)
-            if issued is None:
-                raise SoapFault("Access denied. Token invalid.", "354")
-            if not issued.logon_valid:
-                raise SoapFault(
-                    "Your logon credentials are not valid anymore. Try to log on again.", "103"
-                )
-            limited = self._spend(issued.grant.client_id, self._cost(path, envelope))
+            session = None if token or wcf else self.legacy_session(envelope)
+            if session is not None:  # a session.asmx logon instead of an access token
+                caller = f"session:{session.user}"
+                office = office or session.office
+            else:
+                issued = self._live(token)
+                if issued is None:
+                    raise SoapFault("Access denied. Token invalid.", "354")
+                if not issued.logon_valid:
+                    raise SoapFault(
+                        "Your logon credentials are not valid anymore. Try to log on again.", "103"
+                    )
+                caller = issued.grant.client_id
+            limited = self._spend(caller, self._cost(path, envelope))
             self.log.append(
                 {
                     "path": path,

@@ -53,9 +53,24 @@ LINE = {
     "fin.trs.line.description",
     "fin.trs.line.invnumber",
 }
+# The rest of 030_3's documented column set (provider notes, section 5): a client built for the
+# real browse may ask for any of them. The seeded books have no cost centres (dim3), quantities,
+# free texts, account groups or management type, so these cells are empty; the VAT base is 0.00
+# on every line (the books post VAT on lines of its own).
+LINE_030_3 = {
+    "fin.trs.line.dim3",
+    "fin.trs.line.dim3name",
+    "fin.trs.line.dim3type",
+    "fin.trs.line.vatbasevaluesigned",
+    "fin.trs.line.quantity",
+    *(f"fin.trs.line.freetext{n}" for n in (1, 2, 3)),
+    *(f"fin.trs.line.dim1group{n}" for n in range(1, 6)),
+    *(f"fin.trs.line.dim1group{n}name" for n in range(1, 6)),
+    "fin.trs.mng.type",
+}
 BROWSE_FIELDS = {
     "000": HEAD | LINE,
-    "030_3": HEAD | LINE,
+    "030_3": HEAD | LINE | LINE_030_3,
     "040_1": {
         "fin.trs.head.office",
         "fin.trs.head.year",
@@ -75,6 +90,7 @@ VALUE_FIELDS = {
     "fin.trs.line.valuesigned",
     "fin.trs.line.basevaluesigned",
     "fin.trs.line.repvaluesigned",
+    "fin.trs.line.vatbasevaluesigned",
 }
 FORMATS = {
     "fin.trs.head.yearperiod": re.compile(r"\d{4}/\d{2}"),
@@ -244,7 +260,9 @@ def _cell(username: str, books: Office, txn: Transaction, line: TxnLine, field: 
             return line.description
         case "fin.trs.line.invnumber":
             return txn.number if txn.code == "VRK" else ""
-    return ""
+        case "fin.trs.line.vatbasevaluesigned":
+            return "0.00"
+    return ""  # a documented column the seeded books leave empty (LINE_030_3)
 
 
 def _matches(value: str, field: str, operator: str, start: str, end: str) -> bool:
@@ -263,6 +281,8 @@ def _matches(value: str, field: str, operator: str, start: str, end: str) -> boo
 def _type(field: str) -> str:
     if field in VALUE_FIELDS:
         return "Value"
+    if field == "fin.trs.line.quantity":
+        return "Decimal"
     if field in ("fin.trs.head.date", "fin.trs.head.inpdate"):
         return "Date"
     if field == "fin.trs.head.modified":

@@ -3,7 +3,8 @@
 OpenID Connect as ``login.twinfield.com`` serves it: the authorize request must carry a ``nonce``
 and the ``openid`` and ``twf.organisationUser`` scopes; the client authenticates with HTTP Basic
 at the token endpoint; access tokens live 3600 seconds; ``offline_access`` gives a long-lived
-refresh token; ``accesstokenvalidation`` answers the token's claims (``twf.clusterUrl`` with
+refresh token; the code exchange answers a signed ``id_token`` (with the authorize request's
+``nonce``); ``accesstokenvalidation`` answers the token's claims (``twf.clusterUrl`` with
 ``twf.organisation``) or 400.
 """
 
@@ -24,8 +25,10 @@ from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 from sfsync.clock import Clock
 
 from sfsync_twinfield.client import AUTH_PATH
+from sfsync_twinfield.sandbox_openid import OpenIdProvider
 
 Response = tuple[int, dict[str, str], bytes]
+SUBJECT = "8f1c2b7e-0000-4000-8000-000000000001"  # the sandbox user's id at Twinfield
 
 
 @dataclass
@@ -42,7 +45,7 @@ class IssuedToken:
     logon_valid: bool = True
 
 
-class LoginHost:
+class LoginHost(OpenIdProvider):
     """The login host's part of the sandbox (a mixin of :class:`TwinfieldSandbox`)."""
 
     clock: Clock
@@ -171,6 +174,7 @@ class LoginHost:
                 if not secrets.compare_digest(digest, challenge):
                     return _json(400, {"error": "invalid_grant"})
             scope = pending.get("scope", "")
+            nonce = pending.get("nonce")
             refresh = secrets.token_urlsafe(32) if "offline_access" in scope.split() else None
             grant = Grant(client_id, scope, refresh)
             if refresh:
@@ -180,6 +184,7 @@ class LoginHost:
             if found is None:
                 return _json(400, {"error": "invalid_grant"})
             grant = found
+            nonce = None
         else:
             return _json(400, {"error": "unsupported_grant_type"})
         access = secrets.token_urlsafe(40)
@@ -193,6 +198,11 @@ class LoginHost:
         }
         if grant.refresh_token:
             answer["refresh_token"] = grant.refresh_token
+        if "openid" in grant.scope.split():
+            answer["id_token"] = self.id_token(
+                client_id=client_id, subject=SUBJECT, nonce=nonce, access_token=access,
+                issued_at=int(self.clock.now().timestamp()),
+            )
         return _json(200, answer)
 
     def _live(self, token: str | None) -> IssuedToken | None:
@@ -215,7 +225,7 @@ class LoginHost:
             ),
             "client_id": issued.grant.client_id,
             "scope": scopes,
-            "sub": "8f1c2b7e-0000-4000-8000-000000000001",
+            "sub": SUBJECT,
             "twf.organisationUserCode": self.username.upper(),
             "twf.organisationCode": self.organisation,
             "twf.organisationId": "5a0c9e1e-0000-4000-8000-000000000002",

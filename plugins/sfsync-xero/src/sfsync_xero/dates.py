@@ -4,6 +4,7 @@ in the Identity API, and the ``If-Modified-Since`` header (UTC, to the second)."
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import functools
 import re
 
@@ -43,8 +44,16 @@ def format_if_modified_since(value: dt.datetime) -> str:
 
 
 def parse_if_modified_since(value: str) -> dt.datetime:
-    """Read the header as Xero does: an ISO timestamp; without an offset it is UTC."""
-    parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    """Read the header as Xero does: an ISO timestamp (without an offset it is UTC), or the
+    standard HTTP-date (``Fri, 19 Sep 2025 09:34:00 GMT``) that HTTP clients send for this header."""
+    text = value.strip()
+    if text[:1].isalpha():  # an HTTP-date starts with the day's name; ISO with the year
+        try:
+            parsed = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"not an HTTP-date: {text[:40]!r}") from exc
+    else:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)

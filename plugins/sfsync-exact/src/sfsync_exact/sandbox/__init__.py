@@ -27,11 +27,13 @@ from urllib.parse import urljoin
 import httpx
 from sfsync.clock import Clock
 from sfsync.sandbox import ASGIApp, Sandbox
+from sfsync.truth import PackageTruth
 
 from sfsync_exact.sandbox.app import SERVER_ERROR, ExactApp, odata_error
 from sfsync_exact.sandbox.data import DivisionData, DivisionPlan, Store
 from sfsync_exact.sandbox.limits import LimitConfig, RateLimiter
 from sfsync_exact.sandbox.oauth import OAuthServer
+from sfsync_exact.sandbox.truth import division_truth
 from sfsync_exact.wire import AMSTERDAM
 
 __all__ = ["REGION_HOSTS", "SERVER_ERROR", "ExactSandbox", "LimitConfig", "odata_error"]
@@ -157,6 +159,9 @@ class ExactSandbox(Sandbox):
 
     def company_refs(self) -> list[str]:
         return [str(code) for code in self.store.divisions]
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        return division_truth(self.division(company_ref))
 
     # --- data changes -----------------------------------------------------------------------------
 

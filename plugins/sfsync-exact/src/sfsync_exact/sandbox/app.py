@@ -24,6 +24,7 @@ from sfsync_exact.sandbox.odata import (
     parse_query,
     sort_value,
 )
+from sfsync_exact.sandbox.relations import relations
 from sfsync_exact.sandbox.schema import ENTITIES, Entity
 from sfsync_exact.wire import AMSTERDAM, date_to_wire, encode_json, number_mark, stamp_to_wire
 
@@ -454,6 +455,8 @@ class ExactApp:
             return store.transactions(division)
         if entity.source == "reporting":
             return store.reporting_balance(division)
+        if entity.source == "accounts":
+            return relations(division)
         raise AssertionError(entity.source)  # pragma: no cover
 
     def _version(self, grant: Grant, code: int, entity: Entity) -> tuple[Any, ...]:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from sfsync_exact.sandbox.charts import CHARTS, Chart
+from sfsync_exact.sandbox.relations import relation_code, relation_id
 from sfsync_exact.wire import AMSTERDAM
 
 __all__ = ["DivisionData", "DivisionPlan", "Store"]
@@ -345,11 +345,9 @@ def _entry_lines(
             "CreatorFullName": "Sandbox Boekhouder",
         }
         if relation is not None:
-            line["AccountCode"] = f"{zlib.crc32(relation.encode()) % 100000:>18}"
+            line["AccountCode"] = relation_code(relation)
             line["AccountName"] = relation
-            line["Account"] = str(
-                uuid.uuid5(uuid.NAMESPACE_URL, f"exact:{division.code}:{relation}")
-            )
+            line["Account"] = relation_id(division.code, relation)
         if kind == "sales":
             line["InvoiceNumber"] = entry_number
             line["YourRef"] = f"PO-{rng.randint(1000, 9999)}"

@@ -137,6 +137,36 @@ _DIVISION_FIELDS: dict[str, str] = {
 }
 
 
+# crm/Accounts: the properties of Exact's metadata the sandbox fills, and the fields its mandatory
+# filter accepts (the list Exact's 400 names, recorded in picqer/exact-php-client#591).
+_ACCOUNT_FIELDS: dict[str, str] = {
+    "ID": "Guid",
+    "Blocked": "Boolean",
+    "ChamberOfCommerce": "String",
+    "City": "String",
+    "Code": "String",
+    "Country": "String",
+    "Created": "DateTime",
+    "Division": "Int32",
+    "Email": "String",
+    "IsAccountant": "Byte",
+    "IsReseller": "Boolean",
+    "IsSales": "Boolean",
+    "IsSupplier": "Boolean",
+    "Modified": "DateTime",
+    "Name": "String",
+    "Phone": "String",
+    "Postcode": "String",
+    "SearchCode": "String",
+    "Status": "String",
+    "Type": "String",
+    "VATNumber": "String",
+}
+_ACCOUNT_MANDATORY = frozenset(
+    ["Accountant", "AccountManager", "AddressLine1", "AddressLine2", "AddressLine3", "Blocked", "BRIN", "BSN", "ChamberOfCommerce", "City", "Classification1", "Classification2", "Classification3", "Classification4", "Classification5", "Classification6", "Classification7", "Classification8", "Classification", "Code", "CodeAtSupplier", "Country", "Created", "Email", "EndDate", "Fax", "ID", "InvoiceAccount", "IsAccountant", "IsReseller", "IsSales", "IsSupplier", "MainContact", "Modified", "Name", "Parent", "Phone", "Postcode", "PriceList", "Reseller", "RSIN", "SearchCode", "StartDate", "Status", "Type", "VATNumber"]
+)
+
+
 @dataclass(frozen=True)
 class Entity:
     """One endpoint: where it lives, what it holds, how it pages and what it refuses."""
@@ -176,6 +206,13 @@ ENTITIES: dict[str, Entity] = {
             source="alldivisions",
         ),
         Entity("hrm/Divisions", "HRM.Division", _DIVISION_FIELDS, key="Code", source="divisions"),
+        Entity(
+            "crm/Accounts",
+            "CRM.Account",
+            _ACCOUNT_FIELDS,
+            mandatory_filter=_ACCOUNT_MANDATORY,
+            source="accounts",
+        ),
         Entity(
             "financial/FinancialPeriods",
             "Financial.FinancialPeriod",

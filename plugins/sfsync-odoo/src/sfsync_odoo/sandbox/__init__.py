@@ -18,6 +18,7 @@ from typing import Any
 
 from sfsync.clock import Clock
 from sfsync.sandbox import ASGIApp, Sandbox
+from sfsync.truth import PackageTruth
 
 from sfsync_odoo.sandbox.app import OdooApp
 from sfsync_odoo.sandbox.faults import (
@@ -32,6 +33,7 @@ from sfsync_odoo.sandbox.faults import (
 )
 from sfsync_odoo.sandbox.orm import Database
 from sfsync_odoo.sandbox.seed import API_KEY, DB_NAME, LOGIN, book, seed
+from sfsync_odoo.sandbox.truth import company_truth
 
 __all__ = [
     "OdooAccessDenied",
@@ -137,6 +139,9 @@ class OdooSandbox(Sandbox):
     def company_refs(self) -> list[str]:
         # With Enterprise, company 2 (its extended first year) goes first so the suite links it.
         return ["2", "1"] if self.db.enterprise else ["1", "2"]
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        return company_truth(self.db, int(company_ref))
 
     # --- data changes ---------------------------------------------------------------------------
 

@@ -1,11 +1,14 @@
 """The sandbox's HTTP side: Odoo's three external transports as one plain ASGI app.
 
 * XML-RPC: ``POST /xmlrpc/2/common`` (``version``, ``authenticate``, ``login``) and
-  ``POST /xmlrpc/2/object`` (``execute_kw``, ``execute``); faults with Odoo's codes.
+  ``POST /xmlrpc/2/object`` (``execute_kw``, ``execute``); faults with Odoo's codes. The older
+  ``/xmlrpc/<service>`` routes, which Odoo still serves and some clients use, write faults as
+  Odoo's ``xmlrpc_handle_exception_string`` does (string codes).
 * JSON-RPC: ``POST /jsonrpc`` with ``{"service", "method", "args"}``; errors in an HTTP 200
   ``error`` envelope.
 * JSON-2 (19 only): ``POST /json/2/<model>/<method>`` with a bearer API key; errors as HTTP
   statuses with ``{name, message, arguments, context, debug}``.
+* The ``db`` service on both RPC transports and the web client's JSON routes (``web``).
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ from sfsync_odoo.sandbox.faults import (
     OdooValueError,
     traceback_text,
 )
+from sfsync_odoo.sandbox.web import WebClient
 
 if TYPE_CHECKING:
     from sfsync_odoo.sandbox.orm import Database
 
 __all__ = ["OdooApp"]
 
+XMLRPC_PATHS = frozenset(f"/xmlrpc/{v}{s}" for v in ("", "2/") for s in ("common", "object", "db"))
 NOT_FOUND_HTML = (
     b"<!DOCTYPE html><html><head><title>404: Not Found</title></head><body><h1>Not Found</h1>"
     b"<p>The requested URL was not found on the server.</p></body></html>"
@@ -58,10 +63,12 @@ class OdooApp:
         self.injected: list[InjectedFault] = []
         self.calls: list[tuple[str, str, str]] = []
         self.before_call: Callable[[str, str, list[Any], dict[str, Any]], None] | None = None
+        self.web = WebClient(self)
 
     # --- Odoo services --------------------------------------------------------------------------
 
-    def _version(self) -> dict[str, Any]:
+    def version_info(self) -> dict[str, Any]:
+        """What ``common.version`` and ``/web/webclient/version_info`` answer."""
         major = self.db.version
         return {
             "server_version": f"{major}.0",
@@ -90,7 +97,7 @@ class OdooApp:
     def common(self, method: str, args: list[Any]) -> Any:
         self.calls.append(("common", "", method))
         if method == "version":
-            return self._version()
+            return self.version_info()
         if method == "about":
             return "See http://openerp.com"
         if method in ("authenticate", "login"):
@@ -165,19 +172,22 @@ class OdooApp:
         if method != "POST":
             await _respond(send, 405, b"Method Not Allowed", "text/plain")
             return
+        extra: dict[str, str] = {}
         if not self.legacy_rpc and (path.startswith("/xmlrpc") or path == "/jsonrpc"):
             status, payload, ctype = 404, NOT_FOUND_HTML, "text/html; charset=utf-8"
-        elif path in ("/xmlrpc/2/common", "/xmlrpc/2/object"):
-            status, payload, ctype = self._xmlrpc(path.rsplit("/", 1)[-1], body)
+        elif path in XMLRPC_PATHS:
+            status, payload, ctype = self._xmlrpc(path.rsplit("/", 1)[-1], body, legacy="/2/" not in path)
         elif path == "/jsonrpc":
             status, payload, ctype = self._jsonrpc(body)
         elif path.startswith("/json/2/") and self.db.version >= 19:
             status, payload, ctype = self._json2(path, headers, body)
+        elif self.web.handles(path):
+            (payload, extra), status, ctype = self.web.serve(path, headers, body), 200, "application/json"
         else:
             status, payload, ctype = 404, NOT_FOUND_HTML, "text/html; charset=utf-8"
-        await _respond(send, status, payload, ctype)
+        await _respond(send, status, payload, ctype, extra)
 
-    def _xmlrpc(self, service: str, body: bytes) -> tuple[int, bytes, str]:
+    def _xmlrpc(self, service: str, body: bytes, *, legacy: bool = False) -> tuple[int, bytes, str]:
         try:
             params, method = xmlrpc.client.loads(body)
         except Exception:  # a malformed request: Odoo answers a fault 1
@@ -186,12 +196,18 @@ class OdooApp:
         try:
             if service == "common":
                 result = self.common(method or "", list(params))
+            elif service == "db":
+                result = self.web.db_service(method or "", list(params))
             else:
                 result = self.object("xmlrpc", method or "", list(params))
             text = xmlrpc.client.dumps((result,), methodresponse=True, allow_none=False)
         except OdooError as exc:
-            string = traceback_text(exc) if exc.fault_code == 1 else exc.message
-            text = xmlrpc.client.dumps(xmlrpc.client.Fault(exc.fault_code, string), methodresponse=True)
+            if legacy:
+                fault = _string_fault(exc)
+            else:
+                string = traceback_text(exc) if exc.fault_code == 1 else exc.message
+                fault = xmlrpc.client.Fault(exc.fault_code, string)
+            text = xmlrpc.client.dumps(fault, methodresponse=True)
         return 200, text.encode(), "text/xml; charset=utf-8"
 
     def _jsonrpc(self, body: bytes) -> tuple[int, bytes, str]:
@@ -205,6 +221,8 @@ class OdooApp:
                 result = self.common(str(method), list(args))
             elif service == "object":
                 result = self.object("jsonrpc", str(method), list(args))
+            elif service == "db":
+                result = self.web.db_service(str(method), list(args))
             else:
                 raise OdooValueError(f"Unknown service {service!r}")
             payload = {"jsonrpc": "2.0", "id": request_id, "result": result}
@@ -253,11 +271,22 @@ class OdooApp:
             return exc.http_status, json.dumps(_json2_error(exc.name, exc.message, traceback_text(exc))).encode(), "application/json"
 
 
+def _string_fault(exc: OdooError) -> xmlrpc.client.Fault:
+    """A fault of the un-versioned ``/xmlrpc/<service>`` routes: the code is a string."""
+    if isinstance(exc, OdooAccessDenied):
+        return xmlrpc.client.Fault("AccessDenied", exc.message)  # type: ignore[arg-type]  # Odoo sends a string
+    if exc.fault_code in (2, 4):  # UserError family, AccessError
+        kind = exc.name.rsplit(".", 1)[-1]
+        return xmlrpc.client.Fault(f"warning -- {kind}\n\n{exc.message}", "")  # type: ignore[arg-type]
+    return xmlrpc.client.Fault(exc.message, traceback_text(exc))  # type: ignore[arg-type]
+
+
 def _json2_error(name: str, message: str, debug: str = "") -> dict[str, Any]:
     return {"name": name, "message": message, "arguments": [message], "context": {}, "debug": debug}
 
 
-async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]})
+async def _respond(send: Send, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

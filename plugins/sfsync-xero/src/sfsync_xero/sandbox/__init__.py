@@ -22,11 +22,13 @@ from urllib.parse import urljoin
 import httpx
 from sfsync.clock import Clock, ScaledClock
 from sfsync.sandbox import Sandbox
+from sfsync.truth import PackageTruth
 
 from sfsync_xero.sandbox.app import XeroApp
 from sfsync_xero.sandbox.data import Seeder, SJournal, SLine, SOrg, seed_organisation
 from sfsync_xero.sandbox.identity import App, Identity
 from sfsync_xero.sandbox.spec import SpecChecker
+from sfsync_xero.sandbox.truth import organisation_truth
 
 __all__ = ["XeroSandbox"]
 
@@ -133,6 +135,10 @@ class XeroSandbox(Sandbox):
 
     def company_refs(self) -> list[str]:
         return [o.id for o in self.orgs]
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        org = next(o for o in self.orgs if o.id == company_ref)
+        return organisation_truth(org, reports=self.connector == "xerotb", today=self.clock.now().date())
 
     # --- changes between syncs -----------------------------------------------------------------
 

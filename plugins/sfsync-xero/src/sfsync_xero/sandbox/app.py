@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlencode
 from sfsync_xero.dates import format_identity_stamp, format_msdate, parse_if_modified_since
 from sfsync_xero.sandbox.data import SJournal, SOrg, trial_balance
 from sfsync_xero.sandbox.identity import SCOPE_FOR, TokenError
+from sfsync_xero.sandbox.xml_answers import json_to_xml
 
 if TYPE_CHECKING:
     from sfsync_xero.sandbox import XeroSandbox
@@ -314,9 +315,10 @@ class XeroApp:
         finally:
             self.limits.in_flight[key] -= 1
         response.headers.update(rate_headers)
-        if response.status == 200 and "application/json" not in headers.get("accept", ""):
-            # Xero answers XML unless JSON is asked for.
-            response.body = b'<Response xmlns:i="http://www.w3.org/2001/XMLSchema-instance"><Status>OK</Status></Response>'
+        wants_json = "application/json" in headers.get("accept", "")
+        if response.status in (200, 400) and response.body and not wants_json:
+            # Xero answers XML unless JSON is asked for: the same data, as elements.
+            response.body = json_to_xml(response.body)
             response.headers["content-type"] = "text/xml; charset=utf-8"
         return response
 
@@ -358,7 +360,8 @@ class XeroApp:
                 day = dt.date.fromisoformat(raw_date) if raw_date else self.sandbox.clock.now().date()
             except ValueError:
                 return validation("date must be yyyy-MM-dd")
-            return self.envelope("Reports", [self.trial_balance(org, day)])
+            payments = query.get("paymentsOnly", ["false"])[0].lower() == "true"
+            return self.envelope("Reports", [self.trial_balance(org, day, payments_only=payments)])
         return Response(404)
 
     def organisation(self, org: SOrg) -> dict[str, Any]:
@@ -428,8 +431,8 @@ class XeroApp:
                 "CreatedDateUTC": format_msdate(j.created), "Reference": j.reference,
                 "SourceID": j.source_id, "SourceType": j.source_type, "JournalLines": lines}
 
-    def trial_balance(self, org: SOrg, day: dt.date) -> dict[str, Any]:
-        rows = trial_balance(org, day)
+    def trial_balance(self, org: SOrg, day: dt.date, *, payments_only: bool = False) -> dict[str, Any]:
+        rows = trial_balance(org, day, payment_types=PAYMENT_TYPES if payments_only else None)
 
         def cell(value: str, account_id: str | None) -> dict[str, Any]:
             out: dict[str, Any] = {"Value": value}

@@ -424,10 +424,14 @@ class TBRow:
     ytd: Decimal
 
 
-def trial_balance(org: SOrg, day: dt.date) -> list[TBRow]:
+def trial_balance(org: SOrg, day: dt.date, *, payment_types: frozenset[str] | None = None) -> list[TBRow]:
     """Per account: the movement in the month of ``day`` and the year-to-date balance, as Xero's
     Trial Balance report computes them (P&L from the start of the financial year, earlier P&L in
-    retained earnings, balance sheet cumulative)."""
+    retained earnings, balance sheet cumulative).
+
+    ``payment_types`` (``paymentsOnly=true``): the cash basis, from the journals of those source
+    types alone, as ``/Journals?paymentsOnly=true`` returns them; unrealised revaluations are not
+    cash and stay out."""
     fy_start = org.fiscal_start(day)
     month_start = day.replace(day=1)
     retained = org.system("RETAINEDEARNINGS")
@@ -437,7 +441,11 @@ def trial_balance(org: SOrg, day: dt.date) -> list[TBRow]:
     if org.postings_of != len(org.journals):
         org.postings = [(j.date, ln.account, ln.net) for j in org.journals for ln in j.lines]
         org.postings_of = len(org.journals)
-    postings = org.postings + revaluations(org, day)
+    if payment_types is None:
+        postings = org.postings + revaluations(org, day)
+    else:
+        postings = [(j.date, ln.account, ln.net) for j in org.journals if j.source_type in payment_types
+                    for ln in j.lines]
     for date, account, net in postings:
         if date > day:
             continue

@@ -16,9 +16,11 @@ from typing import Any
 
 from sfsync.clock import Clock
 from sfsync.sandbox import ASGIApp, Sandbox
+from sfsync.truth import PackageTruth
 
 from sfsync_yuki.sandbox.data import Administration, Entry, Line, money, seed
 from sfsync_yuki.sandbox.service import UNABLE_PROCESS, Session, SoapApp
+from sfsync_yuki.sandbox.truth import administration_truth
 from sfsync_yuki.soap import AMSTERDAM
 
 __all__ = ["VALID_KEY", "YukiSandbox"]
@@ -72,6 +74,9 @@ class YukiSandbox(Sandbox):
 
     def company_refs(self) -> list[str]:
         return list(self.admins)
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        return administration_truth(self, company_ref)
 
     def key_domains(self, key: str) -> set[str]:
         return self.key_scopes.get(key, set())

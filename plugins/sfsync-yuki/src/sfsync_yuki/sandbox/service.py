@@ -1,4 +1,6 @@
-"""Yuki's ASMX SOAP services, offline: ``POST /ws/<Service>.asmx``, dispatched on ``SOAPAction``.
+"""Yuki's ASMX SOAP services, offline: ``POST /ws/<Service>.asmx``, dispatched on ``SOAPAction``
+(SOAP 1.1) or the ``action`` of ``application/soap+xml`` (SOAP 1.2), and the HTTP GET/POST
+bindings ``/ws/<Service>.asmx/<Operation>`` (see ``protocols``).
 
 Requests are checked against the WSDL as strictly as a generated server would be: the SOAPAction
 must name an operation of that service and match the body element; parameters must be the WSDL's
@@ -21,7 +23,15 @@ from urllib.parse import parse_qs
 from lxml import etree
 
 from sfsync_yuki.sandbox.data import Administration, Line
-from sfsync_yuki.soap import AMSTERDAM, SOAP_ENV, XSI, fault_envelope, parse_xml
+from sfsync_yuki.sandbox.protocols import (
+    FORM_TYPE,
+    SOAP11,
+    SoapVersion,
+    action_of,
+    fault_body,
+    soap_version,
+)
+from sfsync_yuki.soap import AMSTERDAM, XSI, parse_xml
 from sfsync_yuki.wsdl import SERVICES, TNS, Operation, Param, Service, load_service
 
 if TYPE_CHECKING:
@@ -87,6 +97,7 @@ class SoapApp:
         self.sb = sandbox
         self.handlers: dict[str, Callable[..., Any]] = {
             "Authenticate": self.authenticate,
+            "AdministrationID": self.administration_id,
             "Administrations": self.administrations,
             "Companies": self.companies,
             "Domains": self.domains,
@@ -132,9 +143,11 @@ class SoapApp:
 
     async def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> tuple[int, str, bytes]:
         parts = path.strip("/").split("/")
-        if len(parts) != 2 or parts[0] != "ws" or not parts[1].endswith(".asmx") or parts[1][:-5] not in SERVICES:
+        if len(parts) not in (2, 3) or parts[0] != "ws" or not parts[1].endswith(".asmx") or parts[1][:-5] not in SERVICES:
             return 404, "text/html", b"<html><body>The resource cannot be found.</body></html>"
         service = load_service(parts[1][:-5])
+        if len(parts) == 3:
+            return await self.handle_http(service, parts[2], method, query, headers, body)
         if method == "GET" and "wsdl" in {k.lower() for k in parse_qs(query, keep_blank_values=True)}:
             from importlib import resources
 
@@ -142,37 +155,73 @@ class SoapApp:
             return 200, "text/xml; charset=utf-8", data
         if method != "POST":
             return 405, "text/html", b"<html><body>Method not allowed: use SOAP over POST.</body></html>"
-        if not headers.get("content-type", "").startswith("text/xml"):
-            return 415, "text/html", b"<html><body>Unsupported media type: SOAP 1.1 needs text/xml.</body></html>"
+        version = soap_version(headers.get("content-type", ""))
+        if version is None:
+            return 415, "text/html", b"<html><body>Unsupported media type: SOAP wants text/xml (1.1) or application/soap+xml (1.2).</body></html>"
         if self.sb.latency:
             await asyncio.sleep(self.sb.latency)
+        action = action_of(version, headers)
         try:
-            op, params = self.read_request(service, headers, body)
+            op, params = self.read_request(service, action, body, version)
             self.sb.log.append((op.name, {k: v for k, v in params.items() if k not in ("sessionID", "accessKey")}))
             result = self.dispatch(service, op, params)
-            status, payload = 200, self.response_envelope(op, result)
+            status, payload = 200, self.response_envelope(op, result, version)
         except Fault as fault:
-            status, payload = 500, fault_envelope(fault.message, fault.code)
+            status, payload = 500, fault_body(version, fault.message, fault.code)
         if self.sb.record:
-            self.sb.exchanges.append((service.name, headers.get("soapaction", ""), body, status, payload))
-        return status, "text/xml; charset=utf-8", payload
+            self.sb.exchanges.append((service.name, action if version.is_12 else headers.get("soapaction", ""), body, status, payload))
+        return status, f"{version.content_type}; charset=utf-8", payload
+
+    async def handle_http(self, service: Service, name: str, method: str, query: str, headers: dict[str, str],
+                          body: bytes) -> tuple[int, str, bytes]:
+        """The HttpGet and HttpPost bindings: parameters by name, a bare XML result."""
+        if method not in ("GET", "POST"):
+            return 405, "text/html", b"<html><body>Method not allowed.</body></html>"
+        op = service.operations.get(name)
+        if op is None:
+            return 500, "text/plain; charset=utf-8", f"System.InvalidOperationException: {name} Web Service method name is not valid.".encode()
+        if method == "POST" and not headers.get("content-type", "").lower().startswith(FORM_TYPE):
+            return 415, "text/plain; charset=utf-8", f"Request format is unrecognized: HttpPost wants {FORM_TYPE}.".encode()
+        if self.sb.latency:
+            await asyncio.sleep(self.sb.latency)
+        raw = parse_qs(query if method == "GET" else body.decode(), keep_blank_values=True)
+        try:
+            params: dict[str, Any] = {}
+            for param in op.params:
+                if not param.is_builtin:
+                    raise Fault(f"{op.name} takes {param.name}, which HTTP {method} cannot carry: use SOAP.")
+                if param.name not in raw:
+                    raise Fault(f"System.InvalidOperationException: Missing parameter: {param.name}.")
+                try:
+                    params[param.name] = _parse_value(param, raw[param.name][-1])
+                except ValueError as exc:
+                    raise Fault(f"System.ArgumentException: Cannot convert {raw[param.name][-1]!r} for {param.name}.") from exc
+            self.sb.log.append((op.name, {k: v for k, v in params.items() if k not in ("sessionID", "accessKey")}))
+            payload = self.http_result(op, self.dispatch(service, op, params))
+        except Fault as fault:
+            return 500, "text/plain; charset=utf-8", fault.message.encode()
+        return 200, "text/xml; charset=utf-8", payload
 
     # --- requests -----------------------------------------------------------------------------------
 
-    def read_request(self, service: Service, headers: dict[str, str], body: bytes) -> tuple[Operation, dict[str, Any]]:
-        action = headers.get("soapaction", "").strip().strip('"')
-        name = action[len(TNS):] if action.startswith(TNS) else ""
-        op = service.operations.get(name)
-        if op is None:
-            raise Fault(f"Server did not recognize the value of HTTP Header SOAPAction: {action}.", "soap:Client")
+    def read_request(self, service: Service, action: str, body: bytes,
+                     version: SoapVersion = SOAP11) -> tuple[Operation, dict[str, Any]]:
         try:
             root = parse_xml(body)
         except etree.XMLSyntaxError as exc:
             raise Fault(f"{UNABLE_READ}There is an error in XML document ({exc.lineno}, {exc.offset}).", "soap:Client") from exc
-        body_el = root.find(f"{{{SOAP_ENV}}}Body") if root.tag == f"{{{SOAP_ENV}}}Envelope" else None
+        env = version.envelope
+        body_el = root.find(f"{{{env}}}Body") if root.tag == f"{{{env}}}Envelope" else None
         call = next((c for c in body_el if isinstance(c.tag, str)), None) if body_el is not None else None
+        if version.is_12 and not action and call is not None:
+            action = f"{etree.QName(call).namespace}{etree.QName(call).localname}"  # 1.2's action is optional
+        name = action[len(TNS):] if action.startswith(TNS) else ""
+        op = service.operations.get(name)
+        if op is None:
+            raise Fault(f"Server did not recognize the value of HTTP Header SOAPAction: {action}.", "soap:Client")
         if call is None:
-            raise Fault(f"{UNABLE_READ}There is an error in XML document: no SOAP 1.1 Envelope/Body.", "soap:Client")
+            version_name = "1.2" if version.is_12 else "1.1"
+            raise Fault(f"{UNABLE_READ}There is an error in XML document: no SOAP {version_name} Envelope/Body.", "soap:Client")
         if call.tag != f"{{{TNS}}}{op.name}":
             raise Fault(f"{UNABLE_READ}The body element {etree.QName(call).localname} does not match SOAPAction {op.name}.", "soap:Client")
         params: dict[str, Any] = {}
@@ -252,9 +301,27 @@ class SoapApp:
 
     # --- responses ----------------------------------------------------------------------------------
 
-    def response_envelope(self, op: Operation, result: Any) -> bytes:
-        envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV, "xsi": XSI, "xsd": "http://www.w3.org/2001/XMLSchema"})
-        body = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body")
+    def http_result(self, op: Operation, result: Any) -> bytes:
+        """The HttpGet/HttpPost answer: the result as its own XML document (nothing for a void)."""
+        if op.result is None or result is None:
+            return b""
+        if op.untyped:
+            return bytes(etree.tostring(result, xml_declaration=True, encoding="utf-8"))
+        # A simple value is an element named by its XSD type; an array or object by its WSDL type.
+        root = etree.Element(f"{{{TNS}}}{op.result.local_type}", nsmap={None: TNS, "xsi": XSI})
+        if op.result.is_builtin:
+            root.text = result
+        elif isinstance(result, Typed):
+            self.emit(root, result, into_parent=True)
+        else:
+            for item in result:
+                self.emit(root, item)
+        return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
+
+    def response_envelope(self, op: Operation, result: Any, version: SoapVersion = SOAP11) -> bytes:
+        env = version.envelope
+        envelope = etree.Element(f"{{{env}}}Envelope", nsmap={"soap": env, "xsi": XSI, "xsd": "http://www.w3.org/2001/XMLSchema"})
+        body = etree.SubElement(envelope, f"{{{env}}}Body")
         wrapper = etree.SubElement(body, f"{{{TNS}}}{op.name}Response", nsmap={None: TNS})
         marker = "@@sfsync-untyped-result@@"
         if op.result is not None and result is not None:
@@ -321,6 +388,14 @@ class SoapApp:
         session_id = str(uuid.UUID(int=self.sb.rng.getrandbits(128), version=4))
         self.sb.sessions[session_id] = Session(session_id, key, self.sb.clock.now() + self.sb.session_lifetime, self.sb.keys[key])
         return session_id
+
+    def administration_id(self, params: dict[str, Any], session: Session, **_: Any) -> str:
+        """The GUID of the administration with that name (as Yuki: exact name, any case)."""
+        wanted = str(params.get("administrationName") or "").strip().lower()
+        for admin in self.sb.admins.values():
+            if admin.name.lower() == wanted and admin.domain_id in self.sb.key_domains(session.key):
+                return admin.id
+        raise Fault(f"{UNABLE_PROCESS}Administration not found: {params.get('administrationName')}.")
 
     def administrations(self, session: Session, **_: Any) -> etree._Element:
         root = self.plain("Administrations")
