@@ -660,7 +660,7 @@ def status(state: _State) -> None:
     """Every dossier: connector, company, mode, last run, outcome, counts, next due."""
     table = _Table("dossier", "connector", "company", "mode", "last run", "outcome", "lines", "next due")
     for item in state.app.status(state.user()):
-        link, last = item.link, item.last_run
+        link, last = item.link or item.admin_link, item.last_run  # an administrative-only dossier too
         outcome: str = last.status if last else ""
         if item.incomplete:
             outcome = f"{outcome}, partly updated"
@@ -668,7 +668,8 @@ def status(state: _State) -> None:
             outcome = "needs re-consent"
         table.add_row(
             item.dossier.name, item.connector or "", (link.company_name or link.company_ref) if link else "",
-            (f"since {link.since}" if link.since else link.mode.value) if link else "manual",
+            ("details" if item.link is None else f"since {link.since}" if link.since else link.mode.value)
+            if link else "manual",
             last.started_at.strftime("%Y-%m-%d %H:%M") if last else "", outcome,
             str(last.counts.get("lines_stored", last.counts.get("lines", ""))) if last else "",
             item.next_due.strftime("%Y-%m-%d %H:%M") if item.next_due else ("now" if link else ""),
