@@ -44,8 +44,9 @@ CODE_SECONDS = 60
 ACCESS_TOKEN_SECONDS = 300
 """Access tokens live 5 minutes (authentication guide)."""
 REFRESH_TOKEN_SECONDS = 31 * 86_400
-"""Refresh tokens are single use, rotate on every refresh and die after about 31 days
-(third-party consensus; the exact ``refresh_token_expires_in`` is UNVERIFIED on Sage's page)."""
+"""Refresh tokens are single use, rotate on every refresh and die after 31 days: third-party
+consensus, and ``refresh_token_expires_in: 2678400`` in the sample token answers quoted in several
+Sage clients' code (found by code search; not yet on Sage's own page)."""
 
 PAGE_DEFAULT = 20
 PAGE_MAX = 200

@@ -33,11 +33,13 @@ import json
 import math
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 from sfsync.clock import Clock
 from sfsync.sandbox import Sandbox
+from sfsync.sandbox.responses import exact
+from sfsync.sandbox.routing import BaseRoute, Request, Route
+from sfsync.sandbox.routing import Response as HttpResponse
 from sfsync.truth import PackageTruth
 
 from sfsync_twinfield.client import (
@@ -184,29 +186,29 @@ class TwinfieldSandbox(SessionService, LoginHost, Sandbox):
 
     # --- ASGI -----------------------------------------------------------------------------------
 
-    def build_app(self):  # type: ignore[no-untyped-def]
-        async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-            if scope["type"] != "http":
-                return
-            body = b""
-            while True:
-                message = await receive()
-                body += message.get("body", b"")
-                if not message.get("more_body"):
-                    break
-            headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
-            query = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode()).items()}
-            status, out, payload = self.handle(scope["method"], scope["path"], query, headers, body)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [(k.lower().encode(), v.encode()) for k, v in out.items()],
-                }
-            )
-            await send({"type": "http.response.body", "body": payload})
+    def routes(self) -> list[BaseRoute]:
+        """The login host's and the cluster's paths; every one is answered by :meth:`handle`."""
+        serve = self._serve
+        return [
+            Route(f"{AUTH_PATH}/authorize", serve, methods=["GET", "POST"]),
+            Route(f"{AUTH_PATH}/token", serve, methods=["POST"]),
+            Route(f"{AUTH_PATH}/accesstokenvalidation", serve, methods=["GET"]),
+            Route(DISCOVERY_PATH, serve, methods=["GET"]),
+            Route(JWKS_PATH, serve, methods=["GET"]),
+            Route(SESSION_PATH, serve, methods=["POST"]),
+            # The services refuse a GET (405, or 404 for ?wsdl) themselves, as ASMX and WCF do.
+            *(Route(path, serve, methods=["GET", "POST"]) for path in ACTIONS),
+        ]
 
-        return app
+    def refusal(self, request: Request, status: int) -> HttpResponse:
+        return exact(b"Not Found", 404, {"content-type": "text/plain"})
+
+    async def _serve(self, request: Request) -> HttpResponse:
+        # A parameter without a value (``?wsdl``) is dropped, as parse_qs does.
+        query = {k: v for k, v in request.query_params.multi_items() if v}
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        status, out, payload = self.handle(request.method, request.url.path, query, headers, await request.body())
+        return exact(payload, status, out)
 
     def handle(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
