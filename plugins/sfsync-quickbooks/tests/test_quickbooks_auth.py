@@ -155,3 +155,18 @@ def test_a_revoked_login_asks_for_a_new_one_and_names_no_secret(tmp_path):
         assert "qbo-sandbox-secret" not in (run.error or "")
     finally:
         harness.close()
+
+
+def test_the_login_s_realm_id_is_kept_from_the_callback(tmp_path):
+    """The core keeps what OAuth2Spec.callback_params names (here realmId) in the connection."""
+    harness, sandbox = _harness(tmp_path, time_scale=20)
+    try:
+        realm = sandbox.all_company_refs()[2]
+        sandbox.pick_company(realm)
+        dossier = harness.app.create_dossier(harness.admin, "realm")
+        connection = harness.connect(dossier=dossier)
+        state = harness.app.box.open(harness.app.store.get_connection(connection.id).sealed)["state"]
+        assert state["callback"] == {"realmId": realm} and state["realm"] == realm
+        assert quickbooks_auth_spec().callback_params == ("realmId",)
+    finally:
+        harness.close()
