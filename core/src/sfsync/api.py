@@ -817,7 +817,7 @@ class Sfsync:
             )
         run = RunRecord(id=f"run_{uuid.uuid4().hex[:12]}", dossier_id=dossier.id, started_at=self.clock.now(), stage="import")
         self.store.start_run(run)
-        covered = None if replace else span(result.fiscal_years)
+        covered = None if replace else (result.covers or span(result.fiscal_years))
         if not replace and covered is None:
             run.warnings.append(f"{path.name} names no fiscal year: its data replaces the whole dossier")
         active = self.store.active_generation(dossier.id)
