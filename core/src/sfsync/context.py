@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -79,9 +80,10 @@ class LinkSettings:
 class RoutingTransport(httpx.AsyncBaseTransport):
     """Sends each request to the transport mounted for its URL prefix, else to the network."""
 
-    def __init__(self, mounts: Mapping[str, httpx.AsyncBaseTransport]) -> None:
+    def __init__(self, mounts: Mapping[str, httpx.AsyncBaseTransport], *, verify: ssl.SSLContext | bool = True) -> None:
         # Longest prefix first, so "https://api.x.com/v2" wins over "https://api.x.com".
         self._mounts = sorted(mounts.items(), key=lambda item: -len(item[0]))
+        self._verify = verify
         self._network: httpx.AsyncBaseTransport | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -90,7 +92,7 @@ class RoutingTransport(httpx.AsyncBaseTransport):
             if url.startswith(prefix):
                 return await transport.handle_async_request(request)
         if self._network is None:
-            self._network = httpx.AsyncHTTPTransport()
+            self._network = httpx.AsyncHTTPTransport(verify=self._verify)
         return await self._network.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -135,7 +137,7 @@ class ConnectorContext:
     state_saver: Callable[[dict[str, Any]], Awaitable[None]] | None = None
     state_updater: Callable[[Callable[[dict[str, Any]], None]], Awaitable[dict[str, Any]]] | None = None
     progress_callback: Callable[[str, int], None] | None = None
-    _clients: dict[tuple[str, bool, str | None, frozenset[int] | None], httpx.AsyncClient] = dataclasses.field(
+    _clients: dict[tuple[Any, ...], httpx.AsyncClient] = dataclasses.field(
         default_factory=dict, repr=False
     )
     _router: RoutingTransport | None = dataclasses.field(default=None, repr=False)
@@ -174,6 +176,8 @@ class ConnectorContext:
         headers: Mapping[str, str] | None = None,
         timeout: float = 60.0,
         retry_statuses: frozenset[int] | None = None,
+        keeps: Callable[[httpx.Response], bool] | None = None,
+        verify: ssl.SSLContext | None = None,
     ) -> httpx.AsyncClient:
         """An ``httpx.AsyncClient`` for ``base_url``, owned by the context (closed after the run).
 
@@ -184,14 +188,19 @@ class ConnectorContext:
             limit_key: The rate-limit key, when it is not the connection (a per-domain budget).
             headers: Default headers for every request.
             timeout: Seconds before a request is abandoned (then retried).
-            retry_statuses: The statuses to retry, when not the default 500, 502, 503 and 504 (SOAP
-                APIs send faults as HTTP 500: retrying them would only spend the budget).
+            retry_statuses: The statuses to retry, when not the default 500, 502, 503 and 504.
+            keeps: Which responses of those statuses are the package's own answer and returned, not
+                retried: SOAP APIs send faults as HTTP 500 (``keeps=soap_envelope`` from
+                :mod:`sfsync.http.transport`), while a gateway's page with the same status is still
+                retried. The status is looked at first, the body only for this.
+            verify: How the server's TLS certificate is checked, when not against the usual
+                authorities (a firm's own CA, a pinned self-signed certificate).
         """
-        cache_key = (base_url, authenticated, limit_key, retry_statuses)
+        cache_key = (base_url, authenticated, limit_key, retry_statuses, keeps, id(verify) if verify else None)
         client = self._clients.get(cache_key)
         if client is None:
             transport = ManagedTransport(
-                self.router(),
+                self.router() if verify is None else RoutingTransport(self.transports, verify=verify),
                 key=limit_key or self.connection_id,
                 policy=self.rate_limits,
                 backend=self.limiter,
@@ -200,6 +209,7 @@ class ConnectorContext:
                 retry=self.retry
                 if retry_statuses is None
                 else dataclasses.replace(self.retry, retry_statuses=frozenset(retry_statuses)),
+                keeps=keeps,
             )
             auth = self.oauth2_auth() if authenticated and isinstance(self.auth_spec, OAuth2Spec) else None
             client = httpx.AsyncClient(

@@ -85,14 +85,20 @@ def test_soap_fault_is_not_retried_as_a_server_error(connection, sandbox):
     assert sandbox.operation_counts["Administrations"] == 1  # one call spent, not six
 
 
-def test_http_503_is_retried_and_500_without_envelope_is_retriable(connection, sandbox):
+def test_http_503_and_a_500_without_envelope_are_retried_by_the_transport(connection, sandbox):
+    """Status first (issue 15): a bare or gateway 500 is an outage, retried like a 503; only a
+    500 that carries a SOAP envelope is read as Yuki's fault."""
     sandbox.faults.add(503, times=1)
 
     async def body(ctx):
         return await yuki.sfsync_list_companies(ctx=ctx)
 
     assert [c.ref for c in connection.run(body)] == sandbox.company_refs()
-    sandbox.faults.add(500, body="<html>Service Unavailable</html>", times=1, path_contains="AccountingInfo")
+    page = sandbox.faults.add(500, body="<html>Service Unavailable</html>", times=2, path_contains="AccountingInfo")
+    bare = sandbox.faults.add(500, times=2, path_contains="AccountingInfo")
+    assert [c.ref for c in connection.run(body)] == sandbox.company_refs()
+    assert page.times == 0 and bare.times == 0
+    sandbox.faults.add(500, times=50, path_contains="AccountingInfo")  # more than the transport retries
     with pytest.raises(RetriableError):
         connection.run(body)
 

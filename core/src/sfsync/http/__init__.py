@@ -10,7 +10,7 @@ from sfsync.http.ratelimit import (
     RateWindow,
     WindowState,
 )
-from sfsync.http.transport import ManagedTransport, RequestStats, RetryPolicy
+from sfsync.http.transport import ManagedTransport, RequestStats, RetryPolicy, soap_envelope
 
 __all__ = [
     "InMemoryLimiterBackend",
@@ -25,4 +25,5 @@ __all__ = [
     "TokenVault",
     "WindowState",
     "check_next_token",
+    "soap_envelope",
 ]

@@ -10,17 +10,19 @@ requests, retries and waits for the run's record.
 from __future__ import annotations
 
 import email.utils
+import ssl
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
 import stamina
 
 from sfsync.clock import Clock
-from sfsync.errors import BudgetExhausted, RateLimited, RetriableError
+from sfsync.errors import AuthError, BudgetExhausted, RateLimited, RetriableError
 from sfsync.http.ratelimit import LimiterBackend, RateLimitPolicy
 
-__all__ = ["ManagedTransport", "RequestStats", "RetryPolicy", "parse_retry_after"]
+__all__ = ["ManagedTransport", "RequestStats", "RetryPolicy", "parse_retry_after", "soap_envelope"]
 
 
 @dataclass
@@ -72,6 +74,10 @@ class ManagedTransport(httpx.AsyncBaseTransport):
         clock: Time source (scaled or fake in tests).
         stats: Where counts are added up.
         retry: The retry policy.
+        keeps: For a response whose status is retried: whether it is the package's own answer
+            after all, returned instead of retried (a SOAP fault riding on HTTP 500, see
+            :func:`soap_envelope`). Anything else with that status — a gateway's page, an empty
+            body — is retried, whatever the connector would make of its body.
     """
 
     def __init__(
@@ -84,8 +90,10 @@ class ManagedTransport(httpx.AsyncBaseTransport):
         clock: Clock,
         stats: RequestStats,
         retry: RetryPolicy | None = None,
+        keeps: Callable[[httpx.Response], bool] | None = None,
     ) -> None:
         self.inner = inner
+        self.keeps = keeps
         self.key = key
         self.policy = policy or RateLimitPolicy()
         self.backend = backend
@@ -124,7 +132,17 @@ class ManagedTransport(httpx.AsyncBaseTransport):
         self.stats.requests += 1
         try:
             response = await self.inner.handle_async_request(request)
-        except (httpx.TimeoutException, httpx.NetworkError) as exc:
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            refusal = _certificate_refusal(exc)
+            if refusal is not None:
+                # Not transient: retrying would meet the same certificate. A person must act.
+                raise AuthError(
+                    f"the server's TLS certificate was refused ({refusal}); trust its CA or pin its "
+                    "certificate, then connect again",
+                    request=request,
+                ) from exc
+            # RemoteProtocolError: the connection dropped mid-answer ("peer closed connection
+            # without sending complete message body") — as transient as a timeout.
             raise RetriableError(f"the package did not answer ({type(exc).__name__})", request=request) from exc
         self.stats.status_counts[response.status_code] += 1
         now = self.clock.now().timestamp()
@@ -157,6 +175,8 @@ class ManagedTransport(httpx.AsyncBaseTransport):
             )
         if response.status_code in self.retry.retry_statuses:
             await response.aread()
+            if self.keeps is not None and self.keeps(response):
+                return response
             await response.aclose()
             raise RetriableError(
                 f"the package answered {response.status_code}", request=request, response=response
@@ -182,6 +202,24 @@ class ManagedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def _certificate_refusal(exc: BaseException) -> str | None:
+    """Why the server's certificate was refused, when that is what failed the connection."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return str(seen.verify_message or seen.reason or "not trusted")
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc)
+    return text.split("certificate verify failed:", 1)[1].strip(" )") if "certificate verify failed:" in text else None
+
+
+def soap_envelope(response: httpx.Response) -> bool:
+    """Whether ``response``'s body is a SOAP envelope (a fault the connector reads), judged by the
+    start of the body: a proxy's HTML page or a plain-text 500 is not one."""
+    head = response.content[:2048].lstrip()
+    return head.startswith(b"<") and (b":Envelope" in head or b"<Envelope" in head)
 
 
 def _is_retriable(exc: Exception) -> bool:

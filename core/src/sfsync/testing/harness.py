@@ -14,7 +14,8 @@ from sfsync.clock import Clock
 from sfsync.http.transport import RetryPolicy
 from sfsync.models import Granularity, SyncMode
 from sfsync.plugins import PluginRegistry, get_registry
-from sfsync.sandbox import Sandbox, connect_sandbox
+from sfsync.sandbox import Sandbox
+from sfsync.sandbox.connect import connect_sandbox
 from sfsync.secrets import SecretBox, generate_key
 from sfsync.store.base import ConnectionRecord, DossierRecord, Firm, RunRecord, User
 from sfsync.store.sqlite import SQLiteStore

@@ -65,6 +65,9 @@ class OdooConnector:
             "API: XML-RPC or JSON-RPC, and JSON-2 from 19. Journal items, chart of accounts, fiscal years "
             "from the company settings, trial balances by read_group.",
             granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
+            # Measured against the sandbox by the contract suite's unchanged second sync (the most
+            # any version profile makes: Enterprise reads account.fiscal.year as well).
+            unchanged_night_requests={Granularity.TRANSACTIONS: 7, Granularity.TRIAL_BALANCE: 6},
             rate_limits=RateLimitPolicy(notes="Odoo documents no request quota; pages stay at 1000 rows."),
             known_limits=(
                 "External API access on Odoo Online needs a Custom plan.",

@@ -218,6 +218,8 @@ def _status_error(response: httpx.Response) -> Exception:
             "Odoo answered 404: check the server URL (the external API lives at /xmlrpc/2 and /jsonrpc)",
             response=response,
         )
+    if response.status_code == 429 or response.status_code >= 500:  # status first: an outage, whatever the body
+        return RetriableError(f"Odoo answered {response.status_code}", response=response)
     return FatalError(f"Odoo answered {response.status_code}", response=response)
 
 

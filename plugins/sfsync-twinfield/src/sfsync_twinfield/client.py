@@ -5,9 +5,10 @@ the login host (``twf.clusterUrl``). Every cluster call is a SOAP 1.1 POST that 
 access token (and, for company-scoped calls, the office code) in a SOAP header: ``Header`` for
 the ``*.asmx`` services, ``Authentication`` for the WCF ``*.svc`` services.
 
-Faults ride on HTTP 500, so cluster calls go through a client that does not retry a 500 by
-itself (``ctx.http(retry_statuses=)``): fault 354 (token invalid) and 103 (logon no longer valid) get one token refresh and one
-retry here; every other fault is mapped to the core's errors.
+Faults ride on HTTP 500, so cluster calls go through a client that retries a 500 only when its
+body is not a SOAP envelope (``ctx.http(keeps=soap_envelope)``: a gateway's plain-text page is an
+outage, a SOAP fault is an answer): fault 354 (token invalid) and 103 (logon no longer valid) get
+one token refresh and one retry here; every other fault is mapped to the core's errors.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from sfsync.errors import (
     RetriableError,
     SfsyncError,
 )
-from sfsync.http import ManagedTransport
+from sfsync.http import ManagedTransport, soap_envelope
 
 LOGIN_URL = "https://login.twinfield.com"
 AUTH_PATH = "/auth/authentication/connect"
@@ -51,7 +52,6 @@ FINDER = "/webservices/finder.asmx"
 DELETED = "/webservices/DeletedTransactionsService.svc"
 PERIODS = "/webservices/PeriodService.svc"
 
-SOAP_RETRIED = frozenset({502, 503, 504})
 TOKEN_INVALID = "354"
 LOGON_INVALID = "103"
 
@@ -158,8 +158,8 @@ def _login_client(ctx: ConnectorContext) -> httpx.AsyncClient:
 
 
 def _cluster_client(ctx: ConnectorContext, cluster: str) -> httpx.AsyncClient:
-    # Faults ride on HTTP 500: read them instead of retrying them.
-    return ctx.http(cluster, authenticated=False, timeout=300.0, retry_statuses=SOAP_RETRIED)
+    # Faults ride on HTTP 500: a SOAP envelope is read, anything else with a 5xx is retried.
+    return ctx.http(cluster, authenticated=False, timeout=300.0, keeps=soap_envelope)
 
 
 # -------------------------------------------------------------------------------------------------
@@ -344,6 +344,8 @@ async def soap(
             )
         if response.status_code not in (200, 500):
             raise FatalError(f"Twinfield answered {response.status_code}", response=response)
+        if response.status_code == 500 and not soap_envelope(response):  # status first, then the body
+            raise RetriableError("Twinfield failed (500) with an answer that is not SOAP", response=response)
         root = parse_xml(response.content, response=response) if response.content else None
         body = root.find(q(NS_SOAP, "Body")) if root is not None else None
         if body is None:

@@ -11,7 +11,14 @@ from typing import Any
 
 import httpx
 from sfsync.context import ConnectorContext
-from sfsync.errors import AuthError, FatalError, MalformedResponse, NeedsReconsent, NotFound
+from sfsync.errors import (
+    AuthError,
+    FatalError,
+    MalformedResponse,
+    NeedsReconsent,
+    NotFound,
+    RetriableError,
+)
 
 from sfsync_xero.dates import format_if_modified_since
 from sfsync_xero.ratelimits import concurrency_gate
@@ -140,6 +147,8 @@ class XeroClient:
             )
         if status == 404:
             raise NotFound(f"Xero has no {response.request.url.path}", response=response)
+        if status == 429 or status >= 500:  # what the transport did not retry (501, 505…) is still Xero's outage
+            raise RetriableError(f"Xero answered {status}: {detail or 'no detail'}", response=response)
         raise FatalError(f"Xero answered {status}: {detail or 'no detail'}", response=response)
 
     # --- the endpoints -------------------------------------------------------------------------

@@ -221,6 +221,8 @@ class XeroConnector(_XeroBase):
             ),
             granularities=(Granularity.TRANSACTIONS,),
             default_granularity=Granularity.TRANSACTIONS,
+            # Organisation, then one page of journals past the offset (measured by the suite).
+            unchanged_night_requests={Granularity.TRANSACTIONS: 3},
             rate_limits=RATE_LIMITS,
             known_limits=(
                 "Xero's journals leave out foreign-currency revaluations: for dossiers with "
@@ -398,6 +400,8 @@ class XeroTBConnector(_XeroBase):
             ),
             granularities=(Granularity.TRIAL_BALANCE,),
             default_granularity=Granularity.TRIAL_BALANCE,
+            # Measured against the sandbox by the contract suite's unchanged second sync.
+            unchanged_night_requests={Granularity.TRIAL_BALANCE: 5},
             rate_limits=RATE_LIMITS,
             known_limits=(
                 "Xero's reports have no change tracking: every open period (after the lock date) "

@@ -8,7 +8,6 @@ core's errors, renewing the session once when Yuki says it expired.
 
 from __future__ import annotations
 
-import dataclasses
 import weakref
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +16,7 @@ import httpx
 from lxml import etree
 from sfsync.context import ConnectorContext
 from sfsync.errors import AuthError, BudgetExhausted, ConfigurationError, SfsyncError
-from sfsync.http.transport import ManagedTransport
+from sfsync.http.transport import soap_envelope
 
 from sfsync_yuki.budget import Budget
 from sfsync_yuki.session import SessionStore
@@ -74,29 +73,10 @@ class YukiClient:
     # --- transport --------------------------------------------------------------------------------
 
     def _http(self) -> httpx.AsyncClient:
-        # SOAP faults arrive as HTTP 500: the core's transport would retry them as server errors
-        # (six times, each a counted Yuki call). Build the same managed transport without 500.
-        key = (self.base_url, False, "sfsync-yuki-soap")
-        clients = getattr(self.ctx, "_clients", None)
-        if clients is None:  # pragma: no cover - a core without the private cache
-            return self.ctx.http(self.base_url, authenticated=False)
-        client: httpx.AsyncClient | None = clients.get(key)
-        if client is None:
-            retry = dataclasses.replace(
-                self.ctx.retry, retry_statuses=frozenset(self.ctx.retry.retry_statuses - {500})
-            )
-            transport = ManagedTransport(
-                self.ctx.router(),
-                key=self.ctx.connection_id,
-                policy=self.ctx.rate_limits,
-                backend=self.ctx.limiter,
-                clock=self.ctx.clock,
-                stats=self.ctx.stats,
-                retry=retry,
-            )
-            client = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=120.0)
-            clients[key] = client
-        return client
+        # SOAP faults arrive as HTTP 500: retried as server errors they would cost six counted
+        # Yuki calls each. The transport keeps a 5xx whose body is a SOAP envelope (a fault, read
+        # below) and retries any other 5xx (a bare or a gateway's 500), status first.
+        return self.ctx.http(self.base_url, authenticated=False, timeout=120.0, keeps=soap_envelope)
 
     def _scrub(self, error: SfsyncError) -> SfsyncError:
         secrets = [self.ctx.secrets.get("access_key"), self.session.valid_id(self.ctx.clock.now())]

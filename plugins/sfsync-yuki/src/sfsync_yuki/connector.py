@@ -97,6 +97,8 @@ class YukiConnector:
             ),
             granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
             default_granularity=Granularity.TRANSACTIONS,
+            # Measured against the sandbox by the contract suite's unchanged second sync.
+            unchanged_night_requests={Granularity.TRANSACTIONS: 6, Granularity.TRIAL_BALANCE: 6},
             known_limits=(
                 "Yuki allows about 1,000 web-service calls a day per domain; a sync that does not fit "
                 "stops cleanly and continues after midnight (Europe/Amsterdam).",

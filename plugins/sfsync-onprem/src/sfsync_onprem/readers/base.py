@@ -47,17 +47,55 @@ def unsupported(package: str) -> UnsupportedStorage:
     )
 
 
+MAX_WHOLE_DIGITS = 18
+"""An amount has at most this many digits before the decimal point (below 10**18 in any currency)."""
+MAX_DECIMALS = 6
+"""And at most this many decimals that are not zero (kept exact by every sum a reader makes)."""
+_SCALE = Decimal(1).scaleb(-MAX_DECIMALS)
+
+
+def implausible(value: Decimal, *, rounds_to_cents: bool = False) -> str | None:
+    """Why ``value`` is not a plausible amount (the one rule every reader applies), or ``None``.
+
+    Magnitude and scale are bounded so that every sum of a file's amounts stays exact in
+    :mod:`decimal`'s 28 digits: ``1e309`` or a 31-digit amount is a broken export, not money.
+    ``rounds_to_cents``: the reader rounds the decimals itself (spreadsheet exports carry binary
+    float artefacts such as ``76499.6199999999``, rounded to the cent and reported).
+    """
+    if not value.is_finite():
+        return "is not a finite number"
+    if value and value.adjusted() >= MAX_WHOLE_DIGITS:
+        return f"is out of range (more than {MAX_WHOLE_DIGITS} digits before the decimal point)"
+    if rounds_to_cents:
+        return None
+    if value.as_tuple().exponent < -MAX_DECIMALS and value != value.quantize(_SCALE):  # type: ignore[operator]
+        return f"has more than {MAX_DECIMALS} decimals"
+    return None
+
+
+def plausible_amount(
+    value: Decimal, *, raw: object, where: str, what: str = "amount", rounds_to_cents: bool = False
+) -> Decimal:
+    """``value`` when it is a plausible amount (see :func:`implausible`); else an
+    :class:`UnreadableFile` naming the file and line (``where``) and the value as written."""
+    reason = implausible(value, rounds_to_cents=rounds_to_cents)
+    if reason is not None:
+        raise UnreadableFile(f"{where}: {what} {str(raw).strip()!r} {reason}")
+    return value if value else abs(value)  # no negative zero: -0.00 is 0.00
+
+
 def to_decimal(text: str | None, *, what: str = "amount", where: str = "") -> Decimal:
+    """An amount written as a plain decimal (XML's ``xs:decimal``: no exponent, no grouping)."""
     raw = (text or "").strip()
     if not raw:
         return Decimal(0)
+    if "e" in raw or "E" in raw:
+        raise UnreadableFile(f"{where}: {what} {raw!r} is not a plain decimal number (no exponents)")
     try:
         value = Decimal(raw)
     except InvalidOperation as exc:
         raise UnreadableFile(f"{where}: {what} {raw!r} is not a number") from exc
-    if not value.is_finite():
-        raise UnreadableFile(f"{where}: {what} {raw!r} is not a finite number")
-    return value
+    return plausible_amount(value, raw=raw, where=where, what=what)
 
 
 def to_date(text: str | None, *, where: str = "") -> dt.date:
@@ -111,6 +149,8 @@ class Summary:
     last_date: dt.date | None = None
     declared: dict[str, str] = field(default_factory=dict)
     encoding: str | None = None
+    covers: tuple[dt.date, dt.date] | None = None
+    """The days the file's data covers when less than its fiscal years (a partial extract)."""
     subledger: list[tuple[str, str, Decimal]] = field(default_factory=list)
     extra: dict[str, str] = field(default_factory=dict)
     covered: tuple[dt.date, dt.date] | None = None

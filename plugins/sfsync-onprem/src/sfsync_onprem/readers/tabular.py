@@ -38,6 +38,7 @@ from sfsync_onprem.readers.base import (
     fmt,
     kind_from_code,
     monthly_periods,
+    plausible_amount,
 )
 
 TABULAR_SUFFIXES = {".csv", ".txt", ".xls", ".xlsx"}
@@ -104,7 +105,12 @@ class Table:
 
     def amount(self, row: list[str], name: str) -> Decimal:
         raw = self.cell(row, name)
-        value = parse_amount(raw, self.decimal, where=f"{self.path.name} column {name}")
+        try:
+            value = parse_amount(raw, self.decimal, where=f"{self.path.name} column {name}")
+        except UnreadableFile as exc:  # only now is the row's line worth looking up
+            line = next((self.header_row + 2 + i for i, r in enumerate(self.rows) if r is row), None)
+            exc.message = exc.message.replace(f"{self.path.name} column", f"{self.path.name} line {line} column", 1)
+            raise
         if value.as_tuple().exponent < -2:  # type: ignore[operator]
             rounded = value.quantize(CENT, ROUND_HALF_UP)
             if rounded != value:
@@ -114,7 +120,17 @@ class Table:
         return value
 
 
+_PLAIN = {
+    # digits grouped by three (1.234.567,89 / 1,234,567.89), or not grouped at all
+    ",": re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d*)(?:,\d+)?"),
+    ".": re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?"),
+}
+
+
 def parse_amount(raw: str, decimal: str, *, where: str = "") -> Decimal:
+    """An amount as an export writes it: grouped by thousands or not, the sign in front, behind or
+    as parentheses. Anything else — ``12,34,56``, exponents (``1E+30``: a spreadsheet showing a
+    number too wide for its column), words — is refused, and so is an implausible amount."""
     text = raw.strip().replace("\u00a0", "").replace(" ", "").replace("'", "").replace("€", "")
     if not text or text in {"-", "--"}:
         return Decimal(0)
@@ -123,17 +139,19 @@ def parse_amount(raw: str, decimal: str, *, where: str = "") -> Decimal:
         negative, text = True, text[1:-1]
     if text.endswith("-"):
         negative, text = True, text[:-1]
+    if not _PLAIN[decimal].fullmatch(text) or not any(c.isdigit() for c in text):
+        grouping = "1.234,56" if decimal == "," else "1,234.56"
+        raise UnreadableFile(f"{where}: {raw!r} is not an amount (write it like {grouping} or 1234{decimal}56)")
     if decimal == ",":
         text = text.replace(".", "").replace(",", ".")
     else:
         text = text.replace(",", "")
     try:
         value = Decimal(text)
-    except InvalidOperation as exc:
+    except InvalidOperation as exc:  # pragma: no cover - the pattern admits only decimal numbers
         raise UnreadableFile(f"{where}: {raw!r} is not an amount") from exc
-    if not value.is_finite():
-        raise UnreadableFile(f"{where}: {raw!r} is not an amount")
-    return -value if negative else value
+    # Decimals: Table.amount rounds a spreadsheet's float artefacts to the cent, and says so.
+    return plausible_amount(-value if negative else value, raw=raw, where=where, rounds_to_cents=True)
 
 
 def _decimal_separator(values: list[str]) -> str:
@@ -181,7 +199,8 @@ def _cell_text(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         # Spreadsheets store binary floats: repr gives the shortest exact text, then Decimal.
-        return repr(int(value)) if value.is_integer() else repr(value)
+        # Plain notation: repr writes 1e+16 or 1.5e-05, which is no way to write an amount.
+        return repr(int(value)) if value.is_integer() else format(Decimal(repr(value)), "f")
     if isinstance(value, dt.datetime):
         return value.date().isoformat()
     if isinstance(value, dt.date):

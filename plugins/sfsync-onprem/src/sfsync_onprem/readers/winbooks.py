@@ -32,6 +32,7 @@ from sfsync_onprem.readers.base import (
     column_batches,
     fmt,
     kind_from_code,
+    plausible_amount,
 )
 from sfsync_onprem.readers.xaf import add_missing_accounts
 
@@ -200,9 +201,9 @@ class WinbooksSource(Source):
             if not isinstance(date, dt.date):
                 match = next((p for p in fy.periods if p.number == period), None)
                 date = match.start if match else fy.start
-            amount = rec.get("AMOUNTEUR")
-            if amount is None:
-                amount = rec.get("AMOUNT") or Decimal(0)
+            field = "AMOUNTEUR" if rec.get("AMOUNTEUR") is not None else "AMOUNT"
+            amount = plausible_amount(rec.get(field) or Decimal(0), raw=rec.get(field),
+                                      where=f"{name}: ACT record {n} field {field}")
             dbk = _text(rec.get("DBKCODE"))
             entry = f"{fy.label}:{dbk}:{_text(rec.get('DBKTYPE'))}:{docnumber}:{period_raw}"
             order = _text(rec.get("DOCORDER")) or "BAL"
@@ -212,6 +213,8 @@ class WinbooksSource(Source):
                 raise UnreadableFile(f"{name}: ACT record {n} has no ACCOUNTGL")
             currency = _text(rec.get("CURRCODE")) or None
             foreign = rec.get("CURRAMOUNT") if currency and currency != "EUR" else None
+            if foreign is not None:
+                foreign = plausible_amount(foreign, raw=foreign, where=f"{name}: ACT record {n} field CURRAMOUNT")
             yield {
                 "amount": amount,
                 "id": f"{entry}:{order}:{ordinals[f'{entry}:{order}']}",

@@ -31,6 +31,7 @@ from sfsync_onprem.readers.base import (
     Summary,
     UnreadableFile,
     fmt,
+    implausible,
     monthly_periods,
     to_date,
     to_decimal,
@@ -275,7 +276,7 @@ class XafSource(Source):
                     ob_date = to_date(elem.text, where=f"{name} openingBalance")
             elif tag == "obLine":
                 acc = child_text(elem, ns, "accID")
-                amount = to_decimal(child_text(elem, ns, "amnt"), where=f"{name} opening balance")
+                amount = to_decimal(child_text(elem, ns, "amnt"), where=f"{name} opening balance (file line {elem.sourceline})")
                 side = child_text(elem, ns, "amntTp").upper()
                 signed = amount if side != "C" else -amount
                 when = ob_date or (fy_range[0] if fy_range else None)
@@ -341,9 +342,9 @@ class XafSource(Source):
         if "amnt" in fields:
             try:
                 amount = Decimal(fields["amnt"])
-                if not amount.is_finite():
+                if implausible(amount) or "e" in fields["amnt"] or "E" in fields["amnt"]:
                     raise ValueError
-            except (ArithmeticError, ValueError):
+            except (ArithmeticError, ValueError):  # to_decimal says what is wrong with it, or accepts it
                 amount = to_decimal(fields["amnt"], where=str(where))
             debit, credit = (amount, Decimal(0)) if side != "C" else (Decimal(0), amount)
         else:  # older dialects with separate debit/credit amounts
