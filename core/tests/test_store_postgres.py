@@ -773,7 +773,10 @@ def test_postgres_version_1_database_is_migrated_in_place(tmp_path):
         old.close()
     store = pg.PostgresStore(postgres_dsn(), schema=schema)
     try:
-        assert store.schema_version() == pg.SCHEMA_VERSION == 2
+        assert store.schema_version() == pg.SCHEMA_VERSION == 3
+        # Version 3: the connection levels (support staff, administrative links, company details).
+        support = store.add_support_user("help@host.test")
+        assert store.get_user(support.id) == support and store.get_admin_link(dossier.id) is None
         link = store.get_link(dossier.id)
         assert link is not None and link.opening_balances_done and link.opening_balances_stamp is None
         link.opening_balances_stamp = "s1"
