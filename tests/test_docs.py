@@ -280,3 +280,16 @@ def test_every_cli_command_is_in_the_reference(site: Path) -> None:
     assert len(names) > 1
     for name in names:
         assert f"Usage: {name}" in text, f"`{name}` is not in the CLI reference"
+
+
+def test_a_plugin_guide_is_part_of_its_connector_page() -> None:
+    from sfsync.plugins import PluginRegistry
+
+    hooks = load_docs_hooks()
+    registry = PluginRegistry()
+    registry.load_entry_points()
+    text = hooks.render_connector_page(registry.connector("sage-accounting"))
+    assert "## Connecting Sage, step by step" in text and "## What the sandbox holds" in text
+    assert "## What is not synced" in text
+    # A plugin without a guide gets the generated page only.
+    assert "step by step" not in hooks.render_connector_page(registry.connector("echo"))

@@ -180,6 +180,11 @@ CASES: dict[str, dict[str, Call]] = {
     "status": {"": lambda w, u, i: w.app.status(u)},
     "runs": {"dossier": lambda w, u, i: w.app.runs(u, i.dossier)},
     "import_file": {"dossier": lambda w, u, i: w.app.import_file(u, i.dossier, w.file)},
+    "reconnect_form": {"connection": lambda w, u, i: w.run(w.app.reconnect_form(u, i.connection, w.sandbox.connection_secrets()))},
+    "connection_state": {"connection": lambda w, u, i: w.app.connection_state(u, i.connection)},
+    "dossier_connections": {"dossier": lambda w, u, i: w.app.dossier_connections(u, i.dossier)},
+    "company_details": {"dossier": lambda w, u, i: w.app.company_details(u, i.dossier)},
+    "company_details_history": {"dossier": lambda w, u, i: w.app.company_details_history(u, i.dossier)},
 }
 """A case labelled ``""`` passes no id (``connections``, ``status``…): it must show nothing of the
 other firm. Every other case passes the firm's ids it is given."""

@@ -120,4 +120,5 @@ def test_calls_reach_one_connector_and_wrappers_wrap_all():
 def test_capabilities_are_read_off_the_hooks():
     caps = capabilities(EchoConnector())
     assert {"fetch_ledger", "fetch_trial_balance", "sandbox"} <= set(caps)
-    assert "fetch_company_details" not in caps
+    assert "fetch_company_details" in caps  # echo answers the administrative hook
+    assert "fetch_trial_balance" not in capabilities(object())

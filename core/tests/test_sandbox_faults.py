@@ -27,10 +27,10 @@ from sfsync.sandbox import (
 )
 
 
-def _get(sandbox: EchoSandbox, path: str, *, timeout: float = 20.0) -> httpx.Response:
+def _get(sandbox: EchoSandbox, path: str, *, timeout: float = 20.0, key: str = API_KEY) -> httpx.Response:
     async def go() -> httpx.Response:
         async with httpx.AsyncClient(transport=RoutingTransport(sandbox.transports()), timeout=timeout) as client:
-            return await client.get(BASE_URL + path, headers={"X-Api-Key": API_KEY})
+            return await client.get(BASE_URL + path, headers={"X-Api-Key": key})
 
     return asyncio.run(go())
 
@@ -168,7 +168,7 @@ def test_token_expiry_and_revocation_use_the_sandboxs_own_knobs() -> None:
     assert box.revoked == 1
 
 
-def test_token_expiry_and_revocation_without_tokens_answer_401(sandbox: EchoSandbox) -> None:
+def test_token_expiry_without_tokens_answers_401_and_revocation_is_the_sandbox_s_own(sandbox: EchoSandbox) -> None:
     sandbox.faults.inject(TokenExpiry())
     expired = _get(sandbox, "/companies")
     assert expired.status_code == 401 and 'error="invalid_token"' in expired.headers["www-authenticate"]
@@ -176,7 +176,9 @@ def test_token_expiry_and_revocation_without_tokens_answer_401(sandbox: EchoSand
     sandbox.faults.inject(RevokedConsent())
     assert [_get(sandbox, "/companies").status_code for _ in range(3)] == [401, 401, 401], "revoked stays revoked"
     sandbox.faults.clear()
-    assert _get(sandbox, "/companies").status_code == 200
+    # Echo revokes for real (its key is regenerated): the old key stays refused, the new one works.
+    assert _get(sandbox, "/companies").status_code == 401
+    assert _get(sandbox, "/companies", key=sandbox.connection_secrets()["api_key"]).status_code == 200
 
 
 def test_injected_lasts_for_the_with_block_only(sandbox: EchoSandbox) -> None:
@@ -279,3 +281,16 @@ def test_a_sync_rides_out_three_timeouts_and_counts_the_retries(env: Any) -> Non
     assert run.status == "ok", run.error
     assert fault.times == 0 and env.sandbox.faults.clock.slept == [60.0, 60.0, 60.0]
     assert len(env.lines(dossier)) == len(env.sandbox.companies["C1"].lines), "nothing lost to the timeouts"
+
+
+def test_a_timeout_on_a_real_clock_costs_no_real_time() -> None:
+    import time
+
+    from sfsync.clock import Clock
+
+    sandbox = EchoSandbox(clock=Clock(), lines_per_company=3)
+    sandbox.faults.inject(Timeout())
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        _get(sandbox, "/companies", timeout=30)
+    assert time.monotonic() - started < 5

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sfsync.errors import ConfigurationError
 from sfsync.models import Granularity, LedgerBatch, LedgerLine, OpeningBalance, SyncMode
-from sfsync.store.base import LinkRecord
+from sfsync.store.base import ConnectionRecord, LinkRecord
 from sfsync.store.sqlite import SCHEMA_VERSION, SQLiteStore
 
 # Schema version 1 of ledger_lines, as sfsync 0.1 wrote it.
@@ -24,6 +24,15 @@ CREATE INDEX ledger_by_entry ON ledger_lines (dossier_id, generation, source, en
 """
 
 
+# What version 4 added, taken away again (connection levels).
+_BEFORE_V4 = """
+ALTER TABLE connections DROP COLUMN owner_dossier_id;
+ALTER TABLE connections DROP COLUMN created_by;
+ALTER TABLE connections DROP COLUMN status_cause;
+DROP TABLE support_users; DROP TABLE admin_links; DROP TABLE company_details
+"""
+
+
 def _v1_file(path):
     """A store file turned back into version 1, holding three lines of two sources."""
     store = SQLiteStore(path)
@@ -33,7 +42,7 @@ def _v1_file(path):
     store.swap_generation(dossier.id, generation)
     store.close()
     db = sqlite3.connect(path)
-    db.executescript("DROP TABLE ledger_lines; DROP TABLE ledger_sets;" + _V1_LEDGER)
+    db.executescript("DROP TABLE ledger_lines; DROP TABLE ledger_sets;" + _V1_LEDGER + ";" + _BEFORE_V4)
     rows = [
         ("L1", "E1", "con_a", "2024-01-31", "400000", "100.10", "0", "USD", "-110.5"),
         ("L2", "E1", "con_a", "2024-01-31", "700000", "0", "100.10", None, None),
@@ -54,7 +63,7 @@ def test_a_version_1_file_is_migrated_with_every_line_kept(tmp_path):
     path = tmp_path / "old.sqlite3"
     dossier_id, generation = _v1_file(path)
     store = SQLiteStore(path)
-    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.schema_version() == SCHEMA_VERSION == 4
     lines = {line.id: line for line in store.ledger_lines(dossier_id)}
     assert sorted(lines) == ["L1", "L2", "L9"]
     assert lines["L1"].debit == Decimal("100.10") and lines["L1"].foreign_amount == Decimal("-110.5")
@@ -111,7 +120,7 @@ def test_a_version_2_file_is_migrated_in_place(tmp_path):
     path = tmp_path / "v2.sqlite3"
     dossier_id = _v2_file(path)
     store = SQLiteStore(path)
-    assert store.schema_version() == 3
+    assert store.schema_version() == SCHEMA_VERSION
     columns = {row[1] for row in store._all("PRAGMA table_info(ledger_lines)")}
     assert "placed_on" in columns
     link = store.get_link(dossier_id)
@@ -124,3 +133,31 @@ def test_a_version_2_file_is_migrated_in_place(tmp_path):
     store.close()
     again = SQLiteStore(path)
     assert again.get_link(dossier_id).opening_balances_stamp == "stamp-1"  # reopening migrates nothing twice
+
+
+def test_a_version_2_file_gains_the_connection_levels_and_binds_dossier_logins(tmp_path):
+    path = tmp_path / "v2.sqlite3"
+    store = SQLiteStore(path)
+    firm = store.create_firm("F")
+    d1, d2 = store.add_dossier(firm.id, "D1"), store.add_dossier(firm.id, "D2")
+    for cid, level in (("con_x", "dossier"), ("con_e", "firm")):
+        store.add_connection(ConnectionRecord(id=cid, firm_id=firm.id, connector="c", label=cid, level=level,
+                                              config={}, sealed=b"x"))
+    for dossier in (d1, d2):
+        store.save_link(LinkRecord(dossier_id=dossier.id, connection_id="con_e" if dossier is d2 else "con_x",
+                                   company_ref="1", company_name="", mode=SyncMode.REPLACE,
+                                   granularity=Granularity.TRANSACTIONS))
+    store.close()
+    db = sqlite3.connect(path)
+    db.executescript(_BEFORE_V4)
+    db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    assert store.schema_version() == 4
+    # The dossier that logged in to a dossier-level connection owns it; a firm-level one has no owner.
+    assert store.get_connection("con_x").owner_dossier_id == d1.id
+    assert store.get_connection("con_e").owner_dossier_id is None
+    support = store.add_support_user("help@host.test")
+    assert store.get_user(support.id) == support and support.role == "support" and support.firm_id == ""
+    store.close()

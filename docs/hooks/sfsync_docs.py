@@ -1,8 +1,8 @@
 """MkDocs hooks that generate the pages which must not drift from the code.
 
 * one page per installed connector, from the plugins' own metadata
-  (``sfsync.plugins.get_registry().connectors``): ``connectors/<name>.md``, appended to the
-  *Connectors* section of the nav;
+  (``sfsync.plugins.get_registry().connectors``) and the ``guide.md`` a plugin may ship in its
+  package: ``connectors/<name>.md``, appended to the *Connectors* section of the nav;
 * the connectors table and the broken plugins on ``connectors/index.md``;
 * the CLI reference, from the click command itself (``sfsync.cli.cli``);
 * the errors tree, from the docstring of ``sfsync.errors``.
@@ -116,6 +116,19 @@ def connect_command(loaded: Any) -> str:
     ]
     line = " ".join([f"sfsync connect {name}", *fields])
     return line + ("    # asks for the secret fields" if secrets else "")
+
+
+def plugin_guide(loaded: Any) -> str:
+    """The ``guide.md`` a plugin may ship beside its connector's package (how a firm connects,
+    what is synced and what is not, the sandbox's credentials): part of the connector's page."""
+    import importlib.resources
+
+    package = type(loaded.plugin).__module__.split(".")[0]
+    try:
+        guide = importlib.resources.files(package).joinpath("guide.md")
+        return guide.read_text(encoding="utf-8") if guide.is_file() else ""
+    except (ModuleNotFoundError, TypeError, OSError):
+        return ""
 
 
 def sandbox_credentials(reg: Any, name: str) -> dict[str, str] | None:
@@ -249,6 +262,10 @@ def render_connector_page(loaded: Any, sandbox: dict[str, str] | None = None) ->
     else:
         out.append("None declared.")
     out.append("")
+
+    guide = plugin_guide(loaded)
+    if guide:
+        out += [guide.strip(), ""]
 
     if "read_export" in loaded.capabilities:
         out += [

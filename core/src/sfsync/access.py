@@ -14,7 +14,9 @@ The public API has two kinds of methods:
   (``sync_now`` rather than ``sync``).
 
 Roles: an ``admin`` manages the firm's connections and users; a ``member`` works on dossiers and
-may (re-)consent only a dossier-level connection of a dossier of the firm.
+may (re-)consent only a dossier-level connection of a dossier of the firm. ``support`` staff of
+the host belong to no firm: they reach the support-level connections of every firm (the only
+role that creates or changes them, see :mod:`sfsync.levels`) and no firm's dossiers.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from sfsync.errors import AuthError, ConfigurationError, NotFound, PermissionDenied
+from sfsync.levels import require_may_manage
 from sfsync.store.base import ConnectionRecord, DossierRecord, Store, User
 
 __all__ = ["OPERATOR_METHODS", "Access", "is_scoped", "scoped"]
 
 OPERATOR_METHODS = frozenset({
-    "open", "mount", "create_firm", "add_user", "sync", "sync_many", "due_dossiers", "sync_due",
+    "open", "mount", "create_firm", "add_user", "add_support_user", "sync", "sync_many", "due_dossiers",
+    "sync_due",
 })
 """Public :class:`~sfsync.api.Sfsync` methods that act as the host itself, with no user."""
 
@@ -79,9 +83,13 @@ class Access:
             record = self.store.get_connection(connection_id)
         except NotFound:
             record = None
-        if record is None or not self.sees(actor, record.firm_id):
+        if record is None or not (self.sees(actor, record.firm_id) or self._support_reaches(actor, record)):
             raise NotFound(f"no connection {connection_id!r} in this firm")
         return record
+
+    @staticmethod
+    def _support_reaches(actor: User, record: ConnectionRecord) -> bool:
+        return actor.role == "support" and record.level == "support"
 
     def dossier(self, actor: User, name_or_id: str) -> DossierRecord:
         """The firm's dossier named ``name_or_id``, or with that id."""
@@ -111,6 +119,10 @@ class Access:
             raise ConfigurationError(
                 f"connection {record.id} is a {record.connector} connection; it cannot be re-consented with {connector}"
             )
+        if level == "support" or actor.role == "support":
+            # Support-level connections are support staff's alone, and they set up nothing else.
+            require_may_manage(actor, level, connector, "add a connection" if record is None else "change this connection")
+            return record, dossier
         if actor.role == "admin":
             return record, dossier
         if dossier is None or level != "dossier":

@@ -26,18 +26,27 @@ import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from sfsync.access import Access, scoped
-from sfsync.auth import AgentSpec, FormSpec, OAuth2Spec, PendingAuthorization, secret_field_names
+from sfsync.auth import (
+    AgentSpec,
+    ConnectionLevel,
+    FormSpec,
+    OAuth2Spec,
+    PendingAuthorization,
+    secret_field_names,
+)
 from sfsync.clock import Clock
 from sfsync.context import ConnectorContext, Secrets
 from sfsync.errors import (
     AuthError,
     ConfigurationError,
     NotFound,
+    PermissionDenied,
     SfsyncError,
 )
-from sfsync.fiscal_years import check_years, effective_years
+from sfsync.fiscal_years import check_years, effective_years, merge_years, span
 from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
 from sfsync.http.transport import RetryPolicy
+from sfsync.levels import require_may_manage
 from sfsync.models import (
     Company,
     FiscalYear,
@@ -53,6 +62,7 @@ from sfsync.plugins import PluginRegistry, get_registry
 from sfsync.runner import Runner, RunObserver, balance_warnings
 from sfsync.secrets import SecretBox
 from sfsync.store.base import (
+    CompanyDetailsRecord,
     ConnectionRecord,
     DossierRecord,
     Firm,
@@ -63,7 +73,10 @@ from sfsync.store.base import (
 )
 from sfsync.store.sqlite import SQLiteStore
 
-__all__ = ["DossierStatus", "Sfsync"]
+__all__ = ["ConnectionState", "DossierStatus", "Sfsync"]
+
+REFUSED = ("AuthError", "NeedsReconsent")
+"""The ``error_kind`` of a run stopped by a refused credential: due at once after re-consent."""
 
 NIGHTLY_INTERVAL = dt.timedelta(hours=20)
 """A dossier is due when its last run started longer ago than this (so once a night)."""
@@ -84,6 +97,25 @@ class DossierStatus:
     last_run: RunRecord | None
     next_due: dt.datetime | None
     incomplete: bool = False
+    admin_link: LinkRecord | None = None
+    """The administrative link (granularity ``details``), when the dossier has one."""
+@dataclass(frozen=True)
+class ConnectionState:
+    """A connection as its Syncs page shows it: status, why, and how many dossiers wait for it.
+
+    Attributes:
+        connection: The connection.
+        status: ``ok`` or ``needs_reconsent``.
+        cause: Why it needs re-consent (the package's refusal), else ``None``.
+        waiting: Dossiers of this connection whose last run stopped because the package refused
+            the credentials. Before re-consent they wait; after it they are due at once.
+    """
+
+    connection: ConnectionRecord
+    status: str
+    cause: str | None
+    waiting: int
+
 
 
 @dataclass
@@ -97,6 +129,10 @@ class _Pending:
     label: str
     connection_id: str | None
     dossier_id: str | None
+
+
+def _stopped_by_refusal(run: RunRecord | None) -> bool:
+    return run is not None and run.status == "failed" and run.error_kind in REFUSED
 
 
 class Sfsync:
@@ -174,9 +210,16 @@ class Sfsync:
         """Add a user to a firm as ``admin`` or ``member`` (the host's own call, e.g. a firm's
         first admin; an admin adding a colleague goes through :meth:`add_colleague`)."""
         if role not in ("admin", "member"):
-            raise ConfigurationError(f"role must be admin or member, not {role!r}")
+            raise ConfigurationError(f"role must be admin or member, not {role!r} (support staff: add_support_user)")
         self.store.get_firm(firm_id)
         return self.store.add_user(firm_id, email, role)  # type: ignore[arg-type]
+
+    def add_support_user(self, email: str) -> User:
+        """Add a member of the host's support staff: no firm, acts across firms, and the only
+        role that creates or changes a support-level connection (Octopus, AFAS…)."""
+        if self.store.find_support_user(email) is not None:
+            raise ConfigurationError(f"{email} is already support staff")
+        return self.store.add_support_user(email)
 
     @scoped
     def add_colleague(self, user: User, email: str, role: str = "member") -> User:
@@ -199,24 +242,39 @@ class Sfsync:
         state: dict[str, Any],
         label: str,
         connection_id: str | None = None,
+        firm_id: str | None = None,
+        owner_dossier_id: str | None = None,
     ) -> ConnectionRecord:
         loaded = self.registry.connector(connector)
         sealed = self.box.seal({"secrets": secrets, "tokens": tokens, "state": state})
         if connection_id is not None:
-            record = self.access.connection(user, connection_id)
-            self.store.update_connection(record.id, sealed=sealed, status="ok")
-            return self.store.get_connection(record.id)
+            self.access.connection(user, connection_id)
+            # Re-consent in place: the same connection, so every dossier linked to it stays linked.
+            self.store.update_connection(connection_id, sealed=sealed, status="ok", cause=None, config=config)
+            return self.store.get_connection(connection_id)
         record = ConnectionRecord(
             id=f"conn_{uuid.uuid4().hex[:12]}",
-            firm_id=user.firm_id,
+            firm_id=firm_id or user.firm_id,
             connector=connector,
             label=label,
             level=loaded.auth.level.value,
             config=config,
             sealed=sealed,
+            owner_dossier_id=owner_dossier_id,
+            created_by=user.id,
         )
         self.store.add_connection(record)
-        return record
+        return self.store.get_connection(record.id)
+
+    def _firm_for(self, user: User, firm_id: str | None) -> str:
+        """The firm an action is for: the user's own, or for support staff the one they name."""
+        if user.role == "support":
+            if not firm_id:
+                raise ConfigurationError(f"{user.email} is support staff: say for which firm (firm_id)")
+            return self.store.get_firm(firm_id).id
+        if firm_id is not None and firm_id != user.firm_id:
+            raise NotFound(f"no firm {firm_id!r} for {user.email}")
+        return user.firm_id
 
     def _split_fields(self, model: type[BaseModel], values: Mapping[str, Any], connector: str) -> tuple[dict[str, Any], dict[str, str]]:
         try:
@@ -238,32 +296,62 @@ class Sfsync:
 
     @scoped
     async def connect_form(
-        self, user: User, connector: str, values: Mapping[str, Any], *, label: str | None = None,
+        self,
+        user: User,
+        connector: str,
+        values: Mapping[str, Any],
+        *,
+        label: str | None = None,
         connection_id: str | None = None,
+        firm_id: str | None = None,
     ) -> ConnectionRecord:
         """Connect a package whose credentials are a form (or an agent's address and token).
 
         The connector checks the credentials first (``sfsync_check_connection``, else by listing
         companies); wrong ones raise :class:`~sfsync.errors.AuthError` and nothing is saved.
-        Pass ``connection_id`` to re-consent an existing connection (a regenerated key): it keeps
-        its id, its dossiers their checkpoints, and its status is ``ok`` again.
+
+        Pass ``connection_id`` to replace the credentials of an existing connection in place (a
+        revoked Yuki key, an agent's rotated token): fields not given keep their stored value, the
+        dossiers stay linked, and those stopped by the refused credential are due at once.
+
+        Who may: an admin of the firm for firm- and agent-level connectors; only support staff
+        (``firm_id`` says for which firm) for support-level ones.
         """
         loaded = self.registry.connector(connector)
         if not isinstance(loaded.auth, FormSpec | AgentSpec):
             raise ConfigurationError(f"connector {connector} connects with {loaded.auth.flavour}, not a form")
-        self.access.require_admin(user, "add a connection")
-        if connection_id is not None and self.access.connection(user, connection_id).connector != connector:
-            raise ConfigurationError(f"connection {connection_id} is not a {connector} connection; it cannot be re-consented as one")
+        values = dict(values)
+        if connection_id is not None:
+            record = self.access.connection(user, connection_id)
+            if record.connector != connector:
+                raise ConfigurationError(f"connection {record.label} is a {record.connector} connection, not {connector}")
+            require_may_manage(user, record.level, connector, "change this connection")
+            values = {**record.config, **values}
+            target_firm = record.firm_id
+        else:
+            if loaded.auth.level is ConnectionLevel.DOSSIER:
+                raise ConfigurationError(f"connector {connector} connects per dossier: link the dossier to connect it")
+            require_may_manage(user, loaded.auth.level, connector, "add a connection")
+            target_firm = self._firm_for(user, firm_id)
         config, secrets = self._split_fields(loaded.auth.fields, values, connector)
         ctx = self._bare_context(connector, config, secrets, {})
         try:
             await self._check(connector, ctx)
         finally:
             await ctx.aclose()
+        state = ctx.state
+        if connection_id is not None:
+            state = {**self.box.open(self.store.get_connection(connection_id).sealed).get("state", {}), **state}
         return self._save_connection(
-            user, connector, config=config, secrets=secrets, tokens=None, state=ctx.state,
-            label=label or loaded.info.title, connection_id=connection_id,
+            user, connector, config=config, secrets=secrets, tokens=None, state=state,
+            label=label or loaded.info.title, connection_id=connection_id, firm_id=target_firm,
         )
+
+    @scoped
+    async def reconnect_form(self, user: User, connection_id: str, values: Mapping[str, Any]) -> ConnectionRecord:
+        """Re-enter a form connection's credentials in place (see :meth:`connect_form`)."""
+        record = self.access.connection(user, connection_id)
+        return await self.connect_form(user, record.connector, values, connection_id=record.id)
 
     @scoped
     def start_oauth(
@@ -278,11 +366,14 @@ class Sfsync:
         label: str | None = None,
         connection_id: str | None = None,
         dossier_id: str | None = None,
+        firm_id: str | None = None,
     ) -> PendingAuthorization:
         """Begin an OAuth2 connection: returns the authorize URL to send the user to.
 
-        Firm-level connections need an admin; for dossier-level packages (Xero) linking a dossier
-        *is* this login, so any user of the firm may start it for a dossier. Pass
+        Firm-level connections need an admin. For dossier-level packages (Xero) linking a dossier
+        *is* this login: any user of the firm starts it with ``dossier_id``, and
+        :meth:`finish_oauth` creates (or re-consents) the connection bound to that dossier.
+        Support-level connections are started by support staff for ``firm_id``. Pass
         ``connection_id`` to re-consent an existing connection (an admin's, or a member's for the
         dossier-level connection their ``dossier_id`` is linked to).
         """
@@ -290,12 +381,22 @@ class Sfsync:
         spec = loaded.auth
         if not isinstance(spec, OAuth2Spec):
             raise ConfigurationError(f"connector {connector} connects with {spec.flavour}, not OAuth2")
-        self.access.consent_target(
+        record, _ = self.access.consent_target(
             user, connector, spec.level.value, connection_id=connection_id, dossier_id=dossier_id
         )
+        target_firm = record.firm_id if record is not None else self._firm_for(user, firm_id)
+        if spec.level is ConnectionLevel.DOSSIER:
+            if dossier_id is None:
+                raise ConfigurationError(
+                    f"connector {connector} connects per dossier: start its login from the dossier (dossier_id)"
+                )
+            if record is not None and record.owner_dossier_id not in (None, dossier_id):
+                raise PermissionDenied(f"connection {record.label} belongs to another dossier; log in from that dossier")
+        elif dossier_id is not None:
+            raise ConfigurationError(f"connector {connector} is {spec.level.value}-level: it is not bound to a dossier")
         pending = spec.start(client_id=client_id, redirect_uri=redirect_uri)
         self._pending[pending.state] = _Pending(
-            firm_id=user.firm_id, user_id=user.id, connector=connector, pending=pending,
+            firm_id=target_firm, user_id=user.id, connector=connector, pending=pending,
             config={**dict(config or {}), "client_id": client_id},
             secrets={"client_secret": client_secret} if client_secret else {},
             label=label or loaded.info.title, connection_id=connection_id, dossier_id=dossier_id,
@@ -328,7 +429,9 @@ class Sfsync:
         data = {"grant_type": "authorization_code", "code": code, "redirect_uri": pending.pending.redirect_uri}
         if pending.pending.code_verifier:
             data["code_verifier"] = pending.pending.code_verifier
-        ctx = self._bare_context(pending.connector, pending.config, pending.secrets, {})
+        # What the connector asked to keep of the callback (QuickBooks' realmId), as non-secret state.
+        kept = {name: query[name][0] for name in spec.callback_params if query.get(name)}
+        ctx = self._bare_context(pending.connector, pending.config, pending.secrets, {"callback": kept} if kept else {})
         try:
             client = ctx.http(spec.token_url, authenticated=False)
             request = spec.token_request(
@@ -343,10 +446,20 @@ class Sfsync:
             tokens = ctx.vault.tokens  # the check may have refreshed them
         finally:
             await ctx.aclose()
+        connection_id = pending.connection_id
+        if connection_id is None and pending.dossier_id is not None:
+            # A dossier logging in again re-consents its own connection instead of adding another.
+            owned = self.store.get_link(pending.dossier_id)
+            if owned is not None:
+                current = self.store.get_connection(owned.connection_id)
+                if current.owner_dossier_id == pending.dossier_id and current.connector == pending.connector:
+                    connection_id = current.id
         return self._save_connection(
             user, pending.connector, config=pending.config, secrets=pending.secrets, tokens=tokens.reveal(),
-            state=ctx.state, label=pending.label, connection_id=pending.connection_id,
+            state=ctx.state, label=pending.label, connection_id=connection_id, firm_id=pending.firm_id,
+            owner_dossier_id=pending.dossier_id,
         )
+
 
     def _bare_context(
         self, connector: str, config: dict[str, Any], secrets: dict[str, str], state: dict[str, Any]
@@ -368,19 +481,49 @@ class Sfsync:
             raise exc.with_context(connector=connector) from exc.__cause__
 
     @scoped
-    def connections(self, user: User) -> list[ConnectionRecord]:
-        """The firm's connections."""
-        return self.store.list_connections(user.firm_id)
+    def connections(self, user: User, *, firm_id: str | None = None) -> list[ConnectionRecord]:
+        """The firm's connections (its Syncs page): firm-, support- and agent-level ones.
+
+        A dossier's own login (a dossier-level connection) is not here but under its dossier
+        (:meth:`dossier_connections`). Support staff say which firm with ``firm_id``.
+        """
+        shown = [c for c in self.store.list_connections(self._firm_for(user, firm_id)) if c.owner_dossier_id is None]
+        return [c for c in shown if user.role != "support" or c.level == ConnectionLevel.SUPPORT.value]
+
+    @scoped
+    def dossier_connections(self, user: User, dossier_id: str) -> list[ConnectionRecord]:
+        """The connections a dossier's own login made (dossier-level packages such as Xero)."""
+        dossier = self.access.dossier(user, dossier_id)
+        return [c for c in self.store.list_connections(dossier.firm_id) if c.owner_dossier_id == dossier.id]
+
+    @scoped
+    def connection_state(self, user: User, connection_id: str) -> ConnectionState:
+        """The connection's status, the cause of a needed re-consent, and how many of its dossiers
+        stopped because the package refused the credentials."""
+        record = self.access.connection(user, connection_id)
+        waiting = 0
+        for dossier in self.store.list_dossiers(record.firm_id):
+            links = (self.store.get_link(dossier.id), self.store.get_admin_link(dossier.id))
+            if any(link is not None and link.connection_id == record.id for link in links):
+                waiting += _stopped_by_refusal(self.store.last_run(dossier.id))
+        return ConnectionState(connection=record, status=record.status, cause=record.status_cause, waiting=waiting)
 
     @scoped
     def remove_connection(self, user: User, connection_id: str) -> None:
-        """Remove a connection (admins only); its dossiers keep what was synced."""
-        self.access.require_admin(user, "remove a connection")
-        self.access.connection(user, connection_id)
-        for dossier in self.store.list_dossiers(user.firm_id):
+        """Remove a connection (admins; support staff for a support-level one); its dossiers keep
+        what was synced."""
+        record = self.access.connection(user, connection_id)
+        if record.level == ConnectionLevel.DOSSIER.value:
+            self.access.require_admin(user, "remove a connection")  # a dossier's own: unlink removes it too
+        else:
+            require_may_manage(user, record.level, record.connector, "remove this connection")
+        for dossier in self.store.list_dossiers(record.firm_id):
             link = self.store.get_link(dossier.id)
             if link is not None and link.connection_id == connection_id:
                 self.store.delete_link(dossier.id)
+            admin = self.store.get_admin_link(dossier.id)
+            if admin is not None and admin.connection_id == connection_id:
+                self.store.delete_admin_link(dossier.id)
         self.store.delete_connection(connection_id)
 
     @scoped
@@ -436,7 +579,7 @@ class Sfsync:
         connection_id: str,
         company_ref: str,
         *,
-        mode: SyncMode | str,
+        mode: SyncMode | str | None = None,
         since: dt.date | None = None,
         granularity: Granularity | str | None = None,
         first_year_end: dt.date | None = None,
@@ -452,13 +595,27 @@ class Sfsync:
         ``first_year_end`` overrides the end of the first fiscal year (a long or short first
         year); ``fiscal_years`` replaces the package's years altogether (no overlaps, no gaps).
         The *since* date is checked against these effective years. See :mod:`sfsync.fiscal_years`.
+
+        ``granularity="details"`` makes the dossier's *administrative* link (its master data, from
+        any connector that brings company details; an administrative-only connector offers
+        nothing else): it takes no mode and sits beside the accounting link.
+
+        A dossier-level connection belongs to the dossier whose login made it: another dossier
+        is refused and must log in itself.
         """
         dossier = self.access.dossier(user, dossier_id)
         record = self.access.connection(user, connection_id)
+        if record.owner_dossier_id is not None and record.owner_dossier_id != dossier.id:
+            raise PermissionDenied(
+                f"dossier {dossier.name}: connection {record.label} is another dossier's own login to "
+                f"{record.connector}; each dossier logs in itself (link it with its own login)"
+            )
         loaded = self.registry.connector(record.connector)
-        mode = SyncMode(mode)
         gran = Granularity(granularity) if granularity else loaded.info.default_granularity
-        if gran not in loaded.info.granularities:
+        if gran is Granularity.DETAILS:
+            if not self.registry.supports(record.connector, "sfsync_fetch_company_details"):
+                raise ConfigurationError(f"connector {record.connector} brings no company details")
+        elif gran not in loaded.info.granularities:
             raise ConfigurationError(
                 f"connector {record.connector} offers {', '.join(g.value for g in loaded.info.granularities)}, "
                 f"not {gran.value}"
@@ -471,6 +628,17 @@ class Sfsync:
                 f"connector {record.connector}: no company {company_ref!r} in this connection; "
                 f"it can see: {close or 'nothing'}"
             )
+        if gran is Granularity.DETAILS:
+            if mode is not None or since is not None or first_year_end is not None or fiscal_years:
+                raise ConfigurationError("an administrative (details) link takes no mode, date or fiscal year")
+            admin = LinkRecord(dossier_id=dossier.id, connection_id=record.id, company_ref=company.ref,
+                               company_name=company.name, mode=SyncMode.REPLACE, granularity=gran,
+                               needs_full_sync=False)
+            self.store.save_admin_link(admin)
+            return admin
+        if mode is None:
+            raise ConfigurationError("say how to link: mode='since' with a date, or mode='replace'")
+        mode = SyncMode(mode)
         if first_year_end is not None and fiscal_years:
             raise ConfigurationError("give either a first fiscal-year end or the whole list of fiscal years, not both")
         override = check_years(fiscal_years, what=f"the fiscal years of dossier {dossier.name}") if fiscal_years else None
@@ -503,9 +671,43 @@ class Sfsync:
         return link
 
     @scoped
-    def unlink(self, user: User, dossier_id: str) -> None:
-        """Stop syncing a dossier (back to manual import); what was synced stays."""
-        self.store.delete_link(self.access.dossier(user, dossier_id).id)
+    def unlink(
+        self, user: User, dossier_id: str, *, administrative: bool = False, remove_connection: bool = False
+    ) -> None:
+        """Stop syncing a dossier (back to manual import); what was synced stays.
+
+        ``administrative=True`` removes the administrative link instead. When the accounting link
+        is the dossier's own login (a dossier-level connection), unlinking removes that connection
+        too, and is refused unless ``remove_connection=True`` confirms it.
+        """
+        dossier = self.access.dossier(user, dossier_id)
+        if administrative:
+            self.store.delete_admin_link(dossier.id)
+            return
+        link = self.store.get_link(dossier.id)
+        owned = self.store.get_connection(link.connection_id) if link is not None else None
+        if owned is not None and owned.owner_dossier_id == dossier.id:
+            if not remove_connection:
+                raise ConfigurationError(
+                    f"dossier {dossier.name}: unlinking removes its own {owned.connector} login ({owned.label}); "
+                    "confirm to remove it (remove_connection=True, or --yes)"
+                )
+            self.store.delete_link(dossier.id)
+            self.store.delete_connection(owned.id)
+            return
+        self.store.delete_link(dossier.id)
+
+    # --- administrative data ---------------------------------------------------------------------
+
+    @scoped
+    def company_details(self, user: User, dossier_id: str) -> CompanyDetailsRecord | None:
+        """The dossier's current company details (administrative sync), or ``None`` before any."""
+        return self.store.company_details(self.access.dossier(user, dossier_id).id)
+
+    @scoped
+    def company_details_history(self, user: User, dossier_id: str, *, limit: int = 20) -> list[CompanyDetailsRecord]:
+        """Every kept version of the dossier's company details, newest first."""
+        return self.store.company_details_history(self.access.dossier(user, dossier_id).id, limit=limit)
 
     # --- runs ----------------------------------------------------------------------------------
 
@@ -539,12 +741,13 @@ class Sfsync:
 
     def due_dossiers(self, now: dt.datetime | None = None) -> list[str]:
         """Linked dossiers due for their nightly sync (not synced in the last 20 hours, or
-        waiting for a budget that is back), skipping connections that need re-consent."""
+        waiting for a budget that is back), skipping connections that need re-consent. A dossier
+        stopped by a refused credential is due at once when its connection is re-consented."""
         now = now or self.clock.now()
         due = []
         for dossier in self.store.list_dossiers():
             status = self._status(dossier)
-            if status.link is None or status.connection_status == "needs_reconsent":
+            if (status.link is None and status.admin_link is None) or status.connection_status == "needs_reconsent":
                 continue
             if status.next_due is None or status.next_due <= now:
                 due.append(dossier.id)
@@ -556,20 +759,24 @@ class Sfsync:
 
     def _status(self, dossier: DossierRecord) -> DossierStatus:
         link = self.store.get_link(dossier.id)
-        connection = self.store.get_connection(link.connection_id) if link else None
+        admin = self.store.get_admin_link(dossier.id)
+        chosen = link or admin
+        connection = self.store.get_connection(chosen.connection_id) if chosen else None
         last = self.store.last_run(dossier.id)
         partly = last is not None and last.status not in ("ok", "warning") and incomplete(
             self.store.list_runs(dossier.id, limit=20))
         next_due: dt.datetime | None = None
-        if link is not None and last is not None and not link.needs_full_sync:
-            if last.status == "waiting" and last.resume_at is not None:
+        if chosen is not None and last is not None and not chosen.needs_full_sync:
+            if _stopped_by_refusal(last) and connection is not None and connection.status == "ok":
+                next_due = None  # re-consented since: due at once, resuming from its checkpoint
+            elif last.status == "waiting" and last.resume_at is not None:
                 next_due = last.resume_at
             else:
                 next_due = last.started_at + NIGHTLY_INTERVAL
         return DossierStatus(
             dossier=dossier, link=link, connector=connection.connector if connection else None,
             connection_status=connection.status if connection else None, last_run=last, next_due=next_due,
-            incomplete=partly,
+            incomplete=partly, admin_link=admin,
         )
 
     @scoped
@@ -585,11 +792,15 @@ class Sfsync:
     # --- manual import ---------------------------------------------------------------------------
 
     @scoped
-    def import_file(self, user: User, dossier_id: str, path: Path) -> RunRecord:
+    def import_file(self, user: User, dossier_id: str, path: Path, *, replace: bool = False) -> RunRecord:
         """Load an export file (XAF, SAF-T, a balance) into a dossier that has no sync.
 
-        The file's data replaces the dossier's in one new generation, swapped in only when the
-        whole file was read: a truncated file leaves the stored data as it was.
+        The file's data replaces the dossier's for the fiscal years the file covers and keeps
+        every other year (lines, trial balance, opening balances), so a dossier's history grows
+        file by file, and a dossier unlinked from a package keeps what was synced. With
+        ``replace=True`` the file's data replaces the whole dossier. Either way it is written
+        into one new generation, swapped in only when the whole file was read: a truncated file
+        leaves the stored data as it was.
         """
         dossier = self.access.dossier(user, dossier_id)
         if self.store.get_link(dossier.id) is not None:
@@ -606,10 +817,15 @@ class Sfsync:
             )
         run = RunRecord(id=f"run_{uuid.uuid4().hex[:12]}", dossier_id=dossier.id, started_at=self.clock.now(), stage="import")
         self.store.start_run(run)
-        generation = self.store.begin_generation(dossier.id, keep_before=None)
+        covered = None if replace else (result.covers or span(result.fiscal_years))
+        if not replace and covered is None:
+            run.warnings.append(f"{path.name} names no fiscal year: its data replaces the whole dossier")
+        active = self.store.active_generation(dossier.id)
+        kept = self.store.fiscal_years(dossier.id, active) if covered is not None and active is not None else []
+        generation = self.store.begin_generation(dossier.id, keep_before=None, keep_outside=covered)
         source = f"import:{path.name}"
         try:
-            self.store.write_fiscal_years(dossier.id, generation, result.fiscal_years)
+            self.store.write_fiscal_years(dossier.id, generation, merge_years(kept, result.fiscal_years))
             self.store.write_accounts(dossier.id, generation, result.accounts)
             if result.opening_balances:
                 self.store.write_opening_balances(dossier.id, generation, source, result.opening_balances)

@@ -29,7 +29,7 @@ from rich.text import Text
 from sfsync.api import Sfsync
 from sfsync.auth import AgentSpec, FormSpec, OAuth2Spec, secret_field_names
 from sfsync.errors import ConfigurationError, NotFound, SfsyncError
-from sfsync.fiscal_years import effective_years, read_fiscal_years_file
+from sfsync.fiscal_years import effective_years, monthly_periods, read_fiscal_years_file
 from sfsync.models import Granularity, SyncMode
 from sfsync.plugins import get_registry
 from sfsync.store.base import ConnectionRecord, RunRecord, User
@@ -206,11 +206,40 @@ def user_add(state: _State, email: str, role: str) -> None:
 # --- connections -----------------------------------------------------------------------------------
 
 
-def _find_connection(state: _State, actor: User, key: str) -> ConnectionRecord:
-    for record in state.app.connections(actor):
+def _find_connection(state: _State, actor: User, key: str, *, firm_id: str | None = None) -> ConnectionRecord:
+    for record in state.app.connections(actor, firm_id=firm_id):
         if key in (record.id, record.label, record.connector):
             return record
+    if actor.role != "support":  # a dossier's own login, by its id
+        for dossier in state.app.store.list_dossiers(actor.firm_id):
+            for record in state.app.dossier_connections(actor, dossier.id):
+                if key == record.id:
+                    return record
     raise NotFound(f"no connection {key!r}; `sfsync connections` lists them")
+
+
+def _form_values(spec: FormSpec | AgentSpec, fields: tuple[str, ...], url: str | None, token: str | None,
+                 *, ask_all: bool = True) -> dict[str, Any]:
+    """The form's values from --field (and --url/--token for an agent); what is missing is asked
+    for, secrets without echo. ``ask_all=False`` (re-consent) asks only for the secrets: the rest
+    keeps its stored value."""
+    secret_names = secret_field_names(spec.fields)
+    values: dict[str, Any] = {}
+    for name, value in (f.split("=", 1) for f in fields if "=" in f):
+        values[name] = _secret(value, f"the secret field {name}", on_command_line=name in secret_names)
+    for name in spec.fields.model_fields:
+        if name not in values and f"SFSYNC_FIELD_{name.upper()}" in os.environ:
+            values[name] = os.environ[f"SFSYNC_FIELD_{name.upper()}"]
+    if isinstance(spec, AgentSpec):
+        if url:
+            values.setdefault("url", url)
+        if token:  # already read from stdin or the environment by the command
+            values.setdefault("token", token)
+    for name, info in spec.fields.model_fields.items():
+        wanted = info.is_required() if ask_all else name in secret_names
+        if name not in values and wanted:
+            values[name] = click.prompt(info.description or name, hide_input=name in secret_names)
+    return values
 
 
 class _CallbackServer:
@@ -309,21 +338,37 @@ def _sandbox_login(sandbox: Any, authorize_url: str, served_at: str | None) -> N
 
 @cli.command()
 @click.argument("connection")
+@click.option("--field", "fields", multiple=True, metavar="NAME=VALUE",
+              help="Form: a field to change (repeatable); NAME=- reads it from stdin, a secret left out is asked for.")
+@click.option("--token", envvar="SFSYNC_AGENT_TOKEN",
+              help="Agent: the sync service's new token (- for stdin; or SFSYNC_AGENT_TOKEN; else asked for).")
 @click.option("--client-id", envvar="SFSYNC_CLIENT_ID", help="OAuth2 app's client id.")
 @click.option("--client-secret", envvar="SFSYNC_CLIENT_SECRET", help="OAuth2 app's client secret.")
 @click.option("--port", default=8765, show_default=True, help="Loopback port for the OAuth2 callback.")
 @pass_state
-def reconnect(state: _State, connection: str, client_id: str | None, client_secret: str | None, port: int) -> None:
-    """Log in again to a connection that needs re-consent; its dossiers continue where they stopped."""
+def reconnect(state: _State, connection: str, fields: tuple[str, ...], token: str | None, client_id: str | None,
+              client_secret: str | None, port: int) -> None:
+    """Re-consent a connection in place: log in again (OAuth2), re-enter the credentials (a form:
+    the secrets are asked again) or an agent's new token. Its dossiers stay linked, and those stopped
+    by the refused credential are due at once."""
     actor = state.user()
     record = _find_connection(state, actor, connection)
-    if not isinstance(state.app.registry.connector(record.connector).auth, OAuth2Spec):
-        raise ConfigurationError(f"{record.label} is not an OAuth2 connection; connect it again with `sfsync connect`")
-    values = {k: v for k, v in record.config.items() if k != "client_id"}
-    _oauth_login(state, actor, record.connector, values=values, label=record.label,
-                 client_id=client_id or record.config.get("client_id"), client_secret=client_secret, port=port,
-                 connection_id=record.id)
-    console.print(f"{escape(record.label)} re-consented; its dossiers continue from where they stopped")
+    spec = state.app.registry.connector(record.connector).auth
+    if isinstance(spec, OAuth2Spec):
+        values = {k: v for k, v in record.config.items() if k != "client_id"}
+        _oauth_login(state, actor, record.connector, values=values, label=record.label,
+                     client_id=client_id or record.config.get("client_id"), client_secret=client_secret, port=port,
+                     connection_id=record.id, dossier_id=record.owner_dossier_id)
+    else:
+        values = _form_values(spec, fields, None, _secret(token, "--token", on_command_line=False), ask_all=False)
+        _run(state.app.reconnect_form(actor, record.id, values))
+    _print_reconsented(state, actor, record)
+
+
+def _print_reconsented(state: _State, actor: User, record: ConnectionRecord) -> None:
+    waiting = state.app.connection_state(actor, record.id).waiting
+    console.print(f"{escape(record.label)} re-consented; its dossiers continue from where they stopped"
+                  + (f" ({waiting} due now: `sfsync sync --due`)" if waiting else ""))
 
 
 _SECRETS_HELP = (
@@ -369,28 +414,14 @@ def connect(ctx: click.Context, state: _State, connector: str, fields: tuple[str
     actor = state.user()
     loaded = state.app.registry.connector(connector)
     spec = loaded.auth
-    values: dict[str, Any] = dict(f.split("=", 1) for f in fields if "=" in f)
     client_secret = _secret(client_secret, "--client-secret", on_command_line=_from_command_line(ctx, "client_secret"))
     token = _secret(token, "--token", on_command_line=_from_command_line(ctx, "token"))
     if isinstance(spec, OAuth2Spec):
+        values: dict[str, Any] = dict(f.split("=", 1) for f in fields if "=" in f)
         record = _oauth_login(state, actor, connector, values=values, label=label, client_id=client_id,
                               client_secret=client_secret, port=port)
     else:
-        assert isinstance(spec, FormSpec | AgentSpec)
-        if isinstance(spec, AgentSpec):
-            values.setdefault("url", url) if url else None
-            values.setdefault("token", token) if token else None
-        secret_names = secret_field_names(spec.fields)
-        for name in spec.fields.model_fields:
-            if name in values:
-                values[name] = _secret(values[name], f"the secret field {name}", on_command_line=name in secret_names)
-            elif f"SFSYNC_FIELD_{name.upper()}" in os.environ:
-                values[name] = os.environ[f"SFSYNC_FIELD_{name.upper()}"]
-        for name, info in spec.fields.model_fields.items():
-            if name in values or not info.is_required():
-                continue
-            values[name] = click.prompt(info.description or name, hide_input=name in secret_names)
-        record = _run(state.app.connect_form(actor, connector, values, label=label))
+        record = _run(state.app.connect_form(actor, connector, _form_values(spec, fields, url, token), label=label))
     console.print(f"connected [bold]{escape(record.label)}[/bold] ({record.id})")
     companies = _run(state.app.list_companies(actor, record.id))
     _print_companies(companies)
@@ -404,12 +435,24 @@ def _print_companies(companies: list[Any]) -> None:
 
 
 @cli.command()
+@click.option("--dossier", help="A dossier's own logins (dossier-level packages) instead of the firm's.")
 @pass_state
-def connections(state: _State) -> None:
-    """The firm's connections."""
-    table = _Table("id", "label", "connector", "level", "status")
-    for record in state.app.connections(state.user()):
-        table.add_row(record.id, record.label, record.connector, record.level, record.status)
+def connections(state: _State, dossier: str | None) -> None:
+    """The firm's connections (its Syncs page), with who created them and what waits for them."""
+    actor = state.user()
+    records = state.app.dossier_connections(actor, dossier) if dossier else state.app.connections(actor)
+    table = _Table("id", "label", "connector", "level", "status", "waiting", "created")
+    for record in records:
+        shown = state.app.connection_state(actor, record.id)
+        status = "needs re-consent" if shown.status == "needs_reconsent" else shown.status
+        if shown.cause:
+            status = f"{status}: {shown.cause}"
+        created = record.created_at.strftime("%Y-%m-%d") if record.created_at else ""
+        if record.created_by:
+            creator = state.app.store.get_user(record.created_by)
+            created = f"{created} by {creator.email}" + (" (support)" if creator.role == "support" else "")
+        table.add_row(record.id, record.label, record.connector, record.level, status,
+                      str(shown.waiting or ""), created)
     console.print(table)
 
 
@@ -445,6 +488,8 @@ def _date(value: str | None) -> dt.date | None:
 @click.option("--since", help="Sync from this date (the first day of a fiscal year).")
 @click.option("--replace", is_flag=True, help="Replace all data by the package's.")
 @click.option("--trial-balance", is_flag=True, help="Bring trial-balance totals instead of transactions.")
+@click.option("--details", is_flag=True,
+              help="The administrative link: the company's master data only, beside the accounting link.")
 @click.option("--first-year-end", help="Override the end of the first fiscal year (a long or short first year).")
 @click.option("--fiscal-years", "fiscal_years_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Override every fiscal year: a file of start,end[,label] lines (or a JSON list).")
@@ -454,10 +499,14 @@ def _date(value: str | None) -> dt.date | None:
 @click.option("--port", default=8765, show_default=True, help="Dossier-level OAuth2: loopback callback port.")
 @pass_state
 def link(state: _State, dossier: str, connection: str, company: str | None, reference: str | None, since: str | None,
-         replace: bool, trial_balance: bool, first_year_end: str | None, fiscal_years_file: Path | None, no_sync: bool,
+         replace: bool, trial_balance: bool, details: bool, first_year_end: str | None,
+         fiscal_years_file: Path | None, no_sync: bool,
          client_id: str | None, client_secret: str | None, port: int) -> None:
     """Link a dossier (created if new) to a company, then start its first sync."""
     actor = state.user()
+    if details:
+        _link_details(state, actor, dossier, connection, company or reference, no_sync)
+        return
     if (since is None) == (not replace):
         raise ConfigurationError("choose one of --since DATE or --replace")
     ref = company or reference
@@ -490,6 +539,39 @@ def link(state: _State, dossier: str, connection: str, company: str | None, refe
                          f"{saved.granularity.value}); first fiscal year ends {first_end}"))
     if not no_sync:
         _sync_and_report(state, [target.id])
+
+
+def _link_details(state: _State, actor: User, dossier: str, connection: str, ref: str | None, no_sync: bool) -> None:
+    if not ref:
+        raise ConfigurationError("say which company: --company REF")
+    try:
+        target = state.app.dossier(actor, dossier)
+    except NotFound:
+        target = state.app.create_dossier(actor, dossier)
+    record = _find_connection(state, actor, connection)
+    saved = _run(state.app.link(actor, target.id, record.id, ref, granularity=Granularity.DETAILS))
+    console.print(f"linked {target.name} to {saved.company_name or ref} for its company details ({record.connector})")
+    if not no_sync:
+        _sync_and_report(state, [target.id])
+
+
+@cli.command()
+@click.argument("dossier")
+@click.option("--details", is_flag=True, help="Remove the administrative link instead.")
+@click.option("--yes", is_flag=True, help="Confirm removing the dossier's own login (dossier-level packages).")
+@pass_state
+def unlink(state: _State, dossier: str, details: bool, yes: bool) -> None:
+    """Stop syncing a dossier; what was synced stays. A dossier's own login goes with it."""
+    actor = state.user()
+    target = state.app.dossier(actor, dossier)
+    link = state.app.store.get_link(target.id)
+    owned = [c for c in state.app.dossier_connections(actor, target.id) if link and c.id == link.connection_id]
+    if owned and not details and not yes:
+        yes = click.confirm(f"this removes {target.name}'s own {owned[0].connector} login too; go on?", default=False)
+        if not yes:
+            raise ConfigurationError(f"{target.name} stays linked")
+    state.app.unlink(actor, target.id, administrative=details, remove_connection=yes)
+    console.print(f"{target.name} unlinked" + (" (administrative link)" if details else ""))
 
 
 class _Bars:
@@ -578,7 +660,7 @@ def status(state: _State) -> None:
     """Every dossier: connector, company, mode, last run, outcome, counts, next due."""
     table = _Table("dossier", "connector", "company", "mode", "last run", "outcome", "lines", "next due")
     for item in state.app.status(state.user()):
-        link, last = item.link, item.last_run
+        link, last = item.link or item.admin_link, item.last_run  # an administrative-only dossier too
         outcome: str = last.status if last else ""
         if item.incomplete:
             outcome = f"{outcome}, partly updated"
@@ -586,7 +668,8 @@ def status(state: _State) -> None:
             outcome = "needs re-consent"
         table.add_row(
             item.dossier.name, item.connector or "", (link.company_name or link.company_ref) if link else "",
-            (f"since {link.since}" if link.since else link.mode.value) if link else "manual",
+            ("details" if item.link is None else f"since {link.since}" if link.since else link.mode.value)
+            if link else "manual",
             last.started_at.strftime("%Y-%m-%d %H:%M") if last else "", outcome,
             str(last.counts.get("lines_stored", last.counts.get("lines", ""))) if last else "",
             item.next_due.strftime("%Y-%m-%d %H:%M") if item.next_due else ("now" if link else ""),
@@ -597,22 +680,41 @@ def status(state: _State) -> None:
 @cli.command()
 @click.argument("dossier")
 @click.option("--year", type=int, help="Only the fiscal year ending in this year.")
+@click.option("--period", type=int, help="With --year: only this booking period of the year.")
 @click.option("--trial-balance", "view", flag_value="tb", help="Show trial-balance totals.")
 @click.option("--ledger", "view", flag_value="ledger", help="Show ledger lines.")
 @click.option("--limit", default=50, show_default=True, help="Ledger lines to show.")
+@click.option("--details", "view", flag_value="details", help="Show the company's administrative data.")
 @pass_state
-def show(state: _State, dossier: str, year: int | None, view: str | None, limit: int) -> None:
-    """The synced figures, with totals that show debits equal credits."""
+def show(state: _State, dossier: str, year: int | None, period: int | None, view: str | None, limit: int) -> None:
+    """The synced figures, with totals that show debits equal credits (or, with --details, the
+    company's administrative data).
+
+    A line counts in its booking period when the package gives one, by its date otherwise."""
     actor = state.user()
     target = state.app.dossier(actor, dossier)
+    if view == "details":
+        _show_details(state, actor, target.id, target.name)
+        return
     store = state.app.store
     years = store.fiscal_years(target.id)
     chosen = next((y for y in years if y.end.year == year), None) if year else None
     if year and chosen is None:
         raise NotFound(f"dossier {target.name} has no fiscal year ending in {year}; it has "
                        + ", ".join(str(y.end.year) for y in years))
+    span: tuple[dt.date, dt.date] | None = (chosen.start, chosen.end) if chosen else None
+    if period is not None:
+        # A year the package gives without periods is taken month by month.
+        periods = (chosen.periods or monthly_periods(chosen.start, chosen.end)) if chosen else ()
+        found = next((p for p in periods if p.number == period), None)
+        if chosen is None or found is None:
+            raise ConfigurationError(
+                "--period needs --year and a period of that year"
+                + (f"; {chosen.label or year} has " + ", ".join(str(p.number) for p in periods) if chosen else "")
+            )
+        span = (found.start, found.end)
     if view == "tb" or (view is None and not store.count_ledger_lines(target.id)):
-        lines = [t for t in store.trial_balance(target.id) if chosen is None or chosen.contains(t.period_end)]
+        lines = [t for t in store.trial_balance(target.id) if span is None or span[0] <= t.period_end <= span[1]]
         table = _Table("account", "period end", "opening", "debit", "credit", "closing")
         for t in lines:
             table.add_row(t.account, t.period_end.isoformat(), f"{t.opening:,.2f}", f"{t.debit:,.2f}",
@@ -620,7 +722,7 @@ def show(state: _State, dossier: str, year: int | None, view: str | None, limit:
         debit = sum((t.debit for t in lines), Decimal(0))
         credit = sum((t.credit for t in lines), Decimal(0))
     else:
-        start, end = (chosen.start, chosen.end) if chosen else (None, None)
+        start, end = span if span else (None, None)
         table = _Table("date", "period", "journal", "entry", "account", "description", "debit", "credit")
         debit = credit = Decimal(0)
         for count, line in enumerate(store.ledger_lines(target.id, start=start, end=end)):
@@ -634,21 +736,109 @@ def show(state: _State, dossier: str, year: int | None, view: str | None, limit:
     console.print(f"total debit {debit:,.2f}  total credit {credit:,.2f}  {verdict}")
 
 
+def _show_details(state: _State, actor: User, dossier_id: str, name: str) -> None:
+    kept = state.app.company_details(actor, dossier_id)
+    if kept is None:
+        raise NotFound(f"dossier {name} has no company details yet: sync it (its connector must bring them)")
+    details = kept.details
+    address = ", ".join(p for p in (details.street, " ".join(filter(None, (details.postal_code, details.city))),
+                                    details.country) if p)
+    table = Table("field", "value", title=f"{name}: company details", show_header=False)
+    for label, value in (
+        ("legal name", details.name), ("legal form", details.legal_form), ("VAT number", details.vat_number),
+        ("enterprise number", details.enterprise_number), ("registered address", address or None),
+        ("e-mail", details.email), ("phone", details.phone), ("fiscal year ends", details.fiscal_year_end),
+        ("started", details.start_date.isoformat() if details.start_date else None),
+    ):
+        table.add_row(label, value or "")
+    console.print(table)
+    if details.people:
+        people = Table("person", "role", "e-mail", "phone")
+        for person in details.people:
+            people.add_row(person.name, person.role or "", person.email or "", person.phone or "")
+        console.print(people)
+    source = state.app.store.get_connection(kept.source).connector if _exists(state, kept.source) else kept.source
+    versions = len(state.app.company_details_history(actor, dossier_id))
+    console.print(f"from {source}, {kept.fetched_at:%Y-%m-%d %H:%M}; {versions} version(s) kept")
+
+
+def _exists(state: _State, connection_id: str) -> bool:
+    try:
+        state.app.store.get_connection(connection_id)
+    except NotFound:
+        return False
+    return True
+
+
 @cli.command("import")
 @click.argument("dossier")
 @click.argument("file", type=click.Path(path_type=Path))
+@click.option("--replace", is_flag=True,
+              help="Replace the whole dossier by the file (default: only the fiscal years the file covers).")
 @pass_state
-def import_(state: _State, dossier: str, file: Path) -> None:
-    """Load an export (XAF, SAF-T, a balance) into a dossier that has no sync."""
+def import_(state: _State, dossier: str, file: Path, replace: bool) -> None:
+    """Load an export (XAF, SAF-T, a balance) into a dossier that has no sync; other years stay."""
     actor = state.user()
     try:
         target = state.app.dossier(actor, dossier)
     except NotFound:
         target = state.app.create_dossier(actor, dossier)
-    run = state.app.import_file(actor, target.id, file)
+    run = state.app.import_file(actor, target.id, file, replace=replace)
     console.print(escape(f"imported {file.name} into {target.name}: {run.counts}"))
     for warning in run.warnings[:10]:
         console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
+
+
+# --- support staff ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def support() -> None:
+    """What the host's support staff do: set up support-level connections (Octopus, AFAS…)."""
+
+
+@support.command("add")
+@click.argument("email")
+@pass_state
+def support_add(state: _State, email: str) -> None:
+    """Add a member of the host's support staff (across firms)."""
+    state.app.add_support_user(email)
+    console.print(f"{escape(email)} added as support staff")
+
+
+def _support_user(state: _State) -> User:
+    if not state.as_user:
+        raise ConfigurationError("say which support staff member acts: --as EMAIL (or SFSYNC_USER)")
+    staff = state.app.store.find_support_user(state.as_user)
+    if staff is None:
+        raise NotFound(f"{state.as_user} is not support staff; add them with `sfsync support add EMAIL`")
+    return staff
+
+
+@support.command("connect")
+@click.argument("firm")
+@click.argument("connector")
+@click.option("--field", "fields", multiple=True, metavar="NAME=VALUE", help="A form field (repeatable).")
+@click.option("--label", help="A name for the connection.")
+@click.option("--connection", help="Replace the credentials of this existing connection instead.")
+@pass_state
+def support_connect(state: _State, firm: str, connector: str, fields: tuple[str, ...], label: str | None,
+                    connection: str | None) -> None:
+    """Create (or, with --connection, change) a support-level connection for FIRM with the
+    credentials the firm sent."""
+    staff = _support_user(state)
+    found = [f for f in state.app.store.list_firms() if firm in (f.id, f.name)]
+    if not found:
+        raise NotFound(f"no firm {firm!r}")
+    spec = state.app.registry.connector(connector).auth
+    if not isinstance(spec, FormSpec | AgentSpec):
+        raise ConfigurationError(f"connector {connector} connects with {spec.flavour}; support connects forms")
+    existing = _find_connection(state, staff, connection, firm_id=found[0].id) if connection else None
+    values = _form_values(spec, fields, None, None, ask_all=existing is None)
+    record = _run(state.app.connect_form(staff, connector, values, label=label, firm_id=found[0].id,
+                                         connection_id=existing.id if existing else None))
+    console.print(f"{'changed' if existing else 'connected'} [bold]{escape(record.label)}[/bold] ({record.id}) "
+                  f"for {escape(found[0].name)}")
 
 
 # --- sandboxes and the demo -----------------------------------------------------------------------

@@ -31,12 +31,13 @@ if TYPE_CHECKING:
     from sfsync.metadata import ConnectorInfo
     from sfsync.models import (
         Company,
+        CompanyDetails,
         FiscalYear,
         LedgerBatch,
         TrialBalanceBatch,
     )
     from sfsync.readers import ReadResult
-    from sfsync.sandbox import Sandbox
+    from sfsync.sandbox.base import Sandbox
 
 __all__ = ["hookimpl", "hookspec"]
 
@@ -111,16 +112,29 @@ def sfsync_list_companies(ctx: ConnectorContext) -> Any:
 
 
 @hookspec(firstresult=True)
-def sfsync_fetch_company_details(ctx: ConnectorContext, company: Company) -> Any:
-    """Fetch the client's master data: name, VAT number, address, legal form (optional).
+def sfsync_fetch_company_details(
+    ctx: ConnectorContext, company: Company, previous: CompanyDetails | None
+) -> Any:
+    """Fetch the client's master data: legal name and form, VAT and enterprise number, registered
+    address, contact data, fiscal-year end, start date and the people behind it (optional).
+
+    The runner calls it on every run of a link whose connector implements it (the administrative
+    stream) and keeps a new version only when the data changed. A connector of an
+    *administrative-only* package offers the ``details`` granularity and no ledger hooks.
 
     :param ctx: The connector context.
     :param company: The linked company.
-    :return: An awaitable of :class:`~sfsync.models.CompanyDetails`.
+    :param previous: The details this connection brought last time, or ``None``. A package that can
+        tell they did not change (a modification stamp, an ETag kept in ``ctx.state``) answers
+        ``None`` without fetching them again.
+    :return: An awaitable of :class:`~sfsync.models.CompanyDetails`, or of ``None`` for
+        "unchanged since ``previous``".
 
     Stops at first non-None result.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+        ``previous``, and ``None`` for "unchanged".
     """
 
 

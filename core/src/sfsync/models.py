@@ -13,9 +13,11 @@ import enum
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from sfsync.ledger_columns import LedgerColumns
+from sfsync.ledger_line import FrozenModel as _Model
+from sfsync.ledger_line import LedgerLine, Money
 
 __all__ = [
     "Account",
@@ -30,26 +32,11 @@ __all__ = [
     "Money",
     "OpeningBalance",
     "Period",
+    "Person",
     "SyncMode",
     "TrialBalanceBatch",
     "TrialBalanceLine",
 ]
-
-
-def _no_float(value: Any) -> Any:
-    if isinstance(value, float):
-        raise ValueError(
-            f"amount {value!r} is a float; pass a Decimal or a string so no cent is lost"
-        )
-    return value
-
-
-Money = Annotated[Decimal, BeforeValidator(_no_float)]
-"""A Decimal amount that refuses floats."""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
 class SyncMode(str, enum.Enum):
@@ -66,6 +53,9 @@ class Granularity(str, enum.Enum):
 
     TRANSACTIONS = "transactions"
     TRIAL_BALANCE = "trial_balance"
+    DETAILS = "details"
+    """Administrative only: the client's master data (:class:`CompanyDetails`), no figures. A
+    dossier may have one such link beside its accounting link."""
 
 
 class AccountKind(str, enum.Enum):
@@ -139,58 +129,6 @@ class Account(_Model):
     """The package's own id, when it differs from the code (Exact's GUIDs)."""
 
 
-class LedgerLine(_Model):
-    """One general-ledger line.
-
-    Attributes:
-        id: The package's own id of the line; re-syncs upsert on it.
-        entry: The id of the entry (document) the line belongs to; the lines of an entry balance.
-        period: The booking period as the package gives it, which may differ from the period the
-            date falls in; reports place a line by period.
-        fiscal_year: The label of the fiscal year it is booked in, when the package says.
-        debit, credit: Non-negative amounts in the company's currency.
-        currency, foreign_amount: The transaction currency and signed amount in it, when foreign.
-    """
-
-    id: str = Field(min_length=1)
-    entry: str = Field(min_length=1)
-    journal: str | None = None
-    date: dt.date
-    period: int | None = None
-    fiscal_year: str | None = None
-    account: str = Field(min_length=1)
-    description: str = ""
-    # The hot path of every sync: constraints stay native to pydantic-core (ge=0), and the float
-    # check is one pass over the input (_refuse_floats) instead of a validator per field.
-    debit: Decimal = Field(default=Decimal(0), ge=0, description="Non-negative; book a negative debit as a credit")
-    credit: Decimal = Field(default=Decimal(0), ge=0, description="Non-negative; book a negative credit as a debit")
-    currency: str | None = None
-    foreign_amount: Decimal | None = None
-    counterparty: str | None = None
-    vat_code: str | None = None
-    modified: dt.datetime | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _refuse_floats(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for name in ("debit", "credit", "foreign_amount"):
-                value = data.get(name)
-                if type(value) is float:
-                    raise ValueError(
-                        f"{name}: amount {value!r} is a float; pass a Decimal or a string so no cent is lost"
-                    )
-        return data
-
-    @classmethod
-    def from_signed(cls, amount: Decimal, **fields: Any) -> LedgerLine:
-        """Build a line from a signed amount (positive = debit), as most APIs send it."""
-        _no_float(amount)
-        if amount >= 0:
-            return cls(debit=amount, credit=Decimal(0), **fields)
-        return cls(debit=Decimal(0), credit=Decimal(amount).copy_negate(), **fields)  # exact: no rounding
-
-
 class OpeningBalance(_Model):
     """The balance of a balance-sheet account at the start of a *since* link (debit positive)."""
 
@@ -225,18 +163,65 @@ class TrialBalanceLine(_Model):
         return self
 
 
+class Person(_Model):
+    """Someone behind the company: a director, a partner, the accountant's contact.
+
+    Attributes:
+        name: The person's full name.
+        role: What they are to the company, as the package says it (``Director``, ``zaakvoerder``).
+        email, phone: How to reach them, when the package has it.
+        since: When they took the role, when the package has it.
+    """
+
+    name: str = Field(min_length=1)
+    role: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    since: dt.date | None = None
+
+
 class CompanyDetails(_Model):
-    """Master data of the client (administrative sync)."""
+    """Master data of the client (administrative sync): who the company is, not its figures.
+
+    The runner fetches them for every link whose connector supports them and keeps each version
+    per dossier with its history; an unchanged answer adds nothing.
+
+    Attributes:
+        name: The legal name (the registered name, not a trading name, where the package has both).
+        legal_form: BV, NV, SRL, Ltd… as the package gives it.
+        vat_number: The VAT number, with its country prefix where the package has it.
+        enterprise_number: The registry number: the Belgian enterprise number (KBO/BCE), the
+            Dutch KvK number, a company registration number.
+        street, postal_code, city, country: The registered address (country as ISO 3166 alpha-2
+            where the package gives it).
+        email, phone: The company's own contact data.
+        fiscal_year_end: The usual end of its fiscal year as ``MM-DD`` (``12-31``).
+        start_date: When the company was founded or started its activity.
+        people: The people behind the company, where the package has them.
+        modified: When the package last changed these data, where it says; a connector that can
+            tell uses it to answer "unchanged" cheaply.
+    """
 
     name: str
-    vat_number: str | None = None
     legal_form: str | None = None
+    vat_number: str | None = None
+    enterprise_number: str | None = None
     street: str | None = None
     postal_code: str | None = None
     city: str | None = None
     country: str | None = None
     email: str | None = None
     phone: str | None = None
+    fiscal_year_end: str | None = Field(default=None, pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+    start_date: dt.date | None = None
+    people: tuple[Person, ...] = ()
+    modified: dt.datetime | None = None
+
+    def same_as(self, other: CompanyDetails | None) -> bool:
+        """Whether ``other`` holds the same data, whatever its ``modified`` stamp says."""
+        if other is None:
+            return False
+        return self.model_dump(exclude={"modified"}) == other.model_dump(exclude={"modified"})
 
 
 class LedgerBatch(_Model):
@@ -249,9 +234,14 @@ class LedgerBatch(_Model):
         deleted: Ids of lines the package deleted since the previous batch.
         deleted_entries: Ids of whole entries the package deleted (Exact deletes by entry).
         clear: A date range whose stored lines (of this link's source) are removed before
-            ``lines`` are written, for packages that re-read a whole year (Yuki).
+            ``lines`` are written, for packages that re-read a whole year (Yuki). A line is in
+            the range by its booking period where it has one, by its date otherwise.
         cursor: Opaque state to resume from after this batch; ``None`` keeps the previous one.
         warnings: Things a person should know (declared totals that differ…).
+        booking_years: The fiscal years the lines' booking periods refer to: the package's own,
+            which a firm's override may have changed. Set by the runner, not by connectors; a
+            store places lines by it (see :mod:`sfsync.placement`), by the generation's fiscal
+            years when it is ``None``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
@@ -266,6 +256,7 @@ class LedgerBatch(_Model):
     clear: tuple[dt.date, dt.date] | None = None
     cursor: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    booking_years: tuple[FiscalYear, ...] | None = None
 
 
 class TrialBalanceBatch(_Model):

@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import httpx
@@ -29,6 +29,7 @@ from sfsync.clock import Clock
 from sfsync.context import ConnectorContext, LinkSettings, Secrets
 from sfsync.errors import (
     AlreadyRunning,
+    AuthError,
     BudgetExhausted,
     ConfigurationError,
     FullResyncRequired,
@@ -37,12 +38,14 @@ from sfsync.errors import (
     RetriableError,
     SfsyncError,
 )
-from sfsync.fiscal_years import effective_years
+from sfsync.fiscal_years import effective_years, merge_years, span
 from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
 from sfsync.http.transport import RetryPolicy
+from sfsync.levels import reconsent_hint
 from sfsync.models import Company, FiscalYear, Granularity, LedgerBatch, SyncMode, TrialBalanceBatch
 from sfsync.opening import OpeningPlan, plan_opening_balances, replace_opening_balances
 from sfsync.partial_runs import mark_partial
+from sfsync.placement import counted_from
 from sfsync.plugins import PluginRegistry
 from sfsync.secrets import SecretBox
 from sfsync.store.base import ConnectionRecord, LinkRecord, RunRecord, Store
@@ -158,6 +161,9 @@ class Runner:
     """Seconds to wait, on :attr:`clock`, before resuming a run from its last checkpoint when a
     transient fault (:class:`~sfsync.errors.RetriableError`) outlasts the HTTP retries; one entry
     per resume. Empty: such a run fails at once (and the next run resumes)."""
+    details_interval: dt.timedelta = dt.timedelta(hours=20)
+    """Company details are fetched on a link's full sync and then at most once per this interval
+    (once a night), so that a second "sync now" of an unchanged dossier costs no extra request."""
 
     # --- contexts ---------------------------------------------------------------------------------
 
@@ -209,41 +215,46 @@ class Runner:
         self._close_interrupted_runs(dossier_id, run.id)
         self.store.start_run(run)
         ctx: ConnectorContext | None = None
+        refusing: list[ConnectionRecord] = []  # the connection in use, marked if it refuses us
         where = f"dossier {dossier.name}"  # completed with the connector once it is known
         try:
             link = self.store.get_link(dossier_id)
-            if link is None:
+            admin = self.store.get_admin_link(dossier_id)
+            if link is None and admin is None:
                 raise ConfigurationError(f"dossier {dossier.name} is not linked to a package; link it first")
-            connection = self.store.get_connection(link.connection_id)
-            if connection.firm_id != dossier.firm_id:  # never made by the API; refuse a store that has one
-                raise ConfigurationError(f"dossier {dossier.name} is linked to a connection of another firm; link it again")
-            context = {"connector": connection.connector, "dossier": dossier.name, "company": link.company_ref}
-            where = f"dossier {dossier.name}, connector {connection.connector}"
-            try:
-                if connection.status == "needs_reconsent":
-                    raise NeedsReconsent(
-                        "the connection needs to be re-consented: an admin must log in to the package again"
+            if link is not None:
+                connection = self.store.get_connection(link.connection_id)
+                if connection.firm_id != dossier.firm_id:  # never made by the API; refuse a store that has one
+                    raise ConfigurationError(
+                        f"dossier {dossier.name} is linked to a connection of another firm; link it again"
                     )
-                for attempt in range(2):
-                    ctx = self.context_for(connection, dossier=dossier.name, link=link, observer=watcher)
-                    try:
-                        await self._stages_resuming(run, dossier_id, link, connection, ctx, watcher)
-                        break
-                    except FullResyncRequired as exc:
-                        if attempt == 1:
-                            raise
-                        ctx.warn(f"full resync: {exc.message}")
-                        building = self.store.building_generation(dossier_id)
-                        if building is not None:
-                            self.store.discard_generation(dossier_id, building)
-                        link.needs_full_sync = True
-                        self.store.save_link(link)
-                        warnings, stats = ctx.warnings, ctx.stats
-                        await ctx.aclose()
-                        run.warnings.extend(warnings)
-                        run.requests += stats.requests
-            except SfsyncError as exc:
-                raise exc.with_context(**context) from exc.__cause__
+                refusing[:] = [connection]
+                context = {"connector": connection.connector, "dossier": dossier.name, "company": link.company_ref}
+                where = f"dossier {dossier.name}, connector {connection.connector}"
+                try:
+                    _refuse_if_needs_reconsent(connection)
+                    for attempt in range(2):
+                        ctx = self.context_for(connection, dossier=dossier.name, link=link, observer=watcher)
+                        try:
+                            await self._stages_resuming(run, dossier_id, link, connection, ctx, watcher)
+                            break
+                        except FullResyncRequired as exc:
+                            if attempt == 1:
+                                raise
+                            ctx.warn(f"full resync: {exc.message}")
+                            building = self.store.building_generation(dossier_id)
+                            if building is not None:
+                                self.store.discard_generation(dossier_id, building)
+                            link.needs_full_sync = True
+                            self.store.save_link(link)
+                            warnings, stats = ctx.warnings, ctx.stats
+                            await ctx.aclose()
+                            run.warnings.extend(warnings)
+                            run.requests += stats.requests
+                except SfsyncError as exc:
+                    raise exc.with_context(**context) from exc.__cause__
+            if admin is not None:
+                await self._administrative(run, dossier.name, admin, watcher, alone=link is None, refusing=refusing)
             if ctx is not None:  # what the connector warned of counts as much as the batches' warnings
                 run.warnings.extend(w for w in ctx.warnings if w not in run.warnings)
             run.status = "warning" if run.warnings else "ok"
@@ -258,13 +269,14 @@ class Runner:
             run.error = str(exc)
             run.error_kind = type(exc).__name__
             run.resume_at = exc.resume_at
-        except NeedsReconsent as exc:
+        except AuthError as exc:
+            # A refused credential (bad password, revoked key, a grant gone after refresh), whatever
+            # the flavour: the connection needs re-consent, and every dossier on it waits for it.
             run.status = "failed"
             run.error = str(exc)
             run.error_kind = type(exc).__name__
-            link = self.store.get_link(dossier_id)
-            if link is not None:
-                self.store.update_connection(link.connection_id, status="needs_reconsent")
+            if refusing:
+                self._mark_needs_reconsent(refusing[0], exc)
         except SfsyncError as exc:
             run.status = "failed"
             run.error = str(exc)
@@ -297,6 +309,83 @@ class Runner:
                 earlier.error_kind = "Interrupted"
                 earlier.finished_at = earlier.finished_at or self.clock.now()
                 self.store.finish_run(earlier)
+
+    def _mark_needs_reconsent(self, connection: ConnectionRecord, exc: AuthError) -> None:
+        current = self.store.get_connection(connection.id)
+        if current.status != "needs_reconsent":  # keep the first cause, not "needs re-consent"
+            self.store.update_connection(connection.id, status="needs_reconsent", cause=exc.message)
+
+    async def _administrative(
+        self,
+        run: RunRecord,
+        dossier: str,
+        admin: LinkRecord,
+        watcher: RunObserver,
+        *,
+        alone: bool,
+        refusing: list[ConnectionRecord],
+    ) -> None:
+        """The administrative link's stage. Beside an accounting link its failure is a warning
+        (the figures were synced); on its own it is the run's outcome."""
+        connection = self.store.get_connection(admin.connection_id)
+        context = {"connector": connection.connector, "dossier": dossier, "company": admin.company_ref}
+        ctx: ConnectorContext | None = None
+        try:
+            _refuse_if_needs_reconsent(connection)
+            ctx = self.context_for(connection, dossier=dossier, link=admin, observer=watcher)
+            kept = self.store.company_details(admin.dossier_id)
+            relinked = kept is None or (admin.created_at is not None and admin.created_at > kept.fetched_at)
+            await self._details(run, admin.dossier_id, connection, ctx, Company(ref=admin.company_ref,
+                                                                               name=admin.company_name), watcher,
+                                full=relinked)
+        except SfsyncError as exc:
+            if alone:
+                refusing[:] = [connection]
+                raise exc.with_context(**context) from exc.__cause__
+            if isinstance(exc, AuthError):
+                self._mark_needs_reconsent(connection, exc)
+            run.warnings.append(f"company details from {connection.connector} were not synced: {exc.message}")
+        finally:
+            if ctx is not None:
+                run.warnings.extend(w for w in ctx.warnings if w not in run.warnings)
+                run.requests += ctx.stats.requests
+                await ctx.aclose()
+
+    async def _details(
+        self,
+        run: RunRecord,
+        dossier_id: str,
+        connection: ConnectionRecord,
+        ctx: ConnectorContext,
+        company: Company,
+        watcher: RunObserver,
+        *,
+        full: bool = False,
+    ) -> None:
+        """Fetch the company details and keep them when they changed. The connector gets the
+        version it brought last, so a package that can tell may answer ``None``: unchanged."""
+        kept = self.store.company_details(dossier_id)
+        # Checked again only when due, unless they came from another connection (a new link).
+        if kept is not None and kept.source == connection.id and not full and not self._details_due(dossier_id, run):
+            return
+        run.stage = "details"
+        watcher.stage(ctx.dossier or dossier_id, run.stage)
+        # A full sync (a new or changed link) asks afresh: the kept ones may be another company's.
+        previous = kept.details if kept is not None and kept.source == connection.id and not full else None
+        details = await self._call(
+            connection.connector, "sfsync_fetch_company_details", ctx=ctx, company=company, previous=previous
+        )
+        changed = details is not None and self.store.save_company_details(
+            dossier_id, connection.id, details, at=self.clock.now()
+        )
+        run.counts["details_changed"] = int(changed)
+
+    def _details_due(self, dossier_id: str, run: RunRecord) -> bool:
+        """Whether the details were last checked longer than :attr:`details_interval` ago."""
+        for earlier in self.store.list_runs(dossier_id, limit=5):
+            if earlier.id != run.id and "details_changed" in earlier.counts and earlier.status in ("ok", "warning"):
+                return self.clock.now() - earlier.started_at >= self.details_interval
+        return True
 
     async def _stages_resuming(
         self,
@@ -351,12 +440,18 @@ class Runner:
         building = self.store.building_generation(dossier_id)
         full = link.needs_full_sync or active is None
         if full:
+            # *since* keeps what is dated before the date; *replace* what lies outside the dates
+            # the package brings (an earlier import, another package's years), whatever its source.
             keep_before = link.since if link.mode is SyncMode.SINCE else None
-            generation = building if building is not None else self.store.begin_generation(dossier_id, keep_before=keep_before)
+            keep_outside = span(years) if link.mode is SyncMode.REPLACE else None
+            generation = building if building is not None else self.store.begin_generation(
+                dossier_id, keep_before=keep_before, keep_outside=keep_outside
+            )
         else:
             assert active is not None
             generation = active
-        self.store.write_fiscal_years(dossier_id, generation, years)
+        kept = self.store.fiscal_years(dossier_id, active) if active is not None else []
+        self.store.write_fiscal_years(dossier_id, generation, merge_years(kept, years))
 
         run.stage = "accounts"
         watcher.stage(dossier, run.stage)
@@ -380,10 +475,13 @@ class Runner:
                     )
             if stamp is not None or plan.fetch:
                 link.opening_balances_stamp = stamp or link.opening_balances_stamp
-            changed = await self._ledger(run, dossier_id, generation, connection, ctx, company, since, years, watcher)
-            if since is not None and not plan.fetch and run.counts.get("lines_before_since_ignored"):
-                # The package changed entries dated before the date (a late correction, a year
-                # closed again): the balances at the date follow them.
+            changed = await self._ledger(
+                run, dossier_id, generation, connection, ctx, company, since, years, watcher, booking=package_years
+            )
+            if since is not None and not full and not plan.fetch and run.counts.get("lines_before_since_ignored"):
+                # An incremental run brought changed entries that count before the date (a late
+                # correction, a year closed again): the balances at the date follow them. (A full
+                # run reads from the date on by date, so lines booked earlier come with it.)
                 plan.reason = "history"
                 await self._opening_balances(run, dossier_id, generation, connection, ctx, company, plan, watcher)
             carried = None if (changed or full) else self._unbalanced_of_previous_run(dossier_id, run.id)
@@ -395,6 +493,14 @@ class Runner:
                 run.warnings.extend(balance_warnings(self.store, dossier_id, generation, connection.id))
         else:
             await self._trial_balance(run, dossier_id, generation, connection, ctx, company, since, years, watcher)
+
+        if self.registry.supports(name, "sfsync_fetch_company_details") and self.store.get_admin_link(dossier_id) is None:
+            try:
+                await self._details(run, dossier_id, connection, ctx, company, watcher, full=full)
+            except (AuthError, RetriableError):
+                raise  # the connection itself: re-consent, or wait and resume
+            except SfsyncError as exc:  # the figures are synced; unreadable details do not undo that
+                ctx.warn(f"company details were not synced: {exc.message}")
 
         run.stage = "finish"
         watcher.stage(dossier, run.stage)
@@ -458,8 +564,11 @@ class Runner:
         since: dt.date | None,
         years: list[FiscalYear],
         watcher: RunObserver,
+        *,
+        booking: Sequence[FiscalYear],
     ) -> bool:
-        """Fetch and commit the ledger; whether any batch changed the stored lines."""
+        """Fetch and commit the ledger; whether any batch changed the stored lines. ``booking``:
+        the package's own years, which its lines' period numbers refer to."""
         run.stage = "ledger"
         watcher.stage(ctx.dossier or dossier_id, run.stage)
         cursor = self.store.get_checkpoint(dossier_id, generation, "ledger")
@@ -477,13 +586,17 @@ class Runner:
         ignored = run.counts.get("lines_before_since_ignored", 0)
         committed = run.counts.get("batches", 0)
         changed = False
+        booking = tuple(booking)
         async for batch in batches:
             if since is not None:
-                # *since*: what is dated before the date stays as it is in the dossier.
-                kept = batch.lines.dated_from(since)
+                # *since*: what counts before the date (by booking period, else date) stays as it
+                # is in the dossier.
+                kept = counted_from(batch.lines, since, booking)
                 if kept is not batch.lines:
                     ignored += len(batch.lines) - len(kept)
                     batch = batch.model_copy(update={"lines": kept})
+            if batch.lines:
+                batch = batch.model_copy(update={"booking_years": booking})
             self.store.write_ledger_batch(dossier_id, generation, connection.id, batch, stream="ledger")
             changed = changed or bool(batch.lines or batch.deleted or batch.deleted_entries or batch.clear)
             run.warnings.extend(batch.warnings)
@@ -547,3 +660,12 @@ class Runner:
         if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
             result = await result
         return result
+
+
+def _refuse_if_needs_reconsent(connection: ConnectionRecord) -> None:
+    if connection.status == "needs_reconsent":
+        cause = f" ({connection.status_cause})" if connection.status_cause else ""
+        raise NeedsReconsent(
+            f"connection {connection.label} needs re-consent{cause}: {reconsent_hint(connection.level)}"
+        )
+

@@ -1,9 +1,16 @@
 from sfsync.models import Granularity
 from sfsync.testing import ConnectorContract
 
+# What the on-premise connector cannot pass yet, each for the issue that brings it.
+_OPT_OUT = {
+    "booking_period": "issue 16: the generated auditfiles hold no line booked in another fiscal year than its date yet",
+    "reconsent": "issue 18: agent connections cannot be re-consented yet, and the sandbox agent's token cannot be revoked",
+}
+
 
 class TestOnpremContract(ConnectorContract):
     connector = "onprem"
+    opt_out = _OPT_OUT
 
 
 class TestOnpremTrialBalanceContract(ConnectorContract):
@@ -11,3 +18,4 @@ class TestOnpremTrialBalanceContract(ConnectorContract):
 
     connector = "onprem"
     granularity = Granularity.TRIAL_BALANCE
+    opt_out = _OPT_OUT

@@ -111,18 +111,19 @@ def test_two_workers_never_spend_a_refresh_token_twice_over_a_night(tmp_path, re
     failed = [r.error for r in runs if r.status not in ("ok", "warning")]
     assert not failed, failed[:3]
     assert len(runs) == DOSSIERS
-    (family,) = sandbox.oauth.families
-    assert sandbox.oauth.reuses == 0 and not family.revoked
+    server = sandbox.oauth_server
+    (family,) = server.grants
+    assert server.reuses == 0 and not family.revoked
     # The night was long enough for the 5-minute token to die many times while both worked.
     assert clock.now() - NIGHT > dt.timedelta(hours=1), clock.now()
-    assert family.refreshes >= 12, family.refreshes
+    assert server.refreshes >= 12, server.refreshes
     # What the store holds is the live token of the family: the next night starts from it.
     assert saved.refresh_token is not None
-    assert saved.refresh_token.get_secret_value() == family.refresh_token
+    assert saved.refresh_token.get_secret_value() == server.live_refresh_token(family)
 
 
 def test_without_the_shared_lock_the_workers_do_spend_one_twice(tmp_path, redis_url):
     sandbox, _clock, runs, _saved = _night(tmp_path, redis_url, locked=False)
-    assert sandbox.oauth.reuses >= 1
-    assert sandbox.oauth.families[0].revoked
+    assert sandbox.oauth_server.reuses >= 1
+    assert sandbox.oauth_server.grants[0].revoked
     assert any(r.error_kind == "NeedsReconsent" for r in runs)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 from sfsync.clock import FakeClock
-from sfsync.models import Granularity, SyncMode
+from sfsync.models import Company, Granularity, SyncMode
 from sfsync.testing.harness import ContractHarness
 from sfsync_sage.sandbox import SageSandbox
+from sfsync_sage.sandbox.harness import api_get
 
 SPECCED = {"/v3.1/businesses", "/v3.1/financial_settings", "/v3.1/ledger_accounts", "/v3.1/ledger_entries",
            "/v3.1/opening_balance_journals"}
@@ -34,6 +34,7 @@ def _sync_everything(tmp_path, checker) -> ContractHarness:  # type: ignore[no-u
             assert harness.sync(dossier).status in ("ok", "warning")
             sandbox.add_entry(ref)
             assert harness.sync(dossier).status in ("ok", "warning")
+        assert harness.call_hook("sfsync_fetch_company_details", company=Company(ref=ref), previous=None).name
     return harness
 
 
@@ -43,6 +44,7 @@ def test_every_answer_the_connector_gets_conforms_to_the_swagger(tmp_path, spec_
     harness.close()
     assert checker.violations == [], "\n".join(sorted(set(checker.violations))[:20])
     assert set(checker.checked) >= SPECCED, checker.checked
+    assert any(path.startswith("/v3.1/businesses/") for path in checker.checked)  # company details
     assert sum(checker.checked.values()) > 30
 
 
@@ -64,22 +66,10 @@ def test_the_checker_catches_what_the_swagger_refuses(spec_checker_factory):
     ("/v3.1/businesses", {}),  # the User API declares no paging parameters for it
 ])
 def test_each_list_is_served_in_the_envelope(path, params, spec_checker_factory):
-    import asyncio
-
     checker = spec_checker_factory()
     sandbox = SageSandbox(clock=FakeClock())
     sandbox.observers.append(checker)
 
-    async def call() -> httpx.Response:
-        token = sandbox.oauth.token({"client_id": sandbox.client_id, "client_secret": sandbox.client_secret,
-                                     "grant_type": "authorization_code", "redirect_uri": "x",
-                                     "code": sandbox.oauth.issue_code(client_id=sandbox.client_id, redirect_uri="x",
-                                                                      user="u", scope="full_access", now=sandbox.clock.now())},
-                                    sandbox.clock.now())["access_token"]
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url="https://api.accounting.sage.com") as client:
-            return await client.get(path, params=params,
-                                    headers={"Authorization": f"Bearer {token}"})
-
-    response = asyncio.run(call())
+    response = api_get(sandbox, path.removeprefix("/v3.1"), params=params)
     assert response.status_code == 200
     assert checker.violations == [] and checker.checked == {path: 1}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sfsync.errors import AuthError
+from sfsync.models import Company
 from sfsync_yuki.connector import yuki
 from sfsync_yuki.sandbox import VALID_KEY
 
@@ -48,3 +49,24 @@ def test_missing_key_is_an_auth_error(connection):
     connection.secrets = {}
     with pytest.raises(AuthError, match="no Yuki web-service access key"):
         _check(connection)
+
+
+def test_revoked_key_is_an_auth_error_when_the_session_switches_domain(connection, sandbox):
+    # An administration of another domain needs a SetCurrentDomain first, which a dead session
+    # fails too: the session is renewed (and the key refused), not retried as a transient fault.
+    _check(connection)
+    home = connection.state["home_domain"]
+    ours = next(a for a in sandbox.admins.values() if a.domain_id == home)
+    other = next(a for a in sandbox.admins.values() if a.domain_id != home)
+
+    def accounts(admin):
+        async def body(ctx):
+            return await yuki.sfsync_fetch_accounts(ctx=ctx, company=Company(ref=admin.id))
+
+        return connection.run(body)
+
+    accounts(ours)
+    accounts(other)  # the session now sits in the other domain; both administrations are known
+    sandbox.revoke()
+    with pytest.raises(AuthError, match="Invalid access key"):
+        accounts(ours)

@@ -3,9 +3,17 @@ from __future__ import annotations
 from sfsync.models import Granularity
 from sfsync.testing import ConnectorContract
 
+# What the Yuki connector cannot pass yet, each for the issue that brings it.
+_OPT_OUT = {
+    "booking_period": "issue 16: the sandbox seeds no line booked in another fiscal year than its date yet",
+    "reconsent": "issue 18: a refused access key is an AuthError, not NeedsReconsent, and the sandbox "
+                 "cannot issue a new key to re-consent with",
+}
+
 
 class TestYukiContract(ConnectorContract):
     connector = "yuki"
+    opt_out = _OPT_OUT
 
 
 class TestYukiTrialBalanceContract(ConnectorContract):
@@ -13,3 +21,4 @@ class TestYukiTrialBalanceContract(ConnectorContract):
 
     connector = "yuki"
     granularity = Granularity.TRIAL_BALANCE
+    opt_out = _OPT_OUT

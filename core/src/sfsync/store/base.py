@@ -2,8 +2,9 @@
 
 A store keeps every dossier's figures in *generations*. Incremental syncs write into the active
 generation. A *replace* sync, and the first sync of a *since* link, write into a new generation
-(a *since* one starts with a copy of the data dated before the date) that is swapped in only when
-complete, so a failed run leaves the old data untouched. Every batch is written together with its
+(a *since* one starts with a copy of the data dated before the date, ``keep_before``; a replace
+or a manual import one with a copy of the data outside the dates it brings, ``keep_outside``)
+that is swapped in only when complete, so a failed run leaves the old data untouched. Every batch is written together with its
 cursor in one transaction (:meth:`Store.write_ledger_batch`), so a crash resumes from the last
 checkpoint with nothing lost and nothing doubled.
 """
@@ -17,6 +18,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from sfsync.models import (
     Account,
+    CompanyDetails,
     FiscalYear,
     Granularity,
     LedgerBatch,
@@ -28,6 +30,7 @@ from sfsync.models import (
 )
 
 __all__ = [
+    "CompanyDetailsRecord",
     "ConnectionRecord",
     "DossierRecord",
     "Firm",
@@ -37,7 +40,9 @@ __all__ = [
     "User",
 ]
 
-Role = Literal["admin", "member"]
+Role = Literal["admin", "member", "support"]
+"""``admin`` and ``member`` belong to a firm; ``support`` is staff of the host, across firms (its
+``firm_id`` is empty), and the only role that creates or changes a support-level connection."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,8 @@ class Firm:
 
 @dataclass(frozen=True)
 class User:
-    """A person of a firm; ``admin`` may add and remove connections."""
+    """A person of a firm (``admin`` may add and remove connections), or support staff of the
+    host (``role="support"``, ``firm_id=""``)."""
 
     id: str
     firm_id: str
@@ -61,7 +67,14 @@ class User:
 @dataclass
 class ConnectionRecord:
     """A firm's authorised link to one package account. ``sealed`` is the encrypted blob of
-    secrets, tokens and connection state; nothing secret is kept in clear."""
+    secrets, tokens and connection state; nothing secret is kept in clear.
+
+    Attributes:
+        owner_dossier_id: For a dossier-level connection (Xero), the one dossier whose login made
+            it; no other dossier may link to it.
+        created_by: The id of the user who created it (support staff for a support-level one).
+        status_cause: Why the connection needs re-consent (the package's refusal, in words).
+    """
 
     id: str
     firm_id: str
@@ -72,6 +85,9 @@ class ConnectionRecord:
     sealed: bytes
     status: Literal["ok", "needs_reconsent"] = "ok"
     created_at: dt.datetime | None = None
+    owner_dossier_id: str | None = None
+    created_by: str | None = None
+    status_cause: str | None = None
 
     def __repr__(self) -> str:  # the blob is encrypted, but there is no reason to print it
         return f"ConnectionRecord(id={self.id!r}, connector={self.connector!r}, status={self.status!r})"
@@ -105,6 +121,16 @@ class LinkRecord:
     """What the connector said about the figures before the date when the opening balances were
     fetched (:func:`~sfsync.hookspecs.sfsync_history_stamp`); a different answer re-fetches them."""
     created_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class CompanyDetailsRecord:
+    """One kept version of a dossier's company details: what came, from which connection, when."""
+
+    dossier_id: str
+    source: str
+    fetched_at: dt.datetime
+    details: CompanyDetails
 
 
 @dataclass
@@ -144,12 +170,23 @@ class Store(Protocol):
     def add_user(self, firm_id: str, email: str, role: Role) -> User: ...
     def get_user(self, user_id: str) -> User: ...
     def find_user(self, firm_id: str, email: str) -> User | None: ...
+    def add_support_user(self, email: str) -> User: ...
+    def find_support_user(self, email: str) -> User | None: ...
     def add_connection(self, record: ConnectionRecord) -> None: ...
     def get_connection(self, connection_id: str) -> ConnectionRecord: ...
     def list_connections(self, firm_id: str) -> list[ConnectionRecord]: ...
     def update_connection(
-        self, connection_id: str, *, sealed: bytes | None = None, status: str | None = None
-    ) -> None: ...
+        self,
+        connection_id: str,
+        *,
+        sealed: bytes | None = None,
+        status: str | None = None,
+        cause: str | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        """Change what is given; a new ``status`` sets ``status_cause`` to ``cause`` (``None``
+        clears it)."""
+        ...
     def delete_connection(self, connection_id: str) -> None: ...
     def add_dossier(self, firm_id: str, name: str) -> DossierRecord: ...
     def get_dossier(self, dossier_id: str) -> DossierRecord: ...
@@ -158,11 +195,30 @@ class Store(Protocol):
     def save_link(self, link: LinkRecord) -> None: ...
     def get_link(self, dossier_id: str) -> LinkRecord | None: ...
     def delete_link(self, dossier_id: str) -> None: ...
+    def save_admin_link(self, link: LinkRecord) -> None:
+        """Save a dossier's administrative link (granularity ``details``), beside its accounting one."""
+        ...
+    def get_admin_link(self, dossier_id: str) -> LinkRecord | None: ...
+    def delete_admin_link(self, dossier_id: str) -> None: ...
+
+    # --- administrative data --------------------------------------------------------------------
+    def save_company_details(
+        self, dossier_id: str, source: str, details: CompanyDetails, *, at: dt.datetime
+    ) -> bool:
+        """Keep ``details`` as the dossier's current version unless they equal it; whether a
+        new version was kept."""
+        ...
+    def company_details(self, dossier_id: str) -> CompanyDetailsRecord | None: ...
+    def company_details_history(self, dossier_id: str, *, limit: int = 20) -> list[CompanyDetailsRecord]:
+        """The kept versions, newest first."""
+        ...
 
     # --- generations and figures ----------------------------------------------------------------
     def active_generation(self, dossier_id: str) -> int | None: ...
     def building_generation(self, dossier_id: str) -> int | None: ...
-    def begin_generation(self, dossier_id: str, *, keep_before: dt.date | None) -> int: ...
+    def begin_generation(
+        self, dossier_id: str, *, keep_before: dt.date | None, keep_outside: tuple[dt.date, dt.date] | None = None
+    ) -> int: ...
     def swap_generation(self, dossier_id: str, generation: int) -> None: ...
     def discard_generation(self, dossier_id: str, generation: int) -> None: ...
     def write_fiscal_years(self, dossier_id: str, generation: int, years: Sequence[FiscalYear]) -> None: ...

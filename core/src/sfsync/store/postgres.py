@@ -34,6 +34,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from sfsync.errors import ConfigurationError, NotFound
 from sfsync.models import (
@@ -45,6 +46,7 @@ from sfsync.models import (
     TrialBalanceBatch,
     TrialBalanceLine,
 )
+from sfsync.placement import placed_days
 from sfsync.store.base import (
     ConnectionRecord,
     DossierRecord,
@@ -55,6 +57,7 @@ from sfsync.store.base import (
     User,
 )
 from sfsync.store.dialect import POSTGRES
+from sfsync.store.levels_rows import LEVELS_TABLES, LevelsRows, owner_backfill
 from sfsync.store.tables import (
     ACCOUNTS,
     CONNECTIONS,
@@ -139,6 +142,18 @@ ALTER TABLE ledger_lines ADD COLUMN placed_on DATE;
 ALTER TABLE links ADD COLUMN opening_balances_stamp TEXT;
 """,
     ),
+    (
+        3,
+        "connection levels: owner dossier, creator, re-consent cause; support staff, administrative"
+        " links, company details",
+        """
+ALTER TABLE connections ADD COLUMN owner_dossier_id TEXT, ADD COLUMN created_by TEXT,
+    ADD COLUMN status_cause TEXT;
+"""
+        + owner_backfill()
+        + ";"
+        + LEVELS_TABLES,
+    ),
 )
 """Ordered migrations: (version, description, SQL). Append; never edit an applied one."""
 
@@ -163,7 +178,7 @@ def _new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
-class PostgresStore:
+class PostgresStore(LevelsRows):
     """The :class:`~sfsync.store.Store` on PostgreSQL (psycopg 3).
 
     One store object holds one connection for its work (serialised by a lock, like
@@ -175,6 +190,8 @@ class PostgresStore:
         schema: Keep sfsync's tables in this schema (created if missing).
         connect_timeout: Seconds to wait for the server when connecting.
     """
+
+    placeholder = "%s"
 
     def __init__(
         self, dsn: str, *, schema: str | None = None, connect_timeout: float = 10.0
@@ -318,7 +335,10 @@ class PostgresStore:
     def get_user(self, user_id: str) -> User:
         row = self._one("SELECT id, firm_id, email, role FROM users WHERE id = %s", (user_id,))
         if row is None:
-            raise NotFound(f"no user {user_id!r}")
+            support = self._support_user(user_id)
+            if support is None:
+                raise NotFound(f"no user {user_id!r}")
+            return support
         return User(*row)
 
     def find_user(self, firm_id: str, email: str) -> User | None:
@@ -355,7 +375,13 @@ class PostgresStore:
         return self._read(CONNECTIONS, "firm_id = {p}", (firm_id,), order="created_at, id")
 
     def update_connection(
-        self, connection_id: str, *, sealed: bytes | None = None, status: str | None = None
+        self,
+        connection_id: str,
+        *,
+        sealed: bytes | None = None,
+        status: str | None = None,
+        cause: str | None = None,
+        config: dict[str, Any] | None = None,
     ) -> None:
         with self._tx() as db:
             if sealed is not None:
@@ -364,7 +390,12 @@ class PostgresStore:
                 )
             if status is not None:
                 db.execute(
-                    "UPDATE connections SET status = %s WHERE id = %s", (status, connection_id)
+                    "UPDATE connections SET status = %s, status_cause = %s WHERE id = %s",
+                    (status, cause, connection_id),
+                )
+            if config is not None:
+                db.execute(
+                    "UPDATE connections SET config = %s WHERE id = %s", (Jsonb(config), connection_id)
                 )
 
     def delete_connection(self, connection_id: str) -> None:
@@ -431,7 +462,9 @@ class PostgresStore:
             raise NotFound(f"no dossier {dossier_id!r}")
         return row[0]  # type: ignore[no-any-return]
 
-    def begin_generation(self, dossier_id: str, *, keep_before: dt.date | None) -> int:
+    def begin_generation(
+        self, dossier_id: str, *, keep_before: dt.date | None, keep_outside: tuple[dt.date, dt.date] | None = None
+    ) -> int:
         with self._tx() as db:
             row = db.execute(
                 "SELECT active_generation, building_generation, next_generation FROM dossiers"
@@ -447,11 +480,14 @@ class PostgresStore:
                 "UPDATE dossiers SET building_generation = %s, next_generation = %s WHERE id = %s",
                 (gen, gen + 1, dossier_id),
             )
-            if active is not None and keep_before is not None:
-                # *since*: the data before the date stays as it is, whatever its source.
+            if active is not None and (keep_before is not None or keep_outside is not None):
+                # The data before the date (*since*), or outside the new source's dates, stays as
+                # it is, whatever its source.
+                how = {"before": keep_before is not None, "outside": keep_outside is not None}
+                days = POSTGRES.kept_values(keep_before, keep_outside)
                 for table in (LEDGER_LINES, TRIAL_BALANCE, ACCOUNTS, OPENING_BALANCES):
-                    kept = (keep_before,) if table.kept_by else ()
-                    db.execute(POSTGRES.copy_generation(table), (gen, dossier_id, active, *kept))
+                    kept = days if table.kept_by else ()
+                    db.execute(POSTGRES.copy_generation(table, **how), (gen, dossier_id, active, *kept))
         return gen  # type: ignore[no-any-return]
 
     def swap_generation(self, dossier_id: str, generation: int) -> None:
@@ -504,12 +540,12 @@ class PostgresStore:
         lines = batch.lines.last_per_id()  # a line twice in a batch: the last one wins
         columns = [list(lines.column(c)) for c in _LINE_FIELDS if c != "modified"]
         columns.append([stamp.isoformat() if stamp else None for stamp in lines.column("modified")])
-        columns.append([None] * len(lines))  # placed_on
+        columns.append(placed_days(lines, batch.booking_years or (lambda: self.fiscal_years(dossier_id, generation))) or [None] * len(lines))
         with self._pipelined_tx() as db:
             if batch.clear is not None:
                 db.execute(
                     "DELETE FROM ledger_lines WHERE dossier_id = %s AND generation = %s AND source = %s"
-                    " AND date BETWEEN %s AND %s",
+                    f" AND {_PLACED} BETWEEN %s AND %s",
                     (dossier_id, generation, source, batch.clear[0], batch.clear[1]),
                 )
             if batch.deleted:

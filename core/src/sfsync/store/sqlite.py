@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import os
 import socket
 import sqlite3
@@ -36,6 +37,7 @@ from sfsync.models import (
     TrialBalanceBatch,
     TrialBalanceLine,
 )
+from sfsync.placement import placed_days
 from sfsync.store.base import (
     ConnectionRecord,
     DossierRecord,
@@ -48,6 +50,7 @@ from sfsync.store.base import (
 from sfsync.store.codec import dec
 from sfsync.store.dialect import SQLITE
 from sfsync.store.exact_sums import UNBALANCED_SQL
+from sfsync.store.levels_rows import LEVELS_TABLES, LevelsRows, owner_backfill
 from sfsync.store.tables import (
     ACCOUNTS,
     CONNECTIONS,
@@ -63,7 +66,7 @@ from sfsync.store.tables import (
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # No REFERENCES ledger_sets(id) on set_id: a foreign-key probe per inserted line costs more than
 # it guards; sets and their lines are only ever removed together (_drop).
@@ -90,7 +93,8 @@ CREATE TABLE IF NOT EXISTS users (
 CREATE TABLE IF NOT EXISTS connections (
     id TEXT PRIMARY KEY, firm_id TEXT NOT NULL REFERENCES firms(id), connector TEXT NOT NULL,
     label TEXT NOT NULL, level TEXT NOT NULL, config TEXT NOT NULL, sealed BLOB NOT NULL,
-    status TEXT NOT NULL DEFAULT 'ok', created_at TEXT NOT NULL);
+    status TEXT NOT NULL DEFAULT 'ok', created_at TEXT NOT NULL,
+    owner_dossier_id TEXT, created_by TEXT, status_cause TEXT);
 CREATE TABLE IF NOT EXISTS dossiers (
     id TEXT PRIMARY KEY, firm_id TEXT NOT NULL REFERENCES firms(id), name TEXT NOT NULL,
     active_generation INTEGER, building_generation INTEGER, next_generation INTEGER NOT NULL DEFAULT 1,
@@ -128,6 +132,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_dossier ON runs (dossier_id, started_at);
 CREATE TABLE IF NOT EXISTS locks (dossier_id TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL NOT NULL);
 """
+    + LEVELS_TABLES
 )
 
 _LINE_COLUMNS = tuple(c for c in LEDGER_LINES.columns if c not in LEDGER_LINES.scope)
@@ -189,7 +194,16 @@ def _to_v3(db: sqlite3.Connection) -> None:
     _add_column(db, "links", "opening_balances_stamp", "TEXT")
 
 
-_MIGRATIONS = {2: _to_v2, 3: _to_v3}
+def _to_v4(db: sqlite3.Connection) -> None:
+    """Version 4: connection levels (the dossier a dossier-level login belongs to, who created a
+    connection, why it needs re-consent). The new tables (support staff, administrative links,
+    company details) come with the schema."""
+    for column in ("owner_dossier_id", "created_by", "status_cause"):
+        _add_column(db, "connections", column, "TEXT")
+    db.execute(owner_backfill())
+
+
+_MIGRATIONS = {2: _to_v2, 3: _to_v3, 4: _to_v4}
 
 
 
@@ -227,7 +241,7 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-class SQLiteStore:
+class SQLiteStore(LevelsRows):
     """The :class:`~sfsync.store.Store` on SQLite.
 
     Args:
@@ -327,7 +341,10 @@ class SQLiteStore:
     def get_user(self, user_id: str) -> User:
         row = self._one("SELECT id, firm_id, email, role FROM users WHERE id = ?", (user_id,))
         if row is None:
-            raise NotFound(f"no user {user_id!r}")
+            support = self._support_user(user_id)
+            if support is None:
+                raise NotFound(f"no user {user_id!r}")
+            return support
         return User(*row)
 
     def find_user(self, firm_id: str, email: str) -> User | None:
@@ -363,13 +380,22 @@ class SQLiteStore:
         return self._read(CONNECTIONS, "firm_id = {p}", (firm_id,), order="created_at, id")
 
     def update_connection(
-        self, connection_id: str, *, sealed: bytes | None = None, status: str | None = None
+        self,
+        connection_id: str,
+        *,
+        sealed: bytes | None = None,
+        status: str | None = None,
+        cause: str | None = None,
+        config: dict[str, Any] | None = None,
     ) -> None:
         with self._tx() as db:
             if sealed is not None:
                 db.execute("UPDATE connections SET sealed = ? WHERE id = ?", (sealed, connection_id))
             if status is not None:
-                db.execute("UPDATE connections SET status = ? WHERE id = ?", (status, connection_id))
+                db.execute("UPDATE connections SET status = ?, status_cause = ? WHERE id = ?",
+                           (status, cause, connection_id))
+            if config is not None:
+                db.execute("UPDATE connections SET config = ? WHERE id = ?", (json.dumps(config), connection_id))
 
     def delete_connection(self, connection_id: str) -> None:
         with self._tx() as db:
@@ -426,7 +452,9 @@ class SQLiteStore:
             raise NotFound(f"no dossier {dossier_id!r}")
         return row[0]  # type: ignore[no-any-return]
 
-    def begin_generation(self, dossier_id: str, *, keep_before: dt.date | None) -> int:
+    def begin_generation(
+        self, dossier_id: str, *, keep_before: dt.date | None, keep_outside: tuple[dt.date, dt.date] | None = None
+    ) -> int:
         with self._tx() as db:
             active, building, nxt = db.execute(
                 "SELECT active_generation, building_generation, next_generation FROM dossiers WHERE id = ?",
@@ -439,20 +467,22 @@ class SQLiteStore:
                 "UPDATE dossiers SET building_generation = ?, next_generation = ? WHERE id = ?",
                 (gen, gen + 1, dossier_id),
             )
-            if active is not None and keep_before is not None:
-                # *since*: the data before the date stays as it is, whatever its source.
-                day = keep_before.isoformat()
+            if active is not None and (keep_before is not None or keep_outside is not None):
+                # The data before the date (*since*), or outside the new source's dates, stays as
+                # it is, whatever its source.
+                how = {"before": keep_before is not None, "outside": keep_outside is not None}
+                days = SQLITE.kept_values(keep_before, keep_outside)
                 sets = db.execute("SELECT id, source FROM ledger_sets WHERE dossier_id = ? AND generation = ?",
                                   (dossier_id, active)).fetchall()
                 for old_set, source in sets:
                     db.execute(
                         f"INSERT INTO ledger_lines (set_id, {_LINE_FIELDS}) SELECT ?, {_LINE_FIELDS}"
-                        f" FROM ledger_lines WHERE set_id = ? AND {_PLACED} < ?",
-                        (self._ledger_set(db, dossier_id, gen, source), old_set, day),
+                        f" FROM ledger_lines WHERE set_id = ?" + SQLITE.kept(_PLACED, **how),
+                        (self._ledger_set(db, dossier_id, gen, source), old_set, *days),
                     )
                 for table in (TRIAL_BALANCE, ACCOUNTS, OPENING_BALANCES):
-                    kept = (day,) if table.kept_by else ()
-                    db.execute(SQLITE.copy_generation(table), (gen, dossier_id, active, *kept))
+                    kept = days if table.kept_by else ()
+                    db.execute(SQLITE.copy_generation(table, **how), (gen, dossier_id, active, *kept))
         return gen  # type: ignore[no-any-return]
 
     def swap_generation(self, dossier_id: str, generation: int) -> None:
@@ -511,11 +541,14 @@ class SQLiteStore:
         lines = batch.lines
         # The hot path: whole columns turned to text (outside the lock), zipped into rows at C speed.
         columns = lines.text_columns() if lines else None
+        placed = placed_days(lines, batch.booking_years or (lambda: self.fiscal_years(dossier_id, generation))) if columns is not None else None
+        if columns is not None and placed is not None:
+            columns = {**columns, "placed_on": [d.isoformat() if d else None for d in placed]}
         with self._tx() as db:
             set_id = self._ledger_set(db, dossier_id, generation, source)
             if batch.clear is not None:
                 db.execute(
-                    "DELETE FROM ledger_lines WHERE set_id = ? AND date BETWEEN ? AND ?",
+                    f"DELETE FROM ledger_lines WHERE set_id = ? AND {_PLACED} BETWEEN ? AND ?",
                     (set_id, batch.clear[0].isoformat(), batch.clear[1].isoformat()),
                 )
             if batch.deleted:

@@ -118,7 +118,8 @@ def _created(record: Any) -> dt.datetime:
 CONNECTIONS: Table = Table(
     "connections",
     {"id": "text", "firm_id": "text", "connector": "text", "label": "text", "level": "text",
-     "config": "json", "sealed": "bytes", "status": "text", "created_at": "stamp"},
+     "config": "json", "sealed": "bytes", "status": "text", "created_at": "stamp",
+     "owner_dossier_id": "text", "created_by": "text", "status_cause": "text"},
     key=("id",),
     build=lambda v: ConnectionRecord(**v),
     fields=lambda c: {**{n: getattr(c, n) for n in CONNECTIONS.data_columns}, "created_at": _created(c)},

@@ -192,5 +192,5 @@ class BooksChecks:
         ref = contract.sandbox.company_refs()[0]
         companies = contract.run(contract.app.list_companies(contract.admin, contract.connection.id))
         company = next((c for c in companies if c.ref == ref), Company(ref=ref))
-        details = contract.call_hook("sfsync_fetch_company_details", company=company)
+        details = contract.call_hook("sfsync_fetch_company_details", company=company, previous=None)
         assert details == truth.company_details, f"stored {details!r}, package {truth.company_details!r}"

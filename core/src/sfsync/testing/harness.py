@@ -14,7 +14,8 @@ from sfsync.clock import Clock
 from sfsync.http.transport import RetryPolicy
 from sfsync.models import Granularity, SyncMode
 from sfsync.plugins import PluginRegistry, get_registry
-from sfsync.sandbox import Sandbox, connect_sandbox
+from sfsync.sandbox import Sandbox
+from sfsync.sandbox.connect import connect_sandbox
 from sfsync.secrets import SecretBox, generate_key
 from sfsync.store.base import ConnectionRecord, DossierRecord, Firm, RunRecord, User
 from sfsync.store.sqlite import SQLiteStore
@@ -125,7 +126,11 @@ class ContractHarness:
         return asyncio.run(coroutine)
 
     def connect(self, *, secrets: dict[str, str] | None = None, dossier: DossierRecord | None = None) -> ConnectionRecord:
-        """Connect through the real flow; the first connection is kept as :attr:`connection`."""
+        """Connect through the real flow; the first connection is kept as :attr:`connection`.
+
+        A dossier-level package logs in for a dossier: one is created when none is given."""
+        if dossier is None and self.is_dossier_level:
+            dossier = self.app.create_dossier(self.admin, f"login-{len(self.app.store.list_dossiers()) + 1}")
         record: ConnectionRecord = self.run(connect_sandbox(self.app, self.admin, self.connector, self.sandbox, secrets=secrets, dossier=dossier))
         if self.connection is None:
             self.connection = record
@@ -134,6 +139,8 @@ class ContractHarness:
     def reconsent(self, connection: ConnectionRecord, *, dossier: DossierRecord | None = None) -> ConnectionRecord:
         """Give an existing connection fresh credentials through the real flow (a person logging
         in again); it keeps its id, so its dossiers keep their links and checkpoints."""
+        if dossier is None and connection.owner_dossier_id is not None:  # a dossier's own login
+            dossier = self.app.store.get_dossier(connection.owner_dossier_id)
         record: ConnectionRecord = self.run(connect_sandbox(
             self.app, self.admin, self.connector, self.sandbox, dossier=dossier, connection_id=connection.id))
         return record

@@ -35,7 +35,7 @@ def _suite_of(nodeid: str) -> str:
     return f"{parts[-2] if len(parts) > 1 else parts[0]}{param}"
 
 
-@dataclass
+@dataclass(eq=False)  # registered as a pytest plugin: pluggy keeps plugins in sets, by identity
 class ContractReport:
     """Collects the outcome of every marked contract test of a pytest run."""
 

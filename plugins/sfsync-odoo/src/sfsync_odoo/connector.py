@@ -65,6 +65,9 @@ class OdooConnector:
             "API: XML-RPC or JSON-RPC, and JSON-2 from 19. Journal items, chart of accounts, fiscal years "
             "from the company settings, trial balances by read_group.",
             granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
+            # Measured against the sandbox by the contract suite's unchanged second sync (the most
+            # any version profile makes: Enterprise reads account.fiscal.year as well).
+            unchanged_night_requests={Granularity.TRANSACTIONS: 7, Granularity.TRIAL_BALANCE: 6},
             rate_limits=RateLimitPolicy(notes="Odoo documents no request quota; pages stay at 1000 rows."),
             known_limits=(
                 "External API access on Odoo Online needs a Custom plan.",
@@ -124,11 +127,18 @@ class OdooConnector:
 
     @hookimpl
     async def sfsync_fetch_company_details(self, ctx: ConnectorContext, company: Company) -> CompanyDetails:
-        row = await self._company(ctx, company, ["name", "vat", "street", "zip", "city", "country_id", "email", "phone"])
+        row = await self._company(ctx, company, ["name", "vat", "company_registry", "street", "zip", "city", "country_id",
+                                                 "email", "phone", "fiscalyear_last_day", "fiscalyear_last_month"])
         countries = await self._country_codes(ctx, [values.m2o_id(row.get("country_id"))])
+        try:
+            year_end: str | None = f"{int(row['fiscalyear_last_month']):02d}-{int(row['fiscalyear_last_day']):02d}"
+        except (KeyError, TypeError, ValueError):
+            year_end = None
         return CompanyDetails(
             name=str(row.get("name") or ""),
             vat_number=values.text(row.get("vat")),
+            enterprise_number=values.text(row.get("company_registry")),
+            fiscal_year_end=year_end,
             street=values.text(row.get("street")),
             postal_code=values.text(row.get("zip")),
             city=values.text(row.get("city")),

@@ -21,6 +21,7 @@ from typing import Any
 
 from sfsync.clock import Clock
 from sfsync.sandbox import ASGIApp, Sandbox
+from sfsync.truth import PackageTruth
 
 from sfsync_onprem.agent import AgentApp
 from sfsync_onprem.fixtures import (
@@ -31,6 +32,7 @@ from sfsync_onprem.fixtures import (
     build_winbooks_parfilux,
     demo_book,
 )
+from sfsync_onprem.sandbox_truth import books_truth
 
 BASE_URL = "http://onprem-agent.sandbox"
 
@@ -84,7 +86,7 @@ class OnpremSandbox(Sandbox):
         start = dt.date(today.year if today.month >= 7 else today.year - 1, 7, 1)
         prev_start = dt.date(start.year - 1, 7, 1)
         prev = demo_book(f"{prev_start.year}-{start.year}", prev_start, start - dt.timedelta(days=1),
-                         until=start - dt.timedelta(days=1), seed=1)
+                         until=start - dt.timedelta(days=1), seed=1, late_invoice=True)
         current = demo_book(f"{start.year}-{start.year + 1}", start, dt.date(start.year + 1, 6, 30),
                             until=today, seed=2, opening=_carry_forward(prev))
         self.books = [prev, current]
@@ -106,7 +108,22 @@ class OnpremSandbox(Sandbox):
     # --- the Sandbox contract -------------------------------------------------------------------
 
     def build_app(self) -> ASGIApp:
-        return AgentApp(self.root, self.token)  # type: ignore[return-value]
+        self.agent = AgentApp(self.root, self.token)
+        return self.agent  # type: ignore[return-value]
+
+    def revoke(self) -> None:
+        # The service restarted with a new token: the stored one is refused until it is given.
+        self._revocations = getattr(self, "_revocations", 0) + 1
+        self.token = f"{TOKEN}-{self._revocations}"
+        self.agent.set_token(self.token)
+
+    def rotate_token(self) -> str:
+        """Restart the sync service with a new token, as an admin rotating it does; the old
+        token is refused from now on. Returns the new token."""
+        prefix, _, number = self.token.rpartition("-")
+        self.token = f"{prefix}-{int(number) + 1:04d}"
+        self.faults.app = self.build_app()
+        return self.token
 
     def connection_config(self) -> dict[str, Any]:
         return {"url": BASE_URL}
@@ -120,6 +137,10 @@ class OnpremSandbox(Sandbox):
     def company_refs(self) -> list[str]:
         return ["DEMOBV", "PARFILUX", "TORO-ROSSO", "BANANA-NL", "VOORBEELD-XAF4", "SELSKAPET-AS",
                 "PARFILUX-EXPORTS", "XAF32-DOC-EXAMPLE"]
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        self._book(company_ref)  # only DEMOBV is generated, so only its truth is known
+        return books_truth(self.books)
 
     def _book(self, company_ref: str) -> XafBook:
         if company_ref != "DEMOBV":

@@ -2,16 +2,19 @@
 
 **Ledger** (``/ledger_entries``): a first sync reads every entry (``from_date`` = the *since*
 date), 200 a page; later syncs read only what changed, with ``updated_or_created_since`` (which
-Sage applies inclusively) set a margin before the previous pass started, so an entry changed
-while that pass ran is read again rather than missed. Sage keeps a voided transaction's entries
-with ``deleted: true`` and a new ``updated_at``: they arrive through the same filter and become
-deletions. A pass resumes at its page after a crash (the cursor holds the pass and the page).
-An unchanged night costs one request.
+Sage applies inclusively) set ten minutes before the previous pass started, so an entry changed
+while that pass ran, or stamped by a Sage clock a little behind ours, is read again rather than
+missed. The cursor keeps the ``updated_at`` of the entries that pass saw in that window, and
+entries unchanged since are left out: an unchanged night costs one request and reads nothing.
+If ``$total`` moved while a pass paged (offsets shifted under it), the next pass reads the same
+window again. Sage keeps a voided transaction's entries with ``deleted: true`` and a new
+``updated_at``: they arrive through the same filter and become deletions. A pass resumes at its
+page after a crash (the cursor holds the pass and the page).
 
 **Trial balance** (Reporting API ``/trial_balance?from_date&to_date``, one call per month):
-closed years are read once; open years are read again only when ``/ledger_entries`` says
-something changed since the previous pass (one request with ``items_per_page=1`` on a quiet
-night).
+closed years are read once; open years are read again only when ``/ledger_entries`` shows an
+entry changed since the previous pass began (one request on a quiet night: the same window of
+changes as the pass saw, with the same ``updated_at``s).
 
 **Opening balances**: at ``accounts_start_date`` they are the opening balance journal; at a later
 year start, the trial balance's opening column for balance-sheet accounts.
@@ -101,6 +104,15 @@ def _record(item: dict[str, Any], chart: dict[str, Any], years: list[FiscalYear]
     }
 
 
+def _stamp(value: Any) -> dt.datetime:
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _recent(items: list[dict[str, Any]], since: dt.datetime) -> dict[str, str]:
+    """(id → updated_at) of the items changed on or after ``since``."""
+    return {str(i["id"]): str(i["updated_at"]) for i in items if i.get("updated_at") and _stamp(i["updated_at"]) >= since}
+
+
 async def ledger_batches(
     ctx: ConnectorContext,
     client: SageClient,
@@ -109,36 +121,49 @@ async def ledger_batches(
     cursor: str | None,
     years: list[FiscalYear],
 ) -> AsyncIterator[LedgerBatch]:
-    state: dict[str, Any] = json.loads(cursor) if cursor else {"watermark": None, "pass": None}
+    state: dict[str, Any] = json.loads(cursor) if cursor else {"since": None, "known": {}, "pass": None}
+    known: dict[str, str] = state.get("known") or {}
     chart = await read_chart(client, company)
+    started = ctx.clock.now()
     current = state.get("pass") or {
-        "changed_since": state.get("watermark"),
-        "started": _iso(ctx.clock.now()),
-        "page": 1,
+        "since": state.get("since"), "started": _iso(started), "page": 1, "total": None, "seen": {},
     }
+    next_since = _stamp(current["started"]) - CHANGE_MARGIN
     params = {"attributes": ENTRY_ATTRIBUTES, "page": str(current["page"])}
-    if current["changed_since"]:
-        params["updated_or_created_since"] = current["changed_since"]
+    if current["since"]:
+        params["updated_or_created_since"] = current["since"]
     if since is not None:
         params["from_date"] = since.isoformat()
     async for page in client.pages("ledger_entries", params, business=company.ref):
-        items = page["$items"]
+        # Sage's filter is inclusive and looks back CHANGE_MARGIN: what the previous pass read
+        # unchanged since is left out, so an unchanged night reads nothing.
+        items = [i for i in page["$items"] if known.get(str(i.get("id"))) != i.get("updated_at")]
         deleted = [str(i["id"]) for i in items if i.get("deleted") is True]
         live = [_record(i, chart, years) for i in items if i.get("deleted") is not True]
+        seen = {**current["seen"], **_recent(page["$items"], next_since)}
+        total = page.get("$total") if current["total"] is None else current["total"]
         if page.get("$next"):
-            current = {**current, "page": int(page.get("$page") or current["page"]) + 1}
+            current = {**current, "page": int(page.get("$page") or current["page"]) + 1, "total": total, "seen": seen}
             state = {**state, "pass": current}
+        elif page.get("$total") == total:
+            state = {"since": _iso(next_since), "known": seen, "pass": None}
         else:
-            started = dt.datetime.fromisoformat(current["started"].replace("Z", "+00:00"))
-            state = {"watermark": _iso(started - CHANGE_MARGIN), "pass": None}
+            # Entries changed while the pass paged (offsets moved): read the same window again
+            # next time rather than risk an entry that slid past a page boundary.
+            state = {"since": current["since"], "known": {**known, **seen}, "pass": None}
         yield LedgerBatch(lines=LedgerColumns.from_records(live), deleted=deleted, cursor=json.dumps(state))
 
 
-async def _changed_since(client: SageClient, company: Company, watermark: str) -> bool:
+async def _window(client: SageClient, company: Company, since: str) -> tuple[dict[str, str], bool]:
+    """The entries changed since ``since`` (id → updated_at), from one page of 200; and whether
+    that page held them all."""
     body = await client.get(
-        "ledger_entries", {"updated_or_created_since": watermark, "items_per_page": "1"}, business=company.ref
+        "ledger_entries", {"updated_or_created_since": since, "items_per_page": "200", "attributes": "updated_at"},
+        business=company.ref,
     )
-    return bool(isinstance(body, dict) and body.get("$total"))
+    items = body.get("$items", []) if isinstance(body, dict) else []
+    complete = isinstance(body, dict) and body.get("$total") == len(items)
+    return {str(i["id"]): str(i.get("updated_at")) for i in items}, complete
 
 
 def _net(side: Any, what: str) -> Decimal:
@@ -154,14 +179,19 @@ async def trial_balance_batches(
     fiscal_years: list[FiscalYear],
     cursor: str | None,
 ) -> AsyncIterator[TrialBalanceBatch]:
-    state: dict[str, Any] = json.loads(cursor) if cursor else {"done": [], "watermark": None, "pass": None}
+    state: dict[str, Any] = json.loads(cursor) if cursor else {"done": [], "since": None, "known": {}, "pass": None}
     done = set(state["done"])
     current = state.get("pass")
     if current is None:
-        settled = state["watermark"] and all(y.label in done for y in fiscal_years)
-        if settled and not await _changed_since(client, company, state["watermark"]):
-            return  # a quiet night: one request
-        current = {"started": _iso(ctx.clock.now()), "read": []}
+        if state.get("since") and all(y.label in done for y in fiscal_years):
+            window, complete = await _window(client, company, state["since"])
+            if complete and window == state.get("known"):
+                return  # a quiet night: one request
+        # What changed shortly before this pass is read by it: the next night's look at the same
+        # window tells a later change from these by their updated_at.
+        since = _iso(ctx.clock.now() - CHANGE_MARGIN)
+        window, complete = await _window(client, company, since)
+        current = {"since": since, "known": window if complete else {"": "more than a page"}, "read": []}
     finished = False
     for index, year in enumerate(fiscal_years):
         if year.label in current["read"] or (year.closed and year.label in done):
@@ -190,18 +220,15 @@ async def trial_balance_batches(
                     ) from exc
         done.add(year.label)
         current = {**current, "read": [*current["read"], year.label]}
-        last = index == len(fiscal_years) - 1
-        if last:
+        if index == len(fiscal_years) - 1:
             finished = True
-            started = dt.datetime.fromisoformat(current["started"].replace("Z", "+00:00"))
-            state = {"done": sorted(done), "watermark": _iso(started - CHANGE_MARGIN), "pass": None}
+            state = {"done": sorted(done), "since": current["since"], "known": current["known"], "pass": None}
         else:
-            state = {"done": sorted(done), "watermark": state["watermark"], "pass": current}
+            state = {**state, "done": sorted(done), "pass": current}
         yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end), cursor=json.dumps(state))
     if not finished:
         # The last years were skipped (closed and done): close the pass with nothing to write.
-        started = dt.datetime.fromisoformat(current["started"].replace("Z", "+00:00"))
-        state = {"done": sorted(done), "watermark": _iso(started - CHANGE_MARGIN), "pass": None}
+        state = {"done": sorted(done), "since": current["since"], "known": current["known"], "pass": None}
         yield TrialBalanceBatch(cursor=json.dumps(state))
 
 

@@ -144,9 +144,15 @@ class _XeroBase:
             addresses[0] if addresses else {}
         )
         phones = org.get("Phones") or []
+        try:
+            year_end: str | None = f"{int(org['FinancialYearEndMonth']):02d}-{int(org['FinancialYearEndDay']):02d}"
+        except (KeyError, TypeError, ValueError):
+            year_end = None
         return CompanyDetails(
             name=str(org.get("LegalName") or org.get("Name") or company.name),
             vat_number=org.get("TaxNumber"),
+            enterprise_number=org.get("RegistrationNumber") or None,
+            fiscal_year_end=year_end,
             legal_form=org.get("OrganisationEntityType"),
             street=street.get("AddressLine1"),
             postal_code=street.get("PostalCode"),
@@ -215,6 +221,8 @@ class XeroConnector(_XeroBase):
             ),
             granularities=(Granularity.TRANSACTIONS,),
             default_granularity=Granularity.TRANSACTIONS,
+            # Organisation, then one page of journals past the offset (measured by the suite).
+            unchanged_night_requests={Granularity.TRANSACTIONS: 3},
             rate_limits=RATE_LIMITS,
             known_limits=(
                 "Xero's journals leave out foreign-currency revaluations: for dossiers with "
@@ -392,6 +400,8 @@ class XeroTBConnector(_XeroBase):
             ),
             granularities=(Granularity.TRIAL_BALANCE,),
             default_granularity=Granularity.TRIAL_BALANCE,
+            # Measured against the sandbox by the contract suite's unchanged second sync.
+            unchanged_night_requests={Granularity.TRIAL_BALANCE: 5},
             rate_limits=RATE_LIMITS,
             known_limits=(
                 "Xero's reports have no change tracking: every open period (after the lock date) "

@@ -61,6 +61,7 @@ class AdminInfo:
     address: str | None = None
     postcode: str | None = None
     city: str | None = None
+    coc_number: str | None = None
     active: bool = True
 
     def to_state(self) -> dict[str, Any]:
@@ -85,6 +86,7 @@ async def list_administrations(client: YukiClient) -> list[AdminInfo]:
             address=(node.findtext("AddressLine") or "").strip() or None,
             postcode=(node.findtext("Postcode") or "").strip() or None,
             city=(node.findtext("City") or "").strip() or None,
+            coc_number=(node.findtext("CoCNumber") or "").strip() or None,
             active=(node.findtext("Active") or "true").strip().lower() != "false",
         ))
     cache = client.ctx.state.setdefault("administrations", {})

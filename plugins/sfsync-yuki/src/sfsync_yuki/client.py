@@ -161,13 +161,16 @@ class YukiClient:
         """Call ``operation`` with a session; ``domain`` is the administration's domain."""
         for attempt in (1, 2):
             session_id = await self.session_id()
-            if domain and self.session.domain != domain:
-                self.budget.charge(domain, what="SetCurrentDomain")
-                await self._post(GENERAL_SERVICE, "SetCurrentDomain", {"sessionID": session_id, "domainID": domain}, domain)
-                self.session.domain = domain
-            charged = domain or self.session.domain
-            self.budget.charge(charged, what=operation)
             try:
+                # Inside the renewal: a session that died (a revoked key) is as expired for
+                # SetCurrentDomain as for the call itself; the renewal then says the key is refused.
+                if domain and self.session.domain != domain:
+                    self.budget.charge(domain, what="SetCurrentDomain")
+                    await self._post(GENERAL_SERVICE, "SetCurrentDomain", {"sessionID": session_id, "domainID": domain},
+                                     domain)
+                    self.session.domain = domain
+                charged = domain or self.session.domain
+                self.budget.charge(charged, what=operation)
                 result = await self._post(service, operation, {"sessionID": session_id, **(params or {})}, charged)
             except SessionExpired:
                 self.session.forget()

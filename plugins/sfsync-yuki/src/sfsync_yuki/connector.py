@@ -97,6 +97,8 @@ class YukiConnector:
             ),
             granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
             default_granularity=Granularity.TRANSACTIONS,
+            # Measured against the sandbox by the contract suite's unchanged second sync.
+            unchanged_night_requests={Granularity.TRANSACTIONS: 6, Granularity.TRIAL_BALANCE: 6},
             known_limits=(
                 "Yuki allows about 1,000 web-service calls a day per domain; a sync that does not fit "
                 "stops cleanly and continues after midnight (Europe/Amsterdam).",
@@ -127,8 +129,9 @@ class YukiConnector:
         client = YukiClient.of(ctx)
         for admin in await books.list_administrations(client):
             if admin.id == company.ref:
-                return CompanyDetails(name=admin.name, vat_number=admin.vat_number, street=admin.address,
-                                      postal_code=admin.postcode, city=admin.city, country=admin.country)
+                return CompanyDetails(name=admin.name, vat_number=admin.vat_number, enterprise_number=admin.coc_number,
+                                      street=admin.address, postal_code=admin.postcode, city=admin.city,
+                                      country=admin.country, start_date=admin.start)
         raise AdministrationNotFound(f"Yuki does not list administration {company.ref} for this access key")
 
     @hookimpl

@@ -17,7 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 from sfsync.clock import Clock
-from sfsync.sandbox import ASGIApp, Sandbox
+from sfsync.sandbox import Sandbox
+from sfsync.sandbox.routing import BaseRoute, Request, Response
+from sfsync.truth import PackageTruth
 
 from sfsync_odoo.sandbox.app import OdooApp
 from sfsync_odoo.sandbox.faults import (
@@ -32,6 +34,7 @@ from sfsync_odoo.sandbox.faults import (
 )
 from sfsync_odoo.sandbox.orm import Database
 from sfsync_odoo.sandbox.seed import API_KEY, DB_NAME, LOGIN, book, seed
+from sfsync_odoo.sandbox.truth import company_truth
 
 __all__ = [
     "OdooAccessDenied",
@@ -85,8 +88,11 @@ class OdooSandbox(Sandbox):
         self._serial = 0
         super().__init__()
 
-    def build_app(self) -> ASGIApp:
-        return self.odoo
+    def routes(self) -> list[BaseRoute]:
+        return self.odoo.routes()
+
+    def refusal(self, request: Request, status: int) -> Response:
+        return self.odoo.refusal(request, status)
 
     def __repr__(self) -> str:
         return f"OdooSandbox(version={self.version}, transport={self.transport or 'auto'})"
@@ -137,6 +143,9 @@ class OdooSandbox(Sandbox):
     def company_refs(self) -> list[str]:
         # With Enterprise, company 2 (its extended first year) goes first so the suite links it.
         return ["2", "1"] if self.db.enterprise else ["1", "2"]
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        return company_truth(self.db, int(company_ref))
 
     # --- data changes ---------------------------------------------------------------------------
 

@@ -1,11 +1,13 @@
 """An offline Sage Business Cloud Accounting (API v3.1) for tests, the demo and benchmarks.
 
 ``SageSandbox()`` seeds three businesses (:mod:`.books`) behind one user login and serves what
-the connector and third-party clients use: the OAuth2 authorization-code flow with 60-second
-codes, 5-minute access tokens and single-use rotating refresh tokens whose reuse revokes the
-family (:mod:`.oauth`); ``X-Business`` per call; the ``$items`` envelope with ``items_per_page``
-capped at 200 (:mod:`.wire`); Sage's error array; limits per business with 429 and Retry-After
-(:mod:`.limits`); the Reporting API's trial balance. Routes are in :mod:`.app`.
+the connector and third-party clients use, declared on the core's sandbox toolkit
+(:mod:`sfsync.sandbox`): the OAuth2 authorization-code flow with 60-second codes, 5-minute access
+tokens and single-use rotating refresh tokens whose reuse revokes the family (:mod:`.oauth`, on
+the toolkit's server); ``X-Business`` per call; the ``$items`` envelope with ``items_per_page``
+capped at 200 (:mod:`.wire`, on the toolkit's page numbers and exact JSON); Sage's error array;
+limits per business with 429 and Retry-After (:mod:`.limits`, on the toolkit's quotas); the
+Reporting API's trial balance. The route table is :mod:`.app`; its own figures :mod:`.truth`.
 
 Knobs: ``clock`` (a ``ScaledClock`` or ``FakeClock``), ``seed``, ``main_entries`` (entries a month
 in the first business, for benchmarks), ``latency`` (seconds a request takes, on the clock),
@@ -16,24 +18,26 @@ in the first business, for benchmarks), ``latency`` (seconds a request takes, on
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urljoin
 
-import httpx
 from sfsync.clock import Clock
-from sfsync.sandbox import ASGIApp, Sandbox
+from sfsync.sandbox import Sandbox
+from sfsync.sandbox.oauth import OAuthClient, OAuthUser
+from sfsync.sandbox.routing import BaseRoute, Request, Response
+from sfsync.truth import PackageTruth
 
 from sfsync_sage.facts import API_HOST, AUTHORIZE_HOST, TOKEN_HOST
-from sfsync_sage.sandbox.app import build_app
+from sfsync_sage.sandbox.app import api_routes
 from sfsync_sage.sandbox.books import Business, Entry, seed_businesses
-from sfsync_sage.sandbox.limits import LimitConfig, RateLimiter
-from sfsync_sage.sandbox.oauth import OAuthServer
+from sfsync_sage.sandbox.limits import LimitConfig, sage_limits
+from sfsync_sage.sandbox.oauth import SETTINGS, SageOAuthServer
+from sfsync_sage.sandbox.truth import business_truth
+from sfsync_sage.sandbox.wire import error_response
 
 __all__ = ["LimitConfig", "SageSandbox"]
 
@@ -60,8 +64,12 @@ class SageSandbox(Sandbox):
         self.client_id = f"sandbox-{uuid.uuid5(uuid.NAMESPACE_URL, f'sfsync-sage:{seed}').hex[:24]}"
         self.client_secret = f"sandbox-secret-{seed}"
         self.user_id = uuid.uuid5(uuid.NAMESPACE_URL, "sfsync-sage-user").hex
-        self.oauth = OAuthServer(client_id=self.client_id, client_secret=self.client_secret)
-        self.limiter = RateLimiter(limits or LimitConfig())
+        self.oauth_server: SageOAuthServer = SageOAuthServer(
+            SETTINGS, clients=[OAuthClient(self.client_id, self.client_secret, name="sfsync (sandbox)")],
+            users=[OAuthUser(self.username, self.password, subject=self.user_id, email=self.username)],
+            clock=self.clock,
+        )
+        self.limits = sage_limits(limits or LimitConfig(), self.clock, lambda: self.businesses[0].id)
         self.requests: list[tuple[str, dict[str, str], str | None]] = []
         self.observers: list[Callable[[str, dict[str, str], int, bytes], None]] = []
         """Called with (path, query, status, body) for every API answer the handlers give (the
@@ -70,10 +78,15 @@ class SageSandbox(Sandbox):
         self.businesses: list[Business] = seed_businesses(now.date(), now, seed, main_entries)
         self.by_id = {b.id: b for b in self.businesses}
         self._touched: set[str] = set()
+        self._by_change: dict[str, tuple[int, list[Entry]]] = {}
         super().__init__()
 
-    def build_app(self) -> ASGIApp:
-        return build_app(self)
+    def routes(self) -> list[BaseRoute]:
+        return list(api_routes(self))
+
+    def refusal(self, request: Request, status: int) -> Response:
+        return error_response(status, "RecordNotFound" if status == 404 else "MethodNotAllowed",
+                              f"{request.method} {request.url.path} is not served", "path")
 
     # --- what the API serves ------------------------------------------------------------------------
 
@@ -92,13 +105,22 @@ class SageSandbox(Sandbox):
             "postal_code": postal,
             "region": "",
             "country": {"id": business.country, "displayed_as": f"{country} ({business.country})"},
-            "telephone": "+33 3 20 00 00 00" if business.country == "FR" else "+353 1 000 0000",
+            "telephone": business.telephone,
             "mobile": "",
             "website": "",
             "is_demo": False,
             "ni_based": False,
             "subscriptions": [{"id": "ACCOUNTING", "displayed_as": "Accounting", "active": True, "status": "active"}],
         }
+
+    def by_change(self, business: Business) -> list[Entry]:
+        """Every entry, deleted ones too, in the order lists are paged: by ``updated_at``, then id
+        (Sage's own order is undocumented; this one pages stably)."""
+        cached = self._by_change.get(business.id)
+        if cached is None or cached[0] != business.revision:
+            ordered = sorted(business.entries.values(), key=lambda e: (e.updated_at, e.id))
+            cached = self._by_change[business.id] = (business.revision, ordered)
+        return cached[1]
 
     def year_of(self, business: Business, day: dt.date) -> tuple[dt.date, dt.date]:
         for start, end in business.years:
@@ -149,23 +171,11 @@ class SageSandbox(Sandbox):
     def bad_connection_secrets(self) -> dict[str, str]:
         return {"client_secret": "not-the-client-secret"}
 
-    async def authorize(self, client: httpx.AsyncClient, authorize_url: str) -> str:
-        """Sign in at the login page as a person would; return the redirect URL."""
-        page = await client.get(authorize_url)
-        if page.status_code != 200:
-            raise RuntimeError(f"the sandbox's sign-in page answered {page.status_code}")
-        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
-        import html
-
-        data = {k: html.unescape(v) for k, v in fields.items()}
-        data.update(email=self.username, password=self.password)
-        answer = await client.post(urljoin(authorize_url, "/oauth2/auth/central"), data=data)
-        if answer.status_code != 302:
-            raise RuntimeError(f"the sandbox's sign-in answered {answer.status_code}, not a redirect")
-        return answer.headers["location"]
-
     def company_refs(self) -> list[str]:
         return [b.id for b in self.businesses]
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        return business_truth(self.business(company_ref))
 
     # --- data changes between syncs -------------------------------------------------------------------
 
@@ -198,6 +208,7 @@ class SageSandbox(Sandbox):
             business.entries[entry.id] = entry
             ids.append(entry.id)
         self._touched.add(transaction)
+        business.revision += 1
         return ids
 
     def edit_line(self, company_ref: str) -> str:
@@ -206,6 +217,7 @@ class SageSandbox(Sandbox):
         self._touched.add(entry.transaction_id)
         entry.description += " (modifié)"
         entry.updated_at = self._now()
+        business.revision += 1
         return entry.id
 
     def delete_entry(self, company_ref: str) -> list[str]:
@@ -221,10 +233,5 @@ class SageSandbox(Sandbox):
                 entry.deleted = True
                 entry.updated_at = stamp
                 ids.append(entry.id)
+        business.revision += 1
         return sorted(ids)
-
-    def expire_tokens(self) -> None:
-        self.oauth.expire_all(self.clock.now())
-
-    def revoke(self) -> None:
-        self.oauth.revoke_all()

@@ -1,4 +1,5 @@
-"""The sandbox's wire contract: Sage's routes, as a Starlette route table and small handlers.
+"""The sandbox's wire contract: Sage's API routes as a toolkit route table and small handlers
+(the OAuth host and the limits are declared in :mod:`.oauth` and :mod:`.limits`).
 
 Every ``/v3.1`` call needs a live bearer token and, except ``/businesses``, names its business in
 ``X-Business`` (absent: the user's lead business, the first one). List endpoints page with
@@ -15,29 +16,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import html
-import math
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
+from sfsync.sandbox.paging import PagingError
+from sfsync.sandbox.routing import Request, Response, Route, bearer_token, query
 
-from sfsync_sage.facts import PAGE_DEFAULT, PAGE_MAX
 from sfsync_sage.sandbox.books import Business, Entry, LedgerAccount
-from sfsync_sage.sandbox.oauth import TokenRefused
-from sfsync_sage.sandbox.wire import envelope, error_response, json_response
+from sfsync_sage.sandbox.wire import UNPAGED, envelope, error_response, json_response
 
 if TYPE_CHECKING:
     from sfsync_sage.sandbox import SageSandbox
 
-__all__ = ["build_app"]
+__all__ = ["api_routes"]
 
 Handler = Callable[[Request, Business], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
 PAGING = frozenset({"page", "items_per_page", "attributes"})
 
 
@@ -62,11 +57,6 @@ def _since_arg(request: Request, name: str) -> dt.datetime | None:
         return None
     moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-async def _form(request: Request) -> dict[str, str]:
-    # application/x-www-form-urlencoded, read here rather than through python-multipart.
-    return dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
 
 
 def _account_json(account: LedgerAccount) -> dict[str, Any]:
@@ -116,89 +106,45 @@ def _side(amount: Decimal) -> dict[str, str]:
     return {"debit": f"{max(amount, Decimal(0)):.2f}", "credit": f"{max(-amount, Decimal(0)):.2f}"}
 
 
-def build_app(sandbox: SageSandbox) -> Starlette:
-    """Sage's OAuth host, login page and Accounts API v3.1, on one Starlette app."""
-    clock = sandbox.clock
+def api_routes(sandbox: SageSandbox) -> list[Route]:
+    """Sage's Accounts API v3.1 and the User API's ``/businesses``: the sandbox's route table."""
 
-    async def authorize(request: Request) -> Response:
-        if request.method == "GET":
-            query = dict(request.query_params)
-            if query.get("client_id") != sandbox.client_id or query.get("response_type") != "code":
-                return HTMLResponse("<h1>Invalid client or response type</h1>", status_code=400)
-            if query.get("scope") not in ("full_access", "readonly"):
-                return HTMLResponse("<h1>Invalid scope</h1>", status_code=400)
-            hidden = "".join(
-                f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in query.items()
-            )
-            return HTMLResponse(
-                '<html><body><h1>Sage Accounting (sandbox)</h1><form method="post" action="/oauth2/auth/central">'
-                f'{hidden}<input name="email"><input name="password" type="password"><button>Sign in</button>'
-                "</form></body></html>"
-            )
-        form = await _form(request)
-        if (form.get("email"), form.get("password")) != (sandbox.username, sandbox.password):
-            return HTMLResponse("<h1>Incorrect email or password</h1>", status_code=401)
-        code = sandbox.oauth.issue_code(
-            client_id=str(form.get("client_id")), redirect_uri=str(form.get("redirect_uri")),
-            user=sandbox.user_id, scope=str(form.get("scope")), now=clock.now(),
-        )
-        target = f"{form['redirect_uri']}?{urlencode({'code': code, 'state': form.get('state', ''), 'country': 'FR'})}"
-        return RedirectResponse(target, status_code=302)
-
-    async def token(request: Request) -> Response:
-        form = await _form(request)
-        try:
-            return json_response(sandbox.oauth.token(form, clock.now()))
-        except TokenRefused as refused:
-            return json_response(refused.body, refused.status)
-
-    def api(handler: Handler, params: frozenset[str] = frozenset(), *, business_needed: bool = True) -> Callable[[Request], Awaitable[Response]]:
-        allowed = params | PAGING
+    def api(handler: Handler, params: frozenset[str] = frozenset(), *, paged: bool = True) -> Endpoint:
+        allowed = params | PAGING if paged else params
 
         async def endpoint(request: Request) -> Response:
-            sandbox.requests.append((request.url.path, dict(request.query_params), request.headers.get("x-business")))
+            sandbox.requests.append((request.url.path, query(request), request.headers.get("x-business")))
             if sandbox.latency:
-                await clock.sleep(sandbox.latency)
-            scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not sandbox.oauth.valid(bearer, clock.now()):
+                await sandbox.clock.sleep(sandbox.latency)
+            if sandbox.oauth_server.access(bearer_token(request)) is None:
                 return error_response(401, "AuthenticationFailed", "The access token is missing, invalid or has expired.")
-            wanted = request.headers.get("x-business") or sandbox.businesses[0].id
-            business = sandbox.by_id.get(wanted)
+            business = sandbox.by_id.get(request.headers.get("x-business") or sandbox.businesses[0].id)
             if business is None:
                 return error_response(404, "RecordNotFound", "Business not found", "X-Business")
-            wait = sandbox.limiter.take(business.id if business_needed else "user", clock.now())
-            if wait:
-                return error_response(
-                    429, "TooManyRequests", "Too many requests, please slow down.",
-                    headers={"Retry-After": str(math.ceil(wait))},
-                )
             unknown = sorted(set(request.query_params) - allowed)
             if unknown:
                 return error_response(400, "InvalidParameter", f"Unknown parameter {unknown[0]}", unknown[0])
             try:
                 response = await handler(request, business)
+            except PagingError as exc:
+                response = error_response(422, "RecordInvalid", str(exc), str(exc).split(" ", 1)[0])
             except ValueError as exc:
                 response = error_response(422, "RecordInvalid", f"Invalid parameter value: {exc}", "query")
             for observe in sandbox.observers:
-                observe(request.url.path, dict(request.query_params), response.status_code, bytes(response.body))
+                observe(request.url.path, query(request), response.status_code, bytes(response.body))
             return response
 
         return endpoint
 
-    def listing(request: Request, kind: str, items: list[dict[str, Any]]) -> Response:
-        query = {k: v for k, v in request.query_params.items() if k not in ("page", "items_per_page")}
-        page = int(request.query_params.get("page", "1"))
-        per_page = int(request.query_params.get("items_per_page", str(PAGE_DEFAULT)))
-        if not 1 <= per_page <= PAGE_MAX:
-            return error_response(422, "RecordInvalid", f"items_per_page must be between 1 and {PAGE_MAX}", "items_per_page")
-        if page < 1:
-            return error_response(422, "RecordInvalid", "page must be 1 or more", "page")
+    def listing(request: Request, kind: str, rows: list[Any], render: Callable[[Any], dict[str, Any]]) -> Response:
         attributes = request.query_params.get("attributes")
-        exposed = [_expose(item, attributes) for item in items]
-        return json_response(envelope(f"/{kind}", query, exposed, page=page, per_page=per_page))
+        return json_response(envelope(f"/{kind}", query(request), rows, lambda row: _expose(render(row), attributes)))
 
     async def businesses(request: Request, _business: Business) -> Response:
-        return listing(request, "businesses", [sandbox.business_json(b) for b in sandbox.businesses])
+        # Every business at once, base attributes only (Sage's best-practices page shows it so).
+        items = [_base("businesses", b.id, b.name) for b in sandbox.businesses]
+        return json_response({"$total": len(items), "$page": 1, "$next": None, "$back": None,
+                              "$items_per_page": UNPAGED, "$items": items})
 
     async def one_business(request: Request, _business: Business) -> Response:
         key = request.path_params["key"]
@@ -226,22 +172,20 @@ def build_app(sandbox: SageSandbox) -> Starlette:
         accounts = sorted(business.accounts, key=lambda a: a.nominal_code)
         if since is not None and since > business.created_at:
             accounts = []
-        return listing(request, "ledger_accounts", [_account_json(a) for a in accounts])
+        return listing(request, "ledger_accounts", accounts, _account_json)
 
     async def ledger_entries(request: Request, business: Business) -> Response:
         since = _since_arg(request, "updated_or_created_since")
         start, end = _date_arg(request, "from_date"), _date_arg(request, "to_date")
         transaction = request.query_params.get("transaction_id")
         rows = [
-            e for e in business.entries.values()
+            e for e in sandbox.by_change(business)
             if (since is None or e.updated_at >= since)
             and (start is None or e.date >= start)
             and (end is None or e.date <= end)
             and (transaction is None or e.transaction_id == transaction)
         ]
-        # Sage's list order is undocumented; the sandbox keeps one that pages stably.
-        rows.sort(key=lambda e: (e.updated_at, e.id))
-        return listing(request, "ledger_entries", [_entry_json(e) for e in rows])
+        return listing(request, "ledger_entries", rows, _entry_json)
 
     async def opening_balance_journals(request: Request, business: Business) -> Response:
         day = business.accounts_start - dt.timedelta(days=1)
@@ -264,7 +208,7 @@ def build_app(sandbox: SageSandbox) -> Starlette:
             "transaction_type": _base("transaction_types", "JOURNAL", "Journal"),
             "journal_lines": lines,
         }
-        return listing(request, "opening_balance_journals", [journal])
+        return listing(request, "opening_balance_journals", [journal], dict)
 
     async def trial_balance(request: Request, business: Business) -> Response:
         start, end = _date_arg(request, "from_date"), _date_arg(request, "to_date")
@@ -272,7 +216,6 @@ def build_app(sandbox: SageSandbox) -> Starlette:
             return error_response(422, "RecordInvalid", "from_date and to_date are required, from_date first", "from_date")
         rows = []
         for account, opening, debit, credit in sandbox.totals(business, start, end):
-            closing = opening + debit - credit
             rows.append({
                 **_base("ledger_accounts", account.id, f"{account.name} ({account.nominal_code})"),
                 "nominal_code": account.nominal_code,
@@ -280,7 +223,7 @@ def build_app(sandbox: SageSandbox) -> Starlette:
                 "opening_balance": _side(opening),
                 "debit": f"{debit:.2f}",
                 "credit": f"{credit:.2f}",
-                "closing_balance": _side(closing),
+                "closing_balance": _side(opening + debit - credit),
             })
         return json_response({"from_date": start.isoformat(), "to_date": end.isoformat(), "ledger_accounts": rows})
 
@@ -288,16 +231,15 @@ def build_app(sandbox: SageSandbox) -> Starlette:
         return error_response(404, "RecordNotFound", f"No route matches {request.url.path}", "path")
 
     v3 = "/v3.1"
-    routes = [
-        Route("/oauth2/auth/central", authorize, methods=["GET", "POST"]),
-        Route("/token", token, methods=["POST"]),
-        Route(f"{v3}/businesses", api(businesses, business_needed=False)),
-        Route(f"{v3}/businesses/{{key}}", api(one_business, business_needed=False)),
+    return [
+        Route(f"{v3}/businesses", api(businesses, paged=False)),  # the User API declares no parameters
+        Route(f"{v3}/businesses/{{key}}", api(one_business, paged=False)),
         Route(f"{v3}/financial_settings", api(financial_settings)),
-        Route(f"{v3}/ledger_accounts", api(ledger_accounts, frozenset({"updated_or_created_since", "visible_in", "show_included_in_chart"}))),
-        Route(f"{v3}/ledger_entries", api(ledger_entries, frozenset({"updated_or_created_since", "from_date", "to_date", "transaction_id"}))),
+        Route(f"{v3}/ledger_accounts",
+              api(ledger_accounts, frozenset({"updated_or_created_since", "visible_in", "show_included_in_chart"}))),
+        Route(f"{v3}/ledger_entries",
+              api(ledger_entries, frozenset({"updated_or_created_since", "from_date", "to_date", "transaction_id"}))),
         Route(f"{v3}/opening_balance_journals", api(opening_balance_journals)),
         Route(f"{v3}/trial_balance", api(trial_balance, frozenset({"from_date", "to_date"}))),
         Route(f"{v3}/{{rest:path}}", api(not_found)),
     ]
-    return Starlette(routes=routes)

@@ -1,20 +1,27 @@
-"""The sandbox's rate limits: calls per business per fixed minute and per day.
+"""Sage's rate limits, declared on the toolkit's (:mod:`sfsync.sandbox.limits`): calls per
+business per fixed minute and per day.
 
 Sage's own v3.1 numbers are UNVERIFIED (see :mod:`sfsync_sage.facts`); the defaults are the
 reported 100 a minute and 2,500 a day per business. A refused call answers 429 with Sage's error
 array and a ``Retry-After`` of the seconds left in the window (whether Sage sends Retry-After is
-UNVERIFIED; the connector waits a minute when it does not). Sage documents no remaining-calls
-headers, so none are sent.
+UNVERIFIED). Sage documents no remaining-calls headers, so none are sent. The OAuth host and
+``/businesses`` (the user's, not a business's) are not counted.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sfsync.clock import Clock
+from sfsync.sandbox.limits import Quota, RateLimits, Verdict
+from starlette.requests import Request
+from starlette.responses import Response
 
 from sfsync_sage.facts import DAILY_LIMIT, MINUTE_LIMIT
+from sfsync_sage.sandbox.wire import error_response
 
-__all__ = ["LimitConfig", "RateLimiter"]
+__all__ = ["LimitConfig", "sage_limits"]
 
 
 @dataclass
@@ -26,37 +33,22 @@ class LimitConfig:
     window_seconds: float = 60.0
 
 
-@dataclass
-class _Count:
-    window: float = -1.0
-    in_window: int = 0
-    day: dt.date | None = None
-    in_day: int = 0
+def _too_many(verdict: Verdict) -> Response:
+    return error_response(429, "TooManyRequests", "Too many requests, please slow down.",
+                          headers={"Retry-After": str(verdict.retry_after)})
 
 
-@dataclass
-class RateLimiter:
-    config: LimitConfig = field(default_factory=LimitConfig)
-    counts: dict[str, _Count] = field(default_factory=dict)
-    refused: int = 0
+def sage_limits(config: LimitConfig, clock: Clock, lead: Callable[[], str]) -> RateLimits:
+    """The limits, keyed by the request's ``X-Business`` (absent: the lead business)."""
 
-    def take(self, business: str, now: dt.datetime) -> float:
-        """Count one call on ``business``: 0 when allowed, else the seconds until it would be."""
-        cfg = self.config
-        count = self.counts.setdefault(business, _Count())
-        ts = now.timestamp()
-        window = (ts // cfg.window_seconds) * cfg.window_seconds
-        if window != count.window:
-            count.window, count.in_window = window, 0
-        if count.day != now.date():
-            count.day, count.in_day = now.date(), 0
-        if count.in_day >= cfg.per_day:
-            self.refused += 1
-            midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC)
-            return max(1.0, (midnight - now).total_seconds())
-        if count.in_window >= cfg.per_minute:
-            self.refused += 1
-            return max(1.0, window + cfg.window_seconds - ts)
-        count.in_window += 1
-        count.in_day += 1
-        return 0.0
+    def business(request: Request) -> str | None:
+        path = request.url.path
+        if not path.startswith("/v3.1/") or path.startswith("/v3.1/businesses"):
+            return None
+        return request.headers.get("x-business") or lead()
+
+    return RateLimits(
+        [Quota("minute", config.per_minute, config.window_seconds, scope="business"),
+         Quota("day", config.per_day, 86_400, scope="business")],
+        clock=clock, scopes={"business": business}, refused=_too_many,
+    )

@@ -1,85 +1,70 @@
 """How Sage writes a response: JSON numbers for amounts, the ``$items`` envelope, the error array.
 
 * Amounts: the swagger declares ``number`` (double) for debit, credit and balances, so they are
-  written as JSON numbers with two decimals, straight from ``Decimal`` (never through a float).
+  written as JSON numbers straight from ``Decimal`` (the toolkit's exact JSON, never a float).
   The Reporting API's trial balance sends amounts as *strings* (announcement 2020-05-20); its
   handler passes strings.
-* Lists: ``{"$total", "$page", "$next", "$back", "$items_per_page", "$items"}``
-  (developer.sage.com/accounting/guides/concepts/best_practices); ``$next``/``$back`` are paths
-  relative to ``/v3.1`` with the query repeated (UNVERIFIED: whether Sage writes them absolute).
+* Lists: ``{"$total", "$page", "$next", "$back", "$items_per_page", "$items"}`` as Sage's own
+  best-practices page shows a ``/businesses`` answer (developer.sage.com/accounting/guides/
+  concepts/best_practices; a Scala client's comment and a write-up quote ``$itemsPerPage``
+  instead, so older answers may differ; the connector reads neither). Paged by ``page`` and
+  ``items_per_page`` (default 20, at most 200); ``$next``/``$back`` are paths relative to
+  ``/v3.1`` with the query repeated, as those quoted answers show. ``/businesses`` is not paged:
+  its page size is 2147483647 and its items carry only the base attributes (same page).
 * Errors: a JSON *array* of ``{"$severity", "$dataCode", "$message", "$source"}`` (seen in two
-  client codebases; the codes used below beyond ``RecordInvalid`` are UNVERIFIED).
+  client codebases; the codes used beyond ``RecordInvalid`` are UNVERIFIED).
 """
 
 from __future__ import annotations
 
-import json
-import re
-from decimal import Decimal
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from sfsync.sandbox.paging import page_number
+from sfsync.sandbox.responses import json_response
 from starlette.responses import Response
 
-__all__ = ["envelope", "error_response", "json_response", "sage_dumps"]
+from sfsync_sage.facts import PAGE_DEFAULT, PAGE_MAX
 
-_MARK = "\u0000dec:"
-_MARKED = re.compile(r'"\\u0000dec:(-?[0-9]+(?:\.[0-9]+)?)"')
+__all__ = ["UNPAGED", "envelope", "error_response", "json_response"]
 
-
-def _mark(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return f"{_MARK}{value.quantize(Decimal('0.01'))}"
-    if isinstance(value, dict):
-        return {k: _mark(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mark(v) for v in value]
-    return value
-
-
-def sage_dumps(body: Any) -> bytes:
-    """JSON with every ``Decimal`` written as a bare number (``12.50``), exactly."""
-    return _MARKED.sub(r"\1", json.dumps(_mark(body), ensure_ascii=False)).encode()
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response as Sage sends it."""
-    return Response(
-        sage_dumps(body),
-        status_code=status,
-        headers=headers,
-        media_type="application/json; charset=utf-8",
-    )
+T = TypeVar("T")
 
 
 def error_response(
-    status: int,
-    code: str,
-    message: str,
-    source: str = "",
-    headers: dict[str, str] | None = None,
+    status: int, code: str, message: str, source: str = "", headers: dict[str, str] | None = None
 ) -> Response:
     """Sage's error body: an array with one ``{"$severity": "error", …}`` item."""
     item = {"$severity": "error", "$dataCode": code, "$message": message, "$source": source}
-    return json_response([item], status, headers)
+    return json_response([item], status, headers or {})
+
+
+UNPAGED = 2_147_483_647
+"""The page size ``/businesses`` answers with (it returns every business at once)."""
 
 
 def envelope(
-    path: str, query: dict[str, str], items: list[Any], *, page: int, per_page: int
+    path: str, query: dict[str, str], rows: Sequence[T], render: Callable[[T], dict[str, Any]]
 ) -> dict[str, Any]:
-    """One page of ``items`` (all of them, already filtered) in Sage's list envelope."""
-    total = len(items)
-    start = (page - 1) * per_page
-    chosen = items[start : start + per_page]
+    """The page the query asks of ``rows`` (all of them, filtered and ordered) in Sage's list
+    envelope; only that page's rows are rendered. Raises ``PagingError`` for a page or size Sage
+    refuses."""
+    number = query.get("page")
+    page = page_number(rows, page=number, size=query.get("items_per_page"), default_size=PAGE_DEFAULT,
+                       max_size=PAGE_MAX, page_name="page", size_name="items_per_page")
+    current = int(number) if number else 1
+    per_page = int(query.get("items_per_page") or PAGE_DEFAULT)
+    kept = {k: v for k, v in query.items() if k not in ("page", "items_per_page")}
 
-    def link(number: int) -> str:
-        return f"{path}?{urlencode({**query, 'page': str(number), 'items_per_page': str(per_page)})}"
+    def link(to: int) -> str:
+        return f"{path}?{urlencode({**kept, 'page': str(to), 'items_per_page': str(per_page)})}"
 
     return {
-        "$total": total,
-        "$page": page,
-        "$next": link(page + 1) if start + per_page < total else None,
-        "$back": link(page - 1) if page > 1 else None,
+        "$total": page.total,
+        "$page": current,
+        "$next": link(current + 1) if page.more else None,
+        "$back": link(current - 1) if current > 1 else None,
         "$items_per_page": per_page,
-        "$items": chosen,
+        "$items": [render(row) for row in page.items],
     }

@@ -22,11 +22,14 @@ from urllib.parse import urljoin
 import httpx
 from sfsync.clock import Clock, ScaledClock
 from sfsync.sandbox import Sandbox
+from sfsync.sandbox.routing import BaseRoute, Request, Response
+from sfsync.truth import PackageTruth
 
 from sfsync_xero.sandbox.app import XeroApp
 from sfsync_xero.sandbox.data import Seeder, SJournal, SLine, SOrg, seed_organisation
 from sfsync_xero.sandbox.identity import App, Identity
 from sfsync_xero.sandbox.spec import SpecChecker
+from sfsync_xero.sandbox.truth import organisation_truth
 
 __all__ = ["XeroSandbox"]
 
@@ -75,12 +78,16 @@ class XeroSandbox(Sandbox):
         self.identity.users[USER_EMAIL] = (USER_PASSWORD, [o.id for o in self.orgs])
         self._counter = 0
         self._added: set[str] = set()
+        self.xero_app = XeroApp(self)
         super().__init__()
 
     # --- the app -------------------------------------------------------------------------------
 
-    def build_app(self) -> Any:
-        return XeroApp(self)
+    def routes(self) -> list[BaseRoute]:
+        return self.xero_app.routes()
+
+    async def refusal(self, request: Request, status: int) -> Response:  # type: ignore[override]  # async is allowed
+        return await self.xero_app.refusal(request, status)
 
     @property
     def tier(self) -> str:
@@ -133,6 +140,10 @@ class XeroSandbox(Sandbox):
 
     def company_refs(self) -> list[str]:
         return [o.id for o in self.orgs]
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        org = next(o for o in self.orgs if o.id == company_ref)
+        return organisation_truth(org, reports=self.connector == "xerotb", today=self.clock.now().date())
 
     # --- changes between syncs -----------------------------------------------------------------
 

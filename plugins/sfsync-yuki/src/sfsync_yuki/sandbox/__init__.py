@@ -15,10 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 from sfsync.clock import Clock
-from sfsync.sandbox import ASGIApp, Sandbox
+from sfsync.sandbox import Sandbox
+from sfsync.sandbox.routing import BaseRoute, Request, Response
+from sfsync.truth import PackageTruth
 
 from sfsync_yuki.sandbox.data import Administration, Entry, Line, money, seed
 from sfsync_yuki.sandbox.service import UNABLE_PROCESS, Session, SoapApp
+from sfsync_yuki.sandbox.truth import administration_truth
 from sfsync_yuki.soap import AMSTERDAM
 
 __all__ = ["VALID_KEY", "YukiSandbox"]
@@ -53,11 +56,14 @@ class YukiSandbox(Sandbox):
         self.record = False
         self.exchanges: list[tuple[str, str, bytes, int, bytes]] = []
         """With ``record``: (service, SOAPAction, request, status, response) of every call."""
+        self.soap = SoapApp(self)
         super().__init__()
 
-    def build_app(self) -> ASGIApp:
-        app: ASGIApp = SoapApp(self)  # type: ignore[assignment]  # an ASGI callable object
-        return app
+    def routes(self) -> list[BaseRoute]:
+        return self.soap.routes()
+
+    def refusal(self, request: Request, status: int) -> Response:
+        return self.soap.refusal(request, status)
 
     # --- connections ------------------------------------------------------------------------------
 
@@ -72,6 +78,9 @@ class YukiSandbox(Sandbox):
 
     def company_refs(self) -> list[str]:
         return list(self.admins)
+
+    def truth(self, company_ref: str) -> PackageTruth:
+        return administration_truth(self, company_ref)
 
     def key_domains(self, key: str) -> set[str]:
         return self.key_scopes.get(key, set())
