@@ -6,10 +6,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from click.testing import CliRunner
-
-from sfsync import plugins as plugins_module
-from sfsync.cli import cli
 from sfsync.errors import ConfigurationError
 from sfsync.fiscal_years import effective_years, monthly_periods, read_fiscal_years_file
 from sfsync.models import FiscalYear
@@ -125,18 +121,8 @@ def test_a_trial_balance_link_over_an_overridden_year_is_right(env):
         assert got == {a: v for a, v in expected.items()}, year.label
 
 
-def test_the_cli_links_with_a_first_year_end_and_a_fiscal_years_file(tmp_path, monkeypatch, registry):
-    monkeypatch.setattr(plugins_module, "_registry", registry)
-    monkeypatch.delenv("SFSYNC_SECRET_KEY", raising=False)
-    base = ["--db", str(tmp_path / "cli.sqlite3"), "--sandbox"]
-
-    def ok(*args):
-        result = CliRunner().invoke(cli, [*base, *args], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        return result.output
-
-    ok("firm", "create", "Dupont", "--admin", "anne@dupont.be")
-    ok("connect", "echo", "--field", "api_key=echo-key-123")
+def test_the_cli_links_with_a_first_year_end_and_a_fiscal_years_file(tmp_path, echo_cli):
+    ok = echo_cli.ok
     out = ok("link", "Long", "--connection", "echo", "--company", "C1", "--replace", "--first-year-end", "2025-12-31",
              "--no-sync")
     assert "first fiscal year ends 2025-12-31" in out and "2026-01-01" in out and "2025-01-01" not in out
