@@ -3,7 +3,7 @@
     python benchmarks/bench_fanout.py [--dossiers 10] [--limit 60] [--window 60] [--factor 2]
         [--store sqlite|postgresql://…] [--redis redis://…] [--fixed-windows]
 
-N dossiers share one firm-level connection of the load-test package (``sfsync.celery.loadtest``,
+N dossiers share one firm-level connection of the load-test package (``benchmarks/sfsync_loadtest.py``,
 mounted in-process), which allows ``limit`` calls per ``window`` seconds *per company* (Exact
 Online's 60 a minute per division by default) and sends remaining/reset headers with every
 answer; time runs ``factor`` times faster than real time on both sides. Every dossier syncs at
@@ -31,11 +31,11 @@ import uuid
 from pathlib import Path
 
 from sfsync.api import Sfsync
-from sfsync.celery.loadtest import LoadtestConnector, LoadtestSandbox, expected_lines, seed
 from sfsync.clock import ScaledClock
 from sfsync.plugins import PluginRegistry
 from sfsync.secrets import SecretBox, generate_key
 from sfsync.store.sqlite import SQLiteStore
+from sfsync_loadtest import LoadtestConnector, LoadtestSandbox, expected_lines, seed
 
 
 def main() -> None:

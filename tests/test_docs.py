@@ -289,7 +289,7 @@ def test_a_plugin_guide_is_part_of_its_connector_page() -> None:
     registry = PluginRegistry()
     registry.load_entry_points()
     text = hooks.render_connector_page(registry.connector("sage-accounting"))
-    assert "## Connecting Sage, step by step" in text and "comptable@sandbox.example" in text
+    assert "## Connecting Sage, step by step" in text and "## What the sandbox holds" in text
     assert "## What is not synced" in text
     # A plugin without a guide gets the generated page only.
     assert "step by step" not in hooks.render_connector_page(registry.connector("echo"))

@@ -49,14 +49,20 @@ def test_template_file_set_and_names(tmp_path, flavour, level, human, slug):
         f"src/{module}/py.typed",
         f"src/{module}/connector.py",
         f"src/{module}/sandbox.py",
+        f"src/{module}/books.py",
         f"tests/test_{test_slug}_contract.py",
         f"tests/test_{test_slug}_discovery.py",
     }
     project = tomllib.loads((root / "pyproject.toml").read_text())
     assert project["project"]["name"] == f"sfsync-{slug}"
-    assert "sfsync>=0.1,<1" in project["project"]["dependencies"]
+    assert "sfsync[sandbox]>=0.1,<1" in project["project"]["dependencies"]
     assert project["project"]["entry-points"]["sfsync"] == {slug: f"{module}.connector:{test_slug}"}
     assert project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == [f"src/{module}"]
+
+    # The sandbox is a short example of the toolkit, not a server written out (CONVENTIONS §16).
+    sandbox = (root / f"src/{module}/sandbox.py").read_text()
+    assert len(sandbox.splitlines()) < 200, "the template's sandbox grew past 200 lines"
+    assert "def routes(self)" in sandbox and "{%" not in sandbox
 
     connector = (root / f"src/{module}/connector.py").read_text()
     assert f'CONNECTOR = "{slug}"' in connector
@@ -72,9 +78,13 @@ def test_template_file_set_and_names(tmp_path, flavour, level, human, slug):
     contract = (root / f"tests/test_{test_slug}_contract.py").read_text()
     tree = ast.parse(contract)
     classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
-    assert len(classes) == 1
-    assert [b.id for b in classes[0].bases if isinstance(b, ast.Name)] == ["ConnectorContract"]
-    assert f'connector = "{slug}"' in contract
+    # One contract class per granularity the default capabilities offer (ledger and trial balance).
+    assert [c.name.endswith("TrialBalanceContract") for c in classes] == [False, True]
+    for cls in classes:
+        assert [b.id for b in cls.bases if isinstance(b, ast.Name)] == ["ConnectorContract"]
+    assert contract.count(f'connector = "{slug}"') == 2
+    assert "granularity = Granularity.TRIAL_BALANCE" in contract
+    assert "{{" not in contract and "{%" not in contract
 
     discovery = (root / f"tests/test_{test_slug}_discovery.py").read_text()
     assert 'entry_points(group="sfsync")' in discovery

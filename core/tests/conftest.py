@@ -16,7 +16,7 @@ from sfsync.api import Sfsync
 from sfsync.echo import EchoSandbox
 from sfsync.http.transport import RetryPolicy
 from sfsync.plugins import PluginRegistry
-from sfsync.sandbox import connect_sandbox
+from sfsync.sandbox.connect import connect_sandbox
 from sfsync.secrets import SecretBox, generate_key
 from sfsync.store.sqlite import SQLiteStore
 from sfsync.testing.harness import RecordingClock

@@ -1,7 +1,7 @@
 """Nightly fan-out on real Celery workers, PostgreSQL and Redis.
 
 Workers are ``celery worker --pool=solo`` subprocesses started by the tests, bounded in time and
-killed at the end. They sync dossiers of the load-test package (``sfsync.celery.loadtest``),
+killed at the end. They sync dossiers of the load-test package (``benchmarks/sfsync_loadtest.py``),
 served over HTTP by uvicorn in this process so that every worker talks to the same package: its
 refresh tokens are single-use, its access tokens live seconds, and it rate-limits per connection.
 
@@ -23,10 +23,14 @@ import pytest
 pytest.importorskip("celery", reason="celery is not installed (pip install 'sfsync[celery]')")
 pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'sfsync[postgres]')")
 
-sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib puts nothing on sys.path
+# --import-mode=importlib puts nothing on sys.path; the load-test package is not shipped.
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from conftest_stores import drop_store, make_store
 from sfsync.api import Sfsync
-from sfsync.celery.loadtest import (
+from sfsync.plugins import PluginRegistry
+from sfsync.secrets import SecretBox, generate_key
+from sfsync_loadtest import (
     LoadtestConnector,
     LoadtestSandbox,
     expected_lines,
@@ -34,10 +38,10 @@ from sfsync.celery.loadtest import (
     seed,
     serve,
 )
-from sfsync.plugins import PluginRegistry
-from sfsync.secrets import SecretBox, generate_key
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 DOSSIERS = int(os.environ.get("SFSYNC_TEST_FANOUT_DOSSIERS", "200"))
 CONNECTIONS = 3
@@ -129,7 +133,8 @@ def _setup(services, tmp_path, *, accounts, limit=LIMIT):
         "SFSYNC_STORE_URL": services["store_url"],
         "SFSYNC_SECRET_KEY": key,
         "SFSYNC_LOAD_PLUGINS": "",
-        "SFSYNC_CELERY_CONFIGURE": "sfsync.celery.loadtest:configure",
+        "SFSYNC_CELERY_CONFIGURE": "sfsync_loadtest:configure",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCHMARKS), os.environ.get("PYTHONPATH")])),
         "SFSYNC_LOADTEST_URL": base_url,
         "SFSYNC_LOADTEST_LIMIT": str(limit - MARGIN),
         "SFSYNC_LOADTEST_WINDOW": str(WINDOW),

@@ -14,12 +14,17 @@ import pytest
 pytest.importorskip("celery", reason="celery is not installed (pip install 'sfsync[celery]')")
 pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'sfsync[postgres]')")
 
-sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib puts nothing on sys.path
+# --import-mode=importlib puts nothing on sys.path; the load-test package is not shipped.
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from conftest_stores import drop_store, make_store
 from sfsync.api import Sfsync
 from sfsync.celery import tasks
 from sfsync.celery.app import create_app, queue_for
-from sfsync.celery.loadtest import (
+from sfsync.celery.planner import plan
+from sfsync.plugins import PluginRegistry
+from sfsync.secrets import SecretBox, generate_key
+from sfsync_loadtest import (
     LoadtestConnector,
     LoadtestSandbox,
     expected_lines,
@@ -27,9 +32,6 @@ from sfsync.celery.loadtest import (
     seed,
     serve,
 )
-from sfsync.celery.planner import plan
-from sfsync.plugins import PluginRegistry
-from sfsync.secrets import SecretBox, generate_key
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -55,7 +57,7 @@ def deployment(tmp_path, monkeypatch):
     for name, value in {
         "SFSYNC_STORE_URL": store_url, "SFSYNC_REDIS_URL": redis_url, "SFSYNC_SECRET_KEY": key,
         "SFSYNC_CELERY_BROKER": "memory://", "SFSYNC_CELERY_SOFT_TIME_LIMIT": "1.5",
-        "SFSYNC_CELERY_CONFIGURE": "sfsync.celery.loadtest:configure", "SFSYNC_LOADTEST_URL": base_url,
+        "SFSYNC_CELERY_CONFIGURE": "sfsync_loadtest:configure", "SFSYNC_LOADTEST_URL": base_url,
         "SFSYNC_LOADTEST_LIMIT": "1000", "SFSYNC_LOADTEST_TOKEN_LIFETIME": "600", "SFSYNC_NIGHT_WINDOW": "3600",
     }.items():
         monkeypatch.setenv(name, value)

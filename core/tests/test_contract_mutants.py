@@ -62,6 +62,20 @@ def test_every_check_has_a_broken_case_that_fails_it() -> None:
     assert len({case.name for case in CASES}) == len(CASES)
 
 
+def test_every_check_is_one_contract_test_and_every_test_a_check() -> None:
+    from sfsync.testing import ConnectorContract
+    from sfsync.testing.checks import MARKER
+
+    marked: dict[str, list[str]] = {}
+    for name in dir(ConnectorContract):
+        if name.startswith("test_"):
+            marks = [m.args[0] for m in getattr(getattr(ConnectorContract, name), "pytestmark", []) if m.name == MARKER]
+            assert len(marks) == 1, f"{name} is not exactly one check: {marks}"
+            marked.setdefault(marks[0], []).append(name)
+    assert sorted(marked) == sorted(CHECKS), f"checks without a test: {sorted(set(CHECKS) - set(marked))}"
+    assert all(len(tests) == 1 for tests in marked.values()), marked
+
+
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Every check's outcome per contract class, from one pytest run of all broken cases and

@@ -10,7 +10,6 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 from pydantic import SecretStr
-
 from sfsync.auth import OAuth2Spec, TokenSet
 from sfsync.clock import FakeClock
 from sfsync.errors import BudgetExhausted, NeedsReconsent, RetriableError
@@ -153,36 +152,73 @@ def tokens(access, refresh, minutes):
                     expires_at=dt.datetime(2026, 1, 15, 2, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=minutes))
 
 
+class YieldingTransport(httpx.AsyncBaseTransport):
+    """A transport that yields to the event loop before it answers, as a real network call does,
+    so concurrent requests interleave at every request (MockTransport answers without an await)."""
+
+    def __init__(self, handler):
+        self.handler = handler
+
+    async def handle_async_request(self, request):
+        for _ in range(3):
+            await asyncio.sleep(0)
+        await request.aread()
+        return self.handler(request)
+
+
 def test_refresh_rotates_and_saves_before_use():
+    """The rotated refresh token is in the vault before the new access token is sent: a process
+    killed while that request is on the wire resumes with a refresh token that still works."""
     clock = FakeClock()
     state = {"n": 0, "valid_refresh": {"r0"}, "valid_access": "stale"}
     vault = Vault(tokens("a0", "r0", 30))
-    auth = OAuth2Auth(SPEC, vault, client_id="id", client_secret="secret", clock=clock)
+    server = token_server(state)
+    held_when_used = []
 
-    async def go():
-        async with httpx.AsyncClient(transport=httpx.MockTransport(token_server(state)), auth=auth) as client:
-            first = await client.get("https://api.test/data")  # 401 -> refresh -> retry
-            second = await client.get("https://api.test/data")
-            return first, second
+    def handler(request):
+        if request.url.path != "/token" and request.headers.get("Authorization") == "Bearer a1":
+            held_when_used.append(vault.tokens.refresh_token.get_secret_value())
+            if len(held_when_used) == 1:
+                raise httpx.ConnectError("the process died with the request on the wire", request=request)
+        return server(request)
 
-    first, second = asyncio.run(go())
-    assert first.status_code == 200 and second.status_code == 200
+    async def go(auth):
+        async with httpx.AsyncClient(transport=YieldingTransport(handler), auth=auth) as client:
+            return await client.get("https://api.test/data")
+
+    with pytest.raises(httpx.ConnectError):  # 401 -> refresh -> retry, killed on the wire
+        asyncio.run(go(OAuth2Auth(SPEC, vault, client_id="id", client_secret="secret", clock=clock)))
+    assert held_when_used == ["r1"], "the new access token was used before the rotated refresh token was saved"
+    # A fresh process, from what the vault holds: the spent r0 would be refused.
+    restarted = asyncio.run(go(OAuth2Auth(SPEC, vault, client_id="id", client_secret="secret", clock=clock)))
+    assert restarted.status_code == 200
     assert [t.refresh_token.get_secret_value() for t in vault.saved] == ["r1"]
     assert vault.tokens.expires_at == clock.now() + dt.timedelta(seconds=600)
 
 
 def test_concurrent_requests_spend_a_refresh_token_once():
+    """Five requests find the token expired at once and interleave at every network call: one
+    refreshes under the lock, the others wait and use what it saved."""
     clock = FakeClock()
     state = {"n": 0, "valid_refresh": {"r0"}, "valid_access": "stale"}
     vault = Vault(tokens("a0", "r0", 0))  # expired: every request wants a refresh
+    server = token_server(state)
+    refreshes = []
+
+    def handler(request):
+        if request.url.path == "/token":
+            refreshes.append(parse_qs(request.content.decode())["refresh_token"][0])
+        return server(request)
 
     async def go():
         auth = OAuth2Auth(SPEC, vault, client_id="id", client_secret=None, clock=clock)
-        async with httpx.AsyncClient(transport=httpx.MockTransport(token_server(state)), auth=auth) as client:
-            return await asyncio.gather(*(client.get("https://api.test/data") for _ in range(5)))
+        async with httpx.AsyncClient(transport=YieldingTransport(handler), auth=auth) as client:
+            return await asyncio.gather(*(client.get("https://api.test/data") for _ in range(5)),
+                                        return_exceptions=True)
 
     responses = asyncio.run(go())
-    assert all(r.status_code == 200 for r in responses)
+    assert refreshes == ["r0"], f"refresh tokens sent: {refreshes}"
+    assert all(isinstance(r, httpx.Response) and r.status_code == 200 for r in responses), responses
     assert len(vault.saved) == 1
 
 

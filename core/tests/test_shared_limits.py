@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -28,6 +29,8 @@ from sfsync.http.ratelimit import (
 from sfsync.http.transport import ManagedTransport, RequestStats, RetryPolicy
 
 pytestmark = pytest.mark.redis
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"  # the load-test package lives there
 
 MINUTE = RateWindow("minutely", 5, 60.0)
 DAY = RateWindow("daily", 12, 86400.0)
@@ -205,55 +208,103 @@ async def _enter(factory, connection_id, order):
         order.append("second in")
 
 
-def test_two_workers_refresh_a_rotating_token_once(redis_url, tmp_path):
-    """Two workers (separate stores, vaults and lock factories) find the access token expired at
-    the same moment: one spends the single-use refresh token, the other re-reads and uses the new
-    tokens; the package never sees a refresh token twice."""
+_WORKER = textwrap.dedent("""
+    import asyncio, os, sys, time
+    from pathlib import Path
     from sfsync.api import Sfsync
-    from sfsync.celery.loadtest import LoadtestConnector, LoadtestSandbox, seed
+    from sfsync_loadtest import connector_from_environment  # benchmarks/, on PYTHONPATH
     from sfsync.celery.locks import RedisLockFactory
     from sfsync.plugins import PluginRegistry
-    from sfsync.secrets import SecretBox, generate_key
+    from sfsync.secrets import SecretBox
     from sfsync.store.sqlite import SQLiteStore
 
-    sandbox = LoadtestSandbox({"acct": ["co-1"]}, limit=1000, token_lifetime=600)
+    path, key, connection_id, go, redis_url, prefix = sys.argv[1:7]
     registry = PluginRegistry()
-    registry.register(LoadtestConnector(sandbox.base_url, limit=1000, window=1.0, token_lifetime=600), "loadtest")
-    key = generate_key()
-    path = tmp_path / "shared.sqlite3"
-    prefix = f"t:{uuid.uuid4().hex}"
+    registry.register(connector_from_environment(), "loadtest")
+    locks = RedisLockFactory(redis_url, prefix=prefix) if redis_url else None
+    sf = Sfsync(SQLiteStore(path), SecretBox(key), registry=registry, lock_factory=locks)
 
-    def worker():
-        return Sfsync(SQLiteStore(path), SecretBox(key), registry=registry, transports=sandbox.transports(),
-                      lock_factory=RedisLockFactory(redis_url, prefix=prefix))
-
-    one, two = worker(), worker()
-    seed(one, sandbox)
-    connection = one.store.list_connections(one.store.list_firms()[0].id)[0]
-    sealed = one.box.open(connection.sealed)
-    tokens = TokenSet.model_validate(sealed["tokens"])
-    stale = tokens.model_copy(update={"expires_at": dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)})
-    sealed["tokens"] = stale.reveal()
-    one.store.update_connection(connection.id, sealed=one.box.seal(sealed))
-
-    async def call(sf):
-        ctx = sf.runner.context_for(sf.store.get_connection(connection.id))
+    async def call():
+        ctx = sf.runner.context_for(sf.store.get_connection(connection_id))
         try:
-            client = ctx.http(sandbox.base_url)
-            response = await client.get("/api/companies")
-            return response.status_code
+            response = await ctx.http(os.environ["SFSYNC_LOADTEST_URL"]).get("/api/companies")
+            return str(response.status_code)
+        except Exception as exc:
+            return type(exc).__name__
         finally:
             await ctx.aclose()
+            if locks is not None:
+                await locks.aclose()
 
-    async def both():
-        codes = await asyncio.gather(call(one), call(two))
-        for sf in (one, two):
-            await sf.runner.lock_factory.aclose()
-        return codes
+    while not Path(go).exists():
+        time.sleep(0.005)
+    print(asyncio.run(call()), flush=True)
+""")
 
-    assert asyncio.run(both()) == [200, 200]
-    assert (sandbox.refreshes, sandbox.double_spent) == (1, 0)
-    saved = TokenSet.model_validate(two.box.open(two.store.get_connection(connection.id).sealed)["tokens"])
-    assert saved.refresh_token.get_secret_value() != tokens.refresh_token.get_secret_value()
-    one.store.close()
-    two.store.close()
+
+def _refresh_race(tmp_path, redis_url: str) -> tuple[list[str], int, int]:
+    """Two worker *processes* (their own stores, vaults, event loops and in-process locks) find
+    the access token expired at the same moment and call the package, served over real HTTP with
+    a slow token endpoint so their refreshes overlap. Returns their outcomes and the sandbox's
+    (refreshes, refresh tokens presented twice)."""
+    sys.path.insert(0, str(BENCHMARKS))  # the load-test package is not shipped
+    from sfsync.api import Sfsync
+    from sfsync.secrets import SecretBox, generate_key
+    from sfsync.store.sqlite import SQLiteStore
+    from sfsync_loadtest import LoadtestSandbox, free_port, seed, serve
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    sandbox = LoadtestSandbox({"acct": ["co-1"]}, limit=1000, token_lifetime=600, base_url=url)
+    inner = sandbox.faults.app
+
+    async def slow_token(scope, receive, send):
+        if scope["type"] == "http" and scope["path"].endswith("/oauth/token"):
+            await asyncio.sleep(0.3)  # the package takes its time: both workers are in a refresh
+        await inner(scope, receive, send)
+
+    sandbox.faults.app = slow_token
+    served = serve(sandbox, port=port)
+    try:
+        key = generate_key()
+        path = tmp_path / "shared.sqlite3"
+        sf = Sfsync(SQLiteStore(path), SecretBox(key))
+        seed(sf, sandbox)
+        connection = sf.store.list_connections(sf.store.list_firms()[0].id)[0]
+        sealed = sf.box.open(connection.sealed)
+        tokens = TokenSet.model_validate(sealed["tokens"])
+        stale = tokens.model_copy(update={"expires_at": dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)})
+        sealed["tokens"] = stale.reveal()
+        sf.store.update_connection(connection.id, sealed=sf.box.seal(sealed))
+        sf.store.close()
+        go = tmp_path / "go"
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCHMARKS), os.environ.get("PYTHONPATH")])),
+               "SFSYNC_LOADTEST_URL": url, "SFSYNC_LOADTEST_LIMIT": "1000",
+               "SFSYNC_LOADTEST_TOKEN_LIFETIME": "600", "SFSYNC_LOAD_PLUGINS": ""}
+        args = [sys.executable, "-c", _WORKER, str(path), key, connection.id, str(go), redis_url, f"t:{uuid.uuid4().hex}"]
+        workers = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                   for _ in range(2)]
+        go.touch()
+        outcomes = []
+        for worker in workers:
+            out, err = worker.communicate(timeout=60)
+            outcomes.append(out.strip() or err[-500:])
+        return outcomes, sandbox.refreshes, sandbox.double_spent
+    finally:
+        served.stop()
+
+
+def test_two_workers_refresh_a_rotating_token_once(redis_url, tmp_path):
+    """With the shared Redis lock, one worker spends the single-use refresh token and the other
+    re-reads and uses the new tokens: the package never sees a refresh token twice."""
+    outcomes, refreshes, double_spent = _refresh_race(tmp_path / "locked", redis_url)
+    assert outcomes == ["200", "200"]
+    assert (refreshes, double_spent) == (1, 0)
+
+
+def test_without_the_shared_lock_two_workers_spend_one_refresh_token_twice(redis_url, tmp_path):
+    """The race above is real: with only their own in-process locks, the two processes both
+    refresh, and the package sees the spent token a second time (what the Redis lock prevents)."""
+    outcomes, _, double_spent = _refresh_race(tmp_path / "unlocked", "")
+    assert double_spent == 1
+    assert sorted(outcomes) == ["200", "NeedsReconsent"]

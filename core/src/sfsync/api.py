@@ -429,7 +429,9 @@ class Sfsync:
         data = {"grant_type": "authorization_code", "code": code, "redirect_uri": pending.pending.redirect_uri}
         if pending.pending.code_verifier:
             data["code_verifier"] = pending.pending.code_verifier
-        ctx = self._bare_context(pending.connector, pending.config, pending.secrets, {})
+        # What the connector asked to keep of the callback (QuickBooks' realmId), as non-secret state.
+        kept = {name: query[name][0] for name in spec.callback_params if query.get(name)}
+        ctx = self._bare_context(pending.connector, pending.config, pending.secrets, {"callback": kept} if kept else {})
         try:
             client = ctx.http(spec.token_url, authenticated=False)
             request = spec.token_request(

@@ -133,6 +133,12 @@ class OAuth2Spec:
             one dies: the new one is saved *before* the new access token is used.
         client_auth: ``"body"`` sends client id and secret as form fields, ``"basic"`` as HTTP
             basic auth.
+        callback_params: Query parameters of the login's callback the connector needs besides
+            ``code`` and ``state`` (QuickBooks' ``realmId``: the company the token is bound to).
+            They are in ``ctx.state["callback"]`` when ``sfsync_check_connection`` runs, and
+            stay in the connection's state.
+
+    .. versionchanged:: 0.2 ``callback_params``.
     """
 
     flavour: ClassVar[Literal["oauth2"]] = "oauth2"
@@ -146,6 +152,7 @@ class OAuth2Spec:
     client_auth: Literal["body", "basic"] = "body"
     extra_authorize_params: dict[str, str] = field(default_factory=dict)
     fields: type[BaseModel] = OAuthClientFields
+    callback_params: tuple[str, ...] = ()
 
     def start(self, *, client_id: str, redirect_uri: str) -> PendingAuthorization:
         """Build the authorize URL with a fresh ``state`` (and PKCE verifier)."""

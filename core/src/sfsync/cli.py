@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import http.server
 import json
+import os
 import sys
 import threading
 import webbrowser
@@ -23,6 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from sfsync.api import Sfsync
 from sfsync.auth import AgentSpec, FormSpec, OAuth2Spec, secret_field_names
@@ -36,6 +38,14 @@ __all__ = ["cli", "main"]
 
 T = TypeVar("T")
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+class _Table(Table):
+    """A table whose text cells are shown as they are: names come from people and packages, and a
+    dossier named ``[/]`` is a name, not rich markup (styled cells are given as ``Text``)."""
+
+    def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+        super().add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in renderables), **kwargs)
 
 
 class _State:
@@ -102,7 +112,7 @@ class _Group(click.Group):
             state = ctx.find_object(_State)
             if state is not None and state.debug:
                 raise
-            console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+            console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             sys.exit(2 if isinstance(exc, ConfigurationError) else 1)
 
 
@@ -149,13 +159,14 @@ def plugins(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"connectors": rows, "broken": broken}, indent=2))
         return
-    table = Table("connector", "package", "version", "auth", "level", "capabilities")
+    table = _Table("connector", "package", "version", "auth", "level", "capabilities")
     for row in rows:
         table.add_row(row["connector"], row["title"], f"{row['distribution']} {row['version']}", row["auth"],
                       row["level"], ", ".join(c for c in row["capabilities"] if c.startswith("fetch_")))
     console.print(table)
     for item in broken:
-        console.print(f"[red]broken:[/red] {item['name']} ({item['distribution']}): {item['error']}", soft_wrap=True)
+        broken_text = f"{item['name']} ({item['distribution']}): {item['error']}"
+        console.print(f"[red]broken:[/red] {escape(broken_text)}", soft_wrap=True)
 
 
 # --- firms and users ---------------------------------------------------------------------------
@@ -174,7 +185,7 @@ def firm_create(state: _State, name: str, admin_email: str) -> None:
     """Create a firm with its first admin."""
     created = state.app.create_firm(name)
     state.app.add_user(created.id, admin_email, "admin")
-    console.print(f"firm [bold]{name}[/bold] created ({created.id}); admin {admin_email}")
+    console.print(f"firm [bold]{escape(name)}[/bold] created ({created.id}); admin {escape(admin_email)}")
 
 
 @cli.group()
@@ -189,7 +200,7 @@ def user() -> None:
 def user_add(state: _State, email: str, role: str) -> None:
     """Add a user to the firm (as the acting admin)."""
     state.app.add_colleague(state.user(), email, role)
-    console.print(f"{email} added as {role}")
+    console.print(f"{escape(email)} added as {role}")
 
 
 # --- connections -----------------------------------------------------------------------------------
@@ -212,13 +223,18 @@ def _form_values(spec: FormSpec | AgentSpec, fields: tuple[str, ...], url: str |
     """The form's values from --field (and --url/--token for an agent); what is missing is asked
     for, secrets without echo. ``ask_all=False`` (re-consent) asks only for the secrets: the rest
     keeps its stored value."""
-    values: dict[str, Any] = dict(f.split("=", 1) for f in fields if "=" in f)
+    secret_names = secret_field_names(spec.fields)
+    values: dict[str, Any] = {}
+    for name, value in (f.split("=", 1) for f in fields if "=" in f):
+        values[name] = _secret(value, f"the secret field {name}", on_command_line=name in secret_names)
+    for name in spec.fields.model_fields:
+        if name not in values and f"SFSYNC_FIELD_{name.upper()}" in os.environ:
+            values[name] = os.environ[f"SFSYNC_FIELD_{name.upper()}"]
     if isinstance(spec, AgentSpec):
         if url:
             values.setdefault("url", url)
-        if token:
+        if token:  # already read from stdin or the environment by the command
             values.setdefault("token", token)
-    secret_names = secret_field_names(spec.fields)
     for name, info in spec.fields.model_fields.items():
         wanted = info.is_required() if ask_all else name in secret_names
         if name not in values and wanted:
@@ -290,7 +306,7 @@ def _oauth_login(
                                     client_secret=client_secret, config=values, label=label,
                                     dossier_id=dossier_id, connection_id=connection_id)
     server = _CallbackServer(port)
-    console.print(f"Log in at the package to allow sfsync:\n{pending.authorize_url}", soft_wrap=True)
+    console.print(f"Log in at the package to allow sfsync:\n{escape(pending.authorize_url)}", soft_wrap=True)
     if sandbox is not None:
         threading.Thread(target=_sandbox_login, args=(sandbox, pending.authorize_url, state.sandbox_url),
                          daemon=True).start()
@@ -322,8 +338,10 @@ def _sandbox_login(sandbox: Any, authorize_url: str, served_at: str | None) -> N
 
 @cli.command()
 @click.argument("connection")
-@click.option("--field", "fields", multiple=True, metavar="NAME=VALUE", help="Form: a field to change (repeatable).")
-@click.option("--token", help="Agent: the sync service's new token.")
+@click.option("--field", "fields", multiple=True, metavar="NAME=VALUE",
+              help="Form: a field to change (repeatable); NAME=- reads it from stdin, a secret left out is asked for.")
+@click.option("--token", envvar="SFSYNC_AGENT_TOKEN",
+              help="Agent: the sync service's new token (- for stdin; or SFSYNC_AGENT_TOKEN; else asked for).")
 @click.option("--client-id", envvar="SFSYNC_CLIENT_ID", help="OAuth2 app's client id.")
 @click.option("--client-secret", envvar="SFSYNC_CLIENT_SECRET", help="OAuth2 app's client secret.")
 @click.option("--port", default=8765, show_default=True, help="Loopback port for the OAuth2 callback.")
@@ -342,46 +360,75 @@ def reconnect(state: _State, connection: str, fields: tuple[str, ...], token: st
                      client_id=client_id or record.config.get("client_id"), client_secret=client_secret, port=port,
                      connection_id=record.id, dossier_id=record.owner_dossier_id)
     else:
-        values = _form_values(spec, fields, None, token, ask_all=False)
+        values = _form_values(spec, fields, None, _secret(token, "--token", on_command_line=False), ask_all=False)
         _run(state.app.reconnect_form(actor, record.id, values))
     _print_reconsented(state, actor, record)
 
 
 def _print_reconsented(state: _State, actor: User, record: ConnectionRecord) -> None:
     waiting = state.app.connection_state(actor, record.id).waiting
-    console.print(f"{record.label} re-consented; its dossiers continue from where they stopped"
+    console.print(f"{escape(record.label)} re-consented; its dossiers continue from where they stopped"
                   + (f" ({waiting} due now: `sfsync sync --due`)" if waiting else ""))
 
 
-@cli.command()
+_SECRETS_HELP = (
+    "Secrets (keys, passwords, tokens) are best not typed on the command line, where other users of "
+    "the machine see them (ps): leave a secret field out to be asked for it without echo, give "
+    "NAME=- to read it from stdin, or set SFSYNC_FIELD_<NAME> (SFSYNC_FIELD_API_KEY); --token and "
+    "--client-secret take - for stdin and SFSYNC_AGENT_TOKEN / SFSYNC_CLIENT_SECRET."
+)
+
+
+def _secret(value: str | None, what: str, *, on_command_line: bool) -> str | None:
+    """A secret given as ``-`` is read from stdin (one line); one typed on the command line is
+    taken, with a warning that ``ps`` shows it."""
+    if value == "-":
+        return sys.stdin.readline().rstrip("\r\n")
+    if value and on_command_line:
+        click.echo(f"warning: {what} was given on the command line, where other users can see it (ps); "
+                   "use the prompt, - (stdin) or the environment variable instead", err=True)
+    return value
+
+
+def _from_command_line(ctx: click.Context, name: str) -> bool:
+    return ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+
+
+@cli.command(epilog=_SECRETS_HELP)
 @click.argument("connector")
-@click.option("--field", "fields", multiple=True, metavar="NAME=VALUE", help="A form field (repeatable).")
+@click.option("--field", "fields", multiple=True, metavar="NAME=VALUE",
+              help="A form field (repeatable); NAME=- reads the value from stdin.")
 @click.option("--label", help="A name for the connection.")
 @click.option("--client-id", envvar="SFSYNC_CLIENT_ID", help="OAuth2 app's client id.")
-@click.option("--client-secret", envvar="SFSYNC_CLIENT_SECRET", help="OAuth2 app's client secret.")
+@click.option("--client-secret", envvar="SFSYNC_CLIENT_SECRET",
+              help="OAuth2 app's client secret (- for stdin; or SFSYNC_CLIENT_SECRET).")
 @click.option("--port", default=8765, show_default=True, help="Loopback port for the OAuth2 callback.")
 @click.option("--url", help="Agent: the sync service's address.")
-@click.option("--token", help="Agent: the sync service's token.")
+@click.option("--token", envvar="SFSYNC_AGENT_TOKEN",
+              help="Agent: the sync service's token (- for stdin; or SFSYNC_AGENT_TOKEN; else asked for).")
 @pass_state
-def connect(state: _State, connector: str, fields: tuple[str, ...], label: str | None, client_id: str | None,
-            client_secret: str | None, port: int, url: str | None, token: str | None) -> None:
+@click.pass_context
+def connect(ctx: click.Context, state: _State, connector: str, fields: tuple[str, ...], label: str | None,
+            client_id: str | None, client_secret: str | None, port: int, url: str | None, token: str | None) -> None:
     """Connect a package at firm level, then list what the connection can see."""
     actor = state.user()
     loaded = state.app.registry.connector(connector)
     spec = loaded.auth
+    client_secret = _secret(client_secret, "--client-secret", on_command_line=_from_command_line(ctx, "client_secret"))
+    token = _secret(token, "--token", on_command_line=_from_command_line(ctx, "token"))
     if isinstance(spec, OAuth2Spec):
         values: dict[str, Any] = dict(f.split("=", 1) for f in fields if "=" in f)
         record = _oauth_login(state, actor, connector, values=values, label=label, client_id=client_id,
                               client_secret=client_secret, port=port)
     else:
         record = _run(state.app.connect_form(actor, connector, _form_values(spec, fields, url, token), label=label))
-    console.print(f"connected [bold]{record.label}[/bold] ({record.id})")
+    console.print(f"connected [bold]{escape(record.label)}[/bold] ({record.id})")
     companies = _run(state.app.list_companies(actor, record.id))
     _print_companies(companies)
 
 
 def _print_companies(companies: list[Any]) -> None:
-    table = Table("ref", "code", "name")
+    table = _Table("ref", "code", "name")
     for company in companies:
         table.add_row(company.ref, company.code, company.name)
     console.print(table)
@@ -394,7 +441,7 @@ def connections(state: _State, dossier: str | None) -> None:
     """The firm's connections (its Syncs page), with who created them and what waits for them."""
     actor = state.user()
     records = state.app.dossier_connections(actor, dossier) if dossier else state.app.connections(actor)
-    table = Table("id", "label", "connector", "level", "status", "waiting", "created")
+    table = _Table("id", "label", "connector", "level", "status", "waiting", "created")
     for record in records:
         shown = state.app.connection_state(actor, record.id)
         status = "needs re-consent" if shown.status == "needs_reconsent" else shown.status
@@ -483,13 +530,13 @@ def link(state: _State, dossier: str, connection: str, company: str | None, refe
     ))
     years = effective_years(_run(state.app.fiscal_years(actor, record.id, ref)),
                             override=saved.fiscal_years_override, first_year_end=saved.first_year_end)
-    table = Table("fiscal year", "start", "end", "closed")
+    table = _Table("fiscal year", "start", "end", "closed")
     for year in years:
         table.add_row(year.label, year.start.isoformat(), year.end.isoformat(), "yes" if year.closed else "")
     console.print(table)
     first_end = saved.first_year_end or (years[0].end if years else None)
-    console.print(f"linked {target.name} to {saved.company_name or ref} ({saved.mode.value}, {saved.granularity.value});"
-                  f" first fiscal year ends {first_end}")
+    console.print(escape(f"linked {target.name} to {saved.company_name or ref} ({saved.mode.value}, "
+                         f"{saved.granularity.value}); first fiscal year ends {first_end}"))
     if not no_sync:
         _sync_and_report(state, [target.id])
 
@@ -536,7 +583,7 @@ class _Bars:
 
     def _task(self, dossier: str) -> Any:
         if dossier not in self.tasks:
-            self.tasks[dossier] = self.display.add_task(dossier, total=None, stage="", lines=0, requests=0, waits=0)
+            self.tasks[dossier] = self.display.add_task(escape(dossier), total=None, stage="", lines=0, requests=0, waits=0)
         return self.tasks[dossier]
 
     def stage(self, dossier: str, stage: str) -> None:
@@ -564,11 +611,11 @@ def _sync_and_report(state: _State, dossier_ids: list[str], *, skipped_fails: bo
     progress, observer = _observer()
     with progress:
         runs: list[RunRecord] = _run(state.app.sync_many(dossier_ids, observer=observer))
-    table = Table("dossier", "outcome", "lines", "deleted", "requests", "waits", "seconds")
+    table = _Table("dossier", "outcome", "lines", "deleted", "requests", "waits", "seconds")
     failed = []
     for run in runs:
         colour = {"ok": "green", "warning": "yellow", "waiting": "yellow", "skipped": "yellow"}.get(run.status, "red")
-        table.add_row(names[run.dossier_id], f"[{colour}]{run.status}[/{colour}]",
+        table.add_row(names[run.dossier_id], Text(run.status, style=colour),
                       str(run.counts.get("lines_fetched", run.counts.get("trial_balance_lines", 0))),
                       str(run.counts.get("deletions", 0)), str(run.requests), str(run.rate_limit_waits),
                       f"{run.duration or 0:.1f}")
@@ -577,9 +624,9 @@ def _sync_and_report(state: _State, dossier_ids: list[str], *, skipped_fails: bo
     console.print(table)
     for run in runs:
         for warning in run.warnings[:5]:
-            console.print(f"[yellow]warning:[/yellow] {names[run.dossier_id]}: {warning}", soft_wrap=True)
+            console.print(f"[yellow]warning:[/yellow] {escape(f'{names[run.dossier_id]}: {warning}')}", soft_wrap=True)
         if run.status in ("failed", "waiting", "skipped") and run.error:
-            console.print(f"[red]{run.status}:[/red] {run.error}", soft_wrap=True)
+            console.print(f"[red]{run.status}:[/red] {escape(run.error)}", soft_wrap=True)
     if failed:
         sys.exit(1)
 
@@ -611,9 +658,9 @@ def sync(state: _State, dossier: str | None, due: bool, all_: bool) -> None:
 @pass_state
 def status(state: _State) -> None:
     """Every dossier: connector, company, mode, last run, outcome, counts, next due."""
-    table = Table("dossier", "connector", "company", "mode", "last run", "outcome", "lines", "next due")
+    table = _Table("dossier", "connector", "company", "mode", "last run", "outcome", "lines", "next due")
     for item in state.app.status(state.user()):
-        link, last = item.link, item.last_run
+        link, last = item.link or item.admin_link, item.last_run  # an administrative-only dossier too
         outcome: str = last.status if last else ""
         if item.incomplete:
             outcome = f"{outcome}, partly updated"
@@ -621,7 +668,8 @@ def status(state: _State) -> None:
             outcome = "needs re-consent"
         table.add_row(
             item.dossier.name, item.connector or "", (link.company_name or link.company_ref) if link else "",
-            (f"since {link.since}" if link.since else link.mode.value) if link else "manual",
+            ("details" if item.link is None else f"since {link.since}" if link.since else link.mode.value)
+            if link else "manual",
             last.started_at.strftime("%Y-%m-%d %H:%M") if last else "", outcome,
             str(last.counts.get("lines_stored", last.counts.get("lines", ""))) if last else "",
             item.next_due.strftime("%Y-%m-%d %H:%M") if item.next_due else ("now" if link else ""),
@@ -667,7 +715,7 @@ def show(state: _State, dossier: str, year: int | None, period: int | None, view
         span = (found.start, found.end)
     if view == "tb" or (view is None and not store.count_ledger_lines(target.id)):
         lines = [t for t in store.trial_balance(target.id) if span is None or span[0] <= t.period_end <= span[1]]
-        table = Table("account", "period end", "opening", "debit", "credit", "closing")
+        table = _Table("account", "period end", "opening", "debit", "credit", "closing")
         for t in lines:
             table.add_row(t.account, t.period_end.isoformat(), f"{t.opening:,.2f}", f"{t.debit:,.2f}",
                           f"{t.credit:,.2f}", f"{t.closing:,.2f}")
@@ -675,7 +723,7 @@ def show(state: _State, dossier: str, year: int | None, period: int | None, view
         credit = sum((t.credit for t in lines), Decimal(0))
     else:
         start, end = span if span else (None, None)
-        table = Table("date", "period", "journal", "entry", "account", "description", "debit", "credit")
+        table = _Table("date", "period", "journal", "entry", "account", "description", "debit", "credit")
         debit = credit = Decimal(0)
         for count, line in enumerate(store.ledger_lines(target.id, start=start, end=end)):
             debit += line.debit
@@ -736,9 +784,9 @@ def import_(state: _State, dossier: str, file: Path, replace: bool) -> None:
     except NotFound:
         target = state.app.create_dossier(actor, dossier)
     run = state.app.import_file(actor, target.id, file, replace=replace)
-    console.print(f"imported {file.name} into {target.name}: {run.counts}")
+    console.print(escape(f"imported {file.name} into {target.name}: {run.counts}"))
     for warning in run.warnings[:10]:
-        console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
 
 
 # --- support staff ---------------------------------------------------------------------------------
@@ -755,7 +803,7 @@ def support() -> None:
 def support_add(state: _State, email: str) -> None:
     """Add a member of the host's support staff (across firms)."""
     state.app.add_support_user(email)
-    console.print(f"{email} added as support staff")
+    console.print(f"{escape(email)} added as support staff")
 
 
 def _support_user(state: _State) -> User:
@@ -789,8 +837,8 @@ def support_connect(state: _State, firm: str, connector: str, fields: tuple[str,
     values = _form_values(spec, fields, None, None, ask_all=existing is None)
     record = _run(state.app.connect_form(staff, connector, values, label=label, firm_id=found[0].id,
                                          connection_id=existing.id if existing else None))
-    console.print(f"{'changed' if existing else 'connected'} [bold]{record.label}[/bold] ({record.id}) "
-                  f"for {found[0].name}")
+    console.print(f"{'changed' if existing else 'connected'} [bold]{escape(record.label)}[/bold] ({record.id}) "
+                  f"for {escape(found[0].name)}")
 
 
 # --- sandboxes and the demo -----------------------------------------------------------------------
@@ -835,7 +883,7 @@ def sandbox_serve(connectors: tuple[str, ...], port: int, host: str, faults: tup
     sandboxes, failures = start_sandboxes(registry)
     chosen = {n: s for n, s in sandboxes.items() if not connectors or n in connectors}
     for name, error in failures.items():
-        console.print(f"[red]{name}:[/red] its sandbox failed to start: {error}", soft_wrap=True)
+        console.print(f"[red]{escape(name)}:[/red] its sandbox failed to start: {escape(str(error))}", soft_wrap=True)
     distinct = list({id(s): s for s in chosen.values()}.values())
     for box in distinct:
         for spec in faults:
@@ -861,7 +909,7 @@ def demo(folder: Path) -> None:
     progress, observer = _observer()
     with progress:
         rows = _run(run_demo(folder, observer=observer, say=lambda text: progress.console.print(text)))
-    table = Table("dossier", "package", "mode", "fiscal years", "accounts", "lines", "balanced",
+    table = _Table("dossier", "package", "mode", "fiscal years", "accounts", "lines", "balanced",
                   "requests", "2nd run", "seconds", "outcome", title="sfsync demo: summary")
     for row in rows:
         balanced = {True: "[green]yes[/green]", False: "[red]no[/red]", None: ""}[row.balanced]
@@ -873,7 +921,7 @@ def demo(folder: Path) -> None:
     console.print(table)
     for row in rows:
         if row.error:
-            console.print(f"[red]{row.dossier}:[/red] {row.error}", soft_wrap=True)
+            console.print(f"[red]{escape(row.dossier)}:[/red] {escape(str(row.error))}", soft_wrap=True)
     if any(row.status not in ("ok", "warning") for row in rows):
         sys.exit(1)
 
@@ -891,7 +939,7 @@ def _register_plugin_commands() -> None:
     try:
         registry.pm.hook.sfsync_register_commands(cli=cli)
     except Exception as exc:  # a plugin's broken command must not break the others
-        console.print(f"[red]a plugin failed to add its commands:[/red] {exc}", soft_wrap=True)
+        console.print(f"[red]a plugin failed to add its commands:[/red] {escape(str(exc))}", soft_wrap=True)
 
 
 _registered = False

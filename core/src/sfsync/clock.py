@@ -67,5 +67,7 @@ class FakeClock(Clock):
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
             self.slept.append(seconds)
-            self.advance(seconds)
+            # At least a microsecond: datetimes hold no less, and a shorter sleep would leave a
+            # waiter (the rate limiter) looking at the same instant for ever.
+            self.advance(max(seconds, 1e-6))
         await asyncio.sleep(0)

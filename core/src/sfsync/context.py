@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -79,9 +80,10 @@ class LinkSettings:
 class RoutingTransport(httpx.AsyncBaseTransport):
     """Sends each request to the transport mounted for its URL prefix, else to the network."""
 
-    def __init__(self, mounts: Mapping[str, httpx.AsyncBaseTransport]) -> None:
+    def __init__(self, mounts: Mapping[str, httpx.AsyncBaseTransport], *, verify: ssl.SSLContext | bool = True) -> None:
         # Longest prefix first, so "https://api.x.com/v2" wins over "https://api.x.com".
         self._mounts = sorted(mounts.items(), key=lambda item: -len(item[0]))
+        self._verify = verify
         self._network: httpx.AsyncBaseTransport | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -90,7 +92,7 @@ class RoutingTransport(httpx.AsyncBaseTransport):
             if url.startswith(prefix):
                 return await transport.handle_async_request(request)
         if self._network is None:
-            self._network = httpx.AsyncHTTPTransport()
+            self._network = httpx.AsyncHTTPTransport(verify=self._verify)
         return await self._network.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -175,6 +177,7 @@ class ConnectorContext:
         timeout: float = 60.0,
         retry_statuses: frozenset[int] | None = None,
         keeps: Callable[[httpx.Response], bool] | None = None,
+        verify: ssl.SSLContext | None = None,
     ) -> httpx.AsyncClient:
         """An ``httpx.AsyncClient`` for ``base_url``, owned by the context (closed after the run).
 
@@ -190,12 +193,14 @@ class ConnectorContext:
                 retried: SOAP APIs send faults as HTTP 500 (``keeps=soap_envelope`` from
                 :mod:`sfsync.http.transport`), while a gateway's page with the same status is still
                 retried. The status is looked at first, the body only for this.
+            verify: How the server's TLS certificate is checked, when not against the usual
+                authorities (a firm's own CA, a pinned self-signed certificate).
         """
-        cache_key = (base_url, authenticated, limit_key, retry_statuses, keeps)
+        cache_key = (base_url, authenticated, limit_key, retry_statuses, keeps, id(verify) if verify else None)
         client = self._clients.get(cache_key)
         if client is None:
             transport = ManagedTransport(
-                self.router(),
+                self.router() if verify is None else RoutingTransport(self.transports, verify=verify),
                 key=limit_key or self.connection_id,
                 policy=self.rate_limits,
                 backend=self.limiter,

@@ -18,7 +18,8 @@ from sfsync.errors import SfsyncError
 from sfsync.models import Granularity, SyncMode
 from sfsync.plugins import PluginRegistry, get_registry
 from sfsync.runner import RunObserver
-from sfsync.sandbox import Sandbox, connect_sandbox
+from sfsync.sandbox import Sandbox
+from sfsync.sandbox.connect import connect_sandbox
 from sfsync.secrets import SecretBox, generate_key
 from sfsync.store.sqlite import SQLiteStore
 
@@ -88,7 +89,9 @@ async def run_demo(
     sharing: dict[int, int] = {}
     for name, sandbox in sandboxes.items():
         info = registry.connector(name).info
-        refs = sandbox.company_refs()
+        # A package whose login is bound to one company (QuickBooks) lists all of them apart, and
+        # each dossier's login picks its own.
+        refs = getattr(sandbox, "all_company_refs", sandbox.company_refs)()
         # Connectors that share a sandbox (one package) link other companies, as two firms' dossiers
         # would: the package's limits are per company, and the demo should show them, not wait on them.
         turn = sharing.get(id(sandbox), 0)
@@ -107,6 +110,8 @@ async def run_demo(
                 level = registry.connector(name).auth.level.value
                 existing = [c for c in app.connections(admin) if c.connector == name]
                 if level == "dossier" or not existing:
+                    if hasattr(sandbox, "pick_company"):
+                        sandbox.pick_company(ref)
                     connection = await connect_sandbox(app, admin, name, sandbox, dossier=dossier)
                     say(f"connected {info.title} ({registry.connector(name).auth.flavour})")  # type: ignore[operator]
                 else:

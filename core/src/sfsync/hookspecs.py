@@ -37,7 +37,7 @@ if TYPE_CHECKING:
         TrialBalanceBatch,
     )
     from sfsync.readers import ReadResult
-    from sfsync.sandbox import Sandbox
+    from sfsync.sandbox.base import Sandbox
 
 __all__ = ["hookimpl", "hookspec"]
 

@@ -4,7 +4,7 @@ A sync moves millions of lines. Validating each one as a pydantic model costs mo
 it to the store, so a batch keeps its lines as one tuple per field (:class:`LedgerColumns`) and
 validates a whole column at once with C-speed built-ins (``map``, ``set``, ``min``).
 
-The rules are exactly :class:`~sfsync.models.LedgerLine`'s, by construction: the column checks
+The rules are exactly :class:`~sfsync.ledger_line.LedgerLine`'s, by construction: the column checks
 only *accept* what is plainly valid (a ``str`` id, an ISO date, a decimal string…). Anything
 else, including every invalid value, sends the batch through ``LedgerLine`` itself, line by line,
 so the result, or the error naming the field and the offending value, is pydantic's own. A
@@ -32,12 +32,11 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from itertools import compress, repeat
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, overload
+from typing import Any, overload
 
 from pydantic import ValidationError
 
-if TYPE_CHECKING:
-    from sfsync.models import LedgerLine
+from sfsync.ledger_line import LedgerLine, Money
 
 __all__ = ["FIELDS", "LedgerColumns"]
 
@@ -114,7 +113,7 @@ class LedgerColumns(Sequence["LedgerLine"]):
         if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
             raise ValueError(f"lines must be a list of LedgerLine or dicts, not {type(value).__name__}")
         items = list(value)
-        model = _line_model()
+        model = LedgerLine
         if all(type(item) is model for item in items):
             return cls.from_lines(items)
         if all(isinstance(item, Mapping) for item in items):
@@ -205,14 +204,22 @@ class LedgerColumns(Sequence["LedgerLine"]):
             if name == "date":
                 out[name] = list(map(dt.date.isoformat, column))
             elif name in ("debit", "credit"):
-                out[name] = list(map(format, column, repeat("f")))
+                texts = list(map(format, column, repeat("f")))
+                if texts and min(texts)[0] == "-":  # debits and credits are >= 0: only -0 sorts first
+                    texts = [t[1:] if t[0] == "-" else t for t in texts]
+                out[name] = texts
             elif name == "foreign_amount":
-                out[name] = [None if v is None else format(v, "f") for v in column]
+                out[name] = [None if v is None else _no_negative_zero(format(v, "f")) for v in column]
             elif name == "modified":
                 out[name] = [None if v is None else v.isoformat() for v in column]
             else:
                 out[name] = column
         return out
+
+
+def _no_negative_zero(text: str) -> str:
+    """``-0.00`` is stored as ``0.00``: a zero has no sign an accountant should see."""
+    return text[1:] if text[0] == "-" and not text.strip("-0.") else text
 
 
 _ALL_FIELDS = set(FIELDS)
@@ -222,20 +229,12 @@ def _built_line(values: dict[str, Any]) -> LedgerLine:
     """A ``LedgerLine`` from values that were validated already, in a third of what
     ``model_construct`` costs: the same four attributes it sets, without its generic handling of
     defaults and aliases (every field is given). ``test_ledger_columns`` holds the two equal."""
-    line = object.__new__(_line_model())
+    line = object.__new__(LedgerLine)
     object.__setattr__(line, "__dict__", values)
     object.__setattr__(line, "__pydantic_fields_set__", _ALL_FIELDS.copy())  # model_copy adds to it
     object.__setattr__(line, "__pydantic_extra__", None)
     object.__setattr__(line, "__pydantic_private__", None)
     return line
-
-
-@cache
-def _line_model() -> type[LedgerLine]:
-    # Imported on first use: ``sfsync.models`` builds ``LedgerBatch`` on this module.
-    from sfsync.models import LedgerLine
-
-    return LedgerLine
 
 
 # --- the reference path: every record through LedgerLine --------------------------------------------
@@ -244,8 +243,6 @@ def _line_model() -> type[LedgerLine]:
 @cache
 def _amount_model() -> Any:
     from pydantic import BaseModel
-
-    from sfsync.models import Money
 
     class SignedAmount(BaseModel):
         amount: Money  # so that an error names "amount", the field the connector gave
@@ -279,7 +276,7 @@ def _validate(record: Mapping[str, Any]) -> LedgerLine:
         amount = _amount_model().model_validate({"amount": fields.pop("amount")}).amount
         fields["debit"], fields["credit"] = (amount, _ZERO) if amount >= 0 else (_ZERO, amount.copy_negate())
         record = fields
-    return _line_model().model_validate(record)
+    return LedgerLine.model_validate(record)
 
 
 # --- the fast path: accept a column only when it is plainly valid -----------------------------------

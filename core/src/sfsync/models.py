@@ -13,9 +13,11 @@ import enum
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from sfsync.ledger_columns import LedgerColumns
+from sfsync.ledger_line import FrozenModel as _Model
+from sfsync.ledger_line import LedgerLine, Money
 
 __all__ = [
     "Account",
@@ -35,22 +37,6 @@ __all__ = [
     "TrialBalanceBatch",
     "TrialBalanceLine",
 ]
-
-
-def _no_float(value: Any) -> Any:
-    if isinstance(value, float):
-        raise ValueError(
-            f"amount {value!r} is a float; pass a Decimal or a string so no cent is lost"
-        )
-    return value
-
-
-Money = Annotated[Decimal, BeforeValidator(_no_float)]
-"""A Decimal amount that refuses floats."""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
 class SyncMode(str, enum.Enum):
@@ -141,58 +127,6 @@ class Account(_Model):
     parent: str | None = None
     ref: str | None = None
     """The package's own id, when it differs from the code (Exact's GUIDs)."""
-
-
-class LedgerLine(_Model):
-    """One general-ledger line.
-
-    Attributes:
-        id: The package's own id of the line; re-syncs upsert on it.
-        entry: The id of the entry (document) the line belongs to; the lines of an entry balance.
-        period: The booking period as the package gives it, which may differ from the period the
-            date falls in; reports place a line by period.
-        fiscal_year: The label of the fiscal year it is booked in, when the package says.
-        debit, credit: Non-negative amounts in the company's currency.
-        currency, foreign_amount: The transaction currency and signed amount in it, when foreign.
-    """
-
-    id: str = Field(min_length=1)
-    entry: str = Field(min_length=1)
-    journal: str | None = None
-    date: dt.date
-    period: int | None = None
-    fiscal_year: str | None = None
-    account: str = Field(min_length=1)
-    description: str = ""
-    # The hot path of every sync: constraints stay native to pydantic-core (ge=0), and the float
-    # check is one pass over the input (_refuse_floats) instead of a validator per field.
-    debit: Decimal = Field(default=Decimal(0), ge=0, description="Non-negative; book a negative debit as a credit")
-    credit: Decimal = Field(default=Decimal(0), ge=0, description="Non-negative; book a negative credit as a debit")
-    currency: str | None = None
-    foreign_amount: Decimal | None = None
-    counterparty: str | None = None
-    vat_code: str | None = None
-    modified: dt.datetime | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _refuse_floats(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for name in ("debit", "credit", "foreign_amount"):
-                value = data.get(name)
-                if type(value) is float:
-                    raise ValueError(
-                        f"{name}: amount {value!r} is a float; pass a Decimal or a string so no cent is lost"
-                    )
-        return data
-
-    @classmethod
-    def from_signed(cls, amount: Decimal, **fields: Any) -> LedgerLine:
-        """Build a line from a signed amount (positive = debit), as most APIs send it."""
-        _no_float(amount)
-        if amount >= 0:
-            return cls(debit=amount, credit=Decimal(0), **fields)
-        return cls(debit=Decimal(0), credit=Decimal(amount).copy_negate(), **fields)  # exact: no rounding
 
 
 class OpeningBalance(_Model):

@@ -333,8 +333,11 @@ class Runner:
         try:
             _refuse_if_needs_reconsent(connection)
             ctx = self.context_for(connection, dossier=dossier, link=admin, observer=watcher)
+            kept = self.store.company_details(admin.dossier_id)
+            relinked = kept is None or (admin.created_at is not None and admin.created_at > kept.fetched_at)
             await self._details(run, admin.dossier_id, connection, ctx, Company(ref=admin.company_ref,
-                                                                               name=admin.company_name), watcher)
+                                                                               name=admin.company_name), watcher,
+                                full=relinked)
         except SfsyncError as exc:
             if alone:
                 refusing[:] = [connection]
@@ -362,11 +365,13 @@ class Runner:
         """Fetch the company details and keep them when they changed. The connector gets the
         version it brought last, so a package that can tell may answer ``None``: unchanged."""
         kept = self.store.company_details(dossier_id)
-        if kept is not None and not full and not self._details_due(dossier_id, run):
+        # Checked again only when due, unless they came from another connection (a new link).
+        if kept is not None and kept.source == connection.id and not full and not self._details_due(dossier_id, run):
             return
         run.stage = "details"
         watcher.stage(ctx.dossier or dossier_id, run.stage)
-        previous = kept.details if kept is not None and kept.source == connection.id else None
+        # A full sync (a new or changed link) asks afresh: the kept ones may be another company's.
+        previous = kept.details if kept is not None and kept.source == connection.id and not full else None
         details = await self._call(
             connection.connector, "sfsync_fetch_company_details", ctx=ctx, company=company, previous=previous
         )

@@ -164,19 +164,23 @@ def test_exact_row_without_a_required_field_is_malformed(field: str) -> None:
         ({"Date": "2024-08-12"}, ValueError, ["/Date(ms)/", "2024-08-12"]),
         ({"Modified": "yesterday"}, ValueError, ["/Date(ms)/", "yesterday"]),
         ({"AmountDC": "12,50"}, ValueError, ["amount", "12,50"]),
-        ({"AmountDC": 12.5}, TypeError, ["parse_float=Decimal"]),
+        ({"AmountDC": 12.5}, TypeError, ["AmountDC", "12.5"]),
+        ({"Date": 1723420800000}, ValueError, ["Date", "1723420800000"]),
     ],
 )
 def test_exact_bad_values_fail_naming_field_and_value(
     change: dict[str, Any], error: type[Exception], words: list[str]
 ) -> None:
+    """A wrongly typed field is a MalformedResponse naming the line, the field and the value (issue
+    15: it was a bare ValueError/TypeError, an internal error without context)."""
     rows, currency = _bad_page(**change)
-    with pytest.raises(error) as batch_error:
+    with pytest.raises(MalformedResponse) as batch_error:
         _lines(rows, currency, None)
     with pytest.raises(error):
         _reference_line(rows[3], currency)
     for word in words:
         assert word in str(batch_error.value)
+    assert repr(rows[3]["ID"]) in str(batch_error.value)
 
 
 def test_exact_bad_line_dated_before_since_still_fails() -> None:
@@ -185,5 +189,5 @@ def test_exact_bad_line_dated_before_since_still_fails() -> None:
     after_all = max(parse_date(row["Date"]) or dt.date.min for row in rows) + dt.timedelta(days=1)
     good = [row for i, row in enumerate(rows) if i != 3]
     assert len(_lines(good, currency, after_all)) == 0
-    with pytest.raises(pydantic.ValidationError, match="period"):
+    with pytest.raises(MalformedResponse, match="period"):
         _lines(rows, currency, after_all)

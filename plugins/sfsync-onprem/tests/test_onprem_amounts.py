@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sfsync.auth import AgentSpec
 from sfsync.context import ConnectorContext, Secrets
-from sfsync.errors import MalformedResponse, RetriableError
+from sfsync.errors import InvalidSyncReference, MalformedResponse, RetriableError
 from sfsync.http.transport import RetryPolicy
 from sfsync.models import Company
 from sfsync.sandbox.faults import Reply, Truncated
@@ -210,3 +210,34 @@ def test_dates_unaffected(tmp_path: Path) -> None:
     shutil.copyfile(sample_path("pyxaf-example-2024_XAF4.0.xaf"), target)
     result = read_export(target)
     assert result is not None and all(line.date >= dt.date(2000, 1, 1) for line in result.ledger_lines())
+
+
+# --- the low findings: a DOCTYPE anywhere, folder names in bytes ------------------------------------
+
+
+def test_a_doctype_after_a_long_comment_is_refused(tmp_path: Path) -> None:
+    text = sample_path("pyxaf-example-2024_XAF4.0.xaf").read_text(encoding="utf-8")
+    declaration, _, rest = text.partition("?>")
+    padding = "<!--" + "x" * 200_000 + "-->"  # past the first 64 KB the old guard looked at
+    hostile = f'{declaration}?>\n{padding}\n<!DOCTYPE auditfile [<!ENTITY a "aaaaaaaaaa">]>{rest}'
+    path = tmp_path / "late.xaf"
+    path.write_text(hostile, encoding="utf-8")
+    with pytest.raises(UnreadableFile, match="declares a DOCTYPE"):
+        _read_all(path)
+
+
+def test_a_folder_name_over_255_bytes_is_refused_not_a_500() -> None:
+    sandbox = OnpremSandbox()
+    ctx = _agent_ctx(sandbox)
+    name = "é" * 200  # 200 characters, 400 bytes
+    with pytest.raises(InvalidSyncReference, match="at most 255 bytes"):
+        asyncio.run(onprem.sfsync_fetch_fiscal_years(ctx=ctx, company=Company(ref=name)))
+
+
+@pytest.mark.parametrize("name", ["é" * 200, "x" * 300])
+def test_the_agent_answers_a_too_long_folder_name_with_400(name: str) -> None:
+    sandbox = OnpremSandbox()
+    service = agent_module.AgentService(sandbox.root)
+    with pytest.raises(InvalidSyncReference, match="too long"):
+        service.dispatch(f"/v1/companies/{name}/fiscal-years", {})
+    assert agent_module.error_of(InvalidSyncReference("x")).status == 400

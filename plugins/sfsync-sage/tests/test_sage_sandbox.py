@@ -184,3 +184,12 @@ def test_seeded_books_balance_and_have_history(sandbox):
     assert {b.first_month for b in sandbox.businesses} == {1, 7, 4}
     again = SageSandbox(clock=FakeClock())
     assert [sorted(b.entries) for b in again.businesses] == [sorted(b.entries) for b in sandbox.businesses]
+
+
+def test_businesses_come_all_at_once_with_base_attributes(sandbox):
+    body = api_get(sandbox, "/businesses").json()
+    assert body["$items_per_page"] == 2_147_483_647 and body["$next"] is None and body["$total"] == 3
+    assert all(set(item) == {"id", "displayed_as", "$path"} for item in body["$items"])
+    assert api_get(sandbox, "/businesses", params={"page": "2"}).status_code == 400
+    full = api_get(sandbox, f"/businesses/{sandbox.businesses[2].id}").json()
+    assert full["name"] == "Peeters Trading Ltd" and full["country"]["id"] == "IE"

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from sfsync.clock import FakeClock
-from sfsync.models import Granularity, SyncMode
+from sfsync.models import Company, Granularity, SyncMode
 from sfsync.testing.harness import ContractHarness
 from sfsync_sage.sandbox import SageSandbox
 from sfsync_sage.sandbox.harness import api_get
@@ -34,6 +34,7 @@ def _sync_everything(tmp_path, checker) -> ContractHarness:  # type: ignore[no-u
             assert harness.sync(dossier).status in ("ok", "warning")
             sandbox.add_entry(ref)
             assert harness.sync(dossier).status in ("ok", "warning")
+        assert harness.call_hook("sfsync_fetch_company_details", company=Company(ref=ref), previous=None).name
     return harness
 
 
@@ -43,6 +44,7 @@ def test_every_answer_the_connector_gets_conforms_to_the_swagger(tmp_path, spec_
     harness.close()
     assert checker.violations == [], "\n".join(sorted(set(checker.violations))[:20])
     assert set(checker.checked) >= SPECCED, checker.checked
+    assert any(path.startswith("/v3.1/businesses/") for path in checker.checked)  # company details
     assert sum(checker.checked.values()) > 30
 
 

@@ -160,8 +160,8 @@ def test_company_details_come_from_the_business_and_its_settings(harness):
     ref = harness.sandbox.company_refs()[2]
     ctx = harness.app.runner.context_for(harness.app.store.get_connection(harness.connection.id))
     details = harness.run(sage_accounting.sfsync_fetch_company_details(ctx=ctx, company=Company(ref=ref)))
-    assert (details.name, details.vat_number, details.city, details.country) == (
-        "Peeters Trading Ltd", "IE6388047V", "Dublin 18", "IE")
+    assert (details.name, details.vat_number, details.city, details.country, details.fiscal_year_end) == (
+        "Peeters Trading Ltd", "IE6388047V", "Dublin 18", "IE", "03-31")
 
 
 def test_limits_are_declared_per_business_and_configurable(monkeypatch):
@@ -188,3 +188,54 @@ def test_the_limiter_keeps_a_busy_business_within_its_minute(tmp_path):
     assert sum(run.rate_limit_waits for run in runs) >= 1  # the declared minute was binding
     assert sandbox.limits.refusals == 0  # and held every call back before Sage would refuse it
     made.close()
+
+
+def _ledger_pass(harness, ref, cursor):
+    ctx = harness.app.runner.context_for(harness.app.store.get_connection(harness.connection.id))
+    company = Company(ref=ref)
+
+    async def run():
+        years = await sage_accounting.sfsync_fetch_fiscal_years(ctx=ctx, company=company)
+        batches = [b async for b in sage_accounting.sfsync_fetch_ledger(
+            ctx=ctx, company=company, since=None, cursor=cursor, fiscal_years=years)]
+        await ctx.aclose()
+        return batches
+
+    return harness.run(run())
+
+
+def test_entries_seen_in_the_look_back_are_not_read_again_but_a_change_is(harness):
+    sandbox, ref = harness.sandbox, harness.sandbox.company_refs()[0]
+    first = _ledger_pass(harness, ref, None)
+    sandbox.clock.advance(120)
+    edited = sandbox.edit_line(ref)  # changed two minutes after the pass: inside the 10-minute window
+    second = _ledger_pass(harness, ref, first[-1].cursor)
+    assert [line.id for b in second for line in b.lines] == [edited]
+    sandbox.clock.advance(120)
+    third = _ledger_pass(harness, ref, second[-1].cursor)
+    assert [line.id for b in third for line in b.lines] == []  # the edit, still in the window, is known
+
+
+def test_a_pass_whose_total_moved_while_paging_reads_its_window_again(harness):
+    sandbox, ref = harness.sandbox, harness.sandbox.company_refs()[0]
+    first = _ledger_pass(harness, ref, None)
+    moved = {"done": False}
+
+    def change_after_the_first_page(path, query, status, body):
+        if path.endswith("/ledger_entries") and not moved["done"]:
+            moved["done"] = True
+            sandbox.add_entry(ref)  # $total grows under the pass
+
+    sandbox.observers.append(change_after_the_first_page)
+    sandbox.clock.advance(3600)
+    # A window of changes wide enough to need several pages: every line edited an hour on.
+    for entry in list(sandbox.business(ref).live_entries())[:450]:
+        entry.updated_at = sandbox.clock.now().replace(microsecond=0)
+    sandbox.business(ref).revision += 1
+    second = _ledger_pass(harness, ref, first[-1].cursor)
+    assert len(second) >= 3
+    before, after = json.loads(first[-1].cursor), json.loads(second[-1].cursor)
+    assert after["since"] == before["since"] and after["pass"] is None  # the same window next time
+    sandbox.observers.clear()
+    third = _ledger_pass(harness, ref, second[-1].cursor)
+    assert json.loads(third[-1].cursor)["since"] > before["since"]  # a steady pass moves on

@@ -100,13 +100,13 @@ def test_openid_code_exchange_answers_a_signed_id_token_with_the_nonce(clock):
     assert claims["iss"] == tokens["issuer"] == "https://login.twinfield.com/auth/authentication"
     assert claims["aud"] == sandbox.client_id and claims["nonce"] == "n-42"
     assert claims["exp"] > claims["iat"] == int(clock.now().timestamp())  # type: ignore[operator]
-    # Another sandbox's keys do not validate it: the signature is real.
-    other = _code_flow(TwinfieldSandbox(clock), nonce="x")
-    header = json.loads(_b64decode(tokens["id_token"].split(".")[0]))
-    keys = json.loads(other["jwks"])
-    keys["keys"][0]["kid"] = header["kid"]
+    # The signature is real: changed claims no longer validate.
+    header, body, signature = tokens["id_token"].split(".")
+    forged = json.loads(_b64decode(body))
+    forged["nonce"] = "n-43"
+    tampered = ".".join((header, base64.urlsafe_b64encode(json.dumps(forged).encode()).rstrip(b"=").decode(), signature))
     with pytest.raises(InvalidSignature):
-        _verify(tokens["id_token"], keys)
+        _verify(tampered, json.loads(tokens["jwks"]))
 
 
 # --- session.asmx ---------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, SecretStr
 {%- endif %}
 from sfsync.auth import {% if flavour == "oauth2" %}ConnectionLevel, OAuth2Spec{% elif flavour == "form" %}ConnectionLevel, FormSpec{% else %}AgentSpec, ConnectionLevel{% endif %}
 from sfsync.context import ConnectorContext
-from sfsync.errors import AuthError, FatalError, MalformedResponse, NotFound, RetriableError
+from sfsync.errors import FatalError, MalformedResponse, NeedsReconsent, NotFound, RetriableError
 from sfsync.hookspecs import hookimpl
 from sfsync.http import RateLimitPolicy, RateWindow, check_next_token
 from sfsync.metadata import ConnectorInfo
@@ -87,7 +87,9 @@ async def _get(ctx: ConnectorContext, path: str, **params: Any) -> Any:
     """GET a JSON document, mapping the package's errors to the core's (money stays Decimal)."""
     response = await _client(ctx).get(path, params={k: v for k, v in params.items() if v is not None})
     if response.status_code == 401:
-        raise AuthError(
+        # Credentials that worked once and are refused now were revoked or regenerated: only a
+        # person can give new ones, so the connection is marked for re-consent.
+        raise NeedsReconsent(
             "{{ cookiecutter.package_name }} refused the connection's credentials; connect it again",
             response=response,
         )
@@ -132,6 +134,18 @@ class {{ cookiecutter.__class_prefix }}Connector:
 {%- endif %}
             ),
             default_granularity=Granularity.{{ "TRANSACTIONS" if "ledger" in caps else "TRIAL_BALANCE" }},
+            # What an unchanged night costs, which the contract suite holds the connector to: keep
+            # it true when you fill in the API calls (the suite's incrementality check says what
+            # it measured). Lines re-read on purpose go in lookback_days.
+            lookback_days=0,
+            unchanged_night_requests={
+{%- if "ledger" in caps %}
+                Granularity.TRANSACTIONS: 4,
+{%- endif %}
+{%- if "trial_balance" in caps %}
+                Granularity.TRIAL_BALANCE: 4,
+{%- endif %}
+            },
             rate_limits=RateLimitPolicy(
                 windows=(RateWindow("minutely", 1000, 60.0),),
                 notes="Skeleton limits: replace with the package's documented ones.",

@@ -9,8 +9,7 @@ Install with ``pip install 'sfsync[celery,postgres]'``. The pieces:
 * :mod:`sfsync.celery.planner` — how the due dossiers are spread over the night;
 * :mod:`sfsync.celery.ratelimit` — :class:`RedisLimiterBackend`, rate budgets per credential shared
   by every worker (daily budgets and ``Retry-After`` pauses included);
-* :mod:`sfsync.celery.locks` — :class:`RedisLockFactory`, one token refresher per connection;
-* :mod:`sfsync.celery.loadtest` — a fake OAuth2 package to check a deployment end to end.
+* :mod:`sfsync.celery.locks` — :class:`RedisLockFactory`, one token refresher per connection.
 
 The store of a distributed deployment is :class:`sfsync.store.postgres.PostgresStore`, whose run
 lock frees itself when the worker holding it dies.

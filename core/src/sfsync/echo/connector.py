@@ -32,7 +32,7 @@ from sfsync.models import (
 )
 
 if TYPE_CHECKING:
-    from sfsync.echo.sandbox import EchoSandbox
+    from sfsync.sandbox.base import Sandbox
 
 __all__ = ["BASE_URL", "EchoConnector", "EchoFields", "connector"]
 
@@ -70,7 +70,7 @@ class EchoConnector:
         return FormSpec(fields=EchoFields, level=ConnectionLevel.FIRM)
 
     @hookimpl
-    def sfsync_sandbox(self) -> EchoSandbox:
+    def sfsync_sandbox(self) -> Sandbox:
         # Imported here: the sandbox needs the toolkit's extra (sfsync[sandbox]); the connector not.
         from sfsync.echo.sandbox import EchoSandbox
 

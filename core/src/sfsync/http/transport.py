@@ -10,6 +10,7 @@ requests, retries and waits for the run's record.
 from __future__ import annotations
 
 import email.utils
+import ssl
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import httpx
 import stamina
 
 from sfsync.clock import Clock
-from sfsync.errors import BudgetExhausted, RateLimited, RetriableError
+from sfsync.errors import AuthError, BudgetExhausted, RateLimited, RetriableError
 from sfsync.http.ratelimit import LimiterBackend, RateLimitPolicy
 
 __all__ = ["ManagedTransport", "RequestStats", "RetryPolicy", "parse_retry_after", "soap_envelope"]
@@ -132,6 +133,14 @@ class ManagedTransport(httpx.AsyncBaseTransport):
         try:
             response = await self.inner.handle_async_request(request)
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            refusal = _certificate_refusal(exc)
+            if refusal is not None:
+                # Not transient: retrying would meet the same certificate. A person must act.
+                raise AuthError(
+                    f"the server's TLS certificate was refused ({refusal}); trust its CA or pin its "
+                    "certificate, then connect again",
+                    request=request,
+                ) from exc
             # RemoteProtocolError: the connection dropped mid-answer ("peer closed connection
             # without sending complete message body") — as transient as a timeout.
             raise RetriableError(f"the package did not answer ({type(exc).__name__})", request=request) from exc
@@ -193,6 +202,17 @@ class ManagedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def _certificate_refusal(exc: BaseException) -> str | None:
+    """Why the server's certificate was refused, when that is what failed the connection."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return str(seen.verify_message or seen.reason or "not trusted")
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc)
+    return text.split("certificate verify failed:", 1)[1].strip(" )") if "certificate verify failed:" in text else None
 
 
 def soap_envelope(response: httpx.Response) -> bool:

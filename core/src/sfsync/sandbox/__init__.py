@@ -1,7 +1,9 @@
 """The sandbox toolkit: what every plugin's offline stand-in of its package is declared with.
 
-- :mod:`sfsync.sandbox.base`: :class:`Sandbox`, the base class a plugin's sandbox subclasses, and
-  :func:`connect_sandbox`, which connects a connector to one through its real flow;
+- :mod:`sfsync.sandbox.base`: :class:`Sandbox`, the base class a plugin's sandbox subclasses;
+- :mod:`sfsync.sandbox.connect`: :func:`connect_sandbox`, which connects a connector to one through
+  its real flow (it drives the API, so it is loaded on first use: the hookspecs import this
+  package, and the API the hookspecs);
 - :mod:`sfsync.sandbox.faults`: one fault vocabulary for every package (429 with ``Retry-After``,
   5xx, timeouts, truncated bodies, HTML pages, wrong field types, token expiry, revoked consent)
   and the :class:`FaultInjector` in front of every sandbox's app;
@@ -21,8 +23,10 @@ is imported from its modules, so that ``sfsync.sandbox`` itself stays importable
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from sfsync.sandbox.asgi import ASGIApp, Receive, Scope, Send
-from sfsync.sandbox.base import REDIRECT_URI, Sandbox, connect_sandbox
+from sfsync.sandbox.base import Sandbox
 from sfsync.sandbox.faults import (
     FAULT_KINDS,
     Fault,
@@ -39,6 +43,9 @@ from sfsync.sandbox.faults import (
     WrongTypes,
     parse_fault,
 )
+
+if TYPE_CHECKING:
+    from sfsync.sandbox.connect import REDIRECT_URI, connect_sandbox
 
 __all__ = [
     "FAULT_KINDS",
@@ -63,3 +70,13 @@ __all__ = [
     "connect_sandbox",
     "parse_fault",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # connect_sandbox stands above the API; importing it here eagerly would put this package,
+    # which the hookspecs use, above the API too (an import cycle).
+    if name in ("REDIRECT_URI", "connect_sandbox"):
+        from sfsync.sandbox import connect
+
+        return getattr(connect, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,16 +23,11 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.routing import BaseRoute
 
-    from sfsync.api import Sfsync
     from sfsync.sandbox.limits import RateLimits
     from sfsync.sandbox.oauth import OAuthServer
-    from sfsync.store.base import ConnectionRecord, DossierRecord, User
     from sfsync.truth import PackageTruth
 
-__all__ = ["REDIRECT_URI", "Sandbox", "connect_sandbox"]
-
-REDIRECT_URI = "http://127.0.0.1:8765/callback"
-
+__all__ = ["Sandbox"]
 
 class Sandbox(abc.ABC):
     """A package's API, offline. Subclasses declare it and seed deterministic data.
@@ -173,35 +168,3 @@ class Sandbox(abc.ABC):
         cent. Compute it from the sandbox's own records, never through the connector.
         """
         raise NotImplementedError(f"{type(self).__name__} does not report its package's own figures (truth)")
-
-
-async def connect_sandbox(
-    app: Sfsync,
-    user: User,
-    connector: str,
-    sandbox: Sandbox,
-    *,
-    secrets: dict[str, str] | None = None,
-    dossier: DossierRecord | None = None,
-    connection_id: str | None = None,
-) -> ConnectionRecord:
-    """Connect ``connector`` to ``sandbox`` through its real flow (form, agent or OAuth2 login);
-    with ``connection_id``, re-consent that connection instead of adding one."""
-    from sfsync.auth import ConnectionLevel, OAuth2Spec
-    from sfsync.context import RoutingTransport
-
-    loaded = app.registry.connector(connector)
-    config = dict(sandbox.connection_config())
-    given = dict(sandbox.connection_secrets() if secrets is None else secrets)
-    if isinstance(loaded.auth, OAuth2Spec):
-        client_id = str(config.pop("client_id"))
-        pending = app.start_oauth(
-            user, connector, redirect_uri=REDIRECT_URI, client_id=client_id,
-            client_secret=given.get("client_secret"), config=config,
-            dossier_id=dossier.id if dossier is not None and loaded.auth.level is ConnectionLevel.DOSSIER else None,
-            connection_id=connection_id,
-        )
-        async with httpx.AsyncClient(transport=RoutingTransport(sandbox.transports())) as client:
-            callback = await sandbox.authorize(client, pending.authorize_url)
-        return await app.finish_oauth(user, callback)
-    return await app.connect_form(user, connector, {**config, **given}, connection_id=connection_id)

@@ -13,10 +13,10 @@ __all__ = ["dec", "dec_or_none", "fiscal_years_from_json", "fiscal_years_to_json
 
 
 def money(value: Decimal | None) -> str | None:
-    """A Decimal as plain text (never ``1E+2``), so it reads back exactly."""
+    """A Decimal as plain text (never ``1E+2``), so it reads back exactly; a zero has no sign."""
     if value is None:
         return None
-    return format(value, "f")
+    return format(abs(value) if value.is_zero() else value, "f")
 
 
 def dec(text: Any) -> Decimal:

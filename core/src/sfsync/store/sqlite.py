@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from itertools import repeat
 from pathlib import Path
@@ -234,6 +234,13 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (0600): it holds the firm's figures and
+    sealed credentials. SQLite gives its -wal and -shm files the database file's mode."""
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 class SQLiteStore(LevelsRows):
     """The :class:`~sfsync.store.Store` on SQLite.
 
@@ -245,6 +252,7 @@ class SQLiteStore(LevelsRows):
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(self.path))
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")

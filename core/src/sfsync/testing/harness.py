@@ -14,7 +14,8 @@ from sfsync.clock import Clock
 from sfsync.http.transport import RetryPolicy
 from sfsync.models import Granularity, SyncMode
 from sfsync.plugins import PluginRegistry, get_registry
-from sfsync.sandbox import Sandbox, connect_sandbox
+from sfsync.sandbox import Sandbox
+from sfsync.sandbox.connect import connect_sandbox
 from sfsync.secrets import SecretBox, generate_key
 from sfsync.store.base import ConnectionRecord, DossierRecord, Firm, RunRecord, User
 from sfsync.store.sqlite import SQLiteStore
@@ -138,6 +139,8 @@ class ContractHarness:
     def reconsent(self, connection: ConnectionRecord, *, dossier: DossierRecord | None = None) -> ConnectionRecord:
         """Give an existing connection fresh credentials through the real flow (a person logging
         in again); it keeps its id, so its dossiers keep their links and checkpoints."""
+        if dossier is None and connection.owner_dossier_id is not None:  # a dossier's own login
+            dossier = self.app.store.get_dossier(connection.owner_dossier_id)
         record: ConnectionRecord = self.run(connect_sandbox(
             self.app, self.admin, self.connector, self.sandbox, dossier=dossier, connection_id=connection.id))
         return record

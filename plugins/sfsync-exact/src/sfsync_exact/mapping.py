@@ -169,9 +169,42 @@ def to_records(rows: Iterable[dict[str, Any]], base_currency: str | None) -> lis
     return records
 
 
+_DECODERS: dict[str, Any] = {
+    "Date": parse_date, "Modified": parse_stamp, "AmountDC": parse_decimal, "AmountFC": parse_decimal,
+    "GLAccountCode": text, "Currency": text, "JournalCode": text, "Description": text,
+}
+
+
+def _wrongly_typed(row: dict[str, Any], exc: Exception) -> MalformedResponse:
+    """A MalformedResponse naming the line, the field and the value Exact sent (the error path
+    only: the hot path decodes without a check per field)."""
+    for name, decode in _DECODERS.items():
+        try:
+            decode(row.get(name))
+        except (ValueError, TypeError, AttributeError) as wrong:
+            return MalformedResponse(
+                f"Exact sent transaction line {row.get('ID')!r} with {name} {row.get(name)!r}, which is not "
+                f"of the type Exact documents ({wrong})"
+            )
+    return MalformedResponse(f"Exact sent transaction line {row.get('ID')!r} with a value it cannot hold ({exc})")
+
+
 def to_columns(rows: Iterable[dict[str, Any]], base_currency: str | None) -> LedgerColumns:
-    """A page of ``TransactionLines`` rows as validated ledger columns (the sync's hot path)."""
-    return LedgerColumns.from_records(to_records(rows, base_currency))
+    """A page of ``TransactionLines`` rows as validated ledger columns (the sync's hot path).
+
+    A value of the wrong type (a number where a ``/Date()/`` belongs, text for an amount, a
+    period that is not a number) is a :class:`MalformedResponse` naming line, field and value.
+    """
+    page = rows if isinstance(rows, list) else list(rows)
+    try:
+        return LedgerColumns.from_records(to_records(page, base_currency))
+    except (ValueError, TypeError, AttributeError) as exc:  # pydantic's ValidationError is a ValueError
+        for row in page:
+            try:
+                LedgerColumns.from_records(to_records([row], base_currency))
+            except (ValueError, TypeError, AttributeError) as one:
+                raise _wrongly_typed(row, one) from exc
+        raise MalformedResponse(f"Exact sent a page of transaction lines that cannot be read ({exc})") from exc
 
 
 def to_line(row: dict[str, Any], base_currency: str | None) -> LedgerLine:

@@ -54,6 +54,8 @@ def parse_wall_clock(value: str | None) -> dt.datetime | None:
     """``"/Date(1723420800000)/"`` → the naive wall-clock datetime it encodes (Exact's frame)."""
     if value is None:
         return None
+    if not isinstance(value, str):
+        raise ValueError(f"not an OData /Date(ms)/ value: {value!r}")
     match = _DATE_RE.match(value.strip())
     if match is None:
         raise ValueError(f"not an OData /Date(ms)/ value: {value[:40]!r}")

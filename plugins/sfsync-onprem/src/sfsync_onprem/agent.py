@@ -21,19 +21,25 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import hmac
 import json
 import logging
 import queue
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
 from pydantic import ValidationError
 from sfsync.errors import InvalidSyncReference, NotFound, SfsyncError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route, compile_path
 
 from sfsync_onprem.folder import Dossier, list_folders, open_dossier, peek, resolve
 from sfsync_onprem.readers.base import UnreadableFile, UnsupportedStorage
@@ -150,46 +156,55 @@ class AgentService:
             sent += 1
         yield {"end": True, "next_offset": position}
 
-    # -- routing, shared by HTTP and the local mode ---------------------------------------------
+    # -- the routes, one table for HTTP and the local mode ---------------------------------------
+
+    def ping(self) -> dict[str, Any]:
+        return {"ok": True, "api": API_VERSION, "root": self.root.name}
+
+    def answer(self, name: str, ref: str | None, query: dict[str, str]) -> Any:
+        """What route ``name`` (of :data:`ROUTES`) answers for company ``ref`` and ``query``."""
+        if query.get("package") and query["package"][:80] != self.package:
+            # The connection may name the package, for messages.
+            service = AgentService(self.root, include_closed=self.include_closed, package=query["package"][:80])
+            return service.answer(name, ref, query)
+        if ref is None:
+            return self.ping() if name == "ping" else self.companies()
+        resolve(self.root, ref)  # refuse a bad reference before anything else
+        if name == "opening_balances":
+            return self.opening_balances(ref, _date(query.get("at"), "at"))
+        if name == "ledger":
+            return self.ledger(
+                ref, query.get("source", ""), offset=_int(query.get("offset"), 0),
+                limit=_int(query.get("limit"), None) if query.get("limit") else None,
+                since=_date(query["since"], "since") if query.get("since") else None,
+            )
+        return getattr(self, name)(ref)
 
     def dispatch(self, path: str, query: dict[str, str]) -> Any:
-        if query.get("package"):  # the connection may name the package, for messages
-            service = AgentService(self.root, include_closed=self.include_closed, package=query["package"][:80])
-            return service._dispatch(path, query)
-        return self._dispatch(path, query)
-
-    def _dispatch(self, path: str, query: dict[str, str]) -> Any:
-        parts = [unquote(p) for p in path.strip("/").split("/")]
-        if parts[:1] != ["v1"]:
-            raise ApiError(404, "not_found", f"no route {path}")
-        parts = parts[1:]
-        if parts == ["ping"]:
-            return {"ok": True, "api": API_VERSION, "root": self.root.name}
-        if parts == ["companies"]:
-            return self.companies()
-        if len(parts) >= 2 and parts[0] == "companies":
-            ref = parts[1]
-            resolve(self.root, ref)  # refuse a bad reference before anything else
-            rest = parts[2:]
-            if rest == []:
-                return self.company(ref)
-            if rest == ["fiscal-years"]:
-                return self.fiscal_years(ref)
-            if rest == ["accounts"]:
-                return self.accounts(ref)
-            if rest == ["sources"]:
-                return self.sources(ref)
-            if rest == ["trial-balance"]:
-                return self.trial_balance(ref)
-            if rest == ["opening-balances"]:
-                return self.opening_balances(ref, _date(query.get("at"), "at"))
-            if rest == ["ledger"]:
-                return self.ledger(
-                    ref, query.get("source", ""), offset=_int(query.get("offset"), 0),
-                    limit=_int(query.get("limit"), None) if query.get("limit") else None,
-                    since=_date(query["since"], "since") if query.get("since") else None,
-                )
+        """Answer a (raw, still percent-encoded) path as the HTTP service would (the local mode)."""
+        for pattern, name in _COMPILED:
+            match = pattern.fullmatch(path)
+            if match is not None:
+                ref = match.groupdict().get("ref")
+                return self.answer(name, unquote(ref) if ref is not None else None, query)
         raise ApiError(404, "not_found", f"no route {path}")
+
+
+ROUTES: tuple[tuple[str, str], ...] = (
+    ("/v1/ping", "ping"),
+    ("/v1/companies", "companies"),
+    ("/v1/companies/{ref}", "company"),
+    ("/v1/companies/{ref}/fiscal-years", "fiscal_years"),
+    ("/v1/companies/{ref}/accounts", "accounts"),
+    ("/v1/companies/{ref}/sources", "sources"),
+    ("/v1/companies/{ref}/trial-balance", "trial_balance"),
+    ("/v1/companies/{ref}/opening-balances", "opening_balances"),
+    ("/v1/companies/{ref}/ledger", "ledger"),
+)
+"""The service's API: path (``{ref}`` is one raw path segment, decoded after matching) and the
+:meth:`AgentService.answer` route it names."""
+
+_COMPILED = [(compile_path(path)[0], name) for path, name in ROUTES]
 
 
 def _int(raw: str | None, default: Any) -> Any:
@@ -299,80 +314,111 @@ class Pump:
 
 
 class AgentApp:
-    """The ASGI app around :class:`AgentService`, requiring a bearer token."""
+    """The HTTP service around :class:`AgentService` (Starlette): read-only, behind a bearer token.
+
+    Every request is checked in this order: ``GET`` only (405 ``read_only``), the token (401,
+    compared in constant time), then the route. Paths are matched *raw* (still percent-encoded),
+    so ``..%2F`` arrives at the sync-reference check as ``../`` instead of being folded away.
+    Each request is logged (method, path, status, time), never a header or the token.
+    """
 
     def __init__(self, root: Path, token: str, *, include_closed: bool = False, package: str = "") -> None:
+        self.service = AgentService(root, include_closed=include_closed, package=package)
+        self.set_token(token)
+        self._app = Starlette(
+            routes=[Route(path, self._endpoint(name)) for path, name in ROUTES],
+            exception_handlers={404: self._not_found},
+        )
+
+    def set_token(self, token: str) -> None:
+        """Require ``token`` from now on (only a digest is kept)."""
         if not token or len(token) < 8:
             raise ValueError("the sync service needs a token of at least 8 characters")
-        self.service = AgentService(root, include_closed=include_closed, package=package)
-        self._token = token.encode()
+        self._token_digest = hashlib.sha256(token.encode()).digest()
 
-    def _authorized(self, headers: list[tuple[bytes, bytes]]) -> bool:
-        for key, value in headers:
-            if key.lower() == b"authorization":
-                scheme, _, given = value.partition(b" ")
-                return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), self._token)
-        return False
+    def _authorized(self, request: Request) -> bool:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        # Digests of equal length: the comparison takes the same time whatever the token's length.
+        digest = hashlib.sha256(given.strip().encode()).digest()
+        return hmac.compare_digest(digest, self._token_digest) and scheme.lower() == "bearer"
+
+    async def _not_found(self, request: Request, exc: Exception) -> Response:
+        return _error_response(ApiError(404, "not_found", f"no route {request.scope['path']}"))
+
+    def _endpoint(self, name: str) -> Any:
+        async def endpoint(request: Request) -> Response:
+            ref = request.path_params.get("ref")
+            query = dict(request.query_params.multi_items())
+            try:
+                result = await asyncio.to_thread(
+                    self.service.answer, name, unquote(ref) if ref is not None else None, query
+                )
+                if isinstance(result, Iterator):
+                    return await _stream(result)
+            except Exception as exc:
+                return _error_response(error_of(exc))
+            return Response(dumps(result), media_type="application/json")
+
+        return endpoint
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
         if scope["type"] != "http":
+            await self._app(scope, receive, send)
             return
+        started, status = time.monotonic(), 500
+        raw = scope.get("raw_path") or scope["path"].encode()
+        path = raw.decode("latin-1").split("?", 1)[0]
+
+        async def logged(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        request = Request(scope)
         try:
             if scope["method"] != "GET":
-                raise ApiError(405, "read_only", "the sync service only reads: use GET")
-            if not self._authorized(scope.get("headers", [])):
-                raise ApiError(401, "unauthorized", "missing or wrong token")
-            query = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode()).items()}
-            result = await asyncio.to_thread(self.service.dispatch, scope.get("raw_path", b"").decode().split("?")[0]
-                                             or scope["path"], query)
-        except Exception as exc:
-            await self._error(send, error_of(exc))
-            return
-        if isinstance(result, Iterator):
-            await self._stream(send, result)
-        else:
-            await self._send(send, 200, dumps(result), b"application/json")
+                await _error_response(ApiError(405, "read_only", "the sync service only reads: use GET"))(
+                    scope, receive, logged)
+            elif not self._authorized(request):
+                await _error_response(ApiError(401, "unauthorized", "missing or wrong token"))(scope, receive, logged)
+            else:
+                await self._app({**scope, "path": path}, receive, logged)
+        finally:
+            # The path names dossier folders, never a secret; headers and the query are not logged.
+            log.info("%s %s -> %d (%.0f ms)", scope["method"], path[:300], status,
+                     (time.monotonic() - started) * 1000)
 
-    async def _stream(self, send: Any, lines: Iterator[dict[str, Any]]) -> None:
-        pump = Pump(lines)
+
+def _error_response(err: ApiError) -> Response:
+    return Response(dumps({"error": err.kind, "message": err.message}), status_code=err.status,
+                    media_type="application/json")
+
+
+async def _stream(lines: Iterator[dict[str, Any]]) -> Response:
+    """NDJSON, streamed; an error before the first line is an ordinary error answer."""
+    pump = Pump(lines)
+    try:
+        first = await pump.next_chunk()
+    except Exception:
+        pump.close()
+        raise
+
+    async def body() -> AsyncIterator[bytes]:
+        chunk = first
         try:
-            try:
-                chunk = await pump.next_chunk()
-            except Exception as exc:
-                await self._error(send, error_of(exc))
-                return
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/x-ndjson")]})
             while chunk:
-                await send({"type": "http.response.body",
-                            "body": b"".join(dumps(x) + b"\n" for x in chunk), "more_body": True})
+                yield b"".join(dumps(x) + b"\n" for x in chunk)
                 try:
                     chunk = await pump.next_chunk()
                 except Exception as exc:  # the headers are gone: say it in the stream
                     err = error_of(exc)
-                    body = dumps({"error": err.kind, "message": err.message}) + b"\n"
-                    await send({"type": "http.response.body", "body": body, "more_body": False})
+                    yield dumps({"error": err.kind, "message": err.message}) + b"\n"
                     return
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             pump.close()
 
-    async def _error(self, send: Any, err: ApiError) -> None:
-        await self._send(send, err.status, dumps({"error": err.kind, "message": err.message}), b"application/json")
-
-    @staticmethod
-    async def _send(send: Any, status: int, body: bytes, content_type: bytes) -> None:
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+    return StreamingResponse(body(), media_type="application/x-ndjson")
 
 
 def ledger_items(service: AgentService, ref: str, query: dict[str, str]) -> AsyncIterator[dict[str, Any]]:

@@ -24,11 +24,11 @@ from pydantic import BaseModel, Field, SecretStr
 from sfsync.auth import AgentSpec
 from sfsync.context import ConnectorContext
 from sfsync.errors import (
-    AuthError,
     ConfigurationError,
     FatalError,
     InvalidSyncReference,
     MalformedResponse,
+    NeedsReconsent,
     NotFound,
     RetriableError,
 )
@@ -53,6 +53,7 @@ from sfsync_onprem.agent import AgentService, ApiError, error_of, ledger_items
 from sfsync_onprem.folder import check_reference
 from sfsync_onprem.readers import read_export
 from sfsync_onprem.readers.base import UnreadableFile, UnsupportedStorage
+from sfsync_onprem.tls import client_context
 
 BATCH = 2000
 
@@ -60,8 +61,14 @@ BATCH = 2000
 class OnpremFields(BaseModel):
     """Either the sync service's address and token, or a local root folder."""
 
-    url: str | None = Field(default=None, description="Address of the sync service, e.g. http://server:8765")
+    url: str | None = Field(default=None, description="Address of the sync service, e.g. https://server:8765")
     token: SecretStr | None = Field(default=None, description="The token the service was started with")
+    fingerprint: str | None = Field(
+        default=None,
+        description="SHA-256 fingerprint of the service's self-signed certificate, to pin it "
+                    "(`sfsync agent serve` prints it)",
+    )
+    ca_file: str | None = Field(default=None, description="A CA file to check the service's certificate with (a firm's own CA)")
     root: str | None = Field(default=None, description="A local folder of dossier folders (no service)")
     package: str = Field(default="", description="The package the folders come from (ExpertM, Winbooks…)")
 
@@ -74,8 +81,10 @@ def _raise_for(kind: str, message: str, status: int, response: httpx.Response | 
     if kind == "invalid_sync_reference":
         raise InvalidSyncReference(message)
     if status == 401:
-        raise AuthError(f"the sync service refused the token ({message}); check the token it was started with",
-                        response=response)
+        # The service runs with another token now (restarted, or the token was changed on purpose):
+        # the connection needs the current one, and its dossiers resume from their checkpoints then.
+        raise NeedsReconsent(f"the sync service refused the token ({message}); connect again with the token "
+                             "it was started with", response=response)
     if status == 404:
         raise NotFound(message)
     if kind == "unsupported_storage":
@@ -95,9 +104,23 @@ class _Http:
         url = str(ctx.config.get("url") or "").rstrip("/")
         if not url:
             raise ConfigurationError("the onprem connection has neither a sync service url nor a root")
-        token = ctx.secrets.get("token") or ""
-        self.client = ctx.http(url, headers={"Authorization": f"Bearer {token}"}, timeout=600.0)
+        self.ctx, self.url = ctx, url
+        self._client: httpx.AsyncClient | None = None
         self.package = str(ctx.config.get("package") or "")
+
+    async def client(self) -> httpx.AsyncClient:
+        """The client, made on first use: pinning a certificate first reads the server's (no token sent)."""
+        if self._client is None:
+            import asyncio
+
+            verify = await asyncio.to_thread(
+                client_context, self.url, fingerprint=self.ctx.config.get("fingerprint") or None,
+                ca_file=self.ctx.config.get("ca_file") or None,
+            )
+            token = self.ctx.secrets.get("token") or ""
+            self._client = self.ctx.http(self.url, headers={"Authorization": f"Bearer {token}"}, timeout=600.0,
+                                         verify=verify)
+        return self._client
 
     def _params(self, params: dict[str, str] | None) -> dict[str, str]:
         out = dict(params or {})
@@ -106,7 +129,7 @@ class _Http:
         return out
 
     async def json(self, path: str, params: dict[str, str] | None = None) -> Any:
-        response = await self.client.get(path, params=self._params(params))
+        response = await (await self.client()).get(path, params=self._params(params))
         if response.status_code != 200:
             self._fail(response, response.content)
         try:
@@ -115,7 +138,7 @@ class _Http:
             raise MalformedResponse("the sync service sent something that is not JSON", response=response) from exc
 
     async def items(self, path: str, params: dict[str, str]) -> AsyncIterator[dict[str, Any]]:
-        async with self.client.stream("GET", path, params=self._params(params)) as response:
+        async with (await self.client()).stream("GET", path, params=self._params(params)) as response:
             if response.status_code != 200:
                 self._fail(response, await response.aread())
             try:

@@ -45,8 +45,9 @@ def check_reference(ref: str) -> None:
         reason = "it is an absolute path"
     elif ref.startswith(".") or ref.startswith("~"):
         reason = "hidden and home-relative names are not dossier folders"
-    elif len(ref) > 255:
-        reason = "it is too long"
+    elif len(ref.encode("utf-8", "surrogateescape")) > 255:
+        # File systems count bytes, not characters: 200 'é' are 400 bytes, too long for a name.
+        reason = "it is too long (a folder name has at most 255 bytes)"
     if reason:
         shown = ref.replace("\x00", "\\0")[:80]
         raise InvalidSyncReference(
@@ -66,8 +67,12 @@ def resolve(root: Path, ref: str) -> Path:
     """The folder of ``ref`` under ``root``, or an error that says why not."""
     check_reference(ref)
     candidate = root / ref
+    try:
+        exists = candidate.exists()
+    except OSError as exc:  # whatever else the file system refuses in a name: the reference's fault
+        raise InvalidSyncReference(f"sync reference {ref[:80]!r} is refused: {exc.strerror or exc}") from None
     # Checked for every folder, not only symlinks: Windows junctions are not symlinks to Python.
-    if candidate.exists() and not _inside(candidate, root):
+    if exists and not _inside(candidate, root):
         raise InvalidSyncReference(
             f"sync reference {ref!r} is refused: the folder is a link that leads outside the root"
         )

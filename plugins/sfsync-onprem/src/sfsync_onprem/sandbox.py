@@ -108,7 +108,14 @@ class OnpremSandbox(Sandbox):
     # --- the Sandbox contract -------------------------------------------------------------------
 
     def build_app(self) -> ASGIApp:
-        return AgentApp(self.root, self.token)  # type: ignore[return-value]
+        self.agent = AgentApp(self.root, self.token)
+        return self.agent  # type: ignore[return-value]
+
+    def revoke(self) -> None:
+        # The service restarted with a new token: the stored one is refused until it is given.
+        self._revocations = getattr(self, "_revocations", 0) + 1
+        self.token = f"{TOKEN}-{self._revocations}"
+        self.agent.set_token(self.token)
 
     def rotate_token(self) -> str:
         """Restart the sync service with a new token, as an admin rotating it does; the old

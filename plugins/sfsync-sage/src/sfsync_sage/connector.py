@@ -130,7 +130,12 @@ class SageConnector:
         return sorted(companies.values(), key=lambda c: (c.name.lower(), c.ref))
 
     @hookimpl
-    async def sfsync_fetch_company_details(self, ctx: ConnectorContext, company: Company) -> CompanyDetails:
+    async def sfsync_fetch_company_details(
+        self, ctx: ConnectorContext, company: Company, previous: CompanyDetails | None = None
+    ) -> CompanyDetails:
+        # ``previous`` cannot spare a call: the VAT number lives in /financial_settings, whose
+        # changes the business's updated_at does not show. The runner keeps a version only when
+        # the details changed.
         business = await self.client(ctx).get(f"businesses/{company.ref}", business=company.ref)
         return to_details(business, await self._settings(ctx, company))
 

@@ -44,8 +44,9 @@ CODE_SECONDS = 60
 ACCESS_TOKEN_SECONDS = 300
 """Access tokens live 5 minutes (authentication guide)."""
 REFRESH_TOKEN_SECONDS = 31 * 86_400
-"""Refresh tokens are single use, rotate on every refresh and die after about 31 days
-(third-party consensus; the exact ``refresh_token_expires_in`` is UNVERIFIED on Sage's page)."""
+"""Refresh tokens are single use, rotate on every refresh and die after 31 days: third-party
+consensus, and ``refresh_token_expires_in: 2678400`` in the sample token answers quoted in several
+Sage clients' code (found by code search; not yet on Sage's own page)."""
 
 PAGE_DEFAULT = 20
 PAGE_MAX = 200
@@ -54,7 +55,8 @@ PAGE_MAX = 200
 MINUTE_LIMIT = 100
 DAILY_LIMIT = 2500
 """Calls per business: about 100 a minute and 2,500 a day (knowledgelib.io; Sage's own v3.1
-figures are UNVERIFIED, v3.0 documented 200 per 60 s). Configurable on the connection."""
+figures are UNVERIFIED, v3.0 documented 200 per 60 s). Configurable: SFSYNC_SAGE_PER_MINUTE and
+SFSYNC_SAGE_PER_DAY, or the SageConnector arguments (ratelimits.py)."""
 
 TRIAL_BALANCE_PATH = "/trial_balance"
 """The Reporting API's trial balance (announcement 2020-05-20). No public spec; that it is served

@@ -77,6 +77,8 @@ def to_details(business: dict[str, Any], settings: dict[str, Any]) -> CompanyDet
         city=business.get("city") or None,
         country=str(country.get("id")) if isinstance(country, dict) and country.get("id") else None,
         phone=business.get("telephone") or business.get("mobile") or None,
+        fiscal_year_end=_date(settings["year_end_date"], "year_end_date").strftime("%m-%d") if settings.get("year_end_date") else None,
+        modified=dt.datetime.fromisoformat(str(business["updated_at"]).replace("Z", "+00:00")) if business.get("updated_at") else None,
     )
 
 

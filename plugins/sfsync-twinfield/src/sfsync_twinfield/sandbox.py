@@ -29,15 +29,16 @@ import collections
 import datetime as dt
 import fnmatch
 import gzip
-import json
 import math
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 from sfsync.clock import Clock
 from sfsync.sandbox import Sandbox
+from sfsync.sandbox.responses import exact
+from sfsync.sandbox.routing import BaseRoute, Request, Route
+from sfsync.sandbox.routing import Response as HttpResponse
 from sfsync.truth import PackageTruth
 
 from sfsync_twinfield.client import (
@@ -55,7 +56,7 @@ from sfsync_twinfield.client import (
 from sfsync_twinfield.sandbox_browse import browse, refused
 from sfsync_twinfield.sandbox_data import STAMP, Books, Deletion, Office, Transaction
 from sfsync_twinfield.sandbox_errors import SoapFault
-from sfsync_twinfield.sandbox_login import Grant, IssuedToken, LoginHost
+from sfsync_twinfield.sandbox_login import Grant, IssuedToken, LoginHost, json_answer
 from sfsync_twinfield.sandbox_openid import DISCOVERY_PATH, JWKS_PATH
 from sfsync_twinfield.sandbox_session import SESSION_PATH, LegacySession, SessionService
 from sfsync_twinfield.sandbox_truth import office_truth
@@ -184,29 +185,29 @@ class TwinfieldSandbox(SessionService, LoginHost, Sandbox):
 
     # --- ASGI -----------------------------------------------------------------------------------
 
-    def build_app(self):  # type: ignore[no-untyped-def]
-        async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-            if scope["type"] != "http":
-                return
-            body = b""
-            while True:
-                message = await receive()
-                body += message.get("body", b"")
-                if not message.get("more_body"):
-                    break
-            headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
-            query = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode()).items()}
-            status, out, payload = self.handle(scope["method"], scope["path"], query, headers, body)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [(k.lower().encode(), v.encode()) for k, v in out.items()],
-                }
-            )
-            await send({"type": "http.response.body", "body": payload})
+    def routes(self) -> list[BaseRoute]:
+        """The login host's and the cluster's paths; every one is answered by :meth:`handle`."""
+        serve = self._serve
+        return [
+            Route(f"{AUTH_PATH}/authorize", serve, methods=["GET", "POST"]),
+            Route(f"{AUTH_PATH}/token", serve, methods=["POST"]),
+            Route(f"{AUTH_PATH}/accesstokenvalidation", serve, methods=["GET"]),
+            Route(DISCOVERY_PATH, serve, methods=["GET"]),
+            Route(JWKS_PATH, serve, methods=["GET"]),
+            Route(SESSION_PATH, serve, methods=["POST"]),
+            # The services refuse a GET (405, or 404 for ?wsdl) themselves, as ASMX and WCF do.
+            *(Route(path, serve, methods=["GET", "POST"]) for path in ACTIONS),
+        ]
 
-        return app
+    def refusal(self, request: Request, status: int) -> HttpResponse:
+        return exact(b"Not Found", 404, {"content-type": "text/plain"})
+
+    async def _serve(self, request: Request) -> HttpResponse:
+        # A parameter without a value (``?wsdl``) is dropped, as parse_qs does.
+        query = {k: v for k, v in request.query_params.multi_items() if v}
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        status, out, payload = self.handle(request.method, request.url.path, query, headers, await request.body())
+        return exact(payload, status, out)
 
     def handle(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
@@ -219,9 +220,9 @@ class TwinfieldSandbox(SessionService, LoginHost, Sandbox):
         if path == f"{AUTH_PATH}/accesstokenvalidation" and method == "GET":
             return self._validate(query)
         if path == DISCOVERY_PATH and method == "GET":
-            return _json(200, self.discovery())
+            return json_answer(200, self.discovery())
         if path == JWKS_PATH and method == "GET":
-            return _json(200, self.jwks())
+            return json_answer(200, self.jwks())
         if path == SESSION_PATH and method == "POST":
             return self._session_service(headers, body)
         if path in ACTIONS:
@@ -721,7 +722,3 @@ class TwinfieldSandbox(SessionService, LoginHost, Sandbox):
                     etree.SubElement(node, q(NS_PERIOD, name)).text = value
             return result
         raise SoapFault(f"Unknown query {query!r}.")
-
-
-def _json(status: int, body: Any) -> Response:
-    return status, {"content-type": "application/json"}, json.dumps(body).encode()

@@ -2,20 +2,16 @@
 the discovery document and the JWKS that clients use to check it.
 
 ``login.twinfield.com`` is an IdentityServer: RS256 tokens, keys at
-``/auth/authentication/.well-known/openid-configuration/jwks``. The sandbox makes one RSA key per
-sandbox (so a token from another sandbox does not validate) and signs with it.
+``/auth/authentication/.well-known/openid-configuration/jwks``. The key is the toolkit's
+(:func:`sfsync.sandbox.jwt.signing_key`).
 """
 
 from __future__ import annotations
 
-import base64
-import functools
 import hashlib
-import json
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from sfsync.sandbox.jwt import SigningKey, b64url, signing_key
 
 from sfsync_twinfield.client import AUTH_PATH
 
@@ -25,34 +21,9 @@ JWKS_PATH = f"{DISCOVERY_PATH}/jwks"
 ID_TOKEN_LIFETIME = 300  # IdentityServer's default identity-token lifetime, in seconds
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _int_b64(value: int) -> str:
-    return _b64(value.to_bytes((value.bit_length() + 7) // 8, "big"))
-
-
-class SigningKey:
-    """One RSA key: signs RS256 JWTs and publishes itself as a JWK."""
-
-    def __init__(self) -> None:
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        numbers = self._key.public_key().public_numbers()
-        self.jwk = {"kty": "RSA", "use": "sig", "alg": "RS256", "e": _int_b64(numbers.e), "n": _int_b64(numbers.n)}
-        self.jwk["kid"] = _b64(hashlib.sha256(json.dumps(self.jwk, sort_keys=True).encode()).digest()[:16])
-
-    def sign(self, claims: dict[str, Any]) -> str:
-        """A compact RS256 JWS of ``claims``."""
-        header = {"alg": "RS256", "typ": "JWT", "kid": self.jwk["kid"]}
-        signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
-        signature = self._key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-        return f"{signing_input}.{_b64(signature)}"
-
-
 def at_hash(access_token: str) -> str:
     """OpenID's ``at_hash``: the left half of the token's SHA-256, base64url."""
-    return _b64(hashlib.sha256(access_token.encode()).digest()[:16])
+    return b64url(hashlib.sha256(access_token.encode()).digest()[:16])
 
 
 class OpenIdProvider:
@@ -60,9 +31,9 @@ class OpenIdProvider:
 
     login_url: str
 
-    @functools.cached_property
+    @property
     def signing_key(self) -> SigningKey:
-        return SigningKey()  # made on first use: most sandboxes never sign a token
+        return signing_key()  # made on first use: most sandboxes never sign a token
 
     @property
     def issuer(self) -> str:
@@ -86,7 +57,7 @@ class OpenIdProvider:
         }
 
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [self.signing_key.jwk]}
+        return self.signing_key.jwks()
 
     def id_token(self, *, client_id: str, subject: str, nonce: str | None, access_token: str,
                  issued_at: int) -> str:

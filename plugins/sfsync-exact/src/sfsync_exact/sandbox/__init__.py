@@ -26,7 +26,8 @@ from urllib.parse import urljoin
 
 import httpx
 from sfsync.clock import Clock
-from sfsync.sandbox import ASGIApp, Sandbox
+from sfsync.sandbox import Sandbox
+from sfsync.sandbox.routing import BaseRoute, Request, Response
 from sfsync.truth import PackageTruth
 
 from sfsync_exact.sandbox.app import SERVER_ERROR, ExactApp, odata_error
@@ -122,10 +123,14 @@ class ExactSandbox(Sandbox):
             for i, (code, name, chart, years, entries, vat) in enumerate(_PLANS[region])
         ]
         self.store = Store(plans, today=now.astimezone(AMSTERDAM).date(), now=now, seed=seed)
+        self.exact_app = ExactApp(self)
         super().__init__()
 
-    def build_app(self) -> ASGIApp:
-        return ExactApp(self)
+    def routes(self) -> list[BaseRoute]:
+        return self.exact_app.routes()
+
+    async def refusal(self, request: Request, status: int) -> Response:  # type: ignore[override]  # async is allowed
+        return await self.exact_app.refusal(request, status)
 
     # --- connections ----------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""The sandbox's ASGI app: Exact Online's OAuth pages and REST API (``/api/v1``), routed on the
-URL path so it serves in-process (``httpx.ASGITransport``) and over real HTTP (uvicorn) alike."""
+"""The sandbox's routes: Exact Online's OAuth pages and REST API (``/api/v1``), a Starlette route
+table on the toolkit, routed on the URL path so it serves in-process (``httpx.ASGITransport``) and
+over real HTTP (uvicorn) alike."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlencode
 from xml.sax.saxutils import escape
 
-from sfsync.sandbox import Receive, Scope, Send
+from sfsync.sandbox import Scope
+from sfsync.sandbox.responses import exact
+from sfsync.sandbox.routing import BaseRoute, Request, Route
+from sfsync.sandbox.routing import Response as HttpResponse
 
 from sfsync_exact.sandbox.oauth import TokenError
 from sfsync_exact.sandbox.odata import (
@@ -121,50 +125,41 @@ def _key_literal(value: Any, edm: str) -> str:
 
 
 class ExactApp:
-    """The ASGI callable. State lives on the :class:`ExactSandbox` it serves."""
+    """The route table and its handlers. State lives on the :class:`ExactSandbox` it serves."""
 
     def __init__(self, sandbox: ExactSandbox) -> None:
         self.sb = sandbox
         self._sorted: dict[tuple[Any, ...], tuple[list[Any], list[dict[str, Any]]]] = {}
         self._plans: dict[tuple[str, tuple[str, ...] | None], list[tuple[str, str]]] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":  # pragma: no cover
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+    def routes(self) -> list[BaseRoute]:
+        """Exact's paths: the OAuth2 pages and token endpoint, and the REST API below ``/api/v1``.
+        :meth:`route` answers each, methods included (Exact's own 405 bodies)."""
+        every = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+        return [
+            Route("/api/oauth2/auth", self.serve, methods=every),
+            Route("/api/oauth2/token", self.serve, methods=every),
+            Route("/api/v1/{rest:path}", self.serve, methods=every),
+        ]
+
+    async def serve(self, request: Request) -> HttpResponse:
+        """A request through :meth:`route`, answered byte for byte."""
+        body = await request.body()
+        headers = {k.lower(): v for k, v in request.headers.items()}
         if self.sb.latency:
             await self.sb.clock.sleep(self.sb.latency)
         try:
-            response = self.route(
-                scope["method"],
-                scope["path"],
-                scope.get("query_string", b"").decode(),
-                headers,
-                body,
-                scope,
-            )
+            response = self.route(request.method, request.url.path, request.url.query, headers, body,
+                                  request.scope)
         except Exception:  # a sandbox bug must look like Exact's 500, not kill the test server
             self.sb.log.append("500 internal")
             response = _json(500, odata_error(SERVER_ERROR))
             if self.sb.raise_app_errors:
                 raise
-        raw = [(k.lower().encode(), v.encode()) for k, v in response.headers.items()]
-        await send({"type": "http.response.start", "status": response.status, "headers": raw})
-        await send({"type": "http.response.body", "body": response.body})
+        return exact(response.body, response.status, response.headers)
+
+    async def refusal(self, request: Request, status: int) -> HttpResponse:
+        return await self.serve(request)  # logged, and answered with Exact's 404
 
     # --- routing ----------------------------------------------------------------------------------
 

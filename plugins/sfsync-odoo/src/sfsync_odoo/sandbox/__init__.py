@@ -17,7 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 from sfsync.clock import Clock
-from sfsync.sandbox import ASGIApp, Sandbox
+from sfsync.sandbox import Sandbox
+from sfsync.sandbox.routing import BaseRoute, Request, Response
 from sfsync.truth import PackageTruth
 
 from sfsync_odoo.sandbox.app import OdooApp
@@ -87,8 +88,11 @@ class OdooSandbox(Sandbox):
         self._serial = 0
         super().__init__()
 
-    def build_app(self) -> ASGIApp:
-        return self.odoo
+    def routes(self) -> list[BaseRoute]:
+        return self.odoo.routes()
+
+    def refusal(self, request: Request, status: int) -> Response:
+        return self.odoo.refusal(request, status)
 
     def __repr__(self) -> str:
         return f"OdooSandbox(version={self.version}, transport={self.transport or 'auto'})"

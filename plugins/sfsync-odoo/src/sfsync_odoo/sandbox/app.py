@@ -1,4 +1,4 @@
-"""The sandbox's HTTP side: Odoo's three external transports as one plain ASGI app.
+"""The sandbox's HTTP side: Odoo's three external transports as one route table on the toolkit.
 
 * XML-RPC: ``POST /xmlrpc/2/common`` (``version``, ``authenticate``, ``login``) and
   ``POST /xmlrpc/2/object`` (``execute_kw``, ``execute``); faults with Odoo's codes. The older
@@ -19,7 +19,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sfsync.sandbox import Receive, Scope, Send
+from sfsync.sandbox.responses import exact
+from sfsync.sandbox.routing import BaseRoute, Request, Response, Route
 
 from sfsync_odoo.sandbox.faults import (
     InjectedFault,
@@ -29,14 +30,13 @@ from sfsync_odoo.sandbox.faults import (
     OdooValueError,
     traceback_text,
 )
-from sfsync_odoo.sandbox.web import WebClient
+from sfsync_odoo.sandbox.web import WEB_ROUTES, WebClient
 
 if TYPE_CHECKING:
     from sfsync_odoo.sandbox.orm import Database
 
 __all__ = ["OdooApp"]
 
-XMLRPC_PATHS = frozenset(f"/xmlrpc/{v}{s}" for v in ("", "2/") for s in ("common", "object", "db"))
 NOT_FOUND_HTML = (
     b"<!DOCTYPE html><html><head><title>404: Not Found</title></head><body><h1>Not Found</h1>"
     b"<p>The requested URL was not found on the server.</p></body></html>"
@@ -54,7 +54,7 @@ def _json_default(value: Any) -> Any:
 
 
 class OdooApp:
-    """Routes requests on the URL path to the transport that serves it."""
+    """The route table and the transports behind it."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -145,47 +145,63 @@ class OdooApp:
             call_args, call_kwargs = list(args[5:]), {}
         return self.execute(transport, uid, model, model_method, call_args, call_kwargs)
 
-    # --- ASGI -----------------------------------------------------------------------------------
+    # --- routes ---------------------------------------------------------------------------------
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+    def routes(self) -> list[BaseRoute]:
+        """Odoo's external API and web-client routes; every one takes POST only."""
+        post = ["POST"]
+        return [
+            Route("/xmlrpc/{service}", self._on_xmlrpc, methods=post),
+            Route("/xmlrpc/2/{service}", self._on_xmlrpc, methods=post),
+            Route("/jsonrpc", self._on_jsonrpc, methods=post),
+            Route("/json/2/{model}/{method}", self._on_json2, methods=post),
+            *(Route(path, self._on_web, methods=post) for path in WEB_ROUTES),
+            Route("/web/dataset/call_kw/{target:path}", self._on_web, methods=post),
+        ]
+
+    @staticmethod
+    def refusal(request: Request, status: int) -> Response:
+        """Werkzeug's answers: its 404 page, and plain text for a method the route does not take."""
+        if status == 405:
+            return exact(b"Method Not Allowed", 405, {"content-type": "text/plain"})
+        return exact(NOT_FOUND_HTML, 404, {"content-type": "text/html; charset=utf-8"})
+
+    async def _read(self, request: Request) -> tuple[bytes, dict[str, str]]:
+        body = await request.body()
         if self.latency > 0:
             await self.db.clock.sleep(self.latency)
-        path: str = scope.get("path", "")
-        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
-        method = scope.get("method", "GET")
-        if method != "POST":
-            await _respond(send, 405, b"Method Not Allowed", "text/plain")
-            return
-        extra: dict[str, str] = {}
-        if not self.legacy_rpc and (path.startswith("/xmlrpc") or path == "/jsonrpc"):
-            status, payload, ctype = 404, NOT_FOUND_HTML, "text/html; charset=utf-8"
-        elif path in XMLRPC_PATHS:
-            status, payload, ctype = self._xmlrpc(path.rsplit("/", 1)[-1], body, legacy="/2/" not in path)
-        elif path == "/jsonrpc":
-            status, payload, ctype = self._jsonrpc(body)
-        elif path.startswith("/json/2/") and self.db.version >= 19:
-            status, payload, ctype = self._json2(path, headers, body)
-        elif self.web.handles(path):
-            (payload, extra), status, ctype = self.web.serve(path, headers, body), 200, "application/json"
-        else:
-            status, payload, ctype = 404, NOT_FOUND_HTML, "text/html; charset=utf-8"
-        await _respond(send, status, payload, ctype, extra)
+        return body, {k.lower(): v for k, v in request.headers.items()}
+
+    def _gone(self, request: Request) -> Response | None:
+        """Without legacy RPC (Odoo 22) ``/xmlrpc`` and ``/jsonrpc`` are not found."""
+        return None if self.legacy_rpc else self.refusal(request, 404)
+
+    async def _on_xmlrpc(self, request: Request) -> Response:
+        body, _ = await self._read(request)
+        service = request.path_params["service"]
+        if (gone := self._gone(request)) is not None or service not in ("common", "object", "db"):
+            return gone or self.refusal(request, 404)
+        status, payload, ctype = self._xmlrpc(service, body, legacy="/2/" not in request.url.path)
+        return exact(payload, status, {"content-type": ctype})
+
+    async def _on_jsonrpc(self, request: Request) -> Response:
+        body, _ = await self._read(request)
+        if (gone := self._gone(request)) is not None:
+            return gone
+        status, payload, ctype = self._jsonrpc(body)
+        return exact(payload, status, {"content-type": ctype})
+
+    async def _on_json2(self, request: Request) -> Response:
+        body, headers = await self._read(request)
+        if self.db.version < 19:
+            return self.refusal(request, 404)
+        status, payload, ctype = self._json2(request.url.path, headers, body)
+        return exact(payload, status, {"content-type": ctype})
+
+    async def _on_web(self, request: Request) -> Response:
+        body, headers = await self._read(request)
+        payload, extra = self.web.serve(request.url.path, headers, body)
+        return exact(payload, 200, {"content-type": "application/json", **extra})
 
     def _xmlrpc(self, service: str, body: bytes, *, legacy: bool = False) -> tuple[int, bytes, str]:
         try:
@@ -283,10 +299,3 @@ def _string_fault(exc: OdooError) -> xmlrpc.client.Fault:
 
 def _json2_error(name: str, message: str, debug: str = "") -> dict[str, Any]:
     return {"name": name, "message": message, "arguments": [message], "context": {}, "debug": debug}
-
-
-async def _respond(send: Send, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
-    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
-    headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

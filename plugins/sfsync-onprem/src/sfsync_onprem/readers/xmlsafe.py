@@ -25,16 +25,24 @@ def prolog(path: Path) -> bytes:
         return fh.read(PROLOG_BYTES)
 
 
-def check_prolog(path: Path, head: bytes | None = None) -> None:
-    """Refuse a DOCTYPE (and with it every entity declaration) before parsing."""
-    head = prolog(path) if head is None else head
-    upper = head.upper()
-    markers = [m.encode(codec) for m in ("<!DOCTYPE", "<!ENTITY") for codec in ("ascii", "utf-16-le", "utf-16-be")]
-    if any(marker in upper for marker in markers):
-        raise UnreadableFile(
-            f"{path.name}: refused, the XML declares a DOCTYPE/ENTITY; auditfiles never need one "
-            "and entity expansion or external entities are not allowed"
-        )
+_MARKERS = [m.encode(codec) for m in ("<!DOCTYPE", "<!ENTITY") for codec in ("ascii", "utf-16-le", "utf-16-be")]
+_CHUNK = 1 << 22
+
+
+def check_prolog(path: Path) -> None:
+    """Refuse a DOCTYPE (and with it every entity declaration) before parsing, wherever in the file
+    it is: a long comment before the root must not carry one past the check."""
+    overlap = max(len(marker) for marker in _MARKERS) - 1
+    with open(path, "rb") as fh:
+        tail = b""
+        while chunk := fh.read(_CHUNK):
+            window = (tail + chunk).upper()
+            if any(marker in window for marker in _MARKERS):
+                raise UnreadableFile(
+                    f"{path.name}: refused, the XML declares a DOCTYPE/ENTITY; auditfiles never need one "
+                    "and entity expansion or external entities are not allowed"
+                )
+            tail = window[-overlap:]
 
 
 def declared_encoding(head: bytes) -> str | None:
@@ -48,7 +56,7 @@ def root_of(path: Path) -> tuple[str, str] | None:
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped.startswith(b"<"):
         return None
-    check_prolog(path, head)
+    check_prolog(path)
     for encoding in (None, "cp1252"):
         try:
             with open(path, "rb") as fh:

@@ -24,7 +24,7 @@ from sfsync.sandbox.paging import PagingError
 from sfsync.sandbox.routing import Request, Response, Route, bearer_token, query
 
 from sfsync_sage.sandbox.books import Business, Entry, LedgerAccount
-from sfsync_sage.sandbox.wire import envelope, error_response, json_response
+from sfsync_sage.sandbox.wire import UNPAGED, envelope, error_response, json_response
 
 if TYPE_CHECKING:
     from sfsync_sage.sandbox import SageSandbox
@@ -109,8 +109,8 @@ def _side(amount: Decimal) -> dict[str, str]:
 def api_routes(sandbox: SageSandbox) -> list[Route]:
     """Sage's Accounts API v3.1 and the User API's ``/businesses``: the sandbox's route table."""
 
-    def api(handler: Handler, params: frozenset[str] = frozenset()) -> Endpoint:
-        allowed = params | PAGING
+    def api(handler: Handler, params: frozenset[str] = frozenset(), *, paged: bool = True) -> Endpoint:
+        allowed = params | PAGING if paged else params
 
         async def endpoint(request: Request) -> Response:
             sandbox.requests.append((request.url.path, query(request), request.headers.get("x-business")))
@@ -141,7 +141,10 @@ def api_routes(sandbox: SageSandbox) -> list[Route]:
         return json_response(envelope(f"/{kind}", query(request), rows, lambda row: _expose(render(row), attributes)))
 
     async def businesses(request: Request, _business: Business) -> Response:
-        return listing(request, "businesses", sandbox.businesses, sandbox.business_json)
+        # Every business at once, base attributes only (Sage's best-practices page shows it so).
+        items = [_base("businesses", b.id, b.name) for b in sandbox.businesses]
+        return json_response({"$total": len(items), "$page": 1, "$next": None, "$back": None,
+                              "$items_per_page": UNPAGED, "$items": items})
 
     async def one_business(request: Request, _business: Business) -> Response:
         key = request.path_params["key"]
@@ -229,8 +232,8 @@ def api_routes(sandbox: SageSandbox) -> list[Route]:
 
     v3 = "/v3.1"
     return [
-        Route(f"{v3}/businesses", api(businesses)),
-        Route(f"{v3}/businesses/{{key}}", api(one_business)),
+        Route(f"{v3}/businesses", api(businesses, paged=False)),  # the User API declares no parameters
+        Route(f"{v3}/businesses/{{key}}", api(one_business, paged=False)),
         Route(f"{v3}/financial_settings", api(financial_settings)),
         Route(f"{v3}/ledger_accounts",
               api(ledger_accounts, frozenset({"updated_or_created_since", "visible_in", "show_included_in_chart"}))),

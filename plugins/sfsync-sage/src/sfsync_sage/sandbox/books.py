@@ -58,6 +58,14 @@ CHARTS: dict[str, list[tuple[int, str, str, str]]] = {
         (7502, "Telephone and Internet", "OVERHEADS", "telecom"),
     ],
 }
+CUSTOMERS = {
+    "FR": ["Carrefour Market Lille", "Hôtel du Beffroi", "Café de la Grand-Place", "Boucherie Vandamme", "Lycée Faidherbe"],
+    "IE": ["O'Brien Foods", "Dunnes Stores", "Harbour Bistro Ltd", "Acme Corp (USA)", "Galway Hotels Group"],
+}
+SUPPLIERS = {
+    "FR": ("Moulins Soufflet", "SCI Les Halles", "Orange Business"),
+    "IE": ("Musgrave Wholesale", "Sandyford Properties Ltd", "Eir Business"),
+}
 PROFIT_AND_LOSS_TYPES = frozenset({"SALES", "OTHER_INCOME", "DIRECT_EXPENSES", "OVERHEADS", "DEPRECIATION"})
 
 # (business name, country, first month of the fiscal year, entries a month, VAT rate, address)
@@ -200,25 +208,27 @@ class _Booker:
             day = min(start + dt.timedelta(days=rng.randrange(days)), last_day)
             net = Decimal(rng.randrange(8_000, 250_000)) / 100
             vat = (net * vat_rate).quantize(CENT)
-            customer = rng.choice(["Carrefour Market", "Hôtel du Beffroi", "Café Leffe", "O'Brien Foods", "Dunnes Stores"])
+            customer = rng.choice(CUSTOMERS[business.country])
             usd = business.country == "IE" and rng.random() < 0.3
-            text = f"Invoice {customer}" + (f" (USD {net * Decimal('1.08'):.2f} at 1.0800)" if usd else "")
+            text = f"{'Facture' if business.country == 'FR' else 'Invoice'} {customer}" + (f" (USD {net * Decimal('1.08'):.2f} at 1.0800)" if usd else "")
             self.book(day, "sale", [("debtors", net + vat, Decimal(0)), ("sales", Decimal(0), net),
                                     ("vat_out", Decimal(0), vat)], text, customer)
             if rng.random() < 0.7:
                 self.book(day, "receipt", [("bank", net + vat, Decimal(0)), ("debtors", Decimal(0), net + vat)],
-                          f"Paiement {customer}", customer)
-        for role, supplier, low, high in (("purchases", "Moulins Soufflet", 50_000, 400_000),
-                                          ("rent", "SCI Les Halles", 120_000, 120_001),
-                                          ("telecom", "Orange Business", 4_000, 9_000)):
+                          f"{'Paiement' if business.country == 'FR' else 'Receipt from'} {customer}", customer)
+        for (role, low, high), supplier in zip(
+            (("purchases", 50_000, 400_000), ("rent", 120_000, 120_001), ("telecom", 4_000, 9_000)),
+            SUPPLIERS[business.country], strict=True,
+        ):
             day = min(start + dt.timedelta(days=rng.randrange(min(days, 20))), last_day)
             net = Decimal(rng.randrange(low, high)) / 100
-            vat = (net * Decimal("0.20")).quantize(CENT)
+            vat = (net * (Decimal("0.20") if business.country == "FR" else vat_rate)).quantize(CENT)
+            word = "Facture" if business.country == "FR" else "Invoice"
             self.book(day, "purchase", [(role, net, Decimal(0)), ("vat_in", vat, Decimal(0)),
-                                        ("creditors", Decimal(0), net + vat)], f"Facture {supplier}", supplier)
+                                        ("creditors", Decimal(0), net + vat)], f"{word} {supplier}", supplier)
             self.book(min(day + dt.timedelta(days=5), last_day), "payment",
                       [("creditors", net + vat, Decimal(0)), ("bank", Decimal(0), net + vat)],
-                      f"Règlement {supplier}", supplier)
+                      f"{'Règlement' if business.country == 'FR' else 'Payment to'} {supplier}", supplier)
 
 
 def seed_businesses(today: dt.date, now: dt.datetime, seed: int, main_entries: int | None = None) -> list[Business]:

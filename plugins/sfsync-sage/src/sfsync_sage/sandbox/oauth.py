@@ -3,12 +3,14 @@
 * Authorization codes live 60 s and are single use (frequently_raised_errors).
 * Access tokens live 300 s (``expires_in: 300``).
 * Refresh tokens are single use and rotate on every refresh; each dies 31 days after it was issued
-  (``refresh_token_expires_in``, UNVERIFIED). One presented a second time is reuse: the toolkit
+  (``refresh_token_expires_in``, see below). One presented a second time is reuse: the toolkit
   revokes the whole family (every token from the same login, the live access token too), which
   issue 22 states Sage does; the body Sage answers then is UNVERIFIED (``invalid_grant``).
 * Client credentials go in the form body; scopes ``full_access`` or ``readonly``; no PKCE.
-* The token answer carries Sage's ``refresh_token_expires_in`` and ``requested_by_id`` beside the
-  RFC 6749 fields, with ``token_type: "bearer"`` as Sage writes it (UNVERIFIED casing).
+* The token answer is Sage's: ``access_token``, ``scope``, ``token_type: "bearer"``,
+  ``expires_in: 300``, ``refresh_token``, ``refresh_token_expires_in: 2678400`` (31 days) and
+  ``requested_by_id``, as sample answers quoted in several Sage clients' code show (code search:
+  a Node.js router's and a Scala client's comments, a v3.1 integration write-up).
 """
 
 from __future__ import annotations

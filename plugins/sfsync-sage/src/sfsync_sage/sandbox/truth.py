@@ -42,6 +42,7 @@ def business_truth(business: Business) -> PackageTruth:
     street, city, postal = business.address
     details = CompanyDetails(
         name=business.name, vat_number=business.vat_number, street=street, postal_code=postal, city=city,
-        country=business.country, phone=business.telephone,
+        country=business.country, phone=business.telephone, fiscal_year_end=business.year_end.strftime("%m-%d"),
+        modified=business.created_at,
     )
     return books.build(opening_balances=balances, company_details=details, result_account=retained)

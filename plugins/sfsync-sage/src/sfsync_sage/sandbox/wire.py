@@ -4,10 +4,13 @@
   written as JSON numbers straight from ``Decimal`` (the toolkit's exact JSON, never a float).
   The Reporting API's trial balance sends amounts as *strings* (announcement 2020-05-20); its
   handler passes strings.
-* Lists: ``{"$total", "$page", "$next", "$back", "$items_per_page", "$items"}``
-  (developer.sage.com/accounting/guides/concepts/best_practices), paged by ``page`` and
+* Lists: ``{"$total", "$page", "$next", "$back", "$items_per_page", "$items"}`` as Sage's own
+  best-practices page shows a ``/businesses`` answer (developer.sage.com/accounting/guides/
+  concepts/best_practices; a Scala client's comment and a write-up quote ``$itemsPerPage``
+  instead, so older answers may differ; the connector reads neither). Paged by ``page`` and
   ``items_per_page`` (default 20, at most 200); ``$next``/``$back`` are paths relative to
-  ``/v3.1`` with the query repeated (UNVERIFIED: whether Sage writes them absolute).
+  ``/v3.1`` with the query repeated, as those quoted answers show. ``/businesses`` is not paged:
+  its page size is 2147483647 and its items carry only the base attributes (same page).
 * Errors: a JSON *array* of ``{"$severity", "$dataCode", "$message", "$source"}`` (seen in two
   client codebases; the codes used beyond ``RecordInvalid`` are UNVERIFIED).
 """
@@ -24,7 +27,7 @@ from starlette.responses import Response
 
 from sfsync_sage.facts import PAGE_DEFAULT, PAGE_MAX
 
-__all__ = ["envelope", "error_response", "json_response"]
+__all__ = ["UNPAGED", "envelope", "error_response", "json_response"]
 
 T = TypeVar("T")
 
@@ -35,6 +38,10 @@ def error_response(
     """Sage's error body: an array with one ``{"$severity": "error", …}`` item."""
     item = {"$severity": "error", "$dataCode": code, "$message": message, "$source": source}
     return json_response([item], status, headers or {})
+
+
+UNPAGED = 2_147_483_647
+"""The page size ``/businesses`` answers with (it returns every business at once)."""
 
 
 def envelope(

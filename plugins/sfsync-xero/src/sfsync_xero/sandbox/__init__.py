@@ -22,6 +22,7 @@ from urllib.parse import urljoin
 import httpx
 from sfsync.clock import Clock, ScaledClock
 from sfsync.sandbox import Sandbox
+from sfsync.sandbox.routing import BaseRoute, Request, Response
 from sfsync.truth import PackageTruth
 
 from sfsync_xero.sandbox.app import XeroApp
@@ -77,12 +78,16 @@ class XeroSandbox(Sandbox):
         self.identity.users[USER_EMAIL] = (USER_PASSWORD, [o.id for o in self.orgs])
         self._counter = 0
         self._added: set[str] = set()
+        self.xero_app = XeroApp(self)
         super().__init__()
 
     # --- the app -------------------------------------------------------------------------------
 
-    def build_app(self) -> Any:
-        return XeroApp(self)
+    def routes(self) -> list[BaseRoute]:
+        return self.xero_app.routes()
+
+    async def refusal(self, request: Request, status: int) -> Response:  # type: ignore[override]  # async is allowed
+        return await self.xero_app.refusal(request, status)
 
     @property
     def tier(self) -> str:

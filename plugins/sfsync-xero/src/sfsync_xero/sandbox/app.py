@@ -1,6 +1,7 @@
-"""The sandbox's ASGI app: Xero's login page and token endpoint, ``/connections``, and the
-Accounting API endpoints sfsync uses, with Xero's envelopes, dates, errors and rate limits.
-Routes on the path only, so one uvicorn server can stand in for all of Xero's hosts."""
+"""The sandbox's routes and handlers: Xero's login page and token endpoint, ``/connections``, and
+the Accounting API endpoints sfsync uses, with Xero's envelopes, dates, errors and rate limits.
+Routes on the path only (a Starlette route table on the toolkit), so one uvicorn server can stand
+in for all of Xero's hosts."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ from collections import deque
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
+
+from sfsync.sandbox.responses import exact, json_body
+from sfsync.sandbox.routing import BaseRoute, Request, Route
+from sfsync.sandbox.routing import Response as HttpResponse
 
 from sfsync_xero.dates import format_identity_stamp, format_msdate, parse_if_modified_since
 from sfsync_xero.sandbox.data import SJournal, SOrg, trial_balance
@@ -38,23 +43,6 @@ class Response:
         self.status = status
         self.body = body
         self.headers = {"content-type": content_type, **(headers or {})} if body else dict(headers or {})
-
-
-def _decimal_json(value: Any) -> bytes:
-    """JSON with Decimals written exactly (Xero writes amounts as numbers)."""
-    marks: dict[str, str] = {}
-
-    def default(obj: Any) -> Any:
-        if isinstance(obj, Decimal):
-            key = f"__dec{len(marks)}__"
-            marks[key] = format(obj, "f")
-            return key
-        raise TypeError(type(obj).__name__)
-
-    text = json.dumps(value, default=default, ensure_ascii=False)
-    if marks:
-        text = re.sub(r'"(__dec\d+__)"', lambda m: marks[m.group(1)], text)
-    return text.encode()
 
 
 def problem(status: int, title: str, detail: str) -> Response:
@@ -113,31 +101,29 @@ class XeroApp:
         self.sandbox = sandbox
         self.limits = Limits()
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
-            return
-        body: bytes = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        method = scope["method"]
-        path = scope["path"]
-        query = parse_qs(scope.get("query_string", b"").decode(), keep_blank_values=True)
-        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
-        response = await self.handle(method, path, query, headers, body)
-        await send({"type": "http.response.start", "status": response.status,
-                    "headers": [(k.lower().encode(), v.encode()) for k, v in response.headers.items()]})
-        await send({"type": "http.response.body", "body": response.body})
+    def routes(self) -> list[BaseRoute]:
+        """Xero's hosts, by path: identity (login page, token, revocation), ``/connections`` and
+        the Accounting API. Every route is answered by :meth:`handle`."""
+        serve = self.serve_request
+        return [
+            Route("/identity/connect/authorize", serve, methods=["GET", "POST"]),
+            Route("/connect/token", serve, methods=["POST"]),
+            Route("/connect/revocation", serve, methods=["POST"]),
+            *(Route(path, serve, methods=["GET"]) for path in ("/connections", "/Connections")),
+            *(Route(path, serve, methods=["DELETE"]) for path in ("/connections/{id}", "/Connections/{id}")),
+            Route(API + "/{route:path}", serve, methods=["GET"]),
+        ]
+
+    async def serve_request(self, request: Request) -> HttpResponse:
+        """A request through :meth:`handle`, answered byte for byte."""
+        query = parse_qs(request.url.query, keep_blank_values=True)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        response = await self.handle(request.method, request.url.path, query, headers, await request.body())
+        return exact(response.body, response.status, response.headers)
+
+    async def refusal(self, request: Request, status: int) -> HttpResponse:
+        # Logged and answered by handle() like any other request: Xero's own 404 text.
+        return await self.serve_request(request)
 
     async def handle(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Response:
         sandbox = self.sandbox
@@ -325,7 +311,7 @@ class XeroApp:
     def envelope(self, key: str, items: Any) -> Response:
         body = {"Id": str(uuid.uuid4()), "Status": "OK", "ProviderName": "sfsync sandbox",
                 "DateTimeUTC": format_msdate(self.sandbox.clock.now(), offset=False), key: items}
-        return Response(200, _decimal_json(body))
+        return Response(200, json_body(body))
 
     def serve(self, org: SOrg, route: str, query: dict[str, list[str]], headers: dict[str, str]) -> Response:
         since = None

@@ -15,7 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from sfsync.clock import Clock
-from sfsync.sandbox import ASGIApp, Sandbox
+from sfsync.sandbox import Sandbox
+from sfsync.sandbox.routing import BaseRoute, Request, Response
 from sfsync.truth import PackageTruth
 
 from sfsync_yuki.sandbox.data import Administration, Entry, Line, money, seed
@@ -55,11 +56,14 @@ class YukiSandbox(Sandbox):
         self.record = False
         self.exchanges: list[tuple[str, str, bytes, int, bytes]] = []
         """With ``record``: (service, SOAPAction, request, status, response) of every call."""
+        self.soap = SoapApp(self)
         super().__init__()
 
-    def build_app(self) -> ASGIApp:
-        app: ASGIApp = SoapApp(self)  # type: ignore[assignment]  # an ASGI callable object
-        return app
+    def routes(self) -> list[BaseRoute]:
+        return self.soap.routes()
+
+    def refusal(self, request: Request, status: int) -> Response:
+        return self.soap.refusal(request, status)
 
     # --- connections ------------------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from lxml import etree
+from sfsync.sandbox.responses import exact
+from sfsync.sandbox.routing import BaseRoute, Request, Response, Route
 
 from sfsync_yuki.sandbox.data import Administration, Line
 from sfsync_yuki.sandbox.protocols import (
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Fault", "SoapApp"]
 
+ASMX_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]  # refused in handle(), as ASMX does
 UNABLE_READ = "Server was unable to read request. ---> "
 UNABLE_PROCESS = "Server was unable to process request. ---> "
 SESSION_FREE = {"Authenticate", "AuthenticateByUserName", "AuthenticateClient", "SupportedLanguages"}
@@ -91,7 +94,7 @@ def _parse_value(param: Param, text: str) -> Any:
 
 
 class SoapApp:
-    """The ASGI app; state lives on the sandbox."""
+    """The services' route table and handlers; state lives on the sandbox."""
 
     def __init__(self, sandbox: YukiSandbox) -> None:
         self.sb = sandbox
@@ -116,30 +119,24 @@ class SoapApp:
             "GLAccountBalanceYearEnd": self.gl_balance,
         }
 
-    # --- ASGI ---------------------------------------------------------------------------------------
+    # --- routes -------------------------------------------------------------------------------------
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
-        status, content_type, payload = await self.handle(scope["method"], scope["path"], scope.get("query_string", b"").decode(), headers, body)
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(payload)).encode())]})
-        await send({"type": "http.response.body", "body": payload})
+    def routes(self) -> list[BaseRoute]:
+        """ASMX's URL space: ``/ws/<Service>.asmx`` (SOAP, ``?wsdl``) and ``/ws/<Service>.asmx/<Operation>``
+        (the HttpGet/HttpPost bindings)."""
+        return [Route("/ws/{service}", self.endpoint, methods=ASMX_METHODS),
+                Route("/ws/{service}/{operation}", self.endpoint, methods=ASMX_METHODS)]
+
+    async def endpoint(self, request: Request) -> Response:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        status, content_type, payload = await self.handle(request.method, request.url.path, request.url.query,
+                                                          headers, await request.body())
+        return exact(payload, status, {"content-type": content_type})
+
+    @staticmethod
+    def refusal(request: Request, status: int) -> Response:
+        """IIS's page for a path no service answers."""
+        return exact(b"<html><body>The resource cannot be found.</body></html>", 404, {"content-type": "text/html"})
 
     async def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> tuple[int, str, bytes]:
         parts = path.strip("/").split("/")

@@ -17,7 +17,9 @@ strict as the packages that make distributed syncing hard:
 * a *trap*: the request for a given page of a given company hangs until released, so a test can
   kill the worker that sent it in the middle of a run.
 
-Workers load the connector with ``SFSYNC_CELERY_CONFIGURE=sfsync.celery.loadtest:configure`` and
+Not shipped: it lives beside the benchmarks (``benchmarks/bench_fanout.py``) and the fan-out tests
+load it from here. Workers load the connector with ``SFSYNC_CELERY_CONFIGURE=sfsync_loadtest:configure``
+(with this folder on ``PYTHONPATH``) and
 ``SFSYNC_LOADTEST_URL``/``SFSYNC_LOADTEST_LIMIT``/``SFSYNC_LOADTEST_WINDOW``/
 ``SFSYNC_LOADTEST_PER_COMPANY``.
 """
@@ -40,7 +42,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
-
 from sfsync.auth import ConnectionLevel, OAuth2Spec, TokenSet
 from sfsync.clock import Clock
 from sfsync.context import ConnectorContext
