@@ -381,8 +381,8 @@ class Sfsync:
         spec = loaded.auth
         if not isinstance(spec, OAuth2Spec):
             raise ConfigurationError(f"connector {connector} connects with {spec.flavour}, not OAuth2")
-        if spec.level is ConnectionLevel.DOSSIER and dossier_id is None and connection_id is None:
-            # Said before any role check: for a member this is the way forward, not a refusal.
+        per_dossier = spec.level is ConnectionLevel.DOSSIER
+        if per_dossier and dossier_id is None and connection_id is None:
             raise ConfigurationError(
                 f"connector {connector} connects per dossier: start its login from the dossier (dossier_id)"
             )
@@ -390,7 +390,9 @@ class Sfsync:
             user, connector, spec.level.value, connection_id=connection_id, dossier_id=dossier_id
         )
         target_firm = record.firm_id if record is not None else self._firm_for(user, firm_id)
-        if spec.level is ConnectionLevel.DOSSIER:
+        if per_dossier:
+            if dossier_id is None and record is not None:  # re-consenting a dossier's own login
+                dossier_id = record.owner_dossier_id
             if record is not None and record.owner_dossier_id not in (None, dossier_id):
                 raise PermissionDenied(f"connection {record.label} belongs to another dossier; log in from that dossier")
         elif dossier_id is not None:
