@@ -30,9 +30,11 @@ async def connect_sandbox(
     secrets: dict[str, str] | None = None,
     dossier: DossierRecord | None = None,
     connection_id: str | None = None,
+    firm_id: str | None = None,
 ) -> ConnectionRecord:
     """Connect ``connector`` to ``sandbox`` through its real flow (form, agent or OAuth2 login);
-    with ``connection_id``, re-consent that connection instead of adding one."""
+    with ``connection_id``, re-consent that connection instead of adding one. Support staff
+    connecting a support-level package name the firm with ``firm_id``."""
     from sfsync.auth import ConnectionLevel, OAuth2Spec
     from sfsync.context import RoutingTransport
 
@@ -45,9 +47,9 @@ async def connect_sandbox(
             user, connector, redirect_uri=REDIRECT_URI, client_id=client_id,
             client_secret=given.get("client_secret"), config=config,
             dossier_id=dossier.id if dossier is not None and loaded.auth.level is ConnectionLevel.DOSSIER else None,
-            connection_id=connection_id,
+            connection_id=connection_id, firm_id=firm_id,
         )
         async with httpx.AsyncClient(transport=RoutingTransport(sandbox.transports())) as client:
             callback = await sandbox.authorize(client, pending.authorize_url)
         return await app.finish_oauth(user, callback)
-    return await app.connect_form(user, connector, {**config, **given}, connection_id=connection_id)
+    return await app.connect_form(user, connector, {**config, **given}, connection_id=connection_id, firm_id=firm_id)

@@ -91,10 +91,12 @@ class FaultChecks:
             resumed = contract.sync(dossier)
             assert resumed.status in ("ok", "warning"), resumed.error
         finally:
-            # Every other connection of the sandbox died with the grant: give them back theirs.
+            # The suite's own connection may have died with the grant: log it in again (for a
+            # dossier-level package, through the dossier it belongs to), so later checks can use it.
             if contract.connection is not None and contract.connection.id != connection.id:
+                first = getattr(contract, "first_dossier", None) if contract.is_dossier_level else None
                 with contextlib.suppress(Exception):
-                    contract.reconsent(contract.connection)
+                    contract.reconsent(contract.connection, dossier=first)
         committed = killed.lines
         allowed = fetched(reference_run, contract.granularity) - committed + lookback_allowance(contract, reference.id)
         assert fetched(resumed, contract.granularity) <= allowed, (

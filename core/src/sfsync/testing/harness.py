@@ -131,7 +131,9 @@ class ContractHarness:
         A dossier-level package logs in for a dossier: one is created when none is given."""
         if dossier is None and self.is_dossier_level:
             dossier = self.app.create_dossier(self.admin, f"login-{len(self.app.store.list_dossiers()) + 1}")
-        record: ConnectionRecord = self.run(connect_sandbox(self.app, self.admin, self.connector, self.sandbox, secrets=secrets, dossier=dossier))
+        user, firm_id = self._connecting_user()
+        record: ConnectionRecord = self.run(connect_sandbox(self.app, user, self.connector, self.sandbox, secrets=secrets,
+                                                            dossier=dossier, firm_id=firm_id))
         if self.connection is None:
             self.connection = record
         return record
@@ -141,9 +143,18 @@ class ContractHarness:
         in again); it keeps its id, so its dossiers keep their links and checkpoints."""
         if dossier is None and connection.owner_dossier_id is not None:  # a dossier's own login
             dossier = self.app.store.get_dossier(connection.owner_dossier_id)
+        user, firm_id = self._connecting_user()
         record: ConnectionRecord = self.run(connect_sandbox(
-            self.app, self.admin, self.connector, self.sandbox, dossier=dossier, connection_id=connection.id))
+            self.app, user, self.connector, self.sandbox, dossier=dossier, connection_id=connection.id, firm_id=firm_id))
         return record
+
+    def _connecting_user(self) -> tuple[User, str | None]:
+        """Who connects the package: the firm's admin, or for a support-level package (Octopus,
+        AFAS…) the host's support staff, who name the firm."""
+        if self.app.registry.connector(self.connector).auth.level is not ConnectionLevel.SUPPORT:
+            return self.admin, None
+        support = self.app.store.find_support_user("support@contract.test") or self.app.add_support_user("support@contract.test")
+        return support, self.firm.id
 
     def call_hook(self, hook: str, connection: ConnectionRecord | None = None, **kwargs: Any) -> Any:
         """Call one of the connector's hooks directly, with a context of a stored connection."""

@@ -78,6 +78,7 @@ def organisation_truth(org: SOrg, *, reports: bool, today: dt.date) -> PackageTr
         balances[start] = at
         start = org.fiscal_start(start + dt.timedelta(days=370))
     details = CompanyDetails(name=org.legal_name or org.name, vat_number=org.tax_number or None, legal_form="COMPANY",
+                             fiscal_year_end=f"{org.fy_month:02d}-{org.fy_day:02d}",
                              street=org.street or None, postal_code=org.postal_code or None, city=org.city or None,
                              country=org.country or None)
     return books.build(opening_balances=balances, company_details=details,
