@@ -73,6 +73,7 @@ class Ids:
     dossier: str
     dossier_name: str
     state: str  # a pending OAuth2 login of the firm's admin
+    firm: str = "firm_000000000000"
 
 
 MISSING = Ids(
@@ -124,7 +125,7 @@ class World:
         self.run(app.link(member, own.id, dossier_conn.id, "C1", mode="replace"))
         app.create_dossier(admin, "Shared name")
         state = app.start_oauth(admin, "oauth-firm", redirect_uri=REDIRECT, client_id="client").state
-        return admin, member, Ids(echo.id, oauth.id, dossier_conn.id, dossier.id, dossier.name, state)
+        return admin, member, Ids(echo.id, oauth.id, dossier_conn.id, dossier.id, dossier.name, state, firm.id)
 
     def snapshot(self, firm_id: str) -> Any:
         """Everything firm ``firm_id`` has, to compare before and after."""
@@ -162,7 +163,7 @@ CASES: dict[str, dict[str, Call]] = {
             u, "oauth-dossier", redirect_uri=REDIRECT, client_id="client", connection_id=i.dossier_conn),
     },
     "finish_oauth": {"state": lambda w, u, i: w.run(w.app.finish_oauth(u, _redirect(w, u, i)))},
-    "connections": {"": lambda w, u, i: w.app.connections(u)},
+    "connections": {"": lambda w, u, i: w.app.connections(u), "firm": lambda w, u, i: w.app.connections(u, firm_id=i.firm)},
     "remove_connection": {"connection": lambda w, u, i: w.app.remove_connection(u, i.connection)},
     "list_companies": {"connection": lambda w, u, i: w.run(w.app.list_companies(u, i.connection))},
     "fiscal_years": {"connection": lambda w, u, i: w.run(w.app.fiscal_years(u, i.connection, "C1"))},
