@@ -67,12 +67,19 @@ KNOWN: dict[tuple[str, str], str] = {
         "the Twinfield connector drops the lines of a browse answer whose figures are not numbers and "
         "finishes 'ok' (192 of 574 lines lost): a silent loss to fix in sfsync_twinfield"
     ),
+    ("sage-accounting", "wrong field types"): (
+        "the Sage connector takes a page whose figures are not numbers and finishes 'ok' with every "
+        "line changed (2117 of 2117) in some runs: a silent corruption to fix in sfsync_sage"
+    ),
     ("yuki", "revoked consent, re-consent"): (
         "the Yuki sandbox gives no new access key after a revocation, so a re-consent cannot be made "
         "in the sandbox (Sandbox.revoke / connection_secrets)"
     ),
 }
 """Scenarios that fail today, with why; strict, so a fix shows up as XPASS and must remove them."""
+
+INTERMITTENT = {("sage-accounting", "wrong field types")}
+"""Known failures that depend on which request the fault lands on (Sage's own 429s move it): not strict."""
 
 
 def _connectors() -> list[str]:
@@ -111,7 +118,14 @@ def clean(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     # The scaled clock: the packages' real limits, token lifetimes, Retry-After and timeouts (the
     # client's 60-600 s) pass SPEED times faster, for the sandbox and the runner alike.
     sandbox = get_registry().call(request.param, "sfsync_sandbox")
-    sandbox.clock = ScaledClock(SPEED)
+    try:  # built on the clock where the sandbox takes one (its limits and tokens keep it)
+        rebuilt = type(sandbox)(clock=ScaledClock(SPEED))
+    except TypeError:
+        rebuilt = None
+    if rebuilt is not None and rebuilt.base_urls == sandbox.base_urls:
+        sandbox = rebuilt
+    else:  # a sandbox made with other arguments (a region, a package name) reads it as it goes
+        sandbox.clock = ScaledClock(SPEED)
     harness = ContractHarness.create(request.param, tmp_path_factory.mktemp(request.param), sandbox=sandbox)
     dossier = harness.new_dossier()
     run = harness.sync(dossier)
@@ -153,7 +167,8 @@ def test_a_fault_leaves_the_dossier_equal_to_a_clean_sync(
 ) -> None:
     harness, dossier = clean.harness, clean.dossier
     if (harness.connector, fault_name) in KNOWN:
-        request.applymarker(pytest.mark.xfail(reason=KNOWN[harness.connector, fault_name], strict=True))
+        strict = (harness.connector, fault_name) not in INTERMITTENT
+        request.applymarker(pytest.mark.xfail(reason=KNOWN[harness.connector, fault_name], strict=strict))
     harness.relink(dossier)  # the next run is a full one, into a new generation
     failures: list[str] = []
     problems: list[str] = []
