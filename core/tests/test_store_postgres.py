@@ -773,7 +773,7 @@ def test_postgres_version_1_database_is_migrated_in_place(tmp_path):
         old.close()
     store = pg.PostgresStore(postgres_dsn(), schema=schema)
     try:
-        assert store.schema_version() == pg.SCHEMA_VERSION == 2
+        assert store.schema_version() == pg.SCHEMA_VERSION >= 2
         link = store.get_link(dossier.id)
         assert link is not None and link.opening_balances_done and link.opening_balances_stamp is None
         link.opening_balances_stamp = "s1"
