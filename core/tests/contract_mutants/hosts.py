@@ -24,8 +24,9 @@ def swaps_in_early(patch: pytest.MonkeyPatch) -> None:
     """A new generation is swapped in as soon as it is begun, before a line is written."""
     begin = SQLiteStore.begin_generation
 
-    def early(self: SQLiteStore, dossier_id: str, *, keep_before: dt.date | None) -> int:
-        generation = begin(self, dossier_id, keep_before=keep_before)
+    def early(self: SQLiteStore, dossier_id: str, *, keep_before: dt.date | None,
+              keep_outside: tuple[dt.date, dt.date] | None = None) -> int:
+        generation = begin(self, dossier_id, keep_before=keep_before, keep_outside=keep_outside)
         self.swap_generation(dossier_id, generation)
         return generation
 
@@ -36,7 +37,8 @@ def forgets_history_before_since(patch: pytest.MonkeyPatch) -> None:
     """A *since* generation starts empty instead of keeping what was dated before the date."""
     begin = SQLiteStore.begin_generation
     patch.setattr(SQLiteStore, "begin_generation",
-                  lambda self, dossier_id, *, keep_before: begin(self, dossier_id, keep_before=None))
+                  lambda self, dossier_id, *, keep_before, keep_outside=None: begin(
+                      self, dossier_id, keep_before=None, keep_outside=keep_outside))
 
 
 def ignores_retry_after(patch: pytest.MonkeyPatch) -> None:
