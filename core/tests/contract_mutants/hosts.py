@@ -58,3 +58,15 @@ def rounds_since_to_a_year_start(patch: pytest.MonkeyPatch) -> None:
             return await link(self, user, dossier_id, connection_id, company_ref, **kwargs)
 
     patch.setattr(Sfsync, "link", lenient)
+
+
+def reconsent_keeps_the_mark(patch: pytest.MonkeyPatch) -> None:
+    """A re-consent saves the new credentials but leaves the connection marked needs_reconsent."""
+    update = SQLiteStore.update_connection
+
+    def keeps(self: SQLiteStore, connection_id: str, **changes: Any) -> Any:
+        if changes.get("status") == "ok" and self.get_connection(connection_id).status == "needs_reconsent":
+            changes.pop("status")
+        return update(self, connection_id, **changes)
+
+    patch.setattr(SQLiteStore, "update_connection", keeps)
