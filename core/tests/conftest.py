@@ -88,3 +88,35 @@ class Env:
 @pytest.fixture
 def env(store: Any, registry: PluginRegistry) -> Env:
     return Env(store, registry)
+
+
+class Cli:
+    """The ``sfsync`` command in-process on a fresh SQLite file, a firm with an admin and an echo
+    connection already made (``ok`` asserts success and returns the output)."""
+
+    def __init__(self, db: str) -> None:
+        self.base = ["--db", db, "--sandbox"]
+
+    def invoke(self, *args: str) -> Any:
+        from click.testing import CliRunner
+
+        from sfsync.cli import cli
+
+        return CliRunner().invoke(cli, [*self.base, *args])
+
+    def ok(self, *args: str) -> str:
+        result = self.invoke(*args)
+        assert result.exit_code == 0, result.output
+        return str(result.output)
+
+
+@pytest.fixture
+def echo_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registry: PluginRegistry) -> Cli:
+    from sfsync import plugins as plugins_module
+
+    monkeypatch.setattr(plugins_module, "_registry", registry)
+    monkeypatch.delenv("SFSYNC_SECRET_KEY", raising=False)
+    made = Cli(str(tmp_path / "cli.sqlite3"))
+    made.ok("firm", "create", "Dupont", "--admin", "anne@dupont.be")
+    made.ok("connect", "echo", "--field", "api_key=echo-key-123")
+    return made

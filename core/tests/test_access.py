@@ -149,7 +149,10 @@ def _redirect(world: World, user: User, ids: Ids) -> str:
 
 CASES: dict[str, dict[str, Call]] = {
     "add_colleague": {"": lambda w, u, i: w.app.add_colleague(u, "new@a.test")},
-    "connect_form": {"": lambda w, u, i: w.run(connect_sandbox(w.app, u, "echo", w.sandbox))},
+    "connect_form": {
+        "": lambda w, u, i: w.run(connect_sandbox(w.app, u, "echo", w.sandbox)),
+        "re-consent": lambda w, u, i: w.run(connect_sandbox(w.app, u, "echo", w.sandbox, connection_id=i.connection)),
+    },
     "start_oauth": {
         "re-consent a firm connection": lambda w, u, i: w.app.start_oauth(
             u, "oauth-firm", redirect_uri=REDIRECT, client_id="client", connection_id=i.oauth),
@@ -212,7 +215,10 @@ def test_every_public_method_has_a_case() -> None:
     assert public == set(CASES) | OPERATOR_METHODS, "a public Sfsync method needs a cross-firm case here"
     for name in CASES:
         assert is_scoped(getattr(Sfsync, name)), f"Sfsync.{name} is not resolved through sfsync.access"
-        assert list(inspect.signature(getattr(Sfsync, name)).parameters)[1] == "user"
+        parameters = list(inspect.signature(getattr(Sfsync, name)).parameters)
+        assert parameters[1] == "user"
+        takes_ids = [p for p in parameters if p.endswith("_id") or p == "name_or_id"]
+        assert not takes_ids or any(CASES[name]), f"Sfsync.{name} takes {takes_ids} but no case passes them"
     for name in OPERATOR_METHODS:
         assert "user" not in inspect.signature(getattr(Sfsync, name)).parameters
 

@@ -281,3 +281,16 @@ def test_a_sync_rides_out_three_timeouts_and_counts_the_retries(env: Any) -> Non
     assert run.status == "ok", run.error
     assert fault.times == 0 and env.sandbox.faults.clock.slept == [60.0, 60.0, 60.0]
     assert len(env.lines(dossier)) == len(env.sandbox.companies["C1"].lines), "nothing lost to the timeouts"
+
+
+def test_a_timeout_on_a_real_clock_costs_no_real_time() -> None:
+    import time
+
+    from sfsync.clock import Clock
+
+    sandbox = EchoSandbox(clock=Clock(), lines_per_company=3)
+    sandbox.faults.inject(Timeout())
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        _get(sandbox, "/companies", timeout=30)
+    assert time.monotonic() - started < 5

@@ -326,6 +326,27 @@ def test_begin_generation_keep_before_copies_older_data(store):
     assert store.count_ledger_lines(dossier.id, g2) == 0
 
 
+def test_begin_generation_keep_outside_copies_what_lies_outside_the_dates(store):
+    dossier = _dossier(store)
+    g1 = store.begin_generation(dossier.id, keep_before=None)
+    days = [dt.date(2022, 12, 31), dt.date(2023, 1, 1), dt.date(2023, 12, 31), dt.date(2024, 1, 1)]
+    lines = [_line(i, f"E{i}", "550000", day, debit="1") for i, day in enumerate(days)]
+    store.write_ledger_batch(dossier.id, g1, "import:a.xaf", LedgerBatch(lines=lines), stream="import")
+    store.write_opening_balances(
+        dossier.id, g1, "import:a.xaf",
+        [OpeningBalance(account="550000", date=day, amount=Decimal("3")) for day in days[1:]],
+    )
+    tb = [TrialBalanceLine(account="550000", period_start=day.replace(month=1, day=1), period_end=day,
+                           debit=Decimal(1), closing=Decimal(1)) for day in days if day.month == 12]
+    store.write_trial_balance_batch(dossier.id, g1, "import:a.xaf", TrialBalanceBatch(lines=tb), stream="tb")
+    store.swap_generation(dossier.id, g1)
+
+    g2 = store.begin_generation(dossier.id, keep_before=None, keep_outside=(dt.date(2023, 1, 1), dt.date(2023, 12, 31)))
+    assert sorted(_lines(store, dossier.id, g2)) == ["L0", "L3"]  # 2023 comes from the new source
+    assert [b.date for b in store.opening_balances(dossier.id, g2)] == [dt.date(2024, 1, 1)]
+    assert [t.period_end for t in store.trial_balance(dossier.id, g2)] == [dt.date(2022, 12, 31)]
+
+
 # --- ledger batches and checkpoints ----------------------------------------------------------------
 
 

@@ -43,7 +43,7 @@ from sfsync.errors import (
     PermissionDenied,
     SfsyncError,
 )
-from sfsync.fiscal_years import check_years, effective_years
+from sfsync.fiscal_years import check_years, effective_years, merge_years, span
 from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
 from sfsync.http.transport import RetryPolicy
 from sfsync.levels import require_may_manage
@@ -381,15 +381,18 @@ class Sfsync:
         spec = loaded.auth
         if not isinstance(spec, OAuth2Spec):
             raise ConfigurationError(f"connector {connector} connects with {spec.flavour}, not OAuth2")
+        per_dossier = spec.level is ConnectionLevel.DOSSIER
+        if per_dossier and dossier_id is None and connection_id is None:
+            raise ConfigurationError(
+                f"connector {connector} connects per dossier: start its login from the dossier (dossier_id)"
+            )
         record, _ = self.access.consent_target(
             user, connector, spec.level.value, connection_id=connection_id, dossier_id=dossier_id
         )
         target_firm = record.firm_id if record is not None else self._firm_for(user, firm_id)
-        if spec.level is ConnectionLevel.DOSSIER:
-            if dossier_id is None:
-                raise ConfigurationError(
-                    f"connector {connector} connects per dossier: start its login from the dossier (dossier_id)"
-                )
+        if per_dossier:
+            if dossier_id is None and record is not None:  # re-consenting a dossier's own login
+                dossier_id = record.owner_dossier_id
             if record is not None and record.owner_dossier_id not in (None, dossier_id):
                 raise PermissionDenied(f"connection {record.label} belongs to another dossier; log in from that dossier")
         elif dossier_id is not None:
@@ -792,11 +795,15 @@ class Sfsync:
     # --- manual import ---------------------------------------------------------------------------
 
     @scoped
-    def import_file(self, user: User, dossier_id: str, path: Path) -> RunRecord:
+    def import_file(self, user: User, dossier_id: str, path: Path, *, replace: bool = False) -> RunRecord:
         """Load an export file (XAF, SAF-T, a balance) into a dossier that has no sync.
 
-        The file's data replaces the dossier's in one new generation, swapped in only when the
-        whole file was read: a truncated file leaves the stored data as it was.
+        The file's data replaces the dossier's for the fiscal years the file covers and keeps
+        every other year (lines, trial balance, opening balances), so a dossier's history grows
+        file by file, and a dossier unlinked from a package keeps what was synced. With
+        ``replace=True`` the file's data replaces the whole dossier. Either way it is written
+        into one new generation, swapped in only when the whole file was read: a truncated file
+        leaves the stored data as it was.
         """
         dossier = self.access.dossier(user, dossier_id)
         if self.store.get_link(dossier.id) is not None:
@@ -813,10 +820,15 @@ class Sfsync:
             )
         run = RunRecord(id=f"run_{uuid.uuid4().hex[:12]}", dossier_id=dossier.id, started_at=self.clock.now(), stage="import")
         self.store.start_run(run)
-        generation = self.store.begin_generation(dossier.id, keep_before=None)
+        covered = None if replace else (result.covers or span(result.fiscal_years))
+        if not replace and covered is None:
+            run.warnings.append(f"{path.name} names no fiscal year: its data replaces the whole dossier")
+        active = self.store.active_generation(dossier.id)
+        kept = self.store.fiscal_years(dossier.id, active) if covered is not None and active is not None else []
+        generation = self.store.begin_generation(dossier.id, keep_before=None, keep_outside=covered)
         source = f"import:{path.name}"
         try:
-            self.store.write_fiscal_years(dossier.id, generation, result.fiscal_years)
+            self.store.write_fiscal_years(dossier.id, generation, merge_years(kept, result.fiscal_years))
             self.store.write_accounts(dossier.id, generation, result.accounts)
             if result.opening_balances:
                 self.store.write_opening_balances(dossier.id, generation, source, result.opening_balances)

@@ -29,7 +29,7 @@ from rich.text import Text
 from sfsync.api import Sfsync
 from sfsync.auth import AgentSpec, FormSpec, OAuth2Spec, secret_field_names
 from sfsync.errors import ConfigurationError, NotFound, SfsyncError
-from sfsync.fiscal_years import effective_years, read_fiscal_years_file
+from sfsync.fiscal_years import effective_years, monthly_periods, read_fiscal_years_file
 from sfsync.models import Granularity, SyncMode
 from sfsync.plugins import get_registry
 from sfsync.store.base import ConnectionRecord, RunRecord, User
@@ -660,7 +660,7 @@ def status(state: _State) -> None:
     """Every dossier: connector, company, mode, last run, outcome, counts, next due."""
     table = _Table("dossier", "connector", "company", "mode", "last run", "outcome", "lines", "next due")
     for item in state.app.status(state.user()):
-        link, last = item.link, item.last_run
+        link, last = item.link or item.admin_link, item.last_run  # an administrative-only dossier too
         outcome: str = last.status if last else ""
         if item.incomplete:
             outcome = f"{outcome}, partly updated"
@@ -668,7 +668,8 @@ def status(state: _State) -> None:
             outcome = "needs re-consent"
         table.add_row(
             item.dossier.name, item.connector or "", (link.company_name or link.company_ref) if link else "",
-            (f"since {link.since}" if link.since else link.mode.value) if link else "manual",
+            ("details" if item.link is None else f"since {link.since}" if link.since else link.mode.value)
+            if link else "manual",
             last.started_at.strftime("%Y-%m-%d %H:%M") if last else "", outcome,
             str(last.counts.get("lines_stored", last.counts.get("lines", ""))) if last else "",
             item.next_due.strftime("%Y-%m-%d %H:%M") if item.next_due else ("now" if link else ""),
@@ -679,14 +680,17 @@ def status(state: _State) -> None:
 @cli.command()
 @click.argument("dossier")
 @click.option("--year", type=int, help="Only the fiscal year ending in this year.")
+@click.option("--period", type=int, help="With --year: only this booking period of the year.")
 @click.option("--trial-balance", "view", flag_value="tb", help="Show trial-balance totals.")
 @click.option("--ledger", "view", flag_value="ledger", help="Show ledger lines.")
 @click.option("--limit", default=50, show_default=True, help="Ledger lines to show.")
 @click.option("--details", "view", flag_value="details", help="Show the company's administrative data.")
 @pass_state
-def show(state: _State, dossier: str, year: int | None, view: str | None, limit: int) -> None:
+def show(state: _State, dossier: str, year: int | None, period: int | None, view: str | None, limit: int) -> None:
     """The synced figures, with totals that show debits equal credits (or, with --details, the
-    company's administrative data)."""
+    company's administrative data).
+
+    A line counts in its booking period when the package gives one, by its date otherwise."""
     actor = state.user()
     target = state.app.dossier(actor, dossier)
     if view == "details":
@@ -698,8 +702,19 @@ def show(state: _State, dossier: str, year: int | None, view: str | None, limit:
     if year and chosen is None:
         raise NotFound(f"dossier {target.name} has no fiscal year ending in {year}; it has "
                        + ", ".join(str(y.end.year) for y in years))
+    span: tuple[dt.date, dt.date] | None = (chosen.start, chosen.end) if chosen else None
+    if period is not None:
+        # A year the package gives without periods is taken month by month.
+        periods = (chosen.periods or monthly_periods(chosen.start, chosen.end)) if chosen else ()
+        found = next((p for p in periods if p.number == period), None)
+        if chosen is None or found is None:
+            raise ConfigurationError(
+                "--period needs --year and a period of that year"
+                + (f"; {chosen.label or year} has " + ", ".join(str(p.number) for p in periods) if chosen else "")
+            )
+        span = (found.start, found.end)
     if view == "tb" or (view is None and not store.count_ledger_lines(target.id)):
-        lines = [t for t in store.trial_balance(target.id) if chosen is None or chosen.contains(t.period_end)]
+        lines = [t for t in store.trial_balance(target.id) if span is None or span[0] <= t.period_end <= span[1]]
         table = _Table("account", "period end", "opening", "debit", "credit", "closing")
         for t in lines:
             table.add_row(t.account, t.period_end.isoformat(), f"{t.opening:,.2f}", f"{t.debit:,.2f}",
@@ -707,7 +722,7 @@ def show(state: _State, dossier: str, year: int | None, view: str | None, limit:
         debit = sum((t.debit for t in lines), Decimal(0))
         credit = sum((t.credit for t in lines), Decimal(0))
     else:
-        start, end = (chosen.start, chosen.end) if chosen else (None, None)
+        start, end = span if span else (None, None)
         table = _Table("date", "period", "journal", "entry", "account", "description", "debit", "credit")
         debit = credit = Decimal(0)
         for count, line in enumerate(store.ledger_lines(target.id, start=start, end=end)):
@@ -758,15 +773,17 @@ def _exists(state: _State, connection_id: str) -> bool:
 @cli.command("import")
 @click.argument("dossier")
 @click.argument("file", type=click.Path(path_type=Path))
+@click.option("--replace", is_flag=True,
+              help="Replace the whole dossier by the file (default: only the fiscal years the file covers).")
 @pass_state
-def import_(state: _State, dossier: str, file: Path) -> None:
-    """Load an export (XAF, SAF-T, a balance) into a dossier that has no sync."""
+def import_(state: _State, dossier: str, file: Path, replace: bool) -> None:
+    """Load an export (XAF, SAF-T, a balance) into a dossier that has no sync; other years stay."""
     actor = state.user()
     try:
         target = state.app.dossier(actor, dossier)
     except NotFound:
         target = state.app.create_dossier(actor, dossier)
-    run = state.app.import_file(actor, target.id, file)
+    run = state.app.import_file(actor, target.id, file, replace=replace)
     console.print(escape(f"imported {file.name} into {target.name}: {run.counts}"))
     for warning in run.warnings[:10]:
         console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)

@@ -26,7 +26,15 @@ from pydantic import TypeAdapter, ValidationError
 from sfsync.errors import ConfigurationError
 from sfsync.models import FiscalYear, Period
 
-__all__ = ["check_years", "effective_years", "monthly_periods", "read_fiscal_years_file", "with_first_year_end"]
+__all__ = [
+    "check_years",
+    "effective_years",
+    "merge_years",
+    "monthly_periods",
+    "read_fiscal_years_file",
+    "span",
+    "with_first_year_end",
+]
 
 _DAY = dt.timedelta(days=1)
 
@@ -153,3 +161,18 @@ def read_fiscal_years_file(path: Path) -> list[FiscalYear]:
             raise
         raise ConfigurationError(f"{path.name} is not a list of fiscal years: {exc}") from None
     return check_years(years, what=path.name)
+
+
+def span(years: Sequence[FiscalYear]) -> tuple[dt.date, dt.date] | None:
+    """The first day and the last day the years cover (``None`` without years)."""
+    if not years:
+        return None
+    return min(y.start for y in years), max(y.end for y in years)
+
+
+def merge_years(kept: Sequence[FiscalYear], new: Sequence[FiscalYear]) -> list[FiscalYear]:
+    """``new`` plus every year of ``kept`` that overlaps none of them, sorted: the years of a
+    dossier whose history outside the new source's dates stays (an earlier import, another
+    package)."""
+    outside = [k for k in kept if all(k.end < n.start or k.start > n.end for n in new)]
+    return sorted([*outside, *new], key=lambda y: y.start)

@@ -171,7 +171,10 @@ class LedgerColumns(Sequence["LedgerLine"]):
         dates = self.column("date")
         if not dates or min(dates) >= day:
             return self
-        keep = [d >= day for d in dates]
+        return self.only([d >= day for d in dates])
+
+    def only(self, keep: Sequence[bool]) -> LedgerColumns:
+        """The lines whose entry in ``keep`` is true, in order."""
         return LedgerColumns([list(compress(c, keep)) for c in self._columns], sum(keep))
 
     def last_per_id(self) -> LedgerColumns:

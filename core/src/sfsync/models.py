@@ -234,9 +234,14 @@ class LedgerBatch(_Model):
         deleted: Ids of lines the package deleted since the previous batch.
         deleted_entries: Ids of whole entries the package deleted (Exact deletes by entry).
         clear: A date range whose stored lines (of this link's source) are removed before
-            ``lines`` are written, for packages that re-read a whole year (Yuki).
+            ``lines`` are written, for packages that re-read a whole year (Yuki). A line is in
+            the range by its booking period where it has one, by its date otherwise.
         cursor: Opaque state to resume from after this batch; ``None`` keeps the previous one.
         warnings: Things a person should know (declared totals that differ…).
+        booking_years: The fiscal years the lines' booking periods refer to: the package's own,
+            which a firm's override may have changed. Set by the runner, not by connectors; a
+            store places lines by it (see :mod:`sfsync.placement`), by the generation's fiscal
+            years when it is ``None``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
@@ -251,6 +256,7 @@ class LedgerBatch(_Model):
     clear: tuple[dt.date, dt.date] | None = None
     cursor: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    booking_years: tuple[FiscalYear, ...] | None = None
 
 
 class TrialBalanceBatch(_Model):

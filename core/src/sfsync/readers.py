@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -34,6 +35,9 @@ class ReadResult:
         opening_balances: Opening balances it declares.
         warnings: Declared totals that differ from computed ones, rounded float artefacts…
             (appended to while ``ledger`` is consumed).
+        covers: The first and last day the file's data covers, when that is less than its
+            fiscal years (a partial extract, e.g. periods 1–4): an import replaces only these
+            days. ``None``: the whole of its fiscal years.
     """
 
     format: str
@@ -44,6 +48,7 @@ class ReadResult:
     trial_balance: list[TrialBalanceLine] = field(default_factory=list)
     opening_balances: list[OpeningBalance] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    covers: tuple[dt.date, dt.date] | None = None
 
     def ledger_lines(self) -> Iterator[LedgerLine]:
         """The ledger one line at a time, batches taken apart (``ledger`` itself is faster to

@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import httpx
@@ -38,13 +38,14 @@ from sfsync.errors import (
     RetriableError,
     SfsyncError,
 )
-from sfsync.fiscal_years import effective_years
+from sfsync.fiscal_years import effective_years, merge_years, span
 from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
 from sfsync.http.transport import RetryPolicy
 from sfsync.levels import reconsent_hint
 from sfsync.models import Company, FiscalYear, Granularity, LedgerBatch, SyncMode, TrialBalanceBatch
 from sfsync.opening import OpeningPlan, plan_opening_balances, replace_opening_balances
 from sfsync.partial_runs import mark_partial
+from sfsync.placement import counted_from
 from sfsync.plugins import PluginRegistry
 from sfsync.secrets import SecretBox
 from sfsync.store.base import ConnectionRecord, LinkRecord, RunRecord, Store
@@ -332,8 +333,11 @@ class Runner:
         try:
             _refuse_if_needs_reconsent(connection)
             ctx = self.context_for(connection, dossier=dossier, link=admin, observer=watcher)
+            kept = self.store.company_details(admin.dossier_id)
+            relinked = kept is None or (admin.created_at is not None and admin.created_at > kept.fetched_at)
             await self._details(run, admin.dossier_id, connection, ctx, Company(ref=admin.company_ref,
-                                                                               name=admin.company_name), watcher)
+                                                                               name=admin.company_name), watcher,
+                                full=relinked)
         except SfsyncError as exc:
             if alone:
                 refusing[:] = [connection]
@@ -361,11 +365,13 @@ class Runner:
         """Fetch the company details and keep them when they changed. The connector gets the
         version it brought last, so a package that can tell may answer ``None``: unchanged."""
         kept = self.store.company_details(dossier_id)
-        if kept is not None and not full and not self._details_due(dossier_id, run):
+        # Checked again only when due, unless they came from another connection (a new link).
+        if kept is not None and kept.source == connection.id and not full and not self._details_due(dossier_id, run):
             return
         run.stage = "details"
         watcher.stage(ctx.dossier or dossier_id, run.stage)
-        previous = kept.details if kept is not None and kept.source == connection.id else None
+        # A full sync (a new or changed link) asks afresh: the kept ones may be another company's.
+        previous = kept.details if kept is not None and kept.source == connection.id and not full else None
         details = await self._call(
             connection.connector, "sfsync_fetch_company_details", ctx=ctx, company=company, previous=previous
         )
@@ -434,12 +440,18 @@ class Runner:
         building = self.store.building_generation(dossier_id)
         full = link.needs_full_sync or active is None
         if full:
+            # *since* keeps what is dated before the date; *replace* what lies outside the dates
+            # the package brings (an earlier import, another package's years), whatever its source.
             keep_before = link.since if link.mode is SyncMode.SINCE else None
-            generation = building if building is not None else self.store.begin_generation(dossier_id, keep_before=keep_before)
+            keep_outside = span(years) if link.mode is SyncMode.REPLACE else None
+            generation = building if building is not None else self.store.begin_generation(
+                dossier_id, keep_before=keep_before, keep_outside=keep_outside
+            )
         else:
             assert active is not None
             generation = active
-        self.store.write_fiscal_years(dossier_id, generation, years)
+        kept = self.store.fiscal_years(dossier_id, active) if active is not None else []
+        self.store.write_fiscal_years(dossier_id, generation, merge_years(kept, years))
 
         run.stage = "accounts"
         watcher.stage(dossier, run.stage)
@@ -463,10 +475,13 @@ class Runner:
                     )
             if stamp is not None or plan.fetch:
                 link.opening_balances_stamp = stamp or link.opening_balances_stamp
-            changed = await self._ledger(run, dossier_id, generation, connection, ctx, company, since, years, watcher)
-            if since is not None and not plan.fetch and run.counts.get("lines_before_since_ignored"):
-                # The package changed entries dated before the date (a late correction, a year
-                # closed again): the balances at the date follow them.
+            changed = await self._ledger(
+                run, dossier_id, generation, connection, ctx, company, since, years, watcher, booking=package_years
+            )
+            if since is not None and not full and not plan.fetch and run.counts.get("lines_before_since_ignored"):
+                # An incremental run brought changed entries that count before the date (a late
+                # correction, a year closed again): the balances at the date follow them. (A full
+                # run reads from the date on by date, so lines booked earlier come with it.)
                 plan.reason = "history"
                 await self._opening_balances(run, dossier_id, generation, connection, ctx, company, plan, watcher)
             carried = None if (changed or full) else self._unbalanced_of_previous_run(dossier_id, run.id)
@@ -549,8 +564,11 @@ class Runner:
         since: dt.date | None,
         years: list[FiscalYear],
         watcher: RunObserver,
+        *,
+        booking: Sequence[FiscalYear],
     ) -> bool:
-        """Fetch and commit the ledger; whether any batch changed the stored lines."""
+        """Fetch and commit the ledger; whether any batch changed the stored lines. ``booking``:
+        the package's own years, which its lines' period numbers refer to."""
         run.stage = "ledger"
         watcher.stage(ctx.dossier or dossier_id, run.stage)
         cursor = self.store.get_checkpoint(dossier_id, generation, "ledger")
@@ -568,13 +586,17 @@ class Runner:
         ignored = run.counts.get("lines_before_since_ignored", 0)
         committed = run.counts.get("batches", 0)
         changed = False
+        booking = tuple(booking)
         async for batch in batches:
             if since is not None:
-                # *since*: what is dated before the date stays as it is in the dossier.
-                kept = batch.lines.dated_from(since)
+                # *since*: what counts before the date (by booking period, else date) stays as it
+                # is in the dossier.
+                kept = counted_from(batch.lines, since, booking)
                 if kept is not batch.lines:
                     ignored += len(batch.lines) - len(kept)
                     batch = batch.model_copy(update={"lines": kept})
+            if batch.lines:
+                batch = batch.model_copy(update={"booking_years": booking})
             self.store.write_ledger_batch(dossier_id, generation, connection.id, batch, stream="ledger")
             changed = changed or bool(batch.lines or batch.deleted or batch.deleted_entries or batch.clear)
             run.warnings.extend(batch.warnings)

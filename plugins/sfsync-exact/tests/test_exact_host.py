@@ -96,3 +96,22 @@ def test_exact_revoked_consent_stops_the_connection(sfsync_harness: Callable[...
         run.error_kind,
         run.error,
     )
+
+
+def test_exact_a_line_booked_in_the_period_of_the_year_before_counts_there(
+    sfsync_harness: Callable[..., Any],
+) -> None:
+    sandbox = ExactSandbox("be", limits=LimitConfig(window_seconds=1.0))
+    harness = sfsync_harness("exact-be", sandbox)
+    ref = sandbox.company_refs()[0]
+    dossier = harness.new_dossier()
+    assert harness.sync(dossier).status == "ok"
+    late = {r["ID"]: r for r in sandbox.division(ref).lines.values() if "laat geboekt" in r["Description"]}
+    assert late, "the sandbox seeds an invoice booked in the last period of the year before its date"
+    years = harness.app.store.fiscal_years(dossier.id)
+    booked = next(y for y in years if str(y.end.year) == str(next(iter(late.values()))["FinancialYear"]))
+    dated = next(y for y in years if y.contains(next(iter(late.values()))["Date"]))
+    assert booked != dated
+    in_booked = {ln.id for ln in harness.app.store.ledger_lines(dossier.id, start=booked.start, end=booked.end)}
+    in_dated = {ln.id for ln in harness.app.store.ledger_lines(dossier.id, start=dated.start, end=dated.end)}
+    assert set(late) <= in_booked and not set(late) & in_dated

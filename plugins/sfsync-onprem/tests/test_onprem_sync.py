@@ -237,3 +237,19 @@ def test_onprem_replace_link_keeps_the_opening_balance_of_a_one_year_export(
     assert len(openings) == count
     assert sum(o.amount for o in openings if o.amount > 0) == Decimal(debit)
     assert {o.date for o in openings} == {harness.app.store.fiscal_years(dossier.id)[0].start}
+
+
+def test_onprem_a_late_invoice_counts_in_the_year_it_is_booked_in(harness: ContractHarness) -> None:
+    sandbox: OnpremSandbox = harness.sandbox  # type: ignore[assignment]
+    previous, current = sandbox.books
+    dossier = _link(harness, "DEMOBV")
+    assert harness.sync(dossier).status in ("ok", "warning")
+    store = harness.app.store
+    late = {ln.id for ln in store.ledger_lines(dossier.id) if ln.entry.endswith("VK9999")}
+    assert len(late) == 3 and all(current.start <= ln.date for ln in store.ledger_lines(dossier.id) if ln.id in late)
+    assert late <= {ln.id for ln in store.ledger_lines(dossier.id, start=previous.start, end=previous.end)}
+    assert not late & {ln.id for ln in store.ledger_lines(dossier.id, start=current.start, end=current.end)}
+    since = harness.new_dossier(mode=SyncMode.SINCE, since=current.start, company_ref="DEMOBV")
+    run = harness.sync(since)
+    assert run.counts.get("lines_before_since_ignored", 0) >= 3  # it belongs to the history before the date
+    assert not late & {ln.id for ln in store.ledger_lines(since.id)}

@@ -18,8 +18,7 @@ from sfsync_quickbooks.auth import (
     TOKEN_URL,
     quickbooks_auth_spec,
 )
-from sfsync_quickbooks.sandbox import QuickbooksSandbox
-from sfsync_quickbooks.sandbox.oauth import App, OAuthServer, TokenError
+from sfsync_quickbooks.sandbox import CLIENT_ID, CLIENT_SECRET, QuickbooksSandbox
 
 START = dt.datetime(2026, 3, 10, 2, 0, tzinfo=dt.UTC)
 
@@ -93,7 +92,7 @@ def test_an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_kept
         before = refresh_token()
         sandbox.expire_tokens()
         assert harness.sync(dossier).status in ("ok", "warning")
-        assert "refresh_token" in sandbox.token_calls
+        assert sandbox.oauth.token_requests >= 2  # the login's code, then the refresh
         after = refresh_token()
         assert after != before, "Intuit rotates the refresh token: the new one must be saved"
         opened = harness.app.box.open(harness.app.store.get_connection(connection_id).sealed)
@@ -124,21 +123,24 @@ def test_a_refresh_token_lives_100_days_unused(tmp_path, days, status):
 
 def test_the_hard_maximum_ends_a_login_that_was_refreshed_all_along():
     clock = FakeClock(START)
-    server = OAuthServer(clock.now)
-    app = App("client", "secret", ("http://127.0.0.1:8765/callback",))
-    server.apps[app.client_id] = app
-    code = server.consent(app, "9130357766112041", "com.intuit.quickbooks.accounting", app.redirect_uris[0])
-    body = server.exchange_code(app, code, app.redirect_uris[0])
+    sandbox = QuickbooksSandbox(clock=clock)
+    body = sandbox.issue_token(sandbox.companies[0].realm)
+
+    async def refresh(token: str) -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app)) as client:
+            return await client.post(TOKEN_URL, data={"grant_type": "refresh_token", "refresh_token": token},
+                                     auth=(CLIENT_ID, CLIENT_SECRET))
+
     for _ in range(19):  # every 95 days for five years: the rolling 100 days never run out
         clock.advance(95 * 86_400)
-        body = server.use_refresh(app, str(body["refresh_token"]))
+        answer = asyncio.run(refresh(str(body["refresh_token"])))
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
         assert int(body["x_refresh_token_expires_in"]) <= 100 * 86_400
     clock.advance(95 * 86_400)
-    with pytest.raises(TokenError) as refused:
-        server.use_refresh(app, str(body["refresh_token"]))
-    assert refused.value.error == "invalid_grant"
-    response = httpx.Response(400, json={"error": "invalid_grant"}, request=httpx.Request("POST", TOKEN_URL))
-    error = quickbooks_auth_spec().classify_token_error(response)
+    refused = asyncio.run(refresh(str(body["refresh_token"])))
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    error = quickbooks_auth_spec().classify_token_error(refused)
     assert isinstance(error, NeedsReconsent) and "five-year maximum" in str(error)
 
 
@@ -153,5 +155,20 @@ def test_a_revoked_login_asks_for_a_new_one_and_names_no_secret(tmp_path):
         assert run.status == "failed"
         assert "QuickBooks" in (run.error or "") and "log in" in (run.error or "")
         assert "qbo-sandbox-secret" not in (run.error or "")
+    finally:
+        harness.close()
+
+
+def test_the_login_s_realm_id_is_kept_from_the_callback(tmp_path):
+    """The core keeps what OAuth2Spec.callback_params names (here realmId) in the connection."""
+    harness, sandbox = _harness(tmp_path, time_scale=20)
+    try:
+        realm = sandbox.all_company_refs()[2]
+        sandbox.pick_company(realm)
+        dossier = harness.app.create_dossier(harness.admin, "realm")
+        connection = harness.connect(dossier=dossier)
+        state = harness.app.box.open(harness.app.store.get_connection(connection.id).sealed)["state"]
+        assert state["callback"] == {"realmId": realm} and state["realm"] == realm
+        assert quickbooks_auth_spec().callback_params == ("realmId",)
     finally:
         harness.close()

@@ -16,9 +16,8 @@ from sfsync.clock import FakeClock
 from sfsync.context import ConnectorContext, Secrets
 from sfsync.models import Granularity
 from sfsync.testing.harness import ContractHarness
-from sfsync_quickbooks.auth import ACCOUNTING_SCOPE, quickbooks_auth_spec
+from sfsync_quickbooks.auth import quickbooks_auth_spec
 from sfsync_quickbooks.sandbox import CLIENT_ID, CLIENT_SECRET, QuickbooksSandbox
-from sfsync_quickbooks.sandbox.oauth import Grant
 from sfsync_quickbooks.sandbox.reports import balances_at, txn_line_ids
 
 START = dt.datetime(2026, 3, 10, 2, 0, tzinfo=dt.UTC)
@@ -138,7 +137,7 @@ def test_the_query_language_refuses_as_intuit_does(booked):
     harness, sandbox, _ = booked
     harness.new_dossier()
     realm = sandbox.company_refs()[0]
-    token = next(iter(sandbox.oauth.access))
+    token = sandbox.issue_token(realm)["access_token"]
 
     async def ask(statement: str) -> tuple[int, dict]:
         import httpx
@@ -173,8 +172,7 @@ def test_the_client_pages_a_query_with_startposition(booked, monkeypatch):
     company = sandbox.company(realm)
     assert company is not None
     expected = sorted(t.id for t in company.live() if t.kind == "Invoice")
-    grant = Grant(sandbox.oauth.apps[CLIENT_ID], realm, frozenset({ACCOUNTING_SCOPE}), sandbox.clock.now())
-    body = sandbox.oauth.issue(grant)
+    body = sandbox.issue_token(realm)
     tokens = TokenSet(access_token=SecretStr(str(body["access_token"])), refresh_token=SecretStr(str(body["refresh_token"])),
                       expires_at=sandbox.clock.now() + dt.timedelta(hours=1))
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from sfsync.models import Granularity
 from sfsync.testing.harness import ContractHarness
-from sfsync_quickbooks.sandbox import CLIENT_ID, QuickbooksSandbox
-from sfsync_quickbooks.sandbox.oauth import Grant
+from sfsync_quickbooks.sandbox import QuickbooksSandbox
 from sfsync_quickbooks.sandbox.xsd import XsdChecker
 
 SPECS = Path(__file__).resolve().parents[4] / "shared" / "reference" / "specs" / "quickbooks-online"
@@ -48,9 +47,7 @@ def served(tmp_path_factory) -> list[tuple[str, int, bytes]]:
 
         async def refused() -> None:
             realm = sandbox.companies[0].realm
-            app = sandbox.oauth.apps[CLIENT_ID]
-            grant = Grant(app, realm, frozenset({"com.intuit.quickbooks.accounting"}), sandbox.clock.now())
-            token = str(sandbox.oauth.issue(grant)["access_token"])
+            token = str(sandbox.issue_token(realm)["access_token"])
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app),
                                          base_url="https://quickbooks.api.intuit.com") as client:
                 await client.get(f"/v3/company/{realm}/query", params={"query": "SELEC * FROM Account", "minorversion": "75"},

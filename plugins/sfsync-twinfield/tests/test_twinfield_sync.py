@@ -266,3 +266,16 @@ def test_twinfield_overridden_fiscal_years_are_read_by_date(connected):
     ]
     lines = {line.id for batch in batches for line in batch.lines}
     assert lines == set(_sandbox_lines(connected, "010"))
+
+
+def test_twinfield_a_late_invoice_counts_in_the_period_it_is_booked_in(connected):
+    from sfsync.placement import Placer
+
+    years, batches = _first_sync(connected)
+    late = [line for batch in batches for line in batch.lines if "(laat)" in line.description]
+    assert late, "the sandbox books a December invoice dated in January"
+    placer = Placer(years)
+    for line in late:
+        dated = next(y for y in years if y.contains(line.date))
+        booked = next(y for y in years if y.contains(placer.place(line.date, line.period, line.fiscal_year) or line.date))
+        assert line.period == 12 and booked.end == dated.start - dt.timedelta(days=1)  # the year before its date

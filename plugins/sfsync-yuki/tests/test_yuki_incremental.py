@@ -97,3 +97,21 @@ def test_non_calendar_years_are_read_by_their_own_bounds(sandbox, connection, st
     assert {line.fiscal_year for line in lines} == {"2022/2023", "2023/2024", "2024/2025", "2025/2026"}
     foreign = [line for line in lines if line.currency]
     assert foreign and all(line.currency == "USD" and line.foreign_amount for line in foreign)
+
+
+def test_yuki_opening_balances_follow_a_change_to_the_year_before_the_since_date(host, sandbox, clock, company):
+    import datetime as dt
+    from decimal import Decimal
+
+    since = dt.date(2025, 1, 1)
+    dossier = host.dossier(company.ref, mode="since", since=since)
+    first = host.sync(dossier)
+    assert first.status in ("ok", "warning"), first.error
+    assert "opening_balances_refreshed" not in host.sync(dossier).counts  # nothing changed: one stamp call
+    admin = sandbox.admins[company.ref]
+    entry = next(e for e in admin.entries.values() if e.date.year == 2024 and len(e.lines) >= 2)
+    entry.lines[0].amount += Decimal("10.00")  # a late correction of last year, kept in balance
+    entry.lines[1].amount -= Decimal("10.00")
+    admin.year_modified[admin.year_id_of(entry.date)] = clock.now() + dt.timedelta(minutes=5)
+    run = host.sync(dossier)
+    assert run.counts.get("opening_balances_refreshed") == 1, run.counts

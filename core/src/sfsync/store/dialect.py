@@ -135,9 +135,10 @@ class Dialect:
             + self._on_conflict(table)
         )
 
-    def copy_generation(self, table: Table) -> str:
-        """Copy a generation's rows that ``keep_before`` keeps; parameters: new generation,
-        dossier, old generation and (for a table ``kept_by`` a date) the date."""
+    def copy_generation(self, table: Table, *, before: bool, outside: bool) -> str:
+        """Copy the rows of a generation that a new one keeps; parameters: new generation,
+        dossier, old generation, then for a table ``kept_by`` a date: the ``keep_before`` date
+        (``before``) and the two ends of the ``keep_outside`` range (``outside``)."""
         rest = [c for c in table.columns if c not in ("dossier_id", "generation")]
         cols = ", ".join(rest)
         sql = (
@@ -146,7 +147,19 @@ class Dialect:
             f" WHERE dossier_id = {self.p} AND generation = {self.p}"
         )
         if table.kept_by is not None:
-            sql += f" AND {table.kept_by} {'<=' if table.kept_on_the_day else '<'} {self.p}"
+            sql += self.kept(table.kept_by, before=before, outside=outside, on_the_day=table.kept_on_the_day)
+        return sql
+
+    def kept_values(self, keep_before: dt.date | None, keep_outside: tuple[dt.date, dt.date] | None) -> tuple[Any, ...]:
+        """The date parameters of :meth:`kept`, in order."""
+        date = self._encoders["date"]
+        return (*((date(keep_before),) if keep_before else ()), *(date(d) for d in keep_outside or ()))
+
+    def kept(self, day: str, *, before: bool, outside: bool, on_the_day: bool = False) -> str:
+        """The condition on the date expression ``day`` of a row a new generation keeps."""
+        sql = f" AND {day} {'<=' if on_the_day else '<'} {self.p}" if before else ""
+        if outside:
+            sql += f" AND NOT ({day} BETWEEN {self.p} AND {self.p})"
         return sql
 
     def drop_generation(self, table_name: str) -> str:

@@ -87,13 +87,14 @@ class LevelsRows:
     # --- administrative links -------------------------------------------------------------------
 
     def save_admin_link(self, link: LinkRecord) -> None:
-        """Save the dossier's administrative link (one per dossier)."""
+        """Save the dossier's administrative link (one per dossier); ``created_at`` is when it was
+        last saved, so the runner asks for the details afresh after a re-link."""
         with self._tx() as db:
             db.execute(self._q(
                 "INSERT INTO admin_links (dossier_id, connection_id, company_ref, company_name, created_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (dossier_id) DO UPDATE SET"
                 " connection_id = excluded.connection_id, company_ref = excluded.company_ref,"
-                " company_name = excluded.company_name"),
+                " company_name = excluded.company_name, created_at = excluded.created_at"),
                 (link.dossier_id, link.connection_id, link.company_ref, link.company_name, _now()))
 
     def get_admin_link(self, dossier_id: str) -> LinkRecord | None:

@@ -46,6 +46,7 @@ from sfsync.models import (
     TrialBalanceBatch,
     TrialBalanceLine,
 )
+from sfsync.placement import placed_days
 from sfsync.store.base import (
     ConnectionRecord,
     DossierRecord,
@@ -461,7 +462,9 @@ class PostgresStore(LevelsRows):
             raise NotFound(f"no dossier {dossier_id!r}")
         return row[0]  # type: ignore[no-any-return]
 
-    def begin_generation(self, dossier_id: str, *, keep_before: dt.date | None) -> int:
+    def begin_generation(
+        self, dossier_id: str, *, keep_before: dt.date | None, keep_outside: tuple[dt.date, dt.date] | None = None
+    ) -> int:
         with self._tx() as db:
             row = db.execute(
                 "SELECT active_generation, building_generation, next_generation FROM dossiers"
@@ -477,11 +480,14 @@ class PostgresStore(LevelsRows):
                 "UPDATE dossiers SET building_generation = %s, next_generation = %s WHERE id = %s",
                 (gen, gen + 1, dossier_id),
             )
-            if active is not None and keep_before is not None:
-                # *since*: the data before the date stays as it is, whatever its source.
+            if active is not None and (keep_before is not None or keep_outside is not None):
+                # The data before the date (*since*), or outside the new source's dates, stays as
+                # it is, whatever its source.
+                how = {"before": keep_before is not None, "outside": keep_outside is not None}
+                days = POSTGRES.kept_values(keep_before, keep_outside)
                 for table in (LEDGER_LINES, TRIAL_BALANCE, ACCOUNTS, OPENING_BALANCES):
-                    kept = (keep_before,) if table.kept_by else ()
-                    db.execute(POSTGRES.copy_generation(table), (gen, dossier_id, active, *kept))
+                    kept = days if table.kept_by else ()
+                    db.execute(POSTGRES.copy_generation(table, **how), (gen, dossier_id, active, *kept))
         return gen  # type: ignore[no-any-return]
 
     def swap_generation(self, dossier_id: str, generation: int) -> None:
@@ -534,12 +540,12 @@ class PostgresStore(LevelsRows):
         lines = batch.lines.last_per_id()  # a line twice in a batch: the last one wins
         columns = [list(lines.column(c)) for c in _LINE_FIELDS if c != "modified"]
         columns.append([stamp.isoformat() if stamp else None for stamp in lines.column("modified")])
-        columns.append([None] * len(lines))  # placed_on
+        columns.append(placed_days(lines, batch.booking_years or (lambda: self.fiscal_years(dossier_id, generation))) or [None] * len(lines))
         with self._pipelined_tx() as db:
             if batch.clear is not None:
                 db.execute(
                     "DELETE FROM ledger_lines WHERE dossier_id = %s AND generation = %s AND source = %s"
-                    " AND date BETWEEN %s AND %s",
+                    f" AND {_PLACED} BETWEEN %s AND %s",
                     (dossier_id, generation, source, batch.clear[0], batch.clear[1]),
                 )
             if batch.deleted:

@@ -37,6 +37,7 @@ from sfsync.models import (
     TrialBalanceBatch,
     TrialBalanceLine,
 )
+from sfsync.placement import placed_days
 from sfsync.store.base import (
     ConnectionRecord,
     DossierRecord,
@@ -451,7 +452,9 @@ class SQLiteStore(LevelsRows):
             raise NotFound(f"no dossier {dossier_id!r}")
         return row[0]  # type: ignore[no-any-return]
 
-    def begin_generation(self, dossier_id: str, *, keep_before: dt.date | None) -> int:
+    def begin_generation(
+        self, dossier_id: str, *, keep_before: dt.date | None, keep_outside: tuple[dt.date, dt.date] | None = None
+    ) -> int:
         with self._tx() as db:
             active, building, nxt = db.execute(
                 "SELECT active_generation, building_generation, next_generation FROM dossiers WHERE id = ?",
@@ -464,20 +467,22 @@ class SQLiteStore(LevelsRows):
                 "UPDATE dossiers SET building_generation = ?, next_generation = ? WHERE id = ?",
                 (gen, gen + 1, dossier_id),
             )
-            if active is not None and keep_before is not None:
-                # *since*: the data before the date stays as it is, whatever its source.
-                day = keep_before.isoformat()
+            if active is not None and (keep_before is not None or keep_outside is not None):
+                # The data before the date (*since*), or outside the new source's dates, stays as
+                # it is, whatever its source.
+                how = {"before": keep_before is not None, "outside": keep_outside is not None}
+                days = SQLITE.kept_values(keep_before, keep_outside)
                 sets = db.execute("SELECT id, source FROM ledger_sets WHERE dossier_id = ? AND generation = ?",
                                   (dossier_id, active)).fetchall()
                 for old_set, source in sets:
                     db.execute(
                         f"INSERT INTO ledger_lines (set_id, {_LINE_FIELDS}) SELECT ?, {_LINE_FIELDS}"
-                        f" FROM ledger_lines WHERE set_id = ? AND {_PLACED} < ?",
-                        (self._ledger_set(db, dossier_id, gen, source), old_set, day),
+                        f" FROM ledger_lines WHERE set_id = ?" + SQLITE.kept(_PLACED, **how),
+                        (self._ledger_set(db, dossier_id, gen, source), old_set, *days),
                     )
                 for table in (TRIAL_BALANCE, ACCOUNTS, OPENING_BALANCES):
-                    kept = (day,) if table.kept_by else ()
-                    db.execute(SQLITE.copy_generation(table), (gen, dossier_id, active, *kept))
+                    kept = days if table.kept_by else ()
+                    db.execute(SQLITE.copy_generation(table, **how), (gen, dossier_id, active, *kept))
         return gen  # type: ignore[no-any-return]
 
     def swap_generation(self, dossier_id: str, generation: int) -> None:
@@ -536,11 +541,14 @@ class SQLiteStore(LevelsRows):
         lines = batch.lines
         # The hot path: whole columns turned to text (outside the lock), zipped into rows at C speed.
         columns = lines.text_columns() if lines else None
+        placed = placed_days(lines, batch.booking_years or (lambda: self.fiscal_years(dossier_id, generation))) if columns is not None else None
+        if columns is not None and placed is not None:
+            columns = {**columns, "placed_on": [d.isoformat() if d else None for d in placed]}
         with self._tx() as db:
             set_id = self._ledger_set(db, dossier_id, generation, source)
             if batch.clear is not None:
                 db.execute(
-                    "DELETE FROM ledger_lines WHERE set_id = ? AND date BETWEEN ? AND ?",
+                    f"DELETE FROM ledger_lines WHERE set_id = ? AND {_PLACED} BETWEEN ? AND ?",
                     (set_id, batch.clear[0].isoformat(), batch.clear[1].isoformat()),
                 )
             if batch.deleted:

@@ -141,6 +141,8 @@ class ContractHarness:
     def reconsent(self, connection: ConnectionRecord, *, dossier: DossierRecord | None = None) -> ConnectionRecord:
         """Give an existing connection fresh credentials through the real flow (a person logging
         in again); it keeps its id, so its dossiers keep their links and checkpoints."""
+        if dossier is None and connection.owner_dossier_id is not None:  # a dossier's own login
+            dossier = self.app.store.get_dossier(connection.owner_dossier_id)
         user, firm_id = self._connecting_user()
         record: ConnectionRecord = self.run(connect_sandbox(
             self.app, user, self.connector, self.sandbox, dossier=dossier, connection_id=connection.id, firm_id=firm_id))

@@ -312,8 +312,12 @@ def xaf_transaction(e: XafEntry) -> str:
 
 
 def demo_book(label: str, start: dt.date, end: dt.date, *, until: dt.date, seed: int,
-              opening: list[tuple[str, Decimal]] | None = None) -> XafBook:
-    """A realistic year of a small Dutch company: sales (some in USD), purchases, bank, wages."""
+              opening: list[tuple[str, Decimal]] | None = None, late_invoice: bool = False) -> XafBook:
+    """A realistic year of a small Dutch company: sales (some in USD), purchases, bank, wages.
+
+    ``late_invoice``: one more sales invoice, dated three days after the year's end but booked in
+    its last period (an invoice of the last month that arrived late), so its period lies in
+    another fiscal year than its date."""
     rng = random.Random(seed)
     book = XafBook("Demo Handel B.V.", "DEMOBV", label, start, end, opening=list(opening or []))
     counters = {"VK": 0, "IK": 0, "BNK": 0, "MEM": 0}
@@ -350,6 +354,12 @@ def demo_book(label: str, start: dt.date, end: dt.date, *, until: dt.date, seed:
         book.entries.append(e)
         i += 1
         day += dt.timedelta(days=3 + i % 4)
+    if late_invoice:
+        late = XafEntry("VK", f"{start.year % 100:02d}VK9999", end + dt.timedelta(days=3), book.period_of(end),
+                        "Factuur laatste maand (laat ontvangen)")
+        late.lines = [XafLine("1300", Decimal("1210.00"), custsup="D100"), XafLine("8000", Decimal("-1000.00")),
+                      XafLine("1800", Decimal("-210.00"), "btw")]
+        book.entries.append(late)
     return book
 
 

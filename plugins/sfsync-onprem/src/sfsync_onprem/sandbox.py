@@ -86,7 +86,7 @@ class OnpremSandbox(Sandbox):
         start = dt.date(today.year if today.month >= 7 else today.year - 1, 7, 1)
         prev_start = dt.date(start.year - 1, 7, 1)
         prev = demo_book(f"{prev_start.year}-{start.year}", prev_start, start - dt.timedelta(days=1),
-                         until=start - dt.timedelta(days=1), seed=1)
+                         until=start - dt.timedelta(days=1), seed=1, late_invoice=True)
         current = demo_book(f"{start.year}-{start.year + 1}", start, dt.date(start.year + 1, 6, 30),
                             until=today, seed=2, opening=_carry_forward(prev))
         self.books = [prev, current]

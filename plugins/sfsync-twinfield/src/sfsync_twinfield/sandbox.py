@@ -29,7 +29,6 @@ import collections
 import datetime as dt
 import fnmatch
 import gzip
-import json
 import math
 from decimal import Decimal
 from typing import Any
@@ -57,7 +56,7 @@ from sfsync_twinfield.client import (
 from sfsync_twinfield.sandbox_browse import browse, refused
 from sfsync_twinfield.sandbox_data import STAMP, Books, Deletion, Office, Transaction
 from sfsync_twinfield.sandbox_errors import SoapFault
-from sfsync_twinfield.sandbox_login import Grant, IssuedToken, LoginHost
+from sfsync_twinfield.sandbox_login import Grant, IssuedToken, LoginHost, json_answer
 from sfsync_twinfield.sandbox_openid import DISCOVERY_PATH, JWKS_PATH
 from sfsync_twinfield.sandbox_session import SESSION_PATH, LegacySession, SessionService
 from sfsync_twinfield.sandbox_truth import office_truth
@@ -221,9 +220,9 @@ class TwinfieldSandbox(SessionService, LoginHost, Sandbox):
         if path == f"{AUTH_PATH}/accesstokenvalidation" and method == "GET":
             return self._validate(query)
         if path == DISCOVERY_PATH and method == "GET":
-            return _json(200, self.discovery())
+            return json_answer(200, self.discovery())
         if path == JWKS_PATH and method == "GET":
-            return _json(200, self.jwks())
+            return json_answer(200, self.jwks())
         if path == SESSION_PATH and method == "POST":
             return self._session_service(headers, body)
         if path in ACTIONS:
@@ -723,7 +722,3 @@ class TwinfieldSandbox(SessionService, LoginHost, Sandbox):
                     etree.SubElement(node, q(NS_PERIOD, name)).text = value
             return result
         raise SoapFault(f"Unknown query {query!r}.")
-
-
-def _json(status: int, body: Any) -> Response:
-    return status, {"content-type": "application/json"}, json.dumps(body).encode()

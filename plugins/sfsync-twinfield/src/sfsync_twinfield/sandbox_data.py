@@ -226,6 +226,7 @@ class Books:
         )
         for year in office.years:
             if year is not first:
+                self._late_invoice(office, year)
                 self._opening(office, year)
             for month in range(12):
                 day = add_months(year.start, month)
@@ -298,16 +299,31 @@ class Books:
             currency="USD",
         )
 
+    def _late_invoice(self, office: Office, year: BookYear) -> None:
+        """An invoice dated in the first days of ``year`` but booked in period 12 of the year
+        before (Twinfield books by period, not by date): its period lies in another year."""
+        previous = office.years[office.years.index(year) - 1]
+        self.book(
+            office,
+            year.start + dt.timedelta(days=2),
+            "VRK",
+            [
+                ("1300", Decimal("726.00"), "Factuur december (laat)", CUSTOMERS[1][0]),
+                ("8000", Decimal("-600.00"), "Omzet december (laat)", ""),
+                ("1520", Decimal("-126.00"), "Btw 21% december (laat)", ""),
+            ],
+            stamp=self._seed_stamp(),
+            vatcode="VH",
+            year=previous,
+            period=previous.periods[-1][0],
+        )
+
     def _opening(self, office: Office, year: BookYear) -> None:
         """Period 0: the balance-sheet accounts carried forward, the result to equity."""
         balances: dict[str, Decimal] = {}
         result = Decimal(0)
         # The previous year's period 0 already carries everything before it.
-        previous = [
-            t
-            for t in office.transactions.values()
-            if t.date < year.start and t.year == year.number - 1
-        ]
+        previous = [t for t in office.transactions.values() if t.year == year.number - 1]
         for txn in previous:
             for line in txn.lines:
                 if office.dimension_type(line.dim1) == "BAS":
@@ -354,8 +370,9 @@ class Books:
         currency: str = "EUR",
         period: int | None = None,
         vatcode: str = "",
+        year: BookYear | None = None,
     ) -> Transaction:
-        year = office.year_of(day)
+        year = year or office.year_of(day)
         key = (daybook, year.number)
         office.counters[key] = office.counters.get(key, 0) + 1
         number = f"{year.number}{office.counters[key]:05d}"

@@ -156,12 +156,12 @@ class LoginHost(OpenIdProvider):
         form = {k: v[-1] for k, v in parse_qs(body.decode()).items()}
         client_id = self._client_of(headers)
         if client_id is None:
-            return _json(400, {"error": "invalid_client"})
+            return json_answer(400, {"error": "invalid_client"})
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":
             pending = self.codes.pop(form.get("code", ""), None)
             if pending is None or pending.get("redirect_uri") != form.get("redirect_uri"):
-                return _json(400, {"error": "invalid_grant"})
+                return json_answer(400, {"error": "invalid_grant"})
             challenge = pending.get("code_challenge")
             if challenge:
                 digest = (
@@ -172,7 +172,7 @@ class LoginHost(OpenIdProvider):
                     .decode()
                 )
                 if not secrets.compare_digest(digest, challenge):
-                    return _json(400, {"error": "invalid_grant"})
+                    return json_answer(400, {"error": "invalid_grant"})
             scope = pending.get("scope", "")
             nonce = pending.get("nonce")
             refresh = secrets.token_urlsafe(32) if "offline_access" in scope.split() else None
@@ -182,11 +182,11 @@ class LoginHost(OpenIdProvider):
         elif grant_type == "refresh_token":
             found = self.grants.get(form.get("refresh_token", ""))
             if found is None:
-                return _json(400, {"error": "invalid_grant"})
+                return json_answer(400, {"error": "invalid_grant"})
             grant = found
             nonce = None
         else:
-            return _json(400, {"error": "unsupported_grant_type"})
+            return json_answer(400, {"error": "unsupported_grant_type"})
         access = secrets.token_urlsafe(40)
         self.tokens[access] = IssuedToken(
             grant, self.clock.now() + dt.timedelta(seconds=self.access_lifetime)
@@ -203,7 +203,7 @@ class LoginHost(OpenIdProvider):
                 client_id=client_id, subject=SUBJECT, nonce=nonce, access_token=access,
                 issued_at=int(self.clock.now().timestamp()),
             )
-        return _json(200, answer)
+        return json_answer(200, answer)
 
     def _live(self, token: str | None) -> IssuedToken | None:
         issued = self.tokens.get(token or "")
@@ -214,7 +214,7 @@ class LoginHost(OpenIdProvider):
     def _validate(self, query: dict[str, str]) -> Response:
         issued = self._live(query.get("token"))
         if issued is None or not issued.logon_valid:
-            return _json(400, {"Message": "invalid token"})
+            return json_answer(400, {"Message": "invalid token"})
         scopes = issued.grant.scope.split()
         claims: dict[str, Any] = {
             "iss": f"{self.login_url}/auth",
@@ -232,8 +232,9 @@ class LoginHost(OpenIdProvider):
         }
         if "twf.organisation" in scopes:
             claims["twf.clusterUrl"] = self.cluster_url
-        return _json(200, claims)
+        return json_answer(200, claims)
 
 
-def _json(status: int, body: Any) -> Response:
+def json_answer(status: int, body: Any) -> Response:
+    """A JSON answer of the login host (and of the sandbox's discovery routes)."""
     return status, {"content-type": "application/json"}, json.dumps(body).encode()

@@ -103,6 +103,8 @@ class YukiConnector:
                 "Yuki allows about 1,000 web-service calls a day per domain; a sync that does not fit "
                 "stops cleanly and continues after midnight (Europe/Amsterdam).",
                 "Yuki has no 'modified since' on transactions: a changed fiscal year is read again whole.",
+                "A since link's opening balances follow changes to the fiscal year just before its date; "
+                "a change to an older year is not noticed (re-save the link to fetch them again).",
                 "Account kinds come from GLAccountBalance's BalanceType; accounts without any balance "
                 "are 'unknown' in the Netherlands (Belgium: from the PCMN class).",
             ),
@@ -234,6 +236,17 @@ class YukiConnector:
             found = await books.balances(client, admin, at - dt.timedelta(days=1))
             amounts = {code: amount for code, (amount, kind, _) in found.items() if kind == "B"}
         return [OpeningBalance(account=code, date=at, amount=amount) for code, amount in sorted(amounts.items()) if amount]
+
+    @hookimpl
+    async def sfsync_history_stamp(self, ctx: ConnectorContext, company: Company, before: dt.date) -> str | None:
+        """The modified stamp of the fiscal year just before the date: one
+        GetFinancialYearModifiedDate call (past years' periods are cached)."""
+        client = YukiClient.of(ctx)
+        admin = await books.admin_info(client, company)
+        earlier = [y for y in await books.fiscal_years(client, admin) if y.end < before]
+        if not earlier:
+            return None
+        return await books.modified_stamp(client, admin, earlier[-1])
 
     @hookimpl
     def sfsync_sandbox(self) -> Sandbox:

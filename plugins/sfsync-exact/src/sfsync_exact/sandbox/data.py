@@ -490,4 +490,22 @@ def _seed_division(
                         "Timestamp": ts,
                     }
                 )
+    _seed_late_invoice(division, plan, seed=seed, when=limit)
     return division
+
+
+def _seed_late_invoice(division: DivisionData, plan: DivisionPlan, *, seed: int, when: dt.datetime) -> None:
+    """A sales invoice dated in the first days of a fiscal year but booked in the last period of
+    the year before (Exact lets a bookkeeper pick the period), so its period lies in another
+    fiscal year than its date. Its own generator leaves the rest of the seed as it was."""
+    years = sorted({p["FinYear"] for p in division.periods})
+    if len(years) < 2:
+        return
+    previous = max((p for p in division.periods if p["FinYear"] == years[0]), key=lambda p: p["FinPeriod"])
+    day = previous["EndDate"] + dt.timedelta(days=3)
+    lines = _entry_lines(division, random.Random(f"{seed}:{plan.code}:late"), day, "sales", foreign=False)
+    for line in lines:
+        ts, stamp = division.stamp(when)
+        line.update(FinancialYear=previous["FinYear"], FinancialPeriod=previous["FinPeriod"],
+                    Description=line["Description"] + " (laat geboekt)", Timestamp=ts, Created=stamp, Modified=stamp)
+        division.lines[line["ID"]] = line

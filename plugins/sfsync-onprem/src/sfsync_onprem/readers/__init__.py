@@ -64,4 +64,5 @@ def read_export(path: Path) -> ReadResult | None:
         trial_balance=summary.trial_balance if summary.kind == "balance" else [],
         opening_balances=summary.opening_balances,
         warnings=list(summary.warnings),
+        covers=summary.covers,
     )

@@ -149,6 +149,8 @@ class Summary:
     last_date: dt.date | None = None
     declared: dict[str, str] = field(default_factory=dict)
     encoding: str | None = None
+    covers: tuple[dt.date, dt.date] | None = None
+    """The days the file's data covers when less than its fiscal years (a partial extract)."""
     subledger: list[tuple[str, str, Decimal]] = field(default_factory=list)
     extra: dict[str, str] = field(default_factory=dict)
     covered: tuple[dt.date, dt.date] | None = None

@@ -193,24 +193,52 @@ class SaftSource(Source):
         regno = child_text(comp, ns, "RegistrationNumber") if comp is not None else ""
         summary.company = Company(ref=regno or cname or self.name, code=regno, name=cname,
                                   currency=currency or None, country="NO", vat_number=regno or None)
-        crit = elem.find(f"{ns}SelectionCriteria")
-        if crit is None:
+        selected = self._selection(elem.find(f"{ns}SelectionCriteria"))
+        declared = self._declared_year(elem)
+        if declared is not None:  # a header that names the fiscal year (SAF-T PT: FiscalYear, StartDate, EndDate)
+            start, end, label = declared
+        elif selected is not None:
+            # SAF-T NO names only the selection: periods (or dates) of the book year, which may
+            # be part of it. A partial extract must not define a short year: the year is widened
+            # to the book years it lies in (calendar years: the file says no more).
+            start, end = dt.date(selected[0].year, 1, 1), dt.date(selected[1].year, 12, 31)
+            label = str(start.year) if start.year == end.year else f"{start.year}-{end.year}"
+            if (start, end) != selected:
+                summary.warnings.append(
+                    f"{self.name} selects {selected[0]} – {selected[1]}, part of the book year: the fiscal "
+                    f"year is taken as {start} – {end} (calendar book years; override the link's fiscal "
+                    "years if the company's differ), and an import replaces only the selected dates"
+                )
+        else:
             return
+        summary.fiscal_years = [FiscalYear(start=start, end=end, label=label, periods=monthly_periods(start, end))]
+        if selected is not None and selected != (start, end):
+            summary.covers = selected
+
+    def _declared_year(self, header: etree._Element) -> tuple[dt.date, dt.date, str] | None:
+        ns = self.ns
+        start_text, end_text = child_text(header, ns, "StartDate"), child_text(header, ns, "EndDate")
+        if not (start_text and end_text):
+            return None
+        start, end = to_date(start_text, where=self.name), to_date(end_text, where=self.name)
+        if end < start:
+            raise UnreadableFile(f"{self.name}: the header's fiscal year ends ({end}) before it starts ({start})")
+        return start, end, child_text(header, ns, "FiscalYear") or str(end.year)
+
+    def _selection(self, crit: etree._Element | None) -> tuple[dt.date, dt.date] | None:
+        if crit is None:
+            return None
+        ns = self.ns
         start_date = child_text(crit, ns, "SelectionStartDate")
         end_date = child_text(crit, ns, "SelectionEndDate")
         if start_date and end_date:
-            start, end = to_date(start_date, where=self.name), to_date(end_date, where=self.name)
-        else:
-            try:
-                sy, sp = int(child_text(crit, ns, "PeriodStartYear")), int(child_text(crit, ns, "PeriodStart"))
-                ey, ep = int(child_text(crit, ns, "PeriodEndYear")), int(child_text(crit, ns, "PeriodEnd"))
-            except ValueError as exc:
-                raise UnreadableFile(f"{self.name}: SelectionCriteria has no usable period") from exc
-            start = dt.date(sy, min(sp, 12), 1)
-            end = month_end(dt.date(ey, min(ep, 12), 1))
-        label = str(start.year) if start.year == end.year else f"{start.year}-{end.year}"
-        summary.fiscal_years = [FiscalYear(start=start, end=end, label=label,
-                                           periods=monthly_periods(start, end))]
+            return to_date(start_date, where=self.name), to_date(end_date, where=self.name)
+        try:
+            sy, sp = int(child_text(crit, ns, "PeriodStartYear")), int(child_text(crit, ns, "PeriodStart"))
+            ey, ep = int(child_text(crit, ns, "PeriodEndYear")), int(child_text(crit, ns, "PeriodEnd"))
+        except ValueError as exc:
+            raise UnreadableFile(f"{self.name}: SelectionCriteria has no usable period") from exc
+        return dt.date(sy, max(1, min(sp, 12)), 1), month_end(dt.date(ey, max(1, min(ep, 12)), 1))
 
     def _record(self, elem: etree._Element, entry: str, jrn_id: str, tr_date: dt.date | None,
                 tr_period: int | None, tr_desc: str, fy: str, ordinal: int, line_no: int) -> dict[str, Any]:

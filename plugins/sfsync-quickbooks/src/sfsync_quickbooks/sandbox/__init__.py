@@ -31,13 +31,14 @@ from urllib.parse import urljoin
 import httpx
 from sfsync.clock import Clock, ScaledClock
 from sfsync.sandbox import Sandbox
+from sfsync.sandbox.oauth import OAuthClient, OAuthUser
 from sfsync.truth import PackageTruth
 
 from sfsync_quickbooks.sandbox import wire
 from sfsync_quickbooks.sandbox.app import QuickbooksApp
 from sfsync_quickbooks.sandbox.books import Booker, SCompany, STxn, seed_company
 from sfsync_quickbooks.sandbox.limits import QuickbooksLimits
-from sfsync_quickbooks.sandbox.oauth import App, OAuthServer, discovery_document
+from sfsync_quickbooks.sandbox.oauth import IntuitOAuthServer, discovery_document
 from sfsync_quickbooks.sandbox.reports import txn_line_ids
 from sfsync_quickbooks.sandbox.truth import company_truth
 
@@ -76,15 +77,18 @@ class QuickbooksSandbox(Sandbox):
         self.companies: list[SCompany] = [seed_company(i, day, years=years, volume=volume) for i in range(3)]
         self.login_realm = self.companies[0].realm
         self.user_email, self.user_password = USER_EMAIL, USER_PASSWORD
-        self.oauth = OAuthServer(self.clock.now)
-        self.oauth.apps[CLIENT_ID] = App(CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS)
+        self.oauth = IntuitOAuthServer(
+            clients=[OAuthClient(CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS, name="sfsync")],
+            users=[OAuthUser(USER_EMAIL, USER_PASSWORD, email=USER_EMAIL)],
+            clock=self.clock, realms=[c.realm for c in self.companies],
+        )
+        self.oauth_server = self.oauth  # its client id, secret and login show in credentials()
         # Not the base class's `limits` (in front of every route): Intuit counts per app and company,
         # which only the API's gate knows once it has read the token.
         self.throttles = QuickbooksLimits(self.clock)
         self.public_base = public_base
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.protocol_violations: list[str] = []
-        self.token_calls: list[str] = []
         self.report_calls: list[tuple[str, dt.date, dt.date]] = []
         self.keep_bodies = keep_bodies
         self.served: list[tuple[str, int, bytes]] = []
@@ -173,7 +177,7 @@ class QuickbooksSandbox(Sandbox):
             raise RuntimeError(f"the sandbox's sign-in page answered {page.status_code}")
         form: dict[str, Any] = {k: html.unescape(v) for k, v in
                                 re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)}
-        form.update(email=self.user_email, password=self.user_password, realmId=realm or self.login_realm)
+        form.update(username=self.user_email, password=self.user_password, realmId=realm or self.login_realm)
         answer = await client.post(urljoin(authorize_url, "/connect/oauth2"), data=form)
         if answer.status_code not in (302, 307):
             raise RuntimeError(f"the sandbox refused the sign-in ({answer.status_code})")
@@ -181,6 +185,10 @@ class QuickbooksSandbox(Sandbox):
 
     def truth(self, company_ref: str) -> PackageTruth:
         return company_truth(self._company(company_ref))
+
+    def issue_token(self, realm: str) -> dict[str, Any]:
+        """Tokens for ``realm`` without the sign-in page (tests that call the API directly)."""
+        return self.oauth.issue_for(CLIENT_ID, realm, username=self.user_email)
 
     def expire_tokens(self) -> None:
         self.oauth.expire_all()

@@ -7,15 +7,13 @@ host (appcenter.intuit.com, oauth.platform.intuit.com, quickbooks.api.intuit.com
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 from sfsync.sandbox.responses import json_response
-from sfsync.sandbox.routing import basic_credentials, bearer_token, form, starlette_app
+from sfsync.sandbox.routing import basic_credentials, bearer_token, starlette_app
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sfsync_quickbooks.sandbox import query as ql
@@ -24,8 +22,6 @@ from sfsync_quickbooks.sandbox.books import SCompany, fiscal_start
 from sfsync_quickbooks.sandbox.oauth import (
     ACCOUNTING_SCOPE,
     DISCOVERY_PATH,
-    KNOWN_SCOPES,
-    TokenError,
 )
 
 if TYPE_CHECKING:
@@ -54,9 +50,7 @@ class QuickbooksApp:
         self.app = starlette_app([
             Route(DISCOVERY_PATH, self.discovery),
             Route("/.well-known/openid_configuration", self.discovery),
-            Route("/connect/oauth2", self.authorize_page, methods=["GET"]),
-            Route("/connect/oauth2", self.authorize_submit, methods=["POST"]),
-            Route("/oauth2/v1/tokens/bearer", self.token, methods=["POST"]),
+            *sandbox.oauth.routes(),
             Route("/v2/oauth2/tokens/revoke", self.revoke, methods=["POST"]),
             Route(api + "/query", self._api(self.query), methods=["GET", "POST"]),
             Route(api + "/companyinfo/{id}", self._api(self.company_info)),
@@ -88,74 +82,17 @@ class QuickbooksApp:
         base = self.sandbox.public_base
         return JSONResponse(self.sandbox.discovery_document(base))
 
-    async def authorize_page(self, request: Request) -> Response:
-        params = dict(request.query_params)
-        app = self.sandbox.oauth.apps.get(params.get("client_id", ""))
-        redirect = params.get("redirect_uri", "")
-        if app is None or redirect not in app.redirect_uris:
-            # Intuit shows an error page rather than redirecting to an unregistered address.
-            return HTMLResponse("<h1>Oops! An error occurred.</h1><p>invalid_client or redirect_uri</p>", 400)
-        scopes = params.get("scope", "").split()
-        if params.get("response_type") != "code" or not scopes or set(scopes) - KNOWN_SCOPES:
-            error = "unsupported_response_type" if params.get("response_type") != "code" else "invalid_scope"
-            query = urlencode({"error": error, "state": params.get("state", "")})
-            return RedirectResponse(f"{redirect}?{query}", 302)
-        hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-                         for k, v in params.items())
-        picks = "".join(
-            f'<label><input type="radio" name="realmId" value="{c.realm}"{" checked" if c.realm == self.sandbox.login_realm else ""}>'
-            f"{html.escape(c.name)}</label>"
-            for c in self.sandbox.companies
-        )
-        page = (f'<html><body><h1>Sign in to Intuit</h1><form method="post" action="/connect/oauth2">{hidden}'
-                f'<input name="email"><input name="password" type="password"><h2>Select a company</h2>{picks}'
-                '<button>Connect</button></form></body></html>')
-        return HTMLResponse(page)
-
-    async def authorize_submit(self, request: Request) -> Response:
-        posted = await form(request)
-        app = self.sandbox.oauth.apps.get(str(posted.get("client_id", "")))
-        redirect = str(posted.get("redirect_uri", ""))
-        if app is None or redirect not in app.redirect_uris:
-            return HTMLResponse("<h1>Oops! An error occurred.</h1>", 400)
-        state = str(posted.get("state", ""))
-        if (posted.get("email"), posted.get("password")) != (self.sandbox.user_email, self.sandbox.user_password):
-            return HTMLResponse("<h1>Sign in to Intuit</h1><p>Invalid email or password</p>", 401)
-        realm = str(posted.get("realmId", ""))
-        if self.sandbox.company(realm) is None:
-            query = urlencode({"error": "access_denied", "state": state})
-            return RedirectResponse(f"{redirect}?{query}", 302)
-        code = self.sandbox.oauth.consent(app, realm, str(posted.get("scope", "")), redirect)
-        return RedirectResponse(f"{redirect}?{urlencode({'code': code, 'state': state, 'realmId': realm})}", 302)
-
-    def _client(self, request: Request, posted: dict[str, Any]) -> Any:
-        basic = basic_credentials(request)
-        client_id, secret = basic if basic is not None else (posted.get("client_id"), posted.get("client_secret"))
-        return self.sandbox.oauth.client(client_id, secret)
-
-    async def token(self, request: Request) -> Response:
-        posted = await form(request)
-        try:
-            app = self._client(request, posted)
-            grant = posted.get("grant_type")
-            if grant == "authorization_code":
-                body = self.sandbox.oauth.exchange_code(app, str(posted.get("code", "")), str(posted.get("redirect_uri", "")))
-            elif grant == "refresh_token":
-                body = self.sandbox.oauth.use_refresh(app, str(posted.get("refresh_token", "")))
-            else:
-                raise TokenError("unsupported_grant_type")
-        except TokenError as exc:
-            return JSONResponse({"error": exc.error}, exc.status)
-        self.sandbox.token_calls.append(str(posted.get("grant_type")))
-        return JSONResponse(body, headers={"Cache-Control": "no-store"})
-
     async def revoke(self, request: Request) -> Response:
+        """Intuit's revocation takes JSON (``{"token": …}``) with the client in HTTP Basic."""
+        basic = basic_credentials(request)
+        client = self.sandbox.oauth.clients.get(basic[0]) if basic else None
+        if basic is None or client is None or client.client_secret != basic[1]:
+            return JSONResponse({"error": "invalid_client"}, 401)
         try:
             body = await request.json()
-            self._client(request, {})
-        except (ValueError, TokenError):
+        except ValueError:
             return JSONResponse({"error": "invalid_request"}, 400)
-        self.sandbox.oauth.revoke(str(body.get("token", "")))
+        self.sandbox.oauth.revoke_token(str(body.get("token", "")))
         return Response(status_code=200)
 
     # --- the API's gate ------------------------------------------------------------------------
@@ -171,13 +108,13 @@ class QuickbooksApp:
         minor = request.query_params.get("minorversion")
         if minor is None or not minor.isdigit() or int(minor) < MINIMUM_MINOR_VERSION:
             sandbox.protocol_violations.append(f"{request.url.path} without minorversion >= 75 ({minor})")
-        token = bearer_token(request)
-        access, why = sandbox.oauth.bearer(f"Bearer {token}" if token else None)
+        access = sandbox.oauth.access(request)
         if access is None:
+            why = "Token expired, revoked or unknown" if bearer_token(request) else "No Bearer token"
             return None, self._fault(401, "AuthenticationFault", "3200",
                                      "message=AuthenticationFailed; errorCode=003200; statusCode=401", why,
                                      {"WWW-Authenticate": 'Bearer realm="Intuit"'})
-        if access.grant.realm != realm:
+        if access.grant.extra.get("realm") != realm:
             return None, self._fault(403, "AuthorizationFault", "3100",
                                      "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
                                      "The token is not authorized for this company")
@@ -185,7 +122,7 @@ class QuickbooksApp:
             return None, self._fault(403, "AuthorizationFault", "3100",
                                      "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
                                      "The token lacks com.intuit.quickbooks.accounting")
-        request.state.limit_key = f"{access.grant.app.client_id}/{realm}"
+        request.state.limit_key = f"{access.grant.client.client_id}/{realm}"
         verdict = sandbox.throttles.take(request)
         if not verdict.allowed:
             return None, sandbox.throttles.refusal(verdict)

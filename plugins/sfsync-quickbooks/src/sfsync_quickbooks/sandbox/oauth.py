@@ -1,4 +1,5 @@
-"""Intuit's OAuth 2.0 server in the sandbox: the discovery document, the authorize page's grants,
+"""Intuit's OAuth 2.0 server in the sandbox, on the toolkit's :class:`~sfsync.sandbox.oauth.OAuthServer`:
+the discovery document (Intuit's own path and fields), the sign-in page with the company picked,
 the token endpoint's codes and tokens, revocation.
 
 Facts (see ``shared/reference/providers/quickbooks-online.md``): access tokens live one hour
@@ -8,16 +9,26 @@ days (``x_refresh_token_expires_in``), under a hard maximum of five years from t
 token is bound to the one company (realm) picked at consent.
 
 UNVERIFIED, kept here to be easy to correct: that a rotated-away refresh token keeps answering
-with its successor for 24 hours (reported by third parties, not by Intuit), and the exact
-name of the hard-maximum field.
+with its successor for 24 hours (reported by third parties, not by Intuit) and that reusing it
+later ends the whole grant (the toolkit's RFC 9700 rule); the exact name of the hard-maximum
+field; that the company picker is a plain ``realmId`` field of the sign-in form (the toolkit's
+page shows no picker: the sandbox's ``authorize`` helper posts it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from sfsync.sandbox.oauth import Grant, OAuthClient, OAuthServer, OAuthSettings, OAuthUser
+from sfsync.sandbox.responses import exact
+from starlette.requests import Request
+from starlette.responses import Response
+
+if TYPE_CHECKING:
+    from sfsync.clock import Clock
 
 ACCESS_LIFETIME = 3600
 REFRESH_ROLLING = dt.timedelta(days=100)
@@ -63,139 +74,76 @@ def discovery_document(base: str | None = None) -> dict[str, object]:
     }
 
 
-@dataclass
-class App:
-    client_id: str
-    client_secret: str
-    redirect_uris: tuple[str, ...]
+SETTINGS = OAuthSettings(
+    issuer=ISSUER,
+    authorize_url=AUTHORIZE_URL,
+    token_url=TOKEN_URL,
+    scopes=KNOWN_SCOPES,
+    access_lifetime=ACCESS_LIFETIME,
+    code_lifetime=int(CODE_LIFETIME.total_seconds()),
+    refresh_lifetime=int(REFRESH_HARD_MAX.total_seconds()),
+    refresh_idle=int(REFRESH_ROLLING.total_seconds()),
+    refresh_grace=int(ROTATED_GRACE.total_seconds()),
+    client_auth=("client_secret_basic", "client_secret_post"),
+)
+"""Intuit's server on the toolkit: the rolling life is the toolkit's idle limit, the hard maximum
+its lifetime from the consent, the rotated-token grace its grace."""
 
 
-@dataclass
-class Grant:
-    app: App
-    realm: str
-    scopes: frozenset[str]
-    consented: dt.datetime
-    revoked: bool = False
+def _remember_realm(grant: Grant, posted: dict[str, str]) -> None:
+    # The company picked on Intuit's sign-in page: the one company this grant's tokens serve.
+    grant.extra["realm"] = posted.get("realmId") or None
 
 
-@dataclass
-class Code:
-    grant: Grant
-    redirect_uri: str
-    expires: dt.datetime
-    used: bool = False
+class IntuitOAuthServer(OAuthServer):
+    """The toolkit's server with what is Intuit's own: the callback names the company picked
+    (``realmId``), the token answer carries the refresh token's remaining lives."""
 
+    realms: frozenset[str] = frozenset()
 
-@dataclass
-class Refresh:
-    grant: Grant
-    expires: dt.datetime
-    rotated: dt.datetime | None = None
-    successor: str | None = None
+    def __init__(self, *, clients: list[OAuthClient], users: list[OAuthUser], clock: Clock,
+                 realms: list[str]) -> None:
+        super().__init__(SETTINGS, clients=clients, users=users, clock=clock, on_consent=_remember_realm)
+        self.realms = frozenset(realms)
 
+    async def authorize_endpoint(self, request: Request) -> Response:
+        response = await super().authorize_endpoint(request)
+        location = response.headers.get("location", "")
+        code = parse_qs(urlsplit(location).query).get("code")
+        if request.method != "POST" or response.status_code != 302 or not code:
+            return response
+        grant = self.codes[code[0]].grant
+        realm = grant.extra.get("realm")
+        if realm not in self.realms:
+            # No company picked (or one the user cannot see): Intuit sends the user back refused.
+            grant.revoked = True
+            state = parse_qs(urlsplit(location).query).get("state", [""])[0]
+            return exact(b"", 302, {"Location": f"{location.split('?')[0]}?{urlencode({'error': 'access_denied', 'state': state})}"})
+        return exact(b"", 302, {"Location": f"{location}&{urlencode({'realmId': realm})}"})
 
-@dataclass
-class Access:
-    grant: Grant
-    expires: dt.datetime
-
-
-class TokenError(Exception):
-    def __init__(self, error: str, status: int = 400) -> None:
-        super().__init__(error)
-        self.error = error
-        self.status = status
-
-
-class OAuthServer:
-    """Apps, grants, codes and tokens; every time from the sandbox clock."""
-
-    def __init__(self, now: Callable[[], dt.datetime]) -> None:
-        self.now = now
-        self.apps: dict[str, App] = {}
-        self.codes: dict[str, Code] = {}
-        self.refresh: dict[str, Refresh] = {}
-        self.access: dict[str, Access] = {}
-        self.grants: list[Grant] = []
-
-    def consent(self, app: App, realm: str, scope: str, redirect_uri: str) -> str:
-        grant = Grant(app, realm, frozenset(scope.split()), self.now())
-        self.grants.append(grant)
-        code = "AB11" + secrets.token_urlsafe(30)
-        self.codes[code] = Code(grant, redirect_uri, self.now() + CODE_LIFETIME)
-        return code
-
-    def client(self, client_id: str | None, client_secret: str | None) -> App:
-        app = self.apps.get(client_id or "")
-        if app is None or not secrets.compare_digest(app.client_secret, client_secret or ""):
-            raise TokenError("invalid_client", 401)
-        return app
-
-    def exchange_code(self, app: App, code: str, redirect_uri: str) -> dict[str, object]:
-        entry = self.codes.get(code)
-        if entry is None or entry.used or entry.expires < self.now() or entry.grant.app is not app:
-            raise TokenError("invalid_grant")
-        entry.used = True
-        if entry.redirect_uri != redirect_uri:
-            raise TokenError("invalid_grant")
-        return self.issue(entry.grant)
-
-    def issue(self, grant: Grant) -> dict[str, object]:
-        now = self.now()
-        access = "eyJlbmMiOiJBMTI4Q0JDLUhTMjU2" + secrets.token_urlsafe(40)
-        self.access[access] = Access(grant, now + dt.timedelta(seconds=ACCESS_LIFETIME))
-        hard_end = grant.consented + REFRESH_HARD_MAX
-        expires = min(now + REFRESH_ROLLING, hard_end)
-        refresh = "AB11" + secrets.token_urlsafe(36)
-        self.refresh[refresh] = Refresh(grant, expires)
-        return {
-            "token_type": "bearer",
-            "access_token": access,
-            "expires_in": ACCESS_LIFETIME,
-            "refresh_token": refresh,
-            "x_refresh_token_expires_in": int((expires - now).total_seconds()),
-            "x_refresh_token_hard_expires_in": int((hard_end - now).total_seconds()),
-        }
-
-    def use_refresh(self, app: App, token: str) -> dict[str, object]:
-        now = self.now()
-        entry = self.refresh.get(token)
-        if entry is None or entry.grant.app is not app or entry.grant.revoked or entry.expires <= now:
-            raise TokenError("invalid_grant")
-        if entry.rotated is not None:
-            # A lost answer: the old token still gives tokens for a while (UNVERIFIED, see above).
-            successor = self.refresh.get(entry.successor or "")
-            if now - entry.rotated > ROTATED_GRACE or successor is None:
-                raise TokenError("invalid_grant")
-        body = self.issue(entry.grant)
-        entry.rotated = now
-        entry.successor = str(body["refresh_token"])
+    def token_fields(self, grant: Grant, body: dict[str, Any]) -> dict[str, Any]:
+        now = self.clock.now()
+        hard_end = grant.consented_at + REFRESH_HARD_MAX
+        body = {k: v for k, v in body.items() if k != "scope"}  # Intuit's answer names no scope
+        body["token_type"] = "bearer"
+        body["x_refresh_token_expires_in"] = int((min(now + REFRESH_ROLLING, hard_end) - now).total_seconds())
+        body["x_refresh_token_hard_expires_in"] = int((hard_end - now).total_seconds())
         return body
 
-    def revoke(self, token: str) -> bool:
-        entry = self.refresh.get(token) or self.access.get(token)
-        if entry is None:
+    def revoke_token(self, token: str) -> bool:
+        """Intuit's revocation (a JSON body): a refresh or access token ends its whole grant."""
+        entry = self.refresh_tokens.get(token)
+        grant = entry.grant if entry is not None else None
+        if grant is None and token in self.access_tokens:
+            grant = self.access_tokens[token].grant
+        if grant is None:
             return False
-        entry.grant.revoked = True
+        grant.revoked = True
         return True
 
-    def bearer(self, header: str | None) -> tuple[Access | None, str]:
-        """The access token of an ``Authorization`` header, or why it is refused."""
-        if not header or not header.startswith("Bearer "):
-            return None, "Authorization header missing or not a Bearer token"
-        entry = self.access.get(header[7:].strip())
-        if entry is None or entry.grant.revoked:
-            return None, "Token revoked or unknown"
-        if entry.expires <= self.now():
-            return None, "Token expired"
-        return entry, ""
-
-    def expire_all(self) -> None:
-        now = self.now()
-        for entry in self.access.values():
-            entry.expires = min(entry.expires, now)
-
-    def revoke_all(self) -> None:
-        for grant in self.grants:
-            grant.revoked = True
+    def issue_for(self, client_id: str, realm: str, *, username: str) -> dict[str, Any]:
+        """Tokens of a login done elsewhere (tests that call the API without the sign-in page)."""
+        grant = Grant(secrets.token_hex(8), self.clients[client_id], self.users[username],
+                      frozenset({ACCOUNTING_SCOPE}), self.clock.now(), extra={"realm": realm})
+        self.grants.append(grant)
+        return self.issue(grant)
