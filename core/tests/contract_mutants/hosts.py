@@ -5,7 +5,6 @@ Each is a function that patches the honest code for the duration of one contract
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
@@ -24,8 +23,8 @@ def swaps_in_early(patch: pytest.MonkeyPatch) -> None:
     """A new generation is swapped in as soon as it is begun, before a line is written."""
     begin = SQLiteStore.begin_generation
 
-    def early(self: SQLiteStore, dossier_id: str, *, keep_before: dt.date | None) -> int:
-        generation = begin(self, dossier_id, keep_before=keep_before)
+    def early(self: SQLiteStore, dossier_id: str, **keep: Any) -> int:
+        generation = begin(self, dossier_id, **keep)
         self.swap_generation(dossier_id, generation)
         return generation
 
@@ -35,8 +34,10 @@ def swaps_in_early(patch: pytest.MonkeyPatch) -> None:
 def forgets_history_before_since(patch: pytest.MonkeyPatch) -> None:
     """A *since* generation starts empty instead of keeping what was dated before the date."""
     begin = SQLiteStore.begin_generation
-    patch.setattr(SQLiteStore, "begin_generation",
-                  lambda self, dossier_id, *, keep_before: begin(self, dossier_id, keep_before=None))
+    def forgets(self: SQLiteStore, dossier_id: str, **keep: Any) -> int:
+        return begin(self, dossier_id, **{**keep, "keep_before": None, "keep_outside": None})
+
+    patch.setattr(SQLiteStore, "begin_generation", forgets)
 
 
 def ignores_retry_after(patch: pytest.MonkeyPatch) -> None:
