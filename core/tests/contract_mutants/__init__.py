@@ -65,8 +65,6 @@ CASES: tuple[BrokenCase, ...] = (
     _case("opening-balances-at-wrong-date", "asks for balances a month early", {"opening_balances"},
           c.OpeningBalancesAtWrongDate),
     _case("drops-the-vat-number", "forgets a field of the company details", {"company_details"}, c.DropsTheVatNumber),
-    _case("revoked-key-is-a-plain-error", "a revoked key does not mark the connection", {"reconsent"},
-          c.RevokedKeyIsAPlainError),
     _case("trial-balance-by-date", "adds totals up by date, not booking year", {"trial_balance_granularity"},
           c.TrialBalanceByDate),
     _case("trial-balance-never-refreshes", "treats open years as done", {"trial_balance_changes"},
@@ -80,6 +78,8 @@ CASES: tuple[BrokenCase, ...] = (
           host=h.forgets_history_before_since),
     _case("host-ignores-retry-after", "the transport pauses its own second", {"retry_after"},
           host=h.ignores_retry_after),
+    _case("host-reconsent-keeps-the-mark", "a re-consent leaves the connection marked", {"reconsent"},
+          host=h.reconsent_keeps_the_mark),
     _case("host-rounds-since", "a since date is quietly moved to a year start", {"since_start"},
           host=h.rounds_since_to_a_year_start),
 )

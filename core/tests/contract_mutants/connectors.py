@@ -242,17 +242,6 @@ class DropsTheVatNumber(Mutant):
         return details.model_copy(update={"vat_number": None})
 
 
-class RevokedKeyIsAPlainError(Mutant):
-    """Reports a revoked key as a plain authentication error: nothing marks the connection."""
-
-    @staticmethod
-    async def _get(ctx: ConnectorContext, path: str, **params: Any) -> Any:
-        try:
-            return await EchoConnector._get(ctx, path, **params)
-        except AuthError as exc:
-            raise AuthError("echo refused the API key") from exc
-
-
 class TrialBalanceByDate(Mutant):
     """Adds trial-balance totals up by the year of the date, not the year the line is booked in."""
 

@@ -5,7 +5,6 @@ Each is a function that patches the honest code for the duration of one contract
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
@@ -24,9 +23,8 @@ def swaps_in_early(patch: pytest.MonkeyPatch) -> None:
     """A new generation is swapped in as soon as it is begun, before a line is written."""
     begin = SQLiteStore.begin_generation
 
-    def early(self: SQLiteStore, dossier_id: str, *, keep_before: dt.date | None,
-              keep_outside: tuple[dt.date, dt.date] | None = None) -> int:
-        generation = begin(self, dossier_id, keep_before=keep_before, keep_outside=keep_outside)
+    def early(self: SQLiteStore, dossier_id: str, **keep: Any) -> int:
+        generation = begin(self, dossier_id, **keep)
         self.swap_generation(dossier_id, generation)
         return generation
 
@@ -36,9 +34,10 @@ def swaps_in_early(patch: pytest.MonkeyPatch) -> None:
 def forgets_history_before_since(patch: pytest.MonkeyPatch) -> None:
     """A *since* generation starts empty instead of keeping what was dated before the date."""
     begin = SQLiteStore.begin_generation
-    patch.setattr(SQLiteStore, "begin_generation",
-                  lambda self, dossier_id, *, keep_before, keep_outside=None: begin(
-                      self, dossier_id, keep_before=None, keep_outside=keep_outside))
+    def forgets(self: SQLiteStore, dossier_id: str, **keep: Any) -> int:
+        return begin(self, dossier_id, **{**keep, "keep_before": None, "keep_outside": None})
+
+    patch.setattr(SQLiteStore, "begin_generation", forgets)
 
 
 def ignores_retry_after(patch: pytest.MonkeyPatch) -> None:
@@ -60,3 +59,15 @@ def rounds_since_to_a_year_start(patch: pytest.MonkeyPatch) -> None:
             return await link(self, user, dossier_id, connection_id, company_ref, **kwargs)
 
     patch.setattr(Sfsync, "link", lenient)
+
+
+def reconsent_keeps_the_mark(patch: pytest.MonkeyPatch) -> None:
+    """A re-consent saves the new credentials but leaves the connection marked needs_reconsent."""
+    update = SQLiteStore.update_connection
+
+    def keeps(self: SQLiteStore, connection_id: str, **changes: Any) -> Any:
+        if changes.get("status") == "ok" and self.get_connection(connection_id).status == "needs_reconsent":
+            changes.pop("status")
+        return update(self, connection_id, **changes)
+
+    patch.setattr(SQLiteStore, "update_connection", keeps)

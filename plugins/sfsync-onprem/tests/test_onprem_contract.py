@@ -4,7 +4,6 @@ from sfsync.testing import ConnectorContract
 # What the on-premise connector cannot pass yet, each for the issue that brings it.
 _OPT_OUT = {
     "booking_period": "issue 16: the generated auditfiles hold no line booked in another fiscal year than its date yet",
-    "reconsent": "issue 18: agent connections cannot be re-consented yet, and the sandbox agent's token cannot be revoked",
 }
 
 

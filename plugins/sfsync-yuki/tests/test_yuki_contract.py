@@ -6,8 +6,8 @@ from sfsync.testing import ConnectorContract
 # What the Yuki connector cannot pass yet, each for the issue that brings it.
 _OPT_OUT = {
     "booking_period": "issue 16: the sandbox seeds no line booked in another fiscal year than its date yet",
-    "reconsent": "issue 18: a refused access key is an AuthError, not NeedsReconsent, and the sandbox "
-                 "cannot issue a new key to re-consent with",
+    "reconsent": "issue 18: the sandbox's revoke() clears every access key and connection_secrets() offers "
+                 "no new one, so a re-consent cannot be made against it yet",
 }
 
 

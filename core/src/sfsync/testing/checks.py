@@ -92,9 +92,10 @@ CHECKS: dict[str, Check] = {c.name: c for c in (
           "A token or key logged or stored unencrypted."),
     Check("company_details", "The company details equal the package's master data.",
           "A field dropped or taken from the wrong place.", hook="sfsync_fetch_company_details"),
-    Check("reconsent", "A revoked credential marks the connection needs_reconsent; after re-consent "
-          "the interrupted dossier resumes from its checkpoint.",
-          "A revoked grant reported as a plain failure, or a re-consent that restarts from scratch."),
+    Check("reconsent", "A revoked credential fails the sync as an authentication error and marks the "
+          "connection needs_reconsent; after re-consent the interrupted dossier resumes from its checkpoint.",
+          "A revoked grant reported as another failure, a re-consent that leaves the mark, or one that "
+          "restarts from scratch."),
 )}
 
 

@@ -49,6 +49,8 @@ def company_truth(db: Any, company_id: int) -> PackageTruth:
             books.add(code, start, None, line["debit"] - line["credit"], line_id=str(line_id))
     country = db.tables["res.country"].get(company.get("country_id") or 0, {}).get("code")
     details = CompanyDetails(name=company["name"], vat_number=company.get("vat") or None,
+                             enterprise_number=company.get("company_registry") or None,
+                             fiscal_year_end=f"{int(company['fiscalyear_last_month']):02d}-{int(company['fiscalyear_last_day']):02d}",
                              street=company.get("street") or None, postal_code=company.get("zip") or None,
                              city=company.get("city") or None, country=country, email=company.get("email") or None,
                              phone=company.get("phone") or None)

@@ -27,7 +27,9 @@ def administration_truth(sandbox: YukiSandbox, admin_id: str) -> PackageTruth:
         # Yuki's period: the month of the fiscal year the date falls in (as GLTransactions serve it).
         period = (line.date.year - start.year) * 12 + line.date.month - start.month + 1
         books.add(line.account, start, period, line.amount, line_id=line.id)
-    details = CompanyDetails(name=admin.name, vat_number=admin.vat_number or None, street=admin.address or None,
+    details = CompanyDetails(name=admin.name, vat_number=admin.vat_number or None,
+                             enterprise_number=admin.coc_number or None, start_date=admin.start_date,
+                             street=admin.address or None,
                              postal_code=admin.postcode or None, city=admin.city or None, country=admin.country or None)
     return books.build(opening_balances={start: sandbox.start_balances(admin, start) for start in sorted(starts)},
                        company_details=details, result_account=admin.result_account)
