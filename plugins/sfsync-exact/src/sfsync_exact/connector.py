@@ -31,6 +31,7 @@ from sfsync.sandbox import Sandbox
 
 from sfsync_exact.auth import ExactOAuth2Spec, exact_oauth_spec
 from sfsync_exact.client import ExactClient, unwrap
+from sfsync_exact.history import history_stamp
 from sfsync_exact.ledger import ledger_batches, opening_balances, trial_balance_batches
 from sfsync_exact.mapping import (
     DIVISION_FIELDS,
@@ -199,6 +200,14 @@ class ExactConnector:
         self, ctx: ConnectorContext, company: Company, at: dt.date
     ) -> list[OpeningBalance]:
         return await opening_balances(ctx, self.client(ctx), company, at)
+
+    @hookimpl
+    async def sfsync_history_stamp(
+        self, ctx: ConnectorContext, company: Company, before: dt.date
+    ) -> str | None:
+        """The newest modified line dated before the *since* date and their count: one small
+        call a night (Exact's streams never bring an edit of a line dated before it)."""
+        return await history_stamp(ctx, self.client(ctx), company, before)
 
     # --- sandbox ----------------------------------------------------------------------------------
 
