@@ -30,7 +30,7 @@ class HistoryEditOutcome:
     """What a since link holds after an edit dated before its date.
 
     Attributes:
-        since: The link's date (the second fiscal-year start the sandbox's truth knows).
+        since: The link's date (a fiscal-year start the sandbox's truth knows).
         before: The package's opening balances at ``since`` before the edit (non-zero only).
         after: The package's opening balances at ``since`` after it.
         stored: What the dossier stores at ``since`` after the next run.
@@ -50,15 +50,20 @@ def _non_zero(balances: dict[str, Decimal]) -> dict[str, Decimal]:
     return {a: v for a, v in balances.items() if v != 0}
 
 
-def sync_after_history_edit(connector: str, folder: Path, edit: HistoryEdit, *, sandbox: Sandbox | None = None) -> HistoryEditOutcome:
+def sync_after_history_edit(
+    connector: str, folder: Path, edit: HistoryEdit, *, sandbox: Sandbox | None = None, start: int = 1
+) -> HistoryEditOutcome:
     """Link a since dossier, sync, sync again unchanged, ``edit`` the package before the date and
-    sync once more; return what the package and the store say at the date."""
+    sync once more; return what the package and the store say at the date.
+
+    The date is the ``start``-th fiscal-year start the sandbox's truth knows (from 0): the second
+    by default, or a later one where the sandbox's first years hold no lines to edit."""
     harness = ContractHarness.create(connector, folder, sandbox=sandbox)
     try:
         ref = harness.sandbox.company_refs()[0]
         starts = sorted(harness.sandbox.truth(ref).opening_balances)
-        assert len(starts) > 1, f"the {connector} sandbox's truth has only one fiscal-year start: nothing lies before it"
-        since = starts[1]
+        assert len(starts) > start >= 1, f"the {connector} sandbox's truth has no fiscal-year start number {start}"
+        since = starts[start]
         dossier = harness.new_dossier(mode=SyncMode.SINCE, since=since)
         first = harness.sync(dossier)
         assert first.status in ("ok", "warning"), first.error
