@@ -24,6 +24,13 @@ HistoryEdit = Callable[[Sandbox, str, dt.date], None]
 """Changes, in the sandbox as the package would, the amount of a line dated before the date
 (and its partner, so the entry stays balanced): ``edit(sandbox, company_ref, before)``."""
 
+PackageBalances = Callable[[Sandbox, str, dt.date], dict[str, Decimal]]
+"""The package's own balances at a day, for a sandbox whose truth gives none."""
+
+
+def _truth_balances(sandbox: Sandbox, ref: str, at: dt.date) -> dict[str, Decimal]:
+    return dict(sandbox.truth(ref).opening_balances[at])
+
 
 @dataclasses.dataclass
 class HistoryEditOutcome:
@@ -51,27 +58,36 @@ def _non_zero(balances: dict[str, Decimal]) -> dict[str, Decimal]:
 
 
 def sync_after_history_edit(
-    connector: str, folder: Path, edit: HistoryEdit, *, sandbox: Sandbox | None = None, start: int = 1
+    connector: str,
+    folder: Path,
+    edit: HistoryEdit,
+    *,
+    sandbox: Sandbox | None = None,
+    start: int = 1,
+    since: dt.date | None = None,
+    package_balances: PackageBalances = _truth_balances,
 ) -> HistoryEditOutcome:
     """Link a since dossier, sync, sync again unchanged, ``edit`` the package before the date and
     sync once more; return what the package and the store say at the date.
 
-    The date is the ``start``-th fiscal-year start the sandbox's truth knows (from 0): the second
-    by default, or a later one where the sandbox's first years hold no lines to edit."""
+    The date is ``since`` or else the ``start``-th fiscal-year start the sandbox's truth knows
+    (from 0): the second by default, or a later one where the first years hold no lines to edit.
+    The package's balances come from its truth unless ``package_balances`` computes them."""
     harness = ContractHarness.create(connector, folder, sandbox=sandbox)
     try:
         ref = harness.sandbox.company_refs()[0]
-        starts = sorted(harness.sandbox.truth(ref).opening_balances)
-        assert len(starts) > start >= 1, f"the {connector} sandbox's truth has no fiscal-year start number {start}"
-        since = starts[start]
+        if since is None:
+            starts = sorted(harness.sandbox.truth(ref).opening_balances)
+            assert len(starts) > start >= 1, f"the {connector} sandbox's truth has no fiscal-year start number {start}"
+            since = starts[start]
         dossier = harness.new_dossier(mode=SyncMode.SINCE, since=since)
         first = harness.sync(dossier)
         assert first.status in ("ok", "warning"), first.error
         quiet = harness.sync(dossier)
         assert quiet.status in ("ok", "warning"), quiet.error
-        before = _non_zero(dict(harness.sandbox.truth(ref).opening_balances[since]))
+        before = _non_zero(package_balances(harness.sandbox, ref, since))
         edit(harness.sandbox, ref, since)
-        after = _non_zero(dict(harness.sandbox.truth(ref).opening_balances[since]))
+        after = _non_zero(package_balances(harness.sandbox, ref, since))
         assert after != before, "the edit did not change the package's opening balances at the date"
         run = harness.sync(dossier)
         assert run.status in ("ok", "warning"), run.error

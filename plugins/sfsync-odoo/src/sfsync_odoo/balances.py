@@ -29,7 +29,7 @@ from sfsync_odoo import values
 from sfsync_odoo.client import OdooClient, client_for
 from sfsync_odoo.ledger import _month_bounds, month_summary
 
-__all__ = ["fetch_opening_balances", "fetch_trial_balance"]
+__all__ = ["fetch_opening_balances", "fetch_trial_balance", "history_stamp"]
 
 
 class _Chart:
@@ -154,3 +154,19 @@ async def fetch_opening_balances(ctx: ConnectorContext, company: Company, at: dt
     for warning in warnings:
         ctx.warn(warning)
     return [OpeningBalance(account=chart.code[a], date=at, amount=b) for a, b in sorted(balances.items()) if b]
+
+
+async def history_stamp(ctx: ConnectorContext, company: Company, before: dt.date) -> str | None:
+    """``count:debit:credit:newest write_date`` of the posted lines dated before ``before``: one
+    ``read_group``. The ledger stream of a since link reads from its date on, so this is what
+    tells the runner that an older entry was changed, reset to draft or deleted."""
+    cid = int(company.ref)
+    rows = await client_for(ctx).call(
+        "account.move.line", "read_group", ["&", ["date", "<", before.isoformat()], *_posted(cid)],
+        company=cid, fields=["debit:sum", "credit:sum", "write_date:max"], groupby=[], lazy=False,
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return ":".join((str(row.get("__count", 0)), str(values.amount(row.get("debit"))),
+                     str(values.amount(row.get("credit"))), str(row.get("write_date") or "")))

@@ -228,6 +228,11 @@ class OdooConnector:
         return await balances.fetch_opening_balances(ctx, company, at)
 
     @hookimpl
+    async def sfsync_history_stamp(self, ctx: ConnectorContext, company: Company, before: dt.date) -> str | None:
+        """The count, sums and newest ``write_date`` of the posted lines before the date."""
+        return await balances.history_stamp(ctx, company, before)
+
+    @hookimpl
     def sfsync_sandbox(self) -> Any:
         from sfsync_odoo.sandbox import OdooSandbox
 
