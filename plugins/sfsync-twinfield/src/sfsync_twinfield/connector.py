@@ -175,6 +175,10 @@ class TwinfieldConnector:
                 "the whole entry.",
                 "Regimes (fiscal, commercial) are not filtered: companies that book in several "
                 "regimes see every regime's lines.",
+                "A since link gets no separate opening balances: its balance-sheet accounts start "
+                "from Twinfield's period-0 opening entry of the since year, read as ledger lines, "
+                "which does not follow a later change dated before the date until Twinfield books "
+                "that entry again.",
             ),
             docs_url="https://developers.twinfield.com",
         )
