@@ -32,7 +32,13 @@ from sfsync.sandbox import Sandbox
 from sfsync_sage.auth import SageOAuth2Spec, sage_oauth_spec
 from sfsync_sage.client import SageClient
 from sfsync_sage.facts import API_BASE
-from sfsync_sage.ledger import ledger_batches, opening_balances, read_chart, trial_balance_batches
+from sfsync_sage.ledger import (
+    history_stamp,
+    ledger_batches,
+    opening_balances,
+    read_chart,
+    trial_balance_batches,
+)
 from sfsync_sage.mapping import to_account, to_company, to_details, to_fiscal_years
 from sfsync_sage.ratelimits import configured_limits, sage_rate_limits
 
@@ -176,6 +182,11 @@ class SageConnector:
     ) -> list[OpeningBalance]:
         years = await self.sfsync_fetch_fiscal_years(ctx, company)
         return await opening_balances(self.client(ctx), company, at, years[0].start)
+
+    @hookimpl
+    async def sfsync_history_stamp(self, ctx: ConnectorContext, company: Company, before: dt.date) -> str | None:
+        """A digest of the opening balances at the *since* date: one Trial Balance call."""
+        return await history_stamp(self.client(ctx), company, before)
 
     # --- sandbox ----------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ year start, the trial balance's opening column for balance-sheet accounts.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -46,7 +47,7 @@ from sfsync_sage.client import SageClient
 from sfsync_sage.facts import TRIAL_BALANCE_PATH
 from sfsync_sage.mapping import account_code, amount, to_account
 
-__all__ = ["CHANGE_MARGIN", "ledger_batches", "opening_balances", "read_chart", "trial_balance_batches"]
+__all__ = ["CHANGE_MARGIN", "history_stamp", "ledger_batches", "opening_balances", "read_chart", "trial_balance_batches"]
 
 CHANGE_MARGIN = dt.timedelta(minutes=10)
 """How far before a pass's start the next pass looks for changes (clock skew and entries written
@@ -255,3 +256,16 @@ async def opening_balances(
             if kinds.get(code) is AccountKind.BALANCE_SHEET:
                 balances[code] = _net(row.get("opening_balance"), f"opening balance of {code}")
     return [OpeningBalance(account=code, date=at, amount=value) for code, value in sorted(balances.items()) if value]
+
+
+async def history_stamp(client: SageClient, company: Company, before: dt.date) -> str | None:
+    """A digest of every account's opening balance at ``before`` from one Trial Balance call
+    (``from_date`` = ``to_date`` = the day): the ledger of a since link is read with
+    ``from_date`` set, so an entry changed before the date shows only here."""
+    body = await client.get(TRIAL_BALANCE_PATH.lstrip("/"), {"from_date": before.isoformat(), "to_date": before.isoformat()},
+                            business=company.ref)
+    rows = body.get("ledger_accounts") if isinstance(body, dict) else None
+    if not isinstance(rows, list):
+        return None
+    text = "\n".join(sorted(f"{r.get('nominal_code')}|{r.get('opening_balance')}" for r in rows if isinstance(r, dict)))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
