@@ -308,8 +308,8 @@ class QuickbooksConnector:
                 for a, b in self._spans(dates):
                     report = await client.report("GeneralLedger", self._gl_params(a, b))
                     records.extend(ledger_records(report, years, codes, home, only=set(changed)))
-                if since is not None:
-                    records = [r for r in records if r["date"] >= since]
+                # Lines dated before a since link's date are passed on, not dropped: the runner
+                # keeps none of them, and their coming is what refreshes the opening balances.
                 yield LedgerBatch(
                     lines=LedgerColumns.from_records(records),
                     deleted_entries=sorted(changed),
