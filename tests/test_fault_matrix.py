@@ -63,10 +63,6 @@ FAULTS: dict[str, Callable[[], Fault]] = {
 
 
 KNOWN: dict[tuple[str, str], str] = {
-    ("twinfield", "wrong field types"): (
-        "the Twinfield connector drops the lines of a browse answer whose figures are not numbers and "
-        "finishes 'ok' (192 of 574 lines lost): a silent loss to fix in sfsync_twinfield"
-    ),
     ("sage-accounting", "wrong field types"): (
         "the Sage connector takes a page whose figures are not numbers and finishes 'ok' with every "
         "line changed (2117 of 2117) in some runs: a silent corruption to fix in sfsync_sage"

@@ -82,6 +82,17 @@ def _date(value: str) -> dt.date:
         raise MalformedResponse(f"Twinfield sent a date that cannot be read: {value!r}") from exc
 
 
+def _whole(value: str, what: str) -> int:
+    """A whole number Twinfield sent (a book year, a period number), or a clear refusal.
+
+    Skipping a value that is not one would silently drop a year or a period and its lines.
+    """
+    digits = value.strip()
+    if not (digits.isascii() and digits.isdigit()):
+        raise MalformedResponse(f"Twinfield sent a {what} that is not a whole number: {value!r}")
+    return int(digits)
+
+
 def _year_before(day: dt.date) -> dt.date:
     try:
         return day.replace(year=day.year - 1)
@@ -232,7 +243,7 @@ class TwinfieldConnector:
         result = await client.wcf_query(
             ctx, client.PERIODS, "PeriodService", "GetYears", NS_PERIOD, {}, office=office
         )
-        years = sorted(int(text(y)) for y in result.iter(q(NS_PERIOD, "Year")) if text(y).isdigit())
+        years = sorted(_whole(text(y), "book year") for y in result.iter(q(NS_PERIOD, "Year")))
         tables: list[tuple[str, list[tuple[int, dt.date, bool]]]] = []
         for year in years:
             answer = await client.wcf_query(
@@ -244,16 +255,17 @@ class TwinfieldConnector:
                 {"Year": str(year)},
                 office=office,
             )
-            periods = sorted(
+            # Period 0 (opening) and the closing periods (99 and up) are not spans of the year;
+            # a number that is not a number at all is refused, not skipped (a year would go).
+            read = (
                 (
-                    int(_dc(p, "Number", NS_PERIOD)),
+                    _whole(_dc(p, "Number", NS_PERIOD), f"period number of book year {year}"),
                     _date(_dc(p, "EndDate", NS_PERIOD)),
                     _dc(p, "IsOpen", NS_PERIOD).lower() == "true",
                 )
                 for p in answer.iter(q(NS_PERIOD, "Period"))
-                if _dc(p, "Number", NS_PERIOD).isdigit()
-                and 0 < int(_dc(p, "Number", NS_PERIOD)) < 99
             )
+            periods = sorted(period for period in read if 0 < period[0] < 99)
             if periods:
                 tables.append((str(year), periods))
         fiscal: list[FiscalYear] = []
