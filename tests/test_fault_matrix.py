@@ -62,12 +62,7 @@ FAULTS: dict[str, Callable[[], Fault]] = {
 }
 
 
-KNOWN: dict[tuple[str, str], str] = {
-    ("yuki", "revoked consent, re-consent"): (
-        "the Yuki sandbox gives no new access key after a revocation, so a re-consent cannot be made "
-        "in the sandbox (Sandbox.revoke / connection_secrets)"
-    ),
-}
+KNOWN: dict[tuple[str, str], str] = {}
 """Scenarios that fail today, with why; strict, so a fix shows up as XPASS and must remove them."""
 
 INTERMITTENT: set[tuple[str, str]] = set()
