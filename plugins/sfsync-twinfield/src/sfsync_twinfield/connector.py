@@ -534,7 +534,7 @@ def _line_record(row: Row) -> dict[str, Any]:
         "entry": entry,
         "journal": key["code"],
         "date": _date(cell("fin.trs.head.date", "")),
-        "period": int(cell("fin.trs.head.period") or 0),
+        "period": _period(cell("fin.trs.head.period", ""), entry, key["line"]),
         "fiscal_year": cell("fin.trs.head.year") or None,
         "account": cell("fin.trs.line.dim1", ""),
         "description": cell("fin.trs.line.description", ""),
@@ -544,6 +544,16 @@ def _line_record(row: Row) -> dict[str, Any]:
         "vat_code": cell("fin.trs.line.vatcode") or None,
         "modified": _stamp(modified) if modified else None,
     }
+
+
+def _period(value: str, entry: str, line: str) -> int:
+    """A browse row's period number (0 when the cell is empty); a value that is not a whole
+    number is refused with the line it is on, not raised as a bare ``ValueError``."""
+    if value.isascii() and value.isdigit():  # the hot path: no message built
+        return int(value)
+    if not value.strip():
+        return 0
+    return _whole(value, f"period number on line {entry}/{line}")
 
 
 def _line(row: Row) -> LedgerLine:
