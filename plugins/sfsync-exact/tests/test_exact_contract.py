@@ -11,6 +11,7 @@ from sfsync.models import Granularity
 from sfsync.testing import ConnectorContract
 from sfsync_exact.sandbox import ExactSandbox, LimitConfig
 
+
 def _scaled(region: str) -> ExactSandbox:
     return ExactSandbox(region, limits=LimitConfig(window_seconds=1.0))
 

@@ -1,6 +1,7 @@
 from sfsync.models import Granularity
 from sfsync.testing import ConnectorContract
 
+
 class TestTwinfieldContract(ConnectorContract):
     connector = "twinfield"
 
