@@ -62,23 +62,10 @@ FAULTS: dict[str, Callable[[], Fault]] = {
 }
 
 
-KNOWN: dict[tuple[str, str], str] = {
-    ("twinfield", "wrong field types"): (
-        "the Twinfield connector drops the lines of a browse answer whose figures are not numbers and "
-        "finishes 'ok' (192 of 574 lines lost): a silent loss to fix in sfsync_twinfield"
-    ),
-    ("sage-accounting", "wrong field types"): (
-        "the Sage connector takes a page whose figures are not numbers and finishes 'ok' with every "
-        "line changed (2117 of 2117) in some runs: a silent corruption to fix in sfsync_sage"
-    ),
-    ("yuki", "revoked consent, re-consent"): (
-        "the Yuki sandbox gives no new access key after a revocation, so a re-consent cannot be made "
-        "in the sandbox (Sandbox.revoke / connection_secrets)"
-    ),
-}
+KNOWN: dict[tuple[str, str], str] = {}
 """Scenarios that fail today, with why; strict, so a fix shows up as XPASS and must remove them."""
 
-INTERMITTENT = {("sage-accounting", "wrong field types")}
+INTERMITTENT: set[tuple[str, str]] = set()
 """Known failures that depend on which request the fault lands on (Sage's own 429s move it): not strict."""
 
 

@@ -177,8 +177,26 @@ class LedgerColumns(Sequence["LedgerLine"]):
         """The lines whose entry in ``keep`` is true, in order."""
         return LedgerColumns([list(compress(c, keep)) for c in self._columns], sum(keep))
 
+    def repeated_ids(self) -> list[str]:
+        """The ids that more than one line of these columns carries, once each, in the order they repeat.
+
+        Within one batch a package id names one line: two lines under one id are two lines the
+        package's ids cannot tell apart, which an upsert on ``id`` would silently merge.
+        """
+        seen: set[str] = set()
+        repeated: dict[str, None] = {}
+        for line_id in self.column("id"):
+            if line_id in seen:
+                repeated[line_id] = None
+            seen.add(line_id)
+        return list(repeated)
+
     def last_per_id(self) -> LedgerColumns:
-        """One line per id, the last one given winning (a line changed twice within a batch)."""
+        """One line per id, the last one given winning.
+
+        A store's defence only (an upsert cannot touch one row twice in a statement): the runner
+        refuses a batch with a repeated id before it reaches a store (:mod:`sfsync.unique_ids`).
+        """
         ids = self.column("id")
         last = {line_id: i for i, line_id in enumerate(ids)}
         if len(last) == self._length:

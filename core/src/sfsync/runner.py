@@ -49,6 +49,7 @@ from sfsync.placement import counted_from
 from sfsync.plugins import PluginRegistry
 from sfsync.secrets import SecretBox
 from sfsync.store.base import ConnectionRecord, LinkRecord, RunRecord, Store
+from sfsync.unique_ids import refuse_repeated_ids
 
 __all__ = ["RunObserver", "Runner", "StoreVault"]
 
@@ -588,6 +589,7 @@ class Runner:
         changed = False
         booking = tuple(booking)
         async for batch in batches:
+            refuse_repeated_ids(batch)
             if since is not None:
                 # *since*: what counts before the date (by booking period, else date) stays as it
                 # is in the dossier.

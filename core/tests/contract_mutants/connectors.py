@@ -138,7 +138,8 @@ class WrongAccount(_LedgerRewrite):
 
 
 class MergesDuplicateIds(_LedgerRewrite):
-    """Gives every line of one entry the entry's id: the upsert keeps one of three."""
+    """Gives every line of one entry the entry's id, in one batch: the core must refuse the batch
+    (an upsert would keep one of three)."""
 
     def rewrite(self, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for line in lines:

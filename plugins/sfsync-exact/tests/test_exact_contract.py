@@ -11,10 +11,6 @@ from sfsync.models import Granularity
 from sfsync.testing import ConnectorContract
 from sfsync_exact.sandbox import ExactSandbox, LimitConfig
 
-# The seeded divisions have no line booked in another fiscal year than its date yet: the
-# accounting branch (issue 16) seeds one with the booking-period work.
-_NO_CROSS_YEAR = "issue 16: the sandbox seeds no line booked in another fiscal year than its date yet"
-
 
 def _scaled(region: str) -> ExactSandbox:
     return ExactSandbox(region, limits=LimitConfig(window_seconds=1.0))
@@ -22,7 +18,6 @@ def _scaled(region: str) -> ExactSandbox:
 
 class TestExactBeContract(ConnectorContract):
     connector = "exact-be"
-    opt_out = {"booking_period": _NO_CROSS_YEAR}
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -44,7 +39,6 @@ class TestExactBeTrialBalanceContract(ConnectorContract):
 
 class TestExactNlContract(ConnectorContract):
     connector = "exact-nl"
-    opt_out = {"booking_period": _NO_CROSS_YEAR}
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -54,7 +48,6 @@ class TestExactNlContract(ConnectorContract):
 
 class TestExactFrContract(ConnectorContract):
     connector = "exact-fr"
-    opt_out = {"booking_period": _NO_CROSS_YEAR}
 
     @pytest.fixture(scope="class")
     @classmethod

@@ -121,6 +121,7 @@ def test_twinfield_row_without_account_names_the_field():
         ("fin.trs.line.basevaluesigned", "12,5x", "amount that is not a number: '12,5x'"),
         ("fin.trs.head.date", "2025-13-45", "date that cannot be read: '2025-13-45'"),
         ("fin.trs.head.modified", "yesterday", "modified stamp that cannot be read: 'yesterday'"),
+        ("fin.trs.head.period", "n/a", "period number on line MEMO/202500001/2 .*'n/a'"),
     ],
 )
 def test_twinfield_malformed_cells_are_malformed_responses(cell, value, message):

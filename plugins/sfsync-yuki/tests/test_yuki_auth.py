@@ -70,3 +70,27 @@ def test_revoked_key_is_an_auth_error_when_the_session_switches_domain(connectio
     sandbox.revoke()
     with pytest.raises(AuthError, match="Invalid access key"):
         accounts(ours)
+
+
+def test_a_revocation_regenerates_the_key_and_the_new_key_works(connection, sandbox):
+    # Re-consent after a revocation: the portal gives a new key; the stored one stays refused.
+    _check(connection)
+    old = connection.secrets["access_key"]
+    sandbox.revoke()
+    new = sandbox.connection_secrets()["access_key"]
+    assert new != old
+    with pytest.raises(AuthError, match="Invalid access key"):
+        _check(connection)
+    connection.secrets = sandbox.connection_secrets()
+    _check(connection)
+    assert connection.state["home_domain"] == sandbox.keys[new]
+    assert new not in str(connection.state)
+
+    async def body(ctx):
+        return await yuki.sfsync_list_companies(ctx=ctx)
+
+    assert {company.ref for company in connection.run(body)} == set(sandbox.company_refs())
+    sandbox.revoke()  # a second revocation refuses the key of the first
+    with pytest.raises(AuthError, match="Invalid access key"):
+        connection.run(body)
+    assert sandbox.connection_secrets()["access_key"] not in (old, new)

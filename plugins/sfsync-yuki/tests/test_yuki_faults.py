@@ -6,7 +6,14 @@ import datetime as dt
 
 import httpx
 import pytest
-from sfsync.errors import AuthError, BudgetExhausted, FatalError, NotFound, RetriableError
+from sfsync.errors import (
+    AuthError,
+    BudgetExhausted,
+    FatalError,
+    NeedsReconsent,
+    NotFound,
+    RetriableError,
+)
 from sfsync.models import Company
 from sfsync_yuki.connector import yuki
 from sfsync_yuki.soap import (
@@ -24,7 +31,7 @@ PREFIX = "Server was unable to process request. ---> "
 @pytest.mark.parametrize(
     ("text", "error", "kept"),
     [
-        (f"{PREFIX}Invalid access key.", AuthError, "Invalid access key."),
+        (f"{PREFIX}Invalid access key.", NeedsReconsent, "Invalid access key."),  # a key gone for good
         (f"{PREFIX}The daily limit of 1000 web service calls for this domain has been exceeded.", BudgetExhausted,
          "The daily limit of 1000 web service calls"),
         (f"{PREFIX}The session ID is invalid or the session has expired.", SessionExpired, "session has expired"),

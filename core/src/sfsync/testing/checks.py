@@ -59,8 +59,10 @@ CHECKS: dict[str, Check] = {c.name: c for c in (
     Check("package_truth", "The stored figures equal the package's own trial balance, per account, "
           "fiscal year and period, to the cent.",
           "Amounts rounded, lines lost or doubled, a line in the wrong account or year."),
-    Check("unique_ids", "Every line of the package is stored once, under an id no other line shares.",
-          "Ids built so that two lines share one: the upsert merges them silently.", granularity=_T),
+    Check("unique_ids", "Every line of the package is stored once, under an id no other line shares; "
+          "the core refuses a batch in which two lines share one.",
+          "Ids built so that two lines share one (within a batch the sync is refused; across batches the "
+          "upsert merges them).", granularity=_T),
     Check("booking_period", "A line booked in a period of another fiscal year than its date is stored "
           "in that period and year.", "The period or year derived from the date instead of the package's booking.",
           granularity=_T),

@@ -45,7 +45,7 @@ from sfsync.models import (
 
 from sfsync_sage.client import SageClient
 from sfsync_sage.facts import TRIAL_BALANCE_PATH
-from sfsync_sage.mapping import account_code, amount, to_account
+from sfsync_sage.mapping import account_code, amount, nominal_code, to_account
 
 __all__ = ["CHANGE_MARGIN", "history_stamp", "ledger_batches", "opening_balances", "read_chart", "trial_balance_batches"]
 
@@ -101,12 +101,17 @@ def _record(item: dict[str, Any], chart: dict[str, Any], years: list[FiscalYear]
         "debit": amount(item.get("debit", 0), f"debit of ledger entry {ident}"),
         "credit": amount(item.get("credit", 0), f"credit of ledger entry {ident}"),
         "counterparty": contact.get("displayed_as") if isinstance(contact, dict) else None,
-        "modified": dt.datetime.fromisoformat(str(item["updated_at"]).replace("Z", "+00:00")) if item.get("updated_at") else None,
+        "modified": _stamp(item["updated_at"], f"updated_at of ledger entry {ident}") if item.get("updated_at") else None,
     }
 
 
-def _stamp(value: Any) -> dt.datetime:
-    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+def _stamp(value: Any, what: str = "a change stamp") -> dt.datetime:
+    if not isinstance(value, str):
+        raise MalformedResponse(f"Sage sent {what} {value!r}, which is not a time")
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise MalformedResponse(f"Sage sent {what} {value!r}, which is not a time") from exc
 
 
 def _recent(items: list[dict[str, Any]], since: dt.datetime) -> dict[str, str]:
@@ -205,7 +210,7 @@ async def trial_balance_batches(
                 business=company.ref,
             )
             for row in body.get("ledger_accounts", []) if isinstance(body, dict) else []:
-                code = str(row.get("nominal_code") or "")
+                code = nominal_code(row.get("nominal_code"), "a trial-balance row")
                 try:
                     lines.append(TrialBalanceLine(
                         account=code, period_start=period.start, period_end=period.end, period=period.number,
@@ -252,7 +257,7 @@ async def opening_balances(
                                 business=company.ref)
         kinds = {account_code(a): to_account(a).kind for a in chart.values()}
         for row in body.get("ledger_accounts", []) if isinstance(body, dict) else []:
-            code = str(row.get("nominal_code") or "")
+            code = nominal_code(row.get("nominal_code"), "a trial-balance row")
             if kinds.get(code) is AccountKind.BALANCE_SHEET:
                 balances[code] = _net(row.get("opening_balance"), f"opening balance of {code}")
     return [OpeningBalance(account=code, date=at, amount=value) for code, value in sorted(balances.items()) if value]

@@ -122,11 +122,23 @@ def to_fiscal_years(settings: dict[str, Any], today: dt.date) -> list[FiscalYear
     return years
 
 
+def nominal_code(value: Any, where: str) -> str:
+    """A nominal code (an integer of at least 1 in Sage's API) as the account code we store.
+
+    Anything else is refused, not turned into a string: ``str()`` of a wrongly typed code gave
+    every line the same account ``'n/a'`` and the sync finished ``ok`` with every line changed.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise MalformedResponse(f"Sage sent the nominal code {value!r} of {where}, which is not a whole number")
+    return str(value)
+
+
 def account_code(item: dict[str, Any]) -> str:
+    """The code of a ledger account of ``/ledger_accounts`` (its ``nominal_code``)."""
     code = item.get("nominal_code")
-    if code is None or isinstance(code, bool):
+    if code is None:
         raise MalformedResponse(f"Sage's ledger account {item.get('id')} has no nominal_code")
-    return str(code)
+    return nominal_code(code, f"ledger account {item.get('id')}")
 
 
 def to_account(item: dict[str, Any]) -> Account:

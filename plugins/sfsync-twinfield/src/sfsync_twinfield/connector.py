@@ -82,6 +82,17 @@ def _date(value: str) -> dt.date:
         raise MalformedResponse(f"Twinfield sent a date that cannot be read: {value!r}") from exc
 
 
+def _whole(value: str, what: str) -> int:
+    """A whole number Twinfield sent (a book year, a period number), or a clear refusal.
+
+    Skipping a value that is not one would silently drop a year or a period and its lines.
+    """
+    digits = value.strip()
+    if not (digits.isascii() and digits.isdigit()):
+        raise MalformedResponse(f"Twinfield sent a {what} that is not a whole number: {value!r}")
+    return int(digits)
+
+
 def _year_before(day: dt.date) -> dt.date:
     try:
         return day.replace(year=day.year - 1)
@@ -236,7 +247,7 @@ class TwinfieldConnector:
         result = await client.wcf_query(
             ctx, client.PERIODS, "PeriodService", "GetYears", NS_PERIOD, {}, office=office
         )
-        years = sorted(int(text(y)) for y in result.iter(q(NS_PERIOD, "Year")) if text(y).isdigit())
+        years = sorted(_whole(text(y), "book year") for y in result.iter(q(NS_PERIOD, "Year")))
         tables: list[tuple[str, list[tuple[int, dt.date, bool]]]] = []
         for year in years:
             answer = await client.wcf_query(
@@ -248,16 +259,17 @@ class TwinfieldConnector:
                 {"Year": str(year)},
                 office=office,
             )
-            periods = sorted(
+            # Period 0 (opening) and the closing periods (99 and up) are not spans of the year;
+            # a number that is not a number at all is refused, not skipped (a year would go).
+            read = (
                 (
-                    int(_dc(p, "Number", NS_PERIOD)),
+                    _whole(_dc(p, "Number", NS_PERIOD), f"period number of book year {year}"),
                     _date(_dc(p, "EndDate", NS_PERIOD)),
                     _dc(p, "IsOpen", NS_PERIOD).lower() == "true",
                 )
                 for p in answer.iter(q(NS_PERIOD, "Period"))
-                if _dc(p, "Number", NS_PERIOD).isdigit()
-                and 0 < int(_dc(p, "Number", NS_PERIOD)) < 99
             )
+            periods = sorted(period for period in read if 0 < period[0] < 99)
             if periods:
                 tables.append((str(year), periods))
         fiscal: list[FiscalYear] = []
@@ -526,7 +538,7 @@ def _line_record(row: Row) -> dict[str, Any]:
         "entry": entry,
         "journal": key["code"],
         "date": _date(cell("fin.trs.head.date", "")),
-        "period": int(cell("fin.trs.head.period") or 0),
+        "period": _period(cell("fin.trs.head.period", ""), entry, key["line"]),
         "fiscal_year": cell("fin.trs.head.year") or None,
         "account": cell("fin.trs.line.dim1", ""),
         "description": cell("fin.trs.line.description", ""),
@@ -536,6 +548,16 @@ def _line_record(row: Row) -> dict[str, Any]:
         "vat_code": cell("fin.trs.line.vatcode") or None,
         "modified": _stamp(modified) if modified else None,
     }
+
+
+def _period(value: str, entry: str, line: str) -> int:
+    """A browse row's period number (0 when the cell is empty); a value that is not a whole
+    number is refused with the line it is on, not raised as a bare ``ValueError``."""
+    if value.isascii() and value.isdigit():  # the hot path: no message built
+        return int(value)
+    if not value.strip():
+        return 0
+    return _whole(value, f"period number on line {entry}/{line}")
 
 
 def _line(row: Row) -> LedgerLine:

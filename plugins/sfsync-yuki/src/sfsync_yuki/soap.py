@@ -22,6 +22,7 @@ from sfsync.errors import (
     BudgetExhausted,
     FatalError,
     MalformedResponse,
+    NeedsReconsent,
     NotFound,
     RetriableError,
     SfsyncError,
@@ -213,7 +214,9 @@ def fault_to_error(
     low = text.lower()
     where = f"Yuki {operation}"
     if "access key" in low and any(w in low for w in ("invalid", "not valid", "unknown")):
-        return AuthError(
+        # A key Yuki no longer knows (regenerated or withdrawn in the portal) is gone for good:
+        # only a person pasting the new key brings the connection back.
+        return NeedsReconsent(
             f"{where}: Yuki refused the web-service access key ({text}). Copy the key again from Yuki "
             "(Settings > Web services, by a portal administrator) into this connection.",
             response=response,

@@ -2,7 +2,8 @@
 
 Knobs: ``latency`` (seconds per call), ``daily_limit`` (calls per domain per Amsterdam day,
 1,000 by default; ``set_daily_limit``), ``session_lifetime`` (24 h), ``inject_fault`` (a SOAP
-fault for the next calls of an operation), ``expire_sessions``, ``revoke``, and the generic HTTP
+fault for the next calls of an operation), ``expire_sessions``, ``revoke`` (a regenerated access
+key: the old one refused, :meth:`connection_secrets` gives the new one), and the generic HTTP
 ``faults`` of :class:`sfsync.sandbox.Sandbox`. Time comes from ``clock``.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import uuid
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -45,6 +47,9 @@ class YukiSandbox(Sandbox):
         domains, admins = seed()
         self.domains = {d.id: d for d in domains}
         self.admins: dict[str, Administration] = {a.id: a for a in admins}
+        self.access_key = VALID_KEY
+        """The portal key a connection needs now (a new one after :meth:`revoke`)."""
+        self.revocations = 0
         self.keys: dict[str, str] = {VALID_KEY: domains[0].id}
         self.key_scopes: dict[str, set[str]] = {VALID_KEY: {d.id for d in domains}}
         self.sessions: dict[str, Session] = {}
@@ -71,7 +76,7 @@ class YukiSandbox(Sandbox):
         return {"host": "api.yukiworks.nl"}
 
     def connection_secrets(self) -> dict[str, str]:
-        return {"access_key": VALID_KEY}
+        return {"access_key": self.access_key}
 
     def bad_connection_secrets(self) -> dict[str, str]:
         return {"access_key": BAD_KEY}
@@ -130,8 +135,20 @@ class YukiSandbox(Sandbox):
         self.expire_sessions()
 
     def revoke(self) -> None:
+        """Regenerate the portal's access key, as a user does in Settings > Web services.
+
+        The stored key and every session made with it are refused from now on; the new key (in
+        :meth:`connection_secrets`) sees the same domains, so a re-consent with it works.
+        """
+        domain, scope = self.keys.get(self.access_key), self.key_scopes.get(self.access_key)
         self.keys.clear()
+        self.key_scopes.clear()
         self.sessions.clear()
+        self.revocations += 1
+        self.access_key = str(uuid.UUID(int=uuid.UUID(VALID_KEY).int + self.revocations))
+        if domain is not None and scope is not None:
+            self.keys[self.access_key] = domain
+            self.key_scopes[self.access_key] = scope
 
     # --- books ------------------------------------------------------------------------------------
 
