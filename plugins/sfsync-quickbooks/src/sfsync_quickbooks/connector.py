@@ -106,6 +106,9 @@ class QuickbooksConnector:
                 "Postings of types change data capture does not cover (inventory adjustments, "
                 "payroll) are refreshed only when a year is read in full.",
                 "QuickBooks has no booking periods: a line's period is the month of its date.",
+                "A since link's opening balances follow a transaction edited before the since date, "
+                "but not one deleted there (a deletion brings no lines to compare): relink the "
+                "dossier to read them again after such a deletion.",
                 "The VAT number is read from CompanyInfo.EmployerId, which not every company fills.",
             ),
             docs_url="https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/companyinfo",
