@@ -127,3 +127,37 @@ def test_a_session_against_a_served_sandbox(tmp_path):
         if server.stdout:
             server.stdout.close()
     _ = Path
+
+
+def test_two_quickbooks_dossiers_each_log_in_to_their_own_company(cli_run):
+    """QuickBooks connects inside the dossier: each dossier's `link` is its own login, to its own
+    company, and the trial balance each stores equals that company's TrialBalance report."""
+    import datetime as dt
+    from decimal import Decimal
+
+    sandbox = cli_run.sandboxes["quickbooks"]
+    ok(cli_run("firm", "create", "Dupont", "--admin", "anne@dupont.be"))
+    realms = dict(zip(("Acme", "Bolt"), sandbox.all_company_refs()[:2], strict=True))
+    for name, realm in realms.items():
+        sandbox.pick_company(realm)  # the company this login picks at Intuit's sign-in page
+        # Intuit accepts only a registered redirect URI: the sandbox registers the CLI's default
+        # callback (port 8765), as a firm registers it in its Intuit app.
+        out = ok(cli_run("link", name, "--connection", "quickbooks", "--company", realm, "--replace",
+                         "--trial-balance"))
+        assert "Log in at the package" in out and f"linked {name}" in out
+    store = SQLiteStore(cli_run.db)
+    firm = store.list_firms()[0]
+    connections = store.list_connections(firm.id)
+    assert len(connections) == 2 and {c.level for c in connections} == {"dossier"}
+    owners = {c.owner_dossier_id for c in connections}
+    for dossier in store.list_dossiers(firm.id):
+        assert dossier.id in owners  # each login belongs to its own dossier
+        years = store.fiscal_years(dossier.id)
+        stored: dict[tuple[str, dt.date, int | None], Decimal] = {}
+        for total in store.trial_balance(dossier.id):
+            start = next(y.start for y in years if y.contains(total.period_end))
+            key = (total.account, start, total.period)
+            stored[key] = stored.get(key, Decimal(0)) + total.debit - total.credit
+        truth = sandbox.truth(realms[dossier.name])
+        expected = {k: v for k, v in truth.movements.items() if v}
+        assert {k: v for k, v in stored.items() if v} == expected and expected
