@@ -55,7 +55,7 @@ from sfsync_twinfield.client import (
 )
 from sfsync_twinfield.sandbox_browse import browse, refused
 from sfsync_twinfield.sandbox_data import STAMP, Books, Deletion, Office, Transaction
-from sfsync_twinfield.sandbox_errors import SoapFault
+from sfsync_twinfield.sandbox_errors import SoapFault, read_envelope, unknown_action
 from sfsync_twinfield.sandbox_login import Grant, IssuedToken, LoginHost, json_answer
 from sfsync_twinfield.sandbox_openid import DISCOVERY_PATH, JWKS_PATH
 from sfsync_twinfield.sandbox_session import SESSION_PATH, LegacySession, SessionService
@@ -246,15 +246,8 @@ class TwinfieldSandbox(SessionService, LoginHost, Sandbox):
         source = action.rsplit("/", 1)[-1]
         try:
             if action not in ACTIONS[path]:
-                raise SoapFault(
-                    f"Server did not recognize the value of HTTP Header SOAPAction: {action}."
-                )
-            try:
-                envelope = etree.fromstring(body, PARSER)
-            except etree.XMLSyntaxError as exc:
-                raise SoapFault(
-                    "Server was unable to read request. There is an error in XML document."
-                ) from exc
+                raise unknown_action(action)
+            envelope = read_envelope(body)
             wcf = path.endswith(".svc")
             token, office = self._credentials(envelope, wcf)
             session = None if token or wcf else self.legacy_session(envelope)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 
-from sfsync_twinfield.client import NS_SOAP, NS_TWIN, PARSER, q
+from sfsync_twinfield.client import NS_SOAP, NS_TWIN, q
 from sfsync_twinfield.sandbox_data import Books
-from sfsync_twinfield.sandbox_errors import SoapFault
+from sfsync_twinfield.sandbox_errors import SoapFault, read_envelope, unknown_action
 
 SESSION_PATH = "/webservices/session.asmx"
 SESSION_OPERATIONS = ("Logon", "SelectCompany", "KeepAlive", "Abandon")
@@ -51,15 +51,8 @@ class SessionService:
             if not headers.get("content-type", "").startswith("text/xml"):
                 raise SoapFault("Unsupported Media Type: SOAP 1.1 wants text/xml")
             if operation not in SESSION_OPERATIONS or not action.startswith(NS_TWIN):
-                raise SoapFault(
-                    f"Server did not recognize the value of HTTP Header SOAPAction: {action}."
-                )
-            try:
-                envelope = etree.fromstring(body, PARSER)
-            except etree.XMLSyntaxError as exc:
-                raise SoapFault(
-                    "Server was unable to read request. There is an error in XML document."
-                ) from exc
+                raise unknown_action(action)
+            envelope = read_envelope(body)
             call = envelope.find(f"{q(NS_SOAP, 'Body')}/{q(NS_TWIN, operation)}")
             if call is None:
                 raise SoapFault(f"Server was unable to read request: no {operation} in the Body.")
