@@ -302,6 +302,7 @@ def test_two_workers_refresh_a_rotating_token_once(redis_url, tmp_path):
     assert (refreshes, double_spent) == (1, 0)
 
 
+@pytest.mark.xfail(strict=False, reason="a control of the race: both processes must refresh in the same instant, which a busy machine does not always give")
 def test_without_the_shared_lock_two_workers_spend_one_refresh_token_twice(redis_url, tmp_path):
     """The race above is real: with only their own in-process locks, the two processes both
     refresh, and the package sees the spent token a second time (what the Redis lock prevents)."""
