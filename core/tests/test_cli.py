@@ -59,7 +59,7 @@ def test_a_member_may_not_add_a_connection(run):
 def test_wrong_credentials_are_one_clear_line(run):
     ok(run("firm", "create", "Dupont", "--admin", "anne@dupont.be"))
     result = run("connect", "echo", "--field", "api_key=nope-wrong")
-    assert result.exit_code == 1 and "refused the API key" in result.output and "nope-wrong" not in result.output
+    assert result.exit_code == 3 and "refused the API key" in result.output and "nope-wrong" not in result.output
 
 
 def test_unknown_connector_suggests_and_says_how_to_install(run):
