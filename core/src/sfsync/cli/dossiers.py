@@ -117,13 +117,15 @@ def link(state: State, dossier: str, connection: str, company: str | None, refer
     years = [] if details else effective_years(
         asyncio.run(state.app.fiscal_years(actor, record.id, saved.company_ref)),
         override=saved.fiscal_years_override, first_year_end=saved.first_year_end)
-    if as_json:
-        emit_json("link", link=link_row(target, record, saved), fiscal_years=[
-            {"label": y.label, "start": y.start, "end": y.end, "closed": y.closed} for y in years])
-    else:
+    document = {"link": link_row(target, record, saved), "fiscal_years": [
+        {"label": y.label, "start": y.start, "end": y.end, "closed": y.closed} for y in years]}
+    if not as_json:
         _print_link(target, record, saved, years)
-    if not no_sync:
-        sync_and_report(state, [target.id], as_json=as_json)
+    if no_sync:
+        if as_json:
+            emit_json("link", **document, runs=[])
+        return
+    sync_and_report(state, [target.id], as_json=as_json, json_extra=document, json_kind="link")
 
 
 def link_row(target: DossierRecord, record: ConnectionRecord, saved: LinkRecord) -> dict[str, object]:

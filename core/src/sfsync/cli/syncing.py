@@ -83,8 +83,13 @@ def no_wait(state: State) -> None:
     state.app.runner.retry = RetryPolicy(attempts=2, wait_initial=0.1, wait_max=0.5, wait_jitter=0.0)
 
 
-def sync_and_report(state: State, dossier_ids: list[str], *, skipped_fails: bool = True, as_json: bool = False) -> None:
-    """Sync the dossiers with progress shown, print the outcome; exit 1 when one failed."""
+def sync_and_report(
+    state: State, dossier_ids: list[str], *, skipped_fails: bool = True, as_json: bool = False,
+    json_extra: dict[str, Any] | None = None, json_kind: str = "sync",
+) -> None:
+    """Sync the dossiers with progress shown, print the outcome; exit 1 when one failed.
+
+    With ``as_json`` the runs go into one ``json_kind`` document beside ``json_extra``'s keys."""
     from rich.text import Text
 
     names = {d: state.app.store.get_dossier(d).name for d in dossier_ids}
@@ -93,7 +98,7 @@ def sync_and_report(state: State, dossier_ids: list[str], *, skipped_fails: bool
         done: list[RunRecord] = asyncio.run(state.app.sync_many(dossier_ids, observer=watcher))
     failed = [r for r in done if r.status == "failed" or (r.status == "skipped" and skipped_fails)]
     if as_json:
-        emit_json("sync", runs=[run_row(r, names[r.dossier_id]) for r in done])
+        emit_json(json_kind, **(json_extra or {}), runs=[run_row(r, names[r.dossier_id]) for r in done])
     else:
         shown = table("dossier", "outcome", "lines", "deleted", "requests", "waits", "seconds")
         for run in done:
