@@ -141,9 +141,10 @@ def cli(
     verbose: int, log_format: str, debug: bool,
 ) -> None:
     """Keep accounting dossiers filled with the figures of accounting packages."""
-    from sfsync.cli.logs import configure_logging
+    if ctx.invoked_subcommand in COMMANDS:  # a plugin's command (agent serve) logs its own way
+        from sfsync.cli.logs import configure_logging
 
-    configure_logging(verbose, log_format)
+        configure_logging(verbose, log_format)
     ctx.obj = State(db, as_user, firm, sandbox, sandbox_url, debug)
 
 

@@ -4,12 +4,14 @@ Without this, Python's last-resort handler printed every ``stamina.retry_schedul
 an outage as a bare line. By default only errors are logged (the command's own output says what
 happened); ``-v`` adds warnings and information (retries, waits), ``-vv`` debug records.
 ``--log-format json`` writes one JSON object a line, for a log shipper. Records go to stderr.
+Commands that plugins add (``agent serve``) configure their own logging.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
 from typing import Any
 
 __all__ = ["JsonFormatter", "configure_logging"]
@@ -33,9 +35,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time (click's test runner swaps it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def configure_logging(verbose: int, log_format: str) -> None:
-    """Send log records to stderr at the level ``verbose`` asks for, in ``log_format``."""
-    handler = logging.StreamHandler()
+    """Send log records to stderr at the level ``verbose`` asks for, in ``log_format``.
+
+    The level is the handler's: without ``-v`` the root logger's own level is left alone (a host
+    or a test that captures warnings still gets them), only this handler drops them."""
+    level = _LEVELS.get(verbose, logging.DEBUG)
+    handler = _StderrHandler()
+    handler.setLevel(level)
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -45,4 +64,5 @@ def configure_logging(verbose: int, log_format: str) -> None:
         root.removeHandler(old)
     handler.sfsync_cli = True  # type: ignore[attr-defined]  # ours, replaced when configured again
     root.addHandler(handler)
-    root.setLevel(_LEVELS.get(verbose, logging.DEBUG))
+    if level < root.getEffectiveLevel():
+        root.setLevel(level)

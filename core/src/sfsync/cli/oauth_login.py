@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_PORT", "CallbackServer", "oauth_login", "oauth_options", "wants_paste"]
 
-DEFAULT_PORT = 8750
-"""The loopback callback's default port (``agent serve`` listens on 8765)."""
+DEFAULT_PORT = 8765
+"""The loopback callback's default port: the redirect URI firms register in their package apps
+(``http://127.0.0.1:8765/callback``); ``agent serve`` listens on 8766 by default."""
 
 
 def oauth_options(func: Any) -> Any:
