@@ -65,7 +65,11 @@ def test_wrong_credentials_are_one_clear_line(run):
 def test_unknown_connector_suggests_and_says_how_to_install(run):
     ok(run("firm", "create", "Dupont", "--admin", "anne@dupont.be"))
     result = run("connect", "ecoh")
-    assert result.exit_code == 2 and "did you mean echo" in result.output and "pip install sfsync-ecoh" in result.output
+    assert result.exit_code == 2 and "did you mean echo" in result.output
+    assert "pip install" not in result.output  # sfsync-ecoh is no published plugin: anyone could register it
+    result = run("connect", "exakt-be")
+    assert result.exit_code == 2 and "exact-be (pip install sfsync-exact)" in result.output
+    assert "sfsync-exakt" not in result.output
 
 
 def test_unknown_company_lists_what_exists(run):

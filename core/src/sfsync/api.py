@@ -253,7 +253,7 @@ class Sfsync:
 
     @scoped
     def users(self, user: User) -> list[User]:
-        """The users of the acting user's firm (admins and members)."""
+        """The users of the acting user's firm: admins first, then members, each by email."""
         return self.store.list_users(user.firm_id)
 
     # --- connections ------------------------------------------------------------------------------

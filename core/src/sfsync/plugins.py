@@ -152,12 +152,10 @@ class PluginRegistry:
             return self.connectors[name]
         except KeyError:
             pass
-        close = difflib.get_close_matches(name, list(self.connectors), n=3, cutoff=0.5)
-        hint = f"did you mean {', '.join(close)}? " if close else ""
-        family = name.split("-")[0]
+        from sfsync.known_plugins import install_hint
+
         raise UnknownConnectorError(
-            f"no installed plugin carries the connector {name!r}; {hint}"
-            f"to add it: pip install sfsync-{family}"
+            f"no installed plugin carries the connector {name!r}; {install_hint(name, sorted(self.connectors))}"
         )
 
     def hook(self, connector: str, hook_name: str) -> Any:

@@ -64,7 +64,7 @@ class State:
         return firms
 
     def user(self) -> User:
-        """The acting user: ``--as`` in the chosen firm, else that firm's first admin."""
+        """The acting user: ``--as`` in the chosen firm, else that firm's admin (the first by email)."""
         from sfsync.errors import ConfigurationError, NotFound
 
         firms = self.firms()

@@ -25,10 +25,8 @@ class HousekeepingRows(LevelsRows):
     """The statements that delete one dossier's ledger lines (parameter: the dossier id)."""
 
     def list_users(self, firm_id: str) -> list[User]:
-        """The firm's users (admins and members), in the order they were added."""
-        rows = self._all(self._q("SELECT id, firm_id, email, role FROM users WHERE firm_id = ? ORDER BY rowid"
-                                 if self.placeholder == "?" else
-                                 "SELECT id, firm_id, email, role FROM users WHERE firm_id = ? ORDER BY id"),
+        """The firm's users: admins first, then members, each by email."""
+        rows = self._all(self._q("SELECT id, firm_id, email, role FROM users WHERE firm_id = ? ORDER BY role, email"),
                          (firm_id,))
         return [User(*row) for row in rows]
 
