@@ -104,3 +104,17 @@ def test_import_without_a_reader_says_what_to_do(run, tmp_path):
     f.write_text("hello")
     result = run("import", "Manual", str(f))
     assert result.exit_code == 2 and "no installed reader recognises notes.txt" in result.output
+
+
+def test_an_unknown_dossier_names_the_commands_that_list_and_create_one(run):
+    ok(run("firm", "create", "Dupont", "--admin", "anne@dupont.be"))
+    result = run("sync", "Nobody")
+    assert result.exit_code == 2 and "no dossier 'Nobody'" in result.stderr
+    assert "`sfsync dossier list`" in result.stderr and "`sfsync link`" in result.stderr
+
+
+def test_errors_go_to_stderr_and_tables_to_stdout(run):
+    ok(run("firm", "create", "Dupont", "--admin", "anne@dupont.be"))
+    result = run("connect", "echo", "--field", "api_key=nope-wrong")
+    assert result.stdout == "" and "\nerror: " in result.stderr
+    assert "sandbox serve" not in result.stderr  # the OAuth2 hint is for OAuth2 packages only

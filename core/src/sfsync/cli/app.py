@@ -105,9 +105,19 @@ class LazyGroup(click.Group):
             if code is None or (state is not None and state.debug):
                 raise
             click.echo(f"error: {exc}", err=True)
-            if code == AUTH_REFUSED and state is not None and state.use_sandbox:
+            if code == AUTH_REFUSED and state is not None and state.use_sandbox and _is_oauth(exc):
                 click.echo(SANDBOX_OAUTH_HINT, err=True)
             sys.exit(code)
+
+
+def _is_oauth(exc: Exception) -> bool:
+    """Whether the refused credential was an OAuth2 connector's (the only ones --sandbox loses)."""
+    from sfsync.auth import OAuth2Spec
+    from sfsync.plugins import get_registry
+
+    connector = getattr(exc, "connector", None)
+    loaded = get_registry().connectors.get(connector) if connector else None
+    return loaded is not None and isinstance(loaded.auth, OAuth2Spec)
 
 
 def register_plugin_commands(group: click.Group) -> None:
