@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -59,7 +59,7 @@ from sfsync.models import (
     TrialBalanceBatch,
 )
 from sfsync.partial_runs import incomplete
-from sfsync.plugins import PluginRegistry, get_registry
+from sfsync.plugins import DeferredRegistry, PluginRegistry
 from sfsync.runner import Runner, RunObserver, balance_warnings
 from sfsync.secrets import SecretBox
 from sfsync.store.base import (
@@ -186,7 +186,8 @@ class Sfsync:
         self.store = store
         self.access = Access(store)
         self.box = secret_box
-        self.registry = registry or get_registry()
+        # The installed plugins are loaded when first needed (DeferredRegistry), not here.
+        self.registry: PluginRegistry = registry or cast(PluginRegistry, DeferredRegistry())
         self.clock = clock or Clock()
         self.transports: dict[str, httpx.AsyncBaseTransport] = dict(transports or {})
         self.concurrency = concurrency

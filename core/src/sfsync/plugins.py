@@ -34,6 +34,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "OPTIONAL_HOOKS",
     "BrokenPlugin",
+    "DeferredRegistry",
     "LoadedConnector",
     "PluginRegistry",
     "capabilities",
@@ -232,6 +233,18 @@ def get_registry() -> PluginRegistry:
         registry.load_entry_points()
         _registry = registry
     return _registry
+
+
+class DeferredRegistry:
+    """Stands for the process-wide registry and loads it at first use, so that opening an
+    :class:`~sfsync.Sfsync` for a command that only reads the store (``sfsync status``) imports
+    no plugin and none of their dependencies."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(get_registry(), name)
+
+    def __repr__(self) -> str:
+        return "DeferredRegistry()" if _registry is None else repr(_registry)
 
 
 def reset_registry() -> None:
