@@ -176,3 +176,10 @@ def test_a_failed_login_ends_the_wait_with_its_error():
     # Unheeded, the failure would leave the wait to run out, with "no login came back".
     with pytest.raises(ConfigurationError, match="the login did not complete: the sign-in page answered 400"):
         server.wait(timeout=30)
+
+
+def test_status_counts_what_a_trial_balance_dossier_stores(run):
+    run("link", "Totals", "--connection", "echo", "--company", "C2", "--replace", "--trial-balance")
+    [row] = run("status", "--json")["dossiers"]
+    assert row["granularity"] == "trial_balance" and row["stored"] > 0
+    assert "trial_balance, replace" in run("status").stdout
