@@ -209,10 +209,13 @@ class BusinessCentralSandbox(Sandbox):
 
     def reverse_entry(self, company_ref: str) -> tuple[list[str], list[str]]:
         """Reverse a seeded document as *Reverse Transaction* does: new entries with the opposite
-        amounts on the original's posting date. Returns (the original's ids, the reversal's)."""
+        amounts on the original's posting date, and the originals marked reversed (a new
+        modified stamp, their amounts kept). Returns (the original's ids, the reversal's)."""
         company = self.company(company_ref)
         document = self._recent(company)[1].document
         originals = [e for e in company.entries.values() if e.document == document]
+        for entry in originals:
+            entry.modified = self._now()
         made = self._post(company, originals[0].posting_date, f"REV-{document}"[:20],
                           [(e.account, e.credit, e.debit) for e in originals], f"Tegenboeking {document}")
         self._touched.add(document)
