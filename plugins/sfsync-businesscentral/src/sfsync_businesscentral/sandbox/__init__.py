@@ -126,6 +126,13 @@ class BusinessCentralSandbox(Sandbox):
 
     # --- connections --------------------------------------------------------------------------------
 
+    def credentials(self) -> dict[str, str]:
+        out = super().credentials()
+        if self.oauth_server is not None:
+            out["tenant"] = f"{self.tenant.id} ({self.tenant.domain})"
+            out["environments"] = ", ".join(self.tenant.environments)
+        return out
+
     def connection_config(self) -> dict[str, Any]:
         return {"client_id": self.client_id}
 
