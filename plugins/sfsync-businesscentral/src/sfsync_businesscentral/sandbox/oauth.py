@@ -18,9 +18,11 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from sfsync.sandbox.jwt import signing_key
 from sfsync.sandbox.oauth import (
@@ -31,6 +33,7 @@ from sfsync.sandbox.oauth import (
     OAuthUser,
     TokenError,
 )
+from sfsync.sandbox.responses import json_response
 from sfsync.sandbox.routing import Request, Response, Route, form
 
 from sfsync_businesscentral.facts import (
@@ -86,7 +89,35 @@ class EntraServer(OAuthServer):
         """Client-credentials tokens issued."""
 
     def routes(self) -> list[Route]:
-        return [*super().routes(), Route(f"/{self.tenant}/oauth2/v2.0/token", self.tenant_token, methods=["POST"])]
+        return [
+            *super().routes(),
+            Route(f"/{self.tenant}/oauth2/v2.0/authorize", self.authorize_endpoint, methods=["GET", "POST"]),
+            Route(f"/{self.tenant}/oauth2/v2.0/token", self.tenant_token, methods=["POST"]),
+        ]
+
+    def rebase(self, origin: str) -> None:
+        """Announce every endpoint on ``origin`` (``https://127.0.0.1:port``) instead of Entra's
+        host, for a client that finds them in the discovery document of a served sandbox."""
+        s = self.settings
+
+        def moved(url: str | None) -> str | None:
+            return None if url is None else origin + urlsplit(url).path
+
+        self.settings = dataclasses.replace(s, issuer=moved(s.issuer) or s.issuer, authorize_url=moved(s.authorize_url) or "",
+                                            token_url=moved(s.token_url) or "", jwks_url=moved(s.jwks_url))
+
+    async def discovery(self, request: Request) -> Response:
+        """The tenant's discovery document: its own authorize and token endpoints (where client
+        credentials are served), as ``/{tenant}/v2.0/.well-known/openid-configuration`` gives them."""
+        document = json.loads(bytes((await super().discovery(request)).body))
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.settings.issuer))
+        document.update({
+            "authorization_endpoint": f"{origin}/{self.tenant}/oauth2/v2.0/authorize",
+            "token_endpoint": f"{origin}/{self.tenant}/oauth2/v2.0/token",
+            "grant_types_supported": [*document["grant_types_supported"], "client_credentials"],
+            "tenant_region_scope": "EU",
+        })
+        return json_response(document)
 
     def token_fields(self, grant: Grant, body: dict[str, Any]) -> dict[str, Any]:
         # Entra adds ext_expires_in; its id_token carries the tenant (tid) and the user's object id.
