@@ -1,5 +1,5 @@
-"""The core's contract suite against ``businesscentral`` and ``bocount``, each in both
-granularities they offer.
+"""The core's contract suite against ``businesscentral``, ``businesscentral-s2s`` and ``bocount``,
+each in both granularities they offer.
 
 The sandbox runs on a clock sped up ten times, shared with the harness, so waits (a 429's
 Retry-After) pass quickly while staying measurable on the sandbox's side.
@@ -11,7 +11,7 @@ import pytest
 from sfsync.clock import ScaledClock
 from sfsync.models import Granularity
 from sfsync.testing import ConnectorContract
-from sfsync_businesscentral.sandbox import BoCountSandbox, BusinessCentralSandbox
+from sfsync_businesscentral.sandbox import BoCountSandbox, BusinessCentralAppSandbox, BusinessCentralSandbox
 
 SPEED = 10
 
@@ -40,6 +40,26 @@ class TestBusinessCentralTrialBalanceContract(ConnectorContract):
     @classmethod
     def contract_sandbox(cls) -> BusinessCentralSandbox:
         return BusinessCentralSandbox(clock=ScaledClock(SPEED))
+
+
+class TestBusinessCentralAppContract(ConnectorContract):
+    connector = "businesscentral-s2s"
+    opt_out = {"booking_period": NO_BOOKING_PERIOD}
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def contract_sandbox(cls) -> BusinessCentralAppSandbox:
+        return BusinessCentralAppSandbox(clock=ScaledClock(SPEED))
+
+
+class TestBusinessCentralAppTrialBalanceContract(ConnectorContract):
+    connector = "businesscentral-s2s"
+    granularity = Granularity.TRIAL_BALANCE
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def contract_sandbox(cls) -> BusinessCentralAppSandbox:
+        return BusinessCentralAppSandbox(clock=ScaledClock(SPEED))
 
 
 class TestBoCountContract(ConnectorContract):

@@ -5,15 +5,16 @@ import pytest
 from sfsync.plugins import PluginRegistry
 
 
-@pytest.mark.parametrize("name", ["businesscentral", "bocount"])
+@pytest.mark.parametrize("name", ["businesscentral", "bocount", "businesscentral-s2s"])
 def test_entry_point_is_installed(name):
     names = {ep.name: ep for ep in importlib_metadata.entry_points(group="sfsync")}
-    assert names[name].value == f"sfsync_businesscentral.connector:{name}"
+    assert names[name].value == f"sfsync_businesscentral.connector:{name.replace('-', '_')}"
     assert names[name].dist is not None
     assert names[name].dist.name == "sfsync-businesscentral"
 
 
-@pytest.mark.parametrize(("name", "flavour"), [("businesscentral", "oauth2"), ("bocount", "form")])
+@pytest.mark.parametrize(("name", "flavour"), [("businesscentral", "oauth2"), ("bocount", "form"),
+                                               ("businesscentral-s2s", "form")])
 def test_is_discovered_by_the_registry(monkeypatch, name, flavour):
     monkeypatch.delenv("SFSYNC_LOAD_PLUGINS", raising=False)
     registry = PluginRegistry()

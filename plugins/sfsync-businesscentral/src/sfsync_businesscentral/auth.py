@@ -35,8 +35,8 @@ from sfsync.errors import AuthError, MalformedResponse, NeedsReconsent, Retriabl
 
 from sfsync_businesscentral.facts import AUTHORIZE_URL, SCOPES, TOKEN_URL, tenant_token_url
 
-__all__ = ["BoCountFields", "ClientCredentialsAuth", "EntraOAuth2Spec", "bocount_form_spec", "entra_oauth_spec",
-           "id_token_claims"]
+__all__ = ["AppFields", "BoCountFields", "ClientCredentialsAuth", "EntraOAuth2Spec", "app_form_spec",
+           "bocount_form_spec", "entra_oauth_spec", "id_token_claims"]
 
 APP_SCOPE = "https://api.businesscentral.dynamics.com/.default"
 
@@ -122,6 +122,19 @@ def bocount_form_spec() -> FormSpec:
     return FormSpec(fields=BoCountFields, level=ConnectionLevel.FIRM)
 
 
+class AppFields(BaseModel):
+    """What a firm types to connect a client's tenant service to service."""
+
+    tenant: str = Field(description="The client's Microsoft Entra tenant (its id or domain, contoso.onmicrosoft.com)")
+    client_id: str = Field(description="The application (client) id of the app registered in that tenant")
+    client_secret: SecretStr = Field(description="The app's client secret")
+
+
+def app_form_spec() -> FormSpec:
+    """The service-to-service form (firm level: the firm holds the app's secret)."""
+    return FormSpec(fields=AppFields, level=ConnectionLevel.FIRM)
+
+
 class ClientCredentialsAuth(httpx.Auth):
     """Bearer tokens of Entra's client-credentials grant for one tenant, fetched when missing or
     within five minutes of expiry, and again once on a 401."""
@@ -150,6 +163,11 @@ class ClientCredentialsAuth(httpx.Auth):
             code, description = _error(response)
             if response.status_code == 429 or response.status_code >= 500:
                 raise RetriableError(f"Entra's token endpoint is unavailable ({response.status_code})", response=response)
+            if code in ("invalid_client", "unauthorized_client"):
+                # A removed secret or consent: only a person with a new secret can mend it.
+                raise NeedsReconsent(f"Entra refused the app's client credentials for tenant {self.tenant} "
+                                     f"({description or code}); an admin must enter a current client secret",
+                                     response=response)
             raise AuthError(f"Entra refused the app's client credentials for tenant {self.tenant} "
                             f"({description or code or response.status_code})", response=response)
         try:

@@ -39,19 +39,20 @@ def _slot(user: str) -> asyncio.Semaphore:
 
 
 class ODataClient:
-    """One service root's calls. ``basic``: (user, key) for BoCount; otherwise the connection's
-    OAuth2 tokens."""
+    """One service root's calls. ``basic``: (user, key) for BoCount; ``auth``: an app's
+    client-credentials flow; otherwise the connection's OAuth2 tokens."""
 
     def __init__(self, ctx: ConnectorContext, root: str, *, user: str, basic: tuple[str, str] | None = None,
-                 package: str = "Business Central", page_size: int = PAGE_SIZE) -> None:
+                 auth: httpx.Auth | None = None, package: str = "Business Central", page_size: int = PAGE_SIZE) -> None:
         self.ctx, self.root, self.user, self.package, self.page_size = ctx, root.rstrip("/"), user, package, page_size
+        self.auth = auth
         headers = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"}
         if basic is not None:
             raw = f"{basic[0]}:{basic[1]}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(raw).decode()
         self.basic = basic is not None
-        self._http = ctx.http(self.root, authenticated=basic is None, limit_key=f"bc:{user}", headers=headers,
-                              retry_statuses=RETRY)
+        self._http = ctx.http(self.root, authenticated=basic is None and auth is None, limit_key=f"bc:{user}",
+                              headers=headers, retry_statuses=RETRY)
 
     def __repr__(self) -> str:
         return f"ODataClient({self.root!r})"
@@ -64,7 +65,10 @@ class ODataClient:
         """GET ``url``; raise the package's refusal as the core's error."""
         headers = max_page_size_header(self.page_size) if page else {}
         async with _slot(self.user):
-            response = await self._http.get(self.url(url), params=params, headers=headers)
+            if self.auth is not None:  # client credentials: this request's own flow
+                response = await self._http.get(self.url(url), params=params, headers=headers, auth=self.auth)
+            else:
+                response = await self._http.get(self.url(url), params=params, headers=headers)
         if response.status_code == 200:
             return response
         raise self.error(response)

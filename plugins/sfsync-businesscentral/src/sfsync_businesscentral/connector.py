@@ -6,12 +6,17 @@ An admin connects once at firm level. For Business Central the token is for the 
 tenant (:mod:`sfsync_businesscentral.auth`); the tenant has environments (the Admin Center API
 lists them, or the connection names them in ``environments``) and each environment companies:
 they are listed together, with the environment in their name and ref
-(``Production/8f3c…``). For BoCount a firm's companies are named by their VAT number.
+(``Production/8f3c…``). ``businesscentral-s2s`` reaches the same with an app's client
+credentials in the client's tenant instead of a user's sign-in. For BoCount a firm's companies are named by their VAT number.
 Everything after that is the shared engine (:mod:`sfsync_businesscentral.engine`); what is
 assumed about BoCount is in :mod:`sfsync_businesscentral.bocount_names`.
 """
 
 from __future__ import annotations
+
+import dataclasses
+import weakref
+from typing import Any
 
 from sfsync.auth import FormSpec
 from sfsync.context import ConnectorContext
@@ -23,14 +28,27 @@ from sfsync.odata import ODataQuery, literal
 from sfsync.sandbox import Sandbox
 
 from sfsync_businesscentral import bocount_names
-from sfsync_businesscentral.auth import EntraOAuth2Spec, bocount_form_spec, entra_oauth_spec
+from sfsync_businesscentral.auth import (
+    ClientCredentialsAuth,
+    EntraOAuth2Spec,
+    app_form_spec,
+    bocount_form_spec,
+    entra_oauth_spec,
+)
 from sfsync_businesscentral.client import ODataClient
 from sfsync_businesscentral.engine import ODataEngine
 from sfsync_businesscentral.facts import ADMIN_ENVIRONMENTS_PATH, API_HOST, API_ROOT, PAGE_SIZE
 from sfsync_businesscentral.ledger import Scope
 from sfsync_businesscentral.ratelimits import bc_rate_limits
 
-__all__ = ["BoCountConnector", "BusinessCentralConnector", "bocount", "businesscentral"]
+__all__ = [
+    "BoCountConnector",
+    "BusinessCentralAppConnector",
+    "BusinessCentralConnector",
+    "bocount",
+    "businesscentral",
+    "businesscentral_s2s",
+]
 
 API_VERSION = "v2.0"
 DOCS_URL = "https://learn.microsoft.com/dynamics365/business-central/dev-itpro/api-reference/v2.0/"
@@ -90,13 +108,16 @@ class BusinessCentralConnector(ODataEngine):
         named = [e.strip() for e in str(ctx.config.get("environments") or "").split(",") if e.strip()]
         if named:
             return named
-        admin = ODataClient(ctx, API_HOST, user=await self.user(ctx))
-        body = await admin.get(ADMIN_ENVIRONMENTS_PATH)
+        body = await (await self.admin_client(ctx)).get(ADMIN_ENVIRONMENTS_PATH)
         rows = body.get("value") if isinstance(body, dict) else None
         if not isinstance(rows, list):
             raise MalformedResponse("the Admin Center's environment list has no value array")
         return [str(r["name"]) for r in rows if r.get("applicationFamily", "BusinessCentral") == "BusinessCentral"
                 and r.get("status", "Active") == "Active" and r.get("name")]
+
+    async def admin_client(self, ctx: ConnectorContext) -> ODataClient:
+        """The Admin Center API's client."""
+        return ODataClient(ctx, API_HOST, user=await self.user(ctx))
 
     async def make_scope(self, ctx: ConnectorContext, company: Company) -> Scope:
         environment, sep, ident = company.ref.rpartition("/")
@@ -164,6 +185,71 @@ class BusinessCentralConnector(ODataEngine):
         from sfsync_businesscentral.sandbox import BusinessCentralSandbox
 
         return BusinessCentralSandbox()
+
+
+class BusinessCentralAppConnector(BusinessCentralConnector):
+    """Business Central service to service: an app registered in the client's own tenant, with
+    Entra's client credentials (automation-apis-using-s2s-authentication.md)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        """As :class:`BusinessCentralConnector`."""
+        super().__init__(**kwargs)
+        self._auths: weakref.WeakKeyDictionary[ConnectorContext, ClientCredentialsAuth] = weakref.WeakKeyDictionary()
+
+    def __repr__(self) -> str:
+        return "BusinessCentralAppConnector()"
+
+    async def tenant(self, ctx: ConnectorContext) -> str:
+        tenant = str(ctx.config.get("tenant") or "").strip()
+        if not tenant:
+            raise ConfigurationError("a service-to-service connection names its tenant (id or domain)")
+        return tenant
+
+    async def user(self, ctx: ConnectorContext) -> str:
+        return f"app:{ctx.config.get('client_id')}"
+
+    async def auth(self, ctx: ConnectorContext) -> ClientCredentialsAuth:
+        """The run's client-credentials flow (one token per run and tenant)."""
+        flow = self._auths.get(ctx)
+        if flow is None:
+            flow = self._auths[ctx] = ClientCredentialsAuth(await self.tenant(ctx), str(ctx.config.get("client_id") or ""),
+                                                           ctx.secrets.get("client_secret") or "", clock=ctx.clock)
+        return flow
+
+    async def client(self, ctx: ConnectorContext, environment: str) -> ODataClient:
+        root = f"{ctx.config.get('api_root') or API_ROOT}/{await self.tenant(ctx)}/{environment}/api/v2.0"
+        return ODataClient(ctx, root, user=await self.user(ctx), auth=await self.auth(ctx), page_size=self.page_size)
+
+    async def admin_client(self, ctx: ConnectorContext) -> ODataClient:
+        return ODataClient(ctx, API_HOST, user=await self.user(ctx), auth=await self.auth(ctx))
+
+    @hookimpl
+    def sfsync_connector_info(self) -> ConnectorInfo:
+        info = super().sfsync_connector_info()
+        return dataclasses.replace(
+            info, name="businesscentral-s2s", title="Microsoft Dynamics 365 Business Central (service to service)",
+            description=info.description.replace("signed in with Microsoft Entra ID",
+                                                 "with an app's client credentials in the client's Entra tenant"),
+            known_limits=(
+                "The app is registered in the client's own tenant with the API.ReadWrite.All application permission "
+                "and added on Business Central's Microsoft Entra Applications page; one connection per tenant.",
+                "A token is fetched by client credentials on every run (no refresh token): an unchanged night costs "
+                "five requests.",
+                "A removed client secret stops the connection until an admin enters a current one.",
+                *SHARED_LIMITS,
+            ),
+            unchanged_night_requests={g: n + 1 for g, n in NIGHT.items()},
+        )
+
+    @hookimpl
+    def sfsync_auth(self) -> FormSpec:  # type: ignore[override]
+        return app_form_spec()
+
+    @hookimpl
+    def sfsync_sandbox(self) -> Sandbox:
+        from sfsync_businesscentral.sandbox import BusinessCentralAppSandbox
+
+        return BusinessCentralAppSandbox()
 
 
 class BoCountConnector(ODataEngine):
@@ -250,5 +336,7 @@ class BoCountConnector(ODataEngine):
 
 businesscentral = BusinessCentralConnector()
 """The connector object the ``businesscentral`` entry point names."""
+businesscentral_s2s = BusinessCentralAppConnector()
+"""The connector object the ``businesscentral-s2s`` entry point names."""
 bocount = BoCountConnector()
 """The connector object the ``bocount`` entry point names."""

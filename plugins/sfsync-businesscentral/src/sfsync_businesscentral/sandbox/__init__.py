@@ -40,7 +40,7 @@ from sfsync_businesscentral.sandbox.model import service_model
 from sfsync_businesscentral.sandbox.oauth import EntraServer
 from sfsync_businesscentral.sandbox.truth import company_truth
 
-__all__ = ["BoCountSandbox", "BusinessCentralSandbox", "LimitConfig"]
+__all__ = ["BoCountSandbox", "BusinessCentralAppSandbox", "BusinessCentralSandbox", "LimitConfig"]
 
 
 class BusinessCentralSandbox(Sandbox):
@@ -227,6 +227,24 @@ class BusinessCentralSandbox(Sandbox):
                           [(e.account, e.credit, e.debit) for e in originals], f"Tegenboeking {document}")
         self._touched.add(document)
         return sorted(e.id for e in originals), made
+
+
+class BusinessCentralAppSandbox(BusinessCentralSandbox):
+    """The same tenant, connected service to service: the app's client credentials."""
+
+    connector = "businesscentral-s2s"
+
+    def connection_config(self) -> dict[str, Any]:
+        return {"tenant": self.tenant.id, "client_id": self.client_id}
+
+    def revoke(self) -> None:
+        """The tenant's admin removes the app's secret (and its tokens die): a new secret is
+        issued, which :meth:`connection_secrets` then gives."""
+        assert self.oauth_server is not None
+        prefix, _, number = self.client_secret.rpartition("-")
+        self.client_secret = f"{prefix}-{number}x"
+        self.oauth_server.clients[self.client_id] = OAuthClient(self.client_id, self.client_secret, name="sfsync (sandbox)")
+        self.oauth_server.revoke_all()
 
 
 class BoCountSandbox(BusinessCentralSandbox):
