@@ -17,8 +17,10 @@ SPECS = Path(os.environ.get("SFSYNC_BC_SPECS") or Path(__file__).resolve().paren
 
 @pytest.fixture
 def bc(tmp_path):  # type: ignore[no-untyped-def]
-    """(sandbox, connected harness) for businesscentral on a fake clock."""
+    """(sandbox, connected harness) for businesscentral on a fake clock, connected without naming
+    the tenant: it comes from the id_token."""
     sandbox = BusinessCentralSandbox(clock=FakeClock())
+    sandbox.connection_config = lambda: {"client_id": sandbox.client_id}  # type: ignore[method-assign]
     harness = ContractHarness.create("businesscentral", tmp_path, sandbox=sandbox)
     harness.connect()
     yield sandbox, harness

@@ -18,9 +18,13 @@ from sfsync_businesscentral.sandbox.harness import issue_tokens, send
 
 def test_the_connection_keeps_the_tenant_of_the_id_token(bc):
     sandbox, harness = bc
-    opened = harness.app.box.open(harness.app.store.get_connection(harness.connection.id).sealed)
+    record = harness.app.store.get_connection(harness.connection.id)
+    assert "tenant" not in record.config
+    opened = harness.app.box.open(record.sealed)
     assert opened["tokens"]["extra"]["tenant"] == sandbox.tenant.id
     assert opened["state"]["tenant"] == sandbox.tenant.id
+    companies = harness.run(harness.app.list_companies(harness.admin, harness.connection.id))
+    assert len(companies) == 3
 
 
 def test_the_id_token_is_entra_s_and_verifies_with_the_published_keys():

@@ -11,7 +11,11 @@ import pytest
 from sfsync.clock import ScaledClock
 from sfsync.models import Granularity
 from sfsync.testing import ConnectorContract
-from sfsync_businesscentral.sandbox import BoCountSandbox, BusinessCentralAppSandbox, BusinessCentralSandbox
+from sfsync_businesscentral.sandbox import (
+    BoCountSandbox,
+    BusinessCentralAppSandbox,
+    BusinessCentralSandbox,
+)
 
 SPEED = 10
 

@@ -134,7 +134,10 @@ class BusinessCentralSandbox(Sandbox):
         return out
 
     def connection_config(self) -> dict[str, Any]:
-        return {"client_id": self.client_id}
+        # The tenant too: a firm may name it on the connection, and the service-to-service
+        # connector, which shares this sandbox in the demo, must (the sign-in reads it from the
+        # id_token otherwise: tests connect without it).
+        return {"client_id": self.client_id, "tenant": self.tenant.id}
 
     def connection_secrets(self) -> dict[str, str]:
         return {"client_secret": self.client_secret}
@@ -233,9 +236,6 @@ class BusinessCentralAppSandbox(BusinessCentralSandbox):
     """The same tenant, connected service to service: the app's client credentials."""
 
     connector = "businesscentral-s2s"
-
-    def connection_config(self) -> dict[str, Any]:
-        return {"tenant": self.tenant.id, "client_id": self.client_id}
 
     def revoke(self) -> None:
         """The tenant's admin removes the app's secret (and its tokens die): a new secret is
