@@ -183,9 +183,12 @@ class LedgerColumns(Sequence["LedgerLine"]):
         Within one batch a package id names one line: two lines under one id are two lines the
         package's ids cannot tell apart, which an upsert on ``id`` would silently merge.
         """
+        ids = self.column("id")
+        if len(set(ids)) == len(ids):  # the usual case, at C speed
+            return []
         seen: set[str] = set()
         repeated: dict[str, None] = {}
-        for line_id in self.column("id"):
+        for line_id in ids:
             if line_id in seen:
                 repeated[line_id] = None
             seen.add(line_id)
