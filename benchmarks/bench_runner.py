@@ -10,10 +10,13 @@ of ``lines_per_second`` (printed as ``page_synthesis_seconds``). ``--models`` me
 path of a connector that builds one ``LedgerLine`` model per line. ``unchanged_rerun_seconds`` is
 the next night's run, when nothing changed (it must cost almost nothing, whatever the size).
 
-The **raw limit** is measured in the same process on the same run: the very rows the store wrote
-(read back from it) inserted again with a plain ``executemany`` per page, one commit per page,
-into an empty copy of the same table with the same indexes. ``raw_ratio`` is sfsync's end-to-end
-rate over that limit (target, issue 28: at least 0.8 on SQLite). With PostgreSQL the store's rate
+The **raw limit** is measured on the same run: the very rows the store wrote (read back from
+it) inserted again with a plain ``executemany`` per page, one commit per page, into an empty
+copy of the same table with the same indexes, in a child process. ``raw_ratio`` is sfsync's
+end-to-end rate over that limit, both in lines per CPU second (SQLite works in the process, so
+its CPU time is all of its cost, and a busy machine does not tilt the ratio); target, issue 28:
+at least 0.8. ``raw_bound_columns_ratio`` compares with an insert that binds only the columns
+holding a value, which the store does too (a column empty on a whole batch is left to NULL). With PostgreSQL the store's rate
 is printed beside SQLite's of the same run (target: at least as fast).
 
 PostgreSQL: ``SFSYNC_BENCH_POSTGRES_DSN`` (or ``SFSYNC_TEST_POSTGRES_DSN``); the benchmark works
@@ -65,6 +68,7 @@ class Synthetic:
     def __init__(self, lines: int, page: int, models: bool) -> None:
         self.lines, self.page, self.models = lines, page, models
         self.synthesis = 0.0  # seconds spent making up the input pages
+        self.synthesis_cpu = 0.0  # and the CPU seconds of it
 
     @hookimpl
     def sfsync_connector_info(self):
@@ -93,9 +97,10 @@ class Synthetic:
     async def _pages(self, start: int):
         n = start
         while n < self.lines:
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             rows = [_row(i) for i in range(n, min(n + self.page, self.lines))]  # a parsed JSON page
             self.synthesis += time.perf_counter() - began
+            self.synthesis_cpu += time.process_time() - began_cpu
             n += len(rows)
             if self.models:
                 models = [
@@ -162,12 +167,12 @@ def _raw_sqlite(folder: Path, page: int) -> tuple[float, float]:
         given = rows if label == "all" else [tuple(row[i] for i in columns) for row in rows]
         sql = (f"INSERT INTO ledger_lines ({', '.join(names[i] for i in columns)})"
                f" VALUES ({', '.join('?' * len(columns))})")
-        start = time.perf_counter()
+        start = time.process_time()
         for at in range(0, len(given), page):
             target.execute("BEGIN")
             target.executemany(sql, given[at:at + page])
             target.execute("COMMIT")
-        rates.append(len(given) / (time.perf_counter() - start))
+        rates.append(len(given) / (time.process_time() - start))
         target.close()
     return rates[0], rates[1]
 
@@ -187,9 +192,10 @@ async def _one_store(kind: str, lines: int, page: int, models: bool) -> dict[str
             connection = await app.connect_form(admin, "synthetic", {"key": "k"})
             dossier = app.create_dossier(admin, "bench")
             await app.link(admin, dossier.id, connection.id, "S1", mode="replace")
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             run = await app.sync(dossier.id)
             elapsed = time.perf_counter() - start - connector.synthesis
+            cpu = time.process_time() - start_cpu - connector.synthesis_cpu
             assert run.status in ("ok", "warning"), run.error
             stored = app.store.count_ledger_lines(dossier.id)
             assert stored == lines, (stored, lines)
@@ -200,6 +206,7 @@ async def _one_store(kind: str, lines: int, page: int, models: bool) -> dict[str
             figures: dict[str, Any] = {
                 "store": kind, "path": "LedgerLine models" if models else "LedgerColumns", "lines": stored,
                 "page": page, "seconds": round(elapsed, 2), "lines_per_second": round(stored / elapsed),
+                "cpu_seconds": round(cpu, 2), "lines_per_cpu_second": round(stored / cpu),
                 "page_synthesis_seconds": round(connector.synthesis, 2),
                 "unchanged_rerun_seconds": round(rerun_seconds, 3),
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -231,10 +238,12 @@ async def main(stores: list[str], lines: int, page: int, models: bool, rounds: i
         if kind == "sqlite":
             raw_all = max(f.pop("raw_all") for f in results)
             raw_used = max(f.pop("raw_used") for f in results)
-            best["raw_executemany_rows_per_second"] = round(raw_all)
-            best["raw_ratio"] = round(best["lines_per_second"] / raw_all, 2)
-            best["raw_bound_columns_rows_per_second"] = round(raw_used)
-            best["raw_bound_columns_ratio"] = round(best["lines_per_second"] / raw_used, 2)
+            # Both sides in CPU seconds of one process each: a busy machine slows them alike.
+            cpu_rate = max(f["lines_per_cpu_second"] for f in results)
+            best["raw_executemany_rows_per_cpu_second"] = round(raw_all)
+            best["raw_ratio"] = round(cpu_rate / raw_all, 2)
+            best["raw_bound_columns_rows_per_cpu_second"] = round(raw_used)
+            best["raw_bound_columns_ratio"] = round(cpu_rate / raw_used, 2)
         rates[kind] = best["lines_per_second"]
         print(json.dumps(best))
     if "sqlite" in rates and "postgres" in rates:

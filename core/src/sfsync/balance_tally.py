@@ -15,6 +15,7 @@ written count) and falls back to the store's check otherwise.
 
 from __future__ import annotations
 
+import operator
 from decimal import Decimal
 
 from sfsync.models import LedgerBatch
@@ -42,9 +43,9 @@ class EntryTally:
         lines = batch.lines
         sums: dict[str, Decimal] = {}
         get = sums.get
-        for entry, debit, credit in zip(lines.column("entry"), lines.column("debit"), lines.column("credit"),
-                                        strict=True):
-            sums[entry] = get(entry, _ZERO) + debit - credit
+        signed = map(operator.sub, lines.column("debit"), lines.column("credit"))  # at C speed
+        for entry, amount in zip(lines.column("entry"), signed, strict=True):
+            sums[entry] = get(entry, _ZERO) + amount
         still_open = self._open
         for entry, difference in sums.items():
             total = still_open.pop(entry, _ZERO) + difference
