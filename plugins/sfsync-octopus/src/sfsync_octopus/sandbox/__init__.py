@@ -59,6 +59,8 @@ class OctopusSandbox(Sandbox):
         self.dossiers = self.books.dossiers
         self.password = "sandbox-Octopus-2025"
         self.tokens = Tokens(self.clock)
+        self.observers: list[Callable[[str, str, int, bytes], None]] = []
+        """Called with (method, path, status, body) of every answer of the API (spec checks)."""
         self.limits = octopus_limits(self.clock, daily_calls=daily_calls)
         super().__init__()
 
@@ -112,16 +114,27 @@ class OctopusSandbox(Sandbox):
     # --- the API: its route table ---------------------------------------------------------------
 
     def routes(self) -> list[BaseRoute]:
+        v1, seen = "/octopus-rest-api/v1", self._observed
         return [
-            Route("/octopus-rest-api/v1/authentication", self.authenticate, methods=["POST"]),
-            Route("/octopus-rest-api/v1/dossiers", self.list_dossiers, methods=["GET"]),
-            Route("/octopus-rest-api/v1/dossiers", self.connect_dossier, methods=["POST"]),
-            Route("/octopus-rest-api/v1/dossiers/{dossier:int}/bookyears", self.data(self.bookyears)),
-            Route("/octopus-rest-api/v1/dossiers/{dossier:int}/accounts/modified", self.data(self.modified_accounts)),
-            Route("/octopus-rest-api/v1/dossiers/{dossier:int}/accounts/amounts/modified", self.data(self.modified_amounts)),
-            Route("/octopus-rest-api/v1/dossiers/{dossier:int}/bookyears/{bookyear:int}/bookings/modified",
-                  self.data(self.modified_bookings)),
+            Route(f"{v1}/authentication", seen(self.authenticate), methods=["POST"]),
+            Route(f"{v1}/dossiers", seen(self.list_dossiers), methods=["GET"]),
+            Route(f"{v1}/dossiers", seen(self.connect_dossier), methods=["POST"]),
+            Route(f"{v1}/dossiers/{{dossier:int}}/bookyears", seen(self.data(self.bookyears)), methods=["GET"]),
+            Route(f"{v1}/dossiers/{{dossier:int}}/accounts/modified", seen(self.data(self.modified_accounts)), methods=["GET"]),
+            Route(f"{v1}/dossiers/{{dossier:int}}/accounts/amounts/modified", seen(self.data(self.modified_amounts)),
+                  methods=["GET"]),
+            Route(f"{v1}/dossiers/{{dossier:int}}/bookyears/{{bookyear:int}}/bookings/modified",
+                  seen(self.data(self.modified_bookings)), methods=["GET"]),
         ]
+
+    def _observed(self, handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        async def observed(request: Request) -> Response:
+            response = await handler(request)
+            for observe in self.observers:
+                observe(request.method, request.url.path, response.status_code, bytes(response.body))
+            return response
+
+        return observed
 
     def refusal(self, request: Request, status: int) -> Response:
         return _refuse(status, -404 if status == 404 else -405, "Not Found" if status == 404 else "Method Not Allowed")
