@@ -53,9 +53,9 @@ class OctopusSandbox(Sandbox):
     software_house = "3f5d6c1e-8b2a-4c7d-9e01-5a6b7c8d9e0f"  # the sandbox's own, invented
     user = "webservice@fiduciaire-dupont.be"
 
-    def __init__(self, clock: Clock | None = None, *, daily_calls: int | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, *, daily_calls: int | None = None, per_month: int = 1) -> None:
         self.clock = clock or Clock()
-        self.books = Books(self.clock)
+        self.books = Books(self.clock, per_month=per_month)
         self.dossiers = self.books.dossiers
         self.password = "sandbox-Octopus-2025"
         self.tokens = Tokens(self.clock)

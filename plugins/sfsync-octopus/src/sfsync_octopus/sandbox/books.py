@@ -118,6 +118,8 @@ class Dossier:
     bookings: dict[str, Booking] = field(default_factory=dict)
     amount_stamps: dict[tuple[int, int, int], dt.datetime] = field(default_factory=dict)
     """When the totals of (bookyear, account, period) last changed: the modified-amounts feed."""
+    next_number: dict[tuple[int, str], int] = field(default_factory=dict)
+    """The next document number per (bookyear, journal)."""
 
     def live(self) -> list[Booking]:
         return [b for b in self.bookings.values() if not b.deleted]
@@ -165,8 +167,10 @@ class Dossier:
 class Books:
     """Every dossier's books, stamped on the sandbox's clock."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, *, per_month: int = 1) -> None:
         self.clock = clock
+        self.per_month = per_month
+        """Sales and purchases a month (the benchmark seeds many)."""
         self._stamp_at = clock.now().astimezone(dt.UTC).replace(tzinfo=None, microsecond=0) - dt.timedelta(days=30)
         self.dossiers: dict[int, Dossier] = {}
         rng, today = random.Random(20250401), clock.now().date()
@@ -188,11 +192,12 @@ class Books:
                 day = p_start + dt.timedelta(days=9)
                 if day > today:
                     break
-                self.sale(dossier, day, Decimal(rng.randint(20000, 250000)) / 100)
-                cost = Decimal(rng.randint(10000, 90000)) / 100
-                vat = (cost * Decimal("0.21")).quantize(CENT)
-                self.book(dossier, day, "A1", f"Aankoop {day:%m/%Y}",
-                          [(604000, cost), (411000, vat), (440000, -(cost + vat))])
+                for _ in range(self.per_month):
+                    self.sale(dossier, day, Decimal(rng.randint(20000, 250000)) / 100)
+                    cost = Decimal(rng.randint(10000, 90000)) / 100
+                    vat = (cost * Decimal("0.21")).quantize(CENT)
+                    self.book(dossier, day, "A1", f"Aankoop {day:%m/%Y}",
+                              [(604000, cost), (411000, vat), (440000, -(cost + vat))])
         current, previous = dossier.years[-1], dossier.years[-2]
         # Paid in USD: the EUR amounts and the dollars at 1.0850.
         self.book(dossier, current.start + dt.timedelta(days=20), "F1", "Softwarelicentie (USD)",
@@ -224,7 +229,8 @@ class Books:
         when not those of its date); return its line ids."""
         assert sum(amount for _, amount in rows) == 0, "sandbox bookings balance"
         year = booked_in[0] if booked_in else next(y for y in dossier.years if y.start <= day <= y.end)
-        number = 1 + max((b.number for b in dossier.bookings.values() if b.year is year and b.journal == journal), default=0)
+        number = dossier.next_number.get((year.id, journal), 1)
+        dossier.next_number[year.id, journal] = number + 1
         lines = [Line(seq, account, amount, (amount * rate).quantize(CENT) if rate else None, text)
                  for seq, (account, amount) in enumerate(rows, start=1)]
         stamp = self.stamp()
