@@ -1,271 +1,169 @@
-"""The sfsync connector for WinBooks Online.
+"""The ``winbooks-online`` connector: WinBooks on Web (WinBooks SA), REST API.
 
-Baked from sfsync's cookiecutter-plugin: every hook below already works against the skeleton
-sandbox (:mod:`sfsync_winbooks_online.sandbox`), a tiny JSON API. Fill each one in with
-WinBooks Online's real API, following the docstring of the hook, and make the
-sandbox as strict as the real API as you go. The hooks' full contract is in ``sfsync.hookspecs``.
+Support staff set the connection up (connection level ``support``) with the e-mail the licence
+administrator granted access to and the exchange token WinBooks mailed; that one grant opens every
+folder (company) of the licence. Wire facts and their sources: :mod:`sfsync_winbooks_online.facts`;
+what is assumed: :mod:`sfsync_winbooks_online.assumed`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import weakref
 from collections.abc import AsyncIterator
-from decimal import Decimal
-from typing import Any
 
-import httpx
 from pydantic import BaseModel, Field, SecretStr
 from sfsync.auth import ConnectionLevel, FormSpec
 from sfsync.context import ConnectorContext
-from sfsync.errors import FatalError, MalformedResponse, NeedsReconsent, NotFound, RetriableError
+from sfsync.errors import NotFound
 from sfsync.hookspecs import hookimpl
-from sfsync.http import RateLimitPolicy, RateWindow, check_next_token
+from sfsync.http import RateLimitPolicy
 from sfsync.metadata import ConnectorInfo
 from sfsync.models import (
     Account,
-    AccountKind,
     Company,
     CompanyDetails,
     FiscalYear,
     Granularity,
     LedgerBatch,
-    LedgerColumns,
     OpeningBalance,
-    Period,
 )
 from sfsync.sandbox import Sandbox
 
-from sfsync_winbooks_online.sandbox import BASE_URL, WinbooksOnlineSandbox
+from sfsync_winbooks_online import ledger
+from sfsync_winbooks_online.assumed import FOLDERS_PATH
+from sfsync_winbooks_online.client import WinbooksSession
+from sfsync_winbooks_online.mapping import (
+    PeriodPlace,
+    to_account,
+    to_company,
+    to_details,
+    to_fiscal_years,
+)
+
+__all__ = ["CONNECTOR", "WinbooksConnector", "WinbooksCredentials", "winbooks_online"]
 
 CONNECTOR = "winbooks-online"
-PAGE_SIZE = 100
 
 
-class Credentials(BaseModel):
-    """What a person types to connect. ``SecretStr`` fields are secrets (never shown)."""
+class WinbooksCredentials(BaseModel):
+    """What support staff enter for a firm: the granted e-mail and the exchange token."""
 
-    api_key: SecretStr = Field(description="The API key from WinBooks Online's settings")
-
-
-def _base_url(ctx: ConnectorContext) -> str:
-    return str(ctx.config.get("base_url", BASE_URL)).rstrip("/")
+    email: str = Field(description="The e-mail the licence administrator granted the application's access to")
+    exchange_token: SecretStr = Field(description="The exchange token WinBooks on Web mailed for that access")
 
 
-def _client(ctx: ConnectorContext) -> httpx.AsyncClient:
-    return ctx.http(_base_url(ctx), headers={"X-Api-Key": ctx.secrets["api_key"]})
+class WinbooksConnector:
+    """WinBooks on Web, as sfsync sees it."""
 
+    def __init__(self) -> None:
+        self._sessions: weakref.WeakKeyDictionary[ConnectorContext, WinbooksSession] = weakref.WeakKeyDictionary()
+        self._years: weakref.WeakKeyDictionary[ConnectorContext, dict[str, tuple[list[FiscalYear], dict[str, PeriodPlace]]]] = (
+            weakref.WeakKeyDictionary())
 
-async def _get(ctx: ConnectorContext, path: str, **params: Any) -> Any:
-    """GET a JSON document, mapping the package's errors to the core's (money stays Decimal)."""
-    response = await _client(ctx).get(path, params={k: v for k, v in params.items() if v is not None})
-    if response.status_code == 401:
-        # Credentials that worked once and are refused now were revoked or regenerated: only a
-        # person can give new ones, so the connection is marked for re-consent.
-        raise NeedsReconsent(
-            "WinBooks Online refused the connection's credentials; connect it again",
-            response=response,
-        )
-    if response.status_code == 404:
-        raise NotFound(f"WinBooks Online has no {path}", response=response)
-    if response.status_code >= 500:
-        raise RetriableError(f"WinBooks Online failed ({response.status_code})", response=response)
-    if response.status_code != 200:
-        raise FatalError(f"WinBooks Online answered {response.status_code}", response=response)
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except ValueError as exc:
-        raise MalformedResponse("WinBooks Online sent something that is not JSON", response=response) from exc
+    def __repr__(self) -> str:
+        return "WinbooksConnector()"
 
+    def session(self, ctx: ConnectorContext) -> WinbooksSession:
+        found = self._sessions.get(ctx)
+        if found is None:
+            found = self._sessions[ctx] = WinbooksSession(ctx)
+        return found
 
-def _date(value: str) -> dt.date:
-    return dt.date.fromisoformat(value)
-
-
-class WinbooksOnlineConnector:
-    """WinBooks Online, as sfsync sees it."""
+    async def years(self, ctx: ConnectorContext, company: Company) -> tuple[list[FiscalYear], dict[str, PeriodPlace]]:
+        """The folder's bookyears and book periods, read once a run."""
+        cache = self._years.setdefault(ctx, {})
+        if company.ref not in cache:
+            session = self.session(ctx)
+            cache[company.ref] = to_fiscal_years(await session.get_all("BookYears", company.ref),
+                                                 await session.get_all("BookPeriods", company.ref))
+        return cache[company.ref]
 
     @hookimpl
     def sfsync_connector_info(self) -> ConnectorInfo:
-        """Describe the connector: ``name`` must equal the entry point's name.
-
-        Fill in the package's real rate limits (``RateWindow`` per documented window, and a
-        ``parse_headers`` function reading its remaining/reset headers) and the gaps of its API
-        a user should know about (``known_limits``).
-        """
         return ConnectorInfo(
             name=CONNECTOR,
-            title="WinBooks Online",
-            package="WinBooks Online",
-            description="sfsync plugin for WinBooks Online",
-            granularities=(
-                Granularity.TRANSACTIONS,
+            title="WinBooks on Web",
+            package="WinBooks on Web",
+            description=(
+                "WinBooks on Web through its REST API: the folders of the licence, bookyears with their "
+                "book periods, the chart of GL accounts, general-ledger transactions (incremental by "
+                "modification, deleted bookings removed) and the opening period's balances."
             ),
+            granularities=(Granularity.TRANSACTIONS,),
             default_granularity=Granularity.TRANSACTIONS,
-            # What an unchanged night costs, which the contract suite holds the connector to: keep
-            # it true when you fill in the API calls (the suite's incrementality check says what
-            # it measured). Lines re-read on purpose go in lookback_days.
-            lookback_days=0,
-            unchanged_night_requests={
-                Granularity.TRANSACTIONS: 4,
-            },
-            rate_limits=RateLimitPolicy(
-                windows=(RateWindow("minutely", 1000, 60.0),),
-                notes="Skeleton limits: replace with the package's documented ones.",
+            rate_limits=RateLimitPolicy(notes="WinBooks on Web publishes no rate limits; 429 and Retry-After are honoured."),
+            known_limits=(
+                "Support staff set up the connection with the e-mail and exchange token the licence administrator "
+                "obtained by granting the application access; one grant opens every folder of the licence.",
+                "No trial-balance granularity: WinBooks on Web documents no trial-balance resource.",
+                "Assumed, to confirm with WinBooks: the folder list (/app/Folders and its fields), a Modified "
+                "stamp on GLTransHeaders usable in criteria, BookYear.IsClosed and BookPeriod.BookYear_Id, "
+                "the chunk and page sizes (100), and that a deleted booking simply disappears.",
+                "Deletions are found by comparing the Ids of every booking with those seen before: one "
+                "extra request a night.",
+                "Bookings changed within the same millisecond as the last one read may be read a night late.",
             ),
+            docs_url="https://help.winbooks.be/display/DEV/Use+the+Rest+API",
+            lookback_days=0,
+            # token refresh, bookyears, book periods, chart, one changed-bookings page, the Ids
+            unchanged_night_requests={Granularity.TRANSACTIONS: 6},
+            extra={"api": "REST"},
         )
 
     @hookimpl
     def sfsync_auth(self) -> FormSpec:
-        """Declare how a firm connects and at which level.
-
-        The form's fields are :class:`Credentials`; add the package's non-secret fields (a server
-        URL, a database) as plain ``str`` fields and its secrets as ``SecretStr``.
-        """
-        return FormSpec(fields=Credentials, level=ConnectionLevel.SUPPORT)
+        return FormSpec(fields=WinbooksCredentials, level=ConnectionLevel.SUPPORT)
 
     @hookimpl
     async def sfsync_check_connection(self, ctx: ConnectorContext) -> None:
-        """Check fresh credentials; raise ``AuthError`` when the package refuses them.
-
-        Store what later calls need (a cluster URL, a session) in ``ctx.state`` and call
-        ``await ctx.save_state()``.
-        """
-        await _get(ctx, "/api/companies")
+        session = self.session(ctx)
+        await session.connect()
+        await session.folders(FOLDERS_PATH)
 
     @hookimpl
     async def sfsync_list_companies(self, ctx: ConnectorContext) -> list[Company]:
-        """List what the connection can see; ``ref`` must be stable and unique."""
-        body = await _get(ctx, "/api/companies")
-        return [
-            Company(ref=c["ref"], code=c["code"], name=c["name"], currency=c.get("currency"))
-            for c in body["items"]
-        ]
+        companies = {c.ref: c for c in (to_company(i) for i in await self.session(ctx).folders(FOLDERS_PATH))}
+        return sorted(companies.values(), key=lambda c: (c.name.lower(), c.ref))
+
+    @hookimpl
+    async def sfsync_fetch_company_details(
+        self, ctx: ConnectorContext, company: Company, previous: CompanyDetails | None = None
+    ) -> CompanyDetails:
+        for item in await self.session(ctx).folders(FOLDERS_PATH):
+            if str(item.get("Code")) == company.ref:
+                return to_details(item)
+        raise NotFound(f"the WinBooks on Web licence no longer has folder {company.ref}")
 
     @hookimpl
     async def sfsync_fetch_fiscal_years(self, ctx: ConnectorContext, company: Company) -> list[FiscalYear]:
-        """The company's fiscal years as the package defines them (not always calendar years),
-        with their periods; they must cover every ledger date."""
-        body = await _get(ctx, f"/api/companies/{company.ref}/fiscal-years")
-        return [
-            FiscalYear(
-                label=y["label"],
-                start=_date(y["start"]),
-                end=_date(y["end"]),
-                closed=y["closed"],
-                periods=tuple(
-                    Period(number=p["number"], start=_date(p["start"]), end=_date(p["end"]))
-                    for p in y["periods"]
-                ),
-            )
-            for y in body["items"]
-        ]
+        return (await self.years(ctx, company))[0]
 
     @hookimpl
     async def sfsync_fetch_accounts(self, ctx: ConnectorContext, company: Company) -> list[Account]:
-        """The chart of accounts, keyed by code; every ledger line's account must be in it."""
-        body = await _get(ctx, f"/api/companies/{company.ref}/accounts")
-        kinds = {"balance_sheet": AccountKind.BALANCE_SHEET, "profit_loss": AccountKind.PROFIT_LOSS}
-        return [
-            Account(code=a["code"], name=a["name"], kind=kinds.get(a["kind"], AccountKind.UNKNOWN))
-            for a in body["items"]
-        ]
+        accounts = {a.code: a for a in (to_account(i) for i in await self.session(ctx).get_all("GLAccounts", company.ref))}
+        return sorted(accounts.values(), key=lambda a: a.code)
 
     @hookimpl
     async def sfsync_fetch_ledger(
-        self,
-        ctx: ConnectorContext,
-        company: Company,
-        since: dt.date | None,
-        cursor: str | None,
+        self, ctx: ConnectorContext, company: Company, since: dt.date | None, cursor: str | None,
+        fiscal_years: list[FiscalYear],
     ) -> AsyncIterator[LedgerBatch]:
-        """Yield ledger lines in batches, each with the cursor to resume from after it.
-
-        The skeleton reads changes by modification stamp (a keyset ``after`` of stamp and id),
-        and deletions from their own feed. Replace it with the package's incremental mechanism:
-        what a nightly sync of an unchanged company costs is the number to keep small.
-        """
-        state = json.loads(cursor) if cursor else {
-            "lines_after": None,
-            "deleted_after": None,
-            "date_from": since.isoformat() if since else None,
-        }
-        path = f"/api/companies/{company.ref}"
-        # Deletions first, so an entry deleted and re-booked arrives as its new lines.
-        deleted: list[str] = []
-        while True:
-            body = await _get(ctx, f"{path}/deletions", after=state["deleted_after"])
-            deleted += [d["line_id"] for d in body["items"]]
-            if body["items"]:
-                last = body["items"][-1]
-                state["deleted_after"] = f"{last['deleted_at']}|{last['line_id']}"
-            if not body.get("more"):
-                break
-        if deleted or cursor is None:
-            yield LedgerBatch(deleted=deleted, cursor=json.dumps(state))
-        seen: set[str] = set()
-        while True:
-            body = await _get(
-                ctx,
-                f"{path}/lines",
-                after=state["lines_after"],
-                date_from=state["date_from"],
-                limit=PAGE_SIZE,
-            )
-            items = body["items"]
-            if not items:
-                return
-            # One LedgerColumns per page, not one LedgerLine per line: from_records checks the
-            # page a column at a time with LedgerLine's own rules (about four times faster), and
-            # a bad value still fails with the error naming the line, field and value. Keep the
-            # values plain (str, "YYYY-MM-DD" dates, int periods, Decimal/int/"-12.50" amounts,
-            # datetime stamps, never floats): anything else takes the slow line-by-line path.
-            lines = LedgerColumns.from_records(
-                {
-                    "id": item["id"],
-                    "entry": item["entry"],
-                    "journal": item["journal"],
-                    "date": item["date"],
-                    "period": item["period"],
-                    "fiscal_year": item["fiscal_year"],
-                    "account": item["account"],
-                    "description": item["description"],
-                    "amount": item["amount"],  # signed: positive is a debit
-                    "currency": item.get("currency"),
-                    "foreign_amount": item.get("foreign_amount") or None,
-                    "modified": dt.datetime.fromisoformat(item["modified"]),
-                }
-                for item in items
-            )
-            following = f"{items[-1]['modified']}|{items[-1]['id']}"
-            check_next_token(state["lines_after"], following, seen=seen)
-            state["lines_after"] = following
-            yield LedgerBatch(lines=lines, cursor=json.dumps(state))
-            if not body.get("more"):
-                return
+        _, places = await self.years(ctx, company)
+        async for batch in ledger.ledger_batches(self.session(ctx), company.ref, places, since, cursor):
+            yield batch
 
     @hookimpl
-    async def sfsync_fetch_opening_balances(
-        self, ctx: ConnectorContext, company: Company, at: dt.date
-    ) -> list[OpeningBalance]:
-        """The balance of every balance-sheet account at ``at`` (the start of a *since* link)."""
-        body = await _get(ctx, f"/api/companies/{company.ref}/balances", at=at.isoformat())
-        return [
-            OpeningBalance(account=row["account"], date=at, amount=Decimal(row["amount"]))
-            for row in body["items"]
-        ]
-
-    @hookimpl
-    async def sfsync_fetch_company_details(self, ctx: ConnectorContext, company: Company) -> CompanyDetails:
-        """The client's master data: name, VAT number, address (administrative sync)."""
-        body = await _get(ctx, f"/api/companies/{company.ref}/details")
-        return CompanyDetails(**body)
+    async def sfsync_fetch_opening_balances(self, ctx: ConnectorContext, company: Company, at: dt.date) -> list[OpeningBalance]:
+        _, places = await self.years(ctx, company)
+        return await ledger.opening_balances(self.session(ctx), company.ref, places, at)
 
     @hookimpl
     def sfsync_sandbox(self) -> Sandbox:
-        """A fresh, seeded sandbox of the package (the contract suite and ``sfsync demo`` use it)."""
-        return WinbooksOnlineSandbox()
+        from sfsync_winbooks_online.sandbox import WinbooksSandbox
+
+        return WinbooksSandbox()
 
 
-winbooks_online = WinbooksOnlineConnector()
+winbooks_online = WinbooksConnector()
 """The connector object the ``winbooks-online`` entry point names."""
