@@ -62,9 +62,11 @@ class WinbooksSandbox(Sandbox):
     base_urls = (API_BASE,)
     email = "boekhouding@fiduciaire-dupont.be"
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, *, per_month: int = 1) -> None:
         self.clock = clock or Clock()
-        self.books = Books(self.clock)
+        self.books = Books(self.clock, per_month=per_month)
+        self.chunk = CHUNK
+        """Objects per Get All chunk (tests make it small to see ContinuePath followed)."""
         self.folders = self.books.folders
         self.exchange_token = f"wow-exchange-{secrets.token_hex(8)}"
         self._refresh: set[str] = set()
@@ -186,8 +188,8 @@ class WinbooksSandbox(Sandbox):
         def answer(request: Request) -> Response:
             rows = items(self.folders[request.path_params["folder"]])
             start = int(request.headers.get(CONTINUE_HEADER, "0") or 0)
-            chunk = rows[start:start + CHUNK]
-            headers = {CONTINUE_HEADER: str(start + CHUNK)} if start + CHUNK < len(rows) else {}
+            chunk = rows[start:start + self.chunk]
+            headers = {CONTINUE_HEADER: str(start + self.chunk)} if start + self.chunk < len(rows) else {}
             return json_response(chunk, 200, headers)
 
         return self.authorized(answer)

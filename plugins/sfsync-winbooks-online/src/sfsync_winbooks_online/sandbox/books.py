@@ -104,6 +104,7 @@ class Folder:
     email: str
     years: list[Year]
     headers: dict[str, Header] = field(default_factory=dict)
+    next_number: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def details(self) -> CompanyDetails:
         return CompanyDetails(name=self.name, vat_number=self.vat, street=self.street, postal_code=self.zip,
@@ -125,8 +126,10 @@ class Folder:
 class Books:
     """Every folder of the licence, stamped on the sandbox's clock."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, *, per_month: int = 1) -> None:
         self.clock = clock
+        self.per_month = per_month
+        """Sales and purchases a month (tests of paging and the benchmark seed more)."""
         self._stamp_at = clock.now().astimezone(dt.UTC).replace(microsecond=0) - dt.timedelta(days=30)
         self.folders: dict[str, Folder] = {}
         rng, today = random.Random(20251001), clock.now().date()
@@ -152,10 +155,12 @@ class Books:
                 day = p_start + dt.timedelta(days=9)
                 if day > today:
                     break
-                self.sale(folder, day, Decimal(rng.randint(20000, 250000)) / 100)
-                cost = Decimal(rng.randint(10000, 90000)) / 100
-                vat = (cost * Decimal("0.21")).quantize(CENT)
-                self.book(folder, day, "ACH", f"Aankoop {day:%m/%Y}", [("440000", -(cost + vat)), ("604000", cost), ("411000", vat)])
+                for _ in range(self.per_month):
+                    self.sale(folder, day, Decimal(rng.randint(20000, 250000)) / 100)
+                    cost = Decimal(rng.randint(10000, 90000)) / 100
+                    vat = (cost * Decimal("0.21")).quantize(CENT)
+                    self.book(folder, day, "ACH", f"Aankoop {day:%m/%Y}",
+                              [("440000", -(cost + vat)), ("604000", cost), ("411000", vat)])
             if index == 1:
                 # Dated in the next year, booked in this year's last period.
                 self.book(folder, folder.years[2].start + dt.timedelta(days=2), "OD", "Toe te rekenen kosten",
@@ -189,7 +194,8 @@ class Books:
              rate: Decimal | None = None, booked_in: tuple[Year, int] | None = None) -> list[str]:
         assert sum(amount for _, amount in rows) == 0, "sandbox bookings balance"
         year = booked_in[0] if booked_in else next(y for y in folder.years if y.start <= day <= y.end)
-        number = 1 + sum(1 for h in folder.headers.values() if h.year is year and h.journal == journal)
+        number = folder.next_number.get((year.id, journal), 1)
+        folder.next_number[year.id, journal] = number + 1
         header_id = guid(folder.code, year.id, journal, number, len(folder.headers))
         step = 1 if journal in ("VEN", "ACH") else 1000  # LineOrder: 0..N for sales and purchases, 1000s otherwise
         lines = [Trans(guid(header_id, i), i * step if step == 1 else (i + 1) * step, account, amount,
