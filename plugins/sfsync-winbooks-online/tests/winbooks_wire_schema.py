@@ -47,7 +47,9 @@ ANSWERS: dict[tuple[str, str], dict[str, Any]] = {
         "RelatedMonth": {"type": "integer", "minimum": 1, "maximum": 12}})),
     ("GET", "/app/GLAccounts/Folder/{folder}"): _list(_typed("Accounting.GLAccount", {"Code": TEXT}, {"Name": TEXT})),
     ("POST", "/app/GLTransHeaders/Folder/{folder}/ExecuteCriteria"): {"anyOf": [
-        _list(HEADER), _list({"type": "array", "items": GUID, "minItems": 1, "maxItems": 1})]},
+        _list(HEADER), _list({"type": "array", "items": GUID, "minItems": 1, "maxItems": 1}),
+        {"type": "array", "maxItems": 1, "items": {"type": "array", "items": {"type": "integer", "minimum": 0},
+                                                   "minItems": 1, "maxItems": 1}}]},
 }
 ERROR = {"anyOf": [_object({"Message": TEXT}), _object({"error": TEXT})]}
 

@@ -100,14 +100,15 @@ class WinbooksConnector:
                 "Assumed, to confirm with WinBooks: the folder list (/app/Folders and its fields), a Modified "
                 "stamp on GLTransHeaders usable in criteria, BookYear.IsClosed and BookPeriod.BookYear_Id, "
                 "the chunk and page sizes (100), and that a deleted booking simply disappears.",
-                "Deletions are found by comparing the Ids of every booking with those seen before: one "
-                "extra request a night.",
+                "Deletions are found by counting the bookings (one request a night) and, when fewer are "
+                "left than were read, listing their Ids.",
                 "Bookings changed within the same millisecond as the last one read may be read a night late.",
             ),
             docs_url="https://help.winbooks.be/display/DEV/Use+the+Rest+API",
             lookback_days=0,
-            # token refresh, bookyears, book periods, chart, one changed-bookings page, the Ids
-            unchanged_night_requests={Granularity.TRANSACTIONS: 6},
+            # token refresh, bookyears, book periods, chart, one changed-bookings page, the count of
+            # bookings, the folder (company details)
+            unchanged_night_requests={Granularity.TRANSACTIONS: 7},
             extra={"api": "REST"},
         )
 

@@ -17,6 +17,7 @@ __all__ = [
     "API_BASE",
     "CONTINUE_HEADER",
     "OPENING_PERIOD",
+    "OPERATOR_COUNT",
     "OPERATOR_EQ",
     "OPERATOR_GT",
     "OPERATOR_IN",
@@ -45,7 +46,7 @@ sent again with it as a request header brings the next chunk. Get All is chunked
 TYPE_GL_TRANS_HEADER = "Winbooks.TORM.OM.Accounting.GLTransHeader, Winbooks.TORM.OM"
 """[W][H] ``ExecuteCriteria`` names its entity by the object model's full type (``$type``)."""
 
-OPERATOR_EQ, OPERATOR_GT, OPERATOR_IN, OPERATOR_SELECT = 0, 5, 7, 22
+OPERATOR_EQ, OPERATOR_GT, OPERATOR_IN, OPERATOR_SELECT, OPERATOR_COUNT = 0, 5, 7, 22, 26
 """[W] ``src/Query/Operator.php``: the operator codes of criteria conditions and projections
 (``{"Operator", "PropertyName", "OtherPropertyName", "Values"}`` [H])."""
 

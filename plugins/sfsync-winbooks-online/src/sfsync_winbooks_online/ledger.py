@@ -1,5 +1,6 @@
 """WinBooks on Web's ledger, incrementally: changed GLTransHeaders since the last ``Modified`` seen,
-and deletions found by comparing the Ids of every header with those seen before.
+and deletions found by counting the headers and, when fewer are left than were seen, comparing
+their Ids with those seen before.
 
 The opening period's booking (Number 0) is not a movement: it is the year's opening balances
 (:func:`opening_balances`). A header that comes back replaces all its lines (its entry is deleted, its lines written). The
@@ -18,7 +19,13 @@ from sfsync.models import LedgerBatch, LedgerColumns, OpeningBalance
 
 from sfsync_winbooks_online.assumed import MODIFIED_FIELD
 from sfsync_winbooks_online.client import WinbooksSession
-from sfsync_winbooks_online.facts import OPENING_PERIOD, OPERATOR_EQ, OPERATOR_GT, OPERATOR_SELECT
+from sfsync_winbooks_online.facts import (
+    OPENING_PERIOD,
+    OPERATOR_COUNT,
+    OPERATOR_EQ,
+    OPERATOR_GT,
+    OPERATOR_SELECT,
+)
 from sfsync_winbooks_online.mapping import PeriodPlace, line_records, parse_date
 
 __all__ = ["ledger_batches", "opening_balances"]
@@ -52,7 +59,13 @@ async def ledger_batches(
                           deleted_entries=[] if first_read else [str(h["Id"]) for h in page], cursor=json.dumps(state))
     if first_read:
         return
-    # Deleted headers simply disappear: the Ids that are no longer there.
+    # Deleted headers simply disappear. Counting them costs one request; only when fewer are
+    # left than were seen are their Ids listed, to find the ones that are gone.
+    async for page in session.criteria_pages(folder, [], max_level=1,
+                                             projections=[{"Operator": OPERATOR_COUNT, "PropertyName": "Id"}]):
+        if page and int(page[0][0]) >= len(known):
+            return
+        break
     current: set[str] = set()
     async for page in session.criteria_pages(folder, [], max_level=1,
                                              projections=[{"Operator": OPERATOR_SELECT, "PropertyName": "Id"}]):

@@ -36,6 +36,7 @@ from sfsync_winbooks_online.assumed import (
 from sfsync_winbooks_online.facts import (
     API_BASE,
     CONTINUE_HEADER,
+    OPERATOR_COUNT,
     OPERATOR_EQ,
     OPERATOR_GT,
     OPERATOR_IN,
@@ -217,9 +218,11 @@ class WinbooksSandbox(Sandbox):
             return _error(400, f"MaxResult must be between 1 and {PAGE_MAX}")
         page = rows[first:first + size]
         projections = body.get("ProjectionsList") or []
+        if projections == [{"Operator": OPERATOR_COUNT, "PropertyName": "Id"}]:
+            return [[len(rows)]] if first == 0 else []
         if projections:
             if projections != [{"Operator": OPERATOR_SELECT, "PropertyName": "Id"}]:
-                return _error(400, "Only the Id projection is served by the sandbox")
+                return _error(400, "Only the Id and count-of-Id projections are served by the sandbox")
             return [[h.id] for h in page]
         return [wire.header(h, level) for h in page]
 
