@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from bravado.client import SwaggerClient
 from bravado.exception import HTTPUnauthorized
 from sfsync.clock import Clock
@@ -65,9 +66,6 @@ def test_bravado_is_refused_another_dossier_with_this_dossier_token(serve):
         softwareHouseUuid=sandbox.software_house, credentials={"user": sandbox.user, "password": sandbox.password},
     ).response().result["token"]
     dossier_token = client.Dossiers.connectDossier(Token=token, dossierId=1001).response().result["Dossiertoken"]
-    try:
+    with pytest.raises(HTTPUnauthorized) as refused:
         client.Bookyears.getBookyears(dossierToken=dossier_token, dossierId=1002).response()
-    except HTTPUnauthorized as refused:
-        assert refused.swagger_result["errorMessage"] == "Dossiertoken expired or invalid"
-    else:
-        raise AssertionError("the sandbox let a dossier token open another dossier")
+    assert refused.value.swagger_result["errorMessage"] == "Dossiertoken expired or invalid"
