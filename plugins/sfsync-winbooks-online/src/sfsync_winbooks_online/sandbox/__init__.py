@@ -69,7 +69,8 @@ class WinbooksSandbox(Sandbox):
         self.chunk = CHUNK
         """Objects per Get All chunk (tests make it small to see ContinuePath followed)."""
         self.folders = self.books.folders
-        self.exchange_token = f"wow-exchange-{secrets.token_hex(8)}"
+        self.grants = 1
+        self.exchange_token = "wow-exchange-sandbox-0001"  # fixed: the docs page shows it
         self._refresh: set[str] = set()
         self._access: dict[str, float] = {}
         self.refreshes = 0
@@ -101,7 +102,8 @@ class WinbooksSandbox(Sandbox):
         # tokens die, and a new exchange token is mailed.
         self._refresh.clear()
         self._access.clear()
-        self.exchange_token = f"wow-exchange-{secrets.token_hex(8)}"
+        self.grants += 1
+        self.exchange_token = f"wow-exchange-sandbox-{self.grants:04d}"
 
     def add_entry(self, company_ref: str) -> list[str]:
         folder = self.folders[company_ref]
