@@ -103,6 +103,9 @@ class WinbooksConnector:
                 "Deletions are found by counting the bookings (one request a night) and, when fewer are "
                 "left than were read, listing their Ids.",
                 "Bookings changed within the same millisecond as the last one read may be read a night late.",
+                "Assumed, to confirm with WinBooks: an exchange token can be exchanged again until the access "
+                "is withdrawn, the access token lives 900 seconds (expires_in is read), and the opening "
+                "period carries a closed year's result on account 140000.",
             ),
             docs_url="https://help.winbooks.be/display/DEV/Use+the+Rest+API",
             lookback_days=0,
