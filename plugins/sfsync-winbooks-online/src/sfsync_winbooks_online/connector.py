@@ -9,6 +9,7 @@ what is assumed: :mod:`sfsync_winbooks_online.assumed`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import weakref
 from collections.abc import AsyncIterator
 
@@ -161,6 +162,14 @@ class WinbooksConnector:
     async def sfsync_fetch_opening_balances(self, ctx: ConnectorContext, company: Company, at: dt.date) -> list[OpeningBalance]:
         _, places = await self.years(ctx, company)
         return await ledger.opening_balances(self.session(ctx), company.ref, places, at)
+
+    @hookimpl
+    async def sfsync_history_stamp(self, ctx: ConnectorContext, company: Company, before: dt.date) -> str | None:
+        """A digest of the opening booking of the year starting at the *since* date: one criteria
+        call. WinBooks re-books it when an earlier year changes and is closed again."""
+        balances = await self.sfsync_fetch_opening_balances(ctx, company, before)
+        text = ";".join(f"{b.account}={b.amount}" for b in balances)
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     @hookimpl
     def sfsync_sandbox(self) -> Sandbox:
