@@ -85,3 +85,29 @@ def test_a_429_without_retry_after_is_retried(tmp_path):
     harness.close()
     assert run.status == "ok", run.error
     assert len(sandbox.faults.served) == 2
+
+
+def test_the_connector_keeps_five_requests_of_a_user_in_flight(tmp_path):
+    """The service would take fifty at once here: the five come from the client."""
+    sandbox = BusinessCentralSandbox(clock=FakeClock(), latency=1.0, limits=LimitConfig(concurrent=50))
+
+    async def slow(seconds: float) -> None:
+        await asyncio.sleep(0.02)
+
+    sandbox.clock.sleep = slow  # type: ignore[method-assign]
+    harness = ContractHarness.create("businesscentral", tmp_path, sandbox=sandbox)
+    record = harness.app.store.get_connection(harness.connect().id)
+    connector = harness.app.registry.connector("businesscentral").plugin
+
+    async def burst() -> list[int]:
+        ctx = harness.app.runner.context_for(record)
+        try:
+            client = await connector.client(ctx, "Production")
+            answers = await asyncio.gather(*(client.send("companies") for _ in range(12)))
+        finally:
+            await ctx.aclose()
+        return [a.status_code for a in answers]
+
+    assert harness.run(burst()) == [200] * 12
+    harness.close()
+    assert sandbox.queue.peak_in_flight == 5
