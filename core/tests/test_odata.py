@@ -210,3 +210,11 @@ def test_a_collection_pages_selects_orders_and_counts():
     for query in ("$expand=nope", "$select=nope", "$unknown=1", "$skiptoken=forged", "$top=-1"):
         with pytest.raises(ODataQueryError):
             collection_response(_request(query), ROWS, ITEM, context="c", max_page_size=10)
+
+
+def test_expand_inlines_a_declared_navigation_property():
+    parts = {ROWS[0]["id"]: [{"n": 1}], ROWS[1]["id"]: []}
+    body = json.loads(collection_response(_request("$expand=parts&$select=name"), ROWS, ITEM, context="c", max_page_size=10,
+                                          expand={"parts": lambda e: parts[e["id"]]}).body)
+    assert [(v["name"], v["parts"]) for v in body["value"]] == [("O'B", [{"n": 1}]), ("Bee", [])]
+    assert CsdlSchema(MODEL.csdl()).violations("item", body["value"][0]) == []
