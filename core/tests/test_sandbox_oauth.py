@@ -317,3 +317,66 @@ def test_credentials_list_what_a_client_needs() -> None:
     assert found["client_id (Sandbox app)"] == "public-app"
     assert found["login"] == "anne@firm.example / correct horse"
     assert found["token URL"] == f"{LOGIN}/token" and BASE in found["base URL"]
+
+
+def test_a_refresh_while_the_access_token_is_young_is_refused_with_the_packages_headers() -> None:
+    sandbox = DemoSandbox(refresh_too_early=30, refusal_headers={"refresh_too_early": {"Reason": "TooEarly"}})
+    tokens = _exchange(sandbox, _code(sandbox)).json()
+    early = _refresh(sandbox, tokens["refresh_token"])
+    assert early.status_code == 400 and early.headers["reason"] == "TooEarly"
+    assert early.json()["error"] == "invalid_grant"
+    sandbox.clock.advance(1800 - 29)  # 29 s left: now it may refresh
+    assert _refresh(sandbox, tokens["refresh_token"]).status_code == 200
+
+
+def test_a_refresh_token_that_does_not_rotate_keeps_working() -> None:
+    sandbox = DemoSandbox(rotate_refresh=False, refresh_idle=3600)
+    first = _exchange(sandbox, _code(sandbox)).json()["refresh_token"]
+    for _ in range(3):
+        sandbox.clock.advance(3000)  # each use restarts the idle time
+        again = _refresh(sandbox, first).json()
+        assert again["refresh_token"] == first and _ledger(sandbox, again["access_token"]) == 200
+    sandbox.clock.advance(3601)
+    assert _refresh(sandbox, first).json()["error"] == "invalid_grant"
+
+
+def test_reuse_without_revoking_the_grant_when_the_package_does_not() -> None:
+    sandbox = DemoSandbox(reuse_revokes_grant=False)
+    first = _exchange(sandbox, _code(sandbox)).json()["refresh_token"]
+    second = _refresh(sandbox, first).json()["refresh_token"]
+    assert _refresh(sandbox, first).status_code == 400
+    assert _refresh(sandbox, second).status_code == 200  # the current one still works
+
+
+def test_the_daily_token_quota_counts_per_client_and_user() -> None:
+    sandbox = DemoSandbox(token_requests_per_day=2)
+    tokens = _exchange(sandbox, _code(sandbox)).json()
+    tokens = _refresh(sandbox, tokens["refresh_token"]).json()
+    refused = _refresh(sandbox, tokens["refresh_token"])
+    assert refused.status_code == 429 and refused.json()["error"] == "access_denied"
+    sandbox.clock.advance(86400)  # a new UTC day
+    assert _refresh(sandbox, tokens["refresh_token"]).status_code == 200
+
+
+def test_a_consent_step_with_renamed_login_fields_and_checkboxes() -> None:
+    class Divisions(OAuthServer):
+        def consent_fields(self, params: dict[str, str]) -> str:
+            return "".join(f'<input type="checkbox" name="Division" value="{d}" checked>' for d in (1, 2, 3))
+
+        def record_consent(self, grant: Any, params: dict[str, str], items: list[tuple[str, str]]) -> None:
+            grant.extra["divisions"] = [v for k, v in items if k == "Division"]
+
+    sandbox = DemoSandbox(login_fields=("UserName", "Password"), code_prefix="XT!", page_title="Exact")
+    assert sandbox.oauth_server is not None
+    sandbox.oauth_server.__class__ = Divisions
+
+    async def steps(client: httpx.AsyncClient) -> tuple[str, str]:
+        page = (await client.get(_authorize_url())).text
+        location = await login_at(client, _authorize_url(), "anne@firm.example", "correct horse",
+                                  fields=("UserName", "Password"), choose=lambda _: [("Division", "1"), ("Division", "3")])
+        return page, location
+
+    page, location = _run(sandbox, steps)
+    assert 'name="UserName"' in page and 'name="username"' not in page and "<title>Exact</title>" in page
+    assert parse_qs(urlsplit(location).query)["code"][0].startswith("XT!")
+    assert sandbox.oauth_server.grants[-1].extra["divisions"] == ["1", "3"]

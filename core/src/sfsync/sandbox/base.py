@@ -122,7 +122,7 @@ class Sandbox(abc.ABC):
         from sfsync.sandbox.oauth import login_at
 
         user = next(iter(oauth.users.values()))
-        return await login_at(client, authorize_url, user.username, user.password)
+        return await login_at(client, authorize_url, user.username, user.password, fields=oauth.settings.login_fields)
 
     def company_refs(self) -> list[str]:
         """Refs of the seeded companies, the richest first (the contract suite links it)."""
