@@ -380,3 +380,32 @@ def test_a_consent_step_with_renamed_login_fields_and_checkboxes() -> None:
     assert 'name="UserName"' in page and 'name="username"' not in page and "<title>Exact</title>" in page
     assert parse_qs(urlsplit(location).query)["code"][0].startswith("XT!")
     assert sandbox.oauth_server.grants[-1].extra["divisions"] == ["1", "3"]
+
+
+def test_a_package_refuses_an_authorize_request_and_a_login_on_its_own_terms() -> None:
+    class Strict(OAuthServer):
+        def check_authorize(self, params: dict[str, str], scopes: frozenset[str]) -> str | None:
+            return None if params.get("nonce") else "nonce is required"
+
+        def accept_login(self, user: Any, params: dict[str, str]) -> bool:
+            return params.get("organisation") == "ORG"
+
+    sandbox = DemoSandbox(id_token_lifetime=300)
+    assert sandbox.oauth_server is not None
+    sandbox.oauth_server.__class__ = Strict
+
+    async def steps(client: httpx.AsyncClient) -> tuple[httpx.Response, str, str]:
+        refused = await client.get(_authorize_url())
+        wrong = await client.post(f"{LOGIN}/authorize", data={
+            "client_id": "app-1", "redirect_uri": REDIRECT, "response_type": "code", "nonce": "n",
+            "scope": "openid", "username": "anne@firm.example", "password": "correct horse", "organisation": "X"})
+        location = await login_at(client, _authorize_url(nonce="n"), "anne@firm.example", "correct horse",
+                                  choose=lambda _: [("organisation", "ORG")])
+        return refused, wrong.text, location
+
+    refused, wrong, location = _run(sandbox, steps)
+    assert refused.status_code == 400 and "nonce is required" in refused.text
+    assert "wrong" in wrong
+    tokens = _exchange(sandbox, parse_qs(urlsplit(location).query)["code"][0]).json()
+    claims = signing_key().verify(tokens["id_token"])
+    assert claims["exp"] - claims["iat"] == 300

@@ -148,6 +148,7 @@ class OAuthSettings:
             (RFC 9700) or is only refused.
         token_requests_per_day: At most this many tokens issued per client and user per UTC day
             (reason ``token_quota``; ``None``: no quota).
+        id_token_lifetime: Seconds an ``id_token`` is valid (``None``: as the access token).
     """
 
     issuer: str
@@ -180,6 +181,7 @@ class OAuthSettings:
     rotate_refresh: bool = True
     reuse_revokes_grant: bool = True
     token_requests_per_day: int | None = None
+    id_token_lifetime: int | None = None
 
 
 class TokenError(Exception):
@@ -369,7 +371,20 @@ class OAuthServer:
                 return self._redirect_error(redirect_uri, "invalid_request", "code_challenge_method must be S256.", state)
         elif self.settings.pkce == "required" or (self.settings.pkce == "public" and client.client_secret is None):
             return self._redirect_error(redirect_uri, "invalid_request", "code_challenge is required.", state)
+        problem = self.check_authorize(params, scopes)
+        if problem is not None:
+            return self._page_error(problem)
         return client, redirect_uri, scopes
+
+    def check_authorize(self, params: dict[str, str], scopes: frozenset[str]) -> str | None:
+        """What the package refuses in an authorize request beyond the standard checks (a scope it
+        requires, a ``nonce``), shown as its error page; ``None`` (accepted) by default."""
+        return None
+
+    def accept_login(self, user: OAuthUser, params: dict[str, str]) -> bool:
+        """Whether the login form's other fields are right for ``user`` (Twinfield's organisation);
+        the user name and password are already checked. ``True`` by default."""
+        return True
 
     def _page_error(self, message: str) -> Response:
         # Before the redirect URI is trusted, an error is shown, never redirected (RFC 6749 §4.1.2.1).
@@ -399,7 +414,11 @@ class OAuthServer:
             return self._page(params)
         user_field, password_field = self.settings.login_fields
         user = self.users.get(params.get(user_field, ""))
-        if user is None or not secrets.compare_digest(user.password.encode(), params.get(password_field, "").encode()):
+        if (
+            user is None
+            or not secrets.compare_digest(user.password.encode(), params.get(password_field, "").encode())
+            or not self.accept_login(user, params)
+        ):
             return self._page(params, "The user name or password is wrong.")
         now = self.clock.now()
         grant = Grant(secrets.token_hex(8), client, user, scopes, now, nonce=params.get("nonce"))
@@ -575,7 +594,7 @@ class OAuthServer:
             "sub": grant.user.subject or grant.user.username,
             "aud": grant.client.client_id,
             "iat": int(now.timestamp()),
-            "exp": int(now.timestamp()) + self.settings.access_lifetime,
+            "exp": int(now.timestamp()) + (self.settings.id_token_lifetime or self.settings.access_lifetime),
             "auth_time": int(grant.consented_at.timestamp()),
             "at_hash": b64url(hashlib.sha256(access_token.encode("ascii")).digest()[:16]),
         }
