@@ -409,3 +409,41 @@ def test_a_package_refuses_an_authorize_request_and_a_login_on_its_own_terms() -
     tokens = _exchange(sandbox, parse_qs(urlsplit(location).query)["code"][0]).json()
     claims = signing_key().verify(tokens["id_token"])
     assert claims["exp"] - claims["iat"] == 300
+
+
+def test_a_required_scope_and_a_consent_step_that_refuses_a_choice() -> None:
+    class Tenants(OAuthServer):
+        def record_consent(self, grant: Any, params: dict[str, str], items: list[tuple[str, str]]) -> str | None:
+            ticked = [v for k, v in items if k == "tenant"]
+            grant.extra["tenants"] = ticked
+            return None if ticked else "Choose at least one organisation"
+
+    sandbox = DemoSandbox(scope_required=True)
+    assert sandbox.oauth_server is not None
+    sandbox.oauth_server.__class__ = Tenants
+    no_scope = f"{LOGIN}/authorize?" + urlencode({"client_id": "app-1", "redirect_uri": REDIRECT, "response_type": "code"})
+
+    async def steps(client: httpx.AsyncClient) -> tuple[httpx.Response, httpx.Response, str]:
+        missing = await client.get(no_scope)
+        form = {"client_id": "app-1", "redirect_uri": REDIRECT, "response_type": "code", "scope": "ledger.read",
+                "username": "anne@firm.example", "password": "correct horse"}
+        none_ticked = await client.post(f"{LOGIN}/authorize", data=form)
+        location = await login_at(client, _authorize_url(), "anne@firm.example", "correct horse",
+                                  choose=lambda _: [("tenant", "t-1"), ("tenant", "t-2")])
+        return missing, none_ticked, location
+
+    missing, none_ticked, location = _run(sandbox, steps)
+    assert missing.status_code == 302 and "error=invalid_scope" in missing.headers["location"]
+    assert none_ticked.status_code == 200 and "Choose at least one organisation" in none_ticked.text
+    assert len(sandbox.oauth_server.grants) == 1 and sandbox.oauth_server.grants[0].extra["tenants"] == ["t-1", "t-2"]
+    assert "code=" in location
+
+
+def test_checkboxes_and_ticked_read_each_other() -> None:
+    from sfsync.sandbox.oauth import checkboxes, ticked
+
+    page = checkboxes("tenant", "Allow access to", {"t-1": "Lemaire & fils", "t-2": "Bakkerij <Peeters>"})
+    assert "Lemaire &amp; fils" in page and "&lt;Peeters&gt;" in page
+    assert ticked(page, "tenant") == [("tenant", "t-1"), ("tenant", "t-2")]
+    assert ticked(page, "tenant", ["t-2"]) == [("tenant", "t-2")]
+    assert ticked(page, "Division") == []

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -57,8 +58,10 @@ __all__ = [
     "OAuthSettings",
     "OAuthUser",
     "TokenError",
+    "checkboxes",
     "login_at",
     "s256",
+    "ticked",
 ]
 
 DEFAULT_REFUSALS: dict[str, tuple[int, str, str]] = {
@@ -149,6 +152,8 @@ class OAuthSettings:
         token_requests_per_day: At most this many tokens issued per client and user per UTC day
             (reason ``token_quota``; ``None``: no quota).
         id_token_lifetime: Seconds an ``id_token`` is valid (``None``: as the access token).
+        scope_required: An authorize request without a scope (and no ``default_scope``) is
+            ``invalid_scope``.
     """
 
     issuer: str
@@ -182,6 +187,7 @@ class OAuthSettings:
     reuse_revokes_grant: bool = True
     token_requests_per_day: int | None = None
     id_token_lifetime: int | None = None
+    scope_required: bool = False
 
 
 class TokenError(Exception):
@@ -362,6 +368,8 @@ class OAuthServer:
             return self._redirect_error(redirect_uri, "unsupported_response_type", "Only response_type=code is served.", state)
         scopes = frozenset((params.get("scope") or self.settings.default_scope).split())
         known = self.settings.scopes
+        if self.settings.scope_required and not scopes:
+            return self._redirect_error(redirect_uri, "invalid_scope", "A scope is required.", state)
         if known is not None and (not scopes <= known):
             unknown = " ".join(sorted(scopes - known))
             return self._redirect_error(redirect_uri, "invalid_scope", f"Unknown scope: {unknown}.", state)
@@ -396,11 +404,13 @@ class OAuthServer:
         (Xero's tenants, Exact's divisions to tick); none by default."""
         return ""
 
-    def record_consent(self, grant: Grant, params: dict[str, str], items: list[tuple[str, str]]) -> None:
+    def record_consent(self, grant: Grant, params: dict[str, str], items: list[tuple[str, str]]) -> str | None:
         """Record what the consent step chose into :attr:`Grant.extra`; ``items`` is the posted
-        form with repeated fields kept (checkboxes). Calls ``on_consent`` by default."""
+        form with repeated fields kept (checkboxes). A message refuses the choice (the page is
+        shown again with it: "choose at least one organisation"). Calls ``on_consent`` by default."""
         if self.on_consent is not None:
             self.on_consent(grant, params)
+        return None
 
     async def authorize_endpoint(self, request: Request) -> Response:
         """``GET``: the login page for a checked authorize request; ``POST``: log in and redirect."""
@@ -422,7 +432,9 @@ class OAuthServer:
             return self._page(params, "The user name or password is wrong.")
         now = self.clock.now()
         grant = Grant(secrets.token_hex(8), client, user, scopes, now, nonce=params.get("nonce"))
-        self.record_consent(grant, params, items)
+        refused = self.record_consent(grant, params, items)
+        if refused is not None:
+            return self._page(params, refused)
         self.grants.append(grant)
         code = self.settings.code_prefix + secrets.token_urlsafe(24)
         self.codes[code] = _Code(
@@ -660,6 +672,25 @@ class OAuthServer:
             return exact(b"", 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         user = token.grant.user
         return json_response({"sub": user.subject or user.username, "email": user.email, "name": user.name})
+
+
+def checkboxes(name: str, legend: str, options: dict[str, str]) -> str:
+    """A consent step's choice (for :meth:`OAuthServer.consent_fields`): one checkbox per option
+    (value: label), every one ticked, as packages offer their companies or tenants."""
+    boxes = "".join(
+        f'<label><input type="checkbox" name="{html.escape(name)}" value="{html.escape(value)}" checked> '
+        f"{html.escape(label)}</label><br>"
+        for value, label in options.items()
+    )
+    return f"<fieldset><legend>{html.escape(legend)}</legend>{boxes}</fieldset>"
+
+
+def ticked(page: str, name: str, only: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """The (name, value) pairs a person posts for the ticked checkboxes ``name`` of a page made
+    with :func:`checkboxes`: all of them, or only those in ``only`` (for :func:`login_at`)."""
+    wanted = None if only is None else {str(value) for value in only}
+    found = [html.unescape(v) for v in re.findall(rf'name="{re.escape(html.escape(name))}" value="([^"]*)" checked', page)]
+    return [(name, value) for value in found if wanted is None or value in wanted]
 
 
 def _path(url: str) -> str:
