@@ -16,8 +16,6 @@ lifetimes, rules and error bodies as settings (§2).
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 from typing import TYPE_CHECKING, Any
 
 from sfsync.sandbox.oauth import (
@@ -27,6 +25,8 @@ from sfsync.sandbox.oauth import (
     OAuthSettings,
     OAuthUser,
     TokenError,
+    checkboxes,
+    ticked,
 )
 from sfsync.sandbox.responses import json_response
 from starlette.requests import Request
@@ -102,16 +102,14 @@ class ExactOAuth(OAuthServer):
 
     def consent_fields(self, params: dict[str, str]) -> str:
         """The divisions this app may access, every one ticked."""
-        boxes = "".join(
-            f'<label><input type="checkbox" name="Division" value="{code}" checked> {code} {html.escape(name)}</label><br>'
-            for code, name in self.divisions.items()
-        )
-        return f"<fieldset><legend>Divisions this app may access</legend>{boxes}</fieldset>"
+        options = {str(code): f"{code} {name}" for code, name in self.divisions.items()}
+        return checkboxes("Division", "Divisions this app may access", options)
 
-    def record_consent(self, grant: Grant, params: dict[str, str], items: list[tuple[str, str]]) -> None:
+    def record_consent(self, grant: Grant, params: dict[str, str], items: list[tuple[str, str]]) -> str | None:
         """The ticked divisions (none ticked: all of them, as the page starts)."""
         chosen = {int(value) for name, value in items if name == "Division"}
         grant.extra["divisions"] = frozenset(chosen or self.divisions)
+        return None
 
     def refresh_expired(self, expired_at: dt.datetime, now: dt.datetime) -> TokenError:
         """Exact names both moments in its own format."""
@@ -128,5 +126,4 @@ class ExactOAuth(OAuthServer):
 
 def ticked_divisions(page: str, consent: set[int] | None) -> list[tuple[str, str]]:
     """What a person ticks on the login page: every offered division, or only ``consent``'s."""
-    offered = re.findall(r'name="Division" value="(\d+)" checked', page)
-    return [("Division", d) for d in offered if consent is None or int(d) in consent]
+    return ticked(page, "Division", None if consent is None else map(str, consent))
