@@ -260,3 +260,20 @@ def test_echo_quota_opt_in_on_the_shared_clock() -> None:
     assert answers[1].headers["x-ratelimit-remaining"] == "0" and answers[2].headers["retry-after"] == "60"
     clock.advance(60)
     assert asyncio.run(get()).status_code == 200
+
+
+def test_a_calendar_day_in_a_zone_with_refused_calls_counted_and_limits_per_key() -> None:
+    # 21:30 UTC on 29 March 2026 is 23:30 in Amsterdam (summer time, UTC+2, began that morning).
+    clock = FakeClock(dt.datetime(2026, 3, 29, 21, 30, tzinfo=dt.UTC))
+    limits = RateLimits([Quota("daily", 2, 86400, scope="domain", timezone="Europe/Amsterdam", count_refused=True)],
+                        clock=clock, scopes={})
+    assert [limits.take_keys({"domain": "nl"}).allowed for _ in range(3)] == [True, True, False]
+    assert limits.used("daily", "nl") == 3 and limits.used("daily") == 3  # the refused call counted
+    assert limits.take_keys({}).allowed  # no key: not counted
+    limits.set_limit("daily", 5, "nl")
+    assert limits.limit_of("daily", "nl") == 5 and limits.limit_of("daily", "be") == 2
+    assert limits.take_keys({"domain": "nl"}).allowed
+    clock.advance(60 * 60)  # 22:30 UTC: 00:30 in Amsterdam, a new day there (not yet in UTC)
+    assert limits.used("daily", "nl") == 0 and limits.take_keys({"domain": "nl"}).allowed
+    limits.set_limit("daily", 1)
+    assert limits.take_keys({"domain": "be"}).allowed and not limits.take_keys({"domain": "be"}).allowed
