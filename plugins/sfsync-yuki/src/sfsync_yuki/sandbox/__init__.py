@@ -18,6 +18,7 @@ from typing import Any
 
 from sfsync.clock import Clock
 from sfsync.sandbox import Sandbox
+from sfsync.sandbox.limits import Quota, RateLimits
 from sfsync.sandbox.routing import BaseRoute, Request, Response
 from sfsync.truth import PackageTruth
 
@@ -40,8 +41,11 @@ class YukiSandbox(Sandbox):
     def __init__(self, clock: Clock | None = None, *, daily_limit: int = 1000, latency: float = 0.0) -> None:
         self.clock = clock or Clock()
         self.latency = latency
-        self.daily_limit = daily_limit
-        self.domain_limits: dict[str, int] = {}
+        # Yuki counts every call (refused ones too) per domain per Amsterdam day.
+        self.limiter = RateLimits(
+            [Quota("daily", daily_limit, 86400, scope="domain", timezone="Europe/Amsterdam", count_refused=True)],
+            clock=self.clock, scopes={},
+        )
         self.session_lifetime = dt.timedelta(hours=24)
         self.rng = random.Random(20260115)
         domains, admins = seed()
@@ -53,7 +57,6 @@ class YukiSandbox(Sandbox):
         self.keys: dict[str, str] = {VALID_KEY: domains[0].id}
         self.key_scopes: dict[str, set[str]] = {VALID_KEY: {d.id for d in domains}}
         self.sessions: dict[str, Session] = {}
-        self.call_counts: dict[tuple[str, str], int] = defaultdict(int)
         self.operation_counts: dict[str, int] = defaultdict(int)
         self.soap_faults: list[list[Any]] = []
         self.log: list[tuple[str, dict[str, Any]]] = []
@@ -96,23 +99,21 @@ class YukiSandbox(Sandbox):
         return self.clock.now().astimezone(AMSTERDAM).date()
 
     def count_call(self, domain: str) -> None:
+        """Count a call against the domain's day; past the limit, Yuki's fault."""
         from sfsync_yuki.sandbox.service import Fault
 
-        key = (domain, self.today().isoformat())
-        self.call_counts[key] += 1
-        limit = self.domain_limits.get(domain, self.daily_limit)
-        if self.call_counts[key] > limit:
+        verdict = self.limiter.take_keys({"domain": domain})
+        if not verdict.allowed:
+            limit = self.limiter.limit_of("daily", domain)
             raise Fault(f"{UNABLE_PROCESS}The daily limit of {limit} web service calls for this domain has been exceeded.")
 
     def calls_today(self, domain: str | None = None) -> int:
-        day = self.today().isoformat()
-        return sum(n for (d, when), n in self.call_counts.items() if when == day and (domain is None or d == domain))
+        """Calls counted today (Amsterdam), for one domain or all."""
+        return self.limiter.used("daily", domain)
 
     def set_daily_limit(self, limit: int, domain: str | None = None) -> None:
-        if domain is None:
-            self.daily_limit = limit
-        else:
-            self.domain_limits[domain] = limit
+        """The calls a day allowed, for every domain or one."""
+        self.limiter.set_limit("daily", limit, domain)
 
     # --- faults and sessions ------------------------------------------------------------------------
 
