@@ -277,3 +277,16 @@ def test_a_calendar_day_in_a_zone_with_refused_calls_counted_and_limits_per_key(
     assert limits.used("daily", "nl") == 0 and limits.take_keys({"domain": "nl"}).allowed
     limits.set_limit("daily", 1)
     assert limits.take_keys({"domain": "be"}).allowed and not limits.take_keys({"domain": "be"}).allowed
+
+
+def test_call_faults_match_on_the_calls_parts_with_times_and_after() -> None:
+    from sfsync.sandbox.calls import CallFaults
+
+    faults: CallFaults[str] = CallFaults()
+    fault = faults.inject("refused", model="account.move.line", method="", times=2, after=1)
+    assert faults.take(model="res.partner", method="read") is None
+    assert faults.take(model="account.move.line", method="search_read") is None  # the one let pass
+    assert faults.take(model="account.move.line", method="search_read") == "refused"
+    assert faults.take(model="account.move.line", method="read") == "refused"
+    assert faults.take(model="account.move.line", method="read") is None  # spent
+    assert fault.served == ["account.move.line.search_read", "account.move.line.read"]
