@@ -18,6 +18,7 @@ from typing import Any
 
 from sfsync.clock import Clock
 from sfsync.sandbox import Sandbox
+from sfsync.sandbox.calls import CallFaults
 from sfsync.sandbox.limits import Quota, RateLimits
 from sfsync.sandbox.routing import BaseRoute, Request, Response
 from sfsync.truth import PackageTruth
@@ -58,7 +59,8 @@ class YukiSandbox(Sandbox):
         self.key_scopes: dict[str, set[str]] = {VALID_KEY: {d.id for d in domains}}
         self.sessions: dict[str, Session] = {}
         self.operation_counts: dict[str, int] = defaultdict(int)
-        self.soap_faults: list[list[Any]] = []
+        self.soap_faults: CallFaults[tuple[str, str]] = CallFaults()
+        """SOAP faults (message, code) for the next calls of an operation."""
         self.log: list[tuple[str, dict[str, Any]]] = []
         """Every well-formed call: operation and parameters (no session id, no key)."""
         self.record = False
@@ -119,14 +121,11 @@ class YukiSandbox(Sandbox):
 
     def inject_fault(self, message: str, *, operation: str | None = None, times: int = 1, code: str = "soap:Server") -> None:
         """Answer the next ``times`` calls (of ``operation``, or any) with a SOAP fault."""
-        self.soap_faults.append([operation, message, code, times])
+        self.soap_faults.inject((message, code), times=times, operation=operation or "")
 
     def take_fault(self, operation: str) -> tuple[str, str] | None:
-        for fault in self.soap_faults:
-            if fault[3] > 0 and fault[0] in (None, operation):
-                fault[3] -= 1
-                return fault[1], fault[2]
-        return None
+        """The (message, code) to answer this call of ``operation`` with, if one is queued."""
+        return self.soap_faults.take(operation=operation)
 
     def expire_sessions(self) -> None:
         for session in self.sessions.values():
