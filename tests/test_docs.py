@@ -311,7 +311,6 @@ def _served_credentials(output: str) -> dict[str, dict[str, str]]:
 def test_sandbox_serve_prints_every_credential_the_connector_page_shows(monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
     from click.testing import CliRunner
-
     from sfsync import plugins as plugins_module
     from sfsync.auth import FormSpec, OAuth2Spec
     from sfsync.cli import cli
