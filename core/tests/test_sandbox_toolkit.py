@@ -290,3 +290,15 @@ def test_call_faults_match_on_the_calls_parts_with_times_and_after() -> None:
     assert faults.take(model="account.move.line", method="read") == "refused"
     assert faults.take(model="account.move.line", method="read") is None  # spent
     assert fault.served == ["account.move.line.search_read", "account.move.line.read"]
+
+
+def test_a_call_may_cost_more_than_one_in_a_rolling_window() -> None:
+    clock = FakeClock()
+    credits = RateLimits([Quota("credits", 5, 60, scope="caller", window="sliding")], clock=clock, scopes={})
+    assert credits.take_keys({"caller": "app"}, cost=3).allowed
+    clock.advance(10)
+    refused = credits.take_keys({"caller": "app"}, cost=3)  # 3 + 3 > 5
+    assert not refused.allowed and refused.retry_after == 50  # the first spend leaves the window in 50 s
+    assert credits.take_keys({"caller": "app"}).allowed and credits.used("credits", "app") == 4
+    clock.advance(50)
+    assert credits.take_keys({"caller": "app"}, cost=3).allowed

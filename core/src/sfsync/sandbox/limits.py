@@ -193,13 +193,13 @@ class RateLimits:
         self._windows.clear()
         self._in_flight.clear()
 
-    def _quota_state(self, quota: Quota, key: str, now: float, *, count: bool) -> LimitState:
+    def _quota_state(self, quota: Quota, key: str, now: float, *, count: bool, cost: int = 1) -> LimitState:
         window = self._windows.setdefault((quota.name, key), _Window())
         if quota.window == "sliding":
             while window.times and window.times[0] <= now - quota.seconds:
                 window.times.popleft()
             if count:
-                window.times.append(now)
+                window.times.extend([now] * cost)
             used = len(window.times)
             reset_at = (window.times[0] if window.times else now) + quota.seconds
         else:
@@ -207,7 +207,7 @@ class RateLimits:
             if start != window.start:
                 window.start, window.count = start, 0
             if count:
-                window.count += 1
+                window.count += cost
             used = window.count
         return LimitState(quota, key, used, max(0, self._limit(quota, key) - used), reset_at)
 
@@ -217,8 +217,9 @@ class RateLimits:
         :meth:`release`."""
         return self.take_keys({scope: key(request) for scope, key in self.scopes.items()})
 
-    def take_keys(self, keys: Mapping[str, str | None]) -> Verdict:
-        """:meth:`take` with each scope's key given (``None`` or absent: not counted by it)."""
+    def take_keys(self, keys: Mapping[str, str | None], *, cost: int = 1) -> Verdict:
+        """:meth:`take` with each scope's key given (``None`` or absent: not counted by it); a call
+        may cost more than one (Twinfield's credits: a write costs 3), on the quotas only."""
         now = self.clock.now().timestamp()
         keyed = [(limit, keys.get(limit.scope)) for limit in self.limits]
         keyed = [(limit, key) for limit, key in keyed if key is not None]
@@ -231,9 +232,9 @@ class RateLimits:
                     return self._refuse(state, keyed, now)
             else:
                 state = self._quota_state(limit, key, now, count=False)
-                if state.used >= self._limit(limit, key):
+                if state.used + cost > self._limit(limit, key):
                     if limit.count_refused:
-                        self._quota_state(limit, key, now, count=True)
+                        self._quota_state(limit, key, now, count=True, cost=cost)
                     return self._refuse(state, keyed, now)
         states = []
         for limit, key in keyed:
@@ -243,7 +244,7 @@ class RateLimits:
                 self._in_flight[(limit.name, key)] = held
                 states.append(LimitState(limit, key, held, self._limit(limit, key) - held, None))
             else:
-                states.append(self._quota_state(limit, key, now, count=True))
+                states.append(self._quota_state(limit, key, now, count=True, cost=cost))
         return Verdict(True, tuple(states), None, now)
 
     def _refuse(self, breached: LimitState, keyed: list[tuple[Quota | Concurrent, str | None]], now: float) -> Verdict:
