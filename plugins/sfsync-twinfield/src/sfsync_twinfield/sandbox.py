@@ -30,7 +30,6 @@ import collections
 import datetime as dt
 import fnmatch
 import gzip
-import math
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +37,7 @@ import httpx
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 from sfsync.clock import Clock
 from sfsync.sandbox import ASGIApp, Receive, Sandbox, Scope, Send
+from sfsync.sandbox.limits import Quota, RateLimits
 from sfsync.sandbox.oauth import OAuthClient, OAuthUser
 from sfsync.sandbox.responses import exact
 from sfsync.sandbox.routing import BaseRoute, Request, Route
@@ -100,7 +100,7 @@ class TwinfieldSandbox(SessionService, Sandbox):
     username = "boekhouder"
     password = "Zomer2026!"
     access_lifetime = 3600
-    credits_per_minute = 1000
+    default_credits_per_minute = 1000
 
     def __init__(
         self,
@@ -122,12 +122,21 @@ class TwinfieldSandbox(SessionService, Sandbox):
             organisation=self.organisation, cluster_url=self.cluster_url, clock=self.clock,
         )
         self.sessions: dict[str, LegacySession] = {}  # session.asmx logons, by SessionID
-        self.credits: dict[str, collections.deque[tuple[float, int]]] = collections.defaultdict(
-            collections.deque
-        )
+        # Credits per caller in a rolling minute: a query costs 1, anything else 3.
+        self.credits = RateLimits([Quota("credits", self.credits_per_minute, 60, scope="caller", window="sliding")],
+                                  clock=self.clock, scopes={})
         self.calls: collections.Counter[str] = collections.Counter()
         self.log: list[dict[str, Any]] = []  # every cluster call that got past auth, described
         super().__init__()
+
+    @property
+    def credits_per_minute(self) -> int:
+        """Credits a caller may spend in a rolling minute (the toolkit's limiter counts them)."""
+        return self.credits.limit_of("credits", "") if hasattr(self, "credits") else self.default_credits_per_minute
+
+    @credits_per_minute.setter
+    def credits_per_minute(self, credits: int) -> None:
+        self.credits.set_limit("credits", credits)
 
     @property
     def login_url(self) -> str:
@@ -414,19 +423,10 @@ class TwinfieldSandbox(SessionService, Sandbox):
         return 1 if root is not None and root.tag in QUERY_ROOTS else 3
 
     def _spend(self, client_id: str, cost: int) -> Response | None:
-        now = self.clock.monotonic()
-        window = self.credits[client_id]
-        while window and window[0][0] <= now - 60:
-            window.popleft()
-        if sum(c for _, c in window) + cost > self.credits_per_minute:
-            wait = max(1, math.ceil(window[0][0] + 60 - now))
-            return (
-                429,
-                {"content-type": "text/plain", "retry-after": str(wait)},
-                b"Too Many Requests",
-            )
-        window.append((now, cost))
-        return None
+        verdict = self.credits.take_keys({"caller": client_id}, cost=cost)
+        if verdict.allowed:
+            return None
+        return 429, {"content-type": "text/plain", "retry-after": str(verdict.retry_after)}, b"Too Many Requests"
 
     def _fault(self, path: str, source: str, fault: SoapFault) -> Response:
         env = etree.Element(q(NS_SOAP, "Envelope"), nsmap={"soap": NS_SOAP})
