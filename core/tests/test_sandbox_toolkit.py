@@ -302,3 +302,19 @@ def test_a_call_may_cost_more_than_one_in_a_rolling_window() -> None:
     assert credits.take_keys({"caller": "app"}).allowed and credits.used("credits", "app") == 4
     clock.advance(50)
     assert credits.take_keys({"caller": "app"}, cost=3).allowed
+
+
+def test_the_memory_vault_keeps_the_tokens_and_counts_each_save() -> None:
+    from sfsync.auth import TokenSet
+    from sfsync.sandbox.vault import MemoryVault
+
+    moment = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    first, second = (TokenSet(access_token=f"a-{n}", refresh_token=f"r-{n}", expires_at=moment) for n in (1, 2))
+    vault = MemoryVault(first)
+
+    async def rotate() -> TokenSet | None:
+        async with vault.lock():
+            await vault.save(second)
+        return await vault.load()
+
+    assert asyncio.run(rotate()) is second and vault.saved == [second] and vault.saves == 1
