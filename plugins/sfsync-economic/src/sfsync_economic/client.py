@@ -4,6 +4,7 @@ following ``pagination.nextPage``, and e-conomic's error bodies turned into the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -50,14 +51,15 @@ def _problem(body: Any) -> tuple[str, str]:
 class EconomicClient:
     """Calls for the agreement a connection's grant is for."""
 
-    def __init__(self, ctx: ConnectorContext, grant: str, agreement: str | None = None) -> None:
+    def __init__(self, ctx: ConnectorContext, grant: str) -> None:
         self.ctx = ctx
         self.api_url = str(ctx.config.get("api_url", API_URL)).rstrip("/")
         secret = ctx.secrets["client_secret"] if "client_secret" in set(ctx.secrets) else None
         if not secret:
             raise AuthError("the e-conomic connection has no app secret token; connect it again")
-        # e-conomic counts per agreement and app, whichever dossier calls.
-        key = f"economic/{ctx.config.get('client_id', '')}/{agreement or ctx.connection_id}"
+        # e-conomic counts per agreement and app; one grant is one agreement for one app, so its
+        # digest keys the limiter the same at the approval and in every later run (no secret in it).
+        key = f"economic/{ctx.config.get('client_id', '')}/{hashlib.sha256(grant.encode()).hexdigest()[:16]}"
         self.http = ctx.http(self.api_url, authenticated=False, limit_key=key, headers={
             "X-AppSecretToken": secret, "X-AgreementGrantToken": grant, "Accept": "application/json",
         })
@@ -68,8 +70,7 @@ class EconomicClient:
         if tokens is None:
             raise NeedsReconsent("the dossier has no e-conomic agreement grant; approve the app again from the "
                                  "dossier's link")
-        agreement = ctx.state.get("agreement")
-        return cls(ctx, tokens.access_token.get_secret_value(), str(agreement) if agreement else None)
+        return cls(ctx, tokens.access_token.get_secret_value())
 
     async def get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         response = await self.http.get(path, params=params)
