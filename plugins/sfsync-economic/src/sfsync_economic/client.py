@@ -57,9 +57,10 @@ class EconomicClient:
         secret = ctx.secrets["client_secret"] if "client_secret" in set(ctx.secrets) else None
         if not secret:
             raise AuthError("the e-conomic connection has no app secret token; connect it again")
-        # e-conomic counts per agreement and app; one grant is one agreement for one app, so its
-        # digest keys the limiter the same at the approval and in every later run (no secret in it).
-        key = f"economic/{ctx.config.get('client_id', '')}/{hashlib.sha256(grant.encode()).hexdigest()[:16]}"
+        # e-conomic counts per agreement and app, whichever dossier's grant calls. Before the
+        # approval's /self names the agreement, the grant's digest stands in (no secret in it).
+        agreement = ctx.state.get("agreement") or hashlib.sha256(grant.encode()).hexdigest()[:16]
+        key = f"economic/{ctx.config.get('client_id', '')}/{agreement}"
         self.http = ctx.http(self.api_url, authenticated=False, limit_key=key, headers={
             "X-AppSecretToken": secret, "X-AgreementGrantToken": grant, "Accept": "application/json",
         })

@@ -21,8 +21,11 @@ def rate_limits(rate: float | None = None, burst: int | None = None) -> RateLimi
     ``burst / rate`` seconds (which never lets more through than the bucket would)."""
     rate = rate or float(os.environ.get("SFSYNC_ECONOMIC_RATE", ASSUMED_RATE))
     burst = burst or int(os.environ.get("SFSYNC_ECONOMIC_BURST", ASSUMED_BURST))
+    # Two calls of head-room: the approval's /self is counted before the agreement (the key) is
+    # known, and e-conomic counts on its side of the network.
+    room = max(1, burst - 2)
     return RateLimitPolicy(
-        windows=(RateWindow("bucket", burst, burst / rate), RateWindow("fair-use day", FAIR_USE_PER_DAY, 86400.0, fixed=True)),
+        windows=(RateWindow("bucket", room, room / rate), RateWindow("fair-use day", FAIR_USE_PER_DAY, 86400.0, fixed=True)),
         notes=(f"Per agreement and app: fair use of {FAIR_USE_PER_DAY:,} calls in 24 hours; a token bucket assumed at "
                f"{rate:g} calls/second in bursts of {burst} (UNVERIFIED: set SFSYNC_ECONOMIC_RATE and "
                "SFSYNC_ECONOMIC_BURST). A 429's Retry-After is waited out."),
