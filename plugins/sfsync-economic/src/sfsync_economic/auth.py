@@ -17,13 +17,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from pydantic import SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from sfsync.auth import ConnectionLevel, OAuth2Spec, PendingAuthorization, TokenSet
 from sfsync.errors import AuthError
 
 REQUEST_ACCESS_URL = "https://secure.e-conomic.com/secure/api1/requestaccess.aspx"
 GRANT_LIFETIME = dt.timedelta(days=365 * 100)
 """A grant lives until it is revoked: stored as expiring in a century, so nothing refreshes it."""
+
+
+class EconomicAppFields(BaseModel):
+    """The e-conomic app the firm created in its developer agreement."""
+
+    client_id: str = Field(description="The app's public token (in its request URL)")
+    client_secret: SecretStr | None = Field(default=None, description="The app secret token (X-AppSecretToken)")
 
 
 @dataclass(frozen=True)
@@ -56,4 +63,5 @@ def economic_auth_spec() -> EconomicGrantSpec:
         level=ConnectionLevel.DOSSIER,
         pkce=False,
         rotates_refresh_token=False,
+        fields=EconomicAppFields,
     )
