@@ -95,7 +95,7 @@ def test_escaped_characters_match_themselves():
     assert escape("a$b") == "a$$b"
     with pytest.raises(FilterError):
         parse_filter("text$eq:a$b", filterable)  # an unescaped $
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at most 200"):
         predicate("entryNumber", "in", range(201))
 
 
