@@ -47,6 +47,11 @@ def test_an_unchanged_night_costs_one_call_per_accounting_year_plus_the_years_an
     totals = [f"/accounting-years/{y.label}/totals" for y in company.years]
     assert sorted(_paths(sandbox)) == sorted(["/accounting-years", "/accounts", *totals])
     assert run.requests == len(company.years) + 2
+    # A real night, a day later: the company details (/self) are checked once a day on top.
+    sandbox.clock.advance(86_400)
+    sandbox.requests.clear()
+    night = harness.sync(dossier)
+    assert night.status == "ok" and sorted(_paths(sandbox)) == sorted(["/self", "/accounting-years", "/accounts", *totals])
 
 
 def test_a_since_link_checks_only_the_years_from_its_date_and_the_history_before_it(booked):

@@ -48,8 +48,9 @@ whose name says so (Overgedragen resultaat, Overført resultat): e-conomic's API
 COUNTRIES = {"belgium": "BE", "belgië": "BE", "belgique": "BE", "netherlands": "NL", "nederland": "NL",
              "denmark": "DK", "danmark": "DK", "sweden": "SE", "sverige": "SE", "norway": "NO", "norge": "NO",
              "germany": "DE", "deutschland": "DE", "france": "FR", "luxembourg": "LU"}
-UNCHANGED_NIGHT = 5
-"""The years list, the chart, and one totals call per accounting year (three in the sandbox)."""
+UNCHANGED_NIGHT = 6
+"""The years list, the chart, one totals call per accounting year (three in the sandbox), and
+``/self`` for the company details once a day."""
 
 _run_cache: weakref.WeakKeyDictionary[ConnectorContext, dict[str, Any]] = weakref.WeakKeyDictionary()
 
@@ -128,7 +129,7 @@ class EconomicConnector:
                 "that changes only an entry's text moves no total and is not seen until its period is read "
                 "again (relink the dossier to read everything).",
                 "An unchanged night costs one call per accounting year in the dossier's range, plus the "
-                "list of accounting years and the chart of accounts.",
+                "list of accounting years, the chart of accounts and, once a day, the company details.",
                 "An entry's period is the period its date falls in: e-conomic has no booking period "
                 "apart from the date.",
                 "Opening balances are the earlier years' totals of the balance-sheet (status) accounts, "
