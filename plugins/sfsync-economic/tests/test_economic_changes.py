@@ -135,3 +135,23 @@ def test_a_trial_balance_link_follows_an_edit_in_an_earlier_year_into_every_late
     for start, balances in truth.opening_balances.items():
         got = {a: v for (a, s), v in closing.items() if s == start and v}
         assert got == dict(balances), f"opening balances at {start}"
+
+
+def test_a_deletion_before_a_since_date_refreshes_the_opening_balances(booked):
+    harness, sandbox = booked
+    ref = sandbox.company_refs()[0]
+    company = sandbox.company(ref)
+    assert company is not None
+    since = company.years[2].start
+    dossier = harness.new_dossier(mode=SyncMode.SINCE, since=since)
+    assert harness.sync(dossier).status == "ok"
+
+    def stored() -> dict[str, Decimal]:
+        return {b.account: b.amount for b in harness.app.store.opening_balances(dossier.id) if b.date == since and b.amount}
+
+    assert stored() == dict(sandbox.truth(ref).opening_balances[since])
+    sandbox.delete_entry(ref)  # a supplier payment in a closed period of the earliest year
+    run = harness.sync(dossier)
+    assert run.status == "ok", run.error
+    assert stored() == dict(sandbox.truth(ref).opening_balances[since]) != {}
+    assert run.counts.get("lines_fetched", 0) == 0, "the years from the since date did not move"
