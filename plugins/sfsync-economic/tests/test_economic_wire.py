@@ -148,3 +148,19 @@ def test_the_policy_numbers_are_configurable(monkeypatch):
     bucket = next(w for w in policy.windows if w.name == "bucket")
     assert (bucket.limit, bucket.seconds) == (8, 1.6)  # two calls of head-room
     assert next(w for w in policy.windows if w.name == "fair-use day").limit == 50_000
+
+
+def test_sorting_and_the_demo_agreement(api):
+    path = f"/accounting-years/{_year(api)}/entries"
+    down = api(path, pagesize="5", sort="-entryNumber").json()["collection"]
+    assert [e["entryNumber"] for e in down] == sorted((e["entryNumber"] for e in down), reverse=True)
+    assert down[0]["entryNumber"] == api(path, pagesize="1").json()["pagination"]["results"]
+    assert api(path, sort="account.accountNumber").status_code == 400  # not sortable
+
+    async def demo(method: str) -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api.sandbox.app)) as client:
+            return await client.request(method, f"{API}/self", headers={"X-AppSecretToken": "demo",
+                                                                        "X-AgreementGrantToken": "demo"})
+
+    assert asyncio.run(demo("GET")).json()["agreementNumber"] == api.sandbox.companies[0].agreement
+    assert asyncio.run(demo("POST")).status_code in (403, 405)

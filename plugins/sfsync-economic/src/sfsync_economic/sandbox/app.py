@@ -22,6 +22,7 @@ from sfsync_economic.sandbox import wire
 from sfsync_economic.sandbox.books import SCompany, SYear
 from sfsync_economic.sandbox.facts import (
     APP_SECRET_ERROR,
+    DEMO_TOKEN,
     FILTER_ERROR,
     GRANT_ERROR,
     RATE_ERROR,
@@ -110,6 +111,11 @@ class EconomicApp:
             sandbox.requests.append((request.method, request.url.path, dict(request.query_params)))
             secret = request.headers.get("x-appsecrettoken")
             grant_token = request.headers.get("x-agreementgranttoken")
+            if secret == grant_token == DEMO_TOKEN:
+                # e-conomic's demo agreement: both headers "demo", reading only.
+                if request.method != "GET":
+                    return self.error(403, "The demo agreement is read-only.", "Use GET with the demo tokens.")
+                return await handler(request, sandbox.companies[0])
             if secret != sandbox.app_secret_token:
                 return self.error(401, "The app secret token is missing or not known.",
                                   "Send your app's secret token in the X-AppSecretToken header.", APP_SECRET_ERROR)

@@ -8,6 +8,8 @@ Sources (``shared/reference/providers/e-conomic.md`` and the 2019 reference page
   agreement's, issued when a user of that agreement approves the app at the app's request URL)
   (e-conomic.com/developer/connect; ``_introduction.md``). A revoked grant answers 401
   (``_introduction.md``, status codes).
+- The demo agreement: both headers ``demo`` (or ``?demo=true``), GET only (e-conomic/slate
+  ``source/includes/_introduction.md``); the sandbox serves its first agreement that way.
 - ``GET /self``: agreementNumber, company{name, addressLine1, zip, city, country, email,
   phoneNumber, vatNumber, companyIdentificationNumber}, settings.baseCurrency (``_self.md``).
 - ``/accounting-years`` (6-18 months; fromDate, toDate, year, closed, links to periods, entries,
@@ -40,6 +42,7 @@ REST_URL = "https://restapi.e-conomic.com"
 SECURE_URL = "https://secure.e-conomic.com"
 REQUEST_ACCESS_PATH = "/secure/api1/requestaccess.aspx"
 
+DEMO_TOKEN = "demo"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 1000
 MAX_IN_VALUES = 200
