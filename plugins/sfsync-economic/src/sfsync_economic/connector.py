@@ -30,6 +30,7 @@ from sfsync.models import (
     LedgerBatch,
     OpeningBalance,
     Period,
+    SyncMode,
     TrialBalanceBatch,
     TrialBalanceLine,
 )
@@ -49,15 +50,34 @@ whose name says so (Overgedragen resultaat, Overført resultat): e-conomic's API
 COUNTRIES = {"belgium": "BE", "belgië": "BE", "belgique": "BE", "netherlands": "NL", "nederland": "NL",
              "denmark": "DK", "danmark": "DK", "sweden": "SE", "sverige": "SE", "norway": "NO", "norge": "NO",
              "germany": "DE", "deutschland": "DE", "france": "FR", "luxembourg": "LU"}
-UNCHANGED_NIGHT = 6
-"""The years list, the chart, one totals call per accounting year (three in the sandbox), and
-``/self`` for the company details once a day."""
+UNCHANGED_NIGHT = 3
+"""One totals call per accounting year (three in the sandbox): the years list, the chart and the
+company details are kept with the connection (see :data:`RECHECK`)."""
+RECHECK = dt.timedelta(days=7)
+"""The years list, the chart and the company details are read again at least this often, and the
+first two whenever a year's totals moved (new accounts and new years come with entries)."""
 
 _run_cache: weakref.WeakKeyDictionary[ConnectorContext, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 def _cache(ctx: ConnectorContext) -> dict[str, Any]:
     return _run_cache.setdefault(ctx, {})
+
+
+def _in_range(ctx: ConnectorContext, years: list[FiscalYear]) -> list[FiscalYear]:
+    """The years a link syncs: from its *since* date on (all of them for *replace*)."""
+    link = ctx.link
+    since = link.since if link is not None and link.mode is SyncMode.SINCE else None
+    return [y for y in years if since is None or y.end >= since]
+
+
+def _due(ctx: ConnectorContext, key: str) -> bool:
+    """Whether what ``key`` stamps must be read again: outside a run (linking), or when older
+    than :data:`RECHECK`."""
+    checked = ctx.state.get(key)
+    if ctx.link is None or not checked:
+        return True
+    return ctx.clock.now().date() - dt.date.fromisoformat(str(checked)) >= RECHECK
 
 
 def _day(raw: Any, where: str) -> dt.date:
@@ -129,8 +149,10 @@ class EconomicConnector:
                 "its year's totals moved, and only the periods whose totals moved are read again. An edit "
                 "that changes only an entry's text moves no total and is not seen until its period is read "
                 "again (relink the dossier to read everything).",
-                "An unchanged night costs one call per accounting year in the dossier's range, plus the "
-                "list of accounting years, the chart of accounts and, once a day, the company details.",
+                "An unchanged night costs one call per accounting year in the dossier's range (a since "
+                "link: also one per earlier year, for its opening balances). The list of accounting years "
+                "and the chart are read again when a year's totals move and at least weekly; the company "
+                "details weekly.",
                 "An entry's period is the period its date falls in: e-conomic has no booking period "
                 "apart from the date.",
                 "Opening balances are the earlier years' totals of the balance-sheet (status) accounts, "
@@ -184,6 +206,8 @@ class EconomicConnector:
 
     async def _accounts(self, ctx: ConnectorContext) -> list[Account]:
         cache = _cache(ctx)
+        if "accounts" not in cache and ctx.state.get("chart"):
+            cache["accounts"] = [Account(code=c, name=n, kind=AccountKind(k), ref=c) for c, n, k in ctx.state["chart"]]
         if "accounts" not in cache:
             accounts, seen = [], set()
             for item in await (await self._client(ctx)).collect("/accounts"):
@@ -200,10 +224,21 @@ class EconomicConnector:
         return found
 
     async def _year_totals(self, client: EconomicClient, year: FiscalYear, period: int | None = None) -> Totals:
+        """A year's (or period's) totals per account; a year's are asked once a run."""
         path = f"/accounting-years/{year_path(year.label)}"
         if period is not None:
-            path += f"/periods/{period}"
-        return _totals(await client.collect(f"{path}/totals"))
+            return _totals(await client.collect(f"{path}/periods/{period}/totals"))
+        asked: dict[str, Totals] = _cache(client.ctx).setdefault("year_totals", {})
+        if year.label not in asked:
+            asked[year.label] = _totals(await client.collect(f"{path}/totals"))
+        return dict(asked[year.label])
+
+    async def _moved(self, ctx: ConnectorContext, client: EconomicClient, years: list[FiscalYear]) -> bool:
+        """Whether any year in the link's range has other totals than when the chart was read (the
+        ledger and trial balance use the same answers: nothing is asked twice)."""
+        seen = ctx.state.get("seen") or {}
+        moved = [y.label for y in _in_range(ctx, years) if seen.get(y.label) != digest(await self._year_totals(client, y))]
+        return bool(moved)
 
     # --- hooks -----------------------------------------------------------------------------------
 
@@ -229,9 +264,15 @@ class EconomicConnector:
                         currency=await self._base_currency(ctx), country=COUNTRIES.get(country.lower(), country or None))]
 
     @hookimpl
-    async def sfsync_fetch_company_details(self, ctx: ConnectorContext, company: Company) -> CompanyDetails:
+    async def sfsync_fetch_company_details(
+        self, ctx: ConnectorContext, company: Company, previous: CompanyDetails | None = None
+    ) -> CompanyDetails | None:
         await self._checked(ctx, company)
+        if previous is not None and not _due(ctx, "details_checked"):
+            return None  # read less than a week ago: e-conomic has no change stamp for them
         found = (await self._self(ctx)).get("company") or {}
+        ctx.state["details_checked"] = ctx.clock.now().date().isoformat()
+        await ctx.save_state()
         country = str(found.get("country") or "")
         return CompanyDetails(
             name=str(found.get("name") or company.name), vat_number=found.get("vatNumber"),
@@ -248,10 +289,39 @@ class EconomicConnector:
         if "years" in cache:
             cached: list[FiscalYear] = cache["years"]
             return cached
+        kept_years = self._kept_years(ctx)
+        today = ctx.clock.now().date()
+        if (kept_years and not _due(ctx, "years_checked") and today <= kept_years[-1].end
+                and not await self._moved(ctx, client, kept_years)):
+            # Nothing moved since the years were read: they stand (a new year brings entries,
+            # which move totals, or starts after the last one ends).
+            cache["years"] = kept_years
+            return kept_years
+        years = await self._read_years(ctx, client)
+        ctx.state["years"] = [[y.label, y.start.isoformat(), y.end.isoformat(), y.closed] for y in years]
+        ctx.state["years_checked"] = today.isoformat()
+        await ctx.save_state()
+        cache["years"], cache["chart_due"] = years, True
+        return years
+
+    def _kept_years(self, ctx: ConnectorContext) -> list[FiscalYear]:
+        known: dict[str, Any] = ctx.state.get("periods") or {}
+        years = []
+        for label, start, end, closed in ctx.state.get("years") or []:
+            if label not in known:
+                return []
+            years.append(FiscalYear(
+                start=dt.date.fromisoformat(start), end=dt.date.fromisoformat(end), label=label, closed=closed,
+                periods=tuple(Period(number=n, start=dt.date.fromisoformat(a), end=dt.date.fromisoformat(b))
+                              for n, a, b in known[label]["periods"]),
+            ))
+        return years
+
+    async def _read_years(self, ctx: ConnectorContext, client: EconomicClient) -> list[FiscalYear]:
         # A year's periods do not change once it exists: they are read once and kept with the
-        # connection, so a night costs one call for the years, not one more per year.
+        # connection, so reading the years costs one call, not one more per year.
         known: dict[str, Any] = ctx.state.setdefault("periods", {})
-        years, changed = [], False
+        years = []
         for item in await client.collect("/accounting-years"):
             label = str(item["year"])
             start, end = _day(item.get("fromDate"), "fromDate"), _day(item.get("toDate"), "toDate")
@@ -260,21 +330,29 @@ class EconomicConnector:
                 periods = [[int(p["periodNumber"]), str(p["fromDate"]), str(p["toDate"])]
                            for p in await client.collect(f"/accounting-years/{year_path(label)}/periods")]
                 kept = known[label] = {"from": start.isoformat(), "to": end.isoformat(), "periods": periods}
-                changed = True
             years.append(FiscalYear(
                 start=start, end=end, label=label, closed=bool(item.get("closed", False)),
                 periods=tuple(Period(number=n, start=_day(a, "period fromDate"), end=_day(b, "period toDate"))
                               for n, a, b in kept["periods"]),
             ))
-        if changed:
-            await ctx.save_state()
         years.sort(key=lambda y: y.start)
-        cache["years"] = years
         return years
 
     @hookimpl
     async def sfsync_fetch_accounts(self, ctx: ConnectorContext, company: Company) -> list[Account]:
-        await self._checked(ctx, company)
+        client = await self._checked(ctx, company)
+        cache = _cache(ctx)
+        if cache.get("chart_due") or _due(ctx, "chart_checked") or not ctx.state.get("chart"):
+            cache.pop("accounts", None)
+            ctx.state.pop("chart", None)
+            accounts = await self._accounts(ctx)
+            ctx.state["chart"] = [[a.code, a.name, a.kind.value] for a in accounts]
+            ctx.state["chart_checked"] = ctx.clock.now().date().isoformat()
+            # What the chart now covers; a night whose totals equal these needs neither it nor the years.
+            years = await self.sfsync_fetch_fiscal_years(ctx, company)
+            ctx.state["seen"] = {y.label: digest(await self._year_totals(client, y)) for y in _in_range(ctx, years)}
+            await ctx.save_state()
+            return accounts
         return await self._accounts(ctx)
 
     # --- the ledger ------------------------------------------------------------------------------
