@@ -10,9 +10,10 @@ from decimal import Decimal
 
 import pytest
 from sfsync.clock import FakeClock
-from sfsync.models import Granularity, SyncMode
+from sfsync.models import FiscalYear, Granularity, SyncMode
 from sfsync.testing.harness import ContractHarness
 from sfsync_economic.sandbox import EconomicSandbox
+from sfsync_economic.sandbox.books import SAccount
 
 START = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
 
@@ -76,8 +77,6 @@ def test_a_new_account_and_a_new_year_are_read_when_totals_move_or_the_year_ends
     assert company is not None
     dossier = harness.new_dossier()
     assert harness.sync(dossier).status == "ok"
-    from sfsync_economic.sandbox.books import SAccount
-
     company.accounts.append(SAccount(6300, "Kantoorbenodigdheden", "profitAndLoss"))
     sandbox._booker(company).transfer(sandbox.clock.now().date(), 6300, 5500, Decimal("42.00"), "Papier")
     sandbox.requests.clear()
@@ -174,3 +173,17 @@ def test_a_deletion_before_a_since_date_refreshes_the_opening_balances(booked):
     assert run.status == "ok", run.error
     assert stored() == dict(sandbox.truth(ref).opening_balances[since]) != {}
     assert run.counts.get("lines_fetched", 0) == 0, "the years from the since date did not move"
+
+
+def test_a_firm_s_fiscal_year_override_does_not_change_the_urls(booked):
+    harness, sandbox = booked
+    ref = sandbox.company_refs()[0]
+    company = sandbox.company(ref)
+    assert company is not None
+    dossier = harness.app.create_dossier(harness.admin, "override")
+    connection = harness.connect(dossier=dossier)
+    own = [FiscalYear(start=y.start, end=y.end, label=f"FY {y.start.year}") for y in company.years]
+    harness.run(harness.app.link(harness.admin, dossier.id, connection.id, ref, mode=SyncMode.REPLACE, fiscal_years=own))
+    run = harness.sync(dossier)
+    assert run.status == "ok", run.error
+    assert {line.id for line in harness.app.store.ledger_lines(dossier.id)} == set(sandbox.truth(ref).line_places)

@@ -371,7 +371,9 @@ class EconomicConnector:
         position: dict[str, Any] = json.loads(cursor) if cursor else {}
         states = {label: YearState.load(raw) for label, raw in (position.get("years") or {}).items()}
         today = ctx.clock.now().date()
-        years = {y.label: y for y in sorted(fiscal_years, key=lambda y: y.start) if since is None or y.end >= since}
+        # e-conomic's own years name the URLs, whatever years a firm's override gives the dossier.
+        own = await self.sfsync_fetch_fiscal_years(ctx, company)
+        years = {y.label: y for y in sorted(own, key=lambda y: y.start) if since is None or y.end >= since}
         todo: list[list[Any]] | None = position.get("todo")
 
         def state_cursor(remaining: list[list[Any]] | None) -> str:
@@ -449,7 +451,8 @@ class EconomicConnector:
         position: dict[str, Any] = json.loads(cursor) if cursor else {}
         seen: dict[str, str] = dict(position.get("years") or {})
         today = ctx.clock.now().date()
-        years = [y for y in sorted(fiscal_years, key=lambda y: y.start) if y.start <= today]
+        own = await self.sfsync_fetch_fiscal_years(ctx, company)  # e-conomic's years name the URLs
+        years = [y for y in sorted(own, key=lambda y: y.start) if y.start <= today]
         todo: list[list[Any]] | None = position.get("todo")
         running: Totals = {k: Decimal(v) for k, v in (position.get("running") or {}).items()}
         if todo is None:
