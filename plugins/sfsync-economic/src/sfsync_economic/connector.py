@@ -460,9 +460,11 @@ class EconomicConnector:
             moved = next((i for i, (y, t) in enumerate(zip(years, all_totals, strict=True)) if seen.get(y.label) != digest(t)), None)
             if moved is None:
                 return
-            # A moved year moves the opening balances of every later one: those are read again too.
+            # A moved year moves the opening balances of every later one: those are read again too,
+            # within the years the runner asks for (a since link's); earlier ones give the openings.
             seen.update({y.label: digest(t) for y, t in zip(years, all_totals, strict=True)})
-            todo = [[y.label, p.number] for y in years[moved:] for p in y.periods if p.start <= today]
+            first = min((y.start for y in fiscal_years), default=years[0].start if years else today)
+            todo = [[y.label, p.number] for y in years[moved:] if y.end >= first for p in y.periods if p.start <= today]
             running = await self._carried(ctx, all_totals[:moved])
         profit_loss = {a.code for a in await self._accounts(ctx) if a.kind is AccountKind.PROFIT_LOSS}
         by_label = {y.label: y for y in years}
