@@ -410,20 +410,23 @@ class Sfsync:
     async def finish_oauth(self, user: User, callback_url: str) -> ConnectionRecord:
         """Finish an OAuth2 connection from the URL the package redirected the user to.
 
-        Checks ``state``, exchanges the code (with the PKCE verifier), saves the tokens encrypted,
-        and lets the connector finish its setup.
+        Checks ``state``, exchanges the code (with the PKCE verifier) or takes the grant the
+        callback hands back (:meth:`~sfsync.auth.OAuth2Spec.tokens_from_callback`), saves the
+        tokens encrypted, and lets the connector finish its setup.
         """
         query = parse_qs(urlparse(callback_url).query)
         state = (query.get("state") or [""])[0]
         pending = self.access.pending(user, self._pending, state, lambda p: p.user_id)
         if "error" in query:
             raise AuthError(f"the package refused the login: {query['error'][0]} {query.get('error_description', [''])[0]}")
-        code = (query.get("code") or [""])[0]
-        if not code:
-            raise AuthError("the login came back without a code; start the connection again")
         loaded = self.registry.connector(pending.connector)
         spec = loaded.auth
         assert isinstance(spec, OAuth2Spec)
+        # A package whose consent hands back the grant itself (e-conomic) has no code to exchange.
+        handed = spec.tokens_from_callback(query, now=self.clock.now())
+        code = (query.get("code") or [""])[0]
+        if handed is None and not code:
+            raise AuthError("the login came back without a code; start the connection again")
         # Checked again: the connection may have gone, or the user's role changed, meanwhile.
         self.access.consent_target(
             user, pending.connector, spec.level.value, connection_id=pending.connection_id,
@@ -436,14 +439,17 @@ class Sfsync:
         kept = {name: query[name][0] for name in spec.callback_params if query.get(name)}
         ctx = self._bare_context(pending.connector, pending.config, pending.secrets, {"callback": kept} if kept else {})
         try:
-            client = ctx.http(spec.token_url, authenticated=False)
-            request = spec.token_request(
-                data, client_id=pending.config["client_id"], client_secret=pending.secrets.get("client_secret")
-            )
-            response = await client.send(request)
-            if response.status_code != 200:
-                raise spec.classify_token_error(response).with_context(connector=pending.connector)
-            tokens = spec.parse_token_response(response, now=self.clock.now())
+            if handed is not None:
+                tokens = handed
+            else:
+                client = ctx.http(spec.token_url, authenticated=False)
+                request = spec.token_request(
+                    data, client_id=pending.config["client_id"], client_secret=pending.secrets.get("client_secret")
+                )
+                response = await client.send(request)
+                if response.status_code != 200:
+                    raise spec.classify_token_error(response).with_context(connector=pending.connector)
+                tokens = spec.parse_token_response(response, now=self.clock.now())
             ctx.vault = _MemoryVault(tokens)
             await self._check(pending.connector, ctx)
             tokens = ctx.vault.tokens  # the check may have refreshed them

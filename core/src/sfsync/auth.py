@@ -13,6 +13,7 @@ import datetime as dt
 import enum
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlencode
@@ -220,6 +221,22 @@ class OAuth2Spec:
             expires_at=now + dt.timedelta(seconds=expires_in),
             scope=body.get("scope"),
         )
+
+    def tokens_from_callback(
+        self, query: Mapping[str, list[str]], *, now: dt.datetime
+    ) -> TokenSet | None:
+        """The tokens a callback carries itself, for packages whose consent hands back the grant
+        instead of a code (e-conomic's agreement grant token); ``None``, the default, means the
+        callback carries a ``code`` to exchange at :attr:`token_url`.
+
+        Args:
+            query: The callback's query parameters (each a list, as ``parse_qs`` gives them);
+                ``state`` has been checked already.
+            now: The time the callback arrived.
+
+        .. versionadded:: 0.3
+        """
+        return None
 
     def classify_token_error(self, response: httpx.Response) -> SfsyncError:
         """Map a failed token call to the core's errors.
