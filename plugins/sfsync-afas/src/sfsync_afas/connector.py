@@ -1,26 +1,25 @@
-"""The sfsync connector for AFAS Profit.
+"""The sfsync connector for AFAS Profit (REST GetConnectors, "AFAS Mutaties API" 6.6.9).
 
-Baked from sfsync's cookiecutter-plugin: every hook below already works against the skeleton
-sandbox (:mod:`sfsync_afas.sandbox`), a tiny JSON API. Fill each one in with
-AFAS Profit's real API, following the docstring of the hook, and make the
-sandbox as strict as the real API as you go. The hooks' full contract is in ``sfsync.hookspecs``.
+Support level: a firm cannot connect AFAS itself. Its AFAS administrator creates an App Connector
+token (or lets support ask for one with a one-time code) and support staff enter it
+(:mod:`sfsync_afas.auth`). One token reaches one environment; each administration in it is a
+company. What is read, and how a night stays at one request, is in :mod:`sfsync_afas.ledger`,
+:mod:`sfsync_afas.trial` and :mod:`sfsync_afas.changes`; the wire in :mod:`sfsync_afas.client`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import hashlib
+from collections import defaultdict
 from collections.abc import AsyncIterator
-from decimal import Decimal
 from typing import Any
 
-import httpx
-from pydantic import BaseModel, Field, SecretStr
 from sfsync.auth import ConnectionLevel, FormSpec
 from sfsync.context import ConnectorContext
-from sfsync.errors import FatalError, MalformedResponse, NeedsReconsent, NotFound, RetriableError
+from sfsync.errors import AuthError, NotFound
 from sfsync.hookspecs import hookimpl
-from sfsync.http import RateLimitPolicy, RateWindow, check_next_token
+from sfsync.http import RateLimitPolicy
 from sfsync.metadata import ConnectorInfo
 from sfsync.models import (
     Account,
@@ -30,58 +29,27 @@ from sfsync.models import (
     FiscalYear,
     Granularity,
     LedgerBatch,
-    LedgerColumns,
     OpeningBalance,
     Period,
     TrialBalanceBatch,
-    TrialBalanceLine,
 )
 from sfsync.sandbox import Sandbox
 
-from sfsync_afas.sandbox import BASE_URL, AfasSandbox
+from sfsync_afas import ledger, trial
+from sfsync_afas.auth import AfasFields, secret
+from sfsync_afas.changes import fingerprints, period_rows
+from sfsync_afas.client import AfasClient
+from sfsync_afas.facts import BALANCE_SHEET_TYPES, UNVERIFIED
+from sfsync_afas.filters import Condition
+from sfsync_afas.otp import request_code, validate_code
+
+__all__ = ["AfasConnector", "afas"]
 
 CONNECTOR = "afas"
-PAGE_SIZE = 100
 
 
-class Credentials(BaseModel):
-    """What a person types to connect. ``SecretStr`` fields are secrets (never shown)."""
-
-    api_key: SecretStr = Field(description="The API key from AFAS Profit's settings")
-
-
-def _base_url(ctx: ConnectorContext) -> str:
-    return str(ctx.config.get("base_url", BASE_URL)).rstrip("/")
-
-
-def _client(ctx: ConnectorContext) -> httpx.AsyncClient:
-    return ctx.http(_base_url(ctx), headers={"X-Api-Key": ctx.secrets["api_key"]})
-
-
-async def _get(ctx: ConnectorContext, path: str, **params: Any) -> Any:
-    """GET a JSON document, mapping the package's errors to the core's (money stays Decimal)."""
-    response = await _client(ctx).get(path, params={k: v for k, v in params.items() if v is not None})
-    if response.status_code == 401:
-        # Credentials that worked once and are refused now were revoked or regenerated: only a
-        # person can give new ones, so the connection is marked for re-consent.
-        raise NeedsReconsent(
-            "AFAS Profit refused the connection's credentials; connect it again",
-            response=response,
-        )
-    if response.status_code == 404:
-        raise NotFound(f"AFAS Profit has no {path}", response=response)
-    if response.status_code >= 500:
-        raise RetriableError(f"AFAS Profit failed ({response.status_code})", response=response)
-    if response.status_code != 200:
-        raise FatalError(f"AFAS Profit answered {response.status_code}", response=response)
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except ValueError as exc:
-        raise MalformedResponse("AFAS Profit sent something that is not JSON", response=response) from exc
-
-
-def _date(value: str) -> dt.date:
-    return dt.date.fromisoformat(value)
+def _date(text: Any) -> dt.date:
+    return dt.date.fromisoformat(str(text)[:10])
 
 
 class AfasConnector:
@@ -89,227 +57,146 @@ class AfasConnector:
 
     @hookimpl
     def sfsync_connector_info(self) -> ConnectorInfo:
-        """Describe the connector: ``name`` must equal the entry point's name.
-
-        Fill in the package's real rate limits (``RateWindow`` per documented window, and a
-        ``parse_headers`` function reading its remaining/reset headers) and the gaps of its API
-        a user should know about (``known_limits``).
-        """
         return ConnectorInfo(
             name=CONNECTOR,
             title="AFAS Profit",
             package="AFAS Profit",
-            description="sfsync plugin for AFAS Profit",
-            granularities=(
-                Granularity.TRANSACTIONS,
-                Granularity.TRIAL_BALANCE,
+            description=(
+                "AFAS Profit environments through the REST GetConnectors of an App Connector: every "
+                "administration of the environment is a company. Set up by support staff with the token "
+                "the firm's AFAS administrator made, or with a one-time code AFAS mails to the user."
             ),
+            granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
             default_granularity=Granularity.TRANSACTIONS,
-            # What an unchanged night costs, which the contract suite holds the connector to: keep
-            # it true when you fill in the API calls (the suite's incrementality check says what
-            # it measured). Lines re-read on purpose go in lookback_days.
             lookback_days=0,
-            unchanged_night_requests={
-                Granularity.TRANSACTIONS: 4,
-                Granularity.TRIAL_BALANCE: 4,
-            },
+            # An unchanged night: the fiscal years and the chart (the runner reads them every
+            # run), the changed-entry-date gate, and for a since link the history stamp.
+            unchanged_night_requests={Granularity.TRANSACTIONS: 4, Granularity.TRIAL_BALANCE: 4},
             rate_limits=RateLimitPolicy(
-                windows=(RateWindow("minutely", 1000, 60.0),),
-                notes="Skeleton limits: replace with the package's documented ones.",
+                windows=(),
+                max_wait=900.0,
+                notes=("AFAS publishes no rate limit; it asks for at most 5 simultaneous calls, which the "
+                       "connector keeps per environment and process. 429 and 503 are retried, honouring "
+                       "Retry-After."),
+            ),
+            docs_url="https://docs.afas.help/profit/en/get-connector",
+            known_limits=(
+                "Profit_Transactions has no currency: every line is stored in the administration's own "
+                "currency; a foreign amount is only in the line's description.",
+                "The standard GetConnectors give an administration only its name and code: company details "
+                "are its name and fiscal-year end, no address or VAT number.",
+                "A deleted line is found through its period's balance: deleting a zero-amount line moves no "
+                "balance, and it stays stored until a replace sync.",
+                "At most five calls at once per environment within one sfsync process; several worker "
+                "processes on one environment share no count.",
+                *(f"Assumed (unverified): {text}" for text in UNVERIFIED.values()),
             ),
         )
 
     @hookimpl
     def sfsync_auth(self) -> FormSpec:
-        """Declare how a firm connects and at which level.
+        return FormSpec(fields=AfasFields, level=ConnectionLevel.SUPPORT, code_field="otp")
 
-        The form's fields are :class:`Credentials`; add the package's non-secret fields (a server
-        URL, a database) as plain ``str`` fields and its secrets as ``SecretStr``.
-        """
-        return FormSpec(fields=Credentials, level=ConnectionLevel.SUPPORT)
+    @hookimpl
+    async def sfsync_send_code(self, ctx: ConnectorContext) -> str:
+        return await request_code(ctx)
 
     @hookimpl
     async def sfsync_check_connection(self, ctx: ConnectorContext) -> None:
-        """Check fresh credentials; raise ``AuthError`` when the package refuses them.
-
-        Store what later calls need (a cluster URL, a session) in ``ctx.state`` and call
-        ``await ctx.save_state()``.
-        """
-        await _get(ctx, "/api/companies")
+        if secret(ctx, "token") is None:
+            code = secret(ctx, "otp")
+            if code is None:
+                raise AuthError("enter the AFAS token, or ask AFAS for a one-time code first and enter it as otp")
+            ctx.state["token"] = await validate_code(ctx, code)
+        await AfasClient(ctx).first("Profit_Administrations", order=("AdminId",), take=1)
 
     @hookimpl
     async def sfsync_list_companies(self, ctx: ConnectorContext) -> list[Company]:
-        """List what the connection can see; ``ref`` must be stable and unique."""
-        body = await _get(ctx, "/api/companies")
-        return [
-            Company(ref=c["ref"], code=c["code"], name=c["name"], currency=c.get("currency"))
-            for c in body["items"]
-        ]
+        rows = await AfasClient(ctx).all("Profit_Administrations", order=("AdminId",))
+        return [Company(ref=str(r["AdminId"]), code=str(r.get("AdminCd") or r["AdminId"]), name=str(r.get("AdminNm") or ""),
+                        currency="EUR") for r in rows]
+
+    @hookimpl
+    async def sfsync_fetch_company_details(self, ctx: ConnectorContext, company: Company) -> CompanyDetails:
+        client = AfasClient(ctx)
+        rows = await client.all("Profit_Administrations", order=("AdminId",), where=[[Condition("AdminId", 1, company.ref)]])
+        if not rows:
+            raise NotFound(f"AFAS has no administration {company.ref} in this environment")
+        years = await self.sfsync_fetch_fiscal_years(ctx, company)
+        return CompanyDetails(name=str(rows[0]["AdminNm"]), fiscal_year_end=years[-1].end.strftime("%m-%d") if years else None)
 
     @hookimpl
     async def sfsync_fetch_fiscal_years(self, ctx: ConnectorContext, company: Company) -> list[FiscalYear]:
-        """The company's fiscal years as the package defines them (not always calendar years),
-        with their periods; they must cover every ledger date."""
-        body = await _get(ctx, f"/api/companies/{company.ref}/fiscal-years")
+        rows = await AfasClient(ctx).all("Profit_periods_per_administration", order=("Year", "Period"),
+                                         where=[[Condition("Unit", 1, company.ref)]])
+        by_year: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            by_year[int(row["Year"])].append(row)
         return [
             FiscalYear(
-                label=y["label"],
-                start=_date(y["start"]),
-                end=_date(y["end"]),
-                closed=y["closed"],
-                periods=tuple(
-                    Period(number=p["number"], start=_date(p["start"]), end=_date(p["end"]))
-                    for p in y["periods"]
-                ),
+                label=str(year),
+                start=min(_date(p["DateFrom"]) for p in periods),
+                end=max(_date(p["DateTo"]) for p in periods),
+                closed=all(bool(p.get("Blocked")) for p in periods),
+                periods=tuple(Period(number=int(p["Period"]), start=_date(p["DateFrom"]), end=_date(p["DateTo"]))
+                              for p in periods),
             )
-            for y in body["items"]
+            for year, periods in sorted(by_year.items())
         ]
 
     @hookimpl
     async def sfsync_fetch_accounts(self, ctx: ConnectorContext, company: Company) -> list[Account]:
-        """The chart of accounts, keyed by code; every ledger line's account must be in it."""
-        body = await _get(ctx, f"/api/companies/{company.ref}/accounts")
-        kinds = {"balance_sheet": AccountKind.BALANCE_SHEET, "profit_loss": AccountKind.PROFIT_LOSS}
+        rows = await AfasClient(ctx).all("Profit_Accounts", order=("Account",))
         return [
-            Account(code=a["code"], name=a["name"], kind=kinds.get(a["kind"], AccountKind.UNKNOWN))
-            for a in body["items"]
+            Account(code=str(r["Account"]), name=str(r.get("Description") or ""),
+                    kind=AccountKind.BALANCE_SHEET if str(r.get("Type")) in BALANCE_SHEET_TYPES else AccountKind.PROFIT_LOSS)
+            for r in rows
         ]
+
+    async def _chart(self, ctx: ConnectorContext, client: AfasClient) -> trial.Chart:
+        rows = await client.all("Profit_Accounts", order=("Account",))
+        return trial.Chart(frozenset(str(r["Account"]) for r in rows if str(r.get("Type")) in BALANCE_SHEET_TYPES),
+                           str(ctx.config.get("result_account") or trial.RESULT_ACCOUNT))
 
     @hookimpl
     async def sfsync_fetch_ledger(
-        self,
-        ctx: ConnectorContext,
-        company: Company,
-        since: dt.date | None,
-        cursor: str | None,
+        self, ctx: ConnectorContext, company: Company, since: dt.date | None, cursor: str | None,
+        fiscal_years: list[FiscalYear],
     ) -> AsyncIterator[LedgerBatch]:
-        """Yield ledger lines in batches, each with the cursor to resume from after it.
-
-        The skeleton reads changes by modification stamp (a keyset ``after`` of stamp and id),
-        and deletions from their own feed. Replace it with the package's incremental mechanism:
-        what a nightly sync of an unchanged company costs is the number to keep small.
-        """
-        state = json.loads(cursor) if cursor else {
-            "lines_after": None,
-            "deleted_after": None,
-            "date_from": since.isoformat() if since else None,
-        }
-        path = f"/api/companies/{company.ref}"
-        # Deletions first, so an entry deleted and re-booked arrives as its new lines.
-        deleted: list[str] = []
-        while True:
-            body = await _get(ctx, f"{path}/deletions", after=state["deleted_after"])
-            deleted += [d["line_id"] for d in body["items"]]
-            if body["items"]:
-                last = body["items"][-1]
-                state["deleted_after"] = f"{last['deleted_at']}|{last['line_id']}"
-            if not body.get("more"):
-                break
-        if deleted or cursor is None:
-            yield LedgerBatch(deleted=deleted, cursor=json.dumps(state))
-        seen: set[str] = set()
-        while True:
-            body = await _get(
-                ctx,
-                f"{path}/lines",
-                after=state["lines_after"],
-                date_from=state["date_from"],
-                limit=PAGE_SIZE,
-            )
-            items = body["items"]
-            if not items:
-                return
-            # One LedgerColumns per page, not one LedgerLine per line: from_records checks the
-            # page a column at a time with LedgerLine's own rules (about four times faster), and
-            # a bad value still fails with the error naming the line, field and value. Keep the
-            # values plain (str, "YYYY-MM-DD" dates, int periods, Decimal/int/"-12.50" amounts,
-            # datetime stamps, never floats): anything else takes the slow line-by-line path.
-            lines = LedgerColumns.from_records(
-                {
-                    "id": item["id"],
-                    "entry": item["entry"],
-                    "journal": item["journal"],
-                    "date": item["date"],
-                    "period": item["period"],
-                    "fiscal_year": item["fiscal_year"],
-                    "account": item["account"],
-                    "description": item["description"],
-                    "amount": item["amount"],  # signed: positive is a debit
-                    "currency": item.get("currency"),
-                    "foreign_amount": item.get("foreign_amount") or None,
-                    "modified": dt.datetime.fromisoformat(item["modified"]),
-                }
-                for item in items
-            )
-            following = f"{items[-1]['modified']}|{items[-1]['id']}"
-            check_next_token(state["lines_after"], following, seen=seen)
-            state["lines_after"] = following
-            yield LedgerBatch(lines=lines, cursor=json.dumps(state))
-            if not body.get("more"):
-                return
+        async for batch in ledger.fetch_ledger(AfasClient(ctx), company, since, cursor, fiscal_years):
+            yield batch
 
     @hookimpl
     async def sfsync_fetch_trial_balance(
-        self,
-        ctx: ConnectorContext,
-        company: Company,
-        fiscal_years: list[FiscalYear],
-        cursor: str | None,
+        self, ctx: ConnectorContext, company: Company, fiscal_years: list[FiscalYear], cursor: str | None
     ) -> AsyncIterator[TrialBalanceBatch]:
-        """Yield totals per account and period, one fiscal year per batch.
-
-        Each batch clears the year it re-reads, so totals that changed replace the old ones;
-        closed years finished in an earlier batch are not read again.
-        """
-        done = set(json.loads(cursor)["done"]) if cursor else set()
-        for year in fiscal_years:
-            if year.closed and year.label in done:
-                continue
-            body = await _get(
-                ctx,
-                f"/api/companies/{company.ref}/trial-balance",
-                date_from=year.start.isoformat(),
-                date_to=year.end.isoformat(),
-            )
-            lines = [
-                TrialBalanceLine(
-                    account=row["account"],
-                    period_start=_date(row["period_start"]),
-                    period_end=_date(row["period_end"]),
-                    period=row["period"],
-                    fiscal_year=year.label,
-                    opening=Decimal(row["opening"]),
-                    debit=Decimal(row["debit"]),
-                    credit=Decimal(row["credit"]),
-                    closing=Decimal(row["closing"]),
-                )
-                for row in body["items"]
-            ]
-            done.add(year.label)
-            yield TrialBalanceBatch(
-                lines=lines, clear=(year.start, year.end), cursor=json.dumps({"done": sorted(done)})
-            )
+        client = AfasClient(ctx)
+        async for batch in trial.fetch_trial_balance(client, company, fiscal_years, cursor,
+                                                     lambda: self._chart(ctx, client)):
+            yield batch
 
     @hookimpl
-    async def sfsync_fetch_opening_balances(
-        self, ctx: ConnectorContext, company: Company, at: dt.date
-    ) -> list[OpeningBalance]:
-        """The balance of every balance-sheet account at ``at`` (the start of a *since* link)."""
-        body = await _get(ctx, f"/api/companies/{company.ref}/balances", at=at.isoformat())
-        return [
-            OpeningBalance(account=row["account"], date=at, amount=Decimal(row["amount"]))
-            for row in body["items"]
-        ]
+    async def sfsync_fetch_opening_balances(self, ctx: ConnectorContext, company: Company, at: dt.date) -> list[OpeningBalance]:
+        client = AfasClient(ctx)
+        years = await self.sfsync_fetch_fiscal_years(ctx, company)
+        year = next((int(y.label) for y in years if y.start == at), None)
+        if year is None:
+            raise NotFound(f"no fiscal year of AFAS administration {company.ref} starts on {at}")
+        rows = await period_rows(client, company.ref, before_year=year)
+        return trial.opening_balances(rows, year, at, await self._chart(ctx, client))
 
     @hookimpl
-    async def sfsync_fetch_company_details(self, ctx: ConnectorContext, company: Company) -> CompanyDetails:
-        """The client's master data: name, VAT number, address (administrative sync)."""
-        body = await _get(ctx, f"/api/companies/{company.ref}/details")
-        return CompanyDetails(**body)
+    async def sfsync_history_stamp(self, ctx: ConnectorContext, company: Company, before: dt.date) -> str:
+        # The period balances of the years before the date (their number is the year they start
+        # in: UNVERIFIED, facts): one small request.
+        rows = await period_rows(AfasClient(ctx), company.ref, before_year=before.year)
+        joined = "|".join(f"{k}={v}" for k, v in sorted(fingerprints(rows).items()))
+        return hashlib.sha256(joined.encode()).hexdigest()[:24]
 
     @hookimpl
     def sfsync_sandbox(self) -> Sandbox:
-        """A fresh, seeded sandbox of the package (the contract suite and ``sfsync demo`` use it)."""
+        from sfsync_afas.sandbox import AfasSandbox
+
         return AfasSandbox()
 
 
