@@ -70,8 +70,10 @@ class AfasConnector:
             default_granularity=Granularity.TRANSACTIONS,
             lookback_days=0,
             # An unchanged night: the fiscal years and the chart (the runner reads them every
-            # run), the changed-entry-date gate, and for a since link the history stamp.
-            unchanged_night_requests={Granularity.TRANSACTIONS: 4, Granularity.TRIAL_BALANCE: 4},
+            # run), the changed-entry-date gate, and for a since link the history stamp: 4. Within
+            # five minutes of a change the gate cannot tell the mark's own second apart and the
+            # night also reads the changed lines and the period balances (changes.read_gate).
+            unchanged_night_requests={Granularity.TRANSACTIONS: 6, Granularity.TRIAL_BALANCE: 5},
             rate_limits=RateLimitPolicy(
                 windows=(),
                 max_wait=900.0,

@@ -26,7 +26,14 @@ from zoneinfo import ZoneInfo
 
 from sfsync.models import Company, FiscalYear, LedgerBatch, LedgerColumns
 
-from sfsync_afas.changes import Gate, fingerprints, period_rows, read_gate
+from sfsync_afas.changes import (
+    Gate,
+    amsterdam_now,
+    fingerprints,
+    period_rows,
+    read_gate,
+    row_digest,
+)
 from sfsync_afas.client import AfasClient
 from sfsync_afas.filters import Condition
 
@@ -50,7 +57,7 @@ def line_records(rows: list[dict[str, Any]]) -> LedgerColumns:
     """Profit_Transactions rows as ledger lines (an entry is its year and entry number)."""
     return LedgerColumns.from_records(
         {
-            "id": f"{row['Year']}-{row['EntryNo']}-{row['SeqNo']}",
+            "id": _id(row),
             "entry": f"{row['Year']}-{row['EntryNo']}",
             "journal": str(row["JournalId"]),
             "date": str(row["EntryDate"])[:10],
@@ -63,6 +70,10 @@ def line_records(rows: list[dict[str, Any]]) -> LedgerColumns:
         }
         for row in rows
     )
+
+
+def _id(row: dict[str, Any]) -> str:
+    return f"{row['Year']}-{row['EntryNo']}-{row['SeqNo']}"
 
 
 def _unit(company: Company) -> Condition:
@@ -83,20 +94,21 @@ async def fetch_ledger(
     state: dict[str, Any] = json.loads(cursor) if cursor else {}
     if not state:
         from_year = _year_of(since, years) if since else None
-        gate = await read_gate(client, None)
+        gate = await read_gate(client, None, amsterdam_now(client))
         assert gate is not None
         rows = await period_rows(client, company.ref, from_year=from_year)
-        state = {"from_year": from_year, "full": 0, "gate": gate.to_json(), "stamp": gate.mark,
+        state = {"from_year": from_year, "full": 0, "gate": gate.to_json(), "stamp": gate.mark, "at_stamp": {},
                  "periods": fingerprints(rows), "todo": None}
     if state.get("full") is not None:
         async for batch in _full(client, company, state):
             yield batch
         return
     if state["todo"] is None:
-        moved = await read_gate(client, Gate.from_json(state["gate"]))
+        moved = await read_gate(client, Gate.from_json(state["gate"]), amsterdam_now(client))
         if moved is None:
             return  # an unchanged night: one request
-        state["todo"] = {"gate": moved.to_json(), "step": "lines", "newest": state["stamp"]}
+        state["todo"] = {"gate": moved.to_json(), "step": "lines", "newest": state["stamp"],
+                         "at_newest": dict(state["at_stamp"])}
     async for batch in _night(client, company, state, years):
         yield batch
 
@@ -110,6 +122,8 @@ async def _full(client: AfasClient, company: Company, state: dict[str, Any]) -> 
         state["full"] = skip
         for row in rows:
             newest = max(newest or "", str(row["Modified"]))
+            if str(row["Modified"]) == state["stamp"]:  # read at the mark: not news next night
+                state["at_stamp"][_id(row)] = row_digest(row)
         if state["stamp"] is None:  # an environment whose gate is still empty
             state["stamp"] = newest
         yield LedgerBatch(lines=line_records(rows), cursor=json.dumps(state))
@@ -125,12 +139,19 @@ async def _night(
         where = [_unit(company)]
         if state["stamp"]:
             where.append(Condition("Modified", 2, str(state["stamp"]).rstrip("Z")))
-        newest = todo["newest"]
         async for _, rows in client.pages("Profit_Transactions", order=CHANGED_ORDER, where=[where]):
+            news = []
             for row in rows:
-                newest = max(newest or "", str(row["Modified"]))
-            todo["newest"] = newest
-            yield LedgerBatch(lines=line_records(rows), cursor=json.dumps(state))
+                modified, ident, digest = str(row["Modified"]), _id(row), row_digest(row)
+                if modified == state["stamp"] and state["at_stamp"].get(ident) == digest:
+                    continue  # the same line, read at the mark's second last night
+                news.append(row)
+                if modified > (todo["newest"] or ""):
+                    todo["newest"], todo["at_newest"] = modified, {}
+                if modified == todo["newest"]:
+                    todo["at_newest"][ident] = digest
+            if news:
+                yield LedgerBatch(lines=line_records(news), cursor=json.dumps(state))
         todo["step"] = "periods"
     rows = await period_rows(client, company.ref, from_year=state["from_year"])
     now = fingerprints(rows)
@@ -146,7 +167,7 @@ async def _night(
         else:
             state["periods"].pop(key, None)
         yield LedgerBatch(lines=line_records(fresh), clear=places.get(key), cursor=json.dumps(state))
-    state["stamp"] = todo["newest"]
+    state["stamp"], state["at_stamp"] = todo["newest"], todo["at_newest"]
     state["gate"] = todo["gate"]
     state["todo"] = None
     yield LedgerBatch(cursor=json.dumps(state))

@@ -21,7 +21,7 @@ from typing import Any
 
 from sfsync.models import Company, FiscalYear, OpeningBalance, TrialBalanceBatch, TrialBalanceLine
 
-from sfsync_afas.changes import Gate, period_rows, read_gate
+from sfsync_afas.changes import Gate, amsterdam_now, period_rows, read_gate
 from sfsync_afas.client import AfasClient
 
 __all__ = ["RESULT_ACCOUNT", "Chart", "balances_before", "fetch_trial_balance", "opening_balances"]
@@ -95,18 +95,19 @@ async def fetch_trial_balance(
     """Yield one batch per fiscal year whose figures (or opening) changed since the cursor."""
     state: dict[str, Any] = json.loads(cursor) if cursor else {"gate": None, "years": {}}
     if state["gate"] is not None:
-        moved = await read_gate(client, Gate.from_json(state["gate"]))
+        moved = await read_gate(client, Gate.from_json(state["gate"]), amsterdam_now(client))
         if moved is None:
             return  # an unchanged night: one request
     else:
-        moved = await read_gate(client, None)
+        moved = await read_gate(client, None, amsterdam_now(client))
     assert moved is not None
     rows = await period_rows(client, company.ref)
-    chart = await chart_of()
+    chart: Chart | None = None
     for year in years:
         digest = _digest(rows, int(year.label))
         if state["years"].get(year.label) == digest:
             continue
+        chart = chart or await chart_of()
         state["years"][year.label] = digest
         yield TrialBalanceBatch(lines=_year_lines(rows, year, chart), clear=(year.start, year.end),
                                 cursor=json.dumps(state))
