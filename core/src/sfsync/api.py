@@ -366,13 +366,14 @@ class Sfsync:
 
         .. versionadded:: 0.2
         """
-        loaded = self.registry.connector(connector)
-        spec = loaded.auth
+        record = self.access.connection(user, connection_id) if connection_id is not None else None
+        spec = self.registry.connector(connector).auth
         if not isinstance(spec, FormSpec) or spec.code_field is None:
             raise ConfigurationError(f"connector {connector} is not set up with a one-time code")
         values = {k: v for k, v in values.items() if k != spec.code_field}
-        if connection_id is not None:
-            record = self.access.connection(user, connection_id)
+        if record is not None:
+            if record.connector != connector:
+                raise ConfigurationError(f"connection {record.label} is a {record.connector} connection, not {connector}")
             require_may_manage(user, record.level, connector, "change this connection")
             values = {**record.config, **values}
         else:

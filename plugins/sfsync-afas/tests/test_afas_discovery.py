@@ -30,6 +30,8 @@ def test_afas_is_discovered_by_the_registry(monkeypatch):
     assert ("fetch_trial_balance" in loaded.capabilities) is True
     assert ("fetch_company_details" in loaded.capabilities) is True
     assert ("fetch_opening_balances" in loaded.capabilities) is True
+    assert "send_code" in loaded.capabilities and "history_stamp" in loaded.capabilities
+    assert loaded.auth.code_field == "otp"
 
 
 def test_afas_is_skipped_when_not_wanted(monkeypatch):

@@ -178,7 +178,7 @@ def test_afas_s_error_body_reaches_the_message_with_its_logbook_reference():
         ctx = _context(httpx.MockTransport(lambda request: httpx.Response(status, json=body)))
         try:
             await AfasClient(ctx).get_json("/connectors/Profit_Accounts")
-        except Exception as exc:  # noqa: BLE001 - the test looks at what was raised
+        except Exception as exc:
             return exc
         finally:
             await ctx.aclose()
@@ -197,7 +197,7 @@ def test_a_query_the_api_would_404_is_not_sent():
         finally:
             await ctx.aclose()
 
-    with pytest.raises(FatalError, match="2,049|2049"):
+    with pytest.raises(FatalError, match="beyond 2049"):
         asyncio.run(go())
 
 
