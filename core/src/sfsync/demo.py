@@ -112,7 +112,11 @@ async def run_demo(
                 if level == "dossier" or not existing:
                     if hasattr(sandbox, "pick_company"):
                         sandbox.pick_company(ref)
-                    connection = await connect_sandbox(app, admin, name, sandbox, dossier=dossier)
+                    if level == "support":  # set up by the host's support staff for the firm (AFAS)
+                        staff = app.store.find_support_user("support@demo.test") or app.add_support_user("support@demo.test")
+                        connection = await connect_sandbox(app, staff, name, sandbox, firm_id=firm.id)
+                    else:
+                        connection = await connect_sandbox(app, admin, name, sandbox, dossier=dossier)
                     say(f"connected {info.title} ({registry.connector(name).auth.flavour})")  # type: ignore[operator]
                 else:
                     connection = existing[0]
