@@ -123,6 +123,11 @@ class AfasSandbox(Sandbox):
 
     # --- connections ----------------------------------------------------------------------------
 
+    def credentials(self) -> dict[str, str]:
+        """What ``sfsync sandbox serve`` and the docs page show (the sandbox's fake secrets)."""
+        return {**super().credentials(), "token of the test host": self.test_token, "OTP user": self.otp_user,
+                "OTP api_key": self.api_key, "OTP api_token (environment key)": self.api_token}
+
     def connection_config(self) -> dict[str, Any]:
         return {"environment": self.environment, "environment_type": "production"}
 
