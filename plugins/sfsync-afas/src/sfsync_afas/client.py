@@ -8,8 +8,9 @@ order, filters, AFAS's error body, the query-length limit and five calls at a ti
 * AFAS answers errors with ``{externalMessage, errorNumber, profitLogReference}``; the message and
   the logbook reference go into the error a person reads (the administrator finds the full error
   in the environment's logbook by that reference). 401 is a refused token, 403 an IP restriction.
-* A 500 is functional (retrying it gives the same answer), except the 15-minute timeout and an
-  answer too large: those pages are read again with half the ``take``.
+* A 500 with AFAS's error body is functional (retrying it gives the same answer), except the
+  15-minute timeout and an answer too large: those pages are read again with half the ``take``. A
+  500 without it (a proxy's page) is retried like 502–504.
 * At most five calls run at once per environment and process (AFAS's advice).
 * Bodies are decoded with ``parse_float=Decimal``: amounts never pass through a float.
 """
@@ -39,7 +40,7 @@ from sfsync_afas.auth import environment_base, token_header
 from sfsync_afas.facts import MAX_QUERY_CHARS, MAX_SIMULTANEOUS
 from sfsync_afas.filters import Condition, filter_params
 
-__all__ = ["AfasClient", "afas_error_text"]
+__all__ = ["AfasClient", "afas_answer", "afas_error_text"]
 
 _SLOTS: dict[tuple[int, str], asyncio.Semaphore] = {}
 SHRINKING = ("maximale tijdsduur", "maximum duration", "out of memory", "out of string space")
@@ -57,6 +58,15 @@ def afas_error_text(response: httpx.Response) -> str:
         reference = body.get("profitLogReference")
         return str(body["externalMessage"]) + (f" (logbook reference {reference})" if reference else "")
     return f"HTTP {response.status_code}"
+
+
+def afas_answer(response: httpx.Response) -> bool:
+    """Whether an error response is AFAS's own (``{externalMessage, …}``), not a gateway's."""
+    try:
+        body = json.loads(response.content or b"null")
+    except ValueError:
+        return False
+    return isinstance(body, dict) and "externalMessage" in body
 
 
 def _slots(key: str) -> asyncio.Semaphore:
@@ -80,9 +90,10 @@ class AfasClient:
 
     @property
     def http(self) -> httpx.AsyncClient:
-        # 500 is AFAS's functional answer, not a transient one: only gateways' 502-504 are retried.
+        # A 500 with AFAS's error body is its functional answer and comes back to be read; a 500
+        # without it (a proxy's page, a crash) is transient and retried, as are 502-504.
         return self.ctx.http(
-            self.base_url, limit_key=self.limit_key, retry_statuses=frozenset({502, 503, 504}),
+            self.base_url, limit_key=self.limit_key, retry_statuses=frozenset({500, 502, 503, 504}), keeps=afas_answer,
             headers={"Accept": "application/json", "Authorization": self._authorization}, timeout=900.0,
         )
 

@@ -15,7 +15,7 @@ from sfsync.context import ConnectorContext
 from sfsync.errors import AuthError, MalformedResponse, RetriableError
 
 from sfsync_afas.auth import environment_base, secret
-from sfsync_afas.client import afas_error_text
+from sfsync_afas.client import afas_answer, afas_error_text
 
 __all__ = ["request_code", "validate_code"]
 
@@ -29,7 +29,8 @@ def _app_connector(ctx: ConnectorContext) -> dict[str, str]:
 
 async def _post(ctx: ConnectorContext, path: str, body: dict[str, str]) -> httpx.Response:
     base = environment_base(ctx)
-    client = ctx.http(base, headers={"Accept": "application/json"}, retry_statuses=frozenset({502, 503, 504}))
+    client = ctx.http(base, headers={"Accept": "application/json"}, retry_statuses=frozenset({500, 502, 503, 504}),
+                      keeps=afas_answer)
     response = await client.post(f"{base}{path}", json=body)
     if response.status_code in (401, 403, 400):
         raise AuthError(f"AFAS refused the one-time-password request ({afas_error_text(response)})", response=response)
