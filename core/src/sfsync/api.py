@@ -348,6 +348,48 @@ class Sfsync:
         )
 
     @scoped
+    async def send_code(
+        self,
+        user: User,
+        connector: str,
+        values: Mapping[str, Any],
+        *,
+        firm_id: str | None = None,
+        connection_id: str | None = None,
+    ) -> str:
+        """Have the package send the one-time code a form connection is set up with (AFAS's OTP).
+
+        For connectors whose :class:`~sfsync.auth.FormSpec` names a ``code_field``: give the form
+        without the code; the package sends it to the person (AFAS mails it) and this returns
+        where it went. Then call :meth:`connect_form` with the same values plus the code. Who may:
+        whoever may create (or, with ``connection_id``, change) the connection. Nothing is saved.
+
+        .. versionadded:: 0.2
+        """
+        record = self.access.connection(user, connection_id) if connection_id is not None else None
+        spec = self.registry.connector(connector).auth
+        if not isinstance(spec, FormSpec) or spec.code_field is None:
+            raise ConfigurationError(f"connector {connector} is not set up with a one-time code")
+        values = {k: v for k, v in values.items() if k != spec.code_field}
+        if record is not None:
+            if record.connector != connector:
+                raise ConfigurationError(f"connection {record.label} is a {record.connector} connection, not {connector}")
+            require_may_manage(user, record.level, connector, "change this connection")
+            values = {**record.config, **values}
+        else:
+            require_may_manage(user, spec.level, connector, "add a connection")
+            self._firm_for(user, firm_id)
+        config, secrets = self._split_fields(spec.fields, values, connector)
+        ctx = self._bare_context(connector, config, secrets, {})
+        try:
+            sent = await self.runner._call(connector, "sfsync_send_code", ctx=ctx)
+        except SfsyncError as exc:
+            raise exc.with_context(connector=connector) from exc.__cause__
+        finally:
+            await ctx.aclose()
+        return str(sent)
+
+    @scoped
     async def reconnect_form(self, user: User, connection_id: str, values: Mapping[str, Any]) -> ConnectionRecord:
         """Re-enter a form connection's credentials in place (see :meth:`connect_form`)."""
         record = self.access.connection(user, connection_id)

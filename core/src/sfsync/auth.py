@@ -269,11 +269,21 @@ class FormSpec:
     """Credentials typed into a form whose fields are a pydantic model.
 
     Fields typed ``SecretStr`` are secrets: asked without echo, encrypted at rest, never shown.
+
+    Attributes:
+        code_field: The field that takes a one-time code the package sends the person connecting
+            (AFAS mails an OTP that is exchanged for a token): the form is filled in without it,
+            :meth:`sfsync.api.Sfsync.send_code` has the package send the code (the connector's
+            ``sfsync_send_code``), and the form is sent again with the code in this field.
+            ``None``: the form has no such step.
+
+    .. versionchanged:: 0.2 ``code_field``.
     """
 
     flavour: ClassVar[Literal["form"]] = "form"
     fields: type[BaseModel]
     level: ConnectionLevel = ConnectionLevel.FIRM
+    code_field: str | None = None
 
 
 @dataclass(frozen=True)
