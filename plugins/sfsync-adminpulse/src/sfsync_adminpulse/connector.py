@@ -1,259 +1,115 @@
-"""The sfsync connector for AdminPulse.
+"""The ``adminpulse`` connector: AdminPulse, the practice-management software of Belgian
+accounting offices, as an *administrative* source (granularity ``details``).
 
-Baked from sfsync's cookiecutter-plugin: every hook below already works against the skeleton
-sandbox (:mod:`sfsync_adminpulse.sandbox`), a tiny JSON API. Fill each one in with
-AdminPulse's real API, following the docstring of the hook, and make the
-sandbox as strict as the real API as you go. The hooks' full contract is in ``sfsync.hookspecs``.
+It brings no figures. An admin connects the office once (firm level) with the office's API key,
+sent as ``Authorization: Bearer``; the connection lists the office's client companies (its
+relations, :mod:`.client`), and a dossier's administrative link keeps that relation's master data
+(name, legal form, VAT and enterprise number, registered address, contacts, fiscal-year end) in
+step beside the dossier's accounting link (Exact, Yuki…). Wire facts and what is assumed:
+:mod:`sfsync_adminpulse.facts`; the mapping: :mod:`.mapping`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from collections.abc import AsyncIterator
-from decimal import Decimal
-from typing import Any
-
-import httpx
 from pydantic import BaseModel, Field, SecretStr
 from sfsync.auth import ConnectionLevel, FormSpec
 from sfsync.context import ConnectorContext
-from sfsync.errors import FatalError, MalformedResponse, NeedsReconsent, NotFound, RetriableError
+from sfsync.errors import MalformedResponse
 from sfsync.hookspecs import hookimpl
-from sfsync.http import RateLimitPolicy, RateWindow, check_next_token
+from sfsync.http import RateLimitPolicy, RateWindow
 from sfsync.metadata import ConnectorInfo
-from sfsync.models import (
-    Account,
-    AccountKind,
-    Company,
-    CompanyDetails,
-    FiscalYear,
-    Granularity,
-    LedgerBatch,
-    LedgerColumns,
-    Period,
-)
+from sfsync.models import Company, CompanyDetails, Granularity
 from sfsync.sandbox import Sandbox
 
-from sfsync_adminpulse.sandbox import BASE_URL, AdminpulseSandbox
+from sfsync_adminpulse import client
+from sfsync_adminpulse.facts import ASSUMED, DOCS_URL, MINUTE_LIMIT
+from sfsync_adminpulse.mapping import is_client_company, modified, to_company, to_details
+
+__all__ = ["CONNECTOR", "AdminPulseConnector", "Credentials", "adminpulse"]
 
 CONNECTOR = "adminpulse"
-PAGE_SIZE = 100
 
 
 class Credentials(BaseModel):
-    """What a person types to connect. ``SecretStr`` fields are secrets (never shown)."""
+    """What an admin of the office types to connect."""
 
-    api_key: SecretStr = Field(description="The API key from AdminPulse's settings")
-
-
-def _base_url(ctx: ConnectorContext) -> str:
-    return str(ctx.config.get("base_url", BASE_URL)).rstrip("/")
+    api_key: SecretStr = Field(description="An API key of the office (AdminPulse: Settings > API keys), "
+                                           "with read access to relations")
 
 
-def _client(ctx: ConnectorContext) -> httpx.AsyncClient:
-    return ctx.http(_base_url(ctx), headers={"X-Api-Key": ctx.secrets["api_key"]})
+class AdminPulseConnector:
+    """AdminPulse, as sfsync sees it. ``window_seconds`` shortens the minute, for tests."""
 
+    def __init__(self, *, per_minute: int = MINUTE_LIMIT, window_seconds: float = 60.0) -> None:
+        self.per_minute = per_minute
+        self.window_seconds = window_seconds
 
-async def _get(ctx: ConnectorContext, path: str, **params: Any) -> Any:
-    """GET a JSON document, mapping the package's errors to the core's (money stays Decimal)."""
-    response = await _client(ctx).get(path, params={k: v for k, v in params.items() if v is not None})
-    if response.status_code == 401:
-        # Credentials that worked once and are refused now were revoked or regenerated: only a
-        # person can give new ones, so the connection is marked for re-consent.
-        raise NeedsReconsent(
-            "AdminPulse refused the connection's credentials; connect it again",
-            response=response,
-        )
-    if response.status_code == 404:
-        raise NotFound(f"AdminPulse has no {path}", response=response)
-    if response.status_code >= 500:
-        raise RetriableError(f"AdminPulse failed ({response.status_code})", response=response)
-    if response.status_code != 200:
-        raise FatalError(f"AdminPulse answered {response.status_code}", response=response)
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except ValueError as exc:
-        raise MalformedResponse("AdminPulse sent something that is not JSON", response=response) from exc
-
-
-def _date(value: str) -> dt.date:
-    return dt.date.fromisoformat(value)
-
-
-class AdminpulseConnector:
-    """AdminPulse, as sfsync sees it."""
+    def __repr__(self) -> str:
+        return f"AdminPulseConnector(per_minute={self.per_minute})"
 
     @hookimpl
     def sfsync_connector_info(self) -> ConnectorInfo:
-        """Describe the connector: ``name`` must equal the entry point's name.
-
-        Fill in the package's real rate limits (``RateWindow`` per documented window, and a
-        ``parse_headers`` function reading its remaining/reset headers) and the gaps of its API
-        a user should know about (``known_limits``).
-        """
         return ConnectorInfo(
             name=CONNECTOR,
             title="AdminPulse",
             package="AdminPulse",
-            description="sfsync plugin for AdminPulse",
-            granularities=(
-                Granularity.TRANSACTIONS,
+            description=(
+                "AdminPulse, the practice-management software of Belgian accounting offices, as the "
+                "source of each client's master data: legal name and form, VAT and enterprise number, "
+                "registered address, contacts and fiscal-year end. It brings no figures: a dossier "
+                "links to it beside its accounting package."
             ),
-            default_granularity=Granularity.TRANSACTIONS,
-            # What an unchanged night costs, which the contract suite holds the connector to: keep
-            # it true when you fill in the API calls (the suite's incrementality check says what
-            # it measured). Lines re-read on purpose go in lookback_days.
-            lookback_days=0,
-            unchanged_night_requests={
-                Granularity.TRANSACTIONS: 4,
-            },
+            granularities=(Granularity.DETAILS,),
+            default_granularity=Granularity.DETAILS,
             rate_limits=RateLimitPolicy(
-                windows=(RateWindow("minutely", 1000, 60.0),),
-                notes="Skeleton limits: replace with the package's documented ones.",
+                # Sliding: sfsync does not know when AdminPulse's minute turns, so it never sends
+                # more than 480 in any 60 s; a 429's Retry-After pauses the key all the same.
+                windows=(RateWindow("minute", self.per_minute, self.window_seconds),),
+                notes=f"{self.per_minute} calls a minute per API key (AdminPulse's documented limit); "
+                      "a 429's Retry-After is honoured.",
             ),
+            known_limits=(
+                "An administrative source only: no fiscal years, accounts or ledger lines.",
+                "Only relations that are client companies or sole proprietors (status customer or own "
+                "company) are listed; private persons, prospects and contacts are not.",
+                *(f"Assumed, to confirm with the vendor: {fact}" for fact in ASSUMED),
+            ),
+            docs_url=DOCS_URL,
+            # One GET of the relation; an unchanged one (same lastModified) stores nothing.
+            unchanged_night_requests={Granularity.DETAILS: 1},
         )
 
     @hookimpl
     def sfsync_auth(self) -> FormSpec:
-        """Declare how a firm connects and at which level.
-
-        The form's fields are :class:`Credentials`; add the package's non-secret fields (a server
-        URL, a database) as plain ``str`` fields and its secrets as ``SecretStr``.
-        """
         return FormSpec(fields=Credentials, level=ConnectionLevel.FIRM)
 
     @hookimpl
     async def sfsync_check_connection(self, ctx: ConnectorContext) -> None:
-        """Check fresh credentials; raise ``AuthError`` when the package refuses them.
-
-        Store what later calls need (a cluster URL, a session) in ``ctx.state`` and call
-        ``await ctx.save_state()``.
-        """
-        await _get(ctx, "/api/companies")
+        await client.get(ctx, "/relations", page=0, pageSize=1)
 
     @hookimpl
     async def sfsync_list_companies(self, ctx: ConnectorContext) -> list[Company]:
-        """List what the connection can see; ``ref`` must be stable and unique."""
-        body = await _get(ctx, "/api/companies")
-        return [
-            Company(ref=c["ref"], code=c["code"], name=c["name"], currency=c.get("currency"))
-            for c in body["items"]
-        ]
+        companies = {c.ref: c for c in [to_company(row) async for row in client.relations(ctx) if is_client_company(row)]}
+        return sorted(companies.values(), key=lambda c: (c.name.casefold(), c.ref))
 
     @hookimpl
-    async def sfsync_fetch_fiscal_years(self, ctx: ConnectorContext, company: Company) -> list[FiscalYear]:
-        """The company's fiscal years as the package defines them (not always calendar years),
-        with their periods; they must cover every ledger date."""
-        body = await _get(ctx, f"/api/companies/{company.ref}/fiscal-years")
-        return [
-            FiscalYear(
-                label=y["label"],
-                start=_date(y["start"]),
-                end=_date(y["end"]),
-                closed=y["closed"],
-                periods=tuple(
-                    Period(number=p["number"], start=_date(p["start"]), end=_date(p["end"]))
-                    for p in y["periods"]
-                ),
-            )
-            for y in body["items"]
-        ]
-
-    @hookimpl
-    async def sfsync_fetch_accounts(self, ctx: ConnectorContext, company: Company) -> list[Account]:
-        """The chart of accounts, keyed by code; every ledger line's account must be in it."""
-        body = await _get(ctx, f"/api/companies/{company.ref}/accounts")
-        kinds = {"balance_sheet": AccountKind.BALANCE_SHEET, "profit_loss": AccountKind.PROFIT_LOSS}
-        return [
-            Account(code=a["code"], name=a["name"], kind=kinds.get(a["kind"], AccountKind.UNKNOWN))
-            for a in body["items"]
-        ]
-
-    @hookimpl
-    async def sfsync_fetch_ledger(
-        self,
-        ctx: ConnectorContext,
-        company: Company,
-        since: dt.date | None,
-        cursor: str | None,
-    ) -> AsyncIterator[LedgerBatch]:
-        """Yield ledger lines in batches, each with the cursor to resume from after it.
-
-        The skeleton reads changes by modification stamp (a keyset ``after`` of stamp and id),
-        and deletions from their own feed. Replace it with the package's incremental mechanism:
-        what a nightly sync of an unchanged company costs is the number to keep small.
-        """
-        state = json.loads(cursor) if cursor else {
-            "lines_after": None,
-            "deleted_after": None,
-            "date_from": since.isoformat() if since else None,
-        }
-        path = f"/api/companies/{company.ref}"
-        # Deletions first, so an entry deleted and re-booked arrives as its new lines.
-        deleted: list[str] = []
-        while True:
-            body = await _get(ctx, f"{path}/deletions", after=state["deleted_after"])
-            deleted += [d["line_id"] for d in body["items"]]
-            if body["items"]:
-                last = body["items"][-1]
-                state["deleted_after"] = f"{last['deleted_at']}|{last['line_id']}"
-            if not body.get("more"):
-                break
-        if deleted or cursor is None:
-            yield LedgerBatch(deleted=deleted, cursor=json.dumps(state))
-        seen: set[str] = set()
-        while True:
-            body = await _get(
-                ctx,
-                f"{path}/lines",
-                after=state["lines_after"],
-                date_from=state["date_from"],
-                limit=PAGE_SIZE,
-            )
-            items = body["items"]
-            if not items:
-                return
-            # One LedgerColumns per page, not one LedgerLine per line: from_records checks the
-            # page a column at a time with LedgerLine's own rules (about four times faster), and
-            # a bad value still fails with the error naming the line, field and value. Keep the
-            # values plain (str, "YYYY-MM-DD" dates, int periods, Decimal/int/"-12.50" amounts,
-            # datetime stamps, never floats): anything else takes the slow line-by-line path.
-            lines = LedgerColumns.from_records(
-                {
-                    "id": item["id"],
-                    "entry": item["entry"],
-                    "journal": item["journal"],
-                    "date": item["date"],
-                    "period": item["period"],
-                    "fiscal_year": item["fiscal_year"],
-                    "account": item["account"],
-                    "description": item["description"],
-                    "amount": item["amount"],  # signed: positive is a debit
-                    "currency": item.get("currency"),
-                    "foreign_amount": item.get("foreign_amount") or None,
-                    "modified": dt.datetime.fromisoformat(item["modified"]),
-                }
-                for item in items
-            )
-            following = f"{items[-1]['modified']}|{items[-1]['id']}"
-            check_next_token(state["lines_after"], following, seen=seen)
-            state["lines_after"] = following
-            yield LedgerBatch(lines=lines, cursor=json.dumps(state))
-            if not body.get("more"):
-                return
-
-    @hookimpl
-    async def sfsync_fetch_company_details(self, ctx: ConnectorContext, company: Company) -> CompanyDetails:
-        """The client's master data: name, VAT number, address (administrative sync)."""
-        body = await _get(ctx, f"/api/companies/{company.ref}/details")
-        return CompanyDetails(**body)
+    async def sfsync_fetch_company_details(
+        self, ctx: ConnectorContext, company: Company, previous: CompanyDetails | None = None
+    ) -> CompanyDetails | None:
+        row = await client.get(ctx, f"/relations/{company.ref}")
+        if not isinstance(row, dict):
+            raise MalformedResponse(f"AdminPulse's relation {company.ref} is not an object")
+        stamp = modified(row)
+        if previous is not None and stamp is not None and previous.modified == stamp:
+            return None  # unchanged since the version kept: nothing to map or store
+        return to_details(row)
 
     @hookimpl
     def sfsync_sandbox(self) -> Sandbox:
-        """A fresh, seeded sandbox of the package (the contract suite and ``sfsync demo`` use it)."""
-        return AdminpulseSandbox()
+        from sfsync_adminpulse.sandbox import AdminPulseSandbox
+
+        return AdminPulseSandbox()
 
 
-adminpulse = AdminpulseConnector()
+adminpulse = AdminPulseConnector()
 """The connector object the ``adminpulse`` entry point names."""
