@@ -350,6 +350,7 @@ class Runner:
             if ctx is not None:
                 run.warnings.extend(w for w in ctx.warnings if w not in run.warnings)
                 run.requests += ctx.stats.requests
+                run.rate_limit_waits += ctx.stats.rate_limit_waits
                 await ctx.aclose()
 
     async def _details(

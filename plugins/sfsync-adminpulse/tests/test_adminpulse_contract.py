@@ -1,8 +1,8 @@
-from sfsync.testing import ConnectorContract
+"""The contract suite against the AdminPulse sandbox: an administrative-only connector, so its
+links are ``details`` links and the suite runs its administrative checks (the figure checks say
+they do not apply)."""
 
-# Every check of the contract suite runs; `pytest --sfsync-report` prints what each one covers.
-# A check the package cannot pass is opted out of by name, with the reason a reader needs:
-#     opt_out = {"reconsent": "the package's keys cannot be regenerated"}
+from sfsync.testing import ConnectorContract
 
 
 class TestAdminpulseContract(ConnectorContract):

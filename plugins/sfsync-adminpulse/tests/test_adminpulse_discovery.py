@@ -1,6 +1,7 @@
 """The plugin is found the way a firm's installation finds it: through its entry point."""
 
 import importlib_metadata
+from sfsync.models import Granularity
 from sfsync.plugins import PluginRegistry
 
 
@@ -26,7 +27,9 @@ def test_adminpulse_is_discovered_by_the_registry(monkeypatch):
     assert loaded.auth.flavour == "form"
     assert loaded.auth.level.value == "firm"
     assert "sandbox" in loaded.capabilities
-    assert ("fetch_ledger" in loaded.capabilities) is True
+    assert loaded.info.granularities == (Granularity.DETAILS,)
+    assert ("fetch_ledger" in loaded.capabilities) is False
+    assert ("fetch_fiscal_years" in loaded.capabilities) is False
     assert ("fetch_trial_balance" in loaded.capabilities) is False
     assert ("fetch_company_details" in loaded.capabilities) is True
     assert ("fetch_opening_balances" in loaded.capabilities) is False
