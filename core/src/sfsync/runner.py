@@ -345,7 +345,8 @@ class Runner:
                 raise exc.with_context(**context) from exc.__cause__
             if isinstance(exc, AuthError):
                 self._mark_needs_reconsent(connection, exc)
-            run.warnings.append(f"company details from {connection.connector} were not synced: {exc.message}")
+            run.warnings.append(f"dossier {dossier}: company details from {connection.connector} were not synced: "
+                                f"{exc.message}")
         finally:
             if ctx is not None:
                 run.warnings.extend(w for w in ctx.warnings if w not in run.warnings)
