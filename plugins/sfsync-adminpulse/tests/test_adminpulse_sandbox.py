@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 from sfsync_adminpulse.sandbox import AdminPulseSandbox
-from sfsync_adminpulse.sandbox.relations import enterprise_number, valid_enterprise_number
-
 from sfsync_adminpulse.sandbox.harness import api_get
+from sfsync_adminpulse.sandbox.relations import enterprise_number, valid_enterprise_number
 
 
 def test_enterprise_numbers_carry_the_kbo_check_number():

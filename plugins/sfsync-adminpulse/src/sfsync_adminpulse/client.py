@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 from sfsync.context import ConnectorContext
-from sfsync.errors import ConfigurationError, FatalError, MalformedResponse, NeedsReconsent, NotFound
+from sfsync.errors import FatalError, MalformedResponse, NeedsReconsent, NotFound
 
 from sfsync_adminpulse.facts import API_BASE, PAGE_MAX
 
@@ -43,7 +43,7 @@ async def get(ctx: ConnectorContext, path: str, **params: Any) -> Any:
         raise NotFound(f"AdminPulse has no {path} (404): the relation was removed or the key's office is another",
                        response=response)
     if status == 400:
-        raise ConfigurationError(f"AdminPulse refused the request {path} (400){_message(response)}")
+        raise FatalError(f"AdminPulse refused the request {path} as invalid (400){_message(response)}", response=response)
     if status != 200:
         raise FatalError(f"AdminPulse answered {status} to {path}{_message(response)}", response=response)
     try:

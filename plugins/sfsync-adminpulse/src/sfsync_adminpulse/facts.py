@@ -41,12 +41,12 @@ __all__ = [
     "CONTACT",
     "DOCS_URL",
     "FIELDS",
+    "FISCAL_YEAR_END_FORMAT",
     "MINUTE_LIMIT",
     "OFFICIAL_ADDRESS",
     "PAGE_MAX",
     "RELATION_TYPES",
     "STATUS",
-    "FISCAL_YEAR_END_FORMAT",
 ]
 
 API_BASE = "https://api.adminpulse.be"

@@ -35,7 +35,7 @@ def _matches(relation: Relation, search: str) -> bool:
     digits = needle.replace(".", "").replace(" ", "").removeprefix("be")
     return (needle in relation.name.casefold() or needle in relation.code.casefold()
             or needle in relation.customer_code.casefold()
-            or bool(digits) and digits.isdigit() and relation.number is not None and digits in relation.number)
+            or (bool(digits) and digits.isdigit() and relation.number is not None and digits in relation.number))
 
 
 def api_routes(sandbox: AdminPulseSandbox) -> list[Route]:
