@@ -152,3 +152,18 @@ def test_through_the_command_one_sync_shows_figures_and_master_data(cli_run):
         assert value in details, (value, details)
     figures = cli_run("show", "Peeters")
     assert "balanced" in figures
+
+
+def test_the_demo_has_a_dossier_with_both_links(tmp_path):
+    from sfsync.demo import run_demo
+
+    installed = get_registry()
+    registry = PluginRegistry()
+    for name in ("exact-be", "adminpulse"):
+        loaded = installed.connector(name)
+        registry.register(loaded.plugin, name, distribution=loaded.distribution, version=loaded.version)
+    rows = run(run_demo(tmp_path / "demo", registry=registry, say=lambda *_: None))
+    beside = next(r for r in rows if r.connector == "adminpulse")
+    assert (beside.dossier, beside.mode, beside.status) == ("exact-be-1", "details beside exact-be", "ok"), beside.error
+    figures = next(r for r in rows if r.dossier == "exact-be-1" and r.connector == "exact-be")
+    assert figures.status == "ok" and figures.lines > 0 and figures.balanced
