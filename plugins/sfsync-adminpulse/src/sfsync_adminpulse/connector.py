@@ -33,8 +33,8 @@ CONNECTOR = "adminpulse"
 class Credentials(BaseModel):
     """What an admin of the office types to connect."""
 
-    api_key: SecretStr = Field(description="An API key of the office (AdminPulse: Settings > API keys), "
-                                           "with read access to relations")
+    api_key: SecretStr = Field(description="An API key of the office, with read access to relations "
+                                           "(AdminPulse help: adminpulse.zendesk.com/hc/articles/8331100368924)")
 
 
 class AdminPulseConnector:

@@ -106,8 +106,10 @@ ASSUMED: tuple[str, ...] = (
     "GET /relations/{id} for one relation.",
     "The relation's lastModified stamp is assumed to change with every edit of its master data: "
     "an unchanged relation costs one request a night and stores nothing new.",
-    "The search parameter of GET /relations (name, code or enterprise number) is assumed; the "
-    "vatNumber filter is documented by clients.",
+    "The numbers of a relation's status (0 prospect, 1 customer, 2 own company, 3 other) and type "
+    "(0 company, 1 sole proprietor, 2 person) are assumed in the order AdminPulse's help lists them; "
+    "they decide which relations are listed as companies.",
+    "The formats of fiscalYearEnd (31/12), startDate and lastModified (ISO 8601) are assumed.",
     "A 429 is assumed to carry Retry-After; without it sfsync waits out the minute.",
     "The 480 calls a minute are assumed to count per API key (per office).",
     "OAuth's authorize and token addresses are not published: sfsync connects with the office's "
