@@ -38,7 +38,8 @@ def env(tmp_path):
         registry.register(loaded.plugin, name, distribution=loaded.distribution, version=loaded.version)
     sandboxes, failures = sfsync.demo.start_sandboxes(registry)
     assert not failures, failures
-    app = Sfsync(SQLiteStore(tmp_path / "both.sqlite3"), SecretBox(generate_key()), registry=registry)
+    app = Sfsync(SQLiteStore(tmp_path / "both.sqlite3"), SecretBox(generate_key()), registry=registry,
+                 resume_waits=(0.01,))  # a transient fault is asked again at once, then counts
     for box in sandboxes.values():
         app.mount(box.transports())
     app.runner.details_interval = dt.timedelta(0)  # every sync is a night on which the details are due

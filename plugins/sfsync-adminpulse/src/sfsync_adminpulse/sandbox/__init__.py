@@ -88,15 +88,12 @@ class AdminPulseSandbox(Sandbox):
         return {"api_key": "ap-not-a-key-of-this-office"}
 
     def revoke(self) -> None:
-        """The office deletes its API key: every call with it answers 401."""
+        """The office replaces its API key: every call with the old one answers 401, and
+        :meth:`connection_secrets` gives the new one (what a person re-enters)."""
         self.live_keys.clear()
-
-    def issue_key(self) -> str:
-        """The office makes a new API key (after :meth:`revoke`)."""
         self._edits += 1
         self.api_key = f"ap-sandbox-renewed-{self._edits:02d}-e3a9c4b2"
         self.live_keys.add(self.api_key)
-        return self.api_key
 
     def company_refs(self) -> list[str]:
         return [r.id for r in self.relations if r.is_company]
