@@ -110,7 +110,8 @@ ASSUMED: tuple[str, ...] = (
     "(0 company, 1 sole proprietor, 2 person) are assumed in the order AdminPulse's help lists them; "
     "they decide which relations are listed as companies.",
     "The formats of fiscalYearEnd (31/12), startDate and lastModified (ISO 8601) are assumed.",
-    "A 429 is assumed to carry Retry-After; without it sfsync waits out the minute.",
+    "A 429 is assumed to carry Retry-After (honoured); without it sfsync backs off and retries, and "
+    "its own limiter keeps to 480 calls in any minute.",
     "The 480 calls a minute are assumed to count per API key (per office).",
     "OAuth's authorize and token addresses are not published: sfsync connects with the office's "
     "API key (also sent as Bearer); OAuth for multi-office integrators is not offered yet.",
