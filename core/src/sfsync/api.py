@@ -681,6 +681,12 @@ class Sfsync:
             )
         if gran is Granularity.DETAILS:
             if mode is not None or since is not None or first_year_end is not None or fiscal_years:
+                if granularity is None:  # the connector's own default: it brings no figures at all
+                    raise ConfigurationError(
+                        f"dossier {dossier.name}: connector {record.connector} is administrative only (company "
+                        "details, no figures); link it for the details (granularity 'details', `sfsync link "
+                        "--details`) beside the dossier's accounting link"
+                    )
                 raise ConfigurationError("an administrative (details) link takes no mode, date or fiscal year")
             admin = LinkRecord(dossier_id=dossier.id, connection_id=record.id, company_ref=company.ref,
                                company_name=company.name, mode=SyncMode.REPLACE, granularity=gran,
