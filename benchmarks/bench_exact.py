@@ -44,7 +44,7 @@ async def main(lines: int) -> None:
         f"first sync: {len(store.lines)} lines in {elapsed:.2f} s = {len(store.lines) / elapsed:,.0f} lines/s "
         f"(CPU {cpu:.2f} s = {len(store.lines) / cpu:,.0f} lines per CPU-second; client and sandbox share it) "
         f"({ctx.stats.requests - before} requests, {ctx.stats.rate_limit_waits} rate-limit waits, "
-        f"{sandbox.limiter.refused} 429s)"
+        f"{sandbox.limiter.refusals} 429s)"
     )
 
     streams = {

@@ -293,3 +293,48 @@ def test_a_plugin_guide_is_part_of_its_connector_page() -> None:
     assert "## What is not synced" in text
     # A plugin without a guide gets the generated page only.
     assert "step by step" not in hooks.render_connector_page(registry.connector("echo"))
+
+
+def _served_credentials(output: str) -> dict[str, dict[str, str]]:
+    """``sfsync sandbox serve``'s listing: each connector's name, then ``  label: value`` lines."""
+    found: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for line in output.splitlines():
+        if line and not line.startswith(" ") and ":" not in line:
+            current = found.setdefault(line.strip(), {})
+        elif line.startswith("  ") and current is not None:
+            label, _, value = line.strip().partition(": ")
+            current[label] = value
+    return found
+
+
+def test_sandbox_serve_prints_every_credential_the_connector_page_shows(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+    from click.testing import CliRunner
+    from sfsync import plugins as plugins_module
+    from sfsync.auth import FormSpec, OAuth2Spec
+    from sfsync.cli import cli
+
+    registry = installed()
+    monkeypatch.setattr(plugins_module, "_registry", registry)
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)  # print the listing, serve nothing
+    result = CliRunner().invoke(cli, ["sandbox", "serve", "--port", "8799"], catch_exceptions=False, terminal_width=400)
+    assert result.exit_code == 0, result.output
+    served = _served_credentials(result.output)
+    hooks = load_docs_hooks()
+    with_sandbox = [name for name in installed_connectors() if registry.supports(name, "sfsync_sandbox")]
+    assert with_sandbox and set(with_sandbox) <= set(served), result.output
+    for name in with_sandbox:
+        printed = served[name]
+        page = hooks.render_connector_page(registry.connectors[name], hooks.sandbox_credentials(registry, name))
+        shown = dict(re.findall(r"^\| (.+?) \| `(.+?)` \|$", page.split("## Sandbox", 1)[1], re.MULTILINE))
+        assert printed == {label: value.replace("\\|", "|") for label, value in shown.items()}, name
+        assert printed.get("base URL"), f"{name}: no URL printed"
+        auth = registry.connectors[name].auth
+        if isinstance(auth, OAuth2Spec):
+            assert {"client_id", "client_secret"} <= set(printed), f"{name}: {sorted(printed)}"
+            assert any(label.startswith("login") for label in printed), f"{name}: no login to type at the page"
+        elif isinstance(auth, FormSpec):
+            required = {field for field, info in auth.fields.model_fields.items() if info.is_required()}
+            missing = required - set(printed)
+            assert not missing, f"{name}: serve does not print {sorted(missing)}"

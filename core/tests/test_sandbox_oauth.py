@@ -317,3 +317,133 @@ def test_credentials_list_what_a_client_needs() -> None:
     assert found["client_id (Sandbox app)"] == "public-app"
     assert found["login"] == "anne@firm.example / correct horse"
     assert found["token URL"] == f"{LOGIN}/token" and BASE in found["base URL"]
+
+
+def test_a_refresh_while_the_access_token_is_young_is_refused_with_the_packages_headers() -> None:
+    sandbox = DemoSandbox(refresh_too_early=30, refusal_headers={"refresh_too_early": {"Reason": "TooEarly"}})
+    tokens = _exchange(sandbox, _code(sandbox)).json()
+    early = _refresh(sandbox, tokens["refresh_token"])
+    assert early.status_code == 400 and early.headers["reason"] == "TooEarly"
+    assert early.json()["error"] == "invalid_grant"
+    sandbox.clock.advance(1800 - 29)  # 29 s left: now it may refresh
+    assert _refresh(sandbox, tokens["refresh_token"]).status_code == 200
+
+
+def test_a_refresh_token_that_does_not_rotate_keeps_working() -> None:
+    sandbox = DemoSandbox(rotate_refresh=False, refresh_idle=3600)
+    first = _exchange(sandbox, _code(sandbox)).json()["refresh_token"]
+    for _ in range(3):
+        sandbox.clock.advance(3000)  # each use restarts the idle time
+        again = _refresh(sandbox, first).json()
+        assert again["refresh_token"] == first and _ledger(sandbox, again["access_token"]) == 200
+    sandbox.clock.advance(3601)
+    assert _refresh(sandbox, first).json()["error"] == "invalid_grant"
+
+
+def test_reuse_without_revoking_the_grant_when_the_package_does_not() -> None:
+    sandbox = DemoSandbox(reuse_revokes_grant=False)
+    first = _exchange(sandbox, _code(sandbox)).json()["refresh_token"]
+    second = _refresh(sandbox, first).json()["refresh_token"]
+    assert _refresh(sandbox, first).status_code == 400
+    assert _refresh(sandbox, second).status_code == 200  # the current one still works
+
+
+def test_the_daily_token_quota_counts_per_client_and_user() -> None:
+    sandbox = DemoSandbox(token_requests_per_day=2)
+    tokens = _exchange(sandbox, _code(sandbox)).json()
+    tokens = _refresh(sandbox, tokens["refresh_token"]).json()
+    refused = _refresh(sandbox, tokens["refresh_token"])
+    assert refused.status_code == 429 and refused.json()["error"] == "access_denied"
+    sandbox.clock.advance(86400)  # a new UTC day
+    assert _refresh(sandbox, tokens["refresh_token"]).status_code == 200
+
+
+def test_a_consent_step_with_renamed_login_fields_and_checkboxes() -> None:
+    class Divisions(OAuthServer):
+        def consent_fields(self, params: dict[str, str]) -> str:
+            return "".join(f'<input type="checkbox" name="Division" value="{d}" checked>' for d in (1, 2, 3))
+
+        def record_consent(self, grant: Any, params: dict[str, str], items: list[tuple[str, str]]) -> None:
+            grant.extra["divisions"] = [v for k, v in items if k == "Division"]
+
+    sandbox = DemoSandbox(login_fields=("UserName", "Password"), code_prefix="XT!", page_title="Exact")
+    assert sandbox.oauth_server is not None
+    sandbox.oauth_server.__class__ = Divisions
+
+    async def steps(client: httpx.AsyncClient) -> tuple[str, str]:
+        page = (await client.get(_authorize_url())).text
+        location = await login_at(client, _authorize_url(), "anne@firm.example", "correct horse",
+                                  fields=("UserName", "Password"), choose=lambda _: [("Division", "1"), ("Division", "3")])
+        return page, location
+
+    page, location = _run(sandbox, steps)
+    assert 'name="UserName"' in page and 'name="username"' not in page and "<title>Exact</title>" in page
+    assert parse_qs(urlsplit(location).query)["code"][0].startswith("XT!")
+    assert sandbox.oauth_server.grants[-1].extra["divisions"] == ["1", "3"]
+
+
+def test_a_package_refuses_an_authorize_request_and_a_login_on_its_own_terms() -> None:
+    class Strict(OAuthServer):
+        def check_authorize(self, params: dict[str, str], scopes: frozenset[str]) -> str | None:
+            return None if params.get("nonce") else "nonce is required"
+
+        def accept_login(self, user: Any, params: dict[str, str]) -> bool:
+            return params.get("organisation") == "ORG"
+
+    sandbox = DemoSandbox(id_token_lifetime=300)
+    assert sandbox.oauth_server is not None
+    sandbox.oauth_server.__class__ = Strict
+
+    async def steps(client: httpx.AsyncClient) -> tuple[httpx.Response, str, str]:
+        refused = await client.get(_authorize_url())
+        wrong = await client.post(f"{LOGIN}/authorize", data={
+            "client_id": "app-1", "redirect_uri": REDIRECT, "response_type": "code", "nonce": "n",
+            "scope": "openid", "username": "anne@firm.example", "password": "correct horse", "organisation": "X"})
+        location = await login_at(client, _authorize_url(nonce="n"), "anne@firm.example", "correct horse",
+                                  choose=lambda _: [("organisation", "ORG")])
+        return refused, wrong.text, location
+
+    refused, wrong, location = _run(sandbox, steps)
+    assert refused.status_code == 400 and "nonce is required" in refused.text
+    assert "wrong" in wrong
+    tokens = _exchange(sandbox, parse_qs(urlsplit(location).query)["code"][0]).json()
+    claims = signing_key().verify(tokens["id_token"])
+    assert claims["exp"] - claims["iat"] == 300
+
+
+def test_a_required_scope_and_a_consent_step_that_refuses_a_choice() -> None:
+    class Tenants(OAuthServer):
+        def record_consent(self, grant: Any, params: dict[str, str], items: list[tuple[str, str]]) -> str | None:
+            ticked = [v for k, v in items if k == "tenant"]
+            grant.extra["tenants"] = ticked
+            return None if ticked else "Choose at least one organisation"
+
+    sandbox = DemoSandbox(scope_required=True)
+    assert sandbox.oauth_server is not None
+    sandbox.oauth_server.__class__ = Tenants
+    no_scope = f"{LOGIN}/authorize?" + urlencode({"client_id": "app-1", "redirect_uri": REDIRECT, "response_type": "code"})
+
+    async def steps(client: httpx.AsyncClient) -> tuple[httpx.Response, httpx.Response, str]:
+        missing = await client.get(no_scope)
+        form = {"client_id": "app-1", "redirect_uri": REDIRECT, "response_type": "code", "scope": "ledger.read",
+                "username": "anne@firm.example", "password": "correct horse"}
+        none_ticked = await client.post(f"{LOGIN}/authorize", data=form)
+        location = await login_at(client, _authorize_url(), "anne@firm.example", "correct horse",
+                                  choose=lambda _: [("tenant", "t-1"), ("tenant", "t-2")])
+        return missing, none_ticked, location
+
+    missing, none_ticked, location = _run(sandbox, steps)
+    assert missing.status_code == 302 and "error=invalid_scope" in missing.headers["location"]
+    assert none_ticked.status_code == 200 and "Choose at least one organisation" in none_ticked.text
+    assert len(sandbox.oauth_server.grants) == 1 and sandbox.oauth_server.grants[0].extra["tenants"] == ["t-1", "t-2"]
+    assert "code=" in location
+
+
+def test_checkboxes_and_ticked_read_each_other() -> None:
+    from sfsync.sandbox.oauth import checkboxes, ticked
+
+    page = checkboxes("tenant", "Allow access to", {"t-1": "Lemaire & fils", "t-2": "Bakkerij <Peeters>"})
+    assert "Lemaire &amp; fils" in page and "&lt;Peeters&gt;" in page
+    assert ticked(page, "tenant") == [("tenant", "t-1"), ("tenant", "t-2")]
+    assert ticked(page, "tenant", ["t-2"]) == [("tenant", "t-2")]
+    assert ticked(page, "Division") == []

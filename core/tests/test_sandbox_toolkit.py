@@ -260,3 +260,61 @@ def test_echo_quota_opt_in_on_the_shared_clock() -> None:
     assert answers[1].headers["x-ratelimit-remaining"] == "0" and answers[2].headers["retry-after"] == "60"
     clock.advance(60)
     assert asyncio.run(get()).status_code == 200
+
+
+def test_a_calendar_day_in_a_zone_with_refused_calls_counted_and_limits_per_key() -> None:
+    # 21:30 UTC on 29 March 2026 is 23:30 in Amsterdam (summer time, UTC+2, began that morning).
+    clock = FakeClock(dt.datetime(2026, 3, 29, 21, 30, tzinfo=dt.UTC))
+    limits = RateLimits([Quota("daily", 2, 86400, scope="domain", timezone="Europe/Amsterdam", count_refused=True)],
+                        clock=clock, scopes={})
+    assert [limits.take_keys({"domain": "nl"}).allowed for _ in range(3)] == [True, True, False]
+    assert limits.used("daily", "nl") == 3 and limits.used("daily") == 3  # the refused call counted
+    assert limits.take_keys({}).allowed  # no key: not counted
+    limits.set_limit("daily", 5, "nl")
+    assert limits.limit_of("daily", "nl") == 5 and limits.limit_of("daily", "be") == 2
+    assert limits.take_keys({"domain": "nl"}).allowed
+    clock.advance(60 * 60)  # 22:30 UTC: 00:30 in Amsterdam, a new day there (not yet in UTC)
+    assert limits.used("daily", "nl") == 0 and limits.take_keys({"domain": "nl"}).allowed
+    limits.set_limit("daily", 1)
+    assert limits.take_keys({"domain": "be"}).allowed and not limits.take_keys({"domain": "be"}).allowed
+
+
+def test_call_faults_match_on_the_calls_parts_with_times_and_after() -> None:
+    from sfsync.sandbox.calls import CallFaults
+
+    faults: CallFaults[str] = CallFaults()
+    fault = faults.inject("refused", model="account.move.line", method="", times=2, after=1)
+    assert faults.take(model="res.partner", method="read") is None
+    assert faults.take(model="account.move.line", method="search_read") is None  # the one let pass
+    assert faults.take(model="account.move.line", method="search_read") == "refused"
+    assert faults.take(model="account.move.line", method="read") == "refused"
+    assert faults.take(model="account.move.line", method="read") is None  # spent
+    assert fault.served == ["account.move.line.search_read", "account.move.line.read"]
+
+
+def test_a_call_may_cost_more_than_one_in_a_rolling_window() -> None:
+    clock = FakeClock()
+    credits = RateLimits([Quota("credits", 5, 60, scope="caller", window="sliding")], clock=clock, scopes={})
+    assert credits.take_keys({"caller": "app"}, cost=3).allowed
+    clock.advance(10)
+    refused = credits.take_keys({"caller": "app"}, cost=3)  # 3 + 3 > 5
+    assert not refused.allowed and refused.retry_after == 50  # the first spend leaves the window in 50 s
+    assert credits.take_keys({"caller": "app"}).allowed and credits.used("credits", "app") == 4
+    clock.advance(50)
+    assert credits.take_keys({"caller": "app"}, cost=3).allowed
+
+
+def test_the_memory_vault_keeps_the_tokens_and_counts_each_save() -> None:
+    from sfsync.auth import TokenSet
+    from sfsync.sandbox.vault import MemoryVault
+
+    moment = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    first, second = (TokenSet(access_token=f"a-{n}", refresh_token=f"r-{n}", expires_at=moment) for n in (1, 2))
+    vault = MemoryVault(first)
+
+    async def rotate() -> TokenSet | None:
+        async with vault.lock():
+            await vault.save(second)
+        return await vault.load()
+
+    assert asyncio.run(rotate()) is second and vault.saved == [second] and vault.saves == 1

@@ -13,9 +13,12 @@ import difflib
 __all__ = ["KNOWN_CONNECTORS", "install_hint"]
 
 KNOWN_CONNECTORS: dict[str, str] = {
+    "adminpulse": "sfsync-adminpulse",
+    "afas": "sfsync-afas",
     "bocount": "sfsync-businesscentral",
     "businesscentral": "sfsync-businesscentral",
     "businesscentral-s2s": "sfsync-businesscentral",
+    "economic": "sfsync-economic",
     "exact-be": "sfsync-exact",
     "exact-nl": "sfsync-exact",
     "exact-fr": "sfsync-exact",

@@ -267,9 +267,9 @@ def test_exact_early_refresh_guard_waits_until_570_seconds(status: int) -> None:
     refusals = []
     original = sandbox.oauth._refresh
 
-    def spy(form: dict[str, str], now: dt.datetime) -> dict[str, Any]:
+    def spy(*args: Any) -> dict[str, Any]:
         try:
-            return original(form, now)
+            return original(*args)
         except Exception as exc:
             refusals.append(exc)
             raise

@@ -274,7 +274,7 @@ def test_exact_rate_limit_headers_are_respected_before_a_429() -> None:
         connector.sfsync_fetch_trial_balance(ctx=ctx, company=company, fiscal_years=years, cursor=None)
     )
     assert tb and ctx.stats.requests > 8
-    assert sandbox.limiter.refused == 0, "the client went past the minutely limit"
+    assert sandbox.limiter.refusals == 0, "the client went past the minutely limit"
     assert ctx.stats.rate_limit_waits >= 1
 
 
@@ -284,7 +284,7 @@ def test_exact_rate_limits_are_kept_per_division() -> None:
         asyncio.run(connector.sfsync_fetch_fiscal_years(ctx=ctx, company=Company(ref=ref)))
         asyncio.run(connector.sfsync_fetch_accounts(ctx=ctx, company=Company(ref=ref)))
     # Two calls per division stay within each division's 3 a minute: nobody waited.
-    assert ctx.stats.rate_limit_waits == 0 and sandbox.limiter.refused == 0
+    assert ctx.stats.rate_limit_waits == 0 and sandbox.limiter.refusals == 0
 
 
 def test_exact_spent_daily_limit_stops_the_run_cleanly() -> None:
@@ -296,7 +296,7 @@ def test_exact_spent_daily_limit_stops_the_run_cleanly() -> None:
         caught.value.resume_at is not None
         and caught.value.resume_at.date() > sandbox.clock.now().date() - dt.timedelta(days=1)
     )
-    assert sandbox.limiter.refused == 0
+    assert sandbox.limiter.refusals == 0
 
 
 def test_exact_client_keeps_within_the_error_budget() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,27 +16,13 @@ from sfsync.clock import FakeClock
 from sfsync.context import ConnectorContext, RoutingTransport, Secrets
 from sfsync.http import RetryPolicy
 from sfsync.models import Company
+from sfsync.sandbox.vault import MemoryVault
 from sfsync_twinfield.connector import twinfield
 from sfsync_twinfield.sandbox import TwinfieldSandbox
 
 REDIRECT = "http://127.0.0.1:8765/callback"
 
 
-class MemoryVault:
-    def __init__(self) -> None:
-        self.tokens: TokenSet | None = None
-        self.saves = 0
-        self._lock = asyncio.Lock()
-
-    async def load(self) -> TokenSet | None:
-        return self.tokens
-
-    async def save(self, tokens: TokenSet) -> None:
-        self.tokens = tokens
-        self.saves += 1
-
-    def lock(self) -> contextlib.AbstractAsyncContextManager[None]:
-        return self._lock
 
 
 @dataclass

@@ -46,7 +46,7 @@ def test_twinfield_authorize_url_carries_nonce_and_scopes():
 
 def test_twinfield_sandbox_refuses_an_authorize_without_nonce(clock):
     sandbox = TwinfieldSandbox(clock)
-    status, _, body = sandbox.handle(
+    status, _, body = sandbox.over_http(
         "GET",
         "/auth/authentication/connect/authorize",
         {

@@ -20,7 +20,7 @@ def run(coroutine):
 
 def _token(sandbox: TwinfieldSandbox) -> str:
     basic = base64.b64encode(f"{sandbox.client_id}:{sandbox.client_secret}".encode()).decode()
-    status, _, body = sandbox.handle(
+    status, _, body = sandbox.over_http(
         "GET",
         "/auth/authentication/connect/authorize",
         {
@@ -36,17 +36,18 @@ def _token(sandbox: TwinfieldSandbox) -> str:
     )
     assert status == 200
     fields = (
-        "client_id=sfsync-sandbox-app&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb&state=s1"
+        # What the page's hidden fields carry (the authorize request), then what the person types.
+        "client_id=sfsync-sandbox-app&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb&state=s1&response_type=code&nonce=n1"
         "&scope=openid+twf.organisation+twf.organisationUser+offline_access"
         f"&organisation={sandbox.organisation}&username={sandbox.username}&password=Zomer2026%21"
     )
-    status, headers, _ = sandbox.handle(
+    status, headers, _ = sandbox.over_http(
         "POST", "/auth/authentication/connect/authorize", {}, {}, fields.encode()
     )
     assert status == 302
     code = headers["location"].split("code=")[1].split("&")[0]
     body = f"grant_type=authorization_code&code={code}&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb"
-    status, _, answer = sandbox.handle(
+    status, _, answer = sandbox.over_http(
         "POST",
         "/auth/authentication/connect/token",
         {},
@@ -83,7 +84,7 @@ def _fault_of(body: bytes) -> client.Fault:
 
 def test_twinfield_sandbox_token_endpoint_wants_basic_auth(clock):
     sandbox = TwinfieldSandbox(clock)
-    status, _, body = sandbox.handle(
+    status, _, body = sandbox.over_http(
         "POST",
         "/auth/authentication/connect/token",
         {},
@@ -98,7 +99,7 @@ def test_twinfield_sandbox_token_endpoint_wants_basic_auth(clock):
 def test_twinfield_sandbox_validation_gives_cluster_and_expiry(clock):
     sandbox = TwinfieldSandbox(clock)
     token = _token(sandbox)
-    status, _, body = sandbox.handle(
+    status, _, body = sandbox.over_http(
         "GET", "/auth/authentication/connect/accesstokenvalidation", {"token": token}, {}, b""
     )
     import json
@@ -108,7 +109,7 @@ def test_twinfield_sandbox_validation_gives_cluster_and_expiry(clock):
     assert claims["twf.clusterUrl"] == sandbox.cluster_url
     assert claims["exp"] - claims["nbf"] == 3600
     clock.advance(3601)
-    status, _, _ = sandbox.handle(
+    status, _, _ = sandbox.over_http(
         "GET", "/auth/authentication/connect/accesstokenvalidation", {"token": token}, {}, b""
     )
     assert status == 400

@@ -123,7 +123,10 @@ def test_dead_grant_or_removed_connection_needs_reconsent(how: str):
         elif how == "revocation-endpoint":
             refresh = (await ctx.vault.load()).refresh_token.get_secret_value()
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app)) as client:
-                answer = await client.post("https://identity.xero.com/connect/revocation", data={"token": refresh})
+                # Xero's revocation endpoint wants the app's credentials (HTTP Basic), as the token endpoint.
+                answer = await client.post("https://identity.xero.com/connect/revocation", data={"token": refresh},
+                                           auth=(sandbox.connection_config()["client_id"],
+                                                 sandbox.connection_secrets()["client_secret"]))
             assert answer.status_code == 200
         elif how == "idle":
             clock.advance(61 * 86400)  # refresh tokens die after 60 days unused
@@ -138,7 +141,7 @@ def test_dead_grant_or_removed_connection_needs_reconsent(how: str):
 
     error = asyncio.run(scenario())
     assert "log in to Xero again" in str(error)
-    for token in [t for t in (sandbox.identity.refresh) ] + list(sandbox.identity.access.keys()):
+    for token in [*sandbox.identity.refresh_tokens, *sandbox.identity.access_tokens]:
         assert token not in str(error)
 
 

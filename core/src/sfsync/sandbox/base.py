@@ -122,7 +122,7 @@ class Sandbox(abc.ABC):
         from sfsync.sandbox.oauth import login_at
 
         user = next(iter(oauth.users.values()))
-        return await login_at(client, authorize_url, user.username, user.password)
+        return await login_at(client, authorize_url, user.username, user.password, fields=oauth.settings.login_fields)
 
     def company_refs(self) -> list[str]:
         """Refs of the seeded companies, the richest first (the contract suite links it)."""
@@ -141,6 +141,12 @@ class Sandbox(abc.ABC):
     def delete_entry(self, company_ref: str) -> list[str]:
         """Delete one *seeded* entry (never one made by :meth:`add_entry`) as the package would
         report it; return its line ids."""
+        raise NotImplementedError
+
+    def edit_company_details(self, company_ref: str) -> None:
+        """Change a company's master data in the package (a new address…), bumping whatever
+        change stamp the package keeps, as its users would after a first sync (optional; the
+        contract suite's administrative checks need it)."""
         raise NotImplementedError
 
     def expire_tokens(self) -> None:

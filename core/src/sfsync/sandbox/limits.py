@@ -16,17 +16,25 @@ Each :class:`Quota` counts calls per key in a window: ``fixed`` windows are alig
 flight. The key is a *scope*: ``credential`` (the request's ``Authorization`` or API-key header,
 hashed) by default, or any scope the sandbox names with a function of the request (``company``,
 ``app``…); a request a scope gives no key for is not counted by that limit. A refused request is
-not counted.
+not counted, unless the quota says ``count_refused`` (Yuki counts every call). A quota with a
+``timezone`` counts calendar days there (Yuki's day turns at midnight in Amsterdam).
+
+A sandbox that knows the key only after reading the body (a SOAP session, an RPC's database) calls
+:meth:`RateLimits.take_keys` with the keys instead of a request; :meth:`RateLimits.set_limit`
+changes a limit (for every key, or one) and :meth:`RateLimits.used` reads what was counted.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 import math
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -50,6 +58,10 @@ class Quota:
     scope: str = "credential"
     window: str = "fixed"
     """``fixed`` (aligned to the epoch: days turn at 00:00 UTC) or ``sliding``."""
+    timezone: str | None = None
+    """With a ``fixed`` window of 86400 seconds: days turn at midnight in this zone (DST kept)."""
+    count_refused: bool = False
+    """A refused call counts too (the package counts every call it answers)."""
 
 
 @dataclass(frozen=True)
@@ -154,47 +166,75 @@ class RateLimits:
         self.refusals = 0
         self._windows: dict[tuple[str, str], _Window] = {}
         self._in_flight: dict[tuple[str, str], int] = {}
+        self._limit_for: dict[tuple[str, str], int] = {}
 
+    def set_limit(self, name: str, limit: int, key: str | None = None) -> None:
+        """Change the limit called ``name``: for every key, or for ``key`` only (counts are kept)."""
+        if key is not None:
+            self._limit_for[(name, key)] = limit
+            return
+        self.limits = [dataclasses.replace(lim, limit=limit) if lim.name == name else lim for lim in self.limits]
+
+    def _limit(self, limit: Quota | Concurrent, key: str) -> int:
+        return self._limit_for.get((limit.name, key), limit.limit)
+
+    def limit_of(self, name: str, key: str) -> int:
+        """The limit called ``name`` as it stands for ``key``."""
+        return self._limit(next(lim for lim in self.limits if lim.name == name), key)
+
+    def used(self, name: str, key: str | None = None) -> int:
+        """What the quota ``name`` counted in its current window, for ``key`` or for all keys."""
+        quota = next(lim for lim in self.limits if lim.name == name and isinstance(lim, Quota))
+        now = self.clock.now().timestamp()
+        keys = [k for (n, k) in self._windows if n == name and (key is None or k == key)]
+        return sum(self._quota_state(quota, k, now, count=False).used for k in keys)
     def reset(self) -> None:
         """Forget every count (a new day for the tests)."""
         self._windows.clear()
         self._in_flight.clear()
 
-    def _quota_state(self, quota: Quota, key: str, now: float, *, count: bool) -> LimitState:
+    def _quota_state(self, quota: Quota, key: str, now: float, *, count: bool, cost: int = 1) -> LimitState:
         window = self._windows.setdefault((quota.name, key), _Window())
         if quota.window == "sliding":
             while window.times and window.times[0] <= now - quota.seconds:
                 window.times.popleft()
             if count:
-                window.times.append(now)
+                window.times.extend([now] * cost)
             used = len(window.times)
             reset_at = (window.times[0] if window.times else now) + quota.seconds
         else:
-            start = math.floor(now / quota.seconds) * quota.seconds
+            start, reset_at = _fixed_window(quota, now)
             if start != window.start:
                 window.start, window.count = start, 0
             if count:
-                window.count += 1
-            used, reset_at = window.count, start + quota.seconds
-        return LimitState(quota, key, used, max(0, quota.limit - used), reset_at)
+                window.count += cost
+            used = window.count
+        return LimitState(quota, key, used, max(0, self._limit(quota, key) - used), reset_at)
 
     def take(self, request: Request) -> Verdict:
         """Count ``request`` against every limit that has a key for it, unless one refuses it
         (then nothing is counted). A passed request holds its concurrency slots until
         :meth:`release`."""
+        return self.take_keys({scope: key(request) for scope, key in self.scopes.items()})
+
+    def take_keys(self, keys: Mapping[str, str | None], *, cost: int = 1) -> Verdict:
+        """:meth:`take` with each scope's key given (``None`` or absent: not counted by it); a call
+        may cost more than one (Twinfield's credits: a write costs 3), on the quotas only."""
         now = self.clock.now().timestamp()
-        keyed = [(limit, self.scopes[limit.scope](request)) for limit in self.limits]
+        keyed = [(limit, keys.get(limit.scope)) for limit in self.limits]
         keyed = [(limit, key) for limit, key in keyed if key is not None]
         for limit, key in keyed:
             assert key is not None
             if isinstance(limit, Concurrent):
                 held = self._in_flight.get((limit.name, key), 0)
-                if held >= limit.limit:
+                if held >= self._limit(limit, key):
                     state = LimitState(limit, key, held, 0, None)
                     return self._refuse(state, keyed, now)
             else:
                 state = self._quota_state(limit, key, now, count=False)
-                if state.used >= limit.limit:
+                if state.used + cost > self._limit(limit, key):
+                    if limit.count_refused:
+                        self._quota_state(limit, key, now, count=True, cost=cost)
                     return self._refuse(state, keyed, now)
         states = []
         for limit, key in keyed:
@@ -202,9 +242,9 @@ class RateLimits:
             if isinstance(limit, Concurrent):
                 held = self._in_flight.get((limit.name, key), 0) + 1
                 self._in_flight[(limit.name, key)] = held
-                states.append(LimitState(limit, key, held, limit.limit - held, None))
+                states.append(LimitState(limit, key, held, self._limit(limit, key) - held, None))
             else:
-                states.append(self._quota_state(limit, key, now, count=True))
+                states.append(self._quota_state(limit, key, now, count=True, cost=cost))
         return Verdict(True, tuple(states), None, now)
 
     def _refuse(self, breached: LimitState, keyed: list[tuple[Quota | Concurrent, str | None]], now: float) -> Verdict:
@@ -214,7 +254,7 @@ class RateLimits:
             assert key is not None
             if isinstance(limit, Concurrent):
                 held = self._in_flight.get((limit.name, key), 0)
-                states.append(LimitState(limit, key, held, max(0, limit.limit - held), None))
+                states.append(LimitState(limit, key, held, max(0, self._limit(limit, key) - held), None))
             else:
                 states.append(self._quota_state(limit, key, now, count=False))
         return Verdict(False, tuple(states), breached, now)
@@ -262,3 +302,14 @@ class RateLimits:
 
         return limited
 
+
+
+def _fixed_window(quota: Quota, now: float) -> tuple[float, float]:
+    # (start, end) of the window ``now`` falls in: epoch-aligned, or a calendar day in a zone.
+    if quota.timezone is None:
+        start = math.floor(now / quota.seconds) * quota.seconds
+        return start, start + quota.seconds
+    zone = ZoneInfo(quota.timezone)
+    day = dt.datetime.fromtimestamp(now, zone).date()
+    midnight = dt.datetime.combine(day, dt.time(), zone)
+    return midnight.timestamp(), dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone).timestamp()

@@ -15,8 +15,14 @@ It serves, on the paths of the URLs in its :class:`OAuthSettings`:
 
 Every time is the sandbox's clock, so lifetimes pass in no time on a fake or scaled clock. A
 package's own answers are data: :attr:`OAuthSettings.refusals` maps each reason to the status,
-``error`` and description the package sends, and a subclass may override :meth:`OAuthServer.
-check_refresh` (Exact's "too early to refresh") or :meth:`OAuthServer.token_fields`.
+``error`` and description the package sends (:attr:`OAuthSettings.refusal_headers` any headers
+with it), and the package's rules are settings too: a refresh refused while the access token is
+young (``refresh_too_early``), refresh tokens that do not rotate (``rotate_refresh``), a daily
+token-request quota, the login form's field names. What is the package's own beyond that, a
+subclass overrides: :meth:`OAuthServer.consent_fields` and :meth:`OAuthServer.record_consent`
+(a consent step: Xero's tenants, Exact's divisions), :meth:`OAuthServer.check_refresh`,
+:meth:`OAuthServer.refresh_expired` (a message naming the moments) or
+:meth:`OAuthServer.token_fields`.
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
@@ -36,7 +43,7 @@ from starlette.routing import Route
 
 from sfsync.sandbox.jwt import b64url, signing_key
 from sfsync.sandbox.responses import exact, json_response, text_response
-from sfsync.sandbox.routing import basic_credentials, bearer_token, form
+from sfsync.sandbox.routing import basic_credentials, bearer_token, form, form_items
 
 if TYPE_CHECKING:
     import httpx
@@ -51,8 +58,10 @@ __all__ = [
     "OAuthSettings",
     "OAuthUser",
     "TokenError",
+    "checkboxes",
     "login_at",
     "s256",
+    "ticked",
 ]
 
 DEFAULT_REFUSALS: dict[str, tuple[int, str, str]] = {
@@ -69,6 +78,8 @@ DEFAULT_REFUSALS: dict[str, tuple[int, str, str]] = {
     "refresh_expired": (400, "invalid_grant", "The refresh token expired."),
     "refresh_reused": (400, "invalid_grant", "The refresh token was already used; the grant is revoked."),
     "grant_revoked": (400, "invalid_grant", "The grant was revoked."),
+    "refresh_too_early": (400, "invalid_grant", "The access token has not expired yet."),
+    "token_quota": (429, "access_denied", "Too many token requests today."),
 }
 """Each refusal reason with the status, ``error`` and description it answers by default."""
 
@@ -126,6 +137,23 @@ class OAuthSettings:
         expires_in_as_string: Send ``expires_in`` as a string (Exact does).
         token_prefix: Prepended to every issued token (``xat_``…), to tell them apart in logs.
         refusals: Overrides of :data:`DEFAULT_REFUSALS`, by reason.
+        refusal_headers: Headers sent with a refusal, by reason (Exact's ``Reason:
+            TooEarlyToRefreshTokens``).
+        code_prefix: Prepended to every code (Exact's contain ``!``, which arrives URL-encoded).
+        refresh_prefix: Prepended to refresh tokens (``None``: ``token_prefix``).
+        login_fields: The names of the login form's user and password inputs.
+        page_title: The title of the authorize page.
+        refresh_too_early: Refuse a refresh (reason ``refresh_too_early``) while the grant's latest
+            access token has more than this many seconds to live (``None``: never; Exact: 30).
+        rotate_refresh: Issue a new refresh token on each refresh (single use); ``False``: the
+            refresh token stays the same and keeps working (Twinfield's).
+        reuse_revokes_grant: Whether presenting a rotated refresh token again revokes the grant
+            (RFC 9700) or is only refused.
+        token_requests_per_day: At most this many tokens issued per client and user per UTC day
+            (reason ``token_quota``; ``None``: no quota).
+        id_token_lifetime: Seconds an ``id_token`` is valid (``None``: as the access token).
+        scope_required: An authorize request without a scope (and no ``default_scope``) is
+            ``invalid_scope``.
     """
 
     issuer: str
@@ -149,6 +177,17 @@ class OAuthSettings:
     expires_in_as_string: bool = False
     token_prefix: str = ""
     refusals: dict[str, tuple[int, str, str]] = field(default_factory=dict)
+    refusal_headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    code_prefix: str = ""
+    refresh_prefix: str | None = None
+    login_fields: tuple[str, str] = ("username", "password")
+    page_title: str = "Log in"
+    refresh_too_early: int | None = None
+    rotate_refresh: bool = True
+    reuse_revokes_grant: bool = True
+    token_requests_per_day: int | None = None
+    id_token_lifetime: int | None = None
+    scope_required: bool = False
 
 
 class TokenError(Exception):
@@ -174,6 +213,8 @@ class Grant:
     revoked: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     """What the package's consent step recorded (chosen tenants, divisions…)."""
+    access_expires: dt.datetime | None = None
+    """When the latest access token issued on this grant expires."""
 
 
 @dataclass(eq=False)
@@ -232,6 +273,8 @@ class OAuthServer:
         self.access_tokens: dict[str, AccessToken] = {}
         self.refresh_tokens: dict[str, _Refresh] = {}
         self.token_requests = 0
+        self.token_calls: dict[tuple[str, str, dt.date], int] = {}
+        """Tokens issued per (client id, user name, UTC day), for ``token_requests_per_day``."""
 
     # --- what a sandbox's API handlers use --------------------------------------------------------
 
@@ -249,6 +292,9 @@ class OAuthServer:
         now = self.clock.now()
         for token in self.access_tokens.values():
             token.expires = min(token.expires, now)
+        for grant in self.grants:
+            if grant.access_expires is not None:
+                grant.access_expires = min(grant.access_expires, now)
 
     def revoke_all(self) -> None:
         """Revoke every grant: as when each user withdraws the app's consent."""
@@ -288,17 +334,18 @@ class OAuthServer:
     def _page(self, params: dict[str, str], error: str = "", status: int = 200) -> Response:
         hidden = "".join(
             f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-            for k, v in params.items() if k not in ("username", "password")
+            for k, v in params.items() if k not in self.settings.login_fields
         )
         client = self.clients.get(params.get("client_id", ""))
         notice = f'<p class="error">{html.escape(error)}</p>' if error else ""
+        user_field, password_field = (html.escape(name) for name in self.settings.login_fields)
         page = (
-            "<!DOCTYPE html><html><head><title>Log in</title></head><body>"
+            f"<!DOCTYPE html><html><head><title>{html.escape(self.settings.page_title)}</title></head><body>"
             f"<h1>Log in to allow {html.escape(client.name if client else 'the app')}</h1>{notice}"
             f'<form method="post" action="{html.escape(_path(self.settings.authorize_url))}">{hidden}'
-            '<label>User <input name="username" autocomplete="username"></label>'
-            '<label>Password <input name="password" type="password"></label>'
-            "<button>Allow access</button></form></body></html>"
+            f'<label>User <input name="{user_field}" autocomplete="username"></label>'
+            f'<label>Password <input name="{password_field}" type="password"></label>'
+            f"{self.consent_fields(params)}<button>Allow access</button></form></body></html>"
         )
         return text_response(page, status, {"Cache-Control": "no-store"}, content_type="text/html; charset=utf-8")
 
@@ -321,6 +368,8 @@ class OAuthServer:
             return self._redirect_error(redirect_uri, "unsupported_response_type", "Only response_type=code is served.", state)
         scopes = frozenset((params.get("scope") or self.settings.default_scope).split())
         known = self.settings.scopes
+        if self.settings.scope_required and not scopes:
+            return self._redirect_error(redirect_uri, "invalid_scope", "A scope is required.", state)
         if known is not None and (not scopes <= known):
             unknown = " ".join(sorted(scopes - known))
             return self._redirect_error(redirect_uri, "invalid_scope", f"Unknown scope: {unknown}.", state)
@@ -330,31 +379,64 @@ class OAuthServer:
                 return self._redirect_error(redirect_uri, "invalid_request", "code_challenge_method must be S256.", state)
         elif self.settings.pkce == "required" or (self.settings.pkce == "public" and client.client_secret is None):
             return self._redirect_error(redirect_uri, "invalid_request", "code_challenge is required.", state)
+        problem = self.check_authorize(params, scopes)
+        if problem is not None:
+            return self._page_error(problem)
         return client, redirect_uri, scopes
+
+    def check_authorize(self, params: dict[str, str], scopes: frozenset[str]) -> str | None:
+        """What the package refuses in an authorize request beyond the standard checks (a scope it
+        requires, a ``nonce``), shown as its error page; ``None`` (accepted) by default."""
+        return None
+
+    def accept_login(self, user: OAuthUser, params: dict[str, str]) -> bool:
+        """Whether the login form's other fields are right for ``user`` (Twinfield's organisation);
+        the user name and password are already checked. ``True`` by default."""
+        return True
 
     def _page_error(self, message: str) -> Response:
         # Before the redirect URI is trusted, an error is shown, never redirected (RFC 6749 §4.1.2.1).
         return text_response(f"<!DOCTYPE html><html><body><h1>Error</h1><p>{html.escape(message)}</p></body></html>",
                              400, content_type="text/html; charset=utf-8")
 
+    def consent_fields(self, params: dict[str, str]) -> str:
+        """HTML inside the authorize form after the login fields: the package's consent step
+        (Xero's tenants, Exact's divisions to tick); none by default."""
+        return ""
+
+    def record_consent(self, grant: Grant, params: dict[str, str], items: list[tuple[str, str]]) -> str | None:
+        """Record what the consent step chose into :attr:`Grant.extra`; ``items`` is the posted
+        form with repeated fields kept (checkboxes). A message refuses the choice (the page is
+        shown again with it: "choose at least one organisation"). Calls ``on_consent`` by default."""
+        if self.on_consent is not None:
+            self.on_consent(grant, params)
+        return None
+
     async def authorize_endpoint(self, request: Request) -> Response:
         """``GET``: the login page for a checked authorize request; ``POST``: log in and redirect."""
-        params = dict(request.query_params.multi_items()) if request.method == "GET" else await form(request)
+        items = list(request.query_params.multi_items()) if request.method == "GET" else await form_items(request)
+        params = dict(items)
         checked = self._check_authorize(params)
         if isinstance(checked, Response):
             return checked
         client, redirect_uri, scopes = checked
         if request.method == "GET":
             return self._page(params)
-        user = self.users.get(params.get("username", ""))
-        if user is None or not secrets.compare_digest(user.password.encode(), params.get("password", "").encode()):
+        user_field, password_field = self.settings.login_fields
+        user = self.users.get(params.get(user_field, ""))
+        if (
+            user is None
+            or not secrets.compare_digest(user.password.encode(), params.get(password_field, "").encode())
+            or not self.accept_login(user, params)
+        ):
             return self._page(params, "The user name or password is wrong.")
         now = self.clock.now()
         grant = Grant(secrets.token_hex(8), client, user, scopes, now, nonce=params.get("nonce"))
-        if self.on_consent is not None:
-            self.on_consent(grant, params)
+        refused = self.record_consent(grant, params, items)
+        if refused is not None:
+            return self._page(params, refused)
         self.grants.append(grant)
-        code = secrets.token_urlsafe(24)
+        code = self.settings.code_prefix + secrets.token_urlsafe(24)
         self.codes[code] = _Code(
             grant, redirect_uri, params.get("code_challenge"), params.get("code_challenge_method", "plain"),
             now + dt.timedelta(seconds=self.settings.code_lifetime),
@@ -370,7 +452,7 @@ class OAuthServer:
     def refusal(self, reason: str, **headers: str) -> TokenError:
         """The package's refusal for ``reason`` (see :data:`DEFAULT_REFUSALS`)."""
         status, error, description = self.settings.refusals.get(reason) or DEFAULT_REFUSALS[reason]
-        return TokenError(status, error, description, headers)
+        return TokenError(status, error, description, {**self.settings.refusal_headers.get(reason, {}), **headers})
 
     def _client(self, request: Request, posted: dict[str, str]) -> OAuthClient:
         basic = basic_credentials(request)
@@ -443,6 +525,11 @@ class OAuthServer:
         """Refuse a refresh the package refuses although the token is good (raise
         :class:`TokenError`); nothing by default."""
 
+    def refresh_expired(self, expired_at: dt.datetime, now: dt.datetime) -> TokenError:
+        """The refusal of a refresh token that expired at ``expired_at`` (reason
+        ``refresh_expired``); a package whose message names the moments overrides it."""
+        return self.refusal("refresh_expired")
+
     def _refresh(self, client: OAuthClient, token: str) -> dict[str, Any]:
         entry = self.refresh_tokens.get(token)
         if entry is None or entry.grant.client is not client:
@@ -451,17 +538,27 @@ class OAuthServer:
         if grant.revoked:
             raise self.refusal("grant_revoked")
         s = self.settings
-        if (s.refresh_lifetime is not None and now - grant.consented_at > dt.timedelta(seconds=s.refresh_lifetime)) or (
-            s.refresh_idle is not None and now - entry.last_used > dt.timedelta(seconds=s.refresh_idle)
-        ):
-            raise self.refusal("refresh_expired")
+        ends = [grant.consented_at + dt.timedelta(seconds=s.refresh_lifetime)] if s.refresh_lifetime is not None else []
+        if s.refresh_idle is not None:
+            ends.append(entry.last_used + dt.timedelta(seconds=s.refresh_idle))
+        if ends and now > min(ends):
+            raise self.refresh_expired(min(ends), now)
         if entry.rotated_at is not None:
             if entry.successor is not None and s.refresh_grace > 0 and now - entry.rotated_at <= dt.timedelta(seconds=s.refresh_grace):
                 return self.issue(grant, refresh_token=entry.successor)
             # Reuse of a rotated token: someone holds a copy. The whole family dies (RFC 9700 §4.14.2).
-            grant.revoked = True
+            if s.reuse_revokes_grant:
+                grant.revoked = True
             raise self.refusal("refresh_reused")
+        if s.refresh_too_early is not None and grant.access_expires is not None and (
+            grant.access_expires - now > dt.timedelta(seconds=s.refresh_too_early)
+        ):
+            raise self.refusal("refresh_too_early")
         self.check_refresh(grant)
+        if not s.rotate_refresh:
+            # The same refresh token answers again and again; only its idle time restarts.
+            entry.last_used = now
+            return self.issue(grant, refresh_token=token)
         body = self.issue(grant)
         entry.rotated_at, entry.last_used = now, now
         entry.successor = body.get("refresh_token")
@@ -476,8 +573,14 @@ class OAuthServer:
         """Issue an access token (and a refresh token, and an ``id_token`` with OpenID) for ``grant``;
         with ``refresh_token``, hand that one back instead of a new one (the grace answer)."""
         s, now = self.settings, self.clock.now()
+        if s.token_requests_per_day is not None:
+            day = (grant.client.client_id, grant.user.username, now.astimezone(dt.UTC).date())
+            self.token_calls[day] = self.token_calls.get(day, 0) + 1
+            if self.token_calls[day] > s.token_requests_per_day:
+                raise self.refusal("token_quota")
         access = s.token_prefix + secrets.token_urlsafe(32)
-        self.access_tokens[access] = AccessToken(access, grant, now + dt.timedelta(seconds=s.access_lifetime))
+        grant.access_expires = now + dt.timedelta(seconds=s.access_lifetime)
+        self.access_tokens[access] = AccessToken(access, grant, grant.access_expires)
         body: dict[str, Any] = {
             "access_token": access,
             "token_type": "Bearer",
@@ -487,7 +590,8 @@ class OAuthServer:
             body["scope"] = " ".join(sorted(grant.scopes))
         if not s.refresh_needs_scope or "offline_access" in grant.scopes:
             if refresh_token is None:
-                refresh_token = s.token_prefix + secrets.token_urlsafe(32)
+                prefix = s.token_prefix if s.refresh_prefix is None else s.refresh_prefix
+                refresh_token = prefix + secrets.token_urlsafe(32)
                 self.refresh_tokens[refresh_token] = _Refresh(grant, now, now)
             body["refresh_token"] = refresh_token
         if s.openid and "openid" in grant.scopes:
@@ -502,7 +606,7 @@ class OAuthServer:
             "sub": grant.user.subject or grant.user.username,
             "aud": grant.client.client_id,
             "iat": int(now.timestamp()),
-            "exp": int(now.timestamp()) + self.settings.access_lifetime,
+            "exp": int(now.timestamp()) + (self.settings.id_token_lifetime or self.settings.access_lifetime),
             "auth_time": int(grant.consented_at.timestamp()),
             "at_hash": b64url(hashlib.sha256(access_token.encode("ascii")).digest()[:16]),
         }
@@ -570,6 +674,25 @@ class OAuthServer:
         return json_response({"sub": user.subject or user.username, "email": user.email, "name": user.name})
 
 
+def checkboxes(name: str, legend: str, options: dict[str, str]) -> str:
+    """A consent step's choice (for :meth:`OAuthServer.consent_fields`): one checkbox per option
+    (value: label), every one ticked, as packages offer their companies or tenants."""
+    boxes = "".join(
+        f'<label><input type="checkbox" name="{html.escape(name)}" value="{html.escape(value)}" checked> '
+        f"{html.escape(label)}</label><br>"
+        for value, label in options.items()
+    )
+    return f"<fieldset><legend>{html.escape(legend)}</legend>{boxes}</fieldset>"
+
+
+def ticked(page: str, name: str, only: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """The (name, value) pairs a person posts for the ticked checkboxes ``name`` of a page made
+    with :func:`checkboxes`: all of them, or only those in ``only`` (for :func:`login_at`)."""
+    wanted = None if only is None else {str(value) for value in only}
+    found = [html.unescape(v) for v in re.findall(rf'name="{re.escape(html.escape(name))}" value="([^"]*)" checked', page)]
+    return [(name, value) for value in found if wanted is None or value in wanted]
+
+
 def _path(url: str) -> str:
     return urlsplit(url).path or "/"
 
@@ -583,14 +706,25 @@ def _hidden_fields(page: str) -> dict[str, str]:
     return fields
 
 
-async def login_at(client: httpx.AsyncClient, authorize_url: str, username: str, password: str) -> str:
+async def login_at(
+    client: httpx.AsyncClient, authorize_url: str, username: str, password: str, *,
+    fields: tuple[str, str] = ("username", "password"),
+    choose: Callable[[str], Iterable[tuple[str, str]]] | None = None,
+) -> str:
     """Log in at an :class:`OAuthServer` authorize page as a person would (read the form, fill it
-    in, post it); return the redirect's ``Location`` (with ``code`` and ``state``)."""
+    in, post it); return the redirect's ``Location`` (with ``code`` and ``state``).
+
+    ``fields`` names the login inputs (:attr:`OAuthSettings.login_fields`); ``choose(page)`` gives
+    what the person picks in the consent step (repeated names allowed: ticked checkboxes).
+    """
     page = await client.get(authorize_url, follow_redirects=False)
     if page.status_code != 200:
         raise RuntimeError(f"the sandbox's authorize page answered {page.status_code}: {page.text[:200]}")
-    fields = {**_hidden_fields(page.text), "username": username, "password": password}
-    answer = await client.post(authorize_url.split("?", 1)[0], data=fields, follow_redirects=False)
+    posted: dict[str, Any] = {**_hidden_fields(page.text), fields[0]: username, fields[1]: password}
+    for name, value in choose(page.text) if choose is not None else ():
+        previous = posted.get(name)
+        posted[name] = value if previous is None else [*(previous if isinstance(previous, list) else [previous]), value]
+    answer = await client.post(authorize_url.split("?", 1)[0], data=posted, follow_redirects=False)
     if answer.status_code != 302:
         raise RuntimeError(f"the sandbox's login answered {answer.status_code}, not a redirect")
     return answer.headers["location"]

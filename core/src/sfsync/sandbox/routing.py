@@ -37,6 +37,7 @@ __all__ = [
     "basic_credentials",
     "bearer_token",
     "form",
+    "form_items",
     "query",
     "starlette_app",
 ]
@@ -56,12 +57,17 @@ async def form(request: Request) -> dict[str, str]:
     Read without python-multipart: sandboxes only get URL-encoded forms (OAuth token and
     login posts), and a body that is not valid UTF-8 is read as Latin-1 rather than refused.
     """
+    return dict(await form_items(request))
+
+
+async def form_items(request: Request) -> list[tuple[str, str]]:
+    """An URL-encoded form body as its (name, value) pairs in order, repeats kept (checkboxes)."""
     raw = await request.body()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
-    return dict(parse_qsl(text, keep_blank_values=True))
+    return parse_qsl(text, keep_blank_values=True)
 
 
 def bearer_token(request: Request) -> str | None:

@@ -24,25 +24,27 @@ date filter being on the deletion date, stamps in UTC) are the sandbox's assumpt
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import collections
 import datetime as dt
 import fnmatch
 import gzip
-import math
 from decimal import Decimal
 from typing import Any
 
+import httpx
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 from sfsync.clock import Clock
-from sfsync.sandbox import Sandbox
+from sfsync.sandbox import ASGIApp, Receive, Sandbox, Scope, Send
+from sfsync.sandbox.limits import Quota, RateLimits
+from sfsync.sandbox.oauth import OAuthClient, OAuthUser
 from sfsync.sandbox.responses import exact
 from sfsync.sandbox.routing import BaseRoute, Request, Route
 from sfsync.sandbox.routing import Response as HttpResponse
 from sfsync.truth import PackageTruth
 
 from sfsync_twinfield.client import (
-    AUTH_PATH,
     LOGIN_URL,
     NS_DELETED,
     NS_PERIOD,
@@ -56,8 +58,12 @@ from sfsync_twinfield.client import (
 from sfsync_twinfield.sandbox_browse import browse, refused
 from sfsync_twinfield.sandbox_data import STAMP, Books, Deletion, Office, Transaction
 from sfsync_twinfield.sandbox_errors import SoapFault, read_envelope, unknown_action
-from sfsync_twinfield.sandbox_login import Grant, IssuedToken, LoginHost, json_answer
-from sfsync_twinfield.sandbox_openid import DISCOVERY_PATH, JWKS_PATH
+from sfsync_twinfield.sandbox_login import (
+    SUBJECT,
+    VALIDATION_PATH,
+    TwinfieldLogin,
+    twinfield_settings,
+)
 from sfsync_twinfield.sandbox_session import SESSION_PATH, LegacySession, SessionService
 from sfsync_twinfield.sandbox_truth import office_truth
 
@@ -78,7 +84,7 @@ QUERY_ROOTS = {"list", "read", "columns", "accountcode", "accountcodes"}
 MAX_FINDER_ROWS = 100
 
 
-class TwinfieldSandbox(SessionService, LoginHost, Sandbox):
+class TwinfieldSandbox(SessionService, Sandbox):
     """Twinfield's login host and one organisation's cluster.
 
     Args:
@@ -94,7 +100,7 @@ class TwinfieldSandbox(SessionService, LoginHost, Sandbox):
     username = "boekhouder"
     password = "Zomer2026!"
     access_lifetime = 3600
-    credits_per_minute = 1000
+    default_credits_per_minute = 1000
 
     def __init__(
         self,
@@ -105,20 +111,59 @@ class TwinfieldSandbox(SessionService, LoginHost, Sandbox):
         cluster_url: str = CLUSTER_URL,
     ) -> None:
         self.clock = clock or Clock()
-        self.login_url = login_url.rstrip("/")
-        self.cluster_url = cluster_url.rstrip("/")
+        self.login_url = login_url
+        self.cluster_url = cluster_url
         self.base_urls = (self.login_url, self.cluster_url)
         self.books = Books(self.clock.now().date(), self.clock.now(), scale=scale)
-        self.codes: dict[str, dict[str, str]] = {}
-        self.tokens: dict[str, IssuedToken] = {}
-        self.grants: dict[str, Grant] = {}  # by refresh token
-        self.sessions: dict[str, LegacySession] = {}  # session.asmx logons, by SessionID
-        self.credits: dict[str, collections.deque[tuple[float, int]]] = collections.defaultdict(
-            collections.deque
+        self.login = self.oauth_server = TwinfieldLogin(
+            twinfield_settings(self.login_url, self.access_lifetime),
+            client=OAuthClient(self.client_id, self.client_secret, name="Twinfield app"),
+            user=OAuthUser(self.username, self.password, subject=SUBJECT),
+            organisation=self.organisation, cluster_url=self.cluster_url, clock=self.clock,
         )
+        self.sessions: dict[str, LegacySession] = {}  # session.asmx logons, by SessionID
+        # Credits per caller in a rolling minute: a query costs 1, anything else 3.
+        self.credits = RateLimits([Quota("credits", self.credits_per_minute, 60, scope="caller", window="sliding")],
+                                  clock=self.clock, scopes={})
         self.calls: collections.Counter[str] = collections.Counter()
         self.log: list[dict[str, Any]] = []  # every cluster call that got past auth, described
         super().__init__()
+
+    @property
+    def credits_per_minute(self) -> int:
+        """Credits a caller may spend in a rolling minute (the toolkit's limiter counts them)."""
+        return self.credits.limit_of("credits", "") if hasattr(self, "credits") else self.default_credits_per_minute
+
+    @credits_per_minute.setter
+    def credits_per_minute(self, credits: int) -> None:
+        self.credits.set_limit("credits", credits)
+
+    @property
+    def login_url(self) -> str:
+        """Where the login host is served; set anew (one served port for both hosts), the OAuth
+        server's issuer and endpoints follow."""
+        return self._login_url
+
+    @login_url.setter
+    def login_url(self, url: str) -> None:
+        self._login_url = url.rstrip("/")
+        if hasattr(self, "login"):
+            self.login.settings = twinfield_settings(self._login_url, self.access_lifetime)
+
+    @property
+    def cluster_url(self) -> str:
+        """Where the organisation's cluster is served (token validation names it)."""
+        return self._cluster_url
+
+    @cluster_url.setter
+    def cluster_url(self, url: str) -> None:
+        self._cluster_url = url.rstrip("/")
+        if hasattr(self, "login"):
+            self.login.cluster_url = self._cluster_url
+
+    def credentials(self) -> dict[str, str]:
+        """The toolkit's list, with the organisation the login form asks."""
+        return {**super().credentials(), "organisation": self.organisation}
 
     # --- the contract suite's handles -----------------------------------------------------------
 
@@ -136,6 +181,14 @@ class TwinfieldSandbox(SessionService, LoginHost, Sandbox):
 
     def company_refs(self) -> list[str]:
         return self.books.richest()
+
+    async def authorize(self, client: httpx.AsyncClient, authorize_url: str) -> str:
+        """Log in at the login host as a person would (organisation, user, password)."""
+        return await self.login.log_in(client, authorize_url)
+
+    def invalidate_logons(self) -> None:
+        """Every issued access token now gets fault 103 on the cluster (a logon replaced)."""
+        self.login.invalidate_logons()
 
     def truth(self, company_ref: str) -> PackageTruth:
         return office_truth(self.books.offices[company_ref])
@@ -186,18 +239,26 @@ class TwinfieldSandbox(SessionService, LoginHost, Sandbox):
     # --- ASGI -----------------------------------------------------------------------------------
 
     def routes(self) -> list[BaseRoute]:
-        """The login host's and the cluster's paths; every one is answered by :meth:`handle`."""
+        """The cluster's paths, answered by :meth:`handle`, and token validation (the login host's
+        OAuth routes come first, from the toolkit's server)."""
         serve = self._serve
         return [
-            Route(f"{AUTH_PATH}/authorize", serve, methods=["GET", "POST"]),
-            Route(f"{AUTH_PATH}/token", serve, methods=["POST"]),
-            Route(f"{AUTH_PATH}/accesstokenvalidation", serve, methods=["GET"]),
-            Route(DISCOVERY_PATH, serve, methods=["GET"]),
-            Route(JWKS_PATH, serve, methods=["GET"]),
+            Route(VALIDATION_PATH, self.login.validation, methods=["GET"]),
             Route(SESSION_PATH, serve, methods=["POST"]),
             # The services refuse a GET (405, or 404 for ?wsdl) themselves, as ASMX and WCF do.
             *(Route(path, serve, methods=["GET", "POST"]) for path in ACTIONS),
         ]
+
+    def build_app(self) -> ASGIApp:
+        """The toolkit's app, counting the calls per path (:attr:`calls`)."""
+        app = super().build_app()
+
+        async def counted(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http":
+                self.calls[scope["path"]] += 1
+            await app(scope, receive, send)
+
+        return counted
 
     def refusal(self, request: Request, status: int) -> HttpResponse:
         return exact(b"Not Found", 404, {"content-type": "text/plain"})
@@ -209,20 +270,23 @@ class TwinfieldSandbox(SessionService, LoginHost, Sandbox):
         status, out, payload = self.handle(request.method, request.url.path, query, headers, await request.body())
         return exact(payload, status, out)
 
+    def over_http(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> Response:
+        """One request through the whole app (login host included), as :meth:`handle` takes it:
+        for tests that speak to the sandbox without a client."""
+
+        async def send() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url=self.login_url) as client:
+                return await client.request(method, path, params=query, headers=headers, content=body)
+
+        answer = asyncio.run(send())
+        return answer.status_code, dict(answer.headers), answer.content
+
     def handle(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
     ) -> Response:
-        self.calls[path] += 1
-        if path == f"{AUTH_PATH}/authorize":
-            return self._authorize(method, query, body)
-        if path == f"{AUTH_PATH}/token" and method == "POST":
-            return self._token(headers, body)
-        if path == f"{AUTH_PATH}/accesstokenvalidation" and method == "GET":
-            return self._validate(query)
-        if path == DISCOVERY_PATH and method == "GET":
-            return json_answer(200, self.discovery())
-        if path == JWKS_PATH and method == "GET":
-            return json_answer(200, self.jwks())
         if path == SESSION_PATH and method == "POST":
             return self._session_service(headers, body)
         if path in ACTIONS:
@@ -255,14 +319,14 @@ class TwinfieldSandbox(SessionService, LoginHost, Sandbox):
                 caller = f"session:{session.user}"
                 office = office or session.office
             else:
-                issued = self._live(token)
+                issued = self.login.access(token)
                 if issued is None:
                     raise SoapFault("Access denied. Token invalid.", "354")
-                if not issued.logon_valid:
+                if issued.token in self.login.replaced_logons:
                     raise SoapFault(
                         "Your logon credentials are not valid anymore. Try to log on again.", "103"
                     )
-                caller = issued.grant.client_id
+                caller = issued.grant.client.client_id
             limited = self._spend(caller, self._cost(path, envelope))
             self.log.append(
                 {
@@ -359,19 +423,10 @@ class TwinfieldSandbox(SessionService, LoginHost, Sandbox):
         return 1 if root is not None and root.tag in QUERY_ROOTS else 3
 
     def _spend(self, client_id: str, cost: int) -> Response | None:
-        now = self.clock.monotonic()
-        window = self.credits[client_id]
-        while window and window[0][0] <= now - 60:
-            window.popleft()
-        if sum(c for _, c in window) + cost > self.credits_per_minute:
-            wait = max(1, math.ceil(window[0][0] + 60 - now))
-            return (
-                429,
-                {"content-type": "text/plain", "retry-after": str(wait)},
-                b"Too Many Requests",
-            )
-        window.append((now, cost))
-        return None
+        verdict = self.credits.take_keys({"caller": client_id}, cost=cost)
+        if verdict.allowed:
+            return None
+        return 429, {"content-type": "text/plain", "retry-after": str(verdict.retry_after)}, b"Too Many Requests"
 
     def _fault(self, path: str, source: str, fault: SoapFault) -> Response:
         env = etree.Element(q(NS_SOAP, "Envelope"), nsmap={"soap": NS_SOAP})

@@ -1,240 +1,118 @@
-"""The Twinfield sandbox's login host: authorize page, token endpoint, token validation.
+"""The Twinfield sandbox's login host: the toolkit's OAuth/OpenID server (:mod:`sfsync.sandbox.oauth`)
+configured as ``login.twinfield.com`` serves it, plus ``accesstokenvalidation``.
 
-OpenID Connect as ``login.twinfield.com`` serves it: the authorize request must carry a ``nonce``
-and the ``openid`` and ``twf.organisationUser`` scopes; the client authenticates with HTTP Basic
-at the token endpoint; access tokens live 3600 seconds; ``offline_access`` gives a long-lived
-refresh token; the code exchange answers a signed ``id_token`` (with the authorize request's
-``nonce``); ``accesstokenvalidation`` answers the token's claims (``twf.clusterUrl`` with
-``twf.organisation``) or 400.
+``login.twinfield.com`` is an IdentityServer: the authorize request must carry a ``nonce`` and the
+``openid`` and ``twf.organisationUser`` scopes; the login form asks the organisation beside the
+user and password; the client authenticates with HTTP Basic at the token endpoint; access tokens
+live 3600 seconds; ``offline_access`` gives a long-lived refresh token that does not rotate; the
+code exchange answers an RS256 ``id_token`` (the authorize request's ``nonce``, IdentityServer's
+300-second identity-token lifetime) checked against the discovery document's JWKS
+(``/auth/authentication/.well-known/openid-configuration/jwks``); ``accesstokenvalidation``
+answers the token's claims (``twf.clusterUrl`` with ``twf.organisation``) or 400.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import html
-import json
-import secrets
-from dataclasses import dataclass
-from typing import Any
-from urllib.parse import parse_qs, urlencode
+from typing import TYPE_CHECKING, Any
 
-import httpx
-from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
-from sfsync.clock import Clock
+from sfsync.sandbox.oauth import OAuthClient, OAuthServer, OAuthSettings, OAuthUser, login_at
+from sfsync.sandbox.responses import json_response
+from starlette.requests import Request
+from starlette.responses import Response
 
 from sfsync_twinfield.client import AUTH_PATH
-from sfsync_twinfield.sandbox_openid import OpenIdProvider
 
-Response = tuple[int, dict[str, str], bytes]
+if TYPE_CHECKING:
+    import httpx
+    from sfsync.clock import Clock
+
 SUBJECT = "8f1c2b7e-0000-4000-8000-000000000001"  # the sandbox user's id at Twinfield
+ISSUER_PATH = AUTH_PATH.rsplit("/connect", 1)[0]  # /auth/authentication
+VALIDATION_PATH = f"{AUTH_PATH}/accesstokenvalidation"
+REQUIRED_SCOPES = frozenset({"openid", "twf.organisationUser"})
 
 
-@dataclass
-class Grant:
-    client_id: str
-    scope: str
-    refresh_token: str | None
+def twinfield_settings(login_url: str, access_lifetime: int) -> OAuthSettings:
+    """``login.twinfield.com`` (or wherever the sandbox's login host is served)."""
+    connect = f"{login_url}{AUTH_PATH}"
+    return OAuthSettings(
+        issuer=f"{login_url}{ISSUER_PATH}",
+        authorize_url=f"{connect}/authorize",
+        token_url=f"{connect}/token",
+        userinfo_url=f"{connect}/userinfo",
+        jwks_url=f"{login_url}{ISSUER_PATH}/.well-known/openid-configuration/jwks",
+        openid=True,
+        scopes=frozenset({"openid", "twf.user", "twf.organisation", "twf.organisationUser", "offline_access"}),
+        access_lifetime=access_lifetime,
+        id_token_lifetime=300,
+        refresh_needs_scope=True,
+        rotate_refresh=False,
+        client_auth=("client_secret_basic",),
+        page_title="Twinfield",
+        refusals={"invalid_client": (400, "invalid_client", "The client is unknown or its secret is wrong.")},
+    )
 
 
-@dataclass
-class IssuedToken:
-    grant: Grant
-    expires_at: dt.datetime
-    logon_valid: bool = True
+class TwinfieldLogin(OAuthServer):
+    """The login host: one app, one user of one organisation."""
 
+    def __init__(self, settings: OAuthSettings, *, client: OAuthClient, user: OAuthUser, organisation: str,
+                 cluster_url: str, clock: Clock) -> None:
+        """Serve ``client`` and ``user`` of ``organisation``, whose cluster is at ``cluster_url``."""
+        super().__init__(settings, clients=[client], users=[user], clock=clock)
+        self.organisation = organisation
+        self.cluster_url = cluster_url
+        self.replaced_logons: set[str] = set()
+        """Access tokens whose logon was replaced: the cluster answers fault 103."""
 
-class LoginHost(OpenIdProvider):
-    """The login host's part of the sandbox (a mixin of :class:`TwinfieldSandbox`)."""
+    def check_authorize(self, params: dict[str, str], scopes: frozenset[str]) -> str | None:
+        """IdentityServer's refusals of Twinfield's authorize request: no nonce, missing scopes."""
+        if not params.get("nonce"):
+            return "nonce is required"
+        if not scopes >= REQUIRED_SCOPES:
+            return "scope must include openid and twf.organisationUser"
+        return None
 
-    clock: Clock
-    client_id: str
-    client_secret: str
-    organisation: str
-    username: str
-    password: str
-    access_lifetime: int
-    login_url: str
-    cluster_url: str
-    codes: dict[str, dict[str, str]]
-    tokens: dict[str, IssuedToken]
-    grants: dict[str, Grant]
+    def consent_fields(self, params: dict[str, str]) -> str:
+        """The organisation, asked beside the user and password."""
+        value = html.escape(params.get("organisation", ""))
+        return f'<label>Organisation <input name="organisation" value="{value}"></label>'
 
-    def expire_tokens(self) -> None:
-        past = self.clock.now() - dt.timedelta(seconds=1)
-        for token in self.tokens.values():
-            token.expires_at = past
-
-    def revoke(self) -> None:
-        self.grants.clear()
-        self.tokens.clear()
+    def accept_login(self, user: OAuthUser, params: dict[str, str]) -> bool:
+        """The user logs in to their own organisation only."""
+        return params.get("organisation") == self.organisation
 
     def invalidate_logons(self) -> None:
         """Every issued access token now gets fault 103 on the cluster (a logon replaced)."""
-        for token in self.tokens.values():
-            token.logon_valid = False
+        self.replaced_logons.update(self.access_tokens)
 
-    async def authorize(self, client: httpx.AsyncClient, authorize_url: str) -> str:
-        """Log in at the authorize page as a person would: read the form, fill it, post it."""
-        page = await client.get(authorize_url, follow_redirects=False)
-        if page.status_code != 200:
-            raise RuntimeError(
-                f"Twinfield's sandbox login page answered {page.status_code}: {page.text[:200]}"
-            )
-        form = etree.fromstring(page.content, etree.HTMLParser()).find(".//form")
-        fields = {i.get("name"): i.get("value", "") for i in form.iter("input") if i.get("name")}
-        fields.update(
-            organisation=self.organisation, username=self.username, password=self.password
-        )
-        action = form.get("action")
-        answer = await client.post(f"{self.login_url}{action}", data=fields, follow_redirects=False)
-        if answer.status_code != 302:
-            raise RuntimeError(f"Twinfield's sandbox login answered {answer.status_code}")
-        return answer.headers["location"]
-
-    def _authorize(self, method: str, query: dict[str, str], body: bytes) -> Response:
-        if method == "GET":
-            problem = None
-            scopes = set(query.get("scope", "").split())
-            if query.get("client_id") != self.client_id:
-                problem = "unknown client"
-            elif query.get("response_type") != "code":
-                problem = "unsupported response_type"
-            elif not query.get("redirect_uri", "").startswith(("https://", "http://")):
-                problem = "invalid redirect_uri"
-            elif not query.get("nonce"):
-                problem = "nonce is required"
-            elif not {"openid", "twf.organisationUser"} <= scopes:
-                problem = "scope must include openid and twf.organisationUser"
-            if problem:
-                return (
-                    400,
-                    {"content-type": "text/html"},
-                    f"<html><body><p>{problem}</p></body></html>".encode(),
-                )
-            hidden = "".join(
-                f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}"/>'
-                for k, v in query.items()
-            )
-            page = (
-                "<html><body><h1>Twinfield</h1>"
-                f'<form method="post" action="{AUTH_PATH}/authorize">{hidden}'
-                '<input name="organisation"/><input name="username"/>'
-                '<input name="password" type="password"/><button>Inloggen</button>'
-                "</form></body></html>"
-            )
-            return 200, {"content-type": "text/html; charset=utf-8"}, page.encode()
-        form = {k: v[-1] for k, v in parse_qs(body.decode()).items()}
-        given = (form.get("organisation"), form.get("username"), form.get("password"))
-        if given != (self.organisation, self.username, self.password):
-            return (
-                200,
-                {"content-type": "text/html"},
-                b"<html><body><p>Ongeldige inloggegevens</p></body></html>",
-            )
-        code = secrets.token_urlsafe(24)
-        self.codes[code] = form
-        target = (
-            form["redirect_uri"] + "?" + urlencode({"code": code, "state": form.get("state", "")})
-        )
-        return 302, {"location": target}, b""
-
-    def _client_of(self, headers: dict[str, str]) -> str | None:
-        scheme, _, raw = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "basic":
-            return None
-        try:
-            client_id, _, secret = base64.b64decode(raw).decode().partition(":")
-        except ValueError:
-            return None
-        if client_id == self.client_id and secrets.compare_digest(secret, self.client_secret):
-            return client_id
-        return None
-
-    def _token(self, headers: dict[str, str], body: bytes) -> Response:
-        form = {k: v[-1] for k, v in parse_qs(body.decode()).items()}
-        client_id = self._client_of(headers)
-        if client_id is None:
-            return json_answer(400, {"error": "invalid_client"})
-        grant_type = form.get("grant_type")
-        if grant_type == "authorization_code":
-            pending = self.codes.pop(form.get("code", ""), None)
-            if pending is None or pending.get("redirect_uri") != form.get("redirect_uri"):
-                return json_answer(400, {"error": "invalid_grant"})
-            challenge = pending.get("code_challenge")
-            if challenge:
-                digest = (
-                    base64.urlsafe_b64encode(
-                        hashlib.sha256(form.get("code_verifier", "").encode()).digest()
-                    )
-                    .rstrip(b"=")
-                    .decode()
-                )
-                if not secrets.compare_digest(digest, challenge):
-                    return json_answer(400, {"error": "invalid_grant"})
-            scope = pending.get("scope", "")
-            nonce = pending.get("nonce")
-            refresh = secrets.token_urlsafe(32) if "offline_access" in scope.split() else None
-            grant = Grant(client_id, scope, refresh)
-            if refresh:
-                self.grants[refresh] = grant
-        elif grant_type == "refresh_token":
-            found = self.grants.get(form.get("refresh_token", ""))
-            if found is None:
-                return json_answer(400, {"error": "invalid_grant"})
-            grant = found
-            nonce = None
-        else:
-            return json_answer(400, {"error": "unsupported_grant_type"})
-        access = secrets.token_urlsafe(40)
-        self.tokens[access] = IssuedToken(
-            grant, self.clock.now() + dt.timedelta(seconds=self.access_lifetime)
-        )
-        answer: dict[str, Any] = {
-            "access_token": access,
-            "expires_in": self.access_lifetime,
-            "token_type": "Bearer",
-        }
-        if grant.refresh_token:
-            answer["refresh_token"] = grant.refresh_token
-        if "openid" in grant.scope.split():
-            answer["id_token"] = self.id_token(
-                client_id=client_id, subject=SUBJECT, nonce=nonce, access_token=access,
-                issued_at=int(self.clock.now().timestamp()),
-            )
-        return json_answer(200, answer)
-
-    def _live(self, token: str | None) -> IssuedToken | None:
-        issued = self.tokens.get(token or "")
-        if issued is None or issued.expires_at <= self.clock.now():
-            return None
-        return issued
-
-    def _validate(self, query: dict[str, str]) -> Response:
-        issued = self._live(query.get("token"))
-        if issued is None or not issued.logon_valid:
-            return json_answer(400, {"Message": "invalid token"})
-        scopes = issued.grant.scope.split()
+    async def validation(self, request: Request) -> Response:
+        """``accesstokenvalidation``: the live token's claims, or 400."""
+        token = self.access(request.query_params.get("token"))
+        if token is None or token.token in self.replaced_logons:
+            return json_response({"Message": "invalid token"}, 400, content_type="application/json")
+        scopes = sorted(token.grant.scopes)
+        auth = self.settings.issuer.rsplit("/", 1)[0]  # https://login.twinfield.com/auth
         claims: dict[str, Any] = {
-            "iss": f"{self.login_url}/auth",
-            "aud": f"{self.login_url}/auth/resources",
-            "exp": int(issued.expires_at.timestamp()),
-            "nbf": int(
-                (issued.expires_at - dt.timedelta(seconds=self.access_lifetime)).timestamp()
-            ),
-            "client_id": issued.grant.client_id,
+            "iss": auth,
+            "aud": f"{auth}/resources",
+            "exp": int(token.expires.timestamp()),
+            "nbf": int((token.expires - dt.timedelta(seconds=self.settings.access_lifetime)).timestamp()),
+            "client_id": token.grant.client.client_id,
             "scope": scopes,
             "sub": SUBJECT,
-            "twf.organisationUserCode": self.username.upper(),
+            "twf.organisationUserCode": token.grant.user.username.upper(),
             "twf.organisationCode": self.organisation,
             "twf.organisationId": "5a0c9e1e-0000-4000-8000-000000000002",
         }
         if "twf.organisation" in scopes:
             claims["twf.clusterUrl"] = self.cluster_url
-        return json_answer(200, claims)
+        return json_response(claims, content_type="application/json")
 
-
-def json_answer(status: int, body: Any) -> Response:
-    """A JSON answer of the login host (and of the sandbox's discovery routes)."""
-    return status, {"content-type": "application/json"}, json.dumps(body).encode()
+    async def log_in(self, client: httpx.AsyncClient, authorize_url: str) -> str:
+        """Log in at the authorize page as a person would; return the redirect URL."""
+        user = next(iter(self.users.values()))
+        return await login_at(client, authorize_url, user.username, user.password,
+                              choose=lambda page: [("organisation", self.organisation)])

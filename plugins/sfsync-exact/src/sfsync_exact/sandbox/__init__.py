@@ -19,21 +19,20 @@ Scope Violated"), ``token_faults`` (canned token-endpoint answers), plus the cor
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from typing import Any
-from urllib.parse import urljoin
 
 import httpx
 from sfsync.clock import Clock
 from sfsync.sandbox import Sandbox
+from sfsync.sandbox.oauth import OAuthClient, OAuthUser, login_at
 from sfsync.sandbox.routing import BaseRoute, Request, Response
 from sfsync.truth import PackageTruth
 
 from sfsync_exact.sandbox.app import SERVER_ERROR, ExactApp, odata_error
 from sfsync_exact.sandbox.data import DivisionData, DivisionPlan, Store
-from sfsync_exact.sandbox.limits import LimitConfig, RateLimiter
-from sfsync_exact.sandbox.oauth import OAuthServer
+from sfsync_exact.sandbox.limits import ErrorBudget, LimitConfig, exact_limits
+from sfsync_exact.sandbox.oauth import ExactOAuth, exact_settings, ticked_divisions
 from sfsync_exact.sandbox.truth import division_truth
 from sfsync_exact.wire import AMSTERDAM
 
@@ -95,7 +94,6 @@ class ExactSandbox(Sandbox):
         self.strict_accept = strict_accept
         self.mandatory_filtering = mandatory_filtering
         self.scope_violations: set[str] = set()
-        self.token_faults: list[tuple[int, dict[str, Any], dict[str, str]]] = []
         self.raise_app_errors = False
         self.requests: list[str] = []
         self._touched: set[str] = set()
@@ -104,12 +102,6 @@ class ExactSandbox(Sandbox):
         self.log: list[str] = []
         self.client_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"sfsync-exact-sandbox:{region}"))
         self.client_secret = f"sandbox-secret-{region}-{seed}"
-        self.oauth = OAuthServer(
-            client_id=self.client_id,
-            client_secret=self.client_secret,
-            too_early_status=too_early_status,
-        )
-        self.limiter = RateLimiter(limits or LimitConfig())
         now = self.clock.now()
         plans = [
             DivisionPlan(
@@ -123,8 +115,32 @@ class ExactSandbox(Sandbox):
             for i, (code, name, chart, years, entries, vat) in enumerate(_PLANS[region])
         ]
         self.store = Store(plans, today=now.astimezone(AMSTERDAM).date(), now=now, seed=seed)
+        self.oauth = self.oauth_server = ExactOAuth(
+            exact_settings(REGION_HOSTS[region], too_early_status=too_early_status),
+            client=OAuthClient(self.client_id, self.client_secret, name="Exact Online app"),
+            user=OAuthUser(self.username, self.password),
+            divisions={code: d.description for code, d in self.store.divisions.items()},
+            clock=self.clock,
+        )
+        self.token_faults = self.oauth.token_faults
         self.exact_app = ExactApp(self)
+        config = limits or LimitConfig()
+        self.limiter = exact_limits(config, self.clock, self.exact_app.limit_key)
+        self.error_budget = ErrorBudget(config)
         super().__init__()
+
+    @property
+    def clock(self) -> Clock:
+        """The sandbox's clock; set anew (the fault matrix's scaled clock), the OAuth server and the
+        limiter follow it."""
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self._clock = clock
+        for part in (getattr(self, "oauth", None), getattr(self, "limiter", None)):
+            if part is not None:
+                part.clock = clock
 
     def routes(self) -> list[BaseRoute]:
         return self.exact_app.routes()
@@ -144,23 +160,11 @@ class ExactSandbox(Sandbox):
         return {"client_secret": "not-the-secret"}
 
     async def authorize(self, client: httpx.AsyncClient, authorize_url: str) -> str:
-        """Log in at the authorize page (all divisions ticked) and return the redirect URL."""
-        page = await client.get(authorize_url)
-        if page.status_code != 200:
-            raise RuntimeError(f"the sandbox's authorize page answered {page.status_code}")
-        form = page.text
-        action = re.search(r'<form method="post" action="([^"]+)"', form)
-        fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form)
-        divisions = re.findall(r'name="Division" value="(\d+)" checked', form)
-        if self.consent is not None:  # the person ticks only these divisions
-            divisions = [d for d in divisions if int(d) in self.consent]
-        data: dict[str, Any] = {k: _unescape(v) for k, v in fields}
-        data.update(UserName=self.username, Password=self.password, Division=divisions)
-        target = urljoin(authorize_url, action.group(1) if action else "/api/oauth2/auth")
-        answer = await client.post(target, data=data, follow_redirects=False)
-        if answer.status_code != 302:
-            raise RuntimeError(f"the sandbox's login answered {answer.status_code}, not a redirect")
-        return answer.headers["Location"]
+        """Log in at the authorize page (all divisions ticked, or only :attr:`consent`'s) and
+        return the redirect URL."""
+        return await login_at(client, authorize_url, self.username, self.password,
+                              fields=self.oauth.settings.login_fields,
+                              choose=lambda page: ticked_divisions(page, self.consent))
 
     def company_refs(self) -> list[str]:
         return [str(code) for code in self.store.divisions]
@@ -217,14 +221,3 @@ class ExactSandbox(Sandbox):
         field = "DivisionHRLinkUnlinkDate" if hr_link else "DivisionMoveDate"
         self.store.move_division(self.division(company_ref), self.clock.now(), field=field)
 
-    def expire_tokens(self) -> None:
-        self.oauth.expire_all(self.clock.now())
-
-    def revoke(self) -> None:
-        self.oauth.revoke_all()
-
-
-def _unescape(value: str) -> str:
-    import html
-
-    return html.unescape(value)

@@ -1,18 +1,18 @@
-"""The sandbox's routes: Exact Online's OAuth pages and REST API (``/api/v1``), a Starlette route
-table on the toolkit, routed on the URL path so it serves in-process (``httpx.ASGITransport``) and
-over real HTTP (uvicorn) alike."""
+"""The sandbox's REST API (``/api/v1``), a Starlette route table on the toolkit, routed on the URL
+path so it serves in-process (``httpx.ASGITransport``) and over real HTTP (uvicorn) alike. The
+OAuth pages are the toolkit's server (:mod:`sfsync_exact.sandbox.oauth`), the minutely and daily
+limits the toolkit's limiter (:mod:`sfsync_exact.sandbox.limits`)."""
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
-import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote
 from xml.sax.saxutils import escape
 
 from sfsync.sandbox import Scope
@@ -20,7 +20,6 @@ from sfsync.sandbox.responses import exact
 from sfsync.sandbox.routing import BaseRoute, Request, Route
 from sfsync.sandbox.routing import Response as HttpResponse
 
-from sfsync_exact.sandbox.oauth import TokenError
 from sfsync_exact.sandbox.odata import (
     ODataError,
     Query,
@@ -33,8 +32,9 @@ from sfsync_exact.sandbox.schema import ENTITIES, Entity
 from sfsync_exact.wire import AMSTERDAM, date_to_wire, encode_json, number_mark, stamp_to_wire
 
 if TYPE_CHECKING:
+    from sfsync.sandbox.oauth import Grant
+
     from sfsync_exact.sandbox import ExactSandbox
-    from sfsync_exact.sandbox.oauth import Grant
 
 __all__ = ["ExactApp", "odata_error"]
 
@@ -133,14 +133,16 @@ class ExactApp:
         self._plans: dict[tuple[str, tuple[str, ...] | None], list[tuple[str, str]]] = {}
 
     def routes(self) -> list[BaseRoute]:
-        """Exact's paths: the OAuth2 pages and token endpoint, and the REST API below ``/api/v1``.
-        :meth:`route` answers each, methods included (Exact's own 405 bodies)."""
+        """Exact's REST API below ``/api/v1``; :meth:`route` answers each method (Exact's own 405
+        bodies). The OAuth server's routes come before these."""
         every = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
-        return [
-            Route("/api/oauth2/auth", self.serve, methods=every),
-            Route("/api/oauth2/token", self.serve, methods=every),
-            Route("/api/v1/{rest:path}", self.serve, methods=every),
-        ]
+        return [Route("/api/v1/{rest:path}", self.serve, methods=every)]
+
+    def limit_key(self, request: Request) -> str | None:
+        """What Exact counts calls by: the app (the token's client) and the division."""
+        token = self.sb.oauth.access(request)
+        match = _DIVISION_PATH.match(request.url.path)
+        return f"{token.grant.client.client_id}:{match.group(1)}" if token and match else None
 
     async def serve(self, request: Request) -> HttpResponse:
         """A request through :meth:`route`, answered byte for byte."""
@@ -170,12 +172,8 @@ class ExactApp:
         if len(self.sb.requests) >= 20_000:  # a long-served sandbox keeps the recent log only
             del self.sb.requests[:10_000]
         self.sb.requests.append(f"{method} {path}?{query}" if query else f"{method} {path}")
-        if path == "/api/oauth2/auth":
-            return self.authorize_page(method, query, body, now)
-        if path == "/api/oauth2/token":
-            if method != "POST":
-                return _Response(405, b"", {"Allow": "POST"})
-            return self.token(body, now)
+        if path == "/api/oauth2/token":  # the token endpoint is POST only
+            return _Response(405, b"", {"Allow": "POST"})
         if not path.startswith("/api/v1/"):
             return _Response(404, b"Not Found", {"Content-Type": "text/plain"})
         if method != "GET":
@@ -197,7 +195,8 @@ class ExactApp:
             return _json(404, odata_error("The requested resource does not exist."))
         division_code, rest = int(match.group(1)), match.group(2)
         endpoint = re.sub(r"\(.*\)$", "", rest.removesuffix("/$count"))
-        blocked = self.sb.limiter.blocked_for(grant.client_id, division_code, endpoint, now)
+        budget_key = (grant.client.client_id, division_code, endpoint)
+        blocked = self.sb.error_budget.blocked_for(budget_key, now.timestamp())
         if blocked > 0:
             return _json(
                 429,
@@ -206,13 +205,16 @@ class ExactApp:
                 ),
                 {"Retry-After": str(int(blocked) + 1)},
             )
-        allowed, limit_headers = self.sb.limiter.take(grant.client_id, division_code, now)
-        if not allowed:
-            return _Response(429, b"", limit_headers)
+        limits = self.sb.limiter
+        verdict = limits.take(Request(scope))
+        if not verdict.allowed:
+            refused = limits.refusal(verdict)
+            return _Response(refused.status_code, bytes(refused.body), dict(refused.headers))
+        limits.release(verdict)
         response = self.division_call(grant, division_code, rest, params, origin, now)
-        response.headers.update(limit_headers)
+        response.headers.update(limits.headers(verdict) if limits.headers else {})
         if response.status in (400, 401, 403, 404):
-            self.sb.limiter.record_error(grant.client_id, division_code, endpoint, now)
+            self.sb.error_budget.record_error(budget_key, now.timestamp())
         if response.status == 200 and response.headers.get("Content-Type", "").startswith(
             "application/json"
         ):
@@ -225,7 +227,8 @@ class ExactApp:
             return None
         bearer = auth[len("Bearer ") :].strip()
         self.sb.seen_bearers.add(bearer)
-        return self.sb.oauth.grant_for(bearer, now)
+        token = self.sb.oauth.access(bearer)
+        return token.grant if token is not None else None
 
     @staticmethod
     def _origin(headers: dict[str, str], scope: Scope) -> str:
@@ -240,84 +243,6 @@ class ExactApp:
         if "application/json" in accept:
             return response
         return self._atom(response)
-
-    # --- OAuth ------------------------------------------------------------------------------------
-
-    def authorize_page(self, method: str, query: str, body: bytes, now: dt.datetime) -> _Response:
-        params = dict(parse_qsl(query, keep_blank_values=True))
-        if method == "POST":
-            params.update(dict(parse_qsl(body.decode(), keep_blank_values=True)))
-        if params.get("client_id") != self.sb.client_id:
-            return self._html(400, "<p>Unknown application (client_id).</p>")
-        if params.get("response_type") != "code" or not params.get("redirect_uri"):
-            return self._html(
-                400, "<p>The request is missing response_type=code or redirect_uri.</p>"
-            )
-        error = ""
-        if method == "POST":
-            if (params.get("UserName"), params.get("Password")) == (
-                self.sb.username,
-                self.sb.password,
-            ):
-                chosen = {int(v) for k, v in parse_qsl(body.decode()) if k == "Division"}
-                divisions = frozenset(chosen or self.sb.store.divisions)
-                code = self.sb.oauth.issue_code(
-                    client_id=params["client_id"],
-                    redirect_uri=params["redirect_uri"],
-                    user=self.sb.username,
-                    divisions=divisions,
-                    now=now,
-                )
-                sep = "&" if "?" in params["redirect_uri"] else "?"
-                location = (
-                    params["redirect_uri"]
-                    + sep
-                    + urlencode({"code": code, "state": params.get("state", "")})
-                )
-                return _Response(302, b"", {"Location": location})
-            error = '<p class="error">The user name or password is incorrect.</p>'
-        hidden = "".join(
-            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-            for k, v in params.items()
-            if k in ("client_id", "redirect_uri", "response_type", "state", "force_login")
-        )
-        boxes = "".join(
-            f'<label><input type="checkbox" name="Division" value="{code}" checked> {code} {html.escape(d.description)}</label><br>'
-            for code, d in self.sb.store.divisions.items()
-        )
-        page = (
-            f'<h1>Exact Online — log in</h1>{error}<form method="post" action="/api/oauth2/auth">{hidden}'
-            '<input name="UserName" autocomplete="username"><input name="Password" type="password">'
-            f"<fieldset><legend>Divisions this app may access</legend>{boxes}</fieldset>"
-            '<button type="submit">Log in and allow</button></form>'
-        )
-        return self._html(200, page)
-
-    @staticmethod
-    def _html(status: int, content: str) -> _Response:
-        page = f"<!doctype html><html><head><title>Exact Online</title></head><body>{content}</body></html>"
-        return _Response(status, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
-
-    def token(self, body: bytes, now: dt.datetime) -> _Response:
-        form = dict(parse_qsl(body.decode(), keep_blank_values=True))
-        if self.sb.token_faults:
-            status, payload, headers = self.sb.token_faults.pop(0)
-            return _Response(
-                status, encode_json(payload), {"Content-Type": "application/json", **headers}
-            )
-        try:
-            payload = self.sb.oauth.token(form, now)
-        except TokenError as exc:
-            return _Response(
-                exc.status,
-                encode_json(exc.body),
-                {"Content-Type": "application/json", **exc.headers},
-            )
-        return _Response(
-            200,
-            encode_json(payload),
-            {"Content-Type": "application/json", "Cache-Control": "no-store"},
-        )
 
     # --- API --------------------------------------------------------------------------------------
 
@@ -369,7 +294,7 @@ class ExactApp:
         if not rest.startswith(("system/Divisions", "system/AllDivisions")):
             if code not in store.divisions:
                 return _json(404, odata_error(f"Division {code} does not exist."))
-            if code not in grant.divisions:
+            if code not in grant.extra["divisions"]:
                 return _json(403, odata_error(f"Forbidden: no access to division {code}."))
         if rest == "read/sync/Sync/SyncTimestamp":
             return self.sync_timestamp(code, params, origin)
@@ -434,7 +359,7 @@ class ExactApp:
     def _rows(self, grant: Grant, code: int, entity: Entity) -> list[dict[str, Any]]:
         store = self.sb.store
         if entity.source == "divisions":
-            return [store.divisions[c].row for c in sorted(grant.divisions)]
+            return [store.divisions[c].row for c in sorted(grant.extra["divisions"])]
         if entity.source == "alldivisions":
             return [d.row for d in store.divisions.values()]
         division = store.divisions[code]
@@ -458,7 +383,7 @@ class ExactApp:
         store = self.sb.store
         if entity.source in ("divisions", "alldivisions"):
             return (
-                tuple(sorted(grant.divisions)),
+                tuple(sorted(grant.extra["divisions"])),
                 tuple(d.version for d in store.divisions.values()),
                 tuple(str(d.row["Modified"]) for d in store.divisions.values()),
             )

@@ -4,17 +4,15 @@ batches. Used by the plugin's tests and its benchmark."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from sfsync.auth import TokenSet
 from sfsync.context import ConnectorContext, Secrets
 from sfsync.models import LedgerLine
+from sfsync.sandbox.vault import MemoryVault
 
 from sfsync_exact.connector import ExactConnector, exact_be, exact_fr, exact_nl
 from sfsync_exact.sandbox import ExactSandbox
@@ -24,23 +22,6 @@ __all__ = ["MemoryVault", "MiniStore", "connect", "connector_for", "sandbox_view
 REDIRECT_URI = "https://firm.example/sfsync/oauth/callback"
 
 
-@dataclass
-class MemoryVault:
-    """A token vault in memory that records every save (to check save-before-use)."""
-
-    tokens: TokenSet | None = None
-    saved: list[TokenSet] = field(default_factory=list)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    async def load(self) -> TokenSet | None:
-        return self.tokens
-
-    async def save(self, tokens: TokenSet) -> None:
-        self.tokens = tokens
-        self.saved.append(tokens)
-
-    def lock(self) -> contextlib.AbstractAsyncContextManager[None]:
-        return self._lock
 
 
 def connector_for(region: str) -> ExactConnector:

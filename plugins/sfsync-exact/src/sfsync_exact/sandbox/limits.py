@@ -1,4 +1,5 @@
-"""Exact's rate limits and error budget, per (app, division) (reference §8).
+"""Exact's rate limits and error budget, per (app, division) (reference §8), on the toolkit's
+:class:`~sfsync.sandbox.limits.RateLimits`.
 
 * minutely: 60 calls in a fixed minute window; an exhausted minute answers 429 with *only* the
   minutely headers (the daily ones are absent until the minute rolls over);
@@ -11,11 +12,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-__all__ = ["LimitConfig", "RateLimiter"]
+from sfsync.sandbox.limits import Quota, RateLimits, Verdict
+from sfsync.sandbox.responses import exact
+from starlette.requests import Request
+from starlette.responses import Response
+
+if TYPE_CHECKING:
+    from sfsync.clock import Clock
+
+__all__ = ["ErrorBudget", "LimitConfig", "exact_limits"]
 
 
 @dataclass
@@ -30,83 +40,51 @@ class LimitConfig:
     block_seconds: float = 3600.0
 
 
-@dataclass
-class _State:
-    window_start: float = -1.0
-    window_calls: int = 0
-    day: dt.date | None = None
-    day_calls: int = 0
+def _headers(verdict: Verdict) -> dict[str, str]:
+    out: dict[str, str] = {}
+    minute_only = verdict.breached is not None and verdict.breached.limit.name == "Minutely"
+    for state in verdict.states:
+        if minute_only and state.limit.name != "Minutely":
+            continue
+        prefix = "X-RateLimit-Minutely" if state.limit.name == "Minutely" else "X-RateLimit"
+        out[f"{prefix}-Limit"] = str(state.limit.limit)
+        out[f"{prefix}-Remaining"] = str(state.remaining)
+        out[f"{prefix}-Reset"] = str(int((state.reset_at or 0) * 1000))
+    return dict(sorted(out.items(), key=lambda item: "Minutely" in item[0]))
+
+
+def _refused(verdict: Verdict) -> Response:
+    return exact(b"", 429, _headers(verdict))
+
+
+def exact_limits(config: LimitConfig, clock: Clock, key: Callable[[Request], str | None]) -> RateLimits:
+    """Exact's minutely and daily limits, counted per ``key(request)`` (app and division)."""
+    return RateLimits(
+        [
+            Quota("Minutely", config.minutely, config.window_seconds, scope="division"),
+            Quota("Daily", config.daily, 86400, scope="division"),
+        ],
+        clock=clock, scopes={"division": key}, headers=_headers, refused=_refused,
+    )
 
 
 @dataclass
-class RateLimiter:
-    config: LimitConfig = field(default_factory=LimitConfig)
-    states: dict[tuple[str, int], _State] = field(default_factory=dict)
+class ErrorBudget:
+    """The error budget per (app, division, endpoint): too many errors block the endpoint."""
+
+    config: LimitConfig
     errors: dict[tuple[str, int, str], deque[float]] = field(default_factory=dict)
     blocked: dict[tuple[str, int, str], float] = field(default_factory=dict)
-    refused: int = 0
 
-    def take(self, client_id: str, division: int, now: dt.datetime) -> tuple[bool, dict[str, str]]:
-        """Count one call; returns (allowed, rate-limit headers)."""
-        cfg = self.config
-        state = self.states.setdefault((client_id, division), _State())
-        ts = now.timestamp()
-        window_start = (ts // cfg.window_seconds) * cfg.window_seconds
-        if window_start != state.window_start:
-            state.window_start, state.window_calls = window_start, 0
-        if state.day != now.date():
-            state.day, state.day_calls = now.date(), 0
-        minute_reset = int((window_start + cfg.window_seconds) * 1000)
-        day_reset = int(
-            dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC).timestamp()
-            * 1000
-        )
-        if state.window_calls >= cfg.minutely:
-            self.refused += 1
-            return False, {
-                "X-RateLimit-Minutely-Limit": str(cfg.minutely),
-                "X-RateLimit-Minutely-Remaining": "0",
-                "X-RateLimit-Minutely-Reset": str(minute_reset),
-            }
-        if state.day_calls >= cfg.daily:
-            self.refused += 1
-            return False, self._headers(
-                cfg, 0, day_reset, cfg.minutely - state.window_calls, minute_reset
-            )
-        state.window_calls += 1
-        state.day_calls += 1
-        return True, self._headers(
-            cfg,
-            cfg.daily - state.day_calls,
-            day_reset,
-            cfg.minutely - state.window_calls,
-            minute_reset,
-        )
-
-    @staticmethod
-    def _headers(
-        cfg: LimitConfig, day_left: int, day_reset: int, minute_left: int, minute_reset: int
-    ) -> dict[str, str]:
-        return {
-            "X-RateLimit-Limit": str(cfg.daily),
-            "X-RateLimit-Remaining": str(day_left),
-            "X-RateLimit-Reset": str(day_reset),
-            "X-RateLimit-Minutely-Limit": str(cfg.minutely),
-            "X-RateLimit-Minutely-Remaining": str(minute_left),
-            "X-RateLimit-Minutely-Reset": str(minute_reset),
-        }
-
-    def blocked_for(self, client_id: str, division: int, endpoint: str, now: dt.datetime) -> float:
+    def blocked_for(self, key: tuple[str, int, str], now: float) -> float:
         """Seconds the app is still blocked on this endpoint (0: not blocked)."""
-        until = self.blocked.get((client_id, division, endpoint), 0.0)
-        return max(0.0, until - now.timestamp())
+        return max(0.0, self.blocked.get(key, 0.0) - now)
 
-    def record_error(self, client_id: str, division: int, endpoint: str, now: dt.datetime) -> None:
-        key = (client_id, division, endpoint)
-        ts = now.timestamp()
+    def record_error(self, key: tuple[str, int, str], now: float) -> None:
+        """Count an error answer; past the budget, block the endpoint."""
         times = self.errors.setdefault(key, deque())
-        times.append(ts)
-        while times and times[0] <= ts - self.config.error_window_seconds:
+        times.append(now)
+        while times and times[0] <= now - self.config.error_window_seconds:
             times.popleft()
         if len(times) > self.config.error_budget:
-            self.blocked[key] = ts + self.config.block_seconds
+            self.blocked[key] = now + self.config.block_seconds

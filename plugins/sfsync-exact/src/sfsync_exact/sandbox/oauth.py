@@ -1,4 +1,5 @@
-"""The sandbox's OAuth2 server, with Exact's lifetimes, rotation rules and error bodies (§2).
+"""Exact's OAuth2 server: the toolkit's :class:`~sfsync.sandbox.oauth.OAuthServer` with Exact's
+lifetimes, rules and error bodies as settings (§2).
 
 * codes: 3 minutes, single use, contain ``!`` (arrive URL-encoded as ``%21``);
 * access tokens: 600 s from issue, ``expires_in`` sent as the *string* ``"600"``;
@@ -8,62 +9,77 @@
 * the early-refresh guard: while the grant's access token has more than 30 s left (issued less than
   570 s ago), a refresh answers ``400 access_denied "Rate limit exceeded: access_token not
   expired"`` with the header ``Reason: TooEarlyToRefreshTokens`` (or the legacy 401 form);
-* at most 200 token calls per app and user per day.
+* at most 200 token calls per app and user per day;
+* the login page asks ``UserName``/``Password`` and which divisions the app may use (all ticked).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Grant", "OAuthServer", "TokenError"]
+from sfsync.sandbox.oauth import (
+    Grant,
+    OAuthClient,
+    OAuthServer,
+    OAuthSettings,
+    OAuthUser,
+    TokenError,
+    checkboxes,
+    ticked,
+)
+from sfsync.sandbox.responses import json_response
+from starlette.requests import Request
+from starlette.responses import Response
 
-CODE_SECONDS = 180
+if TYPE_CHECKING:
+    from sfsync.clock import Clock
+
+__all__ = ["ExactOAuth", "Grant", "TokenError", "exact_settings"]
+
 ACCESS_SECONDS = 600
 EARLIEST_REFRESH = 570
 REFRESH_IDLE_DAYS = 30
 TOKEN_CALLS_PER_DAY = 200
 
-
-class TokenError(Exception):
-    """A token-endpoint refusal: status, OAuth body and extra headers."""
-
-    def __init__(
-        self, status: int, error: str, description: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(description)
-        self.status = status
-        self.body = {"error": error, "error_description": description}
-        self.headers = headers or {}
+_TOO_EARLY = {
+    400: (400, "access_denied", "Rate limit exceeded: access_token not expired"),
+    401: (401, "access_denied", "Access Token not expired"),  # the legacy form
+}
 
 
-@dataclass
-class Grant:
-    """One user consent for one app: the divisions it covers and its current tokens."""
-
-    client_id: str
-    user: str
-    divisions: frozenset[int]
-    access_token: str = ""
-    access_issued: dt.datetime | None = None
-    access_expires: dt.datetime | None = None
-    refresh_token: str = ""
-    refresh_issued: dt.datetime | None = None
-    old_refresh_tokens: set[str] = field(default_factory=set)
-    revoked: bool = False
-
-
-@dataclass
-class _Code:
-    code: str
-    client_id: str
-    redirect_uri: str
-    user: str
-    divisions: frozenset[int]
-    issued: dt.datetime
-    used: bool = False
+def exact_settings(host: str, *, too_early_status: int = 400) -> OAuthSettings:
+    """Exact's authorization server on ``host`` (one region)."""
+    used = "The authorization code is invalid or has been used."
+    return OAuthSettings(
+        issuer=host,
+        authorize_url=f"{host}/api/oauth2/auth",
+        token_url=f"{host}/api/oauth2/token",
+        access_lifetime=ACCESS_SECONDS,
+        code_lifetime=180,
+        refresh_idle=REFRESH_IDLE_DAYS * 86400,
+        refresh_too_early=ACCESS_SECONDS - EARLIEST_REFRESH,
+        reuse_revokes_grant=False,
+        token_requests_per_day=TOKEN_CALLS_PER_DAY,
+        client_auth=("client_secret_post",),
+        expires_in_as_string=True,
+        token_prefix="AAEAA",
+        refresh_prefix="Gcp7!IAAAA",
+        code_prefix="XTzM!IAAAA",
+        login_fields=("UserName", "Password"),
+        page_title="Exact Online",
+        refusals={
+            "invalid_client": (400, "invalid_client", "The client credentials are invalid."),
+            "code_unknown": (400, "invalid_grant", used),
+            "code_reused": (400, "invalid_grant", used),
+            "code_expired": (400, "invalid_grant", "The authorization code has expired."),
+            "refresh_reused": (401, "unauthorized_client", "Old refresh token used."),
+            "grant_revoked": (400, "invalid_grant", "The refresh token has been revoked."),
+            "refresh_too_early": _TOO_EARLY[too_early_status],
+            "token_quota": (429, "access_denied", f"Rate limit exceeded: more than {TOKEN_CALLS_PER_DAY} token requests today."),
+        },
+        refusal_headers={"refresh_too_early": {"Reason": "TooEarlyToRefreshTokens"}},
+    )
 
 
 def _exact_time(moment: dt.datetime) -> str:
@@ -72,148 +88,42 @@ def _exact_time(moment: dt.datetime) -> str:
     return f"{moment.month}/{moment.day}/{moment.year} {hour}:{moment.minute:02d}:{moment.second:02d} {'AM' if moment.hour < 12 else 'PM'}"
 
 
-class OAuthServer:
-    """Codes, grants and tokens of one region's sandbox."""
+class ExactOAuth(OAuthServer):
+    """One region's server; a grant's ``extra["divisions"]`` are the divisions ticked at login."""
 
-    def __init__(self, *, client_id: str, client_secret: str, too_early_status: int = 400) -> None:
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.too_early_status = too_early_status
-        self.codes: dict[str, _Code] = {}
-        self.grants: list[Grant] = []
-        self.by_access: dict[str, Grant] = {}
-        self.by_refresh: dict[str, Grant] = {}
-        self.token_calls: dict[tuple[str, str, dt.date], int] = {}
+    def __init__(
+        self, settings: OAuthSettings, *, client: OAuthClient, user: OAuthUser, divisions: dict[int, str], clock: Clock,
+    ) -> None:
+        """Serve ``client`` and ``user``; ``divisions`` (code: description) are offered at login."""
+        super().__init__(settings, clients=[client], users=[user], clock=clock)
+        self.divisions = divisions
+        self.token_faults: list[tuple[int, dict[str, Any], dict[str, str]]] = []
+        """Canned token-endpoint answers (status, body, headers), given before any real one."""
 
-    # --- authorize ------------------------------------------------------------------------------
+    def consent_fields(self, params: dict[str, str]) -> str:
+        """The divisions this app may access, every one ticked."""
+        options = {str(code): f"{code} {name}" for code, name in self.divisions.items()}
+        return checkboxes("Division", "Divisions this app may access", options)
 
-    def issue_code(
-        self,
-        *,
-        client_id: str,
-        redirect_uri: str,
-        user: str,
-        divisions: frozenset[int],
-        now: dt.datetime,
-    ) -> str:
-        code = "XTzM!IAAAA" + secrets.token_urlsafe(24)
-        self.codes[code] = _Code(code, client_id, redirect_uri, user, divisions, now)
-        return code
+    def record_consent(self, grant: Grant, params: dict[str, str], items: list[tuple[str, str]]) -> str | None:
+        """The ticked divisions (none ticked: all of them, as the page starts)."""
+        chosen = {int(value) for name, value in items if name == "Division"}
+        grant.extra["divisions"] = frozenset(chosen or self.divisions)
+        return None
 
-    # --- token endpoint -------------------------------------------------------------------------
+    def refresh_expired(self, expired_at: dt.datetime, now: dt.datetime) -> TokenError:
+        """Exact names both moments in its own format."""
+        return TokenError(400, "invalid_request",
+                          f"The refresh token expired at {_exact_time(expired_at)} and it is now {_exact_time(now)}.")
 
-    def token(self, form: dict[str, str], now: dt.datetime) -> dict[str, Any]:
-        client_id = form.get("client_id", "")
-        if client_id != self.client_id or form.get("client_secret") != self.client_secret:
-            raise TokenError(400, "invalid_client", "The client credentials are invalid.")
-        grant_type = form.get("grant_type")
-        if grant_type == "authorization_code":
-            return self._exchange(form, now)
-        if grant_type == "refresh_token":
-            return self._refresh(form, now)
-        raise TokenError(
-            400, "unsupported_grant_type", f"The grant type {grant_type!r} is not supported."
-        )
+    async def token_endpoint(self, request: Request) -> Response:
+        """A canned answer first, when one is queued."""
+        if self.token_faults:
+            status, payload, headers = self.token_faults.pop(0)
+            return json_response(payload, status, headers, content_type="application/json")
+        return await super().token_endpoint(request)
 
-    def _count_call(self, grant_user: str, now: dt.datetime) -> None:
-        key = (self.client_id, grant_user, now.date())
-        self.token_calls[key] = self.token_calls.get(key, 0) + 1
-        if self.token_calls[key] > TOKEN_CALLS_PER_DAY:
-            raise TokenError(
-                429, "access_denied", "Rate limit exceeded: more than 200 token requests today."
-            )
 
-    def _exchange(self, form: dict[str, str], now: dt.datetime) -> dict[str, Any]:
-        code = self.codes.get(form.get("code", ""))
-        if code is None or code.used:
-            raise TokenError(
-                400, "invalid_grant", "The authorization code is invalid or has been used."
-            )
-        if (now - code.issued).total_seconds() > CODE_SECONDS:
-            raise TokenError(400, "invalid_grant", "The authorization code has expired.")
-        if form.get("redirect_uri") != code.redirect_uri:
-            raise TokenError(
-                400, "invalid_grant", "The redirect_uri does not match the authorization request."
-            )
-        code.used = True
-        self._count_call(code.user, now)
-        grant = Grant(client_id=code.client_id, user=code.user, divisions=code.divisions)
-        self.grants.append(grant)
-        return self._issue(grant, now)
-
-    def _refresh(self, form: dict[str, str], now: dt.datetime) -> dict[str, Any]:
-        token = form.get("refresh_token", "")
-        grant = self.by_refresh.get(token)
-        if grant is None:
-            for candidate in self.grants:
-                if token in candidate.old_refresh_tokens:
-                    raise TokenError(401, "unauthorized_client", "Old refresh token used.")
-            raise TokenError(400, "invalid_grant", "The refresh token is invalid.")
-        if grant.revoked:
-            raise TokenError(400, "invalid_grant", "The refresh token has been revoked.")
-        assert grant.refresh_issued is not None and grant.access_expires is not None
-        expiry = grant.refresh_issued + dt.timedelta(days=REFRESH_IDLE_DAYS)
-        if now > expiry:
-            raise TokenError(
-                400,
-                "invalid_request",
-                f"The refresh token expired at {_exact_time(expiry)} and it is now {_exact_time(now)}.",
-            )
-        if (grant.access_expires - now).total_seconds() > ACCESS_SECONDS - EARLIEST_REFRESH:
-            if self.too_early_status == 401:
-                raise TokenError(
-                    401,
-                    "access_denied",
-                    "Access Token not expired",
-                    {"Reason": "TooEarlyToRefreshTokens"},
-                )
-            raise TokenError(
-                400,
-                "access_denied",
-                "Rate limit exceeded: access_token not expired",
-                {"Reason": "TooEarlyToRefreshTokens"},
-            )
-        self._count_call(grant.user, now)
-        return self._issue(grant, now)
-
-    def _issue(self, grant: Grant, now: dt.datetime) -> dict[str, Any]:
-        if grant.access_token:
-            self.by_access.pop(grant.access_token, None)
-        if grant.refresh_token:
-            self.by_refresh.pop(grant.refresh_token, None)
-            grant.old_refresh_tokens.add(grant.refresh_token)
-        grant.access_token = "AAEAA" + secrets.token_urlsafe(48)
-        grant.refresh_token = "Gcp7!IAAAA" + secrets.token_urlsafe(48)
-        grant.access_issued = now
-        grant.access_expires = now + dt.timedelta(seconds=ACCESS_SECONDS)
-        grant.refresh_issued = now
-        self.by_access[grant.access_token] = grant
-        self.by_refresh[grant.refresh_token] = grant
-        return {
-            "access_token": grant.access_token,
-            "token_type": "Bearer",
-            "expires_in": str(ACCESS_SECONDS),
-            "refresh_token": grant.refresh_token,
-        }
-
-    # --- API calls --------------------------------------------------------------------------------
-
-    def grant_for(self, bearer: str, now: dt.datetime) -> Grant | None:
-        grant = self.by_access.get(bearer)
-        if (
-            grant is None
-            or grant.revoked
-            or grant.access_expires is None
-            or now >= grant.access_expires
-        ):
-            return None
-        return grant
-
-    def expire_all(self, now: dt.datetime) -> None:
-        for grant in self.grants:
-            if grant.access_expires is not None:
-                grant.access_expires = now
-
-    def revoke_all(self) -> None:
-        for grant in self.grants:
-            grant.revoked = True
+def ticked_divisions(page: str, consent: set[int] | None) -> list[tuple[str, str]]:
+    """What a person ticks on the login page: every offered division, or only ``consent``'s."""
+    return ticked(page, "Division", None if consent is None else map(str, consent))

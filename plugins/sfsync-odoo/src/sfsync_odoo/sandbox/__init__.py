@@ -120,11 +120,9 @@ class OdooSandbox(Sandbox):
     def before_call(self, hook: Callable[[str, str, list[Any], dict[str, Any]], None] | None) -> None:
         self.odoo.before_call = hook
 
-    def inject(self, error: OdooError, *, model: str = "", method: str = "", times: int = 1, after: int = 0) -> InjectedFault:
+    def inject(self, error: OdooError, *, model: str = "", method: str = "", times: int = 1, after: int = 0) -> InjectedFault[OdooError]:
         """Make the next matching call fail with ``error``, as Odoo reports it on the transport."""
-        fault = InjectedFault(error, model, method, times, after)
-        self.odoo.injected.append(fault)
-        return fault
+        return self.odoo.injected.inject(error, times=times, after=after, model=model, method=method)
 
     # --- connections ----------------------------------------------------------------------------
 

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from sfsync.sandbox.calls import CallFaults
 from sfsync.sandbox.responses import exact
 from sfsync.sandbox.routing import BaseRoute, Request, Response, Route
 
 from sfsync_odoo.sandbox.faults import (
-    InjectedFault,
     OdooAccessDenied,
     OdooAttributeError,
     OdooError,
@@ -60,7 +60,7 @@ class OdooApp:
         self.db = db
         self.latency = 0.0
         self.legacy_rpc = True  # False: /xmlrpc and /jsonrpc are gone (Odoo 22, Online 21.1)
-        self.injected: list[InjectedFault] = []
+        self.injected: CallFaults[OdooError] = CallFaults()
         self.calls: list[tuple[str, str, str]] = []
         self.before_call: Callable[[str, str, list[Any], dict[str, Any]], None] | None = None
         self.web = WebClient(self)
@@ -109,14 +109,9 @@ class OdooApp:
         raise OdooAttributeError(f"The method '{method}' does not exist on service common")
 
     def _injected(self, model: str, method: str) -> None:
-        for fault in self.injected:
-            if fault.times > 0 and fault.matches(model, method):
-                if fault.after > 0:
-                    fault.after -= 1
-                    continue
-                fault.times -= 1
-                fault.served.append(f"{model}.{method}")
-                raise fault.error
+        error = self.injected.take(model=model, method=method)
+        if error is not None:
+            raise error
 
     def execute(self, transport: str, uid: int, model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         self.calls.append((transport, model, method))

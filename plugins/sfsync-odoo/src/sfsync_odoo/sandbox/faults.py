@@ -8,7 +8,7 @@ XML-RPC ``/xmlrpc/2``: fault 1 (anything else, traceback text), 2 (UserError fam
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from sfsync.sandbox.calls import CallFault
 
 __all__ = [
     "InjectedFault",
@@ -87,16 +87,6 @@ def traceback_text(exc: OdooError) -> str:
     )
 
 
-@dataclass
-class InjectedFault:
-    """A fault the sandbox raises on a matching call, as Odoo would (``sandbox.inject(...)``)."""
-
-    error: OdooError
-    model: str = ""
-    method: str = ""
-    times: int = 1
-    after: int = 0
-    served: list[str] = field(default_factory=list)
-
-    def matches(self, model: str, method: str) -> bool:
-        return (not self.model or self.model == model) and (not self.method or self.method == method)
+InjectedFault = CallFault
+"""A fault the sandbox raises on a matching call (``sandbox.inject(...)``): the toolkit's
+:class:`~sfsync.sandbox.calls.CallFault` holding an :class:`OdooError`."""

@@ -14,20 +14,20 @@ collected in ``spec_violations``).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urljoin
 
 import httpx
 from sfsync.clock import Clock, ScaledClock
 from sfsync.sandbox import Sandbox
+from sfsync.sandbox.oauth import OAuthClient, OAuthUser, login_at, ticked
 from sfsync.sandbox.routing import BaseRoute, Request, Response
 from sfsync.truth import PackageTruth
 
 from sfsync_xero.sandbox.app import XeroApp
 from sfsync_xero.sandbox.data import Seeder, SJournal, SLine, SOrg, seed_organisation
-from sfsync_xero.sandbox.identity import App, Identity
+from sfsync_xero.sandbox.identity import XeroIdentity, connections
+from sfsync_xero.sandbox.limits import xero_limits
 from sfsync_xero.sandbox.spec import SpecChecker
 from sfsync_xero.sandbox.truth import organisation_truth
 
@@ -72,10 +72,14 @@ class XeroSandbox(Sandbox):
         self.spec_violations: list[str] = []
         day = today or self.clock.now().date()
         self.orgs: list[SOrg] = [seed_organisation(i, day, volume, years=years) for i in range(3)]
-        self.identity = Identity(self.clock.now)
-        self.identity.apps[CLIENT_ID] = App(CLIENT_ID, CLIENT_SECRET, tier=tier)
-        self.identity.apps[PKCE_CLIENT_ID] = App(PKCE_CLIENT_ID, None, tier=tier)
-        self.identity.users[USER_EMAIL] = (USER_PASSWORD, [o.id for o in self.orgs])
+        self.identity = self.oauth_server = XeroIdentity(
+            clients=[OAuthClient(CLIENT_ID, CLIENT_SECRET, name="sfsync sandbox web app"),
+                     OAuthClient(PKCE_CLIENT_ID, None, name="sfsync sandbox PKCE app")],
+            user=OAuthUser(USER_EMAIL, USER_PASSWORD, email=USER_EMAIL, name="Boekhouding Lemaire"),
+            tenants={o.id: o.name for o in self.orgs}, tier=tier, clock=self.clock,
+            token_check=self._check_token_answer,
+        )
+        self.limiter = xero_limits(self)
         self._counter = 0
         self._added: set[str] = set()
         self.xero_app = XeroApp(self)
@@ -91,12 +95,16 @@ class XeroSandbox(Sandbox):
 
     @property
     def tier(self) -> str:
-        return self.identity.apps[CLIENT_ID].tier
+        return self.identity.tiers[CLIENT_ID]
 
     @tier.setter
     def tier(self, value: str) -> None:
-        for app in self.identity.apps.values():
-            app.tier = value
+        for client_id in self.identity.tiers:
+            self.identity.tiers[client_id] = value
+
+    def _check_token_answer(self, body: dict[str, Any]) -> None:
+        if self.spec_checker is not None:
+            self.spec_violations += self.spec_checker.check_schema("AccessToken", body)
 
     def org(self, tenant_id: str) -> SOrg | None:
         return next((o for o in self.orgs if o.id == tenant_id), None)
@@ -118,25 +126,13 @@ class XeroSandbox(Sandbox):
 
     async def authorize(self, client: httpx.AsyncClient, authorize_url: str, *, tenants: list[str] | None = None) -> str:
         """Log in at the sandbox's page and allow the ticked organisations (all by default)."""
-        page = await client.get(authorize_url)
+        page = await client.get(authorize_url, follow_redirects=False)
         if page.status_code == 302:
             return page.headers["location"]  # an error sent straight back (bad scope…)
-        if page.status_code != 200:
-            raise RuntimeError(f"the sandbox's login page answered {page.status_code}")
-        form: dict[str, Any] = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
-        import html
 
-        form = {k: html.unescape(v) for k, v in form.items()}
-        form["email"] = USER_EMAIL
-        form["password"] = USER_PASSWORD
-        ticked = re.findall(r'name="tenant" value="([^"]+)"', page.text)
-        form["tenant"] = tenants if tenants is not None else ticked
-        action = re.search(r'<form method="post" action="([^"]+)"', page.text)
-        assert action is not None
-        answer = await client.post(urljoin(authorize_url, action.group(1)), data=form)
-        if answer.status_code != 302:
-            raise RuntimeError(f"the sandbox refused the login ({answer.status_code})")
-        return answer.headers["location"]
+        return await login_at(client, authorize_url, USER_EMAIL, USER_PASSWORD,
+                              fields=self.identity.settings.login_fields,
+                              choose=lambda text: ticked(text, "tenant", tenants))
 
     def company_refs(self) -> list[str]:
         return [o.id for o in self.orgs]
@@ -214,14 +210,8 @@ class XeroSandbox(Sandbox):
         seeder.finish(gaps=False)
         return [ln.id for ln in original.lines]
 
-    def expire_tokens(self) -> None:
-        self.identity.expire_all()
-
-    def revoke(self) -> None:
-        for grant in self.identity.grants:
-            self.identity.revoke_grant(grant)
 
     def disconnect(self, company_ref: str) -> None:
         """The user removes the organisation from the app (as from Xero's Connected Apps page)."""
         for grant in self.identity.grants:
-            grant.connections.pop(company_ref, None)
+            connections(grant).pop(company_ref, None)

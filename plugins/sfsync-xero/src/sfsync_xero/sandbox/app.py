@@ -1,23 +1,20 @@
-"""The sandbox's routes and handlers: Xero's login page and token endpoint, ``/connections``, and
-the Accounting API endpoints sfsync uses, with Xero's envelopes, dates, errors and rate limits.
+"""The sandbox's routes and handlers: ``/connections`` and the Accounting API endpoints sfsync
+uses, with Xero's envelopes, dates, errors and rate limits (:mod:`sfsync_xero.sandbox.limits`).
+The login page and token endpoint are the toolkit's server (:mod:`sfsync_xero.sandbox.identity`).
 Routes on the path only (a Starlette route table on the toolkit), so one uvicorn server can stand
 in for all of Xero's hosts."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import bisect
 import datetime as dt
-import html
 import json
-import math
 import re
 import uuid
-from collections import deque
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 from sfsync.sandbox.responses import exact, json_body
 from sfsync.sandbox.routing import BaseRoute, Request, Route
@@ -25,7 +22,9 @@ from sfsync.sandbox.routing import Response as HttpResponse
 
 from sfsync_xero.dates import format_identity_stamp, format_msdate, parse_if_modified_since
 from sfsync_xero.sandbox.data import SJournal, SOrg, trial_balance
-from sfsync_xero.sandbox.identity import SCOPE_FOR, TokenError
+from sfsync_xero.sandbox.identity import SCOPE_FOR, connections
+from sfsync_xero.sandbox.limits import headers as limits_headers
+from sfsync_xero.sandbox.limits import limit_list, problem_name
 from sfsync_xero.sandbox.xml_answers import json_to_xml
 
 if TYPE_CHECKING:
@@ -57,58 +56,15 @@ def validation(message: str) -> Response:
     return Response(400, json.dumps(body).encode())
 
 
-class Limits:
-    """Per (app, organisation): 60 a minute, 5,000 (starter 1,000) a day, 5 at once; per app
-    10,000 a minute. Rolling windows on the sandbox clock."""
-
-    def __init__(self) -> None:
-        self.calls: dict[tuple[str, str], deque[float]] = {}
-        self.app_calls: dict[str, deque[float]] = {}
-        self.in_flight: dict[tuple[str, str], int] = {}
-
-    def take(self, sandbox: XeroSandbox, app: str, tenant: str, now: float, day_limit: int) -> tuple[str | None, float, dict[str, str]]:
-        calls = self.calls.setdefault((app, tenant), deque())
-        app_calls = self.app_calls.setdefault(app, deque())
-        while calls and calls[0] <= now - 86_400:
-            calls.popleft()
-        while app_calls and app_calls[0] <= now - 60:
-            app_calls.popleft()
-        minute = sum(1 for t in calls if t > now - 60)
-        problem_name, retry = None, 0.0
-        if self.in_flight.get((app, tenant), 0) >= sandbox.concurrent_limit:
-            problem_name, retry = "concurrent", 1.0
-        elif len(calls) >= day_limit:
-            problem_name, retry = "day", calls[0] + 86_400 - now
-        elif minute >= sandbox.minute_limit:
-            oldest = next(t for t in calls if t > now - 60)
-            problem_name, retry = "minute", oldest + 60 - now
-        elif len(app_calls) >= sandbox.app_minute_limit:
-            problem_name, retry = "appminute", app_calls[0] + 60 - now
-        if problem_name is None:
-            calls.append(now)
-            app_calls.append(now)
-            minute += 1
-        headers = {
-            "X-DayLimit-Remaining": str(max(0, day_limit - len(calls))),
-            "X-MinLimit-Remaining": str(max(0, sandbox.minute_limit - minute)),
-            "X-AppMinLimit-Remaining": str(max(0, sandbox.app_minute_limit - len(app_calls))),
-        }
-        return problem_name, max(1.0, math.ceil(retry)), headers
-
-
 class XeroApp:
     def __init__(self, sandbox: XeroSandbox) -> None:
         self.sandbox = sandbox
-        self.limits = Limits()
 
     def routes(self) -> list[BaseRoute]:
-        """Xero's hosts, by path: identity (login page, token, revocation), ``/connections`` and
-        the Accounting API. Every route is answered by :meth:`handle`."""
+        """Xero's hosts, by path: ``/connections`` and the Accounting API, each answered by
+        :meth:`handle` (the identity routes come first, from the toolkit's server)."""
         serve = self.serve_request
         return [
-            Route("/identity/connect/authorize", serve, methods=["GET", "POST"]),
-            Route("/connect/token", serve, methods=["POST"]),
-            Route("/connect/revocation", serve, methods=["POST"]),
             *(Route(path, serve, methods=["GET"]) for path in ("/connections", "/Connections")),
             *(Route(path, serve, methods=["DELETE"]) for path in ("/connections/{id}", "/Connections/{id}")),
             Route(API + "/{route:path}", serve, methods=["GET"]),
@@ -130,14 +86,6 @@ class XeroApp:
         sandbox.requests.append((method, path, {k: v[0] for k, v in query.items()}, dict(headers)))
         if sandbox.latency and not path.startswith(API + "/"):
             await asyncio.sleep(sandbox.latency)  # API calls wait while counted as in flight
-        if path == "/identity/connect/authorize":
-            return self.authorize(method, query, parse_qs(body.decode()))
-        if path == "/connect/token" and method == "POST":
-            return self.token(headers, parse_qs(body.decode()))
-        if path == "/connect/revocation" and method == "POST":
-            form = parse_qs(body.decode())
-            sandbox.identity.revoke_refresh(form.get("token", [""])[0])
-            return Response(200)
         checked = path.lower().startswith("/connections") or path.startswith(API + "/")
         if checked and sandbox.spec_checker is not None:
             sandbox.spec_violations += sandbox.spec_checker.check_request(method, path, query, headers)
@@ -158,85 +106,6 @@ class XeroApp:
 
     # --- identity ------------------------------------------------------------------------------
 
-    def authorize(self, method: str, query: dict[str, list[str]], form: dict[str, list[str]]) -> Response:
-        sandbox = self.sandbox
-        params = {k: v[0] for k, v in (query if method == "GET" else form).items()}
-        app = sandbox.identity.apps.get(params.get("client_id", ""))
-        redirect_uri = params.get("redirect_uri", "")
-        if app is None or not redirect_uri.startswith(("https://", "http://localhost", "http://127.0.0.1")):
-            return Response(400, b"<html><body><h1>Error: unauthorized_client</h1><p>Unknown client or redirect URI</p></body></html>", "text/html")
-
-        def back(extra: dict[str, str]) -> Response:
-            extra = {**extra, **({"state": params["state"]} if "state" in params else {})}
-            sep = "&" if "?" in redirect_uri else "?"
-            return Response(302, headers={"location": f"{redirect_uri}{sep}{urlencode(extra)}"})
-
-        if params.get("response_type") != "code":
-            return back({"error": "unsupported_response_type"})
-        error = sandbox.identity.check_scopes(app, params.get("scope", ""))
-        if error:
-            return back({"error": error})
-        challenge = params.get("code_challenge")
-        if challenge and params.get("code_challenge_method") != "S256":
-            return back({"error": "invalid_request"})
-        if method == "GET":
-            return self.login_page(params, error=None)
-        email, password = params.get("email", ""), params.get("password", "")
-        user = sandbox.identity.users.get(email)
-        if user is None or user[0] != password:
-            return self.login_page(params, error="Your email or password is incorrect")
-        tenants = [t for t in form.get("tenant", []) if t in user[1]]
-        if not tenants:
-            return self.login_page(params, error="Choose at least one organisation")
-        code = sandbox.identity.consent(app, email, params["scope"], tenants, redirect_uri, challenge)
-        return back({"code": code, "scope": params["scope"]})
-
-    def login_page(self, params: dict[str, str], error: str | None) -> Response:
-        hidden = "".join(
-            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-            for k, v in params.items() if k not in ("email", "password", "tenant")
-        )
-        orgs = "".join(
-            f'<label><input type="checkbox" name="tenant" value="{o.id}" checked> {html.escape(o.name)}</label><br>'
-            for o in self.sandbox.orgs
-        )
-        text = (
-            "<!doctype html><html><head><title>Log in to Xero</title></head><body>"
-            + (f'<p class="error">{html.escape(error)}</p>' if error else "")
-            + '<form method="post" action="/identity/connect/authorize">' + hidden
-            + '<label>Email <input type="email" name="email"></label>'
-            + '<label>Password <input type="password" name="password"></label>'
-            + "<fieldset><legend>Allow access to</legend>" + orgs + "</fieldset>"
-            + '<button type="submit">Allow access</button></form></body></html>'
-        )
-        return Response(401 if error else 200, text.encode(), "text/html; charset=utf-8")
-
-    def token(self, headers: dict[str, str], form: dict[str, list[str]]) -> Response:
-        identity = self.sandbox.identity
-        data = {k: v[0] for k, v in form.items()}
-        client_id, secret = data.get("client_id"), data.get("client_secret")
-        auth = headers.get("authorization", "")
-        if auth.startswith("Basic "):
-            try:
-                client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
-            except ValueError:
-                return Response(400, b'{"error":"invalid_client"}')
-        try:
-            app = identity.client(client_id, secret)
-            grant_type = data.get("grant_type")
-            if grant_type == "authorization_code":
-                body = identity.exchange_code(app, data.get("code", ""), data.get("redirect_uri", ""), data.get("code_verifier"))
-            elif grant_type == "refresh_token":
-                body = identity.use_refresh(app, data.get("refresh_token", ""))
-            else:
-                raise TokenError("unsupported_grant_type")
-        except TokenError as exc:
-            error = {"error": exc.error, **({"error_description": exc.description} if exc.description else {})}
-            return Response(exc.status, json.dumps(error).encode())
-        if self.sandbox.spec_checker is not None:
-            self.sandbox.spec_violations += self.sandbox.spec_checker.check_schema("AccessToken", body)
-        return Response(200, json.dumps(body).encode(), headers={"cache-control": "no-store"})
-
     def connections(self, query: dict[str, list[str]], headers: dict[str, str]) -> Response:
         access, detail = self.sandbox.identity.bearer(headers.get("authorization"))
         if access is None:
@@ -244,11 +113,11 @@ class XeroApp:
         event = query.get("authEventId", [None])[0]
         out = []
         grant = access.grant
-        if event is None or event == grant.auth_event_id:
-            for connection in grant.connections.values():
+        if event is None or event == grant.extra.get("auth_event_id"):
+            for connection in connections(grant).values():
                 org = self.sandbox.org(connection.tenant_id)
                 out.append({
-                    "id": connection.id, "authEventId": grant.auth_event_id,
+                    "id": connection.id, "authEventId": grant.extra.get("auth_event_id"),
                     "tenantId": connection.tenant_id, "tenantType": "ORGANISATION",
                     "tenantName": org.name if org else "",
                     "createdDateUtc": format_identity_stamp(connection.created),
@@ -260,9 +129,9 @@ class XeroApp:
         access, detail = self.sandbox.identity.bearer(headers.get("authorization"))
         if access is None:
             return problem(401, "Unauthorized", detail)
-        for tenant, connection in list(access.grant.connections.items()):
+        for tenant, connection in list(connections(access.grant).items()):
             if connection.id == connection_id:
-                del access.grant.connections[tenant]
+                del connections(access.grant)[tenant]
                 return Response(204)
         return Response(404)
 
@@ -275,32 +144,30 @@ class XeroApp:
             return problem(401, "Unauthorized", detail)
         tenant = headers.get("xero-tenant-id", "")
         org = sandbox.org(tenant)
-        if org is None or tenant not in access.grant.connections:
+        if org is None or tenant not in connections(access.grant):
             return problem(403, "Forbidden", "AuthenticationUnsuccessful")
         wanted = SCOPE_FOR.get(route)
         if wanted is None:
             return Response(404, b"The resource you're looking for cannot be found", "text/plain")
-        app = access.grant.app
         if not access.grant.scopes.intersection(wanted):
             return problem(401, "Unauthorized", "AuthorizationUnsuccessful")
-        if route == "/Journals" and app.tier != "advanced":
+        if route == "/Journals" and sandbox.identity.tiers.get(access.grant.client.client_id) != "advanced":
             return problem(401, "Unauthorized", "AuthorizationUnsuccessful")
-        now = sandbox.clock.now().timestamp()
-        day_limit = sandbox.day_limit if app.tier == "advanced" else min(sandbox.day_limit, 1000)
-        limit, retry, rate_headers = self.limits.take(sandbox, app.client_id, tenant, now, day_limit)
-        if limit is not None:
-            sandbox.rate_limited.append(limit)
-            return Response(429, b"", headers={**rate_headers, "Retry-After": str(int(retry)),
-                                               "X-Rate-Limit-Problem": limit})
-        key = (app.client_id, tenant)
-        self.limits.in_flight[key] = self.limits.in_flight.get(key, 0) + 1
+        limiter = sandbox.limiter
+        limiter.limits = limit_list(sandbox)  # the knobs as they stand (counts are kept by name)
+        verdict = limiter.take(Request({"type": "http", "method": "GET", "path": API + route, "query_string": b"",
+                                        "headers": [(k.encode(), v.encode()) for k, v in headers.items()]}))
+        if not verdict.allowed:
+            sandbox.rate_limited.append(problem_name(verdict))
+            refused = limiter.refusal(verdict)
+            return Response(429, b"", headers={k: v for k, v in refused.headers.items() if k != "content-length"})
         try:
             if sandbox.latency:
                 await asyncio.sleep(sandbox.latency)
             response = self.serve(org, route, query, headers)
         finally:
-            self.limits.in_flight[key] -= 1
-        response.headers.update(rate_headers)
+            limiter.release(verdict)
+        response.headers.update(limits_headers(verdict))
         wants_json = "application/json" in headers.get("accept", "")
         if response.status in (200, 400) and response.body and not wants_json:
             # Xero answers XML unless JSON is asked for: the same data, as elements.

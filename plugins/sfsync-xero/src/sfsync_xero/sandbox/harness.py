@@ -6,10 +6,7 @@ and a :class:`~sfsync.context.ConnectorContext` wired to the sandbox's transport
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,31 +15,10 @@ from sfsync.auth import OAuth2Spec, TokenSet
 from sfsync.clock import Clock
 from sfsync.context import ConnectorContext, Secrets
 from sfsync.http.transport import RetryPolicy
+from sfsync.sandbox.vault import MemoryVault
 
 from sfsync_xero.connector import XeroConnector, XeroTBConnector, xero, xerotb
 from sfsync_xero.sandbox import XeroSandbox
-
-
-class MemoryVault:
-    """A token vault in memory; ``saved`` counts what was written (rotation)."""
-
-    def __init__(self, tokens: TokenSet | None = None) -> None:
-        self.tokens = tokens
-        self.saved: list[TokenSet] = []
-        self._lock = asyncio.Lock()
-
-    async def load(self) -> TokenSet | None:
-        return self.tokens
-
-    async def save(self, tokens: TokenSet) -> None:
-        self.tokens = tokens
-        self.saved.append(tokens)
-
-    @contextlib.asynccontextmanager
-    async def lock(self) -> AsyncIterator[None]:
-        async with self._lock:
-            yield
-
 
 CONNECTORS: dict[str, XeroConnector | XeroTBConnector] = {"xero": xero, "xerotb": xerotb}
 

@@ -18,6 +18,8 @@ from typing import Any
 
 from sfsync.clock import Clock
 from sfsync.sandbox import Sandbox
+from sfsync.sandbox.calls import CallFaults
+from sfsync.sandbox.limits import Quota, RateLimits
 from sfsync.sandbox.routing import BaseRoute, Request, Response
 from sfsync.truth import PackageTruth
 
@@ -40,8 +42,11 @@ class YukiSandbox(Sandbox):
     def __init__(self, clock: Clock | None = None, *, daily_limit: int = 1000, latency: float = 0.0) -> None:
         self.clock = clock or Clock()
         self.latency = latency
-        self.daily_limit = daily_limit
-        self.domain_limits: dict[str, int] = {}
+        # Yuki counts every call (refused ones too) per domain per Amsterdam day.
+        self.limiter = RateLimits(
+            [Quota("daily", daily_limit, 86400, scope="domain", timezone="Europe/Amsterdam", count_refused=True)],
+            clock=self.clock, scopes={},
+        )
         self.session_lifetime = dt.timedelta(hours=24)
         self.rng = random.Random(20260115)
         domains, admins = seed()
@@ -53,9 +58,9 @@ class YukiSandbox(Sandbox):
         self.keys: dict[str, str] = {VALID_KEY: domains[0].id}
         self.key_scopes: dict[str, set[str]] = {VALID_KEY: {d.id for d in domains}}
         self.sessions: dict[str, Session] = {}
-        self.call_counts: dict[tuple[str, str], int] = defaultdict(int)
         self.operation_counts: dict[str, int] = defaultdict(int)
-        self.soap_faults: list[list[Any]] = []
+        self.soap_faults: CallFaults[tuple[str, str]] = CallFaults()
+        """SOAP faults (message, code) for the next calls of an operation."""
         self.log: list[tuple[str, dict[str, Any]]] = []
         """Every well-formed call: operation and parameters (no session id, no key)."""
         self.record = False
@@ -96,36 +101,31 @@ class YukiSandbox(Sandbox):
         return self.clock.now().astimezone(AMSTERDAM).date()
 
     def count_call(self, domain: str) -> None:
+        """Count a call against the domain's day; past the limit, Yuki's fault."""
         from sfsync_yuki.sandbox.service import Fault
 
-        key = (domain, self.today().isoformat())
-        self.call_counts[key] += 1
-        limit = self.domain_limits.get(domain, self.daily_limit)
-        if self.call_counts[key] > limit:
+        verdict = self.limiter.take_keys({"domain": domain})
+        if not verdict.allowed:
+            limit = self.limiter.limit_of("daily", domain)
             raise Fault(f"{UNABLE_PROCESS}The daily limit of {limit} web service calls for this domain has been exceeded.")
 
     def calls_today(self, domain: str | None = None) -> int:
-        day = self.today().isoformat()
-        return sum(n for (d, when), n in self.call_counts.items() if when == day and (domain is None or d == domain))
+        """Calls counted today (Amsterdam), for one domain or all."""
+        return self.limiter.used("daily", domain)
 
     def set_daily_limit(self, limit: int, domain: str | None = None) -> None:
-        if domain is None:
-            self.daily_limit = limit
-        else:
-            self.domain_limits[domain] = limit
+        """The calls a day allowed, for every domain or one."""
+        self.limiter.set_limit("daily", limit, domain)
 
     # --- faults and sessions ------------------------------------------------------------------------
 
     def inject_fault(self, message: str, *, operation: str | None = None, times: int = 1, code: str = "soap:Server") -> None:
         """Answer the next ``times`` calls (of ``operation``, or any) with a SOAP fault."""
-        self.soap_faults.append([operation, message, code, times])
+        self.soap_faults.inject((message, code), times=times, operation=operation or "")
 
     def take_fault(self, operation: str) -> tuple[str, str] | None:
-        for fault in self.soap_faults:
-            if fault[3] > 0 and fault[0] in (None, operation):
-                fault[3] -= 1
-                return fault[1], fault[2]
-        return None
+        """The (message, code) to answer this call of ``operation`` with, if one is queued."""
+        return self.soap_faults.take(operation=operation)
 
     def expire_sessions(self) -> None:
         for session in self.sessions.values():
