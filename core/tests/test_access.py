@@ -189,6 +189,7 @@ CASES: dict[str, dict[str, Call]] = {
     "dossier_connections": {"dossier": lambda w, u, i: w.app.dossier_connections(u, i.dossier)},
     "company_details": {"dossier": lambda w, u, i: w.app.company_details(u, i.dossier)},
     "company_details_history": {"dossier": lambda w, u, i: w.app.company_details_history(u, i.dossier)},
+    "figures": {"dossier": lambda w, u, i: w.app.figures(u, i.dossier).fiscal_years()},
 }
 """A case labelled ``""`` passes no id (``connections``, ``status``…): it must show nothing of the
 other firm. Every other case passes the firm's ids it is given."""
