@@ -901,9 +901,17 @@ def sandbox_serve(connectors: tuple[str, ...], port: int, host: str, faults: tup
 @cli.command()
 @click.option("--folder", type=click.Path(path_type=Path), default="sfsync-demo", show_default=True,
               help="Where the demo's store goes (emptied first).")
-def demo(folder: Path) -> None:
+@click.option("--web", "with_web", is_flag=True, help="Then serve the demo's data in sfsync web (pip install sfsync[web]).")
+@click.option("--port", default=8000, show_default=True, help="With --web: the port to serve on.")
+def demo(folder: Path, with_web: bool, port: int) -> None:
     """Run every installed connector against its sandbox, offline, and print a summary."""
     from sfsync.demo import run_demo
+
+    if with_web:
+        from sfsync.web.cli import demo_web
+
+        demo_web(folder, "127.0.0.1", port)
+        return
 
     console.print("[bold]sfsync demo[/bold]: every installed package, offline, through its sandbox")
     progress, observer = _observer()
@@ -932,6 +940,22 @@ def secret_key() -> None:
     from sfsync.secrets import generate_key
 
     click.echo(generate_key())
+
+
+def _add_web_command() -> None:
+    try:
+        from sfsync.web.cli import web
+    except ImportError:  # the web extra is not installed: `sfsync web` says how to get it
+        @cli.command("web", context_settings={"ignore_unknown_options": True})
+        @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+        def web(args: tuple[str, ...]) -> None:
+            """Serve the reference host (needs pip install sfsync[web])."""
+            raise click.ClickException("sfsync web needs its extra: pip install 'sfsync[web]'")
+    else:
+        cli.add_command(web)
+
+
+_add_web_command()
 
 
 def _register_plugin_commands() -> None:

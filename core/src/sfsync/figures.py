@@ -68,9 +68,9 @@ class DossierFigures:
     def _from_lines(self, year: FiscalYear) -> Iterator[TrialBalanceLine]:
         kinds = {a.code: a.kind for a in self.accounts()}
         balance: dict[str, Decimal] = {}
-        for opening in self.store.opening_balances(self.dossier.id):
-            if opening.date <= year.start and kinds.get(opening.account) is not AccountKind.PROFIT_LOSS:
-                balance[opening.account] = balance.get(opening.account, Decimal(0)) + opening.amount
+        for kept in self.store.opening_balances(self.dossier.id):
+            if kept.date <= year.start and kinds.get(kept.account) is not AccountKind.PROFIT_LOSS:
+                balance[kept.account] = balance.get(kept.account, Decimal(0)) + kept.amount
         for line in self.store.ledger_lines(self.dossier.id, end=year.start - dt.timedelta(days=1)):
             if kinds.get(line.account) is not AccountKind.PROFIT_LOSS:
                 balance[line.account] = balance.get(line.account, Decimal(0)) + line.debit - line.credit
