@@ -62,6 +62,12 @@ class Host:
     passwords: PasswordBook
     sandboxes: dict[str, Sandbox] = field(default_factory=dict)
     progress: Progress = field(default_factory=Progress)
+    logins: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    """OAuth state → where its callback leads; kept here, not in the session cookie, which
+    concurrent answers (a page and its live progress) would overwrite."""
+    flashes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """Messages for a person's next page, by their session's token (not in the cookie, for the
+    same reason)."""
 
     def __post_init__(self) -> None:
         self.templates = Environment(
@@ -110,14 +116,14 @@ class Host:
 
     def flash(self, request: Request, message: str, kind: str = "info") -> None:
         """Keep a message for the next page the person sees."""
-        request.session.setdefault("flash", []).append([kind, message])
+        self.flashes.setdefault(csrf_token(request), []).append((kind, message))
 
     def render(self, request: Request, template: str, code: int = 200, **context: Any) -> HTMLResponse:
         """A page in the person's language, with the user, messages and CSRF token at hand."""
         user = self.user(request)
         language = self.language(request)
         gettext = translations(language).gettext
-        messages = request.session.pop("flash", [])
+        messages = self.flashes.pop(csrf_token(request), [])
         page = self.templates.get_template(template).render(
             request=request, user=user, _=gettext, lang=language, languages=LANGUAGES,
             csrf=csrf_token(request), messages=messages, path=request.url.path, **context,

@@ -72,8 +72,7 @@ def start_login(request: Request, host: Host, user: User, connector: str, *, the
         client_secret=oauth.client_secret, config=host.oauth_config(connector),
         connection_id=connection_id, dossier_id=dossier_id,
     )
-    logins = request.session.setdefault("logins", {})
-    logins[pending.state] = {"then": then, "connection_id": connection_id, "dossier_id": dossier_id}
+    host.logins[pending.state] = {"then": then, "connection_id": connection_id, "dossier_id": dossier_id}
     return host.redirect(host.login_url(pending.authorize_url))
 
 
@@ -109,13 +108,14 @@ async def oauth_callback(request: Request) -> Response:
     user = host.require_user(request)
     _ = host.gettext(request)
     state = request.query_params.get("state", "")
-    started = request.session.get("logins", {}).pop(state, None) or {"then": "/"}
-    request.session["logins"] = request.session.get("logins", {})  # mark the session changed
+    # finish_oauth checks that the state is this user's; where it leads is only a page to show.
+    started = host.logins.get(state) or {"then": "/"}
     try:
         record = await host.app.finish_oauth(user, str(request.url))
     except SfsyncError as exc:
         host.flash(request, str(exc), "error")
-        return host.redirect(started["then"])
+        return host.redirect(str(started["then"]))
+    host.logins.pop(state, None)
     if started.get("connection_id"):
         resumed = resume_waiting(host, user, record.id)
         host.flash(request, _("{label} is re-consented; {count} dossier(s) resume now.").format(
@@ -124,7 +124,7 @@ async def oauth_callback(request: Request) -> Response:
         return host.redirect(f"/dossiers/{started['dossier_id']}/settings?connection={record.id}")
     else:
         host.flash(request, _("The sync with {title} is set up.").format(title=record.label), "ok")
-    return host.redirect(started["then"])
+    return host.redirect(str(started["then"]))
 
 
 def resume_waiting(host: Host, user: User, connection_id: str) -> int:
