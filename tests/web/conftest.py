@@ -20,7 +20,9 @@ from sfsync.auth import ConnectionLevel, FormSpec  # noqa: E402
 from sfsync.hookspecs import hookimpl  # noqa: E402
 from sfsync.plugins import PluginRegistry, get_registry  # noqa: E402
 from sfsync.web import WebSettings, build_app, create_host  # noqa: E402
+from argon2 import PasswordHasher  # noqa: E402
 from sfsync.web.host import Host  # noqa: E402
+from sfsync.web.passwords import PasswordBook  # noqa: E402
 from sfsync_odoo.connector import OdooConnector, OdooFields  # noqa: E402
 
 PASSWORD = "correct horse battery"
@@ -46,9 +48,10 @@ def web_registry() -> PluginRegistry:
     return registry
 
 
-def make_host(folder: Path, base_url: str = "http://testserver") -> Host:
+def make_host(folder: Path, base_url: str = "http://testserver", sandboxes: dict[str, Any] | None = None) -> Host:
     settings = WebSettings(db=folder / "web.sqlite3", session_secret="s" * 48, sandbox=True, base_url=base_url)
-    host = create_host(settings, registry=web_registry())
+    registry = web_registry()
+    host = create_host(settings, registry=registry, sandboxes=sandboxes)
     app = host.app
     firm = app.create_firm("Fiduciaire Dupont")
     other = app.create_firm("Cabinet Martin")
@@ -58,6 +61,8 @@ def make_host(folder: Path, base_url: str = "http://testserver") -> Host:
         "other": app.add_user(other.id, "claire@martin.be", "admin"),
         "support": app.add_support_user("help@host.test"),
     }
+    # Cheap Argon2 parameters for tests (argon2-cffi's defaults take about a second here).
+    host.passwords = PasswordBook(path=settings.db, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     for user in people.values():
         host.passwords.set_password(user.email, user.id, PASSWORD)
     host.people = people  # type: ignore[attr-defined]
@@ -65,9 +70,20 @@ def make_host(folder: Path, base_url: str = "http://testserver") -> Host:
     return host
 
 
+@pytest.fixture(scope="session")
+def shared_sandboxes() -> dict[str, Any]:
+    """The sandboxes, started once: the safety tests only read their seeded books (each test
+    has its own host and store; a test that changes a sandbox makes its own host)."""
+    from sfsync.demo import start_sandboxes
+
+    started, failures = start_sandboxes(web_registry())
+    assert not failures, failures
+    return started
+
+
 @pytest.fixture
-def host(tmp_path: Path) -> Iterator[Host]:
-    made = make_host(tmp_path)
+def host(tmp_path: Path, shared_sandboxes: dict[str, Any]) -> Iterator[Host]:
+    made = make_host(tmp_path, sandboxes=shared_sandboxes)
     yield made
     made.app.store.close()
 

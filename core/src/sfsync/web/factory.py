@@ -14,8 +14,15 @@ from sfsync.web.settings import WebSettings
 __all__ = ["create_host"]
 
 
-def create_host(settings: WebSettings, *, app: Sfsync | None = None, registry: PluginRegistry | None = None) -> Host:
-    """A host for ``settings``; pass ``app`` to embed an :class:`Sfsync` made elsewhere."""
+def create_host(
+    settings: WebSettings,
+    *,
+    app: Sfsync | None = None,
+    registry: PluginRegistry | None = None,
+    sandboxes: dict[str, Sandbox] | None = None,
+) -> Host:
+    """A host for ``settings``; pass ``app`` to embed an :class:`Sfsync` made elsewhere, and in
+    sandbox mode ``sandboxes`` already started (tests share them)."""
     if app is None:
         if settings.postgres_dsn:
             from sfsync.store.postgres import PostgresStore
@@ -27,11 +34,13 @@ def create_host(settings: WebSettings, *, app: Sfsync | None = None, registry: P
             app = Sfsync.open(settings.db, registry=registry)
     passwords = (PasswordBook(dsn=settings.postgres_dsn) if settings.postgres_dsn
                  else PasswordBook(path=settings.db))
-    sandboxes: dict[str, Sandbox] = {}
-    if settings.sandbox:
+    if not settings.sandbox:
+        sandboxes = {}
+    elif sandboxes is None:
         from sfsync.demo import start_sandboxes
 
         sandboxes, _ = start_sandboxes(app.registry)
+    if sandboxes:
         for sandbox in {id(s): s for s in sandboxes.values()}.values():
             app.mount(sandbox.transports())
     return Host(app=app, settings=settings, passwords=passwords, sandboxes=sandboxes)

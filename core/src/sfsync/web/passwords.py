@@ -21,19 +21,21 @@ _TABLE = (
     "CREATE TABLE IF NOT EXISTS web_accounts ("
     "email TEXT PRIMARY KEY, user_id TEXT NOT NULL, password_hash TEXT NOT NULL)"
 )
-_HASHER = PasswordHasher()
-# Verifying against this when the address is unknown takes as long as a real check, so the time
-# a refusal takes does not tell which addresses have an account.
-_DUMMY = _HASHER.hash("no such account")
 
 
 class PasswordBook:
-    """Sign-in accounts kept in SQLite (``path``) or PostgreSQL (``dsn``)."""
+    """Sign-in accounts kept in SQLite (``path``) or PostgreSQL (``dsn``).
 
-    def __init__(self, *, path: Path | None = None, dsn: str | None = None) -> None:
+    ``hasher`` defaults to argon2-cffi's own parameters (RFC 9106's low-memory profile); tests
+    pass cheaper ones. A stored hash made with other parameters is re-hashed at the next sign-in.
+    """
+
+    def __init__(self, *, path: Path | None = None, dsn: str | None = None, hasher: PasswordHasher | None = None) -> None:
         if (path is None) == (dsn is None):
             raise ValueError("give either the SQLite path or the PostgreSQL dsn")
         self.path, self.dsn = path, dsn
+        self.hasher = hasher or PasswordHasher()
+        self._dummy: str | None = None
         self._mark = "%s" if dsn else "?"
         self._execute(_TABLE, ())
 
@@ -54,7 +56,7 @@ class PasswordBook:
         """Give ``email`` (acting as ``user_id``) a password, replacing any earlier one."""
         if len(password) < 10:
             raise ValueError("a password needs at least 10 characters")
-        digest = _HASHER.hash(password)
+        digest = self.hasher.hash(password)
         self._execute("DELETE FROM web_accounts WHERE email = ?", (email.casefold(),))
         self._execute("INSERT INTO web_accounts (email, user_id, password_hash) VALUES (?, ?, ?)",
                       (email.casefold(), user_id, digest))
@@ -62,13 +64,17 @@ class PasswordBook:
     def check(self, email: str, password: str) -> str | None:
         """The user id of ``email`` when ``password`` is right, else ``None``."""
         rows = self._execute("SELECT user_id, password_hash FROM web_accounts WHERE email = ?", (email.casefold(),))
-        digest = rows[0][1] if rows else _DUMMY
+        if self._dummy is None:
+            # Checking against this when the address is unknown takes as long as a real check,
+            # so the time a refusal takes does not tell which addresses have an account.
+            self._dummy = self.hasher.hash("no such account")
+        digest = rows[0][1] if rows else self._dummy
         try:
-            _HASHER.verify(digest, password)
+            self.hasher.verify(digest, password)
         except (VerificationError, InvalidHashError):
             return None
         if not rows:
             return None
-        if _HASHER.check_needs_rehash(digest):
-            self._execute("UPDATE web_accounts SET password_hash = ? WHERE email = ?", (_HASHER.hash(password), email.casefold()))
+        if self.hasher.check_needs_rehash(digest):
+            self._execute("UPDATE web_accounts SET password_hash = ? WHERE email = ?", (self.hasher.hash(password), email.casefold()))
         return str(rows[0][0])
