@@ -117,7 +117,10 @@ async def upload(request: Request, form: FormData) -> Response:
     with tempfile.TemporaryDirectory(prefix="sfsync-upload-") as folder:
         # Only the name's last part: a crafted name must not write outside the folder.
         path = Path(folder) / Path(sent.filename).name
-        path.write_bytes(await sent.read())
+        try:
+            path.write_bytes(await sent.read())
+        finally:
+            await sent.close()
         try:
             run = host.app.import_file(user, record.id, path, replace=form.get("replace") == "yes")
         except PermissionDenied:

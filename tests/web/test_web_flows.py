@@ -1,0 +1,155 @@
+"""The flows of the host over HTTP (no browser): a manual dossier's XAF upload and its figures,
+the downloads, going back to manual with the history kept, a *since* link with a fiscal-year
+override, XeroTB's advice and its trial balance, and the run history's failure reasons."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import re
+from decimal import Decimal
+
+from sfsync.sandbox import connect_sandbox
+from sfsync.web.host import Host
+
+from .conftest import browser_for
+
+
+def run(coroutine):  # type: ignore[no-untyped-def]
+    return asyncio.run(coroutine)
+
+
+def _dossier_id(answer_url: str) -> str:
+    found = re.search(r"/dossiers/(dos_\w+)", answer_url)
+    assert found, answer_url
+    return found.group(1)
+
+
+def test_a_manual_dossier_takes_an_xaf_upload_and_downloads_its_trial_balance(host: Host) -> None:
+    from sfsync_onprem.sandbox import sample_path
+
+    async def go() -> None:
+        browser = browser_for(host)
+        await browser.sign_in("bram@dupont.be")
+        made = await browser.post("/dossiers/new", {"name": "Handwerk", "source": "manual"}, follow_redirects=True)
+        dossier_id = _dossier_id(str(made.url))
+        assert "Upload an export" in made.text
+        path = sample_path("auditfile_v3.2_nl_20180101_20181231.xaf")
+        page = (await browser.client.get(f"/dossiers/{dossier_id}")).text
+        from .conftest import csrf_of
+
+        uploaded = await browser.client.post(
+            f"/dossiers/{dossier_id}/upload", data={"csrf": csrf_of(page)},
+            files={"file": ("../../evil/" + path.name, path.read_bytes(), "application/xml")}, follow_redirects=True)
+        assert "is imported" in uploaded.text, uploaded.text[-800:]
+        figures = await browser.client.get(f"/dossiers/{dossier_id}/figures?year=2018-01-01")
+        assert figures.status_code == 200 and "data-account" in figures.text
+        member = host.people["member"]  # type: ignore[attr-defined]
+        year = host.app.figures(member, dossier_id).year(dt.date(2018, 1, 1))
+        assert year is not None
+        lines = list(host.app.store.ledger_lines(dossier_id, start=year.start, end=year.end))
+        download = await browser.client.get(f"/dossiers/{dossier_id}/figures/download.csv?year=2018-01-01")
+        rows = list(csv.DictReader(io.StringIO(download.text)))
+        assert download.headers["content-disposition"].endswith('.csv"')
+        # Every line of the year is in the downloaded trial balance, to the cent.
+        assert sum(Decimal(r["debit"]) for r in rows) == sum(line.debit for line in lines)
+        assert sum(Decimal(r["credit"]) for r in rows) == sum(line.credit for line in lines)
+        for r in rows:
+            assert Decimal(r["opening"]) + Decimal(r["debit"]) - Decimal(r["credit"]) == Decimal(r["closing"])
+        xlsx = await browser.client.get(f"/dossiers/{dossier_id}/figures/download.xlsx?year=2018-01-01")
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(xlsx.content)).active
+        assert sheet is not None and sheet.max_row == len(rows) + 1
+        account = rows[0]["account"]
+        drill = await browser.client.get(f"/dossiers/{dossier_id}/figures/lines/{account}?year=2018-01-01&period={rows[0]['period']}")
+        assert drill.status_code == 200 and drill.text.count("<tr>") >= 2
+
+    run(go())
+
+
+def test_a_since_link_with_a_first_year_override_then_back_to_manual_keeps_the_history(host: Host) -> None:
+    async def go() -> None:
+        admin_user = host.people["admin"]  # type: ignore[attr-defined]
+        yuki = host.sandboxes["yuki"]
+        connection = await connect_sandbox(host.app, admin_user, "yuki", yuki)
+        browser = browser_for(host)
+        await browser.sign_in("anne@dupont.be")
+        made = await browser.post("/dossiers/new", {"name": "Klant", "source": "automatic", "sync": connection.id},
+                                  follow_redirects=True)
+        dossier_id = _dossier_id(str(made.url))
+        ref = yuki.company_refs()[0]
+        settings = await browser.client.get(f"/dossiers/{dossier_id}/settings?connection={connection.id}&company={ref}")
+        starts = re.findall(r'<option value="(\d{4}-\d\d-\d\d)"', settings.text)
+        years = await host.app.fiscal_years(admin_user, connection.id, ref)
+        assert starts == [y.start.isoformat() for y in years]  # the package's fiscal-year starts
+        first_end = years[0].end + dt.timedelta(days=31)
+        saved = await browser.post(f"/dossiers/{dossier_id}/settings", {
+            "connection": connection.id, "company": ref, "mode": "since", "since": years[-1].start.isoformat(),
+            "override": "yes", "first_year_end": first_end.isoformat()}, follow_redirects=True)
+        assert "first sync has started" in saved.text
+        await host.progress.wait()
+        link = host.app.store.get_link(dossier_id)
+        assert link is not None and link.since == years[-1].start and link.first_year_end == first_end
+        assert host.app.runs(admin_user, dossier_id)[0].status in ("ok", "warning")
+        kept = host.app.store.count_ledger_lines(dossier_id)
+        assert kept > 0
+        back = await browser.post(f"/dossiers/{dossier_id}/unlink", {"confirm": "yes"}, follow_redirects=True)
+        assert "everything synced so far is kept" in back.text and "Upload an export" in back.text
+        assert host.app.store.get_link(dossier_id) is None
+        assert host.app.store.count_ledger_lines(dossier_id) == kept
+
+    run(go())
+
+
+def test_xerotb_is_advised_for_several_currencies_and_its_trial_balance_is_the_packages(host: Host) -> None:
+    async def go() -> None:
+        member = host.people["member"]  # type: ignore[attr-defined]
+        browser = browser_for(host)
+        await browser.sign_in("bram@dupont.be")
+        made = await browser.post("/dossiers/new", {"name": "Multi", "source": "manual"}, follow_redirects=True)
+        dossier_id = _dossier_id(str(made.url))
+        settings = (await browser.client.get(f"/dossiers/{dossier_id}/settings")).text
+        assert "We advise XeroTB when the dossier uses more than one currency" in settings
+        dossier = host.app.dossier(member, dossier_id)
+        xero = host.sandboxes["xerotb"]
+        login = await connect_sandbox(host.app, member, "xerotb", xero, dossier=dossier)
+        ref = xero.company_refs()[0]
+        await host.app.link(member, dossier_id, login.id, ref, mode="replace")
+        record = await host.app.sync_now(member, dossier_id)
+        assert record.status in ("ok", "warning"), record.error
+        figures = host.app.figures(member, dossier_id)
+        truth = xero.truth(ref)
+        year = figures.fiscal_years()[-1]
+        page = (await browser.client.get(f"/dossiers/{dossier_id}/figures?year={year.start}")).text
+        assert "data-account" in page
+        shown = {(t.account, t.period): t.debit - t.credit for t in figures.trial_balance(year) if t.debit - t.credit}
+        assert shown == {(a, p): v for (a, y, p), v in truth.movements.items() if y == year.start and v}
+
+    run(go())
+
+
+def test_the_run_history_gives_each_failures_reason(host: Host) -> None:
+    async def go() -> None:
+        admin_user = host.people["admin"]  # type: ignore[attr-defined]
+        yuki = host.sandboxes["yuki"]
+        connection = await connect_sandbox(host.app, admin_user, "yuki", yuki)
+        dossier = host.app.create_dossier(admin_user, "Stopt")
+        await host.app.link(admin_user, dossier.id, connection.id, yuki.company_refs()[1], mode="replace")
+        saved = dict(yuki.keys)
+        yuki.keys.clear()  # the key is revoked at Yuki
+        try:
+            failed = await host.app.sync(dossier.id)
+        finally:
+            yuki.keys.update(saved)
+        assert failed.status == "failed" and failed.error
+        browser = browser_for(host)
+        await browser.sign_in("anne@dupont.be")
+        history = (await browser.client.get(f"/dossiers/{dossier.id}/history")).text
+        assert 'class="run-failed"' in history and failed.error.split(":")[0] in history
+        listing = (await browser.client.get("/dossiers")).text
+        assert "needs re-consent" in listing and "Re-consent" in listing
+
+    run(go())
