@@ -16,14 +16,14 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("sfsync_odoo")
 
-from sfsync.auth import ConnectionLevel, FormSpec  # noqa: E402
-from sfsync.hookspecs import hookimpl  # noqa: E402
-from sfsync.plugins import PluginRegistry, get_registry  # noqa: E402
-from sfsync.web import WebSettings, build_app, create_host  # noqa: E402
-from argon2 import PasswordHasher  # noqa: E402
-from sfsync.web.host import Host  # noqa: E402
-from sfsync.web.passwords import PasswordBook  # noqa: E402
-from sfsync_odoo.connector import OdooConnector, OdooFields  # noqa: E402
+from argon2 import PasswordHasher
+from sfsync.auth import ConnectionLevel, FormSpec
+from sfsync.hookspecs import hookimpl
+from sfsync.plugins import PluginRegistry, get_registry
+from sfsync.web import WebSettings, build_app, create_host
+from sfsync.web.host import Host
+from sfsync.web.passwords import PasswordBook
+from sfsync_odoo.connector import OdooConnector, OdooFields
 
 PASSWORD = "correct horse battery"
 

@@ -28,11 +28,11 @@ from typing import Any
 import pytest
 
 pytest.importorskip("playwright")
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-from sfsync.web.app import build_app  # noqa: E402
-from sfsync.web.host import Host  # noqa: E402
+from playwright.sync_api import Page, expect, sync_playwright
+from sfsync.web.app import build_app
+from sfsync.web.host import Host
 
-from .conftest import PASSWORD, make_host  # noqa: E402
+from .conftest import PASSWORD, make_host
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "images" / "web"
 
@@ -110,10 +110,10 @@ def _page(browser: Any, served: Served) -> Page:
     return page
 
 
-def _shot(page: Page, name: str) -> None:
+def _shot(page: Page, name: str, *, full_page: bool = True) -> None:
     if os.environ.get("SFSYNC_SCREENSHOTS") == "1":
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def _sign_in(page: Page, email: str) -> None:
@@ -180,7 +180,7 @@ def test_an_admin_connects_exact_through_its_login_page_and_links_a_dossier(brow
     years = sorted({year for (_, year, _) in truth.movements})
     page.select_option("select[name=year]", years[-1].isoformat())
     expect(page.locator("table.tb tbody tr").first).to_be_visible()
-    _shot(page, "figures")
+    _shot(page, "figures", full_page=False)  # a long table: its first screen
     shown: dict[tuple[str, int | None], Decimal] = {}
     for row in page.locator("table.tb tbody tr[data-account]").all():
         cells = row.locator("td").all_inner_texts()
@@ -193,7 +193,7 @@ def test_an_admin_connects_exact_through_its_login_page_and_links_a_dossier(brow
     # Drill down to the lines of one cell.
     page.locator("table.tb tbody tr[data-account] a").first.click()
     expect(page.locator("table.lines tbody tr").first).to_be_visible()
-    _shot(page, "lines")
+    _shot(page, "lines", full_page=False)
     page.context.close()
 
 
