@@ -14,6 +14,7 @@ account; a profit-and-loss account starts each fiscal year at zero (its result w
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from decimal import Decimal
 
 from sfsync.fiscal_years import monthly_periods
 from sfsync.models import Account, AccountKind, FiscalYear, LedgerLine, Period, TrialBalanceLine
+from sfsync.placement import Placer
 from sfsync.store.base import DossierRecord, Store
 
 __all__ = ["DossierFigures", "periods_of"]
@@ -74,13 +76,19 @@ class DossierFigures:
         for line in self.store.ledger_lines(self.dossier.id, end=year.start - dt.timedelta(days=1)):
             if kinds.get(line.account) is not AccountKind.PROFIT_LOSS:
                 balance[line.account] = balance.get(line.account, Decimal(0)) + line.debit - line.credit
-        for period in periods_of(year):
-            moved: dict[str, tuple[Decimal, Decimal]] = {}
-            for line in self.store.ledger_lines(self.dossier.id, start=period.start, end=period.end):
-                debit, credit = moved.get(line.account, (Decimal(0), Decimal(0)))
-                moved[line.account] = (debit + line.debit, credit + line.credit)
-            for account in sorted(set(moved) | {a for a, v in balance.items() if v}):
-                debit, credit = moved.get(account, (Decimal(0), Decimal(0)))
+        periods = periods_of(year)
+        starts = [p.start for p in periods]
+        placer = Placer(self.fiscal_years())
+        moved: list[dict[str, tuple[Decimal, Decimal]]] = [{} for _ in periods]
+        # One pass over the year's lines, each put in its booking period as the store placed it.
+        for line in self.store.ledger_lines(self.dossier.id, start=year.start, end=year.end):
+            day = placer.place(line.date, line.period, line.fiscal_year) or line.date
+            index = max(0, bisect.bisect_right(starts, day) - 1)
+            debit, credit = moved[index].get(line.account, (Decimal(0), Decimal(0)))
+            moved[index][line.account] = (debit + line.debit, credit + line.credit)
+        for period, sums in zip(periods, moved, strict=True):
+            for account in sorted(set(sums) | {a for a, v in balance.items() if v}):
+                debit, credit = sums.get(account, (Decimal(0), Decimal(0)))
                 opening = balance.get(account, Decimal(0))
                 closing = opening + debit - credit
                 balance[account] = closing

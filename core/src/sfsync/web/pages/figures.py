@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections import OrderedDict
 from decimal import Decimal
 
 from starlette.exceptions import HTTPException
@@ -15,6 +16,8 @@ from starlette.responses import Response
 
 from sfsync.figures import DossierFigures, periods_of
 from sfsync.models import FiscalYear, TrialBalanceLine
+from sfsync.store.base import User
+from sfsync.web.host import Host
 from sfsync.web.pages import host_of
 
 __all__ = ["download", "figures", "lines"]
@@ -30,9 +33,29 @@ def _year(figures: DossierFigures, request: Request) -> FiscalYear | None:
         raise HTTPException(404) from None
 
 
-def _rows(figures: DossierFigures, year: FiscalYear, period: int | None) -> list[tuple[TrialBalanceLine, str]]:
+_KEPT: OrderedDict[tuple[str, ...], list[TrialBalanceLine]] = OrderedDict()
+_KEEP = 64
+
+
+def _trial_balance(host: Host, user: User, figures: DossierFigures, year: FiscalYear) -> list[TrialBalanceLine]:
+    """The year's trial balance, kept until the dossier's next run: its figures change only when
+    a run (a sync, an upload) finishes, and adding a big dossier's lines up costs more than a page
+    may take."""
+    last = host.app.runs(user, figures.dossier.id, limit=1)
+    stamp = (last[0].id, last[0].status, str(last[0].finished_at)) if last else ("", "", "")
+    key = (figures.dossier.id, year.start.isoformat(), year.end.isoformat(), *stamp)
+    if key in _KEPT:
+        _KEPT.move_to_end(key)
+        return _KEPT[key]
+    lines = _KEPT[key] = figures.trial_balance(year)
+    while len(_KEPT) > _KEEP:
+        _KEPT.popitem(last=False)
+    return lines
+
+
+def _rows(host: Host, user: User, figures: DossierFigures, year: FiscalYear, period: int | None) -> list[tuple[TrialBalanceLine, str]]:
     names = {a.code: a.name for a in figures.accounts()}
-    lines = figures.trial_balance(year)
+    lines = _trial_balance(host, user, figures, year)
     if period is not None:
         lines = [t for t in lines if t.period == period]
     return [(t, names.get(t.account, "")) for t in lines]
@@ -50,7 +73,7 @@ async def figures(request: Request) -> Response:
     found = host.app.figures(user, request.path_params["dossier_id"])
     year = _year(found, request)
     period = _period(request)
-    rows = _rows(found, year, period) if year else []
+    rows = _rows(host, user, found, year, period) if year else []
     totals = {
         "debit": sum((t.debit for t, _ in rows), Decimal(0)),
         "credit": sum((t.credit for t, _ in rows), Decimal(0)),
@@ -88,7 +111,7 @@ async def download(request: Request) -> Response:
     year = _year(found, request)
     if year is None:
         raise HTTPException(404)
-    rows = _rows(found, year, _period(request))
+    rows = _rows(host, user, found, year, _period(request))
     table = [[t.account, name, t.period, t.period_start.isoformat(), t.period_end.isoformat(),
               t.opening, t.debit, t.credit, t.closing] for t, name in rows]
     stem = f"trial-balance-{year.start.isoformat()}"
