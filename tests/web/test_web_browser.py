@@ -72,7 +72,10 @@ class Served:
 
     def _run(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.loop.run_until_complete(self.server.serve())
+        try:
+            self.loop.run_until_complete(self.server.serve())
+        finally:
+            self.loop.close()
 
     def call(self, coroutine: Any) -> Any:
         assert self.loop is not None

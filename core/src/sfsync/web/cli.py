@@ -24,11 +24,20 @@ def web(ctx: click.Context, db: Path, bind: str, port: int, base_url: str | None
     ctx.obj = {"db": db}
     if ctx.invoked_subcommand is not None:
         return
+    _need_extra()
     from sfsync.web.factory import create_host
     from sfsync.web.settings import WebSettings
 
     settings = WebSettings.from_environment(db, base_url=base_url or f"http://{bind}:{port}", sandbox=sandbox)
     serve(create_host(settings), bind, port)
+
+
+def _need_extra() -> None:
+    try:
+        import jinja2  # noqa: F401
+        import starlette  # noqa: F401
+    except ImportError:
+        raise click.ClickException("sfsync web needs its extra: pip install 'sfsync[web]'") from None
 
 
 def serve(host: object, bind: str, port: int) -> None:
@@ -73,6 +82,7 @@ def set_password(ctx: click.Context, email: str, firm: str | None) -> None:
 
 def demo_web(folder: Path, bind: str, port: int) -> None:
     """``sfsync demo --web``: the demo's data in the host, then serve it."""
+    _need_extra()
     from sfsync.web.demo import DEMO_PASSWORD, seed_demo
     from sfsync.web.factory import create_host
     from sfsync.web.settings import WebSettings

@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sfsync.figures import DossierFigures, periods_of
-from sfsync.models import FiscalYear, TrialBalanceLine
+from sfsync.models import FiscalYear
 from sfsync.store.base import User
+from sfsync.trial_balance_view import TrialBalanceRow
 from sfsync.web.host import Host
 from sfsync.web.pages import host_of
 
@@ -33,11 +34,11 @@ def _year(figures: DossierFigures, request: Request) -> FiscalYear | None:
         raise HTTPException(404) from None
 
 
-_KEPT: OrderedDict[tuple[str, ...], list[TrialBalanceLine]] = OrderedDict()
+_KEPT: OrderedDict[tuple[str, ...], list[TrialBalanceRow]] = OrderedDict()
 _KEEP = 64
 
 
-def _trial_balance(host: Host, user: User, figures: DossierFigures, year: FiscalYear) -> list[TrialBalanceLine]:
+def _trial_balance(host: Host, user: User, figures: DossierFigures, year: FiscalYear) -> list[TrialBalanceRow]:
     """The year's trial balance, kept until the dossier's next run: its figures change only when
     a run (a sync, an upload) finishes, and adding a big dossier's lines up costs more than a page
     may take."""
@@ -47,18 +48,15 @@ def _trial_balance(host: Host, user: User, figures: DossierFigures, year: Fiscal
     if key in _KEPT:
         _KEPT.move_to_end(key)
         return _KEPT[key]
-    lines = _KEPT[key] = figures.trial_balance(year)
+    lines = _KEPT[key] = host.app.trial_balance(user, figures.dossier.id, start=year.start, end=year.end)
     while len(_KEPT) > _KEEP:
         _KEPT.popitem(last=False)
     return lines
 
 
-def _rows(host: Host, user: User, figures: DossierFigures, year: FiscalYear, period: int | None) -> list[tuple[TrialBalanceLine, str]]:
-    names = {a.code: a.name for a in figures.accounts()}
+def _rows(host: Host, user: User, figures: DossierFigures, year: FiscalYear, period: int | None) -> list[TrialBalanceRow]:
     lines = _trial_balance(host, user, figures, year)
-    if period is not None:
-        lines = [t for t in lines if t.period == period]
-    return [(t, names.get(t.account, "")) for t in lines]
+    return lines if period is None else [t for t in lines if t.period == period]
 
 
 def _period(request: Request) -> int | None:
@@ -75,8 +73,8 @@ async def figures(request: Request) -> Response:
     period = _period(request)
     rows = _rows(host, user, found, year, period) if year else []
     totals = {
-        "debit": sum((t.debit for t, _ in rows), Decimal(0)),
-        "credit": sum((t.credit for t, _ in rows), Decimal(0)),
+        "debit": sum((t.debit for t in rows), Decimal(0)),
+        "credit": sum((t.credit for t in rows), Decimal(0)),
     }
     return host.render(
         request, "figures.html", dossier=found.dossier, years=found.fiscal_years(), year=year,
@@ -112,8 +110,8 @@ async def download(request: Request) -> Response:
     if year is None:
         raise HTTPException(404)
     rows = _rows(host, user, found, year, _period(request))
-    table = [[t.account, name, t.period, t.period_start.isoformat(), t.period_end.isoformat(),
-              t.opening, t.debit, t.credit, t.closing] for t, name in rows]
+    table = [[t.account, t.account_name, t.period, t.period_start.isoformat(), t.period_end.isoformat(),
+              t.opening, t.debit, t.credit, t.closing] for t in rows]
     stem = f"trial-balance-{year.start.isoformat()}"
     if request.path_params["format"] == "csv":
         text = io.StringIO()
