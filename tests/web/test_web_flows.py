@@ -154,3 +154,35 @@ def test_the_run_history_gives_each_failures_reason(host: Host) -> None:
         assert "needs re-consent" in listing and "Re-consent" in listing
 
     run(go())
+
+
+def test_the_web_demo_lets_its_admin_member_and_support_user_sign_in(tmp_path, shared_sandboxes) -> None:  # type: ignore[no-untyped-def]
+    from sfsync.plugins import PluginRegistry, get_registry
+    from sfsync.web import WebSettings, create_host
+    from sfsync.web.demo import DEMO_PASSWORD, seed_demo
+
+    installed = get_registry()
+    registry = PluginRegistry()
+    for name in ("yuki", "onprem"):  # two packages keep the test short; the demo runs them all
+        loaded = installed.connector(name)
+        registry.register(loaded.plugin, name, distribution=loaded.distribution, version=loaded.version)
+    settings = WebSettings(db=tmp_path / "web.sqlite3", session_secret="d" * 48, sandbox=True)
+    host = create_host(settings, registry=registry,
+                       sandboxes={n: shared_sandboxes[n] for n in ("yuki", "onprem")})
+
+    async def go() -> None:
+        people, rows = await seed_demo(host, tmp_path / "scratch", say=lambda text: None)
+        assert rows and all(r.status in ("ok", "warning") for r in rows), [r.error for r in rows]
+        for email, lands in ((people.admin, "/dossiers"), (people.member, "/dossiers"), (people.support, "/support")):
+            browser = browser_for(host)
+            await browser.sign_in(email, DEMO_PASSWORD)
+            page = await browser.client.get("/", follow_redirects=True)
+            assert page.status_code == 200 and str(page.url).endswith(lands), email
+            if lands == "/dossiers":
+                assert all(r.dossier in page.text for r in rows)
+            await browser.client.aclose()
+
+    try:
+        run(go())
+    finally:
+        host.app.store.close()
