@@ -186,3 +186,27 @@ def test_the_web_demo_lets_its_admin_member_and_support_user_sign_in(tmp_path, s
         run(go())
     finally:
         host.app.store.close()
+
+
+def test_switching_a_dossier_to_another_company_is_confirmed_and_keeps_the_history(host: Host) -> None:
+    async def go() -> None:
+        admin_user = host.people["admin"]  # type: ignore[attr-defined]
+        yuki = host.sandboxes["yuki"]
+        connection = await connect_sandbox(host.app, admin_user, "yuki", yuki)
+        dossier = host.app.create_dossier(admin_user, "Wissel")
+        first, second = yuki.company_refs()[0], yuki.company_refs()[1]
+        await host.app.link(admin_user, dossier.id, connection.id, first, mode="replace")
+        assert (await host.app.sync(dossier.id)).status in ("ok", "warning")
+        browser = browser_for(host)
+        await browser.sign_in("anne@dupont.be")
+        page = await browser.client.get(f"/dossiers/{dossier.id}/settings?connection={connection.id}&company={second}")
+        assert "Switching keeps the history" in page.text and 'name="switch"' in page.text
+        form = {"connection": connection.id, "company": second, "mode": "replace"}
+        refused = await browser.post(f"/dossiers/{dossier.id}/settings", form, follow_redirects=True)
+        assert "is linked to another source" in refused.text
+        assert host.app.store.get_link(dossier.id).company_ref == first  # type: ignore[union-attr]
+        switched = await browser.post(f"/dossiers/{dossier.id}/settings", {**form, "switch": "yes"}, follow_redirects=True)
+        assert "first sync has started" in switched.text
+        assert host.app.store.get_link(dossier.id).company_ref == second  # type: ignore[union-attr]
+
+    run(go())

@@ -96,6 +96,7 @@ async def save_settings(request: Request, form: FormData) -> Response:
             user, dossier.id, choice, company, mode=mode, since=_date(form.get("since")) if mode == "since" else None,
             granularity=Granularity(granularity) if granularity else None,
             first_year_end=_date(form.get("first_year_end")) if form.get("override") == "yes" else None,
+            switch=form.get("switch") == "yes",
         )
     except PermissionDenied:
         raise
