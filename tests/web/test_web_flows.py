@@ -11,6 +11,7 @@ import io
 import re
 from decimal import Decimal
 
+import httpx
 from sfsync.sandbox import connect_sandbox
 from sfsync.web.host import Host
 
@@ -19,6 +20,17 @@ from .conftest import browser_for
 
 def run(coroutine):  # type: ignore[no-untyped-def]
     return asyncio.run(coroutine)
+
+
+class _Slow(httpx.AsyncBaseTransport):
+    """A package that takes 50 ms to answer, so a page sees the sync's stages go by."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.05)
+        return await self.inner.handle_async_request(request)
 
 
 def _dossier_id(answer_url: str) -> str:
@@ -208,5 +220,41 @@ def test_switching_a_dossier_to_another_company_is_confirmed_and_keeps_the_histo
         switched = await browser.post(f"/dossiers/{dossier.id}/settings", {**form, "switch": "yes"}, follow_redirects=True)
         assert "first sync has started" in switched.text
         assert host.app.store.get_link(dossier.id).company_ref == second  # type: ignore[union-attr]
+
+    run(go())
+
+
+def test_the_sync_arrows_start_a_sync_whose_progress_streams_to_the_page(host: Host) -> None:
+    async def go() -> None:
+        admin_user = host.people["admin"]  # type: ignore[attr-defined]
+        yuki = host.sandboxes["yuki"]
+        connection = await connect_sandbox(host.app, admin_user, "yuki", yuki)
+        dossier = host.app.create_dossier(admin_user, "Live")
+        await host.app.link(admin_user, dossier.id, connection.id, yuki.company_refs()[0], mode="replace")
+        host.app.mount({url: _Slow(host.app.transports[url]) for url in yuki.base_urls})  # a package far away
+        browser = browser_for(host)
+        await browser.sign_in("bram@dupont.be")  # any member of the firm may press the arrows
+        pressed = await browser.post(f"/dossiers/{dossier.id}/sync", {"back": "/dossiers"})
+        assert pressed.status_code == 303 and pressed.headers["location"] == "/dossiers"
+        assert host.progress.running(dossier.id)
+        events = []
+        async with browser.client.stream("GET", f"/dossiers/{dossier.id}/progress/events") as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            async for line in stream.aiter_lines():
+                events.append(line)
+                if line == "event: done":
+                    break
+        stages = [line for line in events if line.startswith("data: {") and '"stage"' in line]
+        assert len(stages) >= 2, events  # it went through stages while the page listened
+        assert '"running": true' in stages[0] and '"running": false' in stages[-1]
+        assert re.search(r'"status": "(ok|warning)"', stages[-1]) and '"lines":' in stages[-1]
+        assert host.app.runs(admin_user, dossier.id)[0].status in ("ok", "warning")
+        # Without JavaScript the page refreshes itself while a sync runs.
+        host.progress.states[dossier.id].running = True
+        page = (await browser.client.get(f"/dossiers/{dossier.id}")).text
+        assert 'data-running="yes"' in page and '<noscript><meta http-equiv="refresh"' in page
+        host.progress.states[dossier.id].running = False
+        done = (await browser.client.get(f"/dossiers/{dossier.id}")).text
+        assert 'data-running="no"' in done and 'class="run-' in done
 
     run(go())

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sfsync.errors import SfsyncError
+from sfsync.runner import RunObserver
 from sfsync.store.base import RunRecord
 
 __all__ = ["Progress", "SyncState"]
@@ -36,40 +37,45 @@ class SyncState:
                 "status": self.status, "error": self.error}
 
 
+class _Follower:
+    """The runner's observer for one run: what it reports goes to that dossier's state (the
+    runner names the dossier by its name, so the follower is bound to the state instead)."""
+
+    def __init__(self, state: SyncState) -> None:
+        self.state = state
+
+    def stage(self, dossier: str, stage: str) -> None:
+        self.state.stage = stage
+
+    def progress(self, dossier: str, what: str, count: int) -> None:
+        self.state.counts[what] = count
+
+    def batch_committed(self, dossier: str, batches: int) -> None:
+        self.state.counts["batches"] = batches
+
+
 class Progress:
-    """The runner's observer for the host's syncs, and the tasks running them."""
+    """The syncs the host runs, and where each one is."""
 
     def __init__(self) -> None:
         self.states: dict[str, SyncState] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-
-    # RunObserver
-    def stage(self, dossier: str, stage: str) -> None:
-        """The run reached ``stage``."""
-        self.states.setdefault(dossier, SyncState()).stage = stage
-
-    def progress(self, dossier: str, what: str, count: int) -> None:
-        """``count`` of ``what`` fetched so far."""
-        self.states.setdefault(dossier, SyncState()).counts[what] = count
-
-    def batch_committed(self, dossier: str, batches: int) -> None:
-        """``batches`` batches are saved."""
-        self.states.setdefault(dossier, SyncState()).counts["batches"] = batches
 
     def running(self, dossier_id: str) -> bool:
         """Whether the host is syncing the dossier now."""
         state = self.states.get(dossier_id)
         return state is not None and state.running
 
-    def start(self, dossier_id: str, run: Callable[[Progress], Awaitable[RunRecord]]) -> bool:
-        """Run ``run`` in the background for the dossier; ``False`` when one already runs."""
+    def start(self, dossier_id: str, run: Callable[[RunObserver], Awaitable[RunRecord]]) -> bool:
+        """Run ``run`` (given the run's observer) in the background for the dossier; ``False``
+        when one already runs."""
         if self.running(dossier_id):
             return False
         state = self.states[dossier_id] = SyncState()
 
         async def go() -> None:
             try:
-                record = await run(self)
+                record = await run(_Follower(state))
                 state.status, state.error = record.status, record.error or ""
             except SfsyncError as exc:
                 state.status, state.error = "failed", str(exc)
