@@ -199,3 +199,22 @@ def test_lines_read_from_columns_are_whole_ledger_line_models():
     assert hash(line) == hash(expected)  # frozen models hash by their fields
     with pytest.raises(ValidationError, match="frozen"):
         line.id = "Y"
+
+
+@given(days=st.lists(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)), min_size=1, max_size=20))
+def test_dates_given_as_iso_text_are_stored_as_that_text(days):
+    records = [{"id": str(i), "entry": "E", "date": d.isoformat(), "account": "1", "amount": "1"} for i, d in enumerate(days)]
+    from_text = LedgerColumns.from_records(records)
+    # The kept text is what formatting the parsed dates gives; models and the parsed column agree.
+    assert from_text.text_columns()["date"] == [d.isoformat() for d in days]
+    assert list(from_text.column("date")) == days
+    given_as_dates = LedgerColumns.from_records([{**r, "date": d} for r, d in zip(records, days, strict=True)])
+    assert given_as_dates.text_columns()["date"] == from_text.text_columns()["date"]
+
+
+def test_a_date_that_is_not_plain_iso_text_is_judged_by_pydantic_not_kept():
+    records = [{"id": "1", "entry": "E", "date": "2024-02-01", "account": "1", "amount": "1"},
+               {"id": "2", "entry": "E", "date": dt.date(2024, 3, 1), "account": "1", "amount": "-1"}]
+    mixed = LedgerColumns.from_records(records)
+    assert mixed.text_columns()["date"] == ["2024-02-01", "2024-03-01"]
+    assert mixed.only([False, True]).text_columns()["date"] == ["2024-03-01"]

@@ -122,7 +122,12 @@ async def run_demo(
                 if level == "dossier" or not existing:
                     if hasattr(sandbox, "pick_company"):
                         sandbox.pick_company(ref)
-                    connection = await connect_sandbox(app, admin, name, sandbox, dossier=dossier)
+                    # Support-level packages (Octopus, AFAS…) are connected by the host's support staff.
+                    support = level == "support"
+                    user = (app.store.find_support_user("support@demo.test") or app.add_support_user("support@demo.test")
+                            ) if support else admin
+                    connection = await connect_sandbox(app, user, name, sandbox, dossier=dossier,
+                                                       firm_id=firm.id if support else None)
                     say(f"connected {info.title} ({registry.connector(name).auth.flavour})")  # type: ignore[operator]
                 else:
                     connection = existing[0]

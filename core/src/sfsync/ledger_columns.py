@@ -69,12 +69,15 @@ class LedgerColumns(Sequence["LedgerLine"]):
     give :class:`~sfsync.models.LedgerLine` models; :meth:`column` gives a whole field.
     """
 
-    __slots__ = ("_columns", "_length")
+    __slots__ = ("_columns", "_date_texts", "_length")
 
     def __init__(self, columns: Sequence[Sequence[Any]], length: int) -> None:
         # Private: the classmethods validate, this only holds what they built.
         self._columns = tuple(tuple(c) for c in columns)
         self._length = length
+        # The dates as the package wrote them, when that is exactly their ISO form: what a SQL
+        # store keeps, so it need not format every date again (set by from_records).
+        self._date_texts: Sequence[str] | None = None
 
     # --- building -------------------------------------------------------------------------------
 
@@ -100,10 +103,13 @@ class LedgerColumns(Sequence["LedgerLine"]):
                 the field and the offending value.
         """
         records = records if isinstance(records, list) else list(records)
-        columns = _fast_columns(records)
+        texts: list[Any] = []
+        columns = _fast_columns(records, date_texts=texts)
         if columns is None:
             return cls.from_lines(_one_by_one(records))
-        return cls(columns, len(records))
+        made = cls(columns, len(records))
+        made._date_texts = texts or None
+        return made
 
     @classmethod
     def coerce(cls, value: Any) -> LedgerColumns:
@@ -183,9 +189,12 @@ class LedgerColumns(Sequence["LedgerLine"]):
         Within one batch a package id names one line: two lines under one id are two lines the
         package's ids cannot tell apart, which an upsert on ``id`` would silently merge.
         """
+        ids = self.column("id")
+        if len(set(ids)) == len(ids):  # the usual case, at C speed
+            return []
         seen: set[str] = set()
         repeated: dict[str, None] = {}
-        for line_id in self.column("id"):
+        for line_id in ids:
             if line_id in seen:
                 repeated[line_id] = None
             seen.add(line_id)
@@ -220,7 +229,7 @@ class LedgerColumns(Sequence["LedgerLine"]):
             if name in _MAYBE_EMPTY and column.count(None) == self._length:
                 continue
             if name == "date":
-                out[name] = list(map(dt.date.isoformat, column))
+                out[name] = self._date_texts or list(map(dt.date.isoformat, column))
             elif name in ("debit", "credit"):
                 texts = list(map(format, column, repeat("f")))
                 if texts and min(texts)[0] == "-":  # debits and credits are >= 0: only -0 sorts first
@@ -300,8 +309,10 @@ def _validate(record: Mapping[str, Any]) -> LedgerLine:
 # --- the fast path: accept a column only when it is plainly valid -----------------------------------
 
 
-def _fast_columns(records: list[Mapping[str, Any]]) -> list[list[Any]] | None:
-    """The validated columns, or ``None`` when any value needs pydantic's judgement."""
+def _fast_columns(records: list[Mapping[str, Any]], *, date_texts: list[Any] | None = None) -> list[list[Any]] | None:
+    """The validated columns, or ``None`` when any value needs pydantic's judgement.
+
+    ``date_texts`` receives the dates as given when every one is plain ISO text."""
     if not records:
         return [[] for _ in FIELDS]
     if set(map(type, records)) != {dict}:
@@ -327,7 +338,10 @@ def _fast_columns(records: list[Mapping[str, Any]]) -> list[list[Any]] | None:
     for name in _OPTIONAL_TEXT:
         columns[_INDEX[name]] = _text(values(name), optional=True, non_empty=False)
     columns[_INDEX["description"]] = _text(values("description", ""), optional=False, non_empty=False)
-    columns[_INDEX["date"]] = _dates(values("date"))
+    given_dates = values("date")
+    columns[_INDEX["date"]] = _dates(given_dates)
+    if date_texts is not None and columns[_INDEX["date"]] is not None and set(map(type, given_dates)) == {str}:
+        date_texts.extend(given_dates)  # _dates took only text that is exactly its date's ISO form
     columns[_INDEX["period"]] = _optional_ints(values("period"))
     columns[_INDEX["modified"]] = _optional_stamps(values("modified"))
     columns[_INDEX["foreign_amount"]] = _decimals(values("foreign_amount"), optional=True)

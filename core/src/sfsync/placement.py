@@ -100,14 +100,13 @@ def placed_days(
     if not given:
         return None
     placer = Placer(given)
-    seen: dict[tuple[dt.date, int | None, str | None], dt.date | None] = {}
-    placed = []
-    for key in zip(lines.column("date"), periods, lines.column("fiscal_year"), strict=True):
-        # Lines of one day and period share their place: most batches have few distinct keys.
-        if key not in seen:
-            seen[key] = placer.place(*key)
-        placed.append(seen[key])
-    return placed if any(p is not None for p in placed) else None
+    # Lines of one day and period share their place: most batches have few distinct keys, so
+    # each key is placed once and the lines look theirs up at C speed.
+    keys = list(zip(lines.column("date"), periods, lines.column("fiscal_year"), strict=True))
+    places = {key: placer.place(*key) for key in set(keys)}
+    if not any(places.values()):
+        return None
+    return list(map(places.__getitem__, keys))
 
 
 def counted_from(lines: LedgerColumns, day: dt.date, years: Sequence[FiscalYear]) -> LedgerColumns:

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import httpx
 
 from sfsync.auth import OAuth2Spec, TokenSet
+from sfsync.balance_tally import EntryTally
 from sfsync.clock import Clock
 from sfsync.context import ConnectorContext, LinkSettings, Secrets
 from sfsync.errors import (
@@ -60,11 +61,20 @@ _UNBALANCED = " does not balance: debit - credit ="
 _OPENINGS = "opening_balances"  # the checkpoint stream that says a building generation has them
 
 
-def balance_warnings(store: Store, dossier_id: str, generation: int, source: str) -> list[str]:
+def balance_warnings(
+    store: Store, dossier_id: str, generation: int, source: str, tally: EntryTally | None = None
+) -> list[str]:
     """One warning per entry of ``source`` whose debits and credits differ (what a run and an
-    import report, and what a later unchanged run carries over)."""
-    return [f"entry {entry}{_UNBALANCED} {difference}"
-            for entry, difference in store.unbalanced_entries(dossier_id, generation, source)]
+    import report, and what a later unchanged run carries over).
+
+    ``tally``: what a full run counted as it wrote its lines; it answers instead of a scan of
+    the stored lines when they are exactly the lines it counted (same number, nothing deleted).
+    """
+    if tally is not None and tally.usable and store.count_ledger_lines(dossier_id, generation, source=source) == tally.lines:
+        found = tally.unbalanced()
+    else:
+        found = store.unbalanced_entries(dossier_id, generation, source)
+    return [f"entry {entry}{_UNBALANCED} {difference}" for entry, difference in found]
 
 
 class RunObserver(Protocol):
@@ -476,8 +486,12 @@ class Runner:
                     )
             if stamp is not None or plan.fetch:
                 link.opening_balances_stamp = stamp or link.opening_balances_stamp
+            # A full run that starts from nothing counts its entries' balance as it writes them.
+            fresh = full and self.store.get_checkpoint(dossier_id, generation, "ledger") is None
+            tally = EntryTally() if fresh and not run.counts.get("lines_fetched") else None
             changed = await self._ledger(
-                run, dossier_id, generation, connection, ctx, company, since, years, watcher, booking=package_years
+                run, dossier_id, generation, connection, ctx, company, since, years, watcher, booking=package_years,
+                tally=tally,
             )
             if since is not None and not full and not plan.fetch and run.counts.get("lines_before_since_ignored"):
                 # An incremental run brought changed entries that count before the date (a late
@@ -491,7 +505,7 @@ class Runner:
                 # every line again (an unchanged dossier must cost almost nothing).
                 run.warnings.extend(carried)
             else:
-                run.warnings.extend(balance_warnings(self.store, dossier_id, generation, connection.id))
+                run.warnings.extend(balance_warnings(self.store, dossier_id, generation, connection.id, tally))
         else:
             await self._trial_balance(run, dossier_id, generation, connection, ctx, company, since, years, watcher)
 
@@ -567,9 +581,11 @@ class Runner:
         watcher: RunObserver,
         *,
         booking: Sequence[FiscalYear],
+        tally: EntryTally | None = None,
     ) -> bool:
         """Fetch and commit the ledger; whether any batch changed the stored lines. ``booking``:
-        the package's own years, which its lines' period numbers refer to."""
+        the package's own years, which its lines' period numbers refer to; ``tally`` counts the
+        balance of each entry written."""
         run.stage = "ledger"
         watcher.stage(ctx.dossier or dossier_id, run.stage)
         cursor = self.store.get_checkpoint(dossier_id, generation, "ledger")
@@ -600,6 +616,8 @@ class Runner:
             if batch.lines:
                 batch = batch.model_copy(update={"booking_years": booking})
             self.store.write_ledger_batch(dossier_id, generation, connection.id, batch, stream="ledger")
+            if tally is not None:
+                tally.add(batch)
             changed = changed or bool(batch.lines or batch.deleted or batch.deleted_entries or batch.clear)
             run.warnings.extend(batch.warnings)
             fetched += len(batch.lines)

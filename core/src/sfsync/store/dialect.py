@@ -17,7 +17,7 @@ from typing import Any
 from sfsync.store.codec import dec, fiscal_years_from_json, fiscal_years_to_json, money
 from sfsync.store.tables import Kind, Table
 
-__all__ = ["POSTGRES", "SQLITE", "Dialect"]
+__all__ = ["POSTGRES", "SQLITE", "Dialect", "StagedUpsert"]
 
 Convert = Callable[[Any], Any]
 
@@ -135,6 +135,11 @@ class Dialect:
             + self._on_conflict(table)
         )
 
+    def staged_upsert(self, table: Table) -> StagedUpsert:
+        """PostgreSQL: the statements of an upsert through a staging table filled by binary COPY."""
+        return StagedUpsert(table, [self._array_types[table.kinds[c]] for c in table.data_columns],
+                            self._on_conflict(table))
+
     def copy_generation(self, table: Table, *, before: bool, outside: bool) -> str:
         """Copy the rows of a generation that a new one keeps; parameters: new generation,
         dossier, old generation, then for a table ``kept_by`` a date: the ``keep_before`` date
@@ -165,6 +170,39 @@ class Dialect:
     def drop_generation(self, table_name: str) -> str:
         """Delete one generation's rows of a table; parameters: dossier, generation."""
         return f"DELETE FROM {table_name} WHERE dossier_id = {self.p} AND generation = {self.p}"
+
+
+class StagedUpsert:
+    """An upsert of many rows in three statements: PostgreSQL's fastest way in.
+
+    The rows go by binary ``COPY`` (values sent in PostgreSQL's own binary form, formatted in C
+    by psycopg) into a temporary staging table that empties itself at each commit, and one
+    set-based ``INSERT … SELECT … ON CONFLICT`` merges them under the scope's values. Both run in
+    the caller's transaction, so a batch still commits with its checkpoint or not at all.
+
+    Attributes:
+        create: Creates the session's staging table (once per connection; ``IF NOT EXISTS``).
+        copy: The ``COPY … FROM STDIN (FORMAT BINARY)`` statement.
+        types: The PostgreSQL type of each data column, in order (for ``Copy.set_types``).
+        insert: The merge when no staged row meets a stored one (about a third cheaper than an
+            upsert); parameters: the scope's values.
+        merge: The merge; parameters: the scope's values.
+    """
+
+    def __init__(self, table: Table, types: list[str], on_conflict: str) -> None:
+        data = table.data_columns
+        staging = f"{table.name}_staging"
+        self.types = types
+        self.create = (
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging}"
+            f" ({', '.join(f'{c} {t}' for c, t in zip(data, types, strict=True))}) ON COMMIT DELETE ROWS"
+        )
+        self.copy = f"COPY {staging} ({', '.join(data)}) FROM STDIN (FORMAT BINARY)"
+        self.insert = (
+            f"INSERT INTO {table.name} ({', '.join(table.columns)})"
+            f" SELECT {''.join('%s, ' for _ in table.scope)}{', '.join(data)} FROM {staging}"
+        )
+        self.merge = self.insert + on_conflict
 
 
 SQLITE = Dialect(

@@ -172,7 +172,7 @@ _LINE_DECODERS = POSTGRES.decoders(LEDGER_LINES, _LINE_FIELDS)
 _PLACED = "COALESCE(placed_on, date)"
 
 
-_UPSERT_LINES = POSTGRES.unnest_upsert(LEDGER_LINES)
+_STAGED_LINES = POSTGRES.staged_upsert(LEDGER_LINES)
 
 
 def _new_id(prefix: str) -> str:
@@ -205,6 +205,7 @@ class PostgresStore(HousekeepingRows):
         self._db = self._connect()
         self._lock_db: psycopg.Connection[Any] | None = None
         self._held: set[str] = set()  # dossiers whose advisory lock this store's session holds
+        self._staged_on: psycopg.Connection[Any] | None = None  # the session whose staging tables exist
         try:
             self._migrate()
         except BaseException:
@@ -298,6 +299,20 @@ class PostgresStore(HousekeepingRows):
         with self._lock, self._live().pipeline(), self._db.transaction():
             self._db.execute("SET LOCAL synchronous_commit TO OFF")
             yield self._db
+
+    @contextmanager
+    def _copy_tx(self) -> Iterator[psycopg.Connection[Any]]:
+        """A transaction that may COPY (which pipeline mode cannot), committed like
+        :meth:`_pipelined_tx` without waiting for the WAL flush; the session's staging tables
+        exist in it."""
+        with self._lock:
+            db = self._live()
+            if self._staged_on is not db:  # a new session (first use, or after a reconnect)
+                db.execute(_STAGED_LINES.create)  # autocommit: not undone by a batch that fails
+                self._staged_on = db
+            with db.transaction():
+                db.execute("SET LOCAL synchronous_commit TO OFF")
+                yield db
 
     def _one(self, query: str, params: Sequence[Any] = ()) -> Any:
         with self._lock:
@@ -543,7 +558,7 @@ class PostgresStore(HousekeepingRows):
         columns = [list(lines.column(c)) for c in _LINE_FIELDS if c != "modified"]
         columns.append([stamp.isoformat() if stamp else None for stamp in lines.column("modified")])
         columns.append(placed_days(lines, batch.booking_years or (lambda: self.fiscal_years(dossier_id, generation))) or [None] * len(lines))
-        with self._pipelined_tx() as db:
+        with self._copy_tx() as db:
             if batch.clear is not None:
                 db.execute(
                     "DELETE FROM ledger_lines WHERE dossier_id = %s AND generation = %s AND source = %s"
@@ -563,9 +578,23 @@ class PostgresStore(HousekeepingRows):
                     (dossier_id, generation, source, list(batch.deleted_entries)),
                 )
             if lines:
-                db.execute(_UPSERT_LINES, (dossier_id, generation, source, *columns))
+                with db.cursor().copy(_STAGED_LINES.copy) as copy:
+                    copy.set_types(_STAGED_LINES.types)
+                    for row in zip(*columns, strict=True):
+                        copy.write_row(row)
+                self._merge_staged(db, (dossier_id, generation, source))
             if batch.cursor is not None:
                 self._checkpoint(db, dossier_id, generation, stream, batch.cursor)
+
+    @staticmethod
+    def _merge_staged(db: psycopg.Connection[Any], scope: tuple[Any, ...]) -> None:
+        """Move the staged lines in: a plain insert when none of them is stored yet (a first
+        sync, new lines), else the upsert (a line sent again is an edit)."""
+        try:
+            with db.transaction():  # a savepoint: a clash undoes only the insert, not the staging
+                db.execute(_STAGED_LINES.insert, scope)
+        except psycopg.errors.UniqueViolation:
+            db.execute(_STAGED_LINES.merge, scope)
 
     def write_trial_balance_batch(
         self,
@@ -647,12 +676,15 @@ class PostgresStore(HousekeepingRows):
                 **{name: decode(value) for name, decode, value in zip(_LINE_FIELDS, _LINE_DECODERS, r, strict=True)}
             )
 
-    def count_ledger_lines(self, dossier_id: str, generation: int | None = None) -> int:
+    def count_ledger_lines(
+        self, dossier_id: str, generation: int | None = None, *, source: str | None = None
+    ) -> int:
         gen = self._gen(dossier_id, generation)
-        row = self._one(
-            "SELECT count(*) FROM ledger_lines WHERE dossier_id = %s AND generation = %s",
-            (dossier_id, gen),
-        )
+        sql = "SELECT count(*) FROM ledger_lines WHERE dossier_id = %s AND generation = %s"
+        params: tuple[Any, ...] = (dossier_id, gen)
+        if source is not None:
+            sql, params = sql + " AND source = %s", (*params, source)
+        row = self._one(sql, params)
         return int(row[0])
 
     def unbalanced_entries(

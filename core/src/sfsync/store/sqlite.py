@@ -640,9 +640,15 @@ class SQLiteStore(HousekeepingRows):
                 **{name: decode(value) for name, decode, value in zip(fields, decoders, r, strict=True)}
             )
 
-    def count_ledger_lines(self, dossier_id: str, generation: int | None = None) -> int:
+    def count_ledger_lines(
+        self, dossier_id: str, generation: int | None = None, *, source: str | None = None
+    ) -> int:
         gen = self._gen(dossier_id, generation)
-        row = self._one(f"SELECT COUNT(*) FROM ledger_lines WHERE set_id IN ({_SETS_OF})", (dossier_id, gen))
+        if source is None:
+            row = self._one(f"SELECT COUNT(*) FROM ledger_lines WHERE set_id IN ({_SETS_OF})", (dossier_id, gen))
+        else:
+            row = self._one(f"SELECT COUNT(*) FROM ledger_lines WHERE set_id IN ({_SETS_OF} AND source = ?)",
+                            (dossier_id, gen, source))
         return int(row[0])
 
     def unbalanced_entries(

@@ -69,7 +69,7 @@ async def _division_marks(client: ExactClient, division: int) -> dict[str, Any]:
     return rows[0]
 
 
-async def _sync_timestamp(
+async def sync_timestamp(
     client: ExactClient, division: int, endpoint: str, moment: dt.datetime
 ) -> int:
     payload = await client.get(
@@ -128,12 +128,12 @@ async def ledger_batches(
             "v": 1,
             "phase": "bulk" if since else "sync",
             "since": since.isoformat() if since else None,
-            "lines_ts": await _sync_timestamp(
+            "lines_ts": await sync_timestamp(
                 client, division, "TransactionLines", now - SINCE_MARGIN
             )
             if since
             else 1,
-            "deleted_ts": await _sync_timestamp(client, division, "Deleted", now - DELETED_MARGIN),
+            "deleted_ts": await sync_timestamp(client, division, "Deleted", now - DELETED_MARGIN),
             "next": None,
             "move": move,
             "hr": hr,
@@ -204,7 +204,8 @@ def _year_label(year: FiscalYear) -> int:
 async def trial_balance_batches(
     client: ExactClient, company: Company, fiscal_years: list[FiscalYear]
 ) -> AsyncIterator[TrialBalanceBatch]:
-    """Per fiscal year, totals per account and period from ``financial/ReportingBalance``.
+    """Per fiscal year, totals per account and period from ``financial/ReportingBalance``
+    (whether to read them at all tonight: :mod:`sfsync_exact.trial_balance_gate`).
 
     Balance-sheet accounts carry their closing balance into the next year; profit-and-loss
     accounts start each year at zero and their result moves into the retained-earnings account

@@ -70,6 +70,9 @@ class OdooConnector:
             unchanged_night_requests={Granularity.TRANSACTIONS: 7, Granularity.TRIAL_BALANCE: 6},
             rate_limits=RateLimitPolicy(notes="Odoo documents no request quota; pages stay at 1000 rows."),
             known_limits=(
+                "An unchanged night costs 6 requests on a transactions link and 5 on a trial-balance link: "
+                "the fiscal years need three calls (the company's year end and lock date, the first and the last "
+                "line's date); no line is read again.",
                 "External API access on Odoo Online needs a Custom plan.",
                 "Enterprise fiscal-year records (account.fiscal.year) are not read; years come from the "
                 "company's fiscal-year end.",

@@ -98,6 +98,8 @@ class QuickbooksConnector:
             # after the last sync needs (access tokens live an hour).
             unchanged_night_requests={Granularity.TRANSACTIONS: 5, Granularity.TRIAL_BALANCE: 5},
             known_limits=(
+                "An unchanged night costs 4 requests: the fiscal year needs both CompanyInfo and Preferences; "
+                "no line is read again.",
                 "Ledger lines come from QuickBooks' GeneralLedger report: they carry no id of their "
                 "own, so a line is known by its transaction, account and place; an edit that "
                 "reorders a transaction's lines on one account renumbers them.",

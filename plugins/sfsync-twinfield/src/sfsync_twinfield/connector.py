@@ -180,6 +180,11 @@ class TwinfieldConnector:
                 ),
             ),
             known_limits=(
+                "An unchanged night costs 8 requests on a transactions link and 7 on a trial-balance link: "
+                "fiscal years are read per book year (PeriodService, one request each) and the chart in two "
+                "finder calls (balance sheet, profit and loss); a trial-balance link reads its open years "
+                "again (the 040_1 browse has no modified filter of its own: about 150 lines for a small "
+                "company).",
                 "Lines are re-read by the transaction's modified stamp: a whole transaction "
                 "arrives again when one of its lines changes.",
                 "Deleted transactions are reported per daybook and number, so a deletion removes "

@@ -404,8 +404,10 @@ class XeroTBConnector(_XeroBase):
             unchanged_night_requests={Granularity.TRIAL_BALANCE: 5},
             rate_limits=RATE_LIMITS,
             known_limits=(
-                "Xero's reports have no change tracking: every open period (after the lock date) "
-                "is read again on each sync.",
+                "Xero's reports have no change tracking, and without /Journals (Advanced tier only "
+                "since March 2026) no other call says whether a period moved: every open period (after "
+                "the lock date) is read again on each sync, one Trial Balance request per open period "
+                "(3 requests and 42 lines a night for the sandbox's demo organisation).",
                 "Year-to-date figures follow Xero's own financial year; a dossier with other "
                 "fiscal years gets wrong period figures.",
             ),

@@ -100,6 +100,9 @@ class YukiConnector:
             # Measured against the sandbox by the contract suite's unchanged second sync.
             unchanged_night_requests={Granularity.TRANSACTIONS: 6, Granularity.TRIAL_BALANCE: 6},
             known_limits=(
+                "An unchanged night costs 6 requests, 2 for the chart and 4 for the ledger: each stream asks "
+                "Yuki again for the administration and its fiscal years (with their modified dates); no "
+                "line is read again.",
                 "Yuki allows about 1,000 web-service calls a day per domain; a sync that does not fit "
                 "stops cleanly and continues after midnight (Europe/Amsterdam).",
                 "Yuki has no 'modified since' on transactions: a changed fiscal year is read again whole.",

@@ -1,0 +1,9 @@
+from sfsync.testing import ConnectorContract
+
+# Every check of the contract suite runs; `pytest --sfsync-report` prints what each one covers.
+# A check the package cannot pass is opted out of by name, with the reason a reader needs:
+#     opt_out = {"reconsent": "the package's keys cannot be regenerated"}
+
+
+class TestWinbooksOnlineContract(ConnectorContract):
+    connector = "winbooks-online"
