@@ -1,5 +1,5 @@
 """Shared fixtures of the sfsync web tests: a host in sandbox mode on the real plugins (Exact,
-Xero, on-premise, Yuki, and Odoo declared support-level for these tests only), its people with
+Xero, XeroTB, on-premise, Yuki, and Octopus, a support-level package), its people with
 passwords, and a signed-in HTTP client (httpx on the ASGI app; the browser tests serve it)."""
 
 from __future__ import annotations
@@ -14,36 +14,24 @@ import httpx
 import pytest
 
 pytest.importorskip("starlette")
-pytest.importorskip("sfsync_odoo")
+pytest.importorskip("sfsync_octopus")
 
 from argon2 import PasswordHasher
-from sfsync.auth import ConnectionLevel, FormSpec
-from sfsync.hookspecs import hookimpl
 from sfsync.plugins import PluginRegistry, get_registry
 from sfsync.web import WebSettings, build_app, create_host
 from sfsync.web.host import Host
 from sfsync.web.passwords import PasswordBook
-from sfsync_odoo.connector import OdooConnector, OdooFields
 
 PASSWORD = "correct horse battery"
-
-
-class SupportOdoo(OdooConnector):
-    """Odoo declared support-level for these tests: the AFAS plugin (branch afas) is not on main
-    yet, and the rule "support sets it up" is the core's, not a plugin's."""
-
-    @hookimpl
-    def sfsync_auth(self) -> FormSpec:
-        return FormSpec(fields=OdooFields, level=ConnectionLevel.SUPPORT)
 
 
 def web_registry() -> PluginRegistry:
     installed = get_registry()
     registry = PluginRegistry()
-    for name in ("exact-be", "xero", "xerotb", "onprem", "yuki"):
+    # Octopus is the support-level package (support staff set it up; AFAS joins when it lands).
+    for name in ("exact-be", "xero", "xerotb", "onprem", "yuki", "octopus"):
         loaded = installed.connector(name)
         registry.register(loaded.plugin, name, distribution=loaded.distribution, version=loaded.version)
-    registry.register(SupportOdoo(), "odoo")
     assert not registry.broken, registry.broken
     return registry
 

@@ -234,14 +234,14 @@ def test_support_sets_up_a_support_level_package_the_admin_may_only_ask_for(brow
     page = _page(browser, served)
     _sign_in(page, "anne@dupont.be")
     page.goto("/syncs/new")
-    expect(page.locator("li[data-connector=odoo]")).to_contain_text("Contact support")
-    expect(page.locator("li[data-connector=odoo] a")).to_have_count(0)
+    expect(page.locator("li[data-connector=octopus]")).to_contain_text("Contact support")
+    expect(page.locator("li[data-connector=octopus] a")).to_have_count(0)
     page.context.close()
-    odoo = served.host.sandboxes["odoo"]
+    octopus = served.host.sandboxes["octopus"]
     page = _page(browser, served)
     _sign_in(page, "help@host.test")
-    page.click(f"tr[data-firm='{served.host.firm.id}'] >> text=odoo")  # type: ignore[attr-defined]
-    for name, value in {**odoo.connection_config(), **odoo.connection_secrets()}.items():
+    page.click(f"tr[data-firm='{served.host.firm.id}'] >> text=octopus")  # type: ignore[attr-defined]
+    for name, value in {**octopus.connection_config(), **octopus.connection_secrets()}.items():
         field = page.locator(f"[name={name}]")
         if field.evaluate("e => e.tagName") == "SELECT":
             field.select_option(str(value))
@@ -251,7 +251,7 @@ def test_support_sets_up_a_support_level_package_the_admin_may_only_ask_for(brow
     page.click("button:has-text('Set up sync with')")
     expect(page.locator(".flash.ok")).to_contain_text("is set up")
     admin = served.host.people["admin"]  # type: ignore[attr-defined]
-    assert "odoo" in [c.connector for c in served.host.app.connections(admin)]
+    assert "octopus" in [c.connector for c in served.host.app.connections(admin)]
     page.context.close()
 
 

@@ -3,7 +3,8 @@ can click through every flow against the offline sandboxes.
 
 It runs the ordinary demo on the host's own :class:`~sfsync.api.Sfsync` (every package connected
 through its real flow, dossiers linked in both modes and synced), then gives the demo's admin a
-password and adds a member and a support user beside it.
+password and adds a member beside it; the demo's support user (who set up the support-level
+packages) gets one too.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class DemoPeople:
 
     admin: str = "admin@demo.test"
     member: str = "member@demo.test"
-    support: str = "support@host.test"
+    support: str = "support@demo.test"
 
 
 async def seed_demo(host: Host, folder: Path, *, say: object = print) -> tuple[DemoPeople, list[DemoRow]]:
@@ -38,7 +39,8 @@ async def seed_demo(host: Host, folder: Path, *, say: object = print) -> tuple[D
     admin = app.store.find_user(firm.id, people.admin)
     assert admin is not None
     member = app.add_colleague(admin, people.member, "member")
-    staff = app.add_support_user(people.support)
+    # The demo connects support-level packages (Octopus…) as this support user already.
+    staff = app.store.find_support_user(people.support) or app.add_support_user(people.support)
     for user in (admin, member, staff):
         host.passwords.set_password(user.email, user.id, DEMO_PASSWORD)
     return people, rows
