@@ -258,3 +258,28 @@ def test_the_sync_arrows_start_a_sync_whose_progress_streams_to_the_page(host: H
         assert 'data-running="no"' in done and 'class="run-' in done
 
     run(go())
+
+
+def test_a_member_reconsents_a_dossiers_own_xero_login_from_the_banner(host: Host) -> None:
+    async def go() -> None:
+        member = host.people["member"]  # type: ignore[attr-defined]
+        xero = host.sandboxes["xero"]
+        dossier = host.app.create_dossier(member, "Eigen login")
+        login = await connect_sandbox(host.app, member, "xero", xero, dossier=dossier)
+        await host.app.link(member, dossier.id, login.id, xero.company_refs()[0], mode="replace")
+        xero.revoke()
+        try:
+            failed = await host.app.sync(dossier.id)
+            assert failed.status == "failed"
+            browser = browser_for(host)
+            await browser.sign_in("bram@dupont.be")
+            listing = (await browser.client.get("/dossiers")).text
+            assert f'data-connection="{login.id}"' in listing and "button class=\"reconsent\"" in listing
+            started = await browser.post(f"/syncs/{login.id}/reconsent", {"back": "/dossiers"})
+            assert started.status_code == 303
+            assert started.headers["location"].startswith("/_sandbox/login.xero.com/")  # the package's login
+            assert "client_secret" not in started.headers["location"]
+        finally:
+            xero.faults.clear()
+
+    run(go())
