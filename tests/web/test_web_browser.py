@@ -304,4 +304,11 @@ def test_the_sync_arrows_then_a_failed_night_and_a_one_click_reconsent(browser: 
     page.click("text=Run history")
     expect(page.locator("table.runs tr.run-failed")).to_contain_text("refresh token for this connection is no longer valid")
     _shot(page, "history")
+    # The language switch: the same page in Dutch, then French.
+    page.goto("/dossiers")
+    page.click("header .languages >> text=NL")
+    expect(page.locator("main")).to_contain_text("Nieuw dossier")
+    _shot(page, "dossiers-nl")
+    page.click("header .languages >> text=FR")
+    expect(page.locator("main")).to_contain_text("Nouveau dossier")
     page.context.close()
