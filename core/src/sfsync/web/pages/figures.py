@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections import OrderedDict
 from decimal import Decimal
 
 from starlette.exceptions import HTTPException
@@ -34,7 +33,6 @@ def _year(figures: DossierFigures, request: Request) -> FiscalYear | None:
         raise HTTPException(404) from None
 
 
-_KEPT: OrderedDict[tuple[str, ...], list[TrialBalanceRow]] = OrderedDict()
 _KEEP = 64
 
 
@@ -45,12 +43,13 @@ def _trial_balance(host: Host, user: User, figures: DossierFigures, year: Fiscal
     last = host.app.runs(user, figures.dossier.id, limit=1)
     stamp = (last[0].id, last[0].status, str(last[0].finished_at)) if last else ("", "", "")
     key = (figures.dossier.id, year.start.isoformat(), year.end.isoformat(), *stamp)
-    if key in _KEPT:
-        _KEPT.move_to_end(key)
-        return _KEPT[key]
-    lines = _KEPT[key] = host.app.trial_balance(user, figures.dossier.id, start=year.start, end=year.end)
-    while len(_KEPT) > _KEEP:
-        _KEPT.popitem(last=False)
+    kept = host.kept_trial_balances
+    if key in kept:
+        kept.move_to_end(key)
+        return kept[key]
+    lines = kept[key] = host.app.trial_balance(user, figures.dossier.id, start=year.start, end=year.end)
+    while len(kept) > _KEEP:
+        kept.popitem(last=False)
     return lines
 
 
