@@ -107,7 +107,12 @@ def test_no_secret_is_rendered_and_every_answer_has_the_security_headers(host: H
         dossier = host.app.create_dossier(admin_user, "Jansen")
         await host.app.link(admin_user, dossier.id, connection.id, yuki.company_refs()[0], mode="replace")
         await host.app.sync(dossier.id)
+        exact = await connect_sandbox(host.app, admin_user, "exact-be", host.sandboxes["exact-be"])
+        sealed = host.app.box.open(host.app.store.get_connection(exact.id).sealed)
+        tokens = [str(v) for k, v in (sealed.get("tokens") or {}).items() if "token" in k and v]
+        assert tokens, sealed.keys()
         secrets = [v for v in yuki.connection_secrets().values() if v]
+        secrets += [*host.sandboxes["exact-be"].connection_secrets().values(), *tokens]
         browser = browser_for(host)
         await browser.sign_in("anne@dupont.be")
         pages = ["/dossiers", "/syncs", "/syncs/new", "/syncs/new/yuki", f"/syncs/{connection.id}/reconsent",
