@@ -106,7 +106,8 @@ def test_a_firms_week_through_the_command(sfsync: Any) -> None:
     # Switching Jansen to another company is refused unless said explicitly, naming both sources.
     silent = sfsync("--firm", "Dupont", "link", "Jansen", "--connection", "echo", "--company", "C2", "--replace",
                     "--no-sync", code=2)
-    assert "switching moves it from echo company" in silent.stderr and "--switch" in silent.stderr
+    assert "switching moves it from echo (" in silent.stderr and "company Acme Trading BV to echo (" in silent.stderr
+    assert "Bruxelles Services SRL" in silent.stderr and "--switch" in silent.stderr
     switched = sfsync("--firm", "Dupont", "link", "Jansen", "--connection", "echo", "--company", "C2", "--replace",
                       "--switch", "--json")
     assert switched["link"]["company_ref"] == "C2" and switched["runs"][0]["status"] == "ok"

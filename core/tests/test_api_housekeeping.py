@@ -46,7 +46,8 @@ def test_linking_to_another_source_is_a_switch_said_explicitly(env):
     with pytest.raises(ConfigurationError) as refused:
         env.run(env.app.link(env.admin, dossier.id, env.connection.id, "C2", mode="replace"))
     message = str(refused.value)
-    assert "from echo company Acme Trading BV to echo company Bruxelles Services SRL" in message
+    label = env.connection.label
+    assert f"from echo ({label}) company Acme Trading BV to echo ({label}) company Bruxelles Services SRL" in message
     assert "switch=True" in message and "replaced" in message
     assert env.app.store.get_link(dossier.id).company_ref == "C1"  # nothing changed
     assert env.app.store.count_ledger_lines(dossier.id) == before

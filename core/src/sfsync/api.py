@@ -640,7 +640,7 @@ class Sfsync:
         record = self.access.connection(user, connection_id)
         companies = await self.list_companies(user, connection_id)
         for matches in (
-            [c for c in companies if c.ref == key],
+            list({c.ref: c for c in companies if c.ref == key}.values()),  # a ref listed twice is one company
             [c for c in companies if c.code and c.code.casefold() == key.casefold()],
             [c for c in companies if c.name.casefold() == key.casefold()],
         ):

@@ -13,14 +13,19 @@ import difflib
 __all__ = ["KNOWN_CONNECTORS", "install_hint"]
 
 KNOWN_CONNECTORS: dict[str, str] = {
+    "bocount": "sfsync-businesscentral",
+    "businesscentral": "sfsync-businesscentral",
+    "businesscentral-s2s": "sfsync-businesscentral",
     "exact-be": "sfsync-exact",
     "exact-nl": "sfsync-exact",
     "exact-fr": "sfsync-exact",
+    "octopus": "sfsync-octopus",
     "odoo": "sfsync-odoo",
     "onprem": "sfsync-onprem",
     "quickbooks": "sfsync-quickbooks",
     "sage-accounting": "sfsync-sage",
     "twinfield": "sfsync-twinfield",
+    "winbooks-online": "sfsync-winbooks-online",
     "xero": "sfsync-xero",
     "xerotb": "sfsync-xero",
     "yuki": "sfsync-yuki",

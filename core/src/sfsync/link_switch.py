@@ -19,10 +19,11 @@ __all__ = ["describe_switch", "refuse_silent_switch"]
 
 def _source(store: Store, link: LinkRecord) -> str:
     try:
-        connector = store.get_connection(link.connection_id).connector
+        connection = store.get_connection(link.connection_id)
+        source = f"{connection.connector} ({connection.label})"
     except ConfigurationError:  # NotFound: the old connection was removed meanwhile
-        connector = "a removed connection"
-    return f"{connector} company {link.company_name or link.company_ref}"
+        source = "a removed connection"
+    return f"{source} company {link.company_name or link.company_ref}"
 
 
 def describe_switch(
@@ -33,7 +34,7 @@ def describe_switch(
         fate = f"what was synced before {since.isoformat()} stays and everything from that date is replaced"
     else:
         fate = "the years the new source covers are replaced by its data (other years stay)"
-    return f"from {_source(store, previous)} to {record.connector} company {company}: {fate}"
+    return f"from {_source(store, previous)} to {record.connector} ({record.label}) company {company}: {fate}"
 
 
 def refuse_silent_switch(
