@@ -184,6 +184,7 @@ CASES: dict[str, dict[str, Call]] = {
     "status": {"": lambda w, u, i: w.app.status(u)},
     "runs": {"dossier": lambda w, u, i: w.app.runs(u, i.dossier), "": lambda w, u, i: w.app.runs(u)},
     "import_file": {"dossier": lambda w, u, i: w.app.import_file(u, i.dossier, w.file)},
+    "send_code": {"connection": lambda w, u, i: w.run(w.app.send_code(u, "echo", {}, connection_id=i.connection))},
     "reconnect_form": {"connection": lambda w, u, i: w.run(w.app.reconnect_form(u, i.connection, w.sandbox.connection_secrets()))},
     "connection_state": {"connection": lambda w, u, i: w.app.connection_state(u, i.connection)},
     "dossier_connections": {"dossier": lambda w, u, i: w.app.dossier_connections(u, i.dossier)},

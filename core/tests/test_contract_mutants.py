@@ -108,6 +108,6 @@ def test_a_broken_case_fails_exactly_the_checks_aimed_at_it(outcomes: dict[str, 
     )
 
 
-@pytest.mark.parametrize("cls", ["TestHonestEcho", "TestHonestEchoTrialBalance"])
+@pytest.mark.parametrize("cls", ["TestHonestEcho", "TestHonestEchoTrialBalance", "TestHonestEchoDetails"])
 def test_the_honest_echo_passes_every_check(outcomes: dict[str, str], cls: str) -> None:
     assert _failed(outcomes, cls) == set()

@@ -104,6 +104,10 @@ def connect_command(loaded: Any) -> str:
     from sfsync.auth import AgentSpec, OAuth2Spec, secret_field_names
 
     auth, name = loaded.auth, loaded.info.name
+    if isinstance(auth, OAuth2Spec) and auth.level.value == "dossier":
+        # A dossier-level login happens while linking the dossier, not on its own.
+        return (f"sfsync link DOSSIER --connection {name} --company REF --replace --client-id CLIENT_ID"
+                "    # the app's secret from SFSYNC_CLIENT_SECRET")
     if isinstance(auth, OAuth2Spec):
         return f"sfsync connect {name} --client-id CLIENT_ID --client-secret CLIENT_SECRET"
     if isinstance(auth, AgentSpec):
@@ -186,7 +190,21 @@ def render_connector_page(loaded: Any, sandbox: dict[str, str] | None = None) ->
     level = LEVELS.get(auth.level.value)
     if level:
         out += [f"Connection level `{auth.level.value}`: {level}", ""]
-    if isinstance(auth, OAuth2Spec):
+    if isinstance(auth, OAuth2Spec) and type(auth).tokens_from_callback is not OAuth2Spec.tokens_from_callback:
+        # A consent that hands back the grant itself (e-conomic): no code, no token endpoint.
+        out += [
+            "A consent through the OAuth2 machinery without a code: the user approves the app at the "
+            "package, which sends them back with the grant itself; sfsync checks `state` and keeps "
+            "the grant encrypted. Nothing is exchanged or refreshed.",
+            "",
+            f"- approval URL: `{auth.authorize_url}`",
+            "",
+            "The app registration the firm enters:",
+            "",
+            *_fields_table(auth.fields),
+            "",
+        ]
+    elif isinstance(auth, OAuth2Spec):
         out += [
             "OAuth2 authorization code flow: the user logs in at the package, which sends them "
             "back with a code; sfsync exchanges it and keeps the tokens encrypted.",

@@ -377,6 +377,48 @@ class Sfsync:
         )
 
     @scoped
+    async def send_code(
+        self,
+        user: User,
+        connector: str,
+        values: Mapping[str, Any],
+        *,
+        firm_id: str | None = None,
+        connection_id: str | None = None,
+    ) -> str:
+        """Have the package send the one-time code a form connection is set up with (AFAS's OTP).
+
+        For connectors whose :class:`~sfsync.auth.FormSpec` names a ``code_field``: give the form
+        without the code; the package sends it to the person (AFAS mails it) and this returns
+        where it went. Then call :meth:`connect_form` with the same values plus the code. Who may:
+        whoever may create (or, with ``connection_id``, change) the connection. Nothing is saved.
+
+        .. versionadded:: 0.2
+        """
+        record = self.access.connection(user, connection_id) if connection_id is not None else None
+        spec = self.registry.connector(connector).auth
+        if not isinstance(spec, FormSpec) or spec.code_field is None:
+            raise ConfigurationError(f"connector {connector} is not set up with a one-time code")
+        values = {k: v for k, v in values.items() if k != spec.code_field}
+        if record is not None:
+            if record.connector != connector:
+                raise ConfigurationError(f"connection {record.label} is a {record.connector} connection, not {connector}")
+            require_may_manage(user, record.level, connector, "change this connection")
+            values = {**record.config, **values}
+        else:
+            require_may_manage(user, spec.level, connector, "add a connection")
+            self._firm_for(user, firm_id)
+        config, secrets = self._split_fields(spec.fields, values, connector)
+        ctx = self._bare_context(connector, config, secrets, {})
+        try:
+            sent = await self.runner._call(connector, "sfsync_send_code", ctx=ctx)
+        except SfsyncError as exc:
+            raise exc.with_context(connector=connector) from exc.__cause__
+        finally:
+            await ctx.aclose()
+        return str(sent)
+
+    @scoped
     async def reconnect_form(self, user: User, connection_id: str, values: Mapping[str, Any]) -> ConnectionRecord:
         """Re-enter a form connection's credentials in place (see :meth:`connect_form`)."""
         record = self.access.connection(user, connection_id)
@@ -439,20 +481,23 @@ class Sfsync:
     async def finish_oauth(self, user: User, callback_url: str) -> ConnectionRecord:
         """Finish an OAuth2 connection from the URL the package redirected the user to.
 
-        Checks ``state``, exchanges the code (with the PKCE verifier), saves the tokens encrypted,
-        and lets the connector finish its setup.
+        Checks ``state``, exchanges the code (with the PKCE verifier) or takes the grant the
+        callback hands back (:meth:`~sfsync.auth.OAuth2Spec.tokens_from_callback`), saves the
+        tokens encrypted, and lets the connector finish its setup.
         """
         query = parse_qs(urlparse(callback_url).query)
         state = (query.get("state") or [""])[0]
         pending = self.access.pending(user, self._pending, state, lambda p: p.user_id)
         if "error" in query:
             raise AuthError(f"the package refused the login: {query['error'][0]} {query.get('error_description', [''])[0]}")
-        code = (query.get("code") or [""])[0]
-        if not code:
-            raise AuthError("the login came back without a code; start the connection again")
         loaded = self.registry.connector(pending.connector)
         spec = loaded.auth
         assert isinstance(spec, OAuth2Spec)
+        # A package whose consent hands back the grant itself (e-conomic) has no code to exchange.
+        handed = spec.tokens_from_callback(query, now=self.clock.now())
+        code = (query.get("code") or [""])[0]
+        if handed is None and not code:
+            raise AuthError("the login came back without a code; start the connection again")
         # Checked again: the connection may have gone, or the user's role changed, meanwhile.
         self.access.consent_target(
             user, pending.connector, spec.level.value, connection_id=pending.connection_id,
@@ -465,14 +510,17 @@ class Sfsync:
         kept = {name: query[name][0] for name in spec.callback_params if query.get(name)}
         ctx = self._bare_context(pending.connector, pending.config, pending.secrets, {"callback": kept} if kept else {})
         try:
-            client = ctx.http(spec.token_url, authenticated=False)
-            request = spec.token_request(
-                data, client_id=pending.config["client_id"], client_secret=pending.secrets.get("client_secret")
-            )
-            response = await client.send(request)
-            if response.status_code != 200:
-                raise spec.classify_token_error(response).with_context(connector=pending.connector)
-            tokens = spec.parse_token_response(response, now=self.clock.now())
+            if handed is not None:
+                tokens = handed
+            else:
+                client = ctx.http(spec.token_url, authenticated=False)
+                request = spec.token_request(
+                    data, client_id=pending.config["client_id"], client_secret=pending.secrets.get("client_secret")
+                )
+                response = await client.send(request)
+                if response.status_code != 200:
+                    raise spec.classify_token_error(response).with_context(connector=pending.connector)
+                tokens = spec.parse_token_response(response, now=self.clock.now())
             ctx.vault = _MemoryVault(tokens)
             await self._check(pending.connector, ctx)
             tokens = ctx.vault.tokens  # the check may have refreshed them
@@ -715,6 +763,12 @@ class Sfsync:
         company_ref = company.ref
         if gran is Granularity.DETAILS:
             if mode is not None or since is not None or first_year_end is not None or fiscal_years:
+                if granularity is None:  # the connector's own default: it brings no figures at all
+                    raise ConfigurationError(
+                        f"dossier {dossier.name}: connector {record.connector} is administrative only (company "
+                        "details, no figures); link it for the details (granularity 'details', `sfsync link "
+                        "--details`) beside the dossier's accounting link"
+                    )
                 raise ConfigurationError("an administrative (details) link takes no mode, date or fiscal year")
             admin = LinkRecord(dossier_id=dossier.id, connection_id=record.id, company_ref=company.ref,
                                company_name=company.name, mode=SyncMode.REPLACE, granularity=gran,

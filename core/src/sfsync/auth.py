@@ -13,6 +13,7 @@ import datetime as dt
 import enum
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlencode
@@ -221,6 +222,22 @@ class OAuth2Spec:
             scope=body.get("scope"),
         )
 
+    def tokens_from_callback(
+        self, query: Mapping[str, list[str]], *, now: dt.datetime
+    ) -> TokenSet | None:
+        """The tokens a callback carries itself, for packages whose consent hands back the grant
+        instead of a code (e-conomic's agreement grant token); ``None``, the default, means the
+        callback carries a ``code`` to exchange at :attr:`token_url`.
+
+        Args:
+            query: The callback's query parameters (each a list, as ``parse_qs`` gives them);
+                ``state`` has been checked already.
+            now: The time the callback arrived.
+
+        .. versionadded:: 0.3
+        """
+        return None
+
     def classify_token_error(self, response: httpx.Response) -> SfsyncError:
         """Map a failed token call to the core's errors.
 
@@ -252,11 +269,21 @@ class FormSpec:
     """Credentials typed into a form whose fields are a pydantic model.
 
     Fields typed ``SecretStr`` are secrets: asked without echo, encrypted at rest, never shown.
+
+    Attributes:
+        code_field: The field that takes a one-time code the package sends the person connecting
+            (AFAS mails an OTP that is exchanged for a token): the form is filled in without it,
+            :meth:`sfsync.api.Sfsync.send_code` has the package send the code (the connector's
+            ``sfsync_send_code``), and the form is sent again with the code in this field.
+            ``None``: the form has no such step.
+
+    .. versionchanged:: 0.2 ``code_field``.
     """
 
     flavour: ClassVar[Literal["form"]] = "form"
     fields: type[BaseModel]
     level: ConnectionLevel = ConnectionLevel.FIRM
+    code_field: str | None = None
 
 
 @dataclass(frozen=True)

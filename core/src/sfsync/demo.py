@@ -21,6 +21,7 @@ from sfsync.runner import RunObserver
 from sfsync.sandbox import Sandbox
 from sfsync.sandbox.connect import connect_sandbox
 from sfsync.secrets import SecretBox, generate_key
+from sfsync.store.base import User
 from sfsync.store.sqlite import SQLiteStore
 
 __all__ = ["DemoRow", "run_demo", "start_sandboxes"]
@@ -97,8 +98,12 @@ async def run_demo(
     admin = app.add_user(firm.id, "admin@demo.test", "admin")
     dossiers: list[tuple[str, DemoRow]] = []
     sharing: dict[int, int] = {}
+    administrative: list[tuple[str, Sandbox]] = []
     for name, sandbox in sandboxes.items():
         info = registry.connector(name).info
+        if info.default_granularity is Granularity.DETAILS:  # master data only: linked beside another below
+            administrative.append((name, sandbox))
+            continue
         # A package whose login is bound to one company (QuickBooks) lists all of them apart, and
         # each dossier's login picks its own.
         refs = getattr(sandbox, "all_company_refs", sandbox.company_refs)()
@@ -141,6 +146,7 @@ async def run_demo(
             except Exception as exc:
                 row.status = "failed"
                 row.error = str(exc) if isinstance(exc, SfsyncError) else f"{type(exc).__name__}: {exc}"
+    beside = await _link_administrative(app, admin, administrative, dossiers, rows, say)
     first = await app.sync_many([d for d, _ in dossiers], observer=observer)
     second = await app.sync_many([d for d, _ in dossiers], observer=observer)
     for (dossier_id, row), run1, run2 in zip(dossiers, first, second, strict=True):
@@ -165,7 +171,47 @@ async def run_demo(
                 count += 1
             row.lines = count
             row.balanced = debit == credit if count else None
+    for dossier_id, row in beside:
+        _report_administrative(app, dossier_id, row)
     if not given:
         app.store.close()
     await asyncio.sleep(0)
     return rows
+
+
+async def _link_administrative(
+    app: Sfsync, admin: User, administrative: list[tuple[str, Sandbox]], dossiers: list[tuple[str, DemoRow]],
+    rows: list[DemoRow], say: object,
+) -> list[tuple[str, DemoRow]]:
+    """Link each administrative-only package (AdminPulse) for the master data of a dossier that has
+    its figures from another package (Exact's first where installed): one dossier, both links."""
+    made: list[tuple[str, DemoRow]] = []
+    for name, sandbox in administrative:
+        partner = next((d for d in dossiers if d[1].connector.startswith("exact")), dossiers[0] if dossiers else None)
+        row = DemoRow(dossier=partner[1].dossier if partner else f"{name}-1", connector=name,
+                      mode=f"details beside {partner[1].connector}" if partner else "details")
+        rows.append(row)
+        try:
+            connection = await connect_sandbox(app, admin, name, sandbox)
+            say(f"connected {app.registry.connector(name).info.title} (form)")  # type: ignore[operator]
+            dossier_id = partner[0] if partner else app.create_dossier(admin, row.dossier).id
+            await app.link(admin, dossier_id, connection.id, sandbox.company_refs()[0], granularity=Granularity.DETAILS)
+            if partner is None:
+                dossiers.append((dossier_id, DemoRow(dossier=row.dossier, connector=name, mode="details")))
+            made.append((dossier_id, row))
+        except Exception as exc:
+            row.status = "failed"
+            row.error = str(exc) if isinstance(exc, SfsyncError) else f"{type(exc).__name__}: {exc}"
+    return made
+
+
+def _report_administrative(app: Sfsync, dossier_id: str, row: DemoRow) -> None:
+    """The administrative row: ok when the dossier holds the package's details and no run warned
+    that they failed."""
+    runs = app.store.list_runs(dossier_id, limit=2)
+    failed = [w for r in runs for w in r.warnings if "company details" in w] + [r.error for r in runs if r.error]
+    kept = app.store.company_details(dossier_id)
+    row.status = "failed" if failed or kept is None else "ok"
+    row.error = "; ".join(failed) if failed else "" if kept else "no company details were stored"
+    if runs:
+        row.requests_first, row.requests_second = runs[-1].requests, runs[0].requests

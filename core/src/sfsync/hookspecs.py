@@ -93,6 +93,25 @@ def sfsync_check_connection(ctx: ConnectorContext) -> Any:
     """
 
 
+@hookspec(firstresult=True)
+def sfsync_send_code(ctx: ConnectorContext) -> Any:
+    """Have the package send a one-time code for a form connection being set up (optional).
+
+    Called by :meth:`sfsync.api.Sfsync.send_code` for connectors whose
+    :class:`~sfsync.auth.FormSpec` names a ``code_field`` (AFAS mails an OTP to the user; the
+    form is then sent again with it, and ``sfsync_check_connection`` exchanges it). Raise
+    :class:`~sfsync.errors.AuthError` when the package refuses the form's other fields.
+
+    :param ctx: The connector context of the connection being set up (its form fields, without
+        the code).
+    :return: An awaitable of ``str``: where the code went, for the person connecting.
+
+    Stops at first non-None result.
+
+    .. versionadded:: 0.2
+    """
+
+
 # -------------------------------------------------------------------------------------------------
 # What the connection can see
 # -------------------------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ ENTRY_POINT_GROUP = "sfsync"
 
 OPTIONAL_HOOKS = (
     "sfsync_check_connection",
+    "sfsync_send_code",
     "sfsync_list_companies",
     "sfsync_fetch_company_details",
     "sfsync_fetch_fiscal_years",

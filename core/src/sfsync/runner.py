@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import httpx
@@ -346,20 +346,23 @@ class Runner:
             ctx = self.context_for(connection, dossier=dossier, link=admin, observer=watcher)
             kept = self.store.company_details(admin.dossier_id)
             relinked = kept is None or (admin.created_at is not None and admin.created_at > kept.fetched_at)
-            await self._details(run, admin.dossier_id, connection, ctx, Company(ref=admin.company_ref,
-                                                                               name=admin.company_name), watcher,
-                                full=relinked)
+            company = Company(ref=admin.company_ref, name=admin.company_name)
+            # A transient fault (5xx, 429) is waited out as for the figures, before it counts.
+            await self._resuming(lambda: self._details(run, admin.dossier_id, connection, ctx, company, watcher,
+                                                       full=relinked), ctx, admin.dossier_id, watcher)
         except SfsyncError as exc:
             if alone:
                 refusing[:] = [connection]
                 raise exc.with_context(**context) from exc.__cause__
             if isinstance(exc, AuthError):
                 self._mark_needs_reconsent(connection, exc)
-            run.warnings.append(f"company details from {connection.connector} were not synced: {exc.message}")
+            run.warnings.append(f"dossier {dossier}: company details from {connection.connector} were not synced: "
+                                f"{exc.message}")
         finally:
             if ctx is not None:
                 run.warnings.extend(w for w in ctx.warnings if w not in run.warnings)
                 run.requests += ctx.stats.requests
+                run.rate_limit_waits += ctx.stats.rate_limit_waits
                 await ctx.aclose()
 
     async def _details(
@@ -408,9 +411,17 @@ class Runner:
         watcher: RunObserver,
     ) -> None:
         """The stages, resumed from the last checkpoint after a transient fault (see resume_waits)."""
+        await self._resuming(lambda: self._stages(run, dossier_id, link, connection, ctx, watcher),
+                             ctx, dossier_id, watcher)
+
+    async def _resuming(
+        self, attempt_once: Callable[[], Awaitable[None]], ctx: ConnectorContext, dossier_id: str,
+        watcher: RunObserver,
+    ) -> None:
+        """``attempt_once()``, again after each of :attr:`resume_waits` while it fails transiently."""
         for attempt, wait in enumerate((*self.resume_waits, None), start=1):
             try:
-                await self._stages(run, dossier_id, link, connection, ctx, watcher)
+                await attempt_once()
                 return
             except BudgetExhausted:
                 raise  # a daily budget: waiting minutes would not bring it back

@@ -41,6 +41,8 @@ def _case(name: str, fault: str, fails: set[str], connector: type[c.Mutant] = c.
     return BrokenCase(name, fault, frozenset(fails), connector, host, granularity)
 
 
+_D = Granularity.DETAILS
+
 CASES: tuple[BrokenCase, ...] = (
     _case("duplicate-companies", "lists a company twice", {"companies"}, c.DuplicateCompanies),
     _case("echoes-the-key", "puts the refused key in the error", {"bad_credentials"}, c.EchoesTheKey),
@@ -86,6 +88,20 @@ CASES: tuple[BrokenCase, ...] = (
           host=h.reconsent_keeps_the_mark),
     _case("host-rounds-since", "a since date is quietly moved to a year start", {"since_start"},
           host=h.rounds_since_to_a_year_start),
+    # Administrative (details) links: the contract class links echo for its master data only.
+    # (It lists the companies to find the next one: a request more on an unchanged night, too.)
+    _case("details-of-another-company", "answers with the next company's master data",
+          {"company_details", "details_first_sync", "details_changes", "details_unchanged"}, c.DetailsOfAnotherCompany,
+          granularity=_D),
+    _case("details-extra-requests", "lists the companies again before every look at the details",
+          {"details_unchanged"}, c.DetailsExtraRequests, granularity=_D),
+    # (Not looking, it does not see the package fail either.)
+    _case("details-stale-stamp", "says unchanged without looking", {"details_changes", "details_failure"},
+          c.DetailsStaleStamp, granularity=_D),
+    _case("details-swallows-failures", "turns a failing package into unchanged", {"details_failure"},
+          c.DetailsSwallowsFailures, granularity=_D),
+    _case("host-stores-details-every-night", "a new version of unchanged details on every sync",
+          {"details_unchanged"}, host=h.stores_details_every_night, granularity=_D),
 )
 
 

@@ -18,7 +18,7 @@ import httpx
 from sfsync.context import ConnectorContext
 from sfsync.echo.connector import EchoConnector
 from sfsync.echo.sandbox import BASE_URL
-from sfsync.errors import AuthError, MalformedResponse, NeedsReconsent
+from sfsync.errors import AuthError, MalformedResponse, NeedsReconsent, SfsyncError
 from sfsync.hookspecs import hookimpl
 from sfsync.metadata import ConnectorInfo
 from sfsync.models import (
@@ -274,3 +274,48 @@ class TrialBalanceNeverRefreshes(Mutant):
             state = json.loads(batch.cursor or '{"closed_done": []}')
             state["closed_done"] = sorted({*state["closed_done"], *(y.label for y in fiscal_years if y.end <= batch.clear[1])}) if batch.clear else state["closed_done"]
             yield batch.model_copy(update={"cursor": json.dumps(state)})
+
+
+# --- administrative (details) links ---------------------------------------------------------------
+
+
+class DetailsOfAnotherCompany(Mutant):
+    """Answers with the master data of the next company in the list."""
+
+    @hookimpl
+    async def sfsync_fetch_company_details(self, ctx: ConnectorContext, company: Company) -> CompanyDetails:
+        refs = [c.ref for c in await self.sfsync_list_companies(ctx)]
+        other = refs[(refs.index(company.ref) + 1) % len(refs)]
+        return await super().sfsync_fetch_company_details(ctx, company.model_copy(update={"ref": other}))
+
+
+class DetailsExtraRequests(Mutant):
+    """Lists the companies again before every look at the details: a request a night more."""
+
+    @hookimpl
+    async def sfsync_fetch_company_details(self, ctx: ConnectorContext, company: Company) -> CompanyDetails:
+        await self._get(ctx, "/companies")
+        return await super().sfsync_fetch_company_details(ctx, company)
+
+
+class DetailsStaleStamp(Mutant):
+    """Says "unchanged" whenever it is given the previous version, without looking."""
+
+    @hookimpl
+    async def sfsync_fetch_company_details(
+        self, ctx: ConnectorContext, company: Company, previous: CompanyDetails | None
+    ) -> CompanyDetails | None:
+        if previous is not None:
+            return None
+        return await super().sfsync_fetch_company_details(ctx, company)
+
+
+class DetailsSwallowsFailures(Mutant):
+    """Turns any failure of the package into "unchanged"."""
+
+    @hookimpl
+    async def sfsync_fetch_company_details(self, ctx: ConnectorContext, company: Company) -> CompanyDetails | None:
+        try:
+            return await super().sfsync_fetch_company_details(ctx, company)
+        except SfsyncError:
+            return None

@@ -11,6 +11,7 @@ import pytest
 from sfsync.api import Sfsync
 from sfsync.errors import ConfigurationError
 from sfsync.http import transport
+from sfsync.models import CompanyDetails
 from sfsync.store.sqlite import SQLiteStore
 
 
@@ -71,3 +72,9 @@ def reconsent_keeps_the_mark(patch: pytest.MonkeyPatch) -> None:
         return update(self, connection_id, **changes)
 
     patch.setattr(SQLiteStore, "update_connection", keeps)
+
+
+
+def stores_details_every_night(patch: pytest.MonkeyPatch) -> None:
+    """The store sees every answer as new: it keeps another, equal version on every sync."""
+    patch.setattr(CompanyDetails, "same_as", lambda self, other: False)

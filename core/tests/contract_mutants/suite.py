@@ -66,4 +66,5 @@ def honest_classes() -> dict[str, Any]:
         return Honest
 
     return {"TestHonestEcho": honest("TestHonestEcho", None),
-            "TestHonestEchoTrialBalance": honest("TestHonestEchoTrialBalance", Granularity.TRIAL_BALANCE)}
+            "TestHonestEchoTrialBalance": honest("TestHonestEchoTrialBalance", Granularity.TRIAL_BALANCE),
+            "TestHonestEchoDetails": honest("TestHonestEchoDetails", Granularity.DETAILS)}

@@ -49,9 +49,11 @@ def _support_user(state: State) -> User:
 @click.option("--field", "fields", multiple=True, metavar="NAME=VALUE", help="A form field (repeatable).")
 @click.option("--label", help="A name for the connection.")
 @click.option("--connection", help="Replace the credentials of this existing connection instead.")
+@click.option("--send-code", is_flag=True,
+              help="Have the package send its one-time code first (AFAS mails an OTP to the user), then ask for it.")
 @pass_state
 def support_connect(state: State, firm: str, connector: str, fields: tuple[str, ...], label: str | None,
-                    connection: str | None) -> None:
+                    connection: str | None, send_code: bool) -> None:
     """Create (or, with --connection, change) a support-level connection for FIRM with the
     credentials the firm sent."""
     from sfsync.auth import AgentSpec, FormSpec
@@ -66,6 +68,12 @@ def support_connect(state: State, firm: str, connector: str, fields: tuple[str, 
         raise ConfigurationError(f"connector {connector} connects with {spec.flavour}; support connects forms")
     existing = find_connection(state, staff, connection, firm_id=found[0].id) if connection else None
     values = form_values(spec, fields, None, None, ask_all=existing is None)
+    if send_code:
+        if not isinstance(spec, FormSpec) or spec.code_field is None:
+            raise ConfigurationError(f"connector {connector} is not set up with a one-time code")
+        say(asyncio.run(state.app.send_code(staff, connector, values, firm_id=found[0].id,
+                                            connection_id=existing.id if existing else None)))
+        values[spec.code_field] = click.prompt("the one-time code", hide_input=True)
     record = asyncio.run(state.app.connect_form(staff, connector, values, label=label, firm_id=found[0].id,
                                                 connection_id=existing.id if existing else None))
     say(f"{'changed' if existing else 'connected'} {record.label} ({record.id}) for {found[0].name}")

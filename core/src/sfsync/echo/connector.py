@@ -62,7 +62,8 @@ class EchoConnector:
             # Transactions: fiscal years, accounts, one page of lines, one of deletions. Trial
             # balance: years and accounts, then every page of lines of the open years (echo has
             # no report endpoint), which the suite's small dossier keeps to five pages.
-            unchanged_night_requests={Granularity.TRANSACTIONS: 4, Granularity.TRIAL_BALANCE: 7},
+            # Details (an administrative link to echo): one look at the company's details.
+            unchanged_night_requests={Granularity.TRANSACTIONS: 4, Granularity.TRIAL_BALANCE: 7, Granularity.DETAILS: 1},
         )
 
     @hookimpl

@@ -312,6 +312,11 @@ class EchoSandbox(Sandbox):
         # A regenerated key: the stored one is refused until the connection is given the new one.
         self.api_key = f"{API_KEY}-{self._next()}"
 
+    def edit_company_details(self, company_ref: str) -> None:
+        # The company moves: a new registered address, as a user would type it after a first sync.
+        company = self.companies[company_ref]
+        company.details = company.details.model_copy(update={"street": f"Nieuwe Dreef {self._next()}", "city": "Aalst"})
+
     def truth(self, company_ref: str) -> PackageTruth:
         company = self.companies[company_ref]
         books = TruthBuilder()

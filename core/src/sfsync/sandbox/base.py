@@ -143,6 +143,12 @@ class Sandbox(abc.ABC):
         report it; return its line ids."""
         raise NotImplementedError
 
+    def edit_company_details(self, company_ref: str) -> None:
+        """Change a company's master data in the package (a new address…), bumping whatever
+        change stamp the package keeps, as its users would after a first sync (optional; the
+        contract suite's administrative checks need it)."""
+        raise NotImplementedError
+
     def expire_tokens(self) -> None:
         """Make every issued access token expire now (OAuth2 sandboxes)."""
         oauth = self.oauth_server

@@ -31,6 +31,8 @@ class Check:
         granularity: Only links of this granularity are checked (``None``: both).
         hook: Only connectors implementing this hook are checked.
         declared: Only connectors declaring this granularity in ``ConnectorInfo`` are checked.
+        administrative: Also checked on an administrative (``details``) link, which brings no
+            figures: a check of neither granularity applies there only when this is set.
     """
 
     name: str
@@ -39,15 +41,16 @@ class Check:
     granularity: Granularity | None = None
     hook: str | None = None
     declared: Granularity | None = None
+    administrative: bool = False
 
 
-_T, _TB = Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE
+_T, _TB, _D = Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE, Granularity.DETAILS
 
 CHECKS: dict[str, Check] = {c.name: c for c in (
     Check("companies", "The connection lists companies with unique refs, the sandbox's among them.",
-          "Two companies sharing a ref, or a seeded company missing."),
+          "Two companies sharing a ref, or a seeded company missing.", administrative=True),
     Check("bad_credentials", "Refused credentials raise AuthError and the secret is not in the message.",
-          "A generic error for wrong credentials, or the refused secret echoed back."),
+          "A generic error for wrong credentials, or the refused secret echoed back.", administrative=True),
     Check("first_sync", "The first sync succeeds, stores figures and counts its requests.",
           "A failing or empty first sync; requests not made through ctx.http."),
     Check("fiscal_years", "Fiscal years do not overlap and cover every stored date.",
@@ -89,11 +92,26 @@ CHECKS: dict[str, Check] = {c.name: c for c in (
           "package's trial balance.", "Totals per account and year that differ from the package's.",
           granularity=_T, declared=_TB),
     Check("retry_after", "A 429 with a Retry-After longer than any fallback pause is waited out: no "
-          "request arrives inside it.", "Retry-After ignored (the transport's own pause used instead)."),
+          "request arrives inside it.", "Retry-After ignored (the transport's own pause used instead).",
+          administrative=True),
     Check("no_secrets", "No secret appears in the logs, a repr or the store in clear.",
-          "A token or key logged or stored unencrypted."),
+          "A token or key logged or stored unencrypted.", administrative=True),
     Check("company_details", "The company details equal the package's master data.",
-          "A field dropped or taken from the wrong place.", hook="sfsync_fetch_company_details"),
+          "A field dropped or taken from the wrong place.", hook="sfsync_fetch_company_details", administrative=True),
+    # --- administrative (details) links: the master data, no figures ---
+    Check("details_first_sync", "The first sync of an administrative link stores the package's company "
+          "details, and no figures.", "Details not stored, stored from the wrong company, or figures "
+          "fetched for a link that asks none.", granularity=_D),
+    Check("details_unchanged", "An unchanged night keeps the one stored version and makes at most the "
+          "declared requests.", "A new version for unchanged data, or more requests than "
+          "ConnectorInfo.unchanged_night_requests.", granularity=_D),
+    Check("details_changes", "An edit of the master data in the package is stored as a new version with "
+          "the next sync; the earlier version stays in the history.",
+          "An edit not noticed (a stale change stamp), or the history overwritten.", granularity=_D),
+    Check("details_failure", "A package failure fails an administrative-only dossier with an error naming "
+          "the dossier, the connector and the cause, and keeps its stored details.",
+          "A failure reported as success, an error without its context, or stored details lost.",
+          granularity=_D),
     Check("reconsent", "A revoked credential fails the sync as an authentication error and marks the "
           "connection needs_reconsent; after re-consent the interrupted dossier resumes from its checkpoint.",
           "A revoked grant reported as another failure, a re-consent that leaves the mark, or one that "

@@ -12,6 +12,7 @@ from sfsync.plugins import PluginRegistry, get_registry
 from sfsync.sandbox import Sandbox
 from sfsync.testing.checks import CHECKS, MARKER
 from sfsync.testing.checks_books import BooksChecks
+from sfsync.testing.checks_details import DetailsChecks
 from sfsync.testing.checks_faults import FaultChecks
 from sfsync.testing.checks_sync import SyncChecks
 from sfsync.testing.harness import ContractHarness, SimulatedKill
@@ -22,7 +23,7 @@ OPTED_OUT = "opted out: "
 NOT_APPLICABLE = "not applicable: "
 
 
-class ConnectorContract(BooksChecks, SyncChecks, FaultChecks):
+class ConnectorContract(BooksChecks, SyncChecks, FaultChecks, DetailsChecks):
     """Subclass with ``connector = "<name>"``; every ``test_*`` here runs against its sandbox.
 
     Each test is one check of :data:`sfsync.testing.checks.CHECKS`. Opt out of a check by naming
@@ -103,6 +104,8 @@ class ConnectorContract(BooksChecks, SyncChecks, FaultChecks):
         granularity = cls.granularity or info.default_granularity
         if item.granularity is not None and granularity is not item.granularity:
             return f"{NOT_APPLICABLE}checked on {item.granularity.value} links only"
+        if granularity is Granularity.DETAILS and item.granularity is None and not item.administrative:
+            return f"{NOT_APPLICABLE}an administrative (details) link brings no figures"
         if item.hook is not None and not registry.supports(cls.connector, item.hook):
             return f"{NOT_APPLICABLE}{cls.connector} does not implement {item.hook}"
         if item.declared is not None and item.declared not in info.granularities:

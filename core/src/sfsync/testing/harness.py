@@ -209,14 +209,17 @@ class ContractHarness:
         granularity: Granularity | None = None,
         connection: ConnectionRecord | None = None,
     ) -> None:
-        """Link a dossier again (to change its mode or date); the next sync is a full one."""
+        """Link a dossier again (to change its mode or date); the next sync is a full one. An
+        administrative (``details``) link takes no mode or date: they are left out for it."""
+        granularity = granularity or self.granularity
+        administrative = granularity is Granularity.DETAILS
         if connection is None:
-            link = self.app.store.get_link(dossier.id)
+            link = self.app.store.get_admin_link(dossier.id) if administrative else self.app.store.get_link(dossier.id)
             assert link is not None, f"dossier {dossier.name} has no link to keep the connection of"
             connection = self.app.store.get_connection(link.connection_id)
         ref = company_ref or self.sandbox.company_refs()[0]
-        self.run(self.app.link(self.admin, dossier.id, connection.id, ref, mode=mode, since=since,
-                               granularity=granularity or self.granularity))
+        self.run(self.app.link(self.admin, dossier.id, connection.id, ref, mode=None if administrative else mode,
+                               since=since, granularity=granularity))
 
     def sync(self, dossier: DossierRecord, observer: Any = None) -> RunRecord:
         """Sync a dossier now."""

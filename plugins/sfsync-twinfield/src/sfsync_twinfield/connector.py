@@ -45,7 +45,10 @@ from sfsync.sandbox import Sandbox
 
 from sfsync_twinfield import client
 from sfsync_twinfield.browse import Row, browse, column
-from sfsync_twinfield.client import NS_DELETED, NS_PERIOD, q, text
+from sfsync_twinfield.client import NS_PERIOD, q, text
+from sfsync_twinfield.deletions import deletions_since
+from sfsync_twinfield.fiscal_years import PeriodTable, YearsCache
+from sfsync_twinfield.trial_balance_gate import TrialBalanceGate, book_year
 
 CONNECTOR = "twinfield"
 DIM_PAGE = 100
@@ -122,11 +125,6 @@ def _dc(element: etree._Element, name: str, ns: str) -> str:
     return text(element.find(q(ns, name)))
 
 
-def _book_year(year: FiscalYear) -> str:
-    """Twinfield's number of a book year: its label, or the calendar year it ends in."""
-    return year.label if len(year.label) == 4 and year.label.isdigit() else str(year.end.year)
-
-
 def _year_key(year: FiscalYear) -> str:
     """What the first sync reads a fiscal year by: its book year, or its dates when the firm
     overrode the years on the link (labels that are not Twinfield's year numbers)."""
@@ -170,7 +168,7 @@ class TwinfieldConnector:
             granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
             default_granularity=Granularity.TRANSACTIONS,
             # Measured against the sandbox by the contract suite's unchanged second sync.
-            unchanged_night_requests={Granularity.TRANSACTIONS: 8, Granularity.TRIAL_BALANCE: 7},
+            unchanged_night_requests={Granularity.TRANSACTIONS: 5, Granularity.TRIAL_BALANCE: 5},
             rate_limits=RateLimitPolicy(
                 windows=(RateWindow("credits-per-minute", 1000, 60.0),),
                 notes=(
@@ -180,11 +178,14 @@ class TwinfieldConnector:
                 ),
             ),
             known_limits=(
-                "An unchanged night costs 8 requests on a transactions link and 7 on a trial-balance link: "
-                "fiscal years are read per book year (PeriodService, one request each) and the chart in two "
-                "finder calls (balance sheet, profit and loss); a trial-balance link reads its open years "
-                "again (the 040_1 browse has no modified filter of its own: about 150 lines for a small "
-                "company).",
+                "An unchanged night costs 5 requests: GetYears (the period tables are kept and read "
+                "again when the years change or after a week, so a closed period or a moved end date "
+                "can take up to a week to show), the chart in two finder calls (the DIM finder takes "
+                "one dimension type a call: balance sheet, then profit and loss, each modifiedsince), "
+                "and two query calls for the lines or totals (a modified-window browse 030_3 and the "
+                "deleted transactions). A trial-balance link reads no line on an unchanged night; "
+                "after a change it reads the book year of each changed transaction again, and for a "
+                "deletion the year of its date and the years either side.",
                 "Lines are re-read by the transaction's modified stamp: a whole transaction "
                 "arrives again when one of its lines changes.",
                 "Deleted transactions are reported per daybook and number, so a deletion removes "
@@ -244,6 +245,9 @@ class TwinfieldConnector:
     ) -> list[FiscalYear]:
         """Book years and their period tables from ``PeriodService.svc``.
 
+        The tables are read once and then kept (:class:`YearsCache`): a night costs the one
+        ``GetYears`` query while the years stay the same.
+
         A period is defined by its end date; the next starts the day after. A year starts the
         day after the previous year's last period; the earliest year is taken to be a whole year
         (a firm can override the end of a short or long first year on the link).
@@ -253,8 +257,8 @@ class TwinfieldConnector:
             ctx, client.PERIODS, "PeriodService", "GetYears", NS_PERIOD, {}, office=office
         )
         years = sorted(_whole(text(y), "book year") for y in result.iter(q(NS_PERIOD, "Year")))
-        tables: list[tuple[str, list[tuple[int, dt.date, bool]]]] = []
-        for year in years:
+
+        async def read(year: int) -> PeriodTable:
             answer = await client.wcf_query(
                 ctx,
                 client.PERIODS,
@@ -266,7 +270,7 @@ class TwinfieldConnector:
             )
             # Period 0 (opening) and the closing periods (99 and up) are not spans of the year;
             # a number that is not a number at all is refused, not skipped (a year would go).
-            read = (
+            found = (
                 (
                     _whole(_dc(p, "Number", NS_PERIOD), f"period number of book year {year}"),
                     _date(_dc(p, "EndDate", NS_PERIOD)),
@@ -274,9 +278,13 @@ class TwinfieldConnector:
                 )
                 for p in answer.iter(q(NS_PERIOD, "Period"))
             )
-            periods = sorted(period for period in read if 0 < period[0] < 99)
-            if periods:
-                tables.append((str(year), periods))
+            return sorted(period for period in found if 0 < period[0] < 99)
+
+        tables = [
+            (label, periods)
+            for label, periods in await YearsCache(ctx, office).tables(years, read)
+            if periods
+        ]
         fiscal: list[FiscalYear] = []
         for index, (label, periods) in enumerate(tables):
             if index > 0:
@@ -399,12 +407,13 @@ class TwinfieldConnector:
         """Totals per account and period from browse ``040_1``, one book year per batch.
 
         Period 0 (the opening balance Twinfield carries into a year) becomes the opening of
-        the first period; closed years done in an earlier batch are not read again.
+        the first period. After a complete read, a night reads only the years with a
+        transaction changed, added or deleted since (:class:`TrialBalanceGate`: two query calls,
+        no line, when nothing moved); closed years done in an earlier read are not read again.
         """
-        done = set(json.loads(cursor)["done"]) if cursor else set()
-        for year in fiscal_years:
-            if year.closed and year.label in done:
-                continue
+        gate = await TrialBalanceGate.open(ctx, company.ref, fiscal_years, cursor)
+        wanted = gate.to_read(fiscal_years)
+        for year in wanted:
             rows = await browse(
                 ctx,
                 company.ref,
@@ -414,8 +423,8 @@ class TwinfieldConnector:
                     column(
                         "fin.trs.head.yearperiod",
                         "between",
-                        f"{_book_year(year)}/00",
-                        f"{_book_year(year)}/55",
+                        f"{book_year(year)}/00",
+                        f"{book_year(year)}/55",
                     ),
                     column("fin.trs.head.status", "equal", "normal"),
                     column("fin.trs.head.year"),
@@ -460,10 +469,10 @@ class TwinfieldConnector:
                         )
                     )
                     running = closing
-            done.add(year.label)
-            yield TrialBalanceBatch(
-                lines=lines, clear=(year.start, year.end), cursor=json.dumps({"done": sorted(done)})
-            )
+            yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end), cursor=gate.read(year))
+        if not wanted and gate.dump() != cursor:
+            # Nothing to read, but the markers moved on (a change outside the years, say).
+            yield TrialBalanceBatch(cursor=gate.dump())
 
     @hookimpl
     def sfsync_sandbox(self) -> Sandbox:
@@ -580,30 +589,7 @@ def _ledger_page(rows: list[Row]) -> tuple[LedgerColumns, str | None]:
 
 async def _deleted_entries(ctx: ConnectorContext, office: str, state: _Cursor) -> list[str]:
     """Entries deleted since the last deletion seen (``GetDeletedTransactions``)."""
-    result = await client.wcf_query(
-        ctx,
-        client.DELETED,
-        "DeletedTransactionsService",
-        "GetDeletedTransactions",
-        NS_DELETED,
-        {"CompanyCode": office, "DateFrom": state.deleted_from},
-        office=office,
-    )
-    found: list[tuple[str, str]] = []
-    for item in result.iter(q(NS_DELETED, "DeletedTransaction")):
-        entry = f"{_dc(item, 'Daybook', NS_DELETED)}/{_dc(item, 'TransactionNumber', NS_DELETED)}"
-        when = _dc(item, "DeletionDate", NS_DELETED)[:19]
-        found.append((when, entry))
-    seen = set(state.deleted_seen)
-    fresh = sorted({entry for when, entry in found if f"{when}|{entry}" not in seen})
-    if found:
-        newest = max(when for when, _ in found)
-        if newest > state.deleted_from:
-            state.deleted_from = newest
-            seen = set()
-        seen |= {f"{when}|{entry}" for when, entry in found if when == state.deleted_from}
-        state.deleted_seen = sorted(seen)
-    return fresh
+    return [deletion.entry for deletion in await deletions_since(ctx, office, state)]
 
 
 twinfield = TwinfieldConnector()

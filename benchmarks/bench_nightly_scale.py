@@ -1,0 +1,223 @@
+"""A nightly fan-out at scale through the production path: planner, Celery workers, Redis, PostgreSQL.
+
+    python benchmarks/bench_nightly_scale.py [--dossiers 10000] [--connections 50] [--workers 4]
+        [--limit 60] [--window 60] [--factor 60] [--volume 1] [--page-size 40] [--night 1]
+        [--postgres DSN] [--redis redis://host:6379/12]
+
+N dossiers are linked over M firm-level connections of the load-test package
+(``benchmarks/sfsync_loadtest.py``), served over HTTP from this process so that every worker talks
+to the same package. The package enforces a per-company limit (by default Exact Online's 60 calls
+a minute per division) in sliding windows and sends remaining/reset headers on every answer, with
+429 and ``Retry-After`` past it. ``sfsync.plan_night`` is sent once; W ``celery worker
+--pool=solo`` processes take the dossiers, share the limiter and the refresh locks in Redis and
+write into a fresh PostgreSQL schema (dropped afterwards). The wall time runs from the planner's
+message to the last dossier stored.
+
+The scaled clock: package time runs ``factor`` times faster than wall time, on both sides: every
+window (the package's and the one the connector declares) is ``window / factor`` wall seconds, and
+token lifetimes likewise, so a night that takes an hour of package time is measured in
+``3600 / factor`` seconds with exactly the limits the package has.
+
+The lower bound: a company whose sync needs R calls cannot send its last one before
+``floor((R - 1) / limit)`` windows have passed, whatever the client does; with W workers each
+taking one dossier at a time, the night also cannot end before the sum of those times divided by W.
+The larger of the two is the rate-limit lower bound (goal: wall ≤ 1.1 × it). When no company
+needs more than one window the bound is 0 and the night is bound by the workers' own speed: the
+dossiers per second are the figure then.
+
+Needs Redis and PostgreSQL (``SFSYNC_TEST_REDIS_URL`` and ``SFSYNC_TEST_POSTGRES_DSN``, or the
+flags). The Redis database given is emptied first: give one of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from sfsync.api import Sfsync
+from sfsync.plugins import PluginRegistry
+from sfsync.secrets import SecretBox, generate_key
+from sfsync.store.postgres import PostgresStore
+from sfsync_loadtest import LoadtestConnector, LoadtestSandbox, free_port, seed, serve
+
+HERE = Path(__file__).resolve().parent
+MARGIN = 1  # the connector declares one call less: a reservation and its arrival are not one instant
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dossiers", type=int, default=10_000)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=4, help="celery worker processes (pool solo)")
+    parser.add_argument("--limit", type=int, default=60, help="calls per window per company")
+    parser.add_argument("--window", type=float, default=60.0, help="seconds of package time")
+    parser.add_argument("--factor", type=float, default=60.0, help="package time runs this much faster")
+    parser.add_argument("--volume", type=int, default=1, help="multiplies the entries of each company")
+    parser.add_argument("--page-size", type=int, default=40, help="ledger lines per page")
+    parser.add_argument("--night", type=float, default=1.0, help="seconds the planner spreads the dossiers over")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="give up after this many seconds")
+    parser.add_argument("--postgres", default=os.environ.get("SFSYNC_TEST_POSTGRES_DSN"))
+    parser.add_argument("--redis", default=None, help="broker and limiter (default: database 12 of "
+                        "SFSYNC_TEST_REDIS_URL); emptied first")
+    args = parser.parse_args()
+    if not args.postgres:
+        parser.error("--postgres (or SFSYNC_TEST_POSTGRES_DSN) is needed")
+    if args.redis is None:
+        base = os.environ.get("SFSYNC_TEST_REDIS_URL")
+        if not base:
+            parser.error("--redis (or SFSYNC_TEST_REDIS_URL) is needed")
+        args.redis = urlunsplit(urlsplit(base)._replace(path="/12"))
+    return args
+
+
+class Workers:
+    """Celery worker subprocesses started here; each one is killed at the end."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env, self.logs = env, logs
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self, count: int) -> None:
+        for n in range(count):
+            with open(self.logs / f"w{n}.log", "wb") as log:
+                self.procs.append(subprocess.Popen(
+                    [sys.executable, "-m", "celery", "-A", "sfsync.celery.app", "worker", "--pool=solo",
+                     "-Q", "sfsync,sfsync.loadtest", "-n", f"bench{n}@%h", "--without-heartbeat",
+                     "--without-gossip", "--without-mingle", "--prefetch-multiplier=1", "-l", "warning"],
+                    env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                ))
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+        for proc in self.procs:
+            proc.wait(timeout=30)
+
+    def tail(self) -> str:
+        return "\n".join(f"--- w{n} ---\n{(self.logs / f'w{n}.log').read_text(errors='replace')[-2000:]}"
+                         for n in range(len(self.procs)))
+
+
+def _wait_ready(celery: object, count: int, workers: Workers, timeout: float = 300.0) -> None:
+    """Until ``count`` workers answer a ping."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answers = celery.control.ping(timeout=1.0)  # type: ignore[attr-defined]
+        if len(answers) >= count:
+            return
+    raise SystemExit(f"the workers did not start\n{workers.tail()}")
+
+
+def lower_bound(calls_per_company: list[int], *, limit: int, window: float, workers: int) -> tuple[float, float]:
+    """The rate-limit lower bound in wall seconds: the slowest company alone, and the companies'
+    times shared over ``workers`` one-dossier-at-a-time slots (package seconds already scaled)."""
+    each = [math.floor((calls - 1) / limit) * window for calls in calls_per_company if calls > 0]
+    return max(each, default=0.0), sum(each) / workers
+
+
+def main() -> None:
+    args = _arguments()
+    import redis
+
+    client = redis.Redis.from_url(args.redis)
+    client.flushdb()  # no message or limiter state of an earlier run
+    client.close()
+
+    wall_window = args.window / args.factor
+    token_lifetime = 600.0 / args.factor  # ten minutes of package time: tokens rotate during the night
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    refs = [f"co-{n}" for n in range(args.dossiers)]
+    accounts = {f"firm-account-{i}": refs[i::args.connections] for i in range(args.connections)}
+    sandbox = LoadtestSandbox(accounts, limit=args.limit, window=wall_window, per_company=True, sliding=True,
+                              token_lifetime=token_lifetime, base_url=base_url, page_size=args.page_size,
+                              volume=args.volume)
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    store = PostgresStore(args.postgres, schema=schema)
+    key = generate_key()
+    registry = PluginRegistry()
+    registry.register(LoadtestConnector(base_url, limit=args.limit, window=wall_window, per_company=True,
+                                        token_lifetime=token_lifetime), "loadtest")
+    linked = seed(Sfsync(store, SecretBox(key), registry=registry), sandbox)
+    sep = "&" if "?" in args.postgres else "?"
+    env = {
+        **os.environ,
+        "SFSYNC_CELERY_BROKER": args.redis,
+        "SFSYNC_REDIS_URL": args.redis,
+        "SFSYNC_STORE_URL": f"{args.postgres}{sep}options={quote(f'-csearch_path={schema}')}",
+        "SFSYNC_SECRET_KEY": key,
+        "SFSYNC_LOAD_PLUGINS": "",
+        "SFSYNC_CELERY_CONFIGURE": "sfsync_loadtest:configure",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
+        "SFSYNC_LOADTEST_URL": base_url,
+        "SFSYNC_LOADTEST_LIMIT": str(args.limit - MARGIN),
+        "SFSYNC_LOADTEST_WINDOW": str(wall_window),
+        "SFSYNC_LOADTEST_PER_COMPANY": "1",
+        "SFSYNC_LOADTEST_TOKEN_LIFETIME": str(token_lifetime),
+        "SFSYNC_NIGHT_WINDOW": str(args.night),
+    }
+    from celery import Celery
+
+    celery = Celery("sfsync-bench", broker=args.redis)
+    celery.conf.broker_transport_options = {"priority_steps": list(range(10)), "sep": ":",
+                                            "queue_order_strategy": "priority"}
+    served = serve(sandbox, port=port)
+    workers = Workers(env, Path(tempfile.mkdtemp(prefix="bench-nightly-")))
+    wanted = set(linked)
+    try:
+        workers.start(args.workers)
+        _wait_ready(celery, args.workers, workers)  # worker start-up is not part of the night
+        started = time.monotonic()
+        celery.send_task("sfsync.plan_night", kwargs={"window": args.night}, queue="sfsync")
+        while True:
+            rows = store._all("SELECT DISTINCT dossier_id FROM runs WHERE status IN ('ok', 'warning')")
+            if {r[0] for r in rows} >= wanted:
+                break
+            if time.monotonic() - started > args.timeout:
+                raise SystemExit(f"{len(wanted - {r[0] for r in rows})} dossiers not synced in time\n"
+                                 f"{workers.tail()}")
+            time.sleep(0.5)
+        wall = time.monotonic() - started
+    finally:
+        workers.stop()
+        served.stop()
+
+    per_company = [len(times) for key, times in sandbox.calls.items() if "/" in key]
+    alone, shared = lower_bound(per_company, limit=args.limit, window=wall_window, workers=args.workers)
+    bound = max(alone, shared)
+    calls = sum(len(times) for times in sandbox.calls.values())
+    runs = [r for d in linked for r in store.list_runs(d)]
+    waits = sum(r.rate_limit_waits for r in runs)
+    failed = sum(1 for r in runs if r.status not in ("ok", "warning"))
+    most = max(sandbox.max_calls_in_any_window().values(), default=0)
+    print(f"{args.dossiers} dossiers over {args.connections} connections, {args.workers} workers (celery, "
+          f"pool solo), PostgreSQL, Redis broker and limiter; limit {args.limit} calls per {args.window:g} s "
+          f"per company (sliding), time x{args.factor:g}; volume {args.volume}, page size {args.page_size}")
+    print(f"wall {wall:.1f} s; {args.dossiers / wall:.1f} dossiers/s, {calls / wall:.0f} requests/s")
+    ratio = f"{wall / bound:.2f}" if bound else "n/a (no company needs a second window: worker-bound)"
+    print(f"rate-limit lower bound {bound:.1f} s (slowest company {alone:.1f} s, shared over the workers "
+          f"{shared:.1f} s); ratio {ratio} (goal <= 1.1)")
+    print(f"requests per dossier {calls / args.dossiers:.1f} (per company {min(per_company)}..{max(per_company)}); "
+          f"most calls in one window on one company {most} (limit {args.limit})")
+    durations = [r.duration for r in runs if r.duration is not None]
+    span = (max(r.finished_at for r in runs if r.finished_at) - min(r.started_at for r in runs)).total_seconds()
+    print(f"runs: mean {sum(durations) / len(durations):.3f} s, max {max(durations):.2f} s; first start to last "
+          f"end {span:.1f} s (the rest of the wall time is the planner and the queue)")
+    print(f"429 received {sandbox.too_many} (goal 0); limiter waits {waits}; refreshes {sandbox.refreshes}, "
+          f"double-spent {sandbox.double_spent}; runs {len(runs)}, failed {failed} (an interrupted run is retried)")
+    store._db.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
