@@ -161,3 +161,17 @@ def test_two_quickbooks_dossiers_each_log_in_to_their_own_company(cli_run):
         truth = sandbox.truth(realms[dossier.name])
         expected = {k: v for k, v in truth.movements.items() if v}
         assert {k: v for k, v in stored.items() if v} == expected and expected
+
+
+def test_a_dossier_login_whose_link_fails_leaves_no_dossier_and_no_login(cli_run):
+    """The QuickBooks login inside `link` succeeds but the company is not the one logged in to:
+    the command removes the new dossier and its fresh dossier-level connection again."""
+    sandbox = cli_run.sandboxes["quickbooks"]
+    ok(cli_run("firm", "create", "Dupont", "--admin", "anne@dupont.be"))
+    first, second = sandbox.all_company_refs()[:2]
+    sandbox.pick_company(first)
+    failed = cli_run("link", "Acme", "--connection", "quickbooks", "--company", second, "--replace")
+    assert failed.exit_code == 2 and "Log in at the package" in failed.output, failed.output
+    store = SQLiteStore(cli_run.db)
+    firm = store.list_firms()[0]
+    assert store.list_dossiers(firm.id) == [] and store.list_connections(firm.id) == []

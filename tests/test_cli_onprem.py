@@ -54,7 +54,9 @@ def test_a_hostile_or_unknown_sync_reference_is_one_clear_line(run, reference):
 def test_a_truncated_import_leaves_the_dossier_as_it_was(run):
     good = run.tmp / "good.xaf"
     shutil.copy(SAMPLE, good)
-    assert run("import", "Manual", str(good)).exit_code == 0
+    imported = run("import", "Manual", str(good))
+    assert imported.exit_code == 0 and "{" not in imported.stdout  # a sentence, not a Python dict
+    assert "imported good.xaf into Manual:" in imported.stdout and "ledger lines" in imported.stdout
     before = run("show", "Manual", "--ledger", "--limit", "0").output
     bad = run.tmp / "truncated.xaf"
     bad.write_bytes(SAMPLE.read_bytes()[: SAMPLE.stat().st_size // 2])

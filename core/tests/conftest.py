@@ -59,13 +59,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
 class Env:
     """An app on a store, with a firm, an admin, the echo sandbox and a connection."""
 
-    def __init__(self, store: Any, registry: PluginRegistry) -> None:
+    def __init__(self, store: Any, registry: PluginRegistry, *, firm_name: str = "Firm") -> None:
         self.sandbox = EchoSandbox()
         self.clock = RecordingClock()
         self.app = Sfsync(store, SecretBox(generate_key()), registry=registry, clock=self.clock,
                           transports=self.sandbox.transports(),
                           retry=RetryPolicy(attempts=4, wait_initial=0.01, wait_max=0.02), resume_waits=(0.01,))
-        self.firm = self.app.create_firm("Firm")
+        self.firm = self.app.create_firm(firm_name)  # firm names are unique per store
         self.admin = self.app.add_user(self.firm.id, "admin@firm.test", "admin")
         self.member = self.app.add_user(self.firm.id, "member@firm.test", "member")
         self.connection = self.run(connect_sandbox(self.app, self.admin, "echo", self.sandbox))

@@ -182,7 +182,7 @@ CASES: dict[str, dict[str, Call]] = {
     "unlink": {"dossier": lambda w, u, i: w.app.unlink(u, i.dossier)},
     "sync_now": {"dossier": lambda w, u, i: w.run(w.app.sync_now(u, i.dossier))},
     "status": {"": lambda w, u, i: w.app.status(u)},
-    "runs": {"dossier": lambda w, u, i: w.app.runs(u, i.dossier)},
+    "runs": {"dossier": lambda w, u, i: w.app.runs(u, i.dossier), "": lambda w, u, i: w.app.runs(u)},
     "import_file": {"dossier": lambda w, u, i: w.app.import_file(u, i.dossier, w.file)},
     "send_code": {"connection": lambda w, u, i: w.run(w.app.send_code(u, "echo", {}, connection_id=i.connection))},
     "reconnect_form": {"connection": lambda w, u, i: w.run(w.app.reconnect_form(u, i.connection, w.sandbox.connection_secrets()))},
@@ -190,6 +190,13 @@ CASES: dict[str, dict[str, Call]] = {
     "dossier_connections": {"dossier": lambda w, u, i: w.app.dossier_connections(u, i.dossier)},
     "company_details": {"dossier": lambda w, u, i: w.app.company_details(u, i.dossier)},
     "company_details_history": {"dossier": lambda w, u, i: w.app.company_details_history(u, i.dossier)},
+    "users": {"": lambda w, u, i: w.app.users(u)},
+    "check_connection": {"connection": lambda w, u, i: w.run(w.app.check_connection(u, i.connection))},
+    "dossiers_of_connection": {"connection": lambda w, u, i: w.app.dossiers_of_connection(u, i.connection)},
+    "delete_dossier": {"dossier": lambda w, u, i: w.app.delete_dossier(u, i.dossier)},
+    "find_company": {"connection": lambda w, u, i: w.run(w.app.find_company(u, i.connection, "C1"))},
+    "trial_balance": {"dossier": lambda w, u, i: w.app.trial_balance(u, i.dossier)},
+    "figures": {"dossier": lambda w, u, i: w.app.figures(u, i.dossier).fiscal_years()},
 }
 """A case labelled ``""`` passes no id (``connections``, ``status``…): it must show nothing of the
 other firm. Every other case passes the firm's ids it is given."""

@@ -59,13 +59,17 @@ def test_a_member_may_not_add_a_connection(run):
 def test_wrong_credentials_are_one_clear_line(run):
     ok(run("firm", "create", "Dupont", "--admin", "anne@dupont.be"))
     result = run("connect", "echo", "--field", "api_key=nope-wrong")
-    assert result.exit_code == 1 and "refused the API key" in result.output and "nope-wrong" not in result.output
+    assert result.exit_code == 3 and "refused the API key" in result.output and "nope-wrong" not in result.output
 
 
 def test_unknown_connector_suggests_and_says_how_to_install(run):
     ok(run("firm", "create", "Dupont", "--admin", "anne@dupont.be"))
     result = run("connect", "ecoh")
-    assert result.exit_code == 2 and "did you mean echo" in result.output and "pip install sfsync-ecoh" in result.output
+    assert result.exit_code == 2 and "did you mean echo" in result.output
+    assert "pip install" not in result.output  # sfsync-ecoh is no published plugin: anyone could register it
+    result = run("connect", "exakt-be")
+    assert result.exit_code == 2 and "exact-be (pip install sfsync-exact)" in result.output
+    assert "sfsync-exakt" not in result.output
 
 
 def test_unknown_company_lists_what_exists(run):
@@ -100,3 +104,17 @@ def test_import_without_a_reader_says_what_to_do(run, tmp_path):
     f.write_text("hello")
     result = run("import", "Manual", str(f))
     assert result.exit_code == 2 and "no installed reader recognises notes.txt" in result.output
+
+
+def test_an_unknown_dossier_names_the_commands_that_list_and_create_one(run):
+    ok(run("firm", "create", "Dupont", "--admin", "anne@dupont.be"))
+    result = run("sync", "Nobody")
+    assert result.exit_code == 2 and "no dossier 'Nobody'" in result.stderr
+    assert "`sfsync dossier list`" in result.stderr and "`sfsync link`" in result.stderr
+
+
+def test_errors_go_to_stderr_and_tables_to_stdout(run):
+    ok(run("firm", "create", "Dupont", "--admin", "anne@dupont.be"))
+    result = run("connect", "echo", "--field", "api_key=nope-wrong")
+    assert result.stdout == "" and "\nerror: " in result.stderr
+    assert "sandbox serve" not in result.stderr  # the OAuth2 hint is for OAuth2 packages only

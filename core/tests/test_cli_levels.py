@@ -79,7 +79,7 @@ def test_reconnect_asks_a_forms_secrets_again_in_place(run):
     [before] = store.list_connections(store.list_firms()[0].id)
     store.close()
     wrong = run("reconnect", "echo", input="not-the-key\n")
-    assert wrong.exit_code == 1 and "refused" in wrong.output
+    assert wrong.exit_code == 3 and "refused" in wrong.output
     out = ok(run("reconnect", "echo", input="echo-key-123\n"))
     assert "re-consented" in out and "echo-key-123" not in out
     store = SQLiteStore(run.db)

@@ -48,7 +48,7 @@ def _env_with(env, connector):
     """Another app on the same store whose echo connector is ``connector``."""
     registry = PluginRegistry()
     registry.register(connector, "echo")
-    return type(env)(env.app.store, registry)
+    return type(env)(env.app.store, registry, firm_name="Another firm")
 
 
 def test_replace_mode_warns_naming_the_year_when_the_connector_cannot_bring_them(env):

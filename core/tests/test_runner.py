@@ -239,7 +239,7 @@ def test_switching_connection_keeps_what_was_synced_before_the_date(env):
     before = env.lines(dossier)
     second = env.run(env.app.connect_form(env.admin, "echo", {**env.sandbox.connection_config(), **env.sandbox.connection_secrets()}, label="other"))
     since = dt.date(2026, 1, 1)
-    env.run(env.app.link(env.admin, dossier.id, second.id, "C1", mode="since", since=since))
+    env.run(env.app.link(env.admin, dossier.id, second.id, "C1", mode="since", since=since, switch=True))
     assert env.sync(dossier).status == "ok"
     after = env.lines(dossier)
     old_part = {i for i, line in before.items() if line.date < since}

@@ -100,7 +100,10 @@ class Access:
             except NotFound:
                 found = None
         if found is None or not self.sees(actor, found.firm_id):
-            raise NotFound(f"no dossier {name_or_id!r} in this firm; create it first")
+            raise NotFound(
+                f"no dossier {name_or_id!r} in this firm; `sfsync dossier list` lists them, and `sfsync link` or "
+                "`sfsync import` with a new name creates one (Sfsync.create_dossier in Python)"
+            )
         return found
 
     def consent_target(

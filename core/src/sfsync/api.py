@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -43,10 +43,12 @@ from sfsync.errors import (
     PermissionDenied,
     SfsyncError,
 )
+from sfsync.figures import DossierFigures
 from sfsync.fiscal_years import check_years, effective_years, merge_years, span
 from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
 from sfsync.http.transport import RetryPolicy
 from sfsync.levels import require_may_manage
+from sfsync.link_switch import refuse_silent_switch
 from sfsync.models import (
     Company,
     FiscalYear,
@@ -58,7 +60,7 @@ from sfsync.models import (
     TrialBalanceBatch,
 )
 from sfsync.partial_runs import incomplete
-from sfsync.plugins import PluginRegistry, get_registry
+from sfsync.plugins import DeferredRegistry, PluginRegistry
 from sfsync.runner import Runner, RunObserver, balance_warnings
 from sfsync.secrets import SecretBox
 from sfsync.store.base import (
@@ -72,6 +74,7 @@ from sfsync.store.base import (
     User,
 )
 from sfsync.store.sqlite import SQLiteStore
+from sfsync.trial_balance_view import TrialBalanceRow, trial_balance_rows
 
 __all__ = ["ConnectionState", "DossierStatus", "Sfsync"]
 
@@ -99,6 +102,21 @@ class DossierStatus:
     incomplete: bool = False
     admin_link: LinkRecord | None = None
     """The administrative link (granularity ``details``), when the dossier has one."""
+
+    @property
+    def granularity(self) -> str:
+        """What the dossier syncs: ``transactions``, ``trial_balance``, ``details`` (only the
+        administrative link) or ``manual``."""
+        chosen = self.link or self.admin_link
+        return chosen.granularity.value if chosen is not None else "manual"
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the last run failed (or waits, or was skipped), else ``None``."""
+        if self.last_run is None or self.last_run.status in ("ok", "warning", "running"):
+            return None
+        return self.last_run.error
+
 @dataclass(frozen=True)
 class ConnectionState:
     """A connection as its Syncs page shows it: status, why, and how many dossiers wait for it.
@@ -169,7 +187,8 @@ class Sfsync:
         self.store = store
         self.access = Access(store)
         self.box = secret_box
-        self.registry = registry or get_registry()
+        # The installed plugins are loaded when first needed (DeferredRegistry), not here.
+        self.registry: PluginRegistry = registry or cast(PluginRegistry, DeferredRegistry())
         self.clock = clock or Clock()
         self.transports: dict[str, httpx.AsyncBaseTransport] = dict(transports or {})
         self.concurrency = concurrency
@@ -203,8 +222,13 @@ class Sfsync:
     # --- firms and users ----------------------------------------------------------------------------
 
     def create_firm(self, name: str) -> Firm:
-        """Create a firm."""
-        return self.store.create_firm(name)
+        """Create a firm; its name must be new in the store (ignoring case), so it can be named."""
+        if not name.strip():
+            raise ConfigurationError("a firm needs a name")
+        clash = next((f for f in self.store.list_firms() if f.name.casefold() == name.strip().casefold()), None)
+        if clash is not None:
+            raise ConfigurationError(f"there is already a firm named {clash.name!r} ({clash.id}); firm names are unique")
+        return self.store.create_firm(name.strip())
 
     def add_user(self, firm_id: str, email: str, role: str = "member") -> User:
         """Add a user to a firm as ``admin`` or ``member`` (the host's own call, e.g. a firm's
@@ -228,6 +252,11 @@ class Sfsync:
         if self.store.find_user(user.firm_id, email) is not None:
             raise ConfigurationError(f"{email} is already a user of the firm")
         return self.add_user(user.firm_id, email, role)
+
+    @scoped
+    def users(self, user: User) -> list[User]:
+        """The users of the acting user's firm: admins first, then members, each by email."""
+        return self.store.list_users(user.firm_id)
 
     # --- connections ------------------------------------------------------------------------------
 
@@ -560,6 +589,25 @@ class Sfsync:
         return ConnectionState(connection=record, status=record.status, cause=record.status_cause, waiting=waiting)
 
     @scoped
+    async def check_connection(self, user: User, connection_id: str) -> None:
+        """Check that an existing connection's credentials still work (the connector's
+        ``sfsync_check_connection``, else listing companies); raises the package's refusal."""
+        record = self.access.connection(user, connection_id)
+        ctx = self.runner.context_for(record)
+        try:
+            await self._check(record.connector, ctx)
+        finally:
+            await ctx.aclose()
+
+    @scoped
+    def dossiers_of_connection(self, user: User, connection_id: str) -> list[DossierRecord]:
+        """The dossiers linked (for accounting or details) to the connection."""
+        record = self.access.connection(user, connection_id)
+        return [d for d in self.store.list_dossiers(record.firm_id)
+                if any(link is not None and link.connection_id == record.id
+                       for link in (self.store.get_link(d.id), self.store.get_admin_link(d.id)))]
+
+    @scoped
     def remove_connection(self, user: User, connection_id: str) -> None:
         """Remove a connection (admins; support staff for a support-level one); its dossiers keep
         what was synced."""
@@ -623,6 +671,38 @@ class Sfsync:
         return self.access.dossier(user, name_or_id)
 
     @scoped
+    def delete_dossier(self, user: User, dossier_id: str) -> None:
+        """Delete a dossier with everything kept for it (its data, runs, links and its own
+        dossier-level login). Admins only; firm-level connections stay."""
+        dossier = self.access.dossier(user, dossier_id)
+        self.access.require_admin(user, "delete a dossier")
+        for record in self.store.list_connections(dossier.firm_id):
+            if record.owner_dossier_id == dossier.id:
+                self.store.delete_connection(record.id)
+        self.store.delete_dossier(dossier.id)
+
+    @scoped
+    async def find_company(self, user: User, connection_id: str, key: str) -> Company:
+        """The company of the connection that ``key`` names: its ref, else a unique code, else a
+        unique name (ignoring case); an ambiguous or unknown key is refused with the choices."""
+        record = self.access.connection(user, connection_id)
+        companies = await self.list_companies(user, connection_id)
+        for matches in (
+            list({c.ref: c for c in companies if c.ref == key}.values()),  # a ref listed twice is one company
+            [c for c in companies if c.code and c.code.casefold() == key.casefold()],
+            [c for c in companies if c.name.casefold() == key.casefold()],
+        ):
+            if len(matches) == 1:
+                return matches[0]
+            if matches:
+                listed = ", ".join(f"{c.ref} ({c.code} {c.name})" for c in matches)
+                raise ConfigurationError(f"connector {record.connector}: {key!r} names several companies: {listed}; "
+                                         "give the ref")
+        close = ", ".join(f"{c.ref} ({c.name})" for c in companies[:8])
+        raise NotFound(f"connector {record.connector}: no company {key!r} in this connection; "
+                       f"it can see: {close or 'nothing'}")
+
+    @scoped
     async def link(
         self,
         user: User,
@@ -635,8 +715,16 @@ class Sfsync:
         granularity: Granularity | str | None = None,
         first_year_end: dt.date | None = None,
         fiscal_years: Sequence[FiscalYear] | None = None,
+        switch: bool = False,
     ) -> LinkRecord:
         """Link a dossier to a company of a connection.
+
+        Linking does not sync: the dossier is due at once, for :meth:`sync_now` or the next
+        :meth:`sync_due` (``sfsync link`` runs that first sync itself unless ``--no-sync``).
+
+        A dossier already linked to another connection or company is switched only with
+        ``switch=True``; without it the link is refused with a message naming the old and the
+        new source and what happens to the data (:mod:`sfsync.link_switch`).
 
         ``mode="since"`` needs ``since`` to be the first day of one of the link's fiscal years
         (anything else is refused with the valid choices); ``mode="replace"`` replaces all data.
@@ -671,14 +759,8 @@ class Sfsync:
                 f"connector {record.connector} offers {', '.join(g.value for g in loaded.info.granularities)}, "
                 f"not {gran.value}"
             )
-        companies = await self.list_companies(user, connection_id)
-        company = next((c for c in companies if c.ref == company_ref), None)
-        if company is None:
-            close = ", ".join(f"{c.ref} ({c.name})" for c in companies[:8])
-            raise NotFound(
-                f"connector {record.connector}: no company {company_ref!r} in this connection; "
-                f"it can see: {close or 'nothing'}"
-            )
+        company = await self.find_company(user, connection_id, company_ref)  # a ref, or a unique code or name
+        company_ref = company.ref
         if gran is Granularity.DETAILS:
             if mode is not None or since is not None or first_year_end is not None or fiscal_years:
                 if granularity is None:  # the connector's own default: it brings no figures at all
@@ -714,6 +796,7 @@ class Sfsync:
                 )
         elif since is not None:
             raise ConfigurationError("a *replace* link takes no date: it replaces all data")
+        refuse_silent_switch(self.store, dossier, record, company.ref, company.name, mode, since, switch=switch)
         previous = self.store.get_link(dossier.id)
         link = LinkRecord(
             dossier_id=dossier.id, connection_id=record.id, company_ref=company.ref,
@@ -765,6 +848,14 @@ class Sfsync:
     def company_details_history(self, user: User, dossier_id: str, *, limit: int = 20) -> list[CompanyDetailsRecord]:
         """Every kept version of the dossier's company details, newest first."""
         return self.store.company_details_history(self.access.dossier(user, dossier_id).id, limit=limit)
+
+    # --- figures -------------------------------------------------------------------------------
+
+    @scoped
+    def figures(self, user: User, dossier_id: str) -> DossierFigures:
+        """The dossier's figures: fiscal years, accounts, trial balance per period and the lines
+        behind it (see :mod:`sfsync.figures`)."""
+        return DossierFigures(self.access.dossier(user, dossier_id), self.store)
 
     # --- runs ----------------------------------------------------------------------------------
 
@@ -842,9 +933,23 @@ class Sfsync:
         return [self._status(d) for d in self.store.list_dossiers(user.firm_id)]
 
     @scoped
-    def runs(self, user: User, dossier_id: str, *, limit: int = 20) -> list[RunRecord]:
-        """The kept results of a dossier's runs, newest first."""
-        return self.store.list_runs(self.access.dossier(user, dossier_id).id, limit=limit)
+    def runs(self, user: User, dossier_id: str | None = None, *, limit: int = 20) -> list[RunRecord]:
+        """The run history, newest first: a dossier's, or (``dossier_id=None``) every dossier's
+        of the firm. Each run has its status, counts, requests, rate-limit waits, warnings, error
+        and duration."""
+        if dossier_id is not None:
+            return self.store.list_runs(self.access.dossier(user, dossier_id).id, limit=limit)
+        every = [r for d in self.store.list_dossiers(user.firm_id) for r in self.store.list_runs(d.id, limit=limit)]
+        return sorted(every, key=lambda r: r.started_at, reverse=True)[:limit]
+
+    @scoped
+    def trial_balance(
+        self, user: User, dossier_id: str, *, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[TrialBalanceRow]:
+        """The dossier's trial balance by account and period, with account names: the package's
+        totals for a trial-balance dossier, computed from the lines for one that syncs
+        transactions (:mod:`sfsync.trial_balance_view`). Periods ending in ``start``..``end``."""
+        return trial_balance_rows(self.store, self.access.dossier(user, dossier_id).id, start=start, end=end)
 
     # --- manual import ---------------------------------------------------------------------------
 

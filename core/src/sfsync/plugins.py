@@ -34,6 +34,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "OPTIONAL_HOOKS",
     "BrokenPlugin",
+    "DeferredRegistry",
     "LoadedConnector",
     "PluginRegistry",
     "capabilities",
@@ -153,12 +154,10 @@ class PluginRegistry:
             return self.connectors[name]
         except KeyError:
             pass
-        close = difflib.get_close_matches(name, list(self.connectors), n=3, cutoff=0.5)
-        hint = f"did you mean {', '.join(close)}? " if close else ""
-        family = name.split("-")[0]
+        from sfsync.known_plugins import install_hint
+
         raise UnknownConnectorError(
-            f"no installed plugin carries the connector {name!r}; {hint}"
-            f"to add it: pip install sfsync-{family}"
+            f"no installed plugin carries the connector {name!r}; {install_hint(name, sorted(self.connectors))}"
         )
 
     def hook(self, connector: str, hook_name: str) -> Any:
@@ -235,6 +234,18 @@ def get_registry() -> PluginRegistry:
         registry.load_entry_points()
         _registry = registry
     return _registry
+
+
+class DeferredRegistry:
+    """Stands for the process-wide registry and loads it at first use, so that opening an
+    :class:`~sfsync.Sfsync` for a command that only reads the store (``sfsync status``) imports
+    no plugin and none of their dependencies."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(get_registry(), name)
+
+    def __repr__(self) -> str:
+        return "DeferredRegistry()" if _registry is None else repr(_registry)
 
 
 def reset_registry() -> None:

@@ -57,7 +57,8 @@ from sfsync.store.base import (
     User,
 )
 from sfsync.store.dialect import POSTGRES
-from sfsync.store.levels_rows import LEVELS_TABLES, LevelsRows, owner_backfill
+from sfsync.store.housekeeping_rows import HousekeepingRows
+from sfsync.store.levels_rows import LEVELS_TABLES, owner_backfill
 from sfsync.store.tables import (
     ACCOUNTS,
     CONNECTIONS,
@@ -178,7 +179,7 @@ def _new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
-class PostgresStore(LevelsRows):
+class PostgresStore(HousekeepingRows):
     """The :class:`~sfsync.store.Store` on PostgreSQL (psycopg 3).
 
     One store object holds one connection for its work (serialised by a lock, like
@@ -192,6 +193,7 @@ class PostgresStore(LevelsRows):
     """
 
     placeholder = "%s"
+    ledger_deletes = ("DELETE FROM ledger_lines WHERE dossier_id = ?",)
 
     def __init__(
         self, dsn: str, *, schema: str | None = None, connect_timeout: float = 10.0

@@ -50,7 +50,8 @@ from sfsync.store.base import (
 from sfsync.store.codec import dec
 from sfsync.store.dialect import SQLITE
 from sfsync.store.exact_sums import UNBALANCED_SQL
-from sfsync.store.levels_rows import LEVELS_TABLES, LevelsRows, owner_backfill
+from sfsync.store.housekeeping_rows import HousekeepingRows
+from sfsync.store.levels_rows import LEVELS_TABLES, owner_backfill
 from sfsync.store.tables import (
     ACCOUNTS,
     CONNECTIONS,
@@ -241,12 +242,17 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-class SQLiteStore(LevelsRows):
+class SQLiteStore(HousekeepingRows):
     """The :class:`~sfsync.store.Store` on SQLite.
 
     Args:
         path: The database file (created with its schema), or ``":memory:"``.
     """
+
+    ledger_deletes = (
+        "DELETE FROM ledger_lines WHERE set_id IN (SELECT id FROM ledger_sets WHERE dossier_id = ?)",
+        "DELETE FROM ledger_sets WHERE dossier_id = ?",
+    )
 
     def __init__(self, path: str | Path = "sfsync.sqlite3") -> None:
         self.path = str(path)

@@ -1,6 +1,6 @@
 """The on-premise sync service: a read-only HTTP API over the dossier folders under a root.
 
-Start it with ``sfsync agent serve --root DIR --token … --port 8765``. Every call needs
+Start it with ``sfsync agent serve --root DIR --token … --port 8766``. Every call needs
 ``Authorization: Bearer <token>`` (compared in constant time). Routes (all ``GET``)::
 
     /v1/ping                                  who am I (checks the token)

@@ -25,7 +25,8 @@ def agent_group() -> None:
                    "without echo (on the command line, other users see it in ps).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="The address to listen on: this machine only by default; 0.0.0.0 for the network.")
-@click.option("--port", default=8765, show_default=True, type=int)
+@click.option("--port", default=8766, show_default=True, type=int,
+              help="The port (8765 is the OAuth2 login callback of the sfsync command).")
 @click.option("--certfile", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Serve HTTPS with this PEM certificate (with --keyfile).")
 @click.option("--keyfile", type=click.Path(exists=True, dir_okay=False, path_type=Path),

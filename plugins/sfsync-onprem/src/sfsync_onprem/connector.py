@@ -61,7 +61,7 @@ BATCH = 2000
 class OnpremFields(BaseModel):
     """Either the sync service's address and token, or a local root folder."""
 
-    url: str | None = Field(default=None, description="Address of the sync service, e.g. https://server:8765")
+    url: str | None = Field(default=None, description="Address of the sync service, e.g. https://server:8766")
     token: SecretStr | None = Field(default=None, description="The token the service was started with")
     fingerprint: str | None = Field(
         default=None,

@@ -1,0 +1,5 @@
+"""``python -m sfsync.cli``: the same as the ``sfsync`` command."""
+
+from sfsync.cli.app import main
+
+main()
