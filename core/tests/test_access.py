@@ -196,6 +196,7 @@ CASES: dict[str, dict[str, Call]] = {
     "delete_dossier": {"dossier": lambda w, u, i: w.app.delete_dossier(u, i.dossier)},
     "find_company": {"connection": lambda w, u, i: w.run(w.app.find_company(u, i.connection, "C1"))},
     "trial_balance": {"dossier": lambda w, u, i: w.app.trial_balance(u, i.dossier)},
+    "figures": {"dossier": lambda w, u, i: w.app.figures(u, i.dossier).fiscal_years()},
 }
 """A case labelled ``""`` passes no id (``connections``, ``status``…): it must show nothing of the
 other firm. Every other case passes the firm's ids it is given."""

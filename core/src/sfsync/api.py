@@ -43,6 +43,7 @@ from sfsync.errors import (
     PermissionDenied,
     SfsyncError,
 )
+from sfsync.figures import DossierFigures
 from sfsync.fiscal_years import check_years, effective_years, merge_years, span
 from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend
 from sfsync.http.transport import RetryPolicy
@@ -847,6 +848,14 @@ class Sfsync:
     def company_details_history(self, user: User, dossier_id: str, *, limit: int = 20) -> list[CompanyDetailsRecord]:
         """Every kept version of the dossier's company details, newest first."""
         return self.store.company_details_history(self.access.dossier(user, dossier_id).id, limit=limit)
+
+    # --- figures -------------------------------------------------------------------------------
+
+    @scoped
+    def figures(self, user: User, dossier_id: str) -> DossierFigures:
+        """The dossier's figures: fiscal years, accounts, trial balance per period and the lines
+        behind it (see :mod:`sfsync.figures`)."""
+        return DossierFigures(self.access.dossier(user, dossier_id), self.store)
 
     # --- runs ----------------------------------------------------------------------------------
 

@@ -70,20 +70,30 @@ async def run_demo(
     registry: PluginRegistry | None = None,
     observer: RunObserver | None = None,
     say: object = print,
+    app: Sfsync | None = None,
+    sandboxes: dict[str, Sandbox] | None = None,
 ) -> list[DemoRow]:
-    """Run the demo in ``folder`` (emptied first) and return the summary rows."""
-    registry = registry or get_registry()
+    """Run the demo in ``folder`` (emptied first) and return the summary rows.
+
+    A host that embeds the demo's data (``sfsync demo --web``) passes its own ``app`` and the
+    ``sandboxes`` mounted in it; the demo then leaves its store open.
+    """
+    given = app is not None
+    registry = app.registry if app is not None else (registry or get_registry())
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     rows: list[DemoRow] = []
-    sandboxes, failures = start_sandboxes(registry)
+    failures: dict[str, str] = {}
+    if sandboxes is None:
+        sandboxes, failures = start_sandboxes(registry)
     for name, error in failures.items():
         rows.append(DemoRow(dossier=f"{name}-1", connector=name, mode="", status="failed",
                             error=f"its sandbox failed to start: {error}"))
-    app = Sfsync(SQLiteStore(folder / "sfsync.sqlite3"), SecretBox(generate_key()), registry=registry)
-    for sandbox in {id(s): s for s in sandboxes.values()}.values():
-        app.mount(sandbox.transports())
+    if app is None:
+        app = Sfsync(SQLiteStore(folder / "sfsync.sqlite3"), SecretBox(generate_key()), registry=registry)
+        for sandbox in {id(s): s for s in sandboxes.values()}.values():
+            app.mount(sandbox.transports())
     firm = app.create_firm("Demo Accountants")
     admin = app.add_user(firm.id, "admin@demo.test", "admin")
     dossiers: list[tuple[str, DemoRow]] = []
@@ -163,7 +173,8 @@ async def run_demo(
             row.balanced = debit == credit if count else None
     for dossier_id, row in beside:
         _report_administrative(app, dossier_id, row)
-    app.store.close()
+    if not given:
+        app.store.close()
     await asyncio.sleep(0)
     return rows
 

@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "sync": "sfsync.cli.syncing:sync",
     "unlink": "sfsync.cli.dossiers:unlink",
     "user": "sfsync.cli.firms:user",
+    "web": "sfsync.web.cli:web",
 }
 """Every built-in command and the ``module:attribute`` that holds it."""
 

@@ -78,10 +78,18 @@ def sandbox_serve(connectors: tuple[str, ...], port: int, host: str, faults: tup
 @click.command()
 @click.option("--folder", type=click.Path(path_type=Path), default="sfsync-demo", show_default=True,
               help="Where the demo's store goes (emptied first).")
-def demo(folder: Path) -> None:
+@click.option("--web", "with_web", is_flag=True, help="Then serve the demo's data in sfsync web (pip install 'sfsync[web]').")
+@click.option("--port", default=8000, show_default=True, help="With --web: the port to serve on.")
+def demo(folder: Path, with_web: bool, port: int) -> None:
     """Run every installed connector against its sandbox, offline, and print a summary."""
     from sfsync.cli.syncing import observer
     from sfsync.demo import run_demo
+
+    if with_web:
+        from sfsync.web.cli import demo_web
+
+        demo_web(folder, "127.0.0.1", port)
+        return
 
     say("sfsync demo: every installed package, offline, through its sandbox")
     progress, watcher = observer()
