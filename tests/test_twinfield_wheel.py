@@ -85,6 +85,7 @@ def test_twinfield_wheel_installs_and_is_listed(tmp_path):
             str(python),
             "pytest>=8.3,<10",
             "hypothesis>=6.100,<7",
+            "uvicorn>=0.30,<1",  # the plugin's `test` extra: its HTTP tests serve the sandbox
         ],
         tmp_path,
     )
