@@ -212,6 +212,7 @@ class LoadtestSandbox(Sandbox):
         self.refreshes = 0
         self.traps: list[Trap] = []
         self.pids: collections.Counter[str] = collections.Counter()  # calls per worker process
+        self.peers: collections.Counter[tuple[str, int]] = collections.Counter()  # calls per TCP connection
         super().__init__()
 
     # what the tests need from a Sandbox
@@ -284,6 +285,9 @@ class LoadtestSandbox(Sandbox):
             if not message.get("more_body"):
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        if scope.get("client"):
+            with self._mutex:
+                self.peers[tuple(scope["client"])] += 1  # type: ignore[arg-type]
         query = {k: v[0] for k, v in parse_qs(scope.get("query_string", b"").decode()).items()}
         status, payload, extra = await self._handle(scope["method"], scope["path"], headers, query, body)
         raw = json.dumps(payload).encode()

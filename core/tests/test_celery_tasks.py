@@ -1,3 +1,4 @@
+
 """The Celery tasks run in this process (``task.apply``), on PostgreSQL and Redis: the soft time
 limit and the resume, the skip of a dossier already running, the planner and its spread."""
 
@@ -18,6 +19,7 @@ pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'sf
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from conftest_stores import drop_store, make_store
+from sfsync import plugins
 from sfsync.api import Sfsync
 from sfsync.celery import tasks
 from sfsync.celery.app import create_app, queue_for
@@ -62,9 +64,14 @@ def deployment(tmp_path, monkeypatch):
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(tasks, "_worker", None)
+    # A fresh registry per test: the worker's configure hook registers the connector of *this*
+    # test's sandbox (its port), not the one an earlier test left in the process-wide registry.
+    monkeypatch.setattr(plugins, "_registry", None)
+    monkeypatch.setenv("SFSYNC_LOAD_PLUGINS", "")
     app = create_app()
     yield app, store, sandbox, linked
     if tasks._worker is not None:
+        tasks.close_worker()
         tasks._worker[1].store.close()
     served.stop()
     drop_store(store)
@@ -138,3 +145,24 @@ def test_worker_default_queues_route_each_connector_apart(monkeypatch):
         ("sfsync.echo", "sfsync.echo", "sfsync.echo"),
         ("sfsync.yuki", "sfsync.yuki", "sfsync.yuki"),
     ]
+
+
+def test_a_workers_tasks_share_one_loop_one_http_connection_and_one_redis_client(deployment):
+    app, store, sandbox, linked = deployment
+    dossiers = list(linked)[2:]  # co-3 and co-4: one page each
+    for dossier in dossiers:
+        assert app.tasks["sfsync.sync_dossier"].apply(args=(dossier,)).get()["status"] == "ok"
+    sf = tasks.worker_sfsync(app)
+    # Both runs' requests (fiscal years, chart, ledger each) went over one kept-alive connection…
+    assert sum(sandbox.peers.values()) >= 2 * 3
+    assert len(sandbox.peers) == 1
+    # …and the limiter's Redis client of the worker's loop is still open for the next task.
+    loop_clients = sf.runner.limiter._clients._clients
+    assert len(loop_clients) == 1
+    tasks.close_worker()  # what a worker's shutdown signal runs
+    assert len(loop_clients) == 0
+    assert len(sf.runner.network._pools) == 0
+    for dossier in dossiers:
+        assert sorted(store.ledger_lines(dossier), key=lambda ln: ln.id) == sorted(
+            expected_lines(linked[dossier]), key=lambda ln: ln.id
+        )

@@ -18,6 +18,7 @@ import httpx
 from sfsync.auth import AuthSpec, OAuth2Spec
 from sfsync.clock import Clock
 from sfsync.errors import ConfigurationError
+from sfsync.http.network import default_ssl_context
 from sfsync.http.oauth2 import OAuth2Auth, TokenVault
 from sfsync.http.ratelimit import InMemoryLimiterBackend, LimiterBackend, RateLimitPolicy
 from sfsync.http.transport import ManagedTransport, RequestStats, RetryPolicy
@@ -80,10 +81,20 @@ class LinkSettings:
 class RoutingTransport(httpx.AsyncBaseTransport):
     """Sends each request to the transport mounted for its URL prefix, else to the network."""
 
-    def __init__(self, mounts: Mapping[str, httpx.AsyncBaseTransport], *, verify: ssl.SSLContext | bool = True) -> None:
+    def __init__(
+        self,
+        mounts: Mapping[str, httpx.AsyncBaseTransport],
+        *,
+        verify: ssl.SSLContext | bool = True,
+        network: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        """``network``: a transport for what no mount takes that someone else owns and closes (a
+        :class:`~sfsync.http.network.SharedNetwork`); without it, one is opened on first use and
+        closed with this one."""
         # Longest prefix first, so "https://api.x.com/v2" wins over "https://api.x.com".
         self._mounts = sorted(mounts.items(), key=lambda item: -len(item[0]))
         self._verify = verify
+        self._shared = network
         self._network: httpx.AsyncBaseTransport | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -91,12 +102,16 @@ class RoutingTransport(httpx.AsyncBaseTransport):
         for prefix, transport in self._mounts:
             if url.startswith(prefix):
                 return await transport.handle_async_request(request)
+        if self._shared is not None:
+            return await self._shared.handle_async_request(request)
         if self._network is None:
-            self._network = httpx.AsyncHTTPTransport(verify=self._verify)
+            # The process's one TLS context: loading the authorities costs more than most requests.
+            verify = default_ssl_context() if self._verify is True else self._verify
+            self._network = httpx.AsyncHTTPTransport(verify=verify)
         return await self._network.handle_async_request(request)
 
     async def aclose(self) -> None:
-        if self._network is not None:
+        if self._network is not None:  # a shared network is its owner's to close
             await self._network.aclose()
 
 
@@ -137,6 +152,9 @@ class ConnectorContext:
     state_saver: Callable[[dict[str, Any]], Awaitable[None]] | None = None
     state_updater: Callable[[Callable[[dict[str, Any]], None]], Awaitable[dict[str, Any]]] | None = None
     progress_callback: Callable[[str, int], None] | None = None
+    network: httpx.AsyncBaseTransport | None = dataclasses.field(default=None, repr=False)
+    """Where requests no mounted sandbox takes go, when the process shares one pool between runs
+    (:class:`~sfsync.http.network.SharedNetwork`); by default each context opens its own."""
     _clients: dict[tuple[Any, ...], httpx.AsyncClient] = dataclasses.field(
         default_factory=dict, repr=False
     )
@@ -152,7 +170,7 @@ class ConnectorContext:
     def router(self) -> RoutingTransport:
         """The transport that routes to mounted sandboxes or to the network."""
         if self._router is None:
-            self._router = RoutingTransport(self.transports)
+            self._router = RoutingTransport(self.transports, network=self.network)
         return self._router
 
     def oauth2_auth(self) -> OAuth2Auth:

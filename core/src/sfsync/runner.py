@@ -168,6 +168,10 @@ class Runner:
     limiter: LimiterBackend = dataclasses.field(default_factory=InMemoryLimiterBackend)
     retry: RetryPolicy = dataclasses.field(default_factory=RetryPolicy)
     lock_factory: Any = None
+    network: httpx.AsyncBaseTransport | None = None
+    """The network transport every run's contexts share (a Celery worker's
+    :class:`~sfsync.http.network.SharedNetwork`, kept alive between runs); by default each run
+    opens and closes its own."""
     resume_waits: tuple[float, ...] = (30.0, 120.0)
     """Seconds to wait, on :attr:`clock`, before resuming a run from its last checkpoint when a
     transient fault (:class:`~sfsync.errors.RetriableError`) outlasts the HTTP retries; one entry
@@ -206,6 +210,7 @@ class Runner:
             limiter=self.limiter,
             retry=self.retry,
             transports=self.transports,
+            network=self.network,
             state_saver=vault.save_state,
             state_updater=vault.update_state,
             # A connector's own progress (reading a large file…) is reported as "reading:<what>":

@@ -21,12 +21,14 @@ import os
 from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_process_shutdown, worker_shutdown
 
 from sfsync.celery.app import queue_for, settings
+from sfsync.celery.loop import close_worker_loop, run_in_worker_loop
 from sfsync.celery.planner import connector_of, plan
 from sfsync.errors import AlreadyRunning, ConfigurationError
 
-__all__ = ["plan_night", "send_sync", "sync_dossier", "sync_now", "worker_sfsync"]
+__all__ = ["close_worker", "plan_night", "send_sync", "sync_dossier", "sync_now", "worker_sfsync"]
 
 log = logging.getLogger("sfsync.celery")
 
@@ -35,13 +37,15 @@ _worker: tuple[int, Any] | None = None
 
 def worker_sfsync(celery_app: Any) -> Any:
     """This worker process's :class:`~sfsync.api.Sfsync`: the store from ``SFSYNC_STORE_URL``, the
-    Redis limiter and refresh locks; built once per process (after a prefork fork)."""
+    Redis limiter and refresh locks, one HTTP pool shared by its runs; built once per process
+    (after a prefork fork)."""
     global _worker
     if _worker is not None and _worker[0] == os.getpid():
         return _worker[1]
     from sfsync.api import Sfsync
     from sfsync.celery.locks import RedisLockFactory
     from sfsync.celery.ratelimit import RedisLimiterBackend
+    from sfsync.http.network import SharedNetwork
     from sfsync.secrets import SecretBox
     from sfsync.store import open_store
 
@@ -56,6 +60,8 @@ def worker_sfsync(celery_app: Any) -> Any:
         limiter=RedisLimiterBackend(conf["redis_url"]),
         lock_factory=RedisLockFactory(conf["redis_url"]),
     )
+    # One connection pool for every run of this worker (per loop: see sfsync.celery.loop).
+    sf.runner.network = SharedNetwork()
     hook = os.environ.get("SFSYNC_CELERY_CONFIGURE")
     if hook:
         module, _, name = hook.partition(":")
@@ -65,14 +71,28 @@ def worker_sfsync(celery_app: Any) -> Any:
 
 
 async def _sync(sf: Any, dossier_id: str, soft_limit: float) -> Any:
-    try:
-        async with asyncio.timeout(soft_limit):
-            return await sf.sync(dossier_id)
-    finally:
-        for part in (sf.runner.limiter, sf.runner.lock_factory):
-            close = getattr(part, "aclose", None)
-            if close is not None:
-                await close()
+    # The Redis clients and the HTTP pool stay open: the next task runs in the same loop.
+    async with asyncio.timeout(soft_limit):
+        return await sf.sync(dossier_id)
+
+
+def _closers(sf: Any) -> list[Any]:
+    """What must be closed in the worker's loop before it ends: its Redis clients and HTTP pool."""
+    parts = (sf.runner.limiter, sf.runner.lock_factory, sf.runner.network)
+    return [close for close in (getattr(part, "aclose", None) for part in parts) if close is not None]
+
+
+@worker_process_shutdown.connect(weak=False)  # type: ignore[untyped-decorator]  # celery is untyped
+@worker_shutdown.connect(weak=False)  # type: ignore[untyped-decorator]
+def close_worker(**_: Any) -> None:
+    """Close this worker's Redis clients and HTTP pool in its loop, then the loop.
+
+    Connected to Celery's shutdown signals (a prefork child ends with ``worker_process_shutdown``,
+    a solo worker with ``worker_shutdown``); call it yourself where tasks run outside a worker
+    (``task.apply`` in tests). The worker's :class:`~sfsync.api.Sfsync` and its store stay open.
+    """
+    if _worker is not None and _worker[0] == os.getpid():
+        close_worker_loop(_closers(_worker[1]))
 
 
 def send_sync(
@@ -107,7 +127,7 @@ def sync_dossier(self: Any, dossier_id: str, reason: str = "nightly") -> dict[st
     sf = worker_sfsync(self.app)
     conf = settings(self.app)
     try:
-        run = asyncio.run(_sync(sf, dossier_id, conf["soft_time_limit"]))
+        run = run_in_worker_loop(_sync(sf, dossier_id, conf["soft_time_limit"]))
     except AlreadyRunning:
         log.info("dossier %s is already being synced; this delivery is skipped", dossier_id)
         return {"dossier": dossier_id, "status": "skipped"}
