@@ -3,6 +3,11 @@
 Due dossiers (:meth:`sfsync.api.Sfsync.due_dossiers`) are grouped by connector and each group is
 spread evenly over the night window, so every package sees a steady trickle instead of a burst at
 the start of the night, and a package with few dossiers is not queued behind one with many.
+
+Within a connector the dossiers take turns by connection (one of the firm's first connection,
+one of its second, …, then the next of the first): a package that limits calls per connection
+(per organisation, per domain, per credential) then sees every connection's budget spent side by
+side, rather than the workers queuing on one connection's budget while the others sit idle.
 """
 
 from __future__ import annotations
@@ -30,13 +35,31 @@ class Planned:
 
 def connector_of(store: Any, dossier_id: str) -> str | None:
     """The connector a dossier syncs from, or ``None`` when it is not linked."""
+    found = _connection_of(store, dossier_id, {})
+    return found[0] if found else None
+
+
+def _connection_of(store: Any, dossier_id: str, seen: dict[str, str | None]) -> tuple[str, str] | None:
+    """(connector, connection id) of a dossier's link; ``seen`` caches connectors by connection."""
     link = store.get_link(dossier_id)
     if link is None:
         return None
-    try:
-        return str(store.get_connection(link.connection_id).connector)
-    except NotFound:
-        return None
+    if link.connection_id not in seen:
+        try:
+            seen[link.connection_id] = str(store.get_connection(link.connection_id).connector)
+        except NotFound:
+            seen[link.connection_id] = None
+    connector = seen[link.connection_id]
+    return (connector, link.connection_id) if connector is not None else None
+
+
+def _taking_turns(by_connection: dict[str, list[str]]) -> list[str]:
+    """One dossier of each connection in turn (connections in order of first appearance)."""
+    queues = list(by_connection.values())
+    ordered: list[str] = []
+    for turn in range(max((len(q) for q in queues), default=0)):
+        ordered.extend(q[turn] for q in queues if turn < len(q))
+    return ordered
 
 
 def plan(
@@ -46,19 +69,20 @@ def plan(
     window: float,
     already_planned: Callable[[str], bool] = lambda _dossier: False,
 ) -> list[Planned]:
-    """Spread ``due`` dossiers over ``window`` seconds, per connector.
+    """Spread ``due`` dossiers over ``window`` seconds, per connector, taking turns by connection.
 
     ``already_planned(dossier_id)`` returns True for a dossier an earlier plan of the same night
     already queued (the planner ran twice): it is left out.
     """
-    groups: dict[str, list[str]] = defaultdict(list)
+    groups: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    seen: dict[str, str | None] = {}
     for dossier_id in due:
-        connector = connector_of(store, dossier_id)
-        if connector is not None:
-            groups[connector].append(dossier_id)
+        found = _connection_of(store, dossier_id, seen)
+        if found is not None:
+            groups[found[0]][found[1]].append(dossier_id)
     planned: list[Planned] = []
     for connector in sorted(groups):
-        ids = groups[connector]
+        ids = _taking_turns(groups[connector])
         step = window / len(ids) if ids else 0.0
         for index, dossier_id in enumerate(ids):
             if already_planned(dossier_id):
