@@ -1,29 +1,36 @@
 """A nightly fan-out at scale through the production path: planner, Celery workers, Redis, PostgreSQL.
 
     python benchmarks/bench_nightly_scale.py [--dossiers 10000] [--connections 50] [--workers 4]
-        [--limit 60] [--window 60] [--factor 60] [--volume 1] [--page-size 40] [--night 1]
-        [--postgres DSN] [--redis redis://host:6379/12]
+        [--per connection] [--limit 60] [--window 60] [--factor 2] [--volume 1] [--page-size 40]
+        [--night 1] [--postgres DSN] [--redis redis://host:6379/12]
 
 N dossiers are linked over M firm-level connections of the load-test package
 (``benchmarks/sfsync_loadtest.py``), served over HTTP from this process so that every worker talks
-to the same package. The package enforces a per-company limit (by default Exact Online's 60 calls
-a minute per division) in sliding windows and sends remaining/reset headers on every answer, with
-429 and ``Retry-After`` past it. ``sfsync.plan_night`` is sent once; W ``celery worker
---pool=solo`` processes take the dossiers, share the limiter and the refresh locks in Redis and
-write into a fresh PostgreSQL schema (dropped afterwards). The wall time runs from the planner's
-message to the last dossier stored.
+to the same package. The package enforces its limit in sliding windows and sends remaining/reset
+headers on every answer, with 429 and ``Retry-After`` past it. ``sfsync.plan_night`` is sent once;
+W ``celery worker --pool=solo`` processes take the dossiers, share the limiter and the refresh
+locks in Redis and write into a fresh PostgreSQL schema (dropped afterwards). The wall time runs
+from the planner's message to the last dossier stored.
+
+The limit (``--per``): ``connection`` (the default) counts every call of a firm's connection,
+whichever company it reads, as Twinfield counts per organisation, Yuki per domain and Business
+Central per user: with N/M dossiers of a few calls each on a connection, the night fills that
+budget many times, and the limit is what the night waits for. ``company`` counts per connection
+and company (Exact Online's 60 calls a minute per division, Xero's per tenant): one dossier per
+company then needs more than one window only when its sync takes more calls than the limit (large
+``--volume``, small ``--page-size``); otherwise the bound is 0 and the workers' own speed is the
+figure.
 
 The scaled clock: package time runs ``factor`` times faster than wall time, on both sides: every
 window (the package's and the one the connector declares) is ``window / factor`` wall seconds, and
 token lifetimes likewise, so a night that takes an hour of package time is measured in
 ``3600 / factor`` seconds with exactly the limits the package has.
 
-The lower bound: a company whose sync needs R calls cannot send its last one before
-``floor((R - 1) / limit)`` windows have passed, whatever the client does; with W workers each
-taking one dossier at a time, the night also cannot end before the sum of those times divided by W.
-The larger of the two is the rate-limit lower bound (goal: wall ≤ 1.1 × it). When no company
-needs more than one window the bound is 0 and the night is bound by the workers' own speed: the
-dossiers per second are the figure then.
+The lower bound: a budget key (a connection, or a company) that takes R calls cannot see its last
+one before ``floor((R - 1) / limit)`` windows have passed, whatever the client does; the slowest
+key's time is the bound. Per company, with W workers each taking one dossier at a time, the night
+also cannot end before the sum of the companies' times divided by W; the larger of the two is
+then the bound. Goal: wall <= 1.1 x the bound, with no 429.
 
 Needs Redis and PostgreSQL (``SFSYNC_TEST_REDIS_URL`` and ``SFSYNC_TEST_POSTGRES_DSN``, or the
 flags). The Redis database given is emptied first: give one of its own.
@@ -58,9 +65,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--dossiers", type=int, default=10_000)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4, help="celery worker processes (pool solo)")
-    parser.add_argument("--limit", type=int, default=60, help="calls per window per company")
+    parser.add_argument("--per", choices=("connection", "company"), default="connection",
+                        help="what the package's limit counts calls of")
+    parser.add_argument("--limit", type=int, default=60, help="calls per window per connection (or company)")
     parser.add_argument("--window", type=float, default=60.0, help="seconds of package time")
-    parser.add_argument("--factor", type=float, default=60.0, help="package time runs this much faster")
+    parser.add_argument("--factor", type=float, default=2.0, help="package time runs this much faster")
     parser.add_argument("--volume", type=int, default=1, help="multiplies the entries of each company")
     parser.add_argument("--page-size", type=int, default=40, help="ledger lines per page")
     parser.add_argument("--night", type=float, default=1.0, help="seconds the planner spreads the dossiers over")
@@ -118,11 +127,17 @@ def _wait_ready(celery: object, count: int, workers: Workers, timeout: float = 3
     raise SystemExit(f"the workers did not start\n{workers.tail()}")
 
 
-def lower_bound(calls_per_company: list[int], *, limit: int, window: float, workers: int) -> tuple[float, float]:
-    """The rate-limit lower bound in wall seconds: the slowest company alone, and the companies'
-    times shared over ``workers`` one-dossier-at-a-time slots (package seconds already scaled)."""
-    each = [math.floor((calls - 1) / limit) * window for calls in calls_per_company if calls > 0]
+def lower_bound(calls_per_key: list[int], *, limit: int, window: float, workers: int) -> tuple[float, float]:
+    """The rate-limit lower bound in wall seconds (``window`` already scaled): the slowest budget
+    key alone, and the keys' times shared over ``workers`` one-dossier-at-a-time slots (which
+    binds only when a key is one dossier's company)."""
+    each = [math.floor((calls - 1) / limit) * window for calls in calls_per_key if calls > 0]
     return max(each, default=0.0), sum(each) / workers
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.1f} (1 min) / {five:.1f} (5 min)"
 
 
 def main() -> None:
@@ -139,14 +154,15 @@ def main() -> None:
     base_url = f"http://127.0.0.1:{port}"
     refs = [f"co-{n}" for n in range(args.dossiers)]
     accounts = {f"firm-account-{i}": refs[i::args.connections] for i in range(args.connections)}
-    sandbox = LoadtestSandbox(accounts, limit=args.limit, window=wall_window, per_company=True, sliding=True,
+    per_company = args.per == "company"
+    sandbox = LoadtestSandbox(accounts, limit=args.limit, window=wall_window, per_company=per_company, sliding=True,
                               token_lifetime=token_lifetime, base_url=base_url, page_size=args.page_size,
                               volume=args.volume)
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     store = PostgresStore(args.postgres, schema=schema)
     key = generate_key()
     registry = PluginRegistry()
-    registry.register(LoadtestConnector(base_url, limit=args.limit, window=wall_window, per_company=True,
+    registry.register(LoadtestConnector(base_url, limit=args.limit, window=wall_window, per_company=per_company,
                                         token_lifetime=token_lifetime), "loadtest")
     linked = seed(Sfsync(store, SecretBox(key), registry=registry), sandbox)
     sep = "&" if "?" in args.postgres else "?"
@@ -162,7 +178,7 @@ def main() -> None:
         "SFSYNC_LOADTEST_URL": base_url,
         "SFSYNC_LOADTEST_LIMIT": str(args.limit - MARGIN),
         "SFSYNC_LOADTEST_WINDOW": str(wall_window),
-        "SFSYNC_LOADTEST_PER_COMPANY": "1",
+        "SFSYNC_LOADTEST_PER_COMPANY": "1" if per_company else "",
         "SFSYNC_LOADTEST_TOKEN_LIFETIME": str(token_lifetime),
         "SFSYNC_NIGHT_WINDOW": str(args.night),
     }
@@ -173,46 +189,53 @@ def main() -> None:
                                             "queue_order_strategy": "priority"}
     served = serve(sandbox, port=port)
     workers = Workers(env, Path(tempfile.mkdtemp(prefix="bench-nightly-")))
-    wanted = set(linked)
+    load_before = _load()
     try:
         workers.start(args.workers)
         _wait_ready(celery, args.workers, workers)  # worker start-up is not part of the night
-        started = time.monotonic()
+        started, sent_at = time.monotonic(), time.time()
         celery.send_task("sfsync.plan_night", kwargs={"window": args.night}, queue="sfsync")
         while True:
-            rows = store._all("SELECT DISTINCT dossier_id FROM runs WHERE status IN ('ok', 'warning')")
-            if {r[0] for r in rows} >= wanted:
+            (done,) = store._all("SELECT count(DISTINCT dossier_id) FROM runs WHERE status IN ('ok', 'warning')")[0]
+            if done >= len(linked):
                 break
             if time.monotonic() - started > args.timeout:
-                raise SystemExit(f"{len(wanted - {r[0] for r in rows})} dossiers not synced in time\n"
-                                 f"{workers.tail()}")
-            time.sleep(0.5)
+                raise SystemExit(f"{len(linked) - done} dossiers not synced in time\n{workers.tail()}")
+            time.sleep(0.2)
         wall = time.monotonic() - started
+        load_after = _load()
     finally:
         workers.stop()
         served.stop()
 
-    per_company = [len(times) for key, times in sandbox.calls.items() if "/" in key]
-    alone, shared = lower_bound(per_company, limit=args.limit, window=wall_window, workers=args.workers)
-    bound = max(alone, shared)
-    calls = sum(len(times) for times in sandbox.calls.values())
-    runs = [r for d in linked for r in store.list_runs(d)]
-    waits = sum(r.rate_limit_waits for r in runs)
-    failed = sum(1 for r in runs if r.status not in ("ok", "warning"))
+    calls_per_key = [len(times) for times in sandbox.calls.values()]
+    alone, shared = lower_bound(calls_per_key, limit=args.limit, window=wall_window, workers=args.workers)
+    bound = max(alone, shared) if per_company else alone
+    calls = sum(calls_per_key)
+    runs = store._all("SELECT started_at, finished_at, status, COALESCE((data->>'rate_limit_waits')::int, 0) FROM runs")
+    records = [store.list_runs(d, limit=1)[0] for d in list(linked)[:: max(1, len(linked) // 500)]]
+    waits = sum(r[3] for r in runs)
+    failed = sum(1 for r in runs if r[2] not in ("ok", "warning"))
     most = max(sandbox.max_calls_in_any_window().values(), default=0)
+    first_start = min(r[0] for r in runs).timestamp() - sent_at
+    span = (max(r[1] for r in runs if r[1]) - min(r[0] for r in runs)).total_seconds()
+    durations = [r.duration for r in records if r.duration is not None]
     print(f"{args.dossiers} dossiers over {args.connections} connections, {args.workers} workers (celery, "
           f"pool solo), PostgreSQL, Redis broker and limiter; limit {args.limit} calls per {args.window:g} s "
-          f"per company (sliding), time x{args.factor:g}; volume {args.volume}, page size {args.page_size}")
-    print(f"wall {wall:.1f} s; {args.dossiers / wall:.1f} dossiers/s, {calls / wall:.0f} requests/s")
-    ratio = f"{wall / bound:.2f}" if bound else "n/a (no company needs a second window: worker-bound)"
-    print(f"rate-limit lower bound {bound:.1f} s (slowest company {alone:.1f} s, shared over the workers "
-          f"{shared:.1f} s); ratio {ratio} (goal <= 1.1)")
-    print(f"requests per dossier {calls / args.dossiers:.1f} (per company {min(per_company)}..{max(per_company)}); "
-          f"most calls in one window on one company {most} (limit {args.limit})")
-    durations = [r.duration for r in runs if r.duration is not None]
-    span = (max(r.finished_at for r in runs if r.finished_at) - min(r.started_at for r in runs)).total_seconds()
-    print(f"runs: mean {sum(durations) / len(durations):.3f} s, max {max(durations):.2f} s; first start to last "
-          f"end {span:.1f} s (the rest of the wall time is the planner and the queue)")
+          f"per {args.per} (sliding), time x{args.factor:g} (a window is {wall_window:g} s of wall time); "
+          f"volume {args.volume}, page size {args.page_size}")
+    print(f"wall {wall:.1f} s; {args.dossiers / wall:.1f} dossiers/s ({args.dossiers / wall / args.workers:.2f} "
+          f"per worker), {calls / wall:.0f} requests/s; load average before {load_before}, at the end {load_after}")
+    ratio = f"{wall / bound:.2f}" if bound else f"n/a (no {args.per} needs a second window: worker-bound)"
+    shared_note = f", shared over the workers {shared:.1f} s" if per_company else ""
+    print(f"rate-limit lower bound {bound:.1f} s (slowest {args.per} {alone:.1f} s{shared_note}); "
+          f"ratio {ratio} (goal <= 1.1)")
+    print(f"requests per dossier {calls / args.dossiers:.2f} (per {args.per} {min(calls_per_key)}.."
+          f"{max(calls_per_key)}, {calls / max(1, len(calls_per_key)) / args.limit:.1f} windows' worth); "
+          f"most calls in one window on one {args.per} {most} (limit {args.limit})")
+    print(f"runs: mean {sum(durations) / max(1, len(durations)):.3f} s, max {max(durations, default=0):.2f} s "
+          f"(of {len(durations)} sampled); first run started {first_start:.1f} s after the planner's message; "
+          f"first start to last end {span:.1f} s")
     print(f"429 received {sandbox.too_many} (goal 0); limiter waits {waits}; refreshes {sandbox.refreshes}, "
           f"double-spent {sandbox.double_spent}; runs {len(runs)}, failed {failed} (an interrupted run is retried)")
     store._db.execute(f'DROP SCHEMA "{schema}" CASCADE')

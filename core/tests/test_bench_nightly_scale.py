@@ -24,7 +24,8 @@ def test_the_nightly_scale_benchmark_syncs_every_dossier_and_prints_its_figures(
         pytest.skip("SFSYNC_TEST_POSTGRES_DSN and SFSYNC_TEST_REDIS_URL are needed")
     from urllib.parse import urlsplit, urlunsplit
 
-    own = urlunsplit(urlsplit(redis_url)._replace(path="/11"))  # not the fan-out tests' database
+    # Not the fan-out tests' database (SFSYNC_TEST_BENCH_REDIS_DB: when 11 is someone else's).
+    own = urlunsplit(urlsplit(redis_url)._replace(path=f"/{os.environ.get('SFSYNC_TEST_BENCH_REDIS_DB', '11')}"))
     done = subprocess.run(
         [sys.executable, str(BENCHMARKS / "bench_nightly_scale.py"), "--dossiers", "2", "--connections", "1",
          "--workers", "1", "--volume", "2", "--page-size", "10", "--redis", own, "--timeout", "120"],
@@ -34,6 +35,7 @@ def test_the_nightly_scale_benchmark_syncs_every_dossier_and_prints_its_figures(
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert "2 dossiers over 1 connections, 1 workers" in out
+    assert "per connection (sliding)" in out  # the default: the firm's connection is the budget
     assert "429 received 0" in out
     assert "runs 2, failed 0" in out
     assert "requests per dossier" in out and "rate-limit lower bound" in out

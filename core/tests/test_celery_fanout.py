@@ -62,9 +62,10 @@ def services(tmp_path):
                     "run `eval \"$(bash .ci/services.sh)\"` as root first")
     import redis
 
-    # A Redis database of its own, emptied, so no message of an earlier run is delivered.
+    # A Redis database of its own, emptied, so no message of an earlier run is delivered
+    # (SFSYNC_TEST_CELERY_REDIS_DB when 14 is another run's).
     parts = urlsplit(redis_url)
-    broker = urlunsplit(parts._replace(path="/14"))
+    broker = urlunsplit(parts._replace(path=f"/{os.environ.get('SFSYNC_TEST_CELERY_REDIS_DB', '14')}"))
     client = redis.Redis.from_url(broker)
     client.flushdb()
     client.close()
