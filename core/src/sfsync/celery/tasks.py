@@ -161,7 +161,9 @@ def plan_night(self: Any, window: float | None = None) -> dict[str, Any]:
     span = conf["night_window"] if window is None else float(window)
     marker = _PlannedMarker(conf["redis_url"], ttl=int(span) + 3600)
     try:
-        planned = plan(sf.store, sf.due_dossiers(), window=span, already_planned=marker.seen)
+        due = sf.due_dossiers()
+        seen = marker.seen_of(due)  # one round trip for the night, not one per dossier
+        planned = plan(sf.store, due, window=span, already_planned=seen.__contains__)
     finally:
         marker.close()
     for item in planned:
@@ -185,8 +187,12 @@ class _PlannedMarker:
         self._redis = redis.Redis.from_url(url)
         self.ttl = ttl
 
-    def seen(self, dossier_id: str) -> bool:
-        return not self._redis.set(f"sfsync:planned:{{{dossier_id}}}", "1", nx=True, ex=self.ttl)
+    def seen_of(self, dossier_ids: list[str]) -> set[str]:
+        """Mark every dossier as planned; return those an earlier plan of the night had marked."""
+        pipe = self._redis.pipeline(transaction=False)
+        for dossier_id in dossier_ids:
+            pipe.set(f"sfsync:planned:{{{dossier_id}}}", "1", nx=True, ex=self.ttl)
+        return {d for d, fresh in zip(dossier_ids, pipe.execute(), strict=True) if not fresh}
 
     def close(self) -> None:
         self._redis.close()
