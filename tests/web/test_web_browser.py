@@ -4,7 +4,8 @@ through the product's flows against the sandboxes, one browser for the whole mod
 An admin connects Exact through its login page and back to the host's callback; a dossier is
 linked from the new-dossier wizard, saving starts its first sync with live progress, and its trial
 balance by period matches Exact's own figures; a member links two Xero dossiers, each with its
-own login; support staff set up a support-level package that the admin may only ask for; a
+own login; support staff set up a support-level package that the admin may only ask for, and
+AFAS with the one-time code AFAS mails; a
 dossier is linked by sync reference to an agent folder; the sync arrows start a sync; a night
 fails on a revoked Exact consent, the banner's one-click re-consent resumes every dossier.
 
@@ -252,6 +253,31 @@ def test_support_sets_up_a_support_level_package_the_admin_may_only_ask_for(brow
     expect(page.locator(".flash.ok")).to_contain_text("is set up")
     admin = served.host.people["admin"]  # type: ignore[attr-defined]
     assert "octopus" in [c.connector for c in served.host.app.connections(admin)]
+    page.context.close()
+
+
+def test_support_sets_up_afas_with_the_one_time_code_afas_mails(browser: Any, served: Served) -> None:
+    afas = served.host.sandboxes["afas"]
+    firm = served.host.firm  # type: ignore[attr-defined]
+    page = _page(browser, served)
+    _sign_in(page, "help@host.test")
+    page.click(f"tr[data-firm='{firm.id}'] >> text=afas")
+    page.fill("[name=environment]", afas.environment)  # type: ignore[attr-defined]
+    page.fill("[name=user_id]", afas.otp_user)  # type: ignore[attr-defined]
+    page.fill("[name=api_key]", afas.api_key)  # type: ignore[attr-defined]
+    page.fill("[name=api_token]", afas.api_token)  # type: ignore[attr-defined]
+    expect(page.locator("[name=otp]")).to_have_count(0)
+    _shot(page, "support-afas-form")
+    page.click("button:has-text('Send code')")
+    expect(page.locator("#enter-code")).to_contain_text(afas.otp_user)  # type: ignore[attr-defined]
+    user, code = afas.otp.mailbox[-1]  # type: ignore[attr-defined]  # what the AFAS user reads in their mail
+    assert user == afas.otp_user  # type: ignore[attr-defined]
+    page.fill("[name=otp]", code)
+    _shot(page, "support-afas-code")
+    page.click("#enter-code button:has-text('Set up sync with')")
+    expect(page.locator(".flash.ok")).to_contain_text("is set up")
+    admin = served.host.people["admin"]  # type: ignore[attr-defined]
+    assert "afas" in [c.connector for c in served.host.app.connections(admin)]
     page.context.close()
 
 
