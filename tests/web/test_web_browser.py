@@ -5,8 +5,8 @@ An admin connects Exact through its login page and back to the host's callback; 
 linked from the new-dossier wizard, saving starts its first sync with live progress, and its trial
 balance by period matches Exact's own figures; a member links two Xero dossiers, each with its
 own login; support staff set up a support-level package that the admin may only ask for, and
-AFAS with the one-time code AFAS mails; a
-dossier is linked by sync reference to an agent folder; the sync arrows start a sync; a night
+AFAS with the one-time code AFAS mails; a dossier is linked by sync reference to an agent folder;
+a dossier's administrative data come from AdminPulse; the sync arrows start a sync; a night
 fails on a revoked Exact consent, the banner's one-click re-consent resumes every dossier.
 
 Screenshots go to ``docs/images/web/`` when ``SFSYNC_SCREENSHOTS=1`` (the docs page shows them).
@@ -300,6 +300,43 @@ def test_a_dossier_links_to_an_agent_folder_by_its_sync_reference(browser: Any, 
     page.click("#save button:has-text('Save changes')")
     _wait_synced(page)
     page.context.close()
+
+
+def test_a_dossiers_administrative_data_come_from_adminpulse(browser: Any, served: Served) -> None:
+    adminpulse = served.host.sandboxes["adminpulse"]
+    page = _page(browser, served)
+    _sign_in(page, "anne@dupont.be")
+    page.goto("/syncs/new/adminpulse")
+    for name, value in {**adminpulse.connection_config(), **adminpulse.connection_secrets()}.items():
+        page.fill(f"[name={name}]", str(value))
+    page.click("button:has-text('Set up sync with')")
+    expect(page.locator(".flash.ok")).to_contain_text("is set up")
+    page.goto("/dossiers/new")
+    page.fill("input[name=name]", "Bakkerij Peeters")
+    page.check("input[name=source][value=manual]")
+    page.click("text=Save & continue")
+    expect(page.locator("#administrative")).to_contain_text("No administrative link")
+    page.click("text=Edit dossier → Sync")
+    _pick(page, "#details-choose select[name=details]", label_of(page, "#details-choose select[name=details]", "AdminPulse"))
+    page.fill("input[name=details_q]", "peeters")  # filters the list as one types
+    expect(page.locator("#details-list option:not([hidden])")).to_have_count(1)
+    _pick(page, "#details-list", label_of(page, "#details-list", "Bakkerij Peeters"))
+    _shot(page, "details-link")
+    page.click("#details-save button")
+    _wait_synced(page)
+    details = page.locator("#administrative")
+    expect(details.locator("[data-field=name]")).to_have_text("Bakkerij Peeters")
+    expect(details.locator("[data-field=vat_number]")).to_contain_text("BE")
+    expect(details.locator("[data-field=enterprise_number]")).not_to_be_empty()
+    _shot(page, "dossier-details")
+    page.context.close()
+
+
+def label_of(page: Page, selector: str, text: str) -> str:
+    """The value of the option of ``selector`` whose text has ``text``."""
+    value = page.locator(f"{selector} option", has_text=text).first.get_attribute("value")
+    assert value, f"no option {text!r} in {selector}"
+    return value
 
 
 def test_the_sync_arrows_then_a_failed_night_and_a_one_click_reconsent(browser: Any, served: Served) -> None:
