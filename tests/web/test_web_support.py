@@ -136,3 +136,15 @@ def test_the_support_page_lists_every_firm_through_the_core(host: Host) -> None:
         assert calls == ["support"]
 
     run(go())
+
+
+def test_the_code_step_speaks_dutch_and_french(host: Host) -> None:
+    url = f"/support/{host.firm.id}/afas"  # type: ignore[attr-defined]
+
+    async def go() -> None:
+        staff = await _support(host)
+        for language, word in (("nl", "Code versturen"), ("fr", "Envoyer le code")):
+            await staff.client.get(f"/language/{language}?next=/support")
+            assert word in (await staff.client.get(url)).text
+
+    run(go())
