@@ -23,7 +23,9 @@ from sfsync.web.host import Host
 from sfsync.web.pages import host_of
 from sfsync.web.security import posted
 
-__all__ = ["administrative_only", "details_connections", "details_context", "remove_details", "save_details"]
+__all__ = [
+    "administrative_only", "details_connections", "details_context", "remove_details", "save_details", "source_label",
+]
 
 DETAILS_HOOK = "sfsync_fetch_company_details"
 
@@ -37,6 +39,12 @@ def details_connections(host: Host, user: User) -> list[ConnectionRecord]:
 def administrative_only(host: Host, connector: str) -> bool:
     """Whether ``connector`` brings only company details (AdminPulse): no accounting link."""
     return tuple(host.app.registry.connector(connector).info.granularities) == (Granularity.DETAILS,)
+
+
+def source_label(host: Host, user: User, connection_id: str) -> str:
+    """How a person names the connection administrative data came from (its label); a
+    connection removed since is named by its id."""
+    return next((c.label for c in host.app.connections(user) if c.id == connection_id), connection_id)
 
 
 async def details_context(host: Host, user: User, admin_link: LinkRecord | None,
@@ -53,7 +61,7 @@ async def details_context(host: Host, user: User, admin_link: LinkRecord | None,
         "details_error": "",
     }
     if admin_link is not None:
-        context["admin_source"] = next((c.label for c in choices if c.id == admin_link.connection_id), "")
+        context["admin_source"] = source_label(host, user, admin_link.connection_id)
     if connection is not None:
         try:
             context["details_companies"] = await host.app.list_companies(

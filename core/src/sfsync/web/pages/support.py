@@ -143,8 +143,10 @@ async def _send_code(request: Request, host: Host, user: User, name: str, firm_i
 
 def _code_page(request: Request, host: Host, user: User, name: str, firm_id: str, spec: FormSpec | AgentSpec,
                key: str, wait: CodeWait, *, error: str = "", code: int = 200) -> Response:
+    kept = wait.shown(secret_field_names(spec.fields))
+    shown = [(f.label, kept[f.name]) for f in form_fields(spec.fields) if f.name in kept]
     return _form_page(request, host, user, name, firm_id, code=code, wait=key, sent=wait.sent, error=error,
-                      shown=wait.shown(secret_field_names(spec.fields)))
+                      shown=shown)
 
 
 async def _enter_code(request: Request, host: Host, user: User, name: str, firm_id: str,
