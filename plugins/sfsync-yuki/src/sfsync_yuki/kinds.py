@@ -6,7 +6,7 @@ balances only change when that year's transactions change, so the kinds are kept
 connection's state with the year's modified stamp, and asked again only when:
 
 - the day moves (another fiscal year closed),
-- the chart lists an account code that was not in it when the kinds were read, or
+- the chart's codes are not the ones the kinds were read with (an account added or removed), or
 - the year's last seen modified stamp (``GetFinancialYearModifiedDate``, persisted by every stream
   that asks it) differs from the one the kinds were read at.
 
@@ -15,6 +15,7 @@ An unchanged night so costs the chart one request (the scheme) instead of two.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sfsync_yuki import books
@@ -37,13 +38,19 @@ async def account_kinds(client: YukiClient, admin: books.AdminInfo, years: list[
     stamp = books.last_seen_stamp(client, admin, year) if year else None
     if year and stamp is None:
         stamp = await books.modified_stamp(client, admin, year)
-    if (year and kept.get("day") == day.isoformat() and kept.get("stamp") == stamp
-            and codes <= set(kept.get("codes", ()))):
+    chart = _digest(codes)
+    if year and kept.get("day") == day.isoformat() and kept.get("stamp") == stamp and kept.get("chart") == chart:
         return dict(kept.get("kinds", {}))
     kinds = {code: kind for code, (_, kind, _) in (await books.balances(client, admin, day)).items()}
     if year:
         client.ctx.state["account_kinds"][admin.id] = {
-            "day": day.isoformat(), "stamp": stamp, "codes": sorted(codes), "kinds": kinds,
+            "day": day.isoformat(), "stamp": stamp, "chart": chart, "kinds": kinds,
         }
         await client.ctx.save_state()
     return kinds
+
+
+def _digest(codes: set[str]) -> str:
+    """The chart's codes in a few bytes: the connection state holds every administration of a
+    firm, and is saved after every call."""
+    return hashlib.sha256("\n".join(sorted(codes)).encode()).hexdigest()[:16]
