@@ -100,7 +100,8 @@ class QuickbooksConnector:
             known_limits=(
                 "An unchanged night costs 3 requests, one a stream: Preferences for the fiscal years "
                 "(CompanyInfo is asked again only when Preferences' first month of the fiscal year "
-                "moves), the chart, and one change-data-capture call; no line is read again.",
+                "moves), the chart, and one change-data-capture call; no line is read again. The company's "
+                "details (CompanyInfo, checked once a night) add one, and a token refresh one.",
                 "CompanyInfo (the fiscal year's start month, the company's start date) is read again "
                 "only when Preferences' first month of the fiscal year changes: a changed company "
                 "start date alone is not noticed.",
