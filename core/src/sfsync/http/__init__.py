@@ -1,6 +1,8 @@
 """httpx building blocks for connectors: a managed transport (rate limits, retries, counting),
-an OAuth2 auth flow with rotating refresh tokens, and paginators with loop detection."""
+an OAuth2 auth flow with rotating refresh tokens, paginators with loop detection, and the shared
+network side (one TLS context per process, one kept-alive pool per loop) a host gives its runner."""
 
+from sfsync.http.network import SharedNetwork, default_ssl_context
 from sfsync.http.oauth2 import OAuth2Auth, TokenVault
 from sfsync.http.pagination import PageLoopError, check_next_token
 from sfsync.http.ratelimit import (
@@ -22,8 +24,10 @@ __all__ = [
     "RateWindow",
     "RequestStats",
     "RetryPolicy",
+    "SharedNetwork",
     "TokenVault",
     "WindowState",
     "check_next_token",
+    "default_ssl_context",
     "soap_envelope",
 ]
