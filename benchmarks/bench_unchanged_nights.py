@@ -100,15 +100,20 @@ def granularities(info: ConnectorInfo) -> list[Granularity]:
     return wanted
 
 
-def main(connectors: list[str], markdown: bool) -> None:
+def nights(connectors: list[str] | None = None) -> list[tuple[str, Granularity]]:
+    """Every (connector, granularity) measured: of ``connectors``, or of every installed
+    connector whose plugin serves a sandbox."""
     registry = get_registry()
     names = connectors or [n for n in sorted(registry.connectors) if registry.supports(n, "sfsync_sandbox")]
+    return [(name, granularity) for name in names for granularity in granularities(registry.connector(name).info)]
+
+
+def main(connectors: list[str], markdown: bool) -> None:
     rows = []
-    for name in names:
-        for granularity in granularities(registry.connector(name).info):
-            rows.append(night(name, granularity))
-            if not markdown:
-                print(json.dumps(rows[-1]))
+    for name, granularity in nights(connectors):
+        rows.append(night(name, granularity))
+        if not markdown:
+            print(json.dumps(rows[-1]))
     if markdown:
         print("| Connector | Granularity | Requests | By stage | Lines read again | Declared |")
         print("|---|---|---:|---|---:|---:|")
