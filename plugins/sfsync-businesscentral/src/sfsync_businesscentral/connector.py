@@ -15,6 +15,7 @@ assumed about BoCount is in :mod:`sfsync_businesscentral.bocount_names`.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -52,6 +53,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+APP_TOKEN = "app_token"
+"""Where service to service keeps its last client-credentials token in the connection's (sealed) state."""
 
 COMPANY_IDS = "company_ids"
 """Where BoCount keeps, in the connection's state, the company id of each VAT number."""
@@ -215,11 +219,20 @@ class BusinessCentralAppConnector(BusinessCentralConnector):
         return f"app:{ctx.config.get('client_id')}"
 
     async def auth(self, ctx: ConnectorContext) -> ClientCredentialsAuth:
-        """The run's client-credentials flow (one token per run and tenant)."""
+        """The run's client-credentials flow. Its token is kept (sealed) in the connection's
+        state, so the tenant's other dossiers, and later runs, use it while it lives (about an
+        hour) instead of asking Entra again."""
         flow = self._auths.get(ctx)
         if flow is None:
-            flow = self._auths[ctx] = ClientCredentialsAuth(await self.tenant(ctx), str(ctx.config.get("client_id") or ""),
-                                                           ctx.secrets.get("client_secret") or "", clock=ctx.clock)
+            client_id = str(ctx.config.get("client_id") or "")
+
+            async def keep(token: str, expires: dt.datetime) -> None:
+                entry = {"client_id": client_id, "token": token, "expires": expires.isoformat()}
+                await ctx.update_state(lambda state: state.__setitem__(APP_TOKEN, entry))
+
+            flow = self._auths[ctx] = ClientCredentialsAuth(
+                await self.tenant(ctx), client_id, ctx.secrets.get("client_secret") or "", clock=ctx.clock,
+                token=_kept_token(ctx.state.get(APP_TOKEN), client_id), on_token=keep)
         return flow
 
     async def client(self, ctx: ConnectorContext, environment: str) -> ODataClient:
@@ -239,8 +252,9 @@ class BusinessCentralAppConnector(BusinessCentralConnector):
             known_limits=(
                 "The app is registered in the client's own tenant with the API.ReadWrite.All application permission "
                 "and added on Business Central's Microsoft Entra Applications page; one connection per tenant.",
-                "A token is fetched by client credentials on every run (no refresh token): an unchanged night costs "
-                "five requests.",
+                "Client credentials give no refresh token: a token is fetched when the one kept (sealed) with the "
+                "connection is within five minutes of its end (Entra's live about an hour). A tenant's first "
+                "dossier of a night costs five requests, its others four while that token lives.",
                 "A removed client secret stops the connection until an admin enters a current one.",
                 *SHARED_LIMITS,
             ),
@@ -256,6 +270,16 @@ class BusinessCentralAppConnector(BusinessCentralConnector):
         from sfsync_businesscentral.sandbox import BusinessCentralAppSandbox
 
         return BusinessCentralAppSandbox()
+
+
+def _kept_token(kept: object, client_id: str) -> tuple[str, dt.datetime] | None:
+    """A token an earlier run kept for this app, if it reads as one."""
+    if not isinstance(kept, dict) or kept.get("client_id") != client_id or not kept.get("token"):
+        return None
+    try:
+        return str(kept["token"]), dt.datetime.fromisoformat(str(kept["expires"]))
+    except (KeyError, ValueError):
+        return None
 
 
 class BoCountConnector(ODataEngine):
