@@ -79,15 +79,17 @@ def _from_lines(store: Store, dossier_id: str, accounts: dict[str, Account]) -> 
     starts = [y.start for y in years]
     ends = [[p.end for p in _periods(y)] for y in years]
     moves: dict[tuple[str, int, int], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    for line in store.ledger_lines(dossier_id):
-        day = placer.place(line.date, line.period, line.fiscal_year) or line.date
+    # The lines come added up per account, date and booking period (the store's movements), so
+    # each of those is placed once rather than every line.
+    for move in store.ledger_movements(dossier_id):
+        day = placer.place(move.date, move.period, move.fiscal_year) or move.date
         y = bisect.bisect_right(starts, day) - 1
         if y < 0 or not years[y].contains(day):
             continue  # outside every fiscal year: no period to count it in
         p = min(bisect.bisect_left(ends[y], day), len(ends[y]) - 1)
-        total = moves[(line.account, y, p)]
-        total[0] += line.debit
-        total[1] += line.credit
+        total = moves[(move.account, y, p)]
+        total[0] += move.debit
+        total[1] += move.credit
     openings: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
     for given in store.opening_balances(dossier_id):
         y = bisect.bisect_right(starts, given.date) - 1

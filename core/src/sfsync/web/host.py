@@ -26,6 +26,7 @@ from sfsync.errors import NotFound
 from sfsync.sandbox import Sandbox
 from sfsync.store.base import User
 from sfsync.trial_balance_view import TrialBalanceRow
+from sfsync.web.compiled_templates import COMPILED, compile_all
 from sfsync.web.i18n import LANGUAGES, choose_language, translations
 from sfsync.web.passwords import PasswordBook
 from sfsync.web.progress import Progress
@@ -77,10 +78,14 @@ class Host:
     def __post_init__(self) -> None:
         self.templates = Environment(
             loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-            trim_blocks=True, lstrip_blocks=True,
+            trim_blocks=True, lstrip_blocks=True, bytecode_cache=COMPILED,
         )
         self.templates.filters["money"] = _money
         self.templates.globals["flavour"] = lambda name: self.app.registry.connector(name).auth.flavour
+
+    def prepare(self) -> None:
+        """Compile every page's template now, before the first request rather than during it."""
+        compile_all(self.templates)
 
     # --- who is signed in ----------------------------------------------------------------------
 
