@@ -196,6 +196,7 @@ class PostgresStore(HousekeepingRows, MovementRows):
     placeholder = "%s"
     ledger_deletes = ("DELETE FROM ledger_lines WHERE dossier_id = ?",)
     lines_of_generation = "dossier_id = ? AND generation = ?"
+    exact_sum = "SUM({column})"
 
     def __init__(
         self, dsn: str, *, schema: str | None = None, connect_timeout: float = 10.0

@@ -8,7 +8,6 @@ may do and see (:mod:`sfsync.access`); a page never reads the store to decide a 
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +24,6 @@ from sfsync.auth import OAuth2Spec
 from sfsync.errors import NotFound
 from sfsync.sandbox import Sandbox
 from sfsync.store.base import User
-from sfsync.trial_balance_view import TrialBalanceRow
 from sfsync.web.compiled_templates import COMPILED, compile_all
 from sfsync.web.i18n import LANGUAGES, choose_language, translations
 from sfsync.web.passwords import PasswordBook
@@ -68,9 +66,6 @@ class Host:
     logins: dict[str, dict[str, str | None]] = field(default_factory=dict)
     """OAuth state → where its callback leads; kept here, not in the session cookie, which
     concurrent answers (a page and its live progress) would overwrite."""
-    kept_trial_balances: OrderedDict[tuple[str, ...], list[TrialBalanceRow]] = field(default_factory=OrderedDict)
-    """Trial balances already added up, by dossier, year and the dossier's last run (the figures
-    pages'; a new run makes a new key)."""
     flashes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     """Messages for a person's next page, by their session's token (not in the cookie, for the
     same reason)."""
