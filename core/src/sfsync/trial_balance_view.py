@@ -17,13 +17,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from sfsync.fiscal_years import monthly_periods
 from sfsync.models import Account, AccountKind, FiscalYear, Period
 from sfsync.placement import Placer
 from sfsync.store.base import Store
-from sfsync.store.movement_rows import YearSpan
+from sfsync.store.movement_rows import EXACT, YearSpan
 
 __all__ = ["TrialBalanceRow", "totals", "trial_balance_rows"]
 
@@ -68,7 +68,8 @@ def trial_balance_rows(
             for t in stored
         ]
     else:
-        rows = _from_lines(store, dossier_id, names)
+        with localcontext(EXACT):  # sums and balances exact, however many digits
+            rows = _from_lines(store, dossier_id, names)
     return [r for r in rows if (start is None or r.period_end >= start) and (end is None or r.period_end <= end)]
 
 

@@ -20,12 +20,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import MAX_PREC, Context, Decimal, localcontext
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
-__all__ = ["LedgerMovement", "MovementRows", "PeriodTotal", "YearSpan"]
+__all__ = ["EXACT", "LedgerMovement", "MovementRows", "PeriodTotal", "YearSpan"]
 
 _ZERO = Decimal(0)
+
+EXACT = Context(prec=MAX_PREC)
+"""Decimal arithmetic that never rounds: sums of amounts stay exact past the default context's
+28 digits (an amount in IDR with nine decimals has more)."""
 
 
 class LedgerMovement(NamedTuple):
@@ -124,13 +128,15 @@ class MovementRows:
             return []
         rows = self._sums(f"account, {_period_case(spans)}", "period IS NULL AND fiscal_year IS NULL",
                           dossier_id, generation)
-        return [PeriodTotal(account, code // 1000, code % 1000, _total(debit), _total(credit))
-                for account, code, debit, credit in rows if code is not None]
+        with localcontext(EXACT):
+            return [PeriodTotal(account, code // 1000, code % 1000, _total(debit), _total(credit))
+                    for account, code, debit, credit in rows if code is not None]
 
     def ledger_movements(self, dossier_id: str, generation: int | None = None) -> list[LedgerMovement]:
         """The lines with a booking period or a fiscal year, added up per account, date,
         booking period and fiscal year."""
         rows = self._sums("account, date, period, fiscal_year", "(period IS NOT NULL OR fiscal_year IS NOT NULL)",
                           dossier_id, generation)
-        return [LedgerMovement(account, _day(day), period, year, _total(debit), _total(credit))
-                for account, day, period, year, debit, credit in rows]
+        with localcontext(EXACT):
+            return [LedgerMovement(account, _day(day), period, year, _total(debit), _total(credit))
+                    for account, day, period, year, debit, credit in rows]
