@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 from sfsync.web import WebSettings, build_app, create_host
+from sfsync.web.cli import settle_heap
 from sfsync.web.demo import DEMO_PASSWORD, seed_demo
 from sfsync.web.host import Host
 
@@ -37,12 +38,14 @@ def _load() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
-async def _ms(client: httpx.AsyncClient, url: str) -> float:
-    begin = time.perf_counter()
+async def _ms(client: httpx.AsyncClient, url: str) -> tuple[float, float]:
+    """The answer's wall-clock and CPU milliseconds (CPU: this process's own work, which other
+    processes on a busy machine do not stretch)."""
+    begin, cpu = time.perf_counter(), time.process_time()
     answer = await client.get(url)
-    took = (time.perf_counter() - begin) * 1000
+    took, used = (time.perf_counter() - begin) * 1000, (time.process_time() - cpu) * 1000
     assert answer.status_code == 200, (url, answer.status_code)
-    return took
+    return took, used
 
 
 async def main(rounds: int) -> None:
@@ -85,6 +88,7 @@ async def main(rounds: int) -> None:
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=build_app(host)), base_url="http://bench")
         return host, client
 
+    settle_heap()  # as `sfsync web` does before it listens
     host, client = fresh()
     async with client:
         page = await client.get("/sign-in")
@@ -97,19 +101,22 @@ async def main(rounds: int) -> None:
 
     print(f"{len(statuses)} dossiers; the pages of {biggest.name} ({lines} lines) and the firm's lists, "
           f"{rounds} warm rounds each; {_load()}")
-    print(f"{'page':26} {'cold ms':>8} {'warm median':>12} {'warm p95':>9}  goal <{GOAL_MS:.0f} ms")
+    print(f"{'':26} {'cold':>15} {'warm median':>15} {'warm p95':>15}")
+    print(f"{'page':26} {'ms (cpu ms)':>15} {'ms (cpu ms)':>15} {'ms (cpu ms)':>15}  goal <{GOAL_MS:.0f} ms")
     slow = 0
     for name, url in pages.items():
         host, client = fresh()
         client.cookies = cookies
         async with client:
             cold = await _ms(client, url)
-            times = sorted([await _ms(client, url) for _ in range(rounds)])
+            warm = [await _ms(client, url) for _ in range(rounds)]
         host.app.store.close()
-        p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-        verdict = "ok" if max(cold, p95) < GOAL_MS else "SLOW"
+        walls, cpus = sorted(w for w, _ in warm), sorted(c for _, c in warm)
+        at95 = min(len(warm) - 1, int(len(warm) * 0.95))
+        verdict = "ok" if max(cold[0], walls[at95]) < GOAL_MS else "SLOW"
         slow += verdict == "SLOW"
-        print(f"{name:26} {cold:8.1f} {statistics.median(times):12.1f} {p95:9.1f}  {verdict}")
+        figures = [cold, (statistics.median(walls), statistics.median(cpus)), (walls[at95], cpus[at95])]
+        print(f"{name:26} " + " ".join(f"{w:7.1f} ({c:5.1f})" for w, c in figures) + f"  {verdict}")
     print(f"{len(pages) - slow} of {len(pages)} pages under {GOAL_MS:.0f} ms cold and warm; {_load()}")
     store.close()
 

@@ -8,6 +8,7 @@ may do and see (:mod:`sfsync.access`); a page never reads the store to decide a 
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -79,8 +80,11 @@ class Host:
         self.templates.globals["flavour"] = lambda name: self.app.registry.connector(name).auth.flavour
 
     def prepare(self) -> None:
-        """Compile every page's template now, before the first request rather than during it."""
+        """Compile every page's template now, and load the XLSX writer (half a second to import),
+        before the first request rather than during it."""
         compile_all(self.templates)
+        with suppress(ImportError):  # the web extra brings it; without it XLSX downloads say so
+            import openpyxl  # type: ignore[import-untyped]  # noqa: F401
 
     # --- who is signed in ----------------------------------------------------------------------
 
