@@ -25,6 +25,7 @@ from sfsync.auth import OAuth2Spec
 from sfsync.errors import NotFound
 from sfsync.sandbox import Sandbox
 from sfsync.store.base import User
+from sfsync.web.codes import WaitingForCodes
 from sfsync.web.compiled_templates import COMPILED, compile_all
 from sfsync.web.i18n import LANGUAGES, choose_language, translations
 from sfsync.web.passwords import PasswordBook
@@ -67,6 +68,8 @@ class Host:
     logins: dict[str, dict[str, str | None]] = field(default_factory=dict)
     """OAuth state → where its callback leads; kept here, not in the session cookie, which
     concurrent answers (a page and its live progress) would overwrite."""
+    codes: WaitingForCodes = field(default_factory=WaitingForCodes)
+    """Support forms waiting for their one-time code (AFAS), secrets kept off the page."""
     flashes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     """Messages for a person's next page, by their session's token (not in the cookie, for the
     same reason)."""
