@@ -47,7 +47,9 @@ class CompiledInMemory(BytecodeCache):
 
 
 COMPILED = CompiledInMemory()
-"""The code of every template compiled in this process, shared by all hosts."""
+"""The code of every template compiled in this process, shared by all hosts (safe because every
+host's environment is made with the same options, :class:`~sfsync.web.host.Host`: compiled code
+bakes in autoescaping and whitespace handling)."""
 
 
 def compile_all(templates: Environment) -> int:
