@@ -137,6 +137,13 @@ class MovementRows:
         booking period and fiscal year."""
         rows = self._sums("account, date, period, fiscal_year", "(period IS NOT NULL OR fiscal_year IS NOT NULL)",
                           dossier_id, generation)
+        # The same days and sums come back on many rows (an entry's accounts, the zero side of
+        # each line): each is read once.
+        days: dict[Any, dt.date] = {}
+        sums: dict[Any, Decimal] = {}
         with localcontext(EXACT):
-            return [LedgerMovement(account, _day(day), period, year, _total(debit), _total(credit))
+            for value in {v for row in rows for v in (row[4], row[5])}:
+                sums[value] = _total(value)
+            return [LedgerMovement(account, days[day] if day in days else days.setdefault(day, _day(day)),
+                                   period, year, sums[debit], sums[credit])
                     for account, day, period, year, debit, credit in rows]
