@@ -58,6 +58,13 @@ from sfsync.store.base import (
 )
 from sfsync.store.dialect import POSTGRES
 from sfsync.store.housekeeping_rows import HousekeepingRows
+from sfsync.store.ledger_sets_pg import (
+    LEDGER_SETS_MIGRATION,
+    SETS_OF,
+    copy_kept_lines,
+    drop_sets,
+    ledger_set,
+)
 from sfsync.store.levels_rows import LEVELS_TABLES, owner_backfill
 from sfsync.store.tables import (
     ACCOUNTS,
@@ -155,6 +162,11 @@ ALTER TABLE connections ADD COLUMN owner_dossier_id TEXT, ADD COLUMN created_by 
         + ";"
         + LEVELS_TABLES,
     ),
+    (
+        4,
+        "ledger lines keyed by an integer set (dossier, generation, source) as in SQLite; no date index",
+        LEDGER_SETS_MIGRATION,
+    ),
 )
 """Ordered migrations: (version, description, SQL). Append; never edit an applied one."""
 
@@ -193,7 +205,6 @@ class PostgresStore(HousekeepingRows):
     """
 
     placeholder = "%s"
-    ledger_deletes = ("DELETE FROM ledger_lines WHERE dossier_id = ?",)
 
     def __init__(
         self, dsn: str, *, schema: str | None = None, connect_timeout: float = 10.0
@@ -502,7 +513,8 @@ class PostgresStore(HousekeepingRows):
                 # it is, whatever its source.
                 how = {"before": keep_before is not None, "outside": keep_outside is not None}
                 days = POSTGRES.kept_values(keep_before, keep_outside)
-                for table in (LEDGER_LINES, TRIAL_BALANCE, ACCOUNTS, OPENING_BALANCES):
+                copy_kept_lines(db, gen, dossier_id, active, POSTGRES.kept(_PLACED, **how), days)
+                for table in (TRIAL_BALANCE, ACCOUNTS, OPENING_BALANCES):
                     kept = days if table.kept_by else ()
                     db.execute(POSTGRES.copy_generation(table, **how), (gen, dossier_id, active, *kept))
         return gen  # type: ignore[no-any-return]
@@ -531,7 +543,10 @@ class PostgresStore(HousekeepingRows):
 
     @staticmethod
     def _drop(db: psycopg.Connection[Any], dossier_id: str, generation: int) -> None:
+        drop_sets(db, dossier_id, generation)
         for table in GENERATION_TABLES:
+            if table == "ledger_lines":
+                continue
             db.execute(POSTGRES.drop_generation(table), (dossier_id, generation))
 
     # --- figures -----------------------------------------------------------------------------
@@ -559,30 +574,28 @@ class PostgresStore(HousekeepingRows):
         columns.append([stamp.isoformat() if stamp else None for stamp in lines.column("modified")])
         columns.append(placed_days(lines, batch.booking_years or (lambda: self.fiscal_years(dossier_id, generation))) or [None] * len(lines))
         with self._copy_tx() as db:
+            set_id = ledger_set(db, dossier_id, generation, source, create=True)
             if batch.clear is not None:
                 db.execute(
-                    "DELETE FROM ledger_lines WHERE dossier_id = %s AND generation = %s AND source = %s"
-                    f" AND {_PLACED} BETWEEN %s AND %s",
-                    (dossier_id, generation, source, batch.clear[0], batch.clear[1]),
+                    f"DELETE FROM ledger_lines WHERE set_id = %s AND {_PLACED} BETWEEN %s AND %s",
+                    (set_id, batch.clear[0], batch.clear[1]),
                 )
             if batch.deleted:
                 db.execute(
-                    "DELETE FROM ledger_lines WHERE dossier_id = %s AND generation = %s AND source = %s"
-                    " AND id = ANY(%s::text[])",
-                    (dossier_id, generation, source, list(batch.deleted)),
+                    "DELETE FROM ledger_lines WHERE set_id = %s AND id = ANY(%s::text[])",
+                    (set_id, list(batch.deleted)),
                 )
             if batch.deleted_entries:
                 db.execute(
-                    "DELETE FROM ledger_lines WHERE dossier_id = %s AND generation = %s AND source = %s"
-                    " AND entry = ANY(%s::text[])",
-                    (dossier_id, generation, source, list(batch.deleted_entries)),
+                    "DELETE FROM ledger_lines WHERE set_id = %s AND entry = ANY(%s::text[])",
+                    (set_id, list(batch.deleted_entries)),
                 )
             if lines:
                 with db.cursor().copy(_STAGED_LINES.copy) as copy:
                     copy.set_types(_STAGED_LINES.types)
                     for row in zip(*columns, strict=True):
                         copy.write_row(row)
-                self._merge_staged(db, (dossier_id, generation, source))
+                self._merge_staged(db, (set_id,))
             if batch.cursor is not None:
                 self._checkpoint(db, dossier_id, generation, stream, batch.cursor)
 
@@ -662,7 +675,7 @@ class PostgresStore(HousekeepingRows):
         end: dt.date | None = None,
     ) -> Iterator[LedgerLine]:
         gen = self._gen(dossier_id, generation)
-        query = f"SELECT {', '.join(_LINE_FIELDS)} FROM ledger_lines WHERE dossier_id = %s AND generation = %s"
+        query = f"SELECT {', '.join(_LINE_FIELDS)} FROM ledger_lines WHERE set_id IN ({SETS_OF})"
         params: list[Any] = [dossier_id, gen]
         if start is not None:
             query += f" AND {_PLACED} >= %s"
@@ -680,11 +693,10 @@ class PostgresStore(HousekeepingRows):
         self, dossier_id: str, generation: int | None = None, *, source: str | None = None
     ) -> int:
         gen = self._gen(dossier_id, generation)
-        sql = "SELECT count(*) FROM ledger_lines WHERE dossier_id = %s AND generation = %s"
-        params: tuple[Any, ...] = (dossier_id, gen)
+        sets, params = SETS_OF, (dossier_id, gen)
         if source is not None:
-            sql, params = sql + " AND source = %s", (*params, source)
-        row = self._one(sql, params)
+            sets, params = sets + " AND source = %s", (*params, source)
+        row = self._one(f"SELECT count(*) FROM ledger_lines WHERE set_id IN ({sets})", params)
         return int(row[0])
 
     def unbalanced_entries(
@@ -693,7 +705,7 @@ class PostgresStore(HousekeepingRows):
         # NUMERIC sums are exact: no second check needed.
         rows = self._all(
             "SELECT entry, sum(debit) - sum(credit) FROM ledger_lines"
-            " WHERE dossier_id = %s AND generation = %s AND source = %s"
+            " WHERE set_id IN (SELECT id FROM ledger_sets WHERE dossier_id = %s AND generation = %s AND source = %s)"
             " GROUP BY entry HAVING sum(debit) <> sum(credit) ORDER BY entry LIMIT %s",
             (dossier_id, generation, source, limit),
         )
