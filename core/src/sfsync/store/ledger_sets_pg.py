@@ -17,7 +17,7 @@ import psycopg
 
 from sfsync.store.tables import LEDGER_LINES
 
-__all__ = ["LEDGER_SETS_MIGRATION", "SETS_OF", "copy_kept_lines", "drop_sets", "ledger_set"]
+__all__ = ["LEDGER_SETS_MIGRATION", "SETS_OF", "SET_OF", "copy_kept_lines", "drop_sets", "ledger_set"]
 
 _C = 'COLLATE "C"'
 
@@ -56,23 +56,25 @@ keyed by the four of them, plus an index by date) rewritten into sets, in one tr
 SETS_OF = "SELECT id FROM ledger_sets WHERE dossier_id = %s AND generation = %s"
 """The sets of one dossier's generation; parameters: dossier, generation."""
 
-_FIND = "SELECT id FROM ledger_sets WHERE dossier_id = %s AND generation = %s AND source = %s"
+SET_OF = "SELECT id FROM ledger_sets WHERE dossier_id = %s AND generation = %s AND source = %s"
+"""The set of one dossier, generation and source; parameters: those three."""
 
 
-def ledger_set(db: psycopg.Connection[Any], dossier_id: str, generation: int, source: str, *, create: bool) -> int | None:
-    """The id of the set of one dossier, generation and source: created when ``create`` and
-    missing (else ``None``), in the caller's transaction."""
+def ledger_set(db: psycopg.Connection[Any], dossier_id: str, generation: int, source: str) -> psycopg.Cursor[Any]:
+    """Find the set of one dossier, generation and source, made first if missing, in the
+    caller's transaction; the returned cursor's row holds its id (fetched once the caller's
+    pipeline has synced).
+
+    A set is made only when missing, so that no identity value is spent on each batch; a
+    concurrent maker (never within one run lock, but cheap to allow) makes this insert wait
+    and then do nothing."""
     key = (dossier_id, generation, source)
-    row = db.execute(_FIND, key).fetchone()
-    if row is None and create:
-        # A concurrent creator (never within one run lock, but cheap to allow) makes this insert
-        # wait and do nothing; the second look then sees its committed set.
-        row = db.execute(
-            "INSERT INTO ledger_sets (dossier_id, generation, source) VALUES (%s, %s, %s)"
-            " ON CONFLICT (dossier_id, generation, source) DO NOTHING RETURNING id",
-            key,
-        ).fetchone() or db.execute(_FIND, key).fetchone()
-    return None if row is None else int(row[0])
+    db.execute(
+        "INSERT INTO ledger_sets (dossier_id, generation, source) SELECT %s, %s, %s"
+        f" WHERE NOT EXISTS ({SET_OF}) ON CONFLICT (dossier_id, generation, source) DO NOTHING",
+        (*key, *key),
+    )
+    return db.execute(SET_OF, key)
 
 
 def copy_kept_lines(db: psycopg.Connection[Any], generation: int, dossier_id: str, active: int, kept: str,
