@@ -15,9 +15,19 @@ from typing import Any
 
 import psycopg
 
+from sfsync.store.dialect import POSTGRES
 from sfsync.store.tables import LEDGER_LINES
 
-__all__ = ["LEDGER_SETS_MIGRATION", "SETS_OF", "SET_OF", "copy_kept_lines", "drop_sets", "ledger_set"]
+__all__ = [
+    "COPY_STRAIGHT",
+    "COPY_STRAIGHT_TYPES",
+    "LEDGER_SETS_MIGRATION",
+    "SETS_OF",
+    "SET_OF",
+    "copy_kept_lines",
+    "drop_sets",
+    "ledger_set",
+]
 
 _C = 'COLLATE "C"'
 
@@ -52,6 +62,14 @@ CREATE INDEX ledger_by_entry ON ledger_lines (set_id, entry);
 """
 """Migration 4: the ledger table of version 3 (dossier, generation and source on every line,
 keyed by the four of them, plus an index by date) rewritten into sets, in one transaction."""
+
+COPY_STRAIGHT = (
+    f"COPY ledger_lines (set_id, {', '.join(LEDGER_LINES.data_columns)}) FROM STDIN (FORMAT BINARY)"
+)
+"""COPY lines straight into the ledger table, each row led by its set's id."""
+
+COPY_STRAIGHT_TYPES = ["int8", *(POSTGRES.array_type(LEDGER_LINES, c) for c in LEDGER_LINES.data_columns)]
+"""The PostgreSQL type of each column of :data:`COPY_STRAIGHT` (``set_id`` is a ``BIGINT``)."""
 
 SETS_OF = "SELECT id FROM ledger_sets WHERE dossier_id = %s AND generation = %s"
 """The sets of one dossier's generation; parameters: dossier, generation."""

@@ -30,6 +30,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import repeat
 from typing import Any
 
 import psycopg
@@ -59,6 +60,8 @@ from sfsync.store.base import (
 from sfsync.store.dialect import POSTGRES
 from sfsync.store.housekeeping_rows import HousekeepingRows
 from sfsync.store.ledger_sets_pg import (
+    COPY_STRAIGHT,
+    COPY_STRAIGHT_TYPES,
     LEDGER_SETS_MIGRATION,
     SET_OF,
     SETS_OF,
@@ -186,6 +189,7 @@ _PLACED = "COALESCE(placed_on, date)"
 
 
 _STAGED_LINES = POSTGRES.staged_upsert(LEDGER_LINES)
+_CLASHED_KEPT = 4096  # ledger sets remembered as having met a stored line (then forgotten, all at once)
 
 
 def _new_id(prefix: str) -> str:
@@ -218,6 +222,7 @@ class PostgresStore(HousekeepingRows):
         self._lock_db: psycopg.Connection[Any] | None = None
         self._held: set[str] = set()  # dossiers whose advisory lock this store's session holds
         self._staged_on: psycopg.Connection[Any] | None = None  # the session whose staging tables exist
+        self._clashed: set[tuple[str, int, str]] = set()  # ledger sets whose straight COPY met a stored line
         try:
             self._migrate()
         except BaseException:
@@ -606,28 +611,59 @@ class PostgresStore(HousekeepingRows):
                         f"DELETE FROM ledger_lines WHERE set_id = ({SET_OF}) AND entry = ANY(%s::text[])",
                         (*key, list(batch.deleted_entries)),
                     )
+                straight = bool(lines) and key not in self._clashed
+                if straight:
+                    db.execute("SAVEPOINT straight")  # a clash undoes only the COPY
             set_id = found.fetchone()[0]  # type: ignore[index]
-            if lines:
-                with db.cursor().copy(_STAGED_LINES.copy) as copy:
-                    copy.set_types(_STAGED_LINES.types)
-                    for row in zip(*columns, strict=True):
-                        copy.write_row(row)
-                try:  # one round trip: a plain insert (no staged line is stored yet), the checkpoint, the commit
-                    with db.pipeline():
-                        db.execute("SAVEPOINT staged")  # a clash undoes only the insert, not the staging
-                        db.execute(_STAGED_LINES.insert, (set_id,))
-                        db.execute("RELEASE SAVEPOINT staged")
-                        self._commit_batch(db, dossier_id, generation, stream, batch.cursor)
-                    return
-                except psycopg.errors.UniqueViolation:
-                    pass
-                with db.pipeline():  # a line sent again is an edit: the upsert
-                    db.execute("ROLLBACK TO SAVEPOINT staged")
-                    db.execute(_STAGED_LINES.merge, (set_id,))
-                    self._commit_batch(db, dossier_id, generation, stream, batch.cursor)
+            if lines and not (straight and self._copy_straight(db, key, set_id, columns)):
+                self._stage_and_merge(db, set_id, columns, dossier_id, generation, stream, batch.cursor)
                 return
             with db.pipeline():
                 self._commit_batch(db, dossier_id, generation, stream, batch.cursor)
+
+    def _copy_straight(
+        self, db: psycopg.Connection[Any], key: tuple[str, int, str], set_id: int, columns: list[list[Any]]
+    ) -> bool:
+        """COPY the lines straight into their set: the cheapest way in while none of them is
+        stored yet (a first sync, a replace run, new lines). False, and undone, if one is: the
+        set's later batches then go through the staging table (:meth:`_stage_and_merge`)."""
+        try:
+            with db.cursor().copy(COPY_STRAIGHT) as copy:
+                copy.set_types(COPY_STRAIGHT_TYPES)
+                for row in zip(repeat(set_id), *columns):
+                    copy.write_row(row)
+            return True
+        except psycopg.errors.UniqueViolation:
+            db.execute("ROLLBACK TO SAVEPOINT straight")
+            if len(self._clashed) >= _CLASHED_KEPT:  # a long-lived worker meets many sets
+                self._clashed.clear()
+            self._clashed.add(key)
+            return False
+
+    def _stage_and_merge(
+        self, db: psycopg.Connection[Any], set_id: int, columns: list[list[Any]], dossier_id: str,
+        generation: int, stream: str, cursor: str | None,
+    ) -> None:
+        """COPY the lines into the session's staging table, move them in with one set-based
+        statement and commit the batch: a plain insert when none of them is stored yet, else
+        the upsert (a line sent again is an edit)."""
+        with db.cursor().copy(_STAGED_LINES.copy) as copy:
+            copy.set_types(_STAGED_LINES.types)
+            for row in zip(*columns, strict=True):
+                copy.write_row(row)
+        try:  # one round trip: the insert, the checkpoint, the commit
+            with db.pipeline():
+                db.execute("SAVEPOINT staged")  # a clash undoes only the insert, not the staging
+                db.execute(_STAGED_LINES.insert, (set_id,))
+                db.execute("RELEASE SAVEPOINT staged")
+                self._commit_batch(db, dossier_id, generation, stream, cursor)
+            return
+        except psycopg.errors.UniqueViolation:
+            pass
+        with db.pipeline():  # one round trip: the upsert, the checkpoint, the commit
+            db.execute("ROLLBACK TO SAVEPOINT staged")
+            db.execute(_STAGED_LINES.merge, (set_id,))
+            self._commit_batch(db, dossier_id, generation, stream, cursor)
 
     @classmethod
     def _commit_batch(
