@@ -17,7 +17,12 @@ end-to-end rate over that limit, both in lines per CPU second (SQLite works in t
 its CPU time is all of its cost, and a busy machine does not tilt the ratio); target, issue 28:
 at least 0.8. ``raw_bound_columns_ratio`` compares with an insert that binds only the columns
 holding a value, which the store does too (a column empty on a whole batch is left to NULL). With PostgreSQL the store's rate
-is printed beside SQLite's of the same run (target: at least as fast).
+is printed beside SQLite's of the same run (target: at least as fast), by wall clock and by CPU
+seconds: PostgreSQL's are the client process's plus its server processes' (user + system time
+from ``/proc/<backend pid>/stat``, read before and after the run: the server must run on this
+machine and be readable, e.g. as root), split into ``client_us_per_line`` and
+``server_us_per_line``; ``postgres_over_sqlite_by_cpu`` compares them with the SQLite process's
+CPU seconds, which a busy machine does not tilt. The load average is printed with them.
 
 PostgreSQL: ``SFSYNC_BENCH_POSTGRES_DSN`` (or ``SFSYNC_TEST_POSTGRES_DSN``); the benchmark works
 in a schema of its own and drops it afterwards. Peak memory is the process's max RSS, Python

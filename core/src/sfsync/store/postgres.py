@@ -9,9 +9,13 @@ written in the same transaction as their batch, exact amounts) for many workers 
   sfsync is refused rather than misread.
 * **Amounts** are ``NUMERIC`` (unconstrained: ``0.10`` reads back as ``0.10``); text that is sorted
   or compared is ``COLLATE "C"`` so orderings match SQLite's byte order.
-* **A batch is one round trip**: its lines go as arrays into one ``INSERT … SELECT FROM unnest(…)
-  ON CONFLICT DO UPDATE``, its deletions as ``= ANY(…)``, and the whole transaction (clear, deletes,
-  upsert, checkpoint, commit) is sent in pipeline mode.
+* **Ledger lines** are kept by *set*, an integer per dossier, generation and source
+  (:mod:`sfsync.store.ledger_sets_pg`). A ledger batch is one transaction in four round trips: the
+  opening, the set and the deletions in one pipeline; the lines by binary ``COPY`` straight into
+  the table (or, once a set has met a line stored already, into a session staging table and one
+  set-based merge); the checkpoint and the commit in a second pipeline. Other batches (trial
+  balance, accounts) go as arrays into one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO
+  UPDATE``, the whole transaction sent in pipeline mode.
 * **The per-dossier run lock** is a row (owner, expiry, as in SQLite) *plus* a session-level
   advisory lock held on a dedicated connection of the holding process. When that process dies
   (a killed worker, a lost machine) PostgreSQL ends its session and drops the advisory lock, so
