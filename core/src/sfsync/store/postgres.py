@@ -323,14 +323,14 @@ class PostgresStore(HousekeepingRows):
 
     @contextmanager
     def _copy_tx(self) -> Iterator[psycopg.Connection[Any]]:
-        """A transaction that may COPY (which pipeline mode cannot), committed like
-        :meth:`_pipelined_tx` without waiting for the WAL flush; the session's staging tables
-        exist in it.
+        """The connection for a transaction that may COPY (which pipeline mode cannot), with the
+        session's staging tables.
 
-        The block opens and commits the transaction itself (``BEGIN`` and ``COMMIT`` sent in the
-        pipelines around the COPY, so that a batch costs four round trips rather than ten: on a
-        busy machine each one is a wait for the scheduler). Leaving the block by an exception
-        rolls back whatever it left open."""
+        The block opens and commits the transaction itself: ``BEGIN`` and ``SET LOCAL
+        synchronous_commit TO OFF`` (committed like :meth:`_pipelined_tx`, without waiting for
+        the WAL flush) in the pipeline before the COPY, ``COMMIT`` in the one after it, so that a
+        batch costs four round trips rather than ten (on a busy machine each one is a wait for
+        the scheduler). Leaving the block by an exception rolls back whatever it left open."""
         with self._lock:
             db = self._live()
             if self._staged_on is not db:  # a new session (first use, or after a reconnect)
