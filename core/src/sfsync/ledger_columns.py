@@ -231,7 +231,7 @@ class LedgerColumns(Sequence["LedgerLine"]):
             if name == "date":
                 out[name] = self._date_texts or list(map(dt.date.isoformat, column))
             elif name in ("debit", "credit"):
-                texts = list(map(format, column, repeat("f")))
+                texts = _plain_texts(column)
                 if texts and min(texts)[0] == "-":  # debits and credits are >= 0: only -0 sorts first
                     texts = [t[1:] if t[0] == "-" else t for t in texts]
                 out[name] = texts
@@ -242,6 +242,15 @@ class LedgerColumns(Sequence["LedgerLine"]):
             else:
                 out[name] = column
         return out
+
+
+def _plain_texts(amounts: Sequence[Decimal]) -> list[str]:
+    """``format(value, "f")`` of each amount, at half its cost: ``str`` gives the same plain text
+    unless it chose exponent notation (``1E+2``, ``1E-7``), which one search over all of them finds."""
+    texts = list(map(str, amounts))
+    if "E" in "".join(texts):
+        return list(map(format, amounts, repeat("f")))
+    return texts
 
 
 def _no_negative_zero(text: str) -> str:
@@ -390,8 +399,13 @@ def _dates(values: list[Any]) -> list[Any] | None:
         return values
     try:
         if kinds == {str}:
-            parsed = list(map(dt.date.fromisoformat, values))
-            return parsed if list(map(dt.date.isoformat, parsed)) == values else None
+            # The lines of a batch share a few dozen dates: each distinct text is parsed and
+            # checked once, and the lines take theirs by lookup.
+            texts = list(set(values))
+            parsed = dict(zip(texts, map(dt.date.fromisoformat, texts), strict=True))
+            if list(map(dt.date.isoformat, parsed.values())) != texts:
+                return None
+            return list(map(parsed.__getitem__, values))
         if kinds == {dt.date, str}:
             parsed = [v if type(v) is dt.date else dt.date.fromisoformat(v) for v in values]
             plain = all(type(v) is dt.date or d.isoformat() == v for v, d in zip(values, parsed, strict=True))
@@ -416,7 +430,9 @@ def _decimals(values: list[Any], *, optional: bool) -> list[Any] | None:
     if kinds == {_NONE}:
         return values
     strings = values if kinds == {str} else list(filter(_is_str, values))
-    if strings and not set(map(str.strip, strings, repeat(_DECIMAL_CHARS))) <= {""}:
+    # Stripping the allowed characters off the texts joined leaves nothing exactly when every
+    # character of every text is one of them (one pass in C, not one call per value).
+    if strings and "".join(strings).strip(_DECIMAL_CHARS):
         return None  # letters, spaces, underscores, exponents: pydantic decides
     try:
         if kinds <= {Decimal}:
