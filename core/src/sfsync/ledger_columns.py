@@ -447,10 +447,10 @@ def _dates(values: list[Any]) -> list[Any] | None:
             # The lines of a batch share a few dozen dates: each distinct text is parsed and
             # checked once, and the lines take theirs by lookup.
             texts = list(set(values))
-            parsed = dict(zip(texts, map(dt.date.fromisoformat, texts), strict=True))
-            if list(map(dt.date.isoformat, parsed.values())) != texts:
+            days = dict(zip(texts, map(dt.date.fromisoformat, texts), strict=True))
+            if list(map(dt.date.isoformat, days.values())) != texts:
                 return None
-            return list(map(parsed.__getitem__, values))
+            return list(map(days.__getitem__, values))
         if kinds == {dt.date, str}:
             parsed = [v if type(v) is dt.date else dt.date.fromisoformat(v) for v in values]
             plain = all(type(v) is dt.date or d.isoformat() == v for v, d in zip(values, parsed, strict=True))
