@@ -11,13 +11,12 @@ login fails, the wait ends at once with its error instead of running out the tim
 
 from __future__ import annotations
 
-import asyncio
-import http.server
 import os
-import threading
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from sfsync.cli.coroutines import run_coroutine
 
 if TYPE_CHECKING:
     from sfsync.cli.state import State
@@ -58,6 +57,8 @@ class CallbackServer:
     """Listens on the loopback port (bound before the user is sent away) for the OAuth2 redirect."""
 
     def __init__(self, port: int) -> None:
+        import http.server  # here, not at the top: `sfsync connect --help` need not import it
+
         from sfsync.errors import ConfigurationError
 
         self.port = port
@@ -152,6 +153,8 @@ def oauth_login(
     else:
         assert server is not None
         if sandbox is not None:
+            import threading
+
             threading.Thread(target=_sandbox_login, args=(sandbox, pending.authorize_url, state.sandbox_url, server),
                              daemon=True).start()
         else:
@@ -159,7 +162,7 @@ def oauth_login(
 
             webbrowser.open(pending.authorize_url)
         callback = server.wait(timeout=timeout)
-    return asyncio.run(state.app.finish_oauth(actor, callback))
+    return run_coroutine(state.app.finish_oauth(actor, callback))
 
 
 def _sandbox_login(sandbox: Any, authorize_url: str, served_at: str | None, server: CallbackServer) -> None:
@@ -179,7 +182,7 @@ def _sandbox_login(sandbox: Any, authorize_url: str, served_at: str | None, serv
             return await sandbox.authorize(client, authorize_url)  # type: ignore[no-any-return]
 
     try:
-        callback = asyncio.run(login())
+        callback = run_coroutine(login())
         httpx.get(callback, timeout=30)
     except Exception as exc:  # reported by the waiting command, not lost in this thread
         server.fail(exc)

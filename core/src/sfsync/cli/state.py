@@ -3,12 +3,13 @@ acting user. The API is imported and opened on first use, never at start-up."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sfsync.api import Sfsync
     from sfsync.store.base import Firm, User
 
