@@ -55,9 +55,9 @@ COMMANDS: dict[str, str] = {
 """Every built-in command and the ``module:attribute`` that holds it."""
 
 SANDBOX_OAUTH_HINT = (
-    "hint: --sandbox starts fresh in-process sandboxes for each command, so an OAuth2 login made in an "
-    "earlier command is unknown to them; for OAuth2 packages serve the sandboxes once with "
-    "`sfsync sandbox serve` and pass --sandbox-url http://127.0.0.1:8800 to every command"
+    "hint: --sandbox keeps the in-process sandboxes' OAuth2 logins in sandbox-state/ beside the store; a login "
+    "made beside another store, or before that folder was removed, is unknown to them: "
+    "`sfsync --sandbox reconnect CONNECTION` logs in again"
 )
 
 ENVIRONMENT_HELP = """\b
@@ -170,8 +170,8 @@ def register_plugin_commands(group: click.Group) -> None:
 @click.option("--as", "as_user", envvar="SFSYNC_USER", help="Act as this user (email); default: the firm's admin.")
 @click.option("--firm", envvar="SFSYNC_FIRM", help="The firm (name or id) when the store holds several.")
 @click.option("--sandbox", is_flag=True, envvar="SFSYNC_SANDBOX",
-              help="Route every package to an in-process offline sandbox, fresh for each command (OAuth2 logins do "
-                   "not outlive the command: use --sandbox-url for them).")
+              help="Route every package to an in-process offline sandbox (its OAuth2 logins are kept for the next "
+                   "command in sandbox-state/ beside the store).")
 @click.option("--sandbox-url", envvar="SFSYNC_SANDBOX_URL",
               help="Route every package to the sandboxes of a running `sfsync sandbox serve`.")
 @click.option("-v", "--verbose", count=True, help="Log more: -v retries and waits, -vv everything.")

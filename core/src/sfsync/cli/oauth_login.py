@@ -125,7 +125,6 @@ def oauth_login(
 ) -> ConnectionRecord:
     """The OAuth2 login: print the authorize URL, receive the redirect (loopback or pasted),
     check ``state`` and store the tokens."""
-    from sfsync.cli.output import say
     from sfsync.errors import ConfigurationError
 
     sandbox = state.sandboxes.get(connector)
@@ -134,9 +133,6 @@ def oauth_login(
         client_id = client_id or str(defaults.pop("client_id", ""))
         client_secret = client_secret or sandbox.connection_secrets().get("client_secret")
         values = {**defaults, **values}
-        if state.use_sandbox and not state.sandbox_url:
-            click.echo("note: this login lives in this command's in-process sandbox and is gone when it ends; "
-                       "for OAuth2 packages use `sfsync sandbox serve` and --sandbox-url", err=True)
     if not client_id:
         raise ConfigurationError("OAuth2 needs the app's --client-id (and --client-secret), or SFSYNC_CLIENT_ID")
     redirect = f"http://127.0.0.1:{port}/callback"
@@ -145,11 +141,13 @@ def oauth_login(
                                     dossier_id=dossier_id, connection_id=connection_id)
     pasted = wants_paste(paste) and sandbox is None
     server = None if pasted else CallbackServer(port)
-    say(f"Log in at the package to allow sfsync:\n{pending.authorize_url}")
+    # On stderr: what a person reads and answers, never mixed into a --json answer on stdout.
+    click.echo(f"Log in at the package to allow sfsync:\n{pending.authorize_url}", err=True)
     if pasted:
-        say("Open that address in any browser. When the package sends you to 127.0.0.1 (the page does "
-            "not load: that is expected), copy the whole address from the address bar and paste it here.")
-        callback = click.prompt("redirect URL").strip()
+        click.echo("Open that address in any browser. When the package sends you to 127.0.0.1 (the page does "
+                   "not load: that is expected), copy the whole address from the address bar and paste it here.",
+                   err=True)
+        callback = click.prompt("redirect URL", err=True).strip()
     else:
         assert server is not None
         if sandbox is not None:

@@ -30,13 +30,13 @@ def state_file(db: Path, sandbox: Sandbox) -> Path:
 
 
 def keep_oauth_state(sandboxes: list[Sandbox], db: Path, ctx: click.Context | None) -> None:
-    """Restore the OAuth sandboxes among ``sandboxes`` from their files now, and save them when
-    ``ctx`` (the command's) closes."""
+    """Restore the fresh OAuth sandboxes among ``sandboxes`` from their files now, and save them
+    when ``ctx`` (the command's) closes."""
     from sfsync.sandbox.oauth_state import load_oauth_state
 
     for sandbox in sandboxes:
-        if sandbox.oauth_server is None:
-            continue
+        if sandbox.oauth_server is None or sandbox.oauth_server.grants:
+            continue  # a sandbox that already issued logins (one kept in memory) is its own truth
         path = state_file(db, sandbox)
         try:
             load_oauth_state(sandbox.oauth_server, path)
