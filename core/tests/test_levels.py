@@ -152,6 +152,16 @@ def test_support_staff_set_up_only_support_level_connections(env, plugins):
         env.app.add_user(env.firm.id, "x@firm.test", "support")
 
 
+def test_only_support_staff_list_every_firm(env):
+    other = env.app.create_firm("Cabinet Martin")
+    staff = env.app.add_support_user("help@host.test")
+    listed = env.app.firms(staff)
+    assert [f.id for f in listed] == [f.id for f in sorted((other, env.firm), key=lambda f: f.name.casefold())]
+    for user in (env.admin, env.member):
+        with pytest.raises(PermissionDenied, match="only the host's support staff list every firm"):
+            env.app.firms(user)
+
+
 # --- dossier-bound connections -----------------------------------------------------------------
 
 

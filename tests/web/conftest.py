@@ -1,6 +1,7 @@
 """Shared fixtures of the sfsync web tests: a host in sandbox mode on the real plugins (Exact,
-Xero, XeroTB, on-premise, Yuki, and Octopus, a support-level package), its people with
-passwords, and a signed-in HTTP client (httpx on the ASGI app; the browser tests serve it)."""
+Xero, XeroTB, on-premise, Yuki, Octopus and AFAS, support-level packages, and AdminPulse, an
+administrative one), its people with passwords, and a signed-in HTTP client (httpx on the ASGI
+app; the browser tests serve it)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import pytest
 
 pytest.importorskip("starlette")
 pytest.importorskip("sfsync_octopus")
+pytest.importorskip("sfsync_afas")
+pytest.importorskip("sfsync_adminpulse")
 
 from argon2 import PasswordHasher
 from sfsync.plugins import PluginRegistry, get_registry
@@ -28,8 +31,9 @@ PASSWORD = "correct horse battery"
 def web_registry() -> PluginRegistry:
     installed = get_registry()
     registry = PluginRegistry()
-    # Octopus is the support-level package (support staff set it up; AFAS joins when it lands).
-    for name in ("exact-be", "xero", "xerotb", "onprem", "yuki", "octopus"):
+    # Octopus and AFAS are the support-level packages (support staff set them up; AFAS with its
+    # one-time code); AdminPulse is the administrative one (a dossier's details link).
+    for name in ("exact-be", "xero", "xerotb", "onprem", "yuki", "octopus", "afas", "adminpulse"):
         loaded = installed.connector(name)
         registry.register(loaded.plugin, name, distribution=loaded.distribution, version=loaded.version)
     assert not registry.broken, registry.broken

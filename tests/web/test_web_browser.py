@@ -4,8 +4,9 @@ through the product's flows against the sandboxes, one browser for the whole mod
 An admin connects Exact through its login page and back to the host's callback; a dossier is
 linked from the new-dossier wizard, saving starts its first sync with live progress, and its trial
 balance by period matches Exact's own figures; a member links two Xero dossiers, each with its
-own login; support staff set up a support-level package that the admin may only ask for; a
-dossier is linked by sync reference to an agent folder; the sync arrows start a sync; a night
+own login; support staff set up a support-level package that the admin may only ask for, and
+AFAS with the one-time code AFAS mails; a dossier is linked by sync reference to an agent folder;
+a dossier's administrative data come from AdminPulse; the sync arrows start a sync; a night
 fails on a revoked Exact consent, the banner's one-click re-consent resumes every dossier.
 
 Screenshots go to ``docs/images/web/`` when ``SFSYNC_SCREENSHOTS=1`` (the docs page shows them).
@@ -255,6 +256,31 @@ def test_support_sets_up_a_support_level_package_the_admin_may_only_ask_for(brow
     page.context.close()
 
 
+def test_support_sets_up_afas_with_the_one_time_code_afas_mails(browser: Any, served: Served) -> None:
+    afas = served.host.sandboxes["afas"]
+    firm = served.host.firm  # type: ignore[attr-defined]
+    page = _page(browser, served)
+    _sign_in(page, "help@host.test")
+    page.click(f"tr[data-firm='{firm.id}'] >> text=afas")
+    page.fill("[name=environment]", afas.environment)  # type: ignore[attr-defined]
+    page.fill("[name=user_id]", afas.otp_user)  # type: ignore[attr-defined]
+    page.fill("[name=api_key]", afas.api_key)  # type: ignore[attr-defined]
+    page.fill("[name=api_token]", afas.api_token)  # type: ignore[attr-defined]
+    expect(page.locator("[name=otp]")).to_have_count(0)
+    _shot(page, "support-afas-form")
+    page.click("button:has-text('Send code')")
+    expect(page.locator("#enter-code")).to_contain_text(afas.otp_user)  # type: ignore[attr-defined]
+    user, code = afas.otp.mailbox[-1]  # type: ignore[attr-defined]  # what the AFAS user reads in their mail
+    assert user == afas.otp_user  # type: ignore[attr-defined]
+    page.fill("[name=otp]", code)
+    _shot(page, "support-afas-code")
+    page.click("#enter-code button:has-text('Set up sync with')")
+    expect(page.locator(".flash.ok")).to_contain_text("is set up")
+    admin = served.host.people["admin"]  # type: ignore[attr-defined]
+    assert "afas" in [c.connector for c in served.host.app.connections(admin)]
+    page.context.close()
+
+
 def test_a_dossier_links_to_an_agent_folder_by_its_sync_reference(browser: Any, served: Served) -> None:
     onprem = served.host.sandboxes["onprem"]
     page = _page(browser, served)
@@ -274,6 +300,43 @@ def test_a_dossier_links_to_an_agent_folder_by_its_sync_reference(browser: Any, 
     page.click("#save button:has-text('Save changes')")
     _wait_synced(page)
     page.context.close()
+
+
+def test_a_dossiers_administrative_data_come_from_adminpulse(browser: Any, served: Served) -> None:
+    adminpulse = served.host.sandboxes["adminpulse"]
+    page = _page(browser, served)
+    _sign_in(page, "anne@dupont.be")
+    page.goto("/syncs/new/adminpulse")
+    for name, value in {**adminpulse.connection_config(), **adminpulse.connection_secrets()}.items():
+        page.fill(f"[name={name}]", str(value))
+    page.click("button:has-text('Set up sync with')")
+    expect(page.locator(".flash.ok")).to_contain_text("is set up")
+    page.goto("/dossiers/new")
+    page.fill("input[name=name]", "Bakkerij Peeters")
+    page.check("input[name=source][value=manual]")
+    page.click("text=Save & continue")
+    expect(page.locator("#administrative")).to_contain_text("No administrative link")
+    page.click("text=Edit dossier → Sync")
+    _pick(page, "#details-choose select[name=details]", label_of(page, "#details-choose select[name=details]", "AdminPulse"))
+    page.fill("input[name=details_q]", "peeters")  # filters the list as one types
+    expect(page.locator("#details-list option:not([hidden])")).to_have_count(1)
+    _pick(page, "#details-list", label_of(page, "#details-list", "Bakkerij Peeters"))
+    _shot(page, "details-link")
+    page.click("#details-save button")
+    _wait_synced(page)
+    details = page.locator("#administrative")
+    expect(details.locator("[data-field=name]")).to_have_text("Bakkerij Peeters")
+    expect(details.locator("[data-field=vat_number]")).to_contain_text("BE")
+    expect(details.locator("[data-field=enterprise_number]")).not_to_be_empty()
+    _shot(page, "dossier-details")
+    page.context.close()
+
+
+def label_of(page: Page, selector: str, text: str) -> str:
+    """The value of the option of ``selector`` whose text has ``text``."""
+    value = page.locator(f"{selector} option", has_text=text).first.get_attribute("value")
+    assert value, f"no option {text!r} in {selector}"
+    return value
 
 
 def test_the_sync_arrows_then_a_failed_night_and_a_one_click_reconsent(browser: Any, served: Served) -> None:

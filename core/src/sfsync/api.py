@@ -258,6 +258,18 @@ class Sfsync:
         """The users of the acting user's firm: admins first, then members, each by email."""
         return self.store.list_users(user.firm_id)
 
+    @scoped
+    def firms(self, user: User) -> list[Firm]:
+        """Every firm of the host, by name: the support staff's list (they set up support-level
+        connections for any firm). A firm's own admins and members are refused: they see only
+        their firm.
+
+        .. versionadded:: 0.2
+        """
+        if user.role != "support":
+            raise PermissionDenied(f"{user.email} works for one firm; only the host's support staff list every firm")
+        return sorted(self.store.list_firms(), key=lambda firm: firm.name.casefold())
+
     # --- connections ------------------------------------------------------------------------------
 
     def _save_connection(

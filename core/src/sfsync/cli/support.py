@@ -60,7 +60,7 @@ def support_connect(state: State, firm: str, connector: str, fields: tuple[str, 
     from sfsync.errors import ConfigurationError, NotFound
 
     staff = _support_user(state)
-    found = [f for f in state.app.store.list_firms() if firm in (f.id, f.name)]
+    found = [f for f in state.app.firms(staff) if firm in (f.id, f.name)]
     if not found:
         raise NotFound(f"no firm {firm!r}; `sfsync firm list` lists them")
     spec = state.app.registry.connector(connector).auth

@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from sfsync.errors import NotFound, PermissionDenied, SfsyncError
 from sfsync.web.host import Host, SignInRequired
-from sfsync.web.pages import dossiers, figures, running, settings, signin, support, syncs
+from sfsync.web.pages import details, dossiers, figures, running, settings, signin, support, syncs
 from sfsync.web.pages import host_of as _host_of
 from sfsync.web.sandbox_gateway import PREFIX, gateway
 from sfsync.web.security import SecurityHeaders
@@ -51,6 +51,8 @@ def routes(host: Host) -> list[Route | Mount]:
         Route("/dossiers/{dossier_id}/settings", settings.settings_page, methods=GET),
         Route("/dossiers/{dossier_id}/settings", settings.save_settings, methods=POST),
         Route("/dossiers/{dossier_id}/unlink", dossiers.unlink, methods=POST),
+        Route("/dossiers/{dossier_id}/details", details.save_details, methods=POST),
+        Route("/dossiers/{dossier_id}/details/remove", details.remove_details, methods=POST),
         Route("/dossiers/{dossier_id}/upload", dossiers.upload, methods=POST),
         Route("/dossiers/{dossier_id}/history", dossiers.history, methods=GET),
         Route("/dossiers/{dossier_id}/sync", running.sync_now, methods=POST),

@@ -26,6 +26,7 @@ from sfsync.errors import NotFound
 from sfsync.sandbox import Sandbox
 from sfsync.store.base import User
 from sfsync.trial_balance_view import TrialBalanceRow
+from sfsync.web.codes import WaitingForCodes
 from sfsync.web.i18n import LANGUAGES, choose_language, translations
 from sfsync.web.passwords import PasswordBook
 from sfsync.web.progress import Progress
@@ -70,6 +71,8 @@ class Host:
     kept_trial_balances: OrderedDict[tuple[str, ...], list[TrialBalanceRow]] = field(default_factory=OrderedDict)
     """Trial balances already added up, by dossier, year and the dossier's last run (the figures
     pages'; a new run makes a new key)."""
+    codes: WaitingForCodes = field(default_factory=WaitingForCodes)
+    """Support forms waiting for their one-time code (AFAS), secrets kept off the page."""
     flashes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     """Messages for a person's next page, by their session's token (not in the cookie, for the
     same reason)."""

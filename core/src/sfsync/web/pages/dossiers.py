@@ -16,6 +16,7 @@ from sfsync.errors import PermissionDenied, SfsyncError
 from sfsync.store.base import User
 from sfsync.web.host import Host
 from sfsync.web.pages import host_of
+from sfsync.web.pages.details import administrative_only, source_label
 from sfsync.web.pages.syncs import start_login
 from sfsync.web.security import posted
 
@@ -29,6 +30,8 @@ def sync_choices(host: Host, user: User, dossier_id: str | None = None) -> list[
     dossier-level package to log in to (``login:<connector>``)."""
     choices = []
     for record in host.app.connections(user):
+        if administrative_only(host, record.connector):
+            continue  # client master data only (AdminPulse): the administrative link's, not a sync
         choices.append({"value": record.id, "label": record.label, "connector": record.connector})
     if dossier_id is not None:
         for record in host.app.dossier_connections(user, dossier_id):
@@ -91,8 +94,11 @@ async def dossier(request: Request) -> Response:
     record = host.app.dossier(user, request.path_params["dossier_id"])
     status = next(s for s in host.app.status(user) if s.dossier.id == record.id)
     state = host.progress.states.get(record.id)
+    details = host.app.company_details(user, record.id)
+    sources = {c: source_label(host, user, c) for c in {details.source if details else None,
+                                                         status.admin_link.connection_id if status.admin_link else None} if c}
     return host.render(request, "dossier.html", dossier=record, status=status, state=state,
-                       running=host.progress.running(record.id))
+                       running=host.progress.running(record.id), details=details, sources=sources)
 
 
 async def history(request: Request) -> Response:

@@ -1,7 +1,7 @@
 """A dossier's **Edit → Sync → Set up sync**: the sync to use, the company (a searchable list by
 name or code; an on-premise package's typed sync reference), *sync from a date* or *replace all
 data*, the fiscal-year starts from the package, the granularity and a fiscal-year override.
-Saving starts the first sync."""
+Saving starts the first sync. Beside it, the administrative link (:mod:`.details`)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from sfsync.models import Granularity
 from sfsync.store.base import ConnectionRecord, User
 from sfsync.web.host import Host
 from sfsync.web.pages import host_of
+from sfsync.web.pages.details import details_context
 from sfsync.web.pages.dossiers import sync_choices
 from sfsync.web.pages.syncs import start_login
 from sfsync.web.security import posted
@@ -71,6 +72,7 @@ async def settings_page(request: Request) -> Response:
             raise
         except SfsyncError as exc:
             context["error"] = str(exc)
+    context.update(await details_context(host, user, status.admin_link, query))
     return host.render(request, "settings.html", **context)
 
 
