@@ -37,7 +37,11 @@ class KeptSandbox(Sandbox):
             OAuthSettings(issuer=LOGIN, authorize_url=f"{LOGIN}/authorize", token_url=f"{LOGIN}/token",
                           revoke_url=f"{LOGIN}/revoke", access_lifetime=600),
             clients=[OAuthClient("app-1", "s3cret")], users=[OAuthUser("anne", "correct horse")], clock=clock,
-            on_consent=lambda grant, posted: grant.extra.update(companies=frozenset({"C1", "C2"})),
+            on_consent=lambda grant, posted: grant.extra.update(
+                companies=frozenset({"C1", "C2"}),  # what a consent step records: sets, records, times
+                tenants={"t-1": OAuthUser("t-1", "", name="Acme", email="acme@example.com")},
+                consented={"at": clock.now(), "on": clock.now().date()},
+            ),
         )
         super().__init__()
 
@@ -106,6 +110,8 @@ def test_a_fresh_server_knows_the_tokens_and_consent_of_the_last_one(tmp_path: P
     assert ledger(second, tokens["access_token"]) == 200
     assert call(second, "GET", "https://api.kept.example/ledger",
                 headers={"Authorization": f"Bearer {tokens['access_token']}"}).json() == {"companies": ["C1", "C2"]}
+    assert first.oauth_server is not None and second.oauth_server is not None
+    assert second.oauth_server.grants[0].extra == first.oauth_server.grants[0].extra
     clock.advance(601)
     assert ledger(second, tokens["access_token"]) == 401, "and its lifetime still passes"
     renewed = token(second, grant_type="refresh_token", refresh_token=tokens["refresh_token"])

@@ -40,7 +40,7 @@ def keep_oauth_state(sandboxes: list[Sandbox], db: Path, ctx: click.Context | No
         path = state_file(db, sandbox)
         try:
             load_oauth_state(sandbox.oauth_server, path)
-        except (ValueError, KeyError, TypeError) as exc:  # a damaged file costs the logins, not the command
+        except (ValueError, KeyError, TypeError, ImportError, AttributeError) as exc:  # costs the logins, not the command
             click.echo(f"warning: {path} cannot be read ({type(exc).__name__}: {exc}); the {sandbox.connector} "
                        "sandbox starts without its earlier logins", err=True)
     if ctx is not None:

@@ -15,8 +15,10 @@ presented again in a later process is reuse, with no grace).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+import importlib
 import json
 import os
 import tempfile
@@ -175,17 +177,43 @@ def _parse(text: str | None) -> Any:
 
 
 def _encode(value: Any) -> Any:
-    # What a consent step records beyond JSON: the divisions or tenants chosen, as a set.
+    # What a consent step records beyond JSON (the divisions chosen, as a set; Xero's connections,
+    # dataclasses with times), tagged so that _decode gives the same values back.
     if isinstance(value, (set, frozenset)):
         return {"__set__": sorted(value, key=str)}
+    if isinstance(value, dt.datetime):
+        return {"__datetime__": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"__date__": value.isoformat()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        kind = type(value)
+        return {"__dataclass__": f"{kind.__module__}:{kind.__qualname__}",
+                "fields": {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}}
     raise TypeError(f"a sandbox consent recorded a {type(value).__name__}, which cannot be kept")
 
 
 def _decode(value: Any) -> Any:
-    if isinstance(value, dict):
-        if set(value) == {"__set__"}:
-            return frozenset(value["__set__"])
-        return {k: _decode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_decode(v) for v in value]
-    return value
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"__set__"}:
+        return frozenset(_decode(v) for v in value["__set__"])
+    if set(value) == {"__datetime__"}:
+        return dt.datetime.fromisoformat(value["__datetime__"])
+    if set(value) == {"__date__"}:
+        return dt.date.fromisoformat(value["__date__"])
+    if set(value) == {"__dataclass__", "fields"}:
+        return _dataclass(value["__dataclass__"])(**{k: _decode(v) for k, v in value["fields"].items()})
+    return {k: _decode(v) for k, v in value.items()}
+
+
+def _dataclass(path: str) -> Any:
+    # The sandbox's own record type (its plugin is installed: its sandbox just started).
+    module, _, qualname = path.partition(":")
+    found: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    if not (isinstance(found, type) and dataclasses.is_dataclass(found)):
+        raise TypeError(f"{path} is not a dataclass")
+    return found
