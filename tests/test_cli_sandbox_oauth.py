@@ -54,3 +54,19 @@ def test_without_the_kept_state_the_login_is_unknown_and_the_error_says_what_to_
     refused = sfsync(db, "check", "exact-nl")
     assert refused.returncode == 3, refused.stderr
     assert "sandbox-state/" in refused.stderr and "reconnect" in refused.stderr
+
+
+
+def test_a_damaged_state_file_costs_the_logins_not_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sfsync.cli.sandbox_state import keep_oauth_state, state_file
+    from sfsync.plugins import get_registry
+
+    sandbox = get_registry().call("exact-nl", "sfsync_sandbox")
+    db = tmp_path / "sfsync.sqlite3"
+    damaged = state_file(db, sandbox)
+    damaged.parent.mkdir()
+    damaged.write_text('{"format": 1, "grants": [{"id": "g"', encoding="utf-8")  # cut off mid-write
+    keep_oauth_state([sandbox], db, None)
+    assert sandbox.oauth_server.grants == []
+    warning = capsys.readouterr().err
+    assert "cannot be read" in warning and str(damaged) in warning and "without its earlier logins" in warning
