@@ -63,8 +63,10 @@ async def main(latency: float) -> None:
                 detail = ", ".join(f"{op} {n}" for op, n in sorted(ops.items()))
                 print(f"{granularity:<14} {name:<36} {label:<8} {run.requests:>5} {elapsed:>8.2f} {rows:>6}  {detail}")
         app.store.close()
-    for (domain, day), calls in sorted(sandbox.call_counts.items(), key=lambda item: (item[0][1], item[0][0])):
-        print(f"{day} {sandbox.domains[domain].name}: {calls} of {sandbox.daily_limit} calls")
+    # The sandbox counts with the toolkit's limiter: the calls of today (Amsterdam) per domain.
+    for domain in sorted(sandbox.domains):
+        print(f"{sandbox.today()} {sandbox.domains[domain].name}: {sandbox.calls_today(domain)} of "
+              f"{sandbox.limiter.limit_of('daily', domain)} calls")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+from decimal import Decimal
 
 from sfsync.models import Company
 from sfsync_odoo.connector import odoo
@@ -90,3 +91,32 @@ def test_odoo_merge_cuts_computed_years_around_records() -> None:
         (dt.date(2024, 7, 1), dt.date(2024, 12, 31)),
         (dt.date(2025, 1, 1), dt.date(2025, 12, 31)),
     ]
+
+
+def test_odoo_fiscal_years_cost_two_calls_once_the_model_is_known() -> None:
+    # The company's year end and lock date, then the first and the last posted line's date in one
+    # read_group: the first line's date and the last one's used to cost a search_read each.
+    sandbox = OdooSandbox(17, "jsonrpc")
+    ctx = make_context(sandbox)
+    asyncio.run(odoo.sfsync_fetch_fiscal_years(ctx=ctx, company=Company(ref="1")))
+    mark = len(sandbox.calls)
+    asyncio.run(odoo.sfsync_fetch_fiscal_years(ctx=make_context(sandbox, state=ctx.state), company=Company(ref="1")))
+    assert [(model, method) for _, model, method in sandbox.calls[mark:]] == [
+        ("res.company", "read"), ("account.move.line", "read_group"),
+    ]
+
+
+def test_odoo_an_entry_booked_before_the_first_year_and_after_the_last_extends_the_years() -> None:
+    sandbox = OdooSandbox(17, "jsonrpc")
+    ctx = make_context(sandbox)
+    before = asyncio.run(odoo.sfsync_fetch_fiscal_years(ctx=ctx, company=Company(ref="1")))
+    first, last = before[0].start, before[-1].end
+    for day in (first - dt.timedelta(days=40), last + dt.timedelta(days=40)):
+        sandbox.book("1", [("bank", Decimal("10.00"), None), ("other_income", None, Decimal("10.00"))], date=day)
+    sandbox.book("1", [("bank", Decimal("99.00"), None), ("other_income", None, Decimal("99.00"))],
+                 date=first - dt.timedelta(days=800), state="draft")  # a draft counts for nothing
+    after = asyncio.run(odoo.sfsync_fetch_fiscal_years(ctx=make_context(sandbox, state=ctx.state),
+                                                       company=Company(ref="1")))
+    assert after[0].end == first - dt.timedelta(days=1) and after[0].start == dt.date(first.year - 1, 1, 1)
+    assert after[-1].start == last + dt.timedelta(days=1)
+    assert len(after) == len(before) + 2

@@ -83,6 +83,6 @@ def test_odoo_unchanged_trial_balance_costs_one_call(sfsync_harness: Callable[..
     before = list(harness.app.store.trial_balance(dossier.id))
     mark = len(sandbox.calls)
     assert harness.sync(dossier).status == "ok"
-    tb_calls = [c for c in sandbox.calls[mark:] if c[2] == "read_group"]
-    assert len(tb_calls) == 1  # the month summary only
+    read_groups = [c for c in sandbox.calls[mark:] if c[2] == "read_group"]
+    assert len(read_groups) == 2  # the fiscal years' first and last date, and the month summary only
     assert list(harness.app.store.trial_balance(dossier.id)) == before

@@ -59,12 +59,12 @@ def test_nightly_sync_of_an_unchanged_administration_costs_a_handful_of_calls(ho
     assert run.status == "ok" and run.counts["lines_fetched"] == 0
     ops = _ops(sandbox, mark)
     assert "GetTransactionDetails" not in ops and "GetPeriodDateTable" not in ops
-    # A new session (the old one is a day old), the chart, one balance for account kinds, the
+    # A new session (the old one is a day old), the chart (the account kinds are kept), the
     # modified stamp of each of the four fiscal years, and the administration's details (the
     # administrative stream, checked once a night).
-    assert sorted(ops) == sorted(["Authenticate", "GetGLAccountScheme", "GLAccountBalance", "Administrations"]
+    assert sorted(ops) == sorted(["Authenticate", "GetGLAccountScheme", "Administrations"]
                                  + ["GetFinancialYearModifiedDate"] * 4)
-    assert run.requests == len(ops) == 8
+    assert run.requests == len(ops) == 7
 
 
 def test_since_checks_and_reads_only_years_from_that_date(sandbox, company, store, sync_ledger):

@@ -59,6 +59,7 @@ from sfsync.store.base import (
 from sfsync.store.dialect import POSTGRES
 from sfsync.store.housekeeping_rows import HousekeepingRows
 from sfsync.store.levels_rows import LEVELS_TABLES, owner_backfill
+from sfsync.store.movement_rows import MovementRows
 from sfsync.store.tables import (
     ACCOUNTS,
     CONNECTIONS,
@@ -179,7 +180,7 @@ def _new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
-class PostgresStore(HousekeepingRows):
+class PostgresStore(HousekeepingRows, MovementRows):
     """The :class:`~sfsync.store.Store` on PostgreSQL (psycopg 3).
 
     One store object holds one connection for its work (serialised by a lock, like
@@ -194,6 +195,8 @@ class PostgresStore(HousekeepingRows):
 
     placeholder = "%s"
     ledger_deletes = ("DELETE FROM ledger_lines WHERE dossier_id = ?",)
+    lines_of_generation = "dossier_id = ? AND generation = ?"
+    exact_sum = "SUM({column})"
 
     def __init__(
         self, dsn: str, *, schema: str | None = None, connect_timeout: float = 10.0

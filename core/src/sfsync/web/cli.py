@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import click
 
 from sfsync.cli.coroutines import run_coroutine
 
-__all__ = ["web"]
+__all__ = ["settle_heap", "web"]
 
 
 @click.group(invoke_without_command=True)
@@ -41,14 +42,24 @@ def _need_extra() -> None:
         raise click.ClickException("sfsync web needs its extra: pip install 'sfsync[web]'") from None
 
 
+def settle_heap() -> None:
+    """Leave what start-up made (the plugins, the sandboxes, a seeded demo) out of the garbage
+    collector's full passes: otherwise one such pass, scanning every start-up object, stalls a
+    random request for a few hundred milliseconds (issue 27, ``benchmarks/bench_web.py``)."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve(host: object, bind: str, port: int) -> None:
     """Run ``host`` under uvicorn."""
     import uvicorn
 
     from sfsync.web.app import build_app
 
+    app = build_app(host)  # type: ignore[arg-type]
+    settle_heap()
     click.echo(f"sfsync web on http://{bind}:{port}")
-    uvicorn.run(build_app(host), host=bind, port=port, log_level="warning")  # type: ignore[arg-type]
+    uvicorn.run(app, host=bind, port=port, log_level="warning")
 
 
 @web.command("set-password")

@@ -94,12 +94,17 @@ class QuickbooksConnector:
             granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
             default_granularity=Granularity.TRANSACTIONS,
             rate_limits=RATE_LIMITS,
-            # CompanyInfo, Preferences, the chart, one CDC call; and the token refresh a night
-            # after the last sync needs (access tokens live an hour).
-            unchanged_night_requests={Granularity.TRANSACTIONS: 5, Granularity.TRIAL_BALANCE: 5},
+            # Preferences, the chart, one CDC call; and the token refresh a night after the last
+            # sync needs (access tokens live an hour).
+            unchanged_night_requests={Granularity.TRANSACTIONS: 4, Granularity.TRIAL_BALANCE: 4},
             known_limits=(
-                "An unchanged night costs 4 requests: the fiscal year needs both CompanyInfo and Preferences; "
-                "no line is read again.",
+                "An unchanged night costs 3 requests, one a stream: Preferences for the fiscal years "
+                "(CompanyInfo is asked again only when Preferences' first month of the fiscal year "
+                "moves), the chart, and one change-data-capture call; no line is read again. The company's "
+                "details (CompanyInfo, checked once a night) add one, and a token refresh one.",
+                "CompanyInfo (the fiscal year's start month, the company's start date) is read again "
+                "only when Preferences' first month of the fiscal year changes: a changed company "
+                "start date alone is not noticed.",
                 "Ledger lines come from QuickBooks' GeneralLedger report: they carry no id of their "
                 "own, so a line is known by its transaction, account and place; an edit that "
                 "reorders a transaction's lines on one account renumbers them.",
@@ -201,22 +206,36 @@ class QuickbooksConnector:
             phone=(info.get("PrimaryPhone") or {}).get("FreeFormNumber"),
         )
 
-    async def _start_month(self, ctx: ConnectorContext) -> int:
+    async def _calendar(self, ctx: ConnectorContext) -> tuple[int, dt.date | None]:
+        """The fiscal year's start month (CompanyInfo's, the authority) and the company's start date.
+
+        Preferences are read every night anyway (the books' close date). Their
+        ``FirstMonthOfFiscalYear`` is the same setting as CompanyInfo's ``FiscalYearStartMonth``,
+        so it serves as the change signal: CompanyInfo is asked again only when it moved (or
+        Preferences do not carry it), and an unchanged night costs the fiscal years one request.
+        """
+        prefs_month = ((await self._prefs(ctx)).get("AccountingInfoPrefs") or {}).get("FirstMonthOfFiscalYear")
+        kept = ctx.state.get("fiscal_calendar")
+        if prefs_month and isinstance(kept, dict) and kept.get("signal") == prefs_month:
+            started = kept.get("started")
+            return int(kept["month"]), dt.date.fromisoformat(started) if started else None
         info = await self._info(ctx)
         month = month_number(info.get("FiscalYearStartMonth"), where="CompanyInfo.FiscalYearStartMonth")
-        prefs_month = ((await self._prefs(ctx)).get("AccountingInfoPrefs") or {}).get("FirstMonthOfFiscalYear")
         if prefs_month and month_number(prefs_month, where="FirstMonthOfFiscalYear") != month:
             ctx.warn(f"QuickBooks' CompanyInfo starts the fiscal year in {info.get('FiscalYearStartMonth')} "
                      f"but its Preferences in {prefs_month}; CompanyInfo is used")
-        return month
+        started = dt.date.fromisoformat(str(info["CompanyStartDate"])) if info.get("CompanyStartDate") else None
+        ctx.state["fiscal_calendar"] = {"signal": prefs_month, "month": month,
+                                        "started": started.isoformat() if started else None}
+        await ctx.save_state()
+        return month, started
 
     @hookimpl
     async def sfsync_fetch_fiscal_years(self, ctx: ConnectorContext, company: Company) -> list[FiscalYear]:
         client = _check_company(ctx, company)
-        info = await self._info(ctx)
-        start_month = await self._start_month(ctx)
+        start_month, started_on = await self._calendar(ctx)
         today = ctx.clock.now().date()
-        started = dt.date.fromisoformat(str(info["CompanyStartDate"])) if info.get("CompanyStartDate") else today
+        started = started_on or today
         if "first" not in ctx.state:
             # Postings may be dated before the start date (conversion balances): look for them once.
             first = year_start(started, start_month)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -200,13 +201,26 @@ async def fiscal_years(client: YukiClient, admin: AdminInfo) -> list[YukiYear]:
 
 
 async def modified_stamp(client: YukiClient, admin: AdminInfo, year: YukiYear) -> str:
-    """GetFinancialYearModifiedDate, once per year and run."""
+    """GetFinancialYearModifiedDate, once per year and run; the last one seen is kept in the state
+    (see :func:`last_seen_stamp`)."""
     key = ("modified", admin.id, year.year_id)
     if key not in client.run_cache:
         result = await client.call("AccountingInfo", "GetFinancialYearModifiedDate",
                                    {"administrationID": admin.id, "yearID": year.year_id}, domain=admin.domain)
         client.run_cache[key] = (result.text or "").strip() if result is not None else ""
+        seen = client.ctx.state.setdefault("modified_stamps", {}).setdefault(admin.id, {})
+        seen[str(year.year_id)] = client.run_cache[key]
+        await client.ctx.save_state()
     return str(client.run_cache[key])
+
+
+def last_seen_stamp(client: YukiClient, admin: AdminInfo, year: YukiYear) -> str | None:
+    """The year's modified stamp as this run or an earlier one last saw it, without a call."""
+    key = ("modified", admin.id, year.year_id)
+    if key in client.run_cache:
+        return str(client.run_cache[key])
+    seen = client.ctx.state.get("modified_stamps", {}).get(admin.id, {}).get(str(year.year_id))
+    return str(seen) if seen is not None else None
 
 
 # --- accounts ------------------------------------------------------------------------------------------
@@ -236,18 +250,17 @@ async def balances(client: YukiClient, admin: AdminInfo, day: dt.date) -> dict[s
     return out
 
 
-async def accounts(client: YukiClient, admin: AdminInfo, years: list[YukiYear]) -> list[Account]:
+KindsReader = Callable[[set[str]], Awaitable[dict[str, str]]]
+"""Given the chart's account codes, their ``BalanceType`` (see :mod:`sfsync_yuki.kinds`)."""
+
+
+async def accounts(client: YukiClient, admin: AdminInfo, kinds_of: KindsReader) -> list[Account]:
     result = await client.call("AccountingInfo", "GetGLAccountScheme", {"administrationID": admin.id},
                                domain=admin.domain)
-    today = client.ctx.clock.now().date()
-    closed = [y for y in years if y.end < today]
-    kinds: dict[str, str] = {}
-    if years:
-        day = closed[-1].end if closed else today
-        kinds = {code: kind for code, (_, kind, _) in (await balances(client, admin, day)).items()}
+    nodes = [(_text(node, "code"), node) for node in _children(result, "GlAccount")]
+    kinds = await kinds_of({code for code, _ in nodes if code})
     out: dict[str, Account] = {}
-    for node in _children(result, "GlAccount"):
-        code = _text(node, "code")
+    for code, node in nodes:
         if not code:
             continue
         # "descripton" is how Yuki's schema spells it.

@@ -34,7 +34,7 @@ from sfsync.models import (
 )
 from sfsync.sandbox import Sandbox
 
-from sfsync_yuki import books
+from sfsync_yuki import books, kinds
 from sfsync_yuki.client import YukiClient
 from sfsync_yuki.soap import AdministrationNotFound
 
@@ -98,11 +98,15 @@ class YukiConnector:
             granularities=(Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE),
             default_granularity=Granularity.TRANSACTIONS,
             # Measured against the sandbox by the contract suite's unchanged second sync.
-            unchanged_night_requests={Granularity.TRANSACTIONS: 6, Granularity.TRIAL_BALANCE: 6},
+            unchanged_night_requests={Granularity.TRANSACTIONS: 5, Granularity.TRIAL_BALANCE: 5},
             known_limits=(
-                "An unchanged night costs 6 requests, 2 for the chart and 4 for the ledger: each stream asks "
-                "Yuki again for the administration and its fiscal years (with their modified dates); no "
-                "line is read again.",
+                "An unchanged night costs 1 request for the chart (GetGLAccountScheme; the account kinds are "
+                "kept with the last closed year's modified stamp) and 1 per fiscal year for the ledger or "
+                "trial balance: Yuki's only change signal, GetFinancialYearModifiedDate, answers for one "
+                "year a call (5 requests with four years); the administration and its period tables are "
+                "kept, and no line is read again.",
+                "A correction in the last closed year that gives an unused account its first balance "
+                "changes that account's kind the night after the ledger saw the year's new stamp.",
                 "Yuki allows about 1,000 web-service calls a day per domain; a sync that does not fit "
                 "stops cleanly and continues after midnight (Europe/Amsterdam).",
                 "Yuki has no 'modified since' on transactions: a changed fiscal year is read again whole.",
@@ -150,7 +154,8 @@ class YukiConnector:
     async def sfsync_fetch_accounts(self, ctx: ConnectorContext, company: Company) -> list[Account]:
         client = YukiClient.of(ctx)
         admin = await books.admin_info(client, company)
-        return await books.accounts(client, admin, await books.fiscal_years(client, admin))
+        years = await books.fiscal_years(client, admin)
+        return await books.accounts(client, admin, lambda codes: kinds.account_kinds(client, admin, years, codes))
 
     @hookimpl
     async def sfsync_fetch_ledger(
