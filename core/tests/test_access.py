@@ -187,6 +187,10 @@ CASES: dict[str, dict[str, Call]] = {
     "send_code": {"connection": lambda w, u, i: w.run(w.app.send_code(u, "echo", {}, connection_id=i.connection))},
     "reconnect_form": {"connection": lambda w, u, i: w.run(w.app.reconnect_form(u, i.connection, w.sandbox.connection_secrets()))},
     "connection_state": {"connection": lambda w, u, i: w.app.connection_state(u, i.connection)},
+    "connection_states": {
+        "": lambda w, u, i: w.app.connection_states(u, dossier_logins=True),
+        "firm": lambda w, u, i: w.app.connection_states(u, firm_id=i.firm, dossier_logins=True),
+    },
     "dossier_connections": {"dossier": lambda w, u, i: w.app.dossier_connections(u, i.dossier)},
     "company_details": {"dossier": lambda w, u, i: w.app.company_details(u, i.dossier)},
     "company_details_history": {"dossier": lambda w, u, i: w.app.company_details_history(u, i.dossier)},

@@ -82,8 +82,8 @@ def _rows_of(store, dossier_id):
         count = store._one(store._q(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?"), (dossier_id,))[0]
         if count:
             found[table] = count
-    lines = ("SELECT COUNT(*) FROM ledger_lines WHERE dossier_id = ?" if store.placeholder != "?" else
-             "SELECT COUNT(*) FROM ledger_lines WHERE set_id IN (SELECT id FROM ledger_sets WHERE dossier_id = ?)")
+    # Both stores keep lines by set (dossier, generation, source).
+    lines = "SELECT COUNT(*) FROM ledger_lines WHERE set_id IN (SELECT id FROM ledger_sets WHERE dossier_id = ?)"
     if store._one(store._q(lines), (dossier_id,))[0]:
         found["ledger_lines"] = True
     return found

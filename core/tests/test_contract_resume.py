@@ -64,6 +64,28 @@ _CHILD = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.postgres
+def test_a_kill_at_every_batch_boundary_resumes_on_postgres(tmp_path: Path) -> None:
+    """The same on PostgreSQL, whose ledger batches go by COPY (straight into their set, or
+    through the staging table and the merge once a line is met again)."""
+    sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib puts nothing on sys.path
+    from conftest_stores import drop_store, make_store
+
+    store = make_store("postgres", tmp_path)  # skips, saying why, without a server
+    harness = ContractHarness.create("echo", tmp_path, sandbox=EchoSandbox(lines_per_company=90, page_size=10),
+                                     store=store)
+    try:
+        reference = harness.new_dossier()
+        reference_run = harness.sync(reference)
+        for boundary in range(1, reference_run.counts["batches"] + 1):
+            outcome = resume_after_kill(harness, reference, reference_run, boundary)
+            assert outcome.equal, f"killed after batch {boundary}: the resumed dossier differs"
+            assert outcome.reread == reference_run.counts["lines_fetched"] - outcome.committed, (boundary, outcome)
+    finally:
+        harness.close()
+        drop_store(store)
+
+
 def test_a_sync_killed_by_sigkill_resumes_from_its_checkpoint(tmp_path: Path) -> None:
     key = generate_key()
     harness = ContractHarness.create("echo", tmp_path, sandbox=EchoSandbox(lines_per_company=90, page_size=10),

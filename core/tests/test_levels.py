@@ -220,6 +220,8 @@ def test_a_revoked_key_reentered_in_place_makes_every_stopped_dossier_due_at_onc
         run = env.sync(dossier)
         assert run.status == "failed" and "needs re-consent" in run.error and "log in" in run.error
     assert env.app.connection_state(env.admin, env.connection.id).waiting == 3
+    # The Syncs page's call (every connection in one pass) says the same.
+    assert {s.connection.id: s.waiting for s in env.app.connection_states(env.admin)}[env.connection.id] == 3
     assert env.app.due_dossiers() == []
     # The package revoked the key; the admin enters the new one in place (a wrong one saves nothing).
     env.sandbox.revoke()

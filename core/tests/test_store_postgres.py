@@ -773,7 +773,7 @@ def test_postgres_version_1_database_is_migrated_in_place(tmp_path):
         old.close()
     store = pg.PostgresStore(postgres_dsn(), schema=schema)
     try:
-        assert store.schema_version() == pg.SCHEMA_VERSION == 3
+        assert store.schema_version() == pg.SCHEMA_VERSION == 4
         # Version 3: the connection levels (support staff, administrative links, company details).
         support = store.add_support_user("help@host.test")
         assert store.get_user(support.id) == support and store.get_admin_link(dossier.id) is None
@@ -782,6 +782,65 @@ def test_postgres_version_1_database_is_migrated_in_place(tmp_path):
         link.opening_balances_stamp = "s1"
         store.save_link(link)
         assert store.get_link(dossier.id).opening_balances_stamp == "s1"
+    finally:
+        store._db.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        store.close()
+
+
+@pytest.mark.postgres
+def test_postgres_version_3_ledger_is_moved_into_sets(tmp_path):
+    """Migration 4 rewrites the ledger table (dossier, generation and source on every line) into
+    integer sets: every line, amount and booking-period day kept, per dossier, generation and
+    source, and the store reads and writes them as before."""
+    from sfsync.store import postgres as pg
+
+    schema = f"sfsync_t_v3_{uuid.uuid4().hex[:12]}"
+    with pytest.MonkeyPatch.context() as patch:  # a database as sfsync with schema version 3 left it
+        patch.setattr(pg, "MIGRATIONS", pg.MIGRATIONS[:3])
+        patch.setattr(pg, "SCHEMA_VERSION", 3)
+        old = pg.PostgresStore(postgres_dsn(), schema=schema)
+        first, second = _dossier(old, "A"), _dossier(old, "B")
+        rows = [  # dossier, generation, source, id, entry, date, account, debit, credit, placed_on
+            (first.id, 1, "c1", "L1", "E1", dt.date(2024, 1, 31), "400000", "121.10", "0", dt.date(2024, 2, 1)),
+            (first.id, 1, "c1", "L2", "E1", dt.date(2024, 1, 31), "700000", "0", "121.10", None),
+            (first.id, 1, "tb", "L1", "T1", dt.date(2024, 3, 1), "400000", "0.10", "0", None),
+            (first.id, 2, "c1", "L1", "E1", dt.date(2024, 1, 31), "400000", "5", "0", None),
+            (second.id, 1, "c1", "L1", "E1", dt.date(2023, 6, 1), "400000", "7", "7", None),
+        ]
+        old._db.execute("UPDATE dossiers SET active_generation = 1, next_generation = 3")
+        for dossier_id, gen, source, line, entry, day, account, debit, credit, placed in rows:
+            old._db.execute(
+                "INSERT INTO ledger_lines (dossier_id, generation, source, id, entry, date, account, description,"
+                " debit, credit, currency, placed_on) VALUES (%s, %s, %s, %s, %s, %s, %s, 'd', %s, %s, 'EUR', %s)",
+                (dossier_id, gen, source, line, entry, day, account, Decimal(debit), Decimal(credit), placed),
+            )
+        old.close()
+    store = pg.PostgresStore(postgres_dsn(), schema=schema)
+    try:
+        assert store.schema_version() == 4
+        assert store.count_ledger_lines(first.id) == 3 and store.count_ledger_lines(first.id, 2) == 1
+        assert store.count_ledger_lines(first.id, source="tb") == 1 and store.count_ledger_lines(second.id) == 1
+        lines = list(store.ledger_lines(first.id))
+        assert [(ln.id, ln.entry, ln.debit, ln.credit, ln.currency) for ln in lines] == [
+            ("L1", "E1", Decimal("121.10"), Decimal("0"), "EUR"),
+            ("L2", "E1", Decimal("0"), Decimal("121.10"), "EUR"),
+            ("L1", "T1", Decimal("0.10"), Decimal("0"), "EUR"),
+        ]
+        # The booking-period day came along: L1 counts on 1 February, L2 on its date.
+        assert [ln.id for ln in store.ledger_lines(first.id, start=dt.date(2024, 2, 1), end=dt.date(2024, 2, 28))] == ["L1"]
+        assert store.unbalanced_entries(first.id, 1, "tb") == [("T1", "0.10")]
+        indexes = {r[0] for r in store._all("SELECT indexname FROM pg_indexes WHERE tablename = 'ledger_lines'"
+                                             " AND schemaname = %s", (schema,))}
+        assert indexes == {"ledger_lines_pkey", "ledger_by_entry"}
+        assert store._one("SELECT to_regclass('ledger_lines_v3')")[0] is None
+        # The migrated set takes an edit of a line it holds.
+        store.write_ledger_batch(first.id, 1, "c1", LedgerBatch(lines=[
+            _line(2, "E1", "700000", dt.date(2024, 1, 31), credit="121.10", description="edited")]), stream="ledger")
+        assert store.count_ledger_lines(first.id) == 3
+        assert _lines(store, first.id)["L2"].description == "edited"
+        store.delete_dossier(first.id)
+        assert store._one("SELECT count(*) FROM ledger_sets WHERE dossier_id = %s", (first.id,))[0] == 0
+        assert store.count_ledger_lines(second.id) == 1
     finally:
         store._db.execute(f'DROP SCHEMA "{schema}" CASCADE')
         store.close()

@@ -592,13 +592,35 @@ class Sfsync:
     def connection_state(self, user: User, connection_id: str) -> ConnectionState:
         """The connection's status, the cause of a needed re-consent, and how many of its dossiers
         stopped because the package refused the credentials."""
-        record = self.access.connection(user, connection_id)
-        waiting = 0
-        for dossier in self.store.list_dossiers(record.firm_id):
-            links = (self.store.get_link(dossier.id), self.store.get_admin_link(dossier.id))
-            if any(link is not None and link.connection_id == record.id for link in links):
-                waiting += _stopped_by_refusal(self.store.last_run(dossier.id))
-        return ConnectionState(connection=record, status=record.status, cause=record.status_cause, waiting=waiting)
+        return self._states([self.access.connection(user, connection_id)])[0]
+
+    @scoped
+    def connection_states(
+        self, user: User, *, firm_id: str | None = None, dossier_logins: bool = False
+    ) -> list[ConnectionState]:
+        """:meth:`connection_state` of each of :meth:`connections` (with ``dossier_logins`` the
+        dossiers' own logins too, after them), reading the firm's dossiers once for all."""
+        records = [c for c in self.store.list_connections(self._firm_for(user, firm_id))
+                   if user.role != "support" or c.level == ConnectionLevel.SUPPORT.value]
+        shown = [c for c in records if c.owner_dossier_id is None]
+        if dossier_logins:
+            shown += [c for c in records if c.owner_dossier_id is not None]
+        return self._states(shown)
+
+    def _states(self, records: Sequence[ConnectionRecord]) -> list[ConnectionState]:
+        # One pass over each firm's dossiers (not one per connection): a Syncs page with many
+        # connections would otherwise read every link once per connection.
+        wanted = {r.id for r in records}
+        waiting: dict[str, int] = dict.fromkeys(wanted, 0)
+        for firm_id in {r.firm_id for r in records}:
+            for dossier in self.store.list_dossiers(firm_id):
+                links = (self.store.get_link(dossier.id), self.store.get_admin_link(dossier.id))
+                linked = {link.connection_id for link in links if link is not None} & wanted
+                if linked and _stopped_by_refusal(self.store.last_run(dossier.id)):
+                    for connection_id in linked:
+                        waiting[connection_id] += 1
+        return [ConnectionState(connection=r, status=r.status, cause=r.status_cause, waiting=waiting[r.id])
+                for r in records]
 
     @scoped
     async def check_connection(self, user: User, connection_id: str) -> None:

@@ -32,7 +32,7 @@ class Placer:
     def __init__(self, years: Sequence[FiscalYear]) -> None:
         self._years = sorted(years, key=lambda y: y.start)
         self._starts = [y.start for y in self._years]
-        self._by_label = {y.label: y for y in self._years if y.label}
+        self._by_label = {y.label: i for i, y in enumerate(self._years) if y.label}
         self._periods = [{p.number: (p.start, p.end) for p in y.periods} for y in self._years]
 
     def _index_of(self, day: dt.date) -> int | None:
@@ -57,15 +57,17 @@ class Placer:
         """The day a line counts on when that is not its date (``None``: its date)."""
         if not self._years:
             return None
+        # By index, not by the year itself: comparing FiscalYear models costs more than placing.
         named = self._by_label.get(fiscal_year) if fiscal_year else None
-        if named is not None and (period is None or self._range(self._years.index(named), period) is None):
+        if named is not None and (period is None or self._range(named, period) is None):
             # The package names the year but no period of it: the line counts in that year.
-            placed = min(max(day, named.start), named.end)
+            year = self._years[named]
+            placed = min(max(day, year.start), year.end)
             return None if placed == day else placed
         if period is None:
             return None
         if named is not None:
-            candidates = [self._years.index(named)]
+            candidates = [named]
         else:
             here = self._index_of(day)
             if here is None:

@@ -17,12 +17,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from sfsync.fiscal_years import monthly_periods
 from sfsync.models import Account, AccountKind, FiscalYear, Period
 from sfsync.placement import Placer
 from sfsync.store.base import Store
+from sfsync.store.movement_rows import EXACT, YearSpan
 
 __all__ = ["TrialBalanceRow", "totals", "trial_balance_rows"]
 
@@ -67,8 +68,19 @@ def trial_balance_rows(
             for t in stored
         ]
     else:
-        rows = _from_lines(store, dossier_id, names)
+        with localcontext(EXACT):  # sums and balances exact, however many digits
+            rows = _from_lines(store, dossier_id, names)
     return [r for r in rows if (start is None or r.period_end >= start) and (end is None or r.period_end <= end)]
+
+
+def _year_and_period(
+    day: dt.date, years: Sequence[FiscalYear], starts: Sequence[dt.date], ends: Sequence[Sequence[dt.date]]
+) -> tuple[int, int] | None:
+    """The fiscal year and period (indexes) a day counts in, ``None`` outside every year."""
+    y = bisect.bisect_right(starts, day) - 1
+    if y < 0 or not years[y].contains(day):
+        return None
+    return y, min(bisect.bisect_left(ends[y], day), len(ends[y]) - 1)
 
 
 def _from_lines(store: Store, dossier_id: str, accounts: dict[str, Account]) -> list[TrialBalanceRow]:
@@ -77,17 +89,28 @@ def _from_lines(store: Store, dossier_id: str, accounts: dict[str, Account]) -> 
         return []
     placer = Placer(years)
     starts = [y.start for y in years]
-    ends = [[p.end for p in _periods(y)] for y in years]
+    periods = [_periods(y) for y in years]
+    ends = [[p.end for p in ps] for ps in periods]
     moves: dict[tuple[str, int, int], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    for line in store.ledger_lines(dossier_id):
-        day = placer.place(line.date, line.period, line.fiscal_year) or line.date
-        y = bisect.bisect_right(starts, day) - 1
-        if y < 0 or not years[y].contains(day):
+    # The store adds the lines up: those that count by date per account and period in SQL,
+    # the others per account, date and booking period, each placed here (see placement).
+    for summed in store.period_totals(dossier_id, [YearSpan(y.start, y.end, e) for y, e in zip(years, ends, strict=True)]):
+        total = moves[(summed.account, summed.year, summed.period)]
+        total[0] += summed.debit
+        total[1] += summed.credit
+    # Lines of one day and booking period share their place (the accounts of one entry): each
+    # key is placed once.
+    places: dict[tuple[dt.date, int | None, str | None], tuple[int, int] | None] = {}
+    for move in store.ledger_movements(dossier_id):
+        key = (move.date, move.period, move.fiscal_year)
+        if key not in places:
+            places[key] = _year_and_period(placer.place(*key) or move.date, years, starts, ends)
+        found = places[key]
+        if found is None:
             continue  # outside every fiscal year: no period to count it in
-        p = min(bisect.bisect_left(ends[y], day), len(ends[y]) - 1)
-        total = moves[(line.account, y, p)]
-        total[0] += line.debit
-        total[1] += line.credit
+        total = moves[(move.account, *found)]
+        total[0] += move.debit
+        total[1] += move.credit
     openings: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
     for given in store.opening_balances(dossier_id):
         y = bisect.bisect_right(starts, given.date) - 1
@@ -103,7 +126,7 @@ def _from_lines(store: Store, dossier_id: str, accounts: dict[str, Account]) -> 
         for y, year in enumerate(years):
             balance = openings.get((code, y), closing if carries else ZERO)
             touched = (code, y) in openings or any((code, y, p) in moves for p in range(len(ends[y])))
-            for p, period in enumerate(_periods(year)):
+            for p, period in enumerate(periods[y]):
                 debit, credit = moves.get((code, y, p), (ZERO, ZERO))
                 closing = balance + debit - credit
                 if touched:

@@ -317,6 +317,9 @@ class {{ cookiecutter.__class_prefix }}Connector:
         Each batch clears the year it re-reads, so totals that changed replace the old ones;
         closed years finished in an earlier batch are not read again.
         """
+        # An unchanged night should read no line: where the package has a change signal (a
+        # modified-since filter, a sequence, an ETag), ask it first and yield nothing when
+        # nothing moved, recording the mark only in a pass's last batch (see sfsync.echo).
         done = set(json.loads(cursor)["done"]) if cursor else set()
         for year in fiscal_years:
             if year.closed and year.label in done:

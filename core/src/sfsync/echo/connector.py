@@ -60,10 +60,10 @@ class EchoConnector:
             rate_limits=RateLimitPolicy(windows=(RateWindow("minutely", 600, 60),), notes="600 calls a minute per key."),
             known_limits=("It only knows the data its sandbox seeds.",),
             # Transactions: fiscal years, accounts, one page of lines, one of deletions. Trial
-            # balance: years and accounts, then every page of lines of the open years (echo has
-            # no report endpoint), which the suite's small dossier keeps to five pages.
+            # balance: years and accounts, then one line and one deletion asked after the last
+            # pass (echo has no report endpoint: only a change reads the open years' lines).
             # Details (an administrative link to echo): one look at the company's details.
-            unchanged_night_requests={Granularity.TRANSACTIONS: 4, Granularity.TRIAL_BALANCE: 7, Granularity.DETAILS: 1},
+            unchanged_night_requests={Granularity.TRANSACTIONS: 4, Granularity.TRIAL_BALANCE: 4, Granularity.DETAILS: 1},
         )
 
     @hookimpl
@@ -168,13 +168,23 @@ class EchoConnector:
     ) -> AsyncIterator[TrialBalanceBatch]:
         # Echo has no report endpoint: totals are computed from its lines, per fiscal year they
         # are booked in. A closed year, once brought, is not read again (the cursor lists them).
-        done = set(json.loads(cursor)["closed_done"]) if cursor else set()
+        # The cursor also keeps the package's sequence as of the last pass: a night first asks
+        # for one line and one deletion after it, and only when either exists are the open years
+        # read and written again (an unchanged night: two small requests, no line).
+        state = json.loads(cursor) if cursor else {}
+        done = set(state.get("closed_done", []))
         wanted = [y for y in fiscal_years if not (y.closed and y.label in done)]
         if not wanted:
             return
+        seen = state.get("seen")
+        changed = await self._changed_since(ctx, company, seen) if seen is not None else None
+        if changed is False:
+            return
         by_label = {y.label: y for y in fiscal_years}
         totals: dict[tuple[str, dt.date], list[Decimal]] = {}
+        marks: dict[str, Any] = {}
         async for batch in self._ledger(ctx, company, min(y.start for y in wanted), None):
+            marks = marks or json.loads(batch.cursor or "{}")
             for line in batch.lines:
                 year = by_label.get(line.fiscal_year or "") or next((y for y in fiscal_years if y.contains(line.date)), None)
                 if year is None or year not in wanted:
@@ -182,6 +192,10 @@ class EchoConnector:
                 bucket = totals.setdefault((line.account, year.end), [Decimal(0), Decimal(0)])
                 bucket[0] += line.debit
                 bucket[1] += line.credit
+        # The sequence the first page of this pass answered with: every change after it has a
+        # higher number, so the next night's question cannot miss one. Only the pass's last
+        # batch records it: a pass cut short keeps the old one and is made again in full.
+        passed = marks.get("deleted") if changed is None else changed
         for year in wanted:
             lines = [
                 TrialBalanceLine(account=account, period_start=year.start, period_end=year.end, fiscal_year=year.label,
@@ -190,7 +204,19 @@ class EchoConnector:
             ]
             if year.closed:
                 done.add(year.label)
-            yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end), cursor=json.dumps({"closed_done": sorted(done)}))
+            last = year is wanted[-1]
+            yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end),
+                                    cursor=json.dumps({"closed_done": sorted(done), "seen": passed if last else seen}))
+
+    async def _changed_since(self, ctx: ConnectorContext, company: Company, seen: int) -> int | bool:
+        """Whether a line was written or deleted after ``seen``: ``False``, or the sequence to
+        remember once the change is read (one line and one deletion asked, nothing more)."""
+        page = await self._get(ctx, f"/companies/{company.ref}/lines", after=seen, limit=1)
+        if not page["lines"]:
+            page = await self._get(ctx, f"/companies/{company.ref}/deleted", after=seen, limit=1)
+            if not page["deleted"]:
+                return False
+        return int(page["sequence"])
 
 
 def _lines(rows: list[dict[str, Any]]) -> LedgerColumns:

@@ -28,6 +28,7 @@ from sfsync.models import (
     TrialBalanceBatch,
     TrialBalanceLine,
 )
+from sfsync.store.movement_rows import LedgerMovement, PeriodTotal, YearSpan
 
 __all__ = [
     "CompanyDetailsRecord",
@@ -246,6 +247,10 @@ class Store(Protocol):
         start: dt.date | None = None,
         end: dt.date | None = None,
     ) -> Iterator[LedgerLine]: ...
+    def period_totals(
+        self, dossier_id: str, spans: Sequence[YearSpan], generation: int | None = None
+    ) -> list[PeriodTotal]: ...
+    def ledger_movements(self, dossier_id: str, generation: int | None = None) -> list[LedgerMovement]: ...
     def count_ledger_lines(
         self, dossier_id: str, generation: int | None = None, *, source: str | None = None
     ) -> int: ...

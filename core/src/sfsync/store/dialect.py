@@ -135,6 +135,10 @@ class Dialect:
             + self._on_conflict(table)
         )
 
+    def array_type(self, table: Table, column: str) -> str:
+        """PostgreSQL: the type of one of the table's columns as passed in arrays and COPY."""
+        return self._array_types[table.kinds[column]]
+
     def staged_upsert(self, table: Table) -> StagedUpsert:
         """PostgreSQL: the statements of an upsert through a staging table filled by binary COPY."""
         return StagedUpsert(table, [self._array_types[table.kinds[c]] for c in table.data_columns],

@@ -21,8 +21,12 @@ lines go: :attr:`HousekeepingRows.ledger_deletes`)."""
 class HousekeepingRows(LevelsRows):
     """Users of a firm, and removing a dossier whole."""
 
-    ledger_deletes: ClassVar[tuple[str, ...]] = ()
-    """The statements that delete one dossier's ledger lines (parameter: the dossier id)."""
+    ledger_deletes: ClassVar[tuple[str, ...]] = (
+        "DELETE FROM ledger_lines WHERE set_id IN (SELECT id FROM ledger_sets WHERE dossier_id = ?)",
+        "DELETE FROM ledger_sets WHERE dossier_id = ?",
+    )
+    """The statements that delete one dossier's ledger lines (parameter: the dossier id); both
+    stores keep lines by set (``ledger_sets``)."""
 
     def list_users(self, firm_id: str) -> list[User]:
         """The firm's users: admins first, then members, each by email."""

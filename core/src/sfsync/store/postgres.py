@@ -9,9 +9,13 @@ written in the same transaction as their batch, exact amounts) for many workers 
   sfsync is refused rather than misread.
 * **Amounts** are ``NUMERIC`` (unconstrained: ``0.10`` reads back as ``0.10``); text that is sorted
   or compared is ``COLLATE "C"`` so orderings match SQLite's byte order.
-* **A batch is one round trip**: its lines go as arrays into one ``INSERT … SELECT FROM unnest(…)
-  ON CONFLICT DO UPDATE``, its deletions as ``= ANY(…)``, and the whole transaction (clear, deletes,
-  upsert, checkpoint, commit) is sent in pipeline mode.
+* **Ledger lines** are kept by *set*, an integer per dossier, generation and source
+  (:mod:`sfsync.store.ledger_sets_pg`). A ledger batch is one transaction in four round trips: the
+  opening, the set and the deletions in one pipeline; the lines by binary ``COPY`` straight into
+  the table (or, once a set has met a line stored already, into a session staging table and one
+  set-based merge); the checkpoint and the commit in a second pipeline. Other batches (trial
+  balance, accounts) go as arrays into one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO
+  UPDATE``, the whole transaction sent in pipeline mode.
 * **The per-dossier run lock** is a row (owner, expiry, as in SQLite) *plus* a session-level
   advisory lock held on a dedicated connection of the holding process. When that process dies
   (a killed worker, a lost machine) PostgreSQL ends its session and drops the advisory lock, so
@@ -30,6 +34,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import repeat
 from typing import Any
 
 import psycopg
@@ -58,7 +63,18 @@ from sfsync.store.base import (
 )
 from sfsync.store.dialect import POSTGRES
 from sfsync.store.housekeeping_rows import HousekeepingRows
+from sfsync.store.ledger_sets_pg import (
+    COPY_STRAIGHT,
+    COPY_STRAIGHT_TYPES,
+    LEDGER_SETS_MIGRATION,
+    SET_OF,
+    SETS_OF,
+    copy_kept_lines,
+    drop_sets,
+    ledger_set,
+)
 from sfsync.store.levels_rows import LEVELS_TABLES, owner_backfill
+from sfsync.store.movement_rows import MovementRows
 from sfsync.store.tables import (
     ACCOUNTS,
     CONNECTIONS,
@@ -155,6 +171,11 @@ ALTER TABLE connections ADD COLUMN owner_dossier_id TEXT, ADD COLUMN created_by 
         + ";"
         + LEVELS_TABLES,
     ),
+    (
+        4,
+        "ledger lines keyed by an integer set (dossier, generation, source) as in SQLite; no date index",
+        LEDGER_SETS_MIGRATION,
+    ),
 )
 """Ordered migrations: (version, description, SQL). Append; never edit an applied one."""
 
@@ -173,13 +194,14 @@ _PLACED = "COALESCE(placed_on, date)"
 
 
 _STAGED_LINES = POSTGRES.staged_upsert(LEDGER_LINES)
+_CLASHED_KEPT = 4096  # ledger sets remembered as having met a stored line (then forgotten, all at once)
 
 
 def _new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
-class PostgresStore(HousekeepingRows):
+class PostgresStore(HousekeepingRows, MovementRows):
     """The :class:`~sfsync.store.Store` on PostgreSQL (psycopg 3).
 
     One store object holds one connection for its work (serialised by a lock, like
@@ -193,7 +215,9 @@ class PostgresStore(HousekeepingRows):
     """
 
     placeholder = "%s"
-    ledger_deletes = ("DELETE FROM ledger_lines WHERE dossier_id = ?",)
+    # The ledger is keyed by integer sets (schema 4), as in SQLite: a generation's lines are its sets'.
+    lines_of_generation = "set_id IN (SELECT id FROM ledger_sets WHERE dossier_id = ? AND generation = ?)"
+    exact_sum = "SUM({column})"
 
     def __init__(
         self, dsn: str, *, schema: str | None = None, connect_timeout: float = 10.0
@@ -206,6 +230,7 @@ class PostgresStore(HousekeepingRows):
         self._lock_db: psycopg.Connection[Any] | None = None
         self._held: set[str] = set()  # dossiers whose advisory lock this store's session holds
         self._staged_on: psycopg.Connection[Any] | None = None  # the session whose staging tables exist
+        self._clashed: set[tuple[str, int, str]] = set()  # ledger sets whose straight COPY met a stored line
         try:
             self._migrate()
         except BaseException:
@@ -302,17 +327,28 @@ class PostgresStore(HousekeepingRows):
 
     @contextmanager
     def _copy_tx(self) -> Iterator[psycopg.Connection[Any]]:
-        """A transaction that may COPY (which pipeline mode cannot), committed like
-        :meth:`_pipelined_tx` without waiting for the WAL flush; the session's staging tables
-        exist in it."""
+        """The connection for a transaction that may COPY (which pipeline mode cannot), with the
+        session's staging tables.
+
+        The block opens and commits the transaction itself: ``BEGIN`` and ``SET LOCAL
+        synchronous_commit TO OFF`` (committed like :meth:`_pipelined_tx`, without waiting for
+        the WAL flush) in the pipeline before the COPY, ``COMMIT`` in the one after it, so that a
+        batch costs four round trips rather than ten (on a busy machine each one is a wait for
+        the scheduler). Leaving the block by an exception rolls back whatever it left open."""
         with self._lock:
             db = self._live()
             if self._staged_on is not db:  # a new session (first use, or after a reconnect)
                 db.execute(_STAGED_LINES.create)  # autocommit: not undone by a batch that fails
                 self._staged_on = db
-            with db.transaction():
-                db.execute("SET LOCAL synchronous_commit TO OFF")
+            try:
                 yield db
+            except BaseException:
+                if not db.broken and db.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    try:
+                        db.execute("ROLLBACK")
+                    except psycopg.Error:
+                        db.close()  # unusable: the next operation connects again (see _live)
+                raise
 
     def _one(self, query: str, params: Sequence[Any] = ()) -> Any:
         with self._lock:
@@ -502,7 +538,8 @@ class PostgresStore(HousekeepingRows):
                 # it is, whatever its source.
                 how = {"before": keep_before is not None, "outside": keep_outside is not None}
                 days = POSTGRES.kept_values(keep_before, keep_outside)
-                for table in (LEDGER_LINES, TRIAL_BALANCE, ACCOUNTS, OPENING_BALANCES):
+                copy_kept_lines(db, gen, dossier_id, active, POSTGRES.kept(_PLACED, **how), days)
+                for table in (TRIAL_BALANCE, ACCOUNTS, OPENING_BALANCES):
                     kept = days if table.kept_by else ()
                     db.execute(POSTGRES.copy_generation(table, **how), (gen, dossier_id, active, *kept))
         return gen  # type: ignore[no-any-return]
@@ -531,7 +568,10 @@ class PostgresStore(HousekeepingRows):
 
     @staticmethod
     def _drop(db: psycopg.Connection[Any], dossier_id: str, generation: int) -> None:
+        drop_sets(db, dossier_id, generation)
         for table in GENERATION_TABLES:
+            if table == "ledger_lines":
+                continue
             db.execute(POSTGRES.drop_generation(table), (dossier_id, generation))
 
     # --- figures -----------------------------------------------------------------------------
@@ -558,43 +598,89 @@ class PostgresStore(HousekeepingRows):
         columns = [list(lines.column(c)) for c in _LINE_FIELDS if c != "modified"]
         columns.append([stamp.isoformat() if stamp else None for stamp in lines.column("modified")])
         columns.append(placed_days(lines, batch.booking_years or (lambda: self.fiscal_years(dossier_id, generation))) or [None] * len(lines))
+        key = (dossier_id, generation, source)
         with self._copy_tx() as db:
-            if batch.clear is not None:
-                db.execute(
-                    "DELETE FROM ledger_lines WHERE dossier_id = %s AND generation = %s AND source = %s"
-                    f" AND {_PLACED} BETWEEN %s AND %s",
-                    (dossier_id, generation, source, batch.clear[0], batch.clear[1]),
-                )
-            if batch.deleted:
-                db.execute(
-                    "DELETE FROM ledger_lines WHERE dossier_id = %s AND generation = %s AND source = %s"
-                    " AND id = ANY(%s::text[])",
-                    (dossier_id, generation, source, list(batch.deleted)),
-                )
-            if batch.deleted_entries:
-                db.execute(
-                    "DELETE FROM ledger_lines WHERE dossier_id = %s AND generation = %s AND source = %s"
-                    " AND entry = ANY(%s::text[])",
-                    (dossier_id, generation, source, list(batch.deleted_entries)),
-                )
-            if lines:
-                with db.cursor().copy(_STAGED_LINES.copy) as copy:
-                    copy.set_types(_STAGED_LINES.types)
-                    for row in zip(*columns, strict=True):
-                        copy.write_row(row)
-                self._merge_staged(db, (dossier_id, generation, source))
-            if batch.cursor is not None:
-                self._checkpoint(db, dossier_id, generation, stream, batch.cursor)
+            with db.pipeline():  # one round trip: open, find (or make) the set, delete
+                db.execute("BEGIN")
+                db.execute("SET LOCAL synchronous_commit TO OFF")
+                found = ledger_set(db, *key)
+                if batch.clear is not None:
+                    db.execute(
+                        f"DELETE FROM ledger_lines WHERE set_id = ({SET_OF}) AND {_PLACED} BETWEEN %s AND %s",
+                        (*key, batch.clear[0], batch.clear[1]),
+                    )
+                if batch.deleted:
+                    db.execute(
+                        f"DELETE FROM ledger_lines WHERE set_id = ({SET_OF}) AND id = ANY(%s::text[])",
+                        (*key, list(batch.deleted)),
+                    )
+                if batch.deleted_entries:
+                    db.execute(
+                        f"DELETE FROM ledger_lines WHERE set_id = ({SET_OF}) AND entry = ANY(%s::text[])",
+                        (*key, list(batch.deleted_entries)),
+                    )
+                straight = bool(lines) and key not in self._clashed
+                if straight:
+                    db.execute("SAVEPOINT straight")  # a clash undoes only the COPY
+            set_id = found.fetchone()[0]  # type: ignore[index]
+            if lines and not (straight and self._copy_straight(db, key, set_id, columns)):
+                self._stage_and_merge(db, set_id, columns, dossier_id, generation, stream, batch.cursor)
+                return
+            with db.pipeline():
+                self._commit_batch(db, dossier_id, generation, stream, batch.cursor)
 
-    @staticmethod
-    def _merge_staged(db: psycopg.Connection[Any], scope: tuple[Any, ...]) -> None:
-        """Move the staged lines in: a plain insert when none of them is stored yet (a first
-        sync, new lines), else the upsert (a line sent again is an edit)."""
+    def _copy_straight(
+        self, db: psycopg.Connection[Any], key: tuple[str, int, str], set_id: int, columns: list[list[Any]]
+    ) -> bool:
+        """COPY the lines straight into their set: the cheapest way in while none of them is
+        stored yet (a first sync, a replace run, new lines). False, and undone, if one is: the
+        set's later batches then go through the staging table (:meth:`_stage_and_merge`)."""
         try:
-            with db.transaction():  # a savepoint: a clash undoes only the insert, not the staging
-                db.execute(_STAGED_LINES.insert, scope)
+            with db.cursor().copy(COPY_STRAIGHT) as copy:
+                copy.set_types(COPY_STRAIGHT_TYPES)
+                for row in zip(repeat(set_id), *columns):
+                    copy.write_row(row)
+            return True
         except psycopg.errors.UniqueViolation:
-            db.execute(_STAGED_LINES.merge, scope)
+            db.execute("ROLLBACK TO SAVEPOINT straight")
+            if len(self._clashed) >= _CLASHED_KEPT:  # a long-lived worker meets many sets
+                self._clashed.clear()
+            self._clashed.add(key)
+            return False
+
+    def _stage_and_merge(
+        self, db: psycopg.Connection[Any], set_id: int, columns: list[list[Any]], dossier_id: str,
+        generation: int, stream: str, cursor: str | None,
+    ) -> None:
+        """COPY the lines into the session's staging table, move them in with one set-based
+        statement and commit the batch: a plain insert when none of them is stored yet, else
+        the upsert (a line sent again is an edit)."""
+        with db.cursor().copy(_STAGED_LINES.copy) as copy:
+            copy.set_types(_STAGED_LINES.types)
+            for row in zip(*columns, strict=True):
+                copy.write_row(row)
+        try:  # one round trip: the insert, the checkpoint, the commit
+            with db.pipeline():
+                db.execute("SAVEPOINT staged")  # a clash undoes only the insert, not the staging
+                db.execute(_STAGED_LINES.insert, (set_id,))
+                db.execute("RELEASE SAVEPOINT staged")
+                self._commit_batch(db, dossier_id, generation, stream, cursor)
+            return
+        except psycopg.errors.UniqueViolation:
+            pass
+        with db.pipeline():  # one round trip: the upsert, the checkpoint, the commit
+            db.execute("ROLLBACK TO SAVEPOINT staged")
+            db.execute(_STAGED_LINES.merge, (set_id,))
+            self._commit_batch(db, dossier_id, generation, stream, cursor)
+
+    @classmethod
+    def _commit_batch(
+        cls, db: psycopg.Connection[Any], dossier_id: str, generation: int, stream: str, cursor: str | None
+    ) -> None:
+        """End a batch's transaction: its checkpoint (if it has one) with it."""
+        if cursor is not None:
+            cls._checkpoint(db, dossier_id, generation, stream, cursor)
+        db.execute("COMMIT")
 
     def write_trial_balance_batch(
         self,
@@ -662,7 +748,7 @@ class PostgresStore(HousekeepingRows):
         end: dt.date | None = None,
     ) -> Iterator[LedgerLine]:
         gen = self._gen(dossier_id, generation)
-        query = f"SELECT {', '.join(_LINE_FIELDS)} FROM ledger_lines WHERE dossier_id = %s AND generation = %s"
+        query = f"SELECT {', '.join(_LINE_FIELDS)} FROM ledger_lines WHERE set_id IN ({SETS_OF})"
         params: list[Any] = [dossier_id, gen]
         if start is not None:
             query += f" AND {_PLACED} >= %s"
@@ -680,11 +766,10 @@ class PostgresStore(HousekeepingRows):
         self, dossier_id: str, generation: int | None = None, *, source: str | None = None
     ) -> int:
         gen = self._gen(dossier_id, generation)
-        sql = "SELECT count(*) FROM ledger_lines WHERE dossier_id = %s AND generation = %s"
-        params: tuple[Any, ...] = (dossier_id, gen)
+        sets, params = SETS_OF, (dossier_id, gen, *(() if source is None else (source,)))
         if source is not None:
-            sql, params = sql + " AND source = %s", (*params, source)
-        row = self._one(sql, params)
+            sets += " AND source = %s"
+        row = self._one(f"SELECT count(*) FROM ledger_lines WHERE set_id IN ({sets})", params)
         return int(row[0])
 
     def unbalanced_entries(
@@ -693,7 +778,7 @@ class PostgresStore(HousekeepingRows):
         # NUMERIC sums are exact: no second check needed.
         rows = self._all(
             "SELECT entry, sum(debit) - sum(credit) FROM ledger_lines"
-            " WHERE dossier_id = %s AND generation = %s AND source = %s"
+            " WHERE set_id IN (SELECT id FROM ledger_sets WHERE dossier_id = %s AND generation = %s AND source = %s)"
             " GROUP BY entry HAVING sum(debit) <> sum(credit) ORDER BY entry LIMIT %s",
             (dossier_id, generation, source, limit),
         )

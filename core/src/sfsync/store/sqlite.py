@@ -52,6 +52,7 @@ from sfsync.store.dialect import SQLITE
 from sfsync.store.exact_sums import UNBALANCED_SQL
 from sfsync.store.housekeeping_rows import HousekeepingRows
 from sfsync.store.levels_rows import LEVELS_TABLES, owner_backfill
+from sfsync.store.movement_rows import MovementRows
 from sfsync.store.tables import (
     ACCOUNTS,
     CONNECTIONS,
@@ -242,13 +243,14 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-class SQLiteStore(HousekeepingRows):
+class SQLiteStore(HousekeepingRows, MovementRows):
     """The :class:`~sfsync.store.Store` on SQLite.
 
     Args:
         path: The database file (created with its schema), or ``":memory:"``.
     """
 
+    lines_of_generation = f"set_id IN ({_SETS_OF})"
     ledger_deletes = (
         "DELETE FROM ledger_lines WHERE set_id IN (SELECT id FROM ledger_sets WHERE dossier_id = ?)",
         "DELETE FROM ledger_sets WHERE dossier_id = ?",

@@ -191,15 +191,17 @@ assert tuple(_LINE_KINDS) == LINE_FIELDS  # the store's columns follow the model
 
 LEDGER_LINES = Table(
     "ledger_lines",
+    # ``set_id``: the line's set, one per dossier, generation and source (table ``ledger_sets``).
     # ``placed_on``: the day the line counts on for periods and years when its booking period
     # lies elsewhere than its date (NULL: its date). See sfsync.placement.
-    {**_GEN_SOURCE, **_LINE_KINDS, "placed_on": "date"},
-    key=("dossier_id", "generation", "source", "id"),
-    scope=("dossier_id", "generation", "source"),
+    {"set_id": "int", **_LINE_KINDS, "placed_on": "date"},
+    key=("set_id", "id"),
+    scope=("set_id",),
     kept_by="COALESCE(placed_on, date)",
     copied=True,
 )
-"""Ledger lines as PostgreSQL keeps them; SQLite swaps the three scope columns for a ``set_id``."""
+"""Ledger lines as both stores keep them: by the integer id of their set (dossier, generation,
+source), not by those three columns on every line."""
 
 GENERATION_TABLES = ("fiscal_years", "accounts", "ledger_lines", "trial_balance", "opening_balances", "checkpoints")
 """Every table scoped to a generation: dropped together when a generation is discarded."""

@@ -17,7 +17,7 @@ from sfsync.plugins import PluginRegistry, get_registry
 from sfsync.sandbox import Sandbox
 from sfsync.sandbox.connect import connect_sandbox
 from sfsync.secrets import SecretBox, generate_key
-from sfsync.store.base import ConnectionRecord, DossierRecord, Firm, RunRecord, User
+from sfsync.store.base import ConnectionRecord, DossierRecord, Firm, RunRecord, Store, User
 from sfsync.store.sqlite import SQLiteStore
 
 __all__ = ["ContractHarness", "KilledRun", "RecordingClock", "SimulatedKill", "connect_sandbox"]
@@ -102,10 +102,12 @@ class ContractHarness:
     @classmethod
     def create(
         cls, connector: str, folder: Path, *, sandbox: Sandbox | None = None, registry: PluginRegistry | None = None,
-        secret_key: str | None = None,
+        secret_key: str | None = None, store: Store | None = None,
     ) -> ContractHarness:
         """Build the harness; the sandbox defaults to a fresh one from the connector's hook, the
-        store's secret key to a new one (give one to open the store from another process)."""
+        store's secret key to a new one (give one to open the store from another process), the
+        store to a new SQLite file in ``folder`` (give an empty one to run on another store,
+        e.g. PostgreSQL; the harness closes it)."""
         registry = registry or get_registry()
         sandbox = sandbox or registry.call(connector, "sfsync_sandbox")
         folder.mkdir(parents=True, exist_ok=True)
@@ -113,7 +115,7 @@ class ContractHarness:
         sandbox_clock = getattr(sandbox, "clock", None)
         clock = RecordingClock(sandbox_clock if isinstance(sandbox_clock, Clock) else None)
         app = Sfsync(
-            SQLiteStore(folder / "sfsync.sqlite3"), SecretBox(secret_key or generate_key()), registry=registry, clock=clock,
+            store or SQLiteStore(folder / "sfsync.sqlite3"), SecretBox(secret_key or generate_key()), registry=registry, clock=clock,
             transports=sandbox.transports(), retry=RetryPolicy(attempts=6, wait_initial=0.01, wait_max=0.05, wait_jitter=0.0),
             resume_waits=(0.05,),  # a resume after a transient fault is checked, not sat through
         )

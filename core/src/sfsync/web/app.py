@@ -93,7 +93,8 @@ async def _http(request: Request, exc: Exception) -> Response:
 
 
 def build_app(host: Host) -> Starlette:
-    """The ASGI app of ``host``."""
+    """The ASGI app of ``host``, its templates compiled (:meth:`Host.prepare`)."""
+    host.prepare()
     settings_ = host.settings
     app = Starlette(
         routes=routes(host),

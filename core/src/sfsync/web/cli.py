@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
+import gc
 import sys
 from pathlib import Path
 
 import click
 
-__all__ = ["web"]
+from sfsync.cli.coroutines import run_coroutine
+
+__all__ = ["settle_heap", "web"]
 
 
 @click.group(invoke_without_command=True)
@@ -40,14 +42,24 @@ def _need_extra() -> None:
         raise click.ClickException("sfsync web needs its extra: pip install 'sfsync[web]'") from None
 
 
+def settle_heap() -> None:
+    """Leave what start-up made (the plugins, the sandboxes, a seeded demo) out of the garbage
+    collector's full passes: otherwise one such pass, scanning every start-up object, stalls a
+    random request for a few hundred milliseconds (issue 27, ``benchmarks/bench_web.py``)."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve(host: object, bind: str, port: int) -> None:
     """Run ``host`` under uvicorn."""
     import uvicorn
 
     from sfsync.web.app import build_app
 
+    app = build_app(host)  # type: ignore[arg-type]
+    settle_heap()
     click.echo(f"sfsync web on http://{bind}:{port}")
-    uvicorn.run(build_app(host), host=bind, port=port, log_level="warning")  # type: ignore[arg-type]
+    uvicorn.run(app, host=bind, port=port, log_level="warning")
 
 
 @web.command("set-password")
@@ -93,7 +105,7 @@ def demo_web(folder: Path, bind: str, port: int) -> None:
         stale.unlink()
     settings = WebSettings.from_environment(db, base_url=f"http://{bind}:{port}", sandbox=True)
     host = create_host(settings)
-    people, rows = asyncio.run(seed_demo(host, folder / "scratch", say=click.echo))
+    people, rows = run_coroutine(seed_demo(host, folder / "scratch", say=click.echo))
     failed = [r for r in rows if r.status not in ("ok", "warning")]
     click.echo(f"{len(rows) - len(failed)} demo dossiers synced; sign in with password {DEMO_PASSWORD!r} as")
     click.echo(f"  {people.admin} (admin), {people.member} (member), {people.support} (support)")

@@ -8,7 +8,7 @@ may do and see (:mod:`sfsync.access`); a page never reads the store to decide a 
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
+from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -25,8 +25,8 @@ from sfsync.auth import OAuth2Spec
 from sfsync.errors import NotFound
 from sfsync.sandbox import Sandbox
 from sfsync.store.base import User
-from sfsync.trial_balance_view import TrialBalanceRow
 from sfsync.web.codes import WaitingForCodes
+from sfsync.web.compiled_templates import COMPILED, compile_all
 from sfsync.web.i18n import LANGUAGES, choose_language, translations
 from sfsync.web.passwords import PasswordBook
 from sfsync.web.progress import Progress
@@ -68,9 +68,6 @@ class Host:
     logins: dict[str, dict[str, str | None]] = field(default_factory=dict)
     """OAuth state → where its callback leads; kept here, not in the session cookie, which
     concurrent answers (a page and its live progress) would overwrite."""
-    kept_trial_balances: OrderedDict[tuple[str, ...], list[TrialBalanceRow]] = field(default_factory=OrderedDict)
-    """Trial balances already added up, by dossier, year and the dossier's last run (the figures
-    pages'; a new run makes a new key)."""
     codes: WaitingForCodes = field(default_factory=WaitingForCodes)
     """Support forms waiting for their one-time code (AFAS), secrets kept off the page."""
     flashes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
@@ -80,10 +77,17 @@ class Host:
     def __post_init__(self) -> None:
         self.templates = Environment(
             loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-            trim_blocks=True, lstrip_blocks=True,
+            trim_blocks=True, lstrip_blocks=True, bytecode_cache=COMPILED,
         )
         self.templates.filters["money"] = _money
         self.templates.globals["flavour"] = lambda name: self.app.registry.connector(name).auth.flavour
+
+    def prepare(self) -> None:
+        """Compile every page's template now, and load the XLSX writer (half a second to import),
+        before the first request rather than during it."""
+        compile_all(self.templates)
+        with suppress(ImportError):  # the web extra brings it; without it XLSX downloads say so
+            import openpyxl  # type: ignore[import-untyped]  # noqa: F401
 
     # --- who is signed in ----------------------------------------------------------------------
 

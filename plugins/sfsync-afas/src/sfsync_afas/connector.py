@@ -91,6 +91,9 @@ class AfasConnector:
                 "balance, and it stays stored until a replace sync.",
                 "At most five calls at once per environment within one sfsync process; several worker "
                 "processes on one environment share no count.",
+                "An unchanged night costs three requests (the fiscal years, the chart, one changed-entry-date "
+                "gate); AFAS stamps changes to the second, so a night within five minutes of a change also "
+                "reads the changed lines and the period balances (up to six, and the declared number).",
                 *(f"Assumed (unverified): {text}" for text in UNVERIFIED.values()),
             ),
         )

@@ -23,7 +23,7 @@ import asyncio
 import base64
 import datetime as dt
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,12 +141,18 @@ class ClientCredentialsAuth(httpx.Auth):
 
     requires_response_body = True
 
-    def __init__(self, tenant: str, client_id: str, client_secret: str, *, clock: Clock | None = None) -> None:
-        """For the app ``client_id`` in ``tenant`` (its id or domain)."""
+    def __init__(
+        self, tenant: str, client_id: str, client_secret: str, *, clock: Clock | None = None,
+        token: tuple[str, dt.datetime] | None = None,
+        on_token: Callable[[str, dt.datetime], Awaitable[None]] | None = None,
+    ) -> None:
+        """For the app ``client_id`` in ``tenant`` (its id or domain). ``token`` is one fetched
+        before (by an earlier run), used while fresh; ``on_token`` is told each new one, to keep."""
         self.tenant, self.client_id = tenant, client_id
         self._secret = client_secret
         self.clock = clock or Clock()
-        self._token: tuple[str, dt.datetime] | None = None
+        self._token: tuple[str, dt.datetime] | None = token
+        self._on_token = on_token
         self._lock = asyncio.Lock()
         self.fetched = 0
 
@@ -189,6 +195,8 @@ class ClientCredentialsAuth(httpx.Auth):
                         response = yield self._request()
                         await response.aread()
                         self._read(response)
+                        if self._on_token is not None and self._token is not None:
+                            await self._on_token(*self._token)
             assert self._token is not None
             request.headers["Authorization"] = f"Bearer {self._token[0]}"
             response = yield request

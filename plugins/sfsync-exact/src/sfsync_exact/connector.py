@@ -110,7 +110,10 @@ class ExactConnector:
                 "Exact allows 60 calls a minute and 5,000 a day per app and division.",
                 "Refresh tokens are single use and die after 30 days unused: a connection idle "
                 "that long must be connected again.",
-                "A division moved by Exact is synced again in full.",
+                "A division moved by Exact is synced again in full. A transactions night checks the division's "
+                "move dates first (a move regenerates every sync timestamp the cursor holds), so an unchanged "
+                "night costs 5 requests: the fiscal periods, the chart, the division, the changed lines and the "
+                "deletions, and reads no line.",
                 "Trial balances start balance-sheet accounts at zero in the first fiscal year read.",
                 "A trial-balance link reads its fiscal years again only on a night after a transaction "
                 "line changed or was deleted (Exact's sync timestamps); an unchanged night costs 4 requests "

@@ -109,6 +109,11 @@ class OctopusConnector:
                 "in the opening balances, and the legal form is read from the dossier's corporation type.",
                 "Account kinds follow the Belgian PCMN: classes 1-5 balance sheet, 6-7 profit and loss.",
                 "Closed bookyears are read once: Octopus takes no bookings in them.",
+                "An unchanged night costs six requests (five for a trial-balance link): the two tokens (both "
+                "live 10 minutes, so each night signs in again), the bookyears, the chart's modified accounts, "
+                "and one modified-bookings look per open bookyear (two in the sandbox): Octopus's bookings feed "
+                "is per bookyear, with no dossier-wide one; a trial-balance link asks the modified account "
+                "amounts once.",
             ),
             docs_url="https://login.octopus.be/manual/octopus-webservice/api/authentication.htm",
             lookback_days=0,

@@ -34,6 +34,7 @@ from sfsync.sandbox import Sandbox
 from sfsync_winbooks_online import ledger
 from sfsync_winbooks_online.assumed import FOLDERS_PATH
 from sfsync_winbooks_online.client import WinbooksSession
+from sfsync_winbooks_online.kept_periods import REFRESH, kept_periods
 from sfsync_winbooks_online.mapping import (
     PeriodPlace,
     to_account,
@@ -72,12 +73,14 @@ class WinbooksConnector:
         return found
 
     async def years(self, ctx: ConnectorContext, company: Company) -> tuple[list[FiscalYear], dict[str, PeriodPlace]]:
-        """The folder's bookyears and book periods, read once a run."""
+        """The folder's bookyears, read once a run, and their book periods, kept between runs
+        (:mod:`sfsync_winbooks_online.kept_periods`)."""
         cache = self._years.setdefault(ctx, {})
         if company.ref not in cache:
             session = self.session(ctx)
-            cache[company.ref] = to_fiscal_years(await session.get_all("BookYears", company.ref),
-                                                 await session.get_all("BookPeriods", company.ref))
+            years = await session.get_all("BookYears", company.ref)
+            periods = await kept_periods(ctx, company.ref, years, lambda: session.get_all("BookPeriods", company.ref))
+            cache[company.ref] = to_fiscal_years(years, periods)
         return cache[company.ref]
 
     @hookimpl
@@ -104,15 +107,20 @@ class WinbooksConnector:
                 "Deletions are found by counting the bookings (one request a night) and, when fewer are "
                 "left than were read, listing their Ids.",
                 "Bookings changed within the same millisecond as the last one read may be read a night late.",
+                "An unchanged night costs five requests: the token exchange (the access token lives 900 "
+                "seconds, so each night needs one), the BookYears, the chart, one changed-bookings look and the "
+                "count of bookings. WinBooks on Web publishes no change stamp on bookyears or GL accounts, so "
+                "both are read in full (one request each); the book periods are kept and read again only when "
+                f"the bookyears change or after {REFRESH.days} days.",
                 "Assumed, to confirm with WinBooks: an exchange token can be exchanged again until the access "
                 "is withdrawn, the access token lives 900 seconds (expires_in is read), and the opening "
                 "period carries a closed year's result on account 140000.",
             ),
             docs_url="https://help.winbooks.be/display/DEV/Use+the+Rest+API",
             lookback_days=0,
-            # token refresh, bookyears, book periods, chart, one changed-bookings page, the count of
-            # bookings, the folder (company details)
-            unchanged_night_requests={Granularity.TRANSACTIONS: 7},
+            # the token exchange (a night is longer than the access token's 900 s), bookyears, chart,
+            # one changed-bookings page, the count of bookings; the book periods are kept
+            unchanged_night_requests={Granularity.TRANSACTIONS: 5},
             extra={"api": "REST"},
         )
 

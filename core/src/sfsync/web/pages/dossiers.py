@@ -49,11 +49,12 @@ async def dossiers(request: Request) -> Response:
     host = host_of(request)
     user = host.require_firm_user(request)
     statuses = sorted(host.app.status(user), key=lambda s: s.dossier.name.casefold())
-    waiting = [host.app.connection_state(user, c.id) for c in host.app.connections(user) if c.status != "ok"]
-    for status in statuses:
-        for own in host.app.dossier_connections(user, status.dossier.id):
-            if own.status != "ok":
-                waiting.append(host.app.connection_state(user, own.id))
+    # The firm's connections first, then the dossiers' own logins in the order of the list.
+    order = {s.dossier.id: i for i, s in enumerate(statuses)}
+    states = [s for s in host.app.connection_states(user, dossier_logins=True) if s.status != "ok"
+              if s.connection.owner_dossier_id is None or s.connection.owner_dossier_id in order]
+    waiting = sorted(states, key=lambda s: -1 if s.connection.owner_dossier_id is None
+                     else order[s.connection.owner_dossier_id])
     return host.render(request, "dossiers.html", statuses=statuses, waiting=waiting,
                        running={s.dossier.id for s in statuses if host.progress.running(s.dossier.id)})
 

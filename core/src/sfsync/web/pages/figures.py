@@ -33,24 +33,11 @@ def _year(figures: DossierFigures, request: Request) -> FiscalYear | None:
         raise HTTPException(404) from None
 
 
-_KEEP = 64
-
-
 def _trial_balance(host: Host, user: User, figures: DossierFigures, year: FiscalYear) -> list[TrialBalanceRow]:
-    """The year's trial balance, kept until the dossier's next run: its figures change only when
-    a run (a sync, an upload) finishes, and adding a big dossier's lines up costs more than a page
-    may take."""
-    last = host.app.runs(user, figures.dossier.id, limit=1)
-    stamp = (last[0].id, last[0].status, str(last[0].finished_at)) if last else ("", "", "")
-    key = (figures.dossier.id, year.start.isoformat(), year.end.isoformat(), *stamp)
-    kept = host.kept_trial_balances
-    if key in kept:
-        kept.move_to_end(key)
-        return kept[key]
-    lines = kept[key] = host.app.trial_balance(user, figures.dossier.id, start=year.start, end=year.end)
-    while len(kept) > _KEEP:
-        kept.popitem(last=False)
-    return lines
+    """The year's trial balance as the store has it now. Nothing is kept between requests, so a
+    page never shows figures from before a sync; adding the year up is fast enough for a page
+    (issue 27: the store's movements, ``benchmarks/bench_web.py``)."""
+    return host.app.trial_balance(user, figures.dossier.id, start=year.start, end=year.end)
 
 
 def _rows(host: Host, user: User, figures: DossierFigures, year: FiscalYear, period: int | None) -> list[TrialBalanceRow]:

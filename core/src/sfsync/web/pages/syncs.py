@@ -39,7 +39,7 @@ async def syncs(request: Request) -> Response:
     """The firm's connections, each with its status and the dossiers waiting for a re-consent."""
     host = host_of(request)
     user = host.require_firm_user(request)
-    states = [host.app.connection_state(user, c.id) for c in host.app.connections(user)]
+    states = host.app.connection_states(user)
     return host.render(request, "syncs.html", states=states)
 
 
