@@ -212,6 +212,11 @@ def test_text_columns_are_exact_text_and_leave_out_fields_empty_on_every_line():
     assert "vat_code" not in text and "period" not in text and text["description"] == ("", "")
 
 
+def test_amounts_are_written_in_plain_notation_whatever_their_exponent():
+    lines = [_line(i).model_copy(update={"debit": Decimal(d)}) for i, d in enumerate(["1E+2", "1E-7", "12.50"])]
+    assert LedgerColumns.from_lines(lines).text_columns()["debit"] == ["100", "0.0000001", "12.50"]
+
+
 def test_a_batch_dumps_its_lines_as_records_and_reads_them_back():
     batch = LedgerBatch(lines=[_line(i, currency="USD", foreign_amount=Decimal("-1.10")) for i in range(3)], cursor="c")
     assert batch.model_dump()["lines"][1] == _line(1, currency="USD", foreign_amount=Decimal("-1.10")).model_dump()
