@@ -1,10 +1,11 @@
 """Push synthetic ledger pages through the runner into each store; print lines/s, the raw limit and peak memory.
 
-    python benchmarks/bench_runner.py [--store sqlite] [--store postgres] [--lines 200000] [--page 1000] [--models]
+    python benchmarks/bench_runner.py [--store sqlite] [--store postgres] [--lines 200000] [--page 1000] [--models] [--records]
 
 End to end from parsed pages (dicts, as a connector gets them from JSON) to committed rows: the
-connector's mapping of each row into a record, the batch's validation (``LedgerColumns``), the
-runner's checkpointed batch writes (one transaction per page, with its checkpoint), the final
+connector's mapping of the page into ledger fields (each field taken from all rows at once, for
+``LedgerColumns.from_columns``; with ``--records`` one dict per row, for ``from_records``), the
+batch's validation (``LedgerColumns``), the runner's checkpointed batch writes (one transaction per page, with its checkpoint), the final
 balance check. Making up the synthetic pages is not part of that: it is timed apart and left out
 of ``lines_per_second`` (printed as ``page_synthesis_seconds``). ``--models`` measures the slower
 path of a connector that builds one ``LedgerLine`` model per line. ``unchanged_rerun_seconds`` is
@@ -43,6 +44,7 @@ import tempfile
 import time
 import uuid
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +72,8 @@ class Fields(BaseModel):
 
 
 class Synthetic:
-    def __init__(self, lines: int, page: int, models: bool) -> None:
-        self.lines, self.page, self.models = lines, page, models
+    def __init__(self, lines: int, page: int, models: bool, records: bool = False) -> None:
+        self.lines, self.page, self.models, self.records = lines, page, models, records
         self.synthesis = 0.0  # seconds spent making up the input pages
         self.synthesis_cpu = 0.0  # and the CPU seconds of it
 
@@ -116,11 +118,19 @@ class Synthetic:
                 ]
                 yield LedgerBatch(lines=models, cursor=str(n))
                 continue
-            lines = LedgerColumns.from_records(
-                [{"id": r["ID"], "entry": r["Entry"], "journal": r["Journal"], "date": r["Date"], "period": r["Period"],
-                  "account": r["Account"], "description": r["Description"], "amount": r["Amount"]} for r in rows]
-            )
+            if self.records:
+                lines = LedgerColumns.from_records(
+                    [{"id": r["ID"], "entry": r["Entry"], "journal": r["Journal"], "date": r["Date"], "period": r["Period"],
+                      "account": r["Account"], "description": r["Description"], "amount": r["Amount"]} for r in rows]
+                )
+            else:  # each field of the page at once, as a connector whose rows are flat does
+                lines = LedgerColumns.from_columns({name: list(map(itemgetter(key), rows)) for name, key in _FIELDS.items()})
             yield LedgerBatch(lines=lines, cursor=str(n))
+
+
+# The connector's mapping: ledger field <- the package's key in a parsed row.
+_FIELDS = {"id": "ID", "entry": "Entry", "journal": "Journal", "date": "Date", "period": "Period",
+           "account": "Account", "description": "Description", "amount": "Amount"}
 
 
 def _row(i: int) -> dict:
@@ -205,10 +215,10 @@ def _raw_sqlite(folder: Path, page: int) -> tuple[float, float]:
     return rates[0], rates[1]
 
 
-async def _one_store(kind: str, lines: int, page: int, models: bool) -> dict[str, Any]:
+async def _one_store(kind: str, lines: int, page: int, models: bool, records: bool) -> dict[str, Any]:
     """One end-to-end run into a new store of ``kind`` (and, on SQLite, the raw limits after it)."""
     registry = PluginRegistry()
-    connector = Synthetic(lines, page, models)
+    connector = Synthetic(lines, page, models, records)
     registry.register(connector, "synthetic")
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
@@ -240,7 +250,8 @@ async def _one_store(kind: str, lines: int, page: int, models: bool) -> dict[str
             rerun_seconds = time.perf_counter() - start
             assert rerun.status in ("ok", "warning") and rerun.counts["lines_fetched"] == 0, rerun
             figures: dict[str, Any] = {
-                "store": kind, "path": "LedgerLine models" if models else "LedgerColumns", "lines": stored,
+                "store": kind, "lines": stored,
+                "path": "LedgerLine models" if models else "LedgerColumns.from_records" if records else "LedgerColumns.from_columns",
                 "page": page, "seconds": round(elapsed, 2), "lines_per_second": round(stored / elapsed),
                 "cpu_seconds": round(cpu, 2), "lines_per_cpu_second": round(stored / cpu),
                 "page_synthesis_seconds": round(connector.synthesis, 2),
@@ -263,13 +274,13 @@ async def _one_store(kind: str, lines: int, page: int, models: bool) -> dict[str
                 _drop_postgres_schema(store)
 
 
-async def main(stores: list[str], lines: int, page: int, models: bool, rounds: int) -> None:
+async def main(stores: list[str], lines: int, page: int, models: bool, rounds: int, records: bool = False) -> None:
     # Rounds interleave the stores and the raw limits, so that a busy moment of the machine
     # weighs on each alike; each figure is its best round.
     runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in stores}
     for _ in range(rounds):
         for kind in stores:
-            runs[kind].append(await _one_store(kind, lines, page, models))
+            runs[kind].append(await _one_store(kind, lines, page, models, records))
     rates, cpu_rates = {}, {}
     for kind, results in runs.items():
         best = max(results, key=lambda f: f["lines_per_second"])
@@ -304,6 +315,8 @@ if __name__ == "__main__":
     parser.add_argument("--lines", type=int, default=200_000)
     parser.add_argument("--page", type=int, default=1000)
     parser.add_argument("--models", action="store_true", help="build one LedgerLine model per line (slower path)")
+    parser.add_argument("--records", action="store_true",
+                        help="map each row into a dict for LedgerColumns.from_records (the record path)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; each figure is its best")
     args = parser.parse_args()
-    asyncio.run(main(args.store or ["sqlite"], args.lines, args.page, args.models, args.rounds))
+    asyncio.run(main(args.store or ["sqlite"], args.lines, args.page, args.models, args.rounds, args.records))

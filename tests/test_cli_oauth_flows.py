@@ -109,7 +109,7 @@ def test_a_session_against_a_served_sandbox(tmp_path):
         def run(*args: str) -> str:
             done = subprocess.run([*sfsync_cmd, *args], env=env, capture_output=True, text=True, timeout=120)
             assert done.returncode == 0, done.stdout + done.stderr
-            return done.stdout
+            return done.stdout + done.stderr  # the login's instructions are on stderr, the result on stdout
 
         run("firm", "create", "Dupont", "--admin", "anne@dupont.be")
         # The CLI logs in at the served sandbox's page itself and gets the redirect on its loopback.

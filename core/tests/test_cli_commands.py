@@ -153,10 +153,12 @@ def test_paste_the_redirect_url_when_no_browser_can_reach_the_port(monkeypatch):
     state = SimpleNamespace(sandboxes={}, app=_FakeApp(), use_sandbox=False, sandbox_url=None)
     monkeypatch.setattr("webbrowser.open", lambda url: pytest.fail("no browser in paste mode"))
     pasted = "http://127.0.0.1:8765/callback?code=the-code&state=abc"
-    with CliRunner().isolation(input=pasted + "\n") as (out, *_):
+    with CliRunner().isolation(input=pasted + "\n") as (out, err, _):
         oauth_login(state, None, "x", values={}, label=None, client_id="cid", client_secret=None, port=8765,
                     paste=True)
-    assert state.app.finished == [pasted] and b"login.example/authorize" in out.getvalue()
+    assert state.app.finished == [pasted]
+    # What the person reads goes to stderr, so that `connect --json` keeps stdout to its JSON.
+    assert b"login.example/authorize" in err.getvalue() and b"login.example" not in out.getvalue()
 
 
 def test_paste_is_the_default_over_ssh_without_a_display(monkeypatch):

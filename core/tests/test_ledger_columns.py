@@ -101,6 +101,36 @@ def test_the_fast_path_accepts_only_what_ledger_line_accepts_and_gives_the_same_
         assert _exact(column) == _exact(getattr(line, name) for line in reference), name
 
 
+def _outcome(build: Any) -> Any:
+    """What building gives: the exact columns and their text, or the validation errors."""
+    try:
+        made = build()
+    except ValidationError as exc:
+        return ("refused", exc.title, [(e["loc"], e["type"], repr(e["input"])) for e in exc.errors()])
+    except ValueError as exc:  # both amount and debit/credit given
+        return ("refused", str(exc))
+    return ("accepted", [_exact(made.column(name)) for name in FIELDS], made.text_columns())
+
+
+@pytest.mark.parametrize("odd", sorted(_VALUES))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_whole_columns_are_judged_exactly_as_the_same_records(odd, data):
+    records = data.draw(_records(odd))
+    # Columns hold every field on every line: a field some record lacks takes another's value.
+    keys = list(dict.fromkeys(key for record in records for key in record))
+    records = [{key: record[key] if key in record else next(r[key] for r in records if key in r) for key in keys}
+               for record in records]
+    columns = {key: [record[key] for record in records] for key in keys}
+    assert _outcome(lambda: LedgerColumns.from_columns(columns)) == _outcome(lambda: LedgerColumns.from_records(records))
+
+
+def test_columns_of_different_lengths_are_refused():
+    with pytest.raises(ValueError, match="one value per line each; they hold id 2, entry 1"):
+        LedgerColumns.from_columns({"id": ["L1", "L2"], "entry": ["E1"]})
+    assert len(LedgerColumns.from_columns({})) == 0
+
+
 def test_the_fast_path_is_taken_for_what_connectors_send():
     records = [
         {"id": "L1", "entry": "E1", "journal": "VKP", "date": "2024-03-31", "period": 3, "account": "400000",
@@ -180,6 +210,11 @@ def test_text_columns_are_exact_text_and_leave_out_fields_empty_on_every_line():
     assert text["date"] == ["2024-02-01", "2024-03-01"] and text["debit"] == ["1", "2"] and text["credit"] == ["0", "0"]
     assert text["foreign_amount"] == ["100", None] and text["modified"] == ["2024-01-02T03:04:05", None]
     assert "vat_code" not in text and "period" not in text and text["description"] == ("", "")
+
+
+def test_amounts_are_written_in_plain_notation_whatever_their_exponent():
+    lines = [_line(i).model_copy(update={"debit": Decimal(d)}) for i, d in enumerate(["1E+2", "1E-7", "12.50"])]
+    assert LedgerColumns.from_lines(lines).text_columns()["debit"] == ["100", "0.0000001", "12.50"]
 
 
 def test_a_batch_dumps_its_lines_as_records_and_reads_them_back():

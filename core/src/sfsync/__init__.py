@@ -8,9 +8,13 @@ Importing ``sfsync`` loads no plugin: plugins are discovered on first use
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+# typing.TYPE_CHECKING without importing typing: `sfsync --version` imports this module and
+# nothing else (type checkers treat any constant of this name the same way).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from sfsync.api import DossierStatus, Sfsync
     from sfsync.auth import AgentSpec, ConnectionLevel, FormSpec, OAuth2Spec, TokenSet
     from sfsync.clock import Clock, FakeClock, ScaledClock

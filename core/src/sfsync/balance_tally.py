@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import operator
 from decimal import Decimal
+from itertools import compress
 
 from sfsync.models import LedgerBatch
 
@@ -47,8 +48,12 @@ class EntryTally:
         for entry, amount in zip(lines.column("entry"), signed, strict=True):
             sums[entry] = get(entry, _ZERO) + amount
         still_open = self._open
-        for entry, difference in sums.items():
-            total = still_open.pop(entry, _ZERO) + difference
+        # Only entries whose lines here do not cancel out, or that were open already, change
+        # what is open: in a batch of whole entries that is none of them.
+        touched = set(compress(sums, sums.values()))
+        touched.update(still_open.keys() & sums.keys())
+        for entry in touched:
+            total = still_open.pop(entry, _ZERO) + sums[entry]
             if total:
                 still_open[entry] = total
         self.lines += len(lines)

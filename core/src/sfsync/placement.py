@@ -95,16 +95,19 @@ def placed_days(
 
     ``years`` may be a callable (a store's query), called only when some line has a period or
     a fiscal year: a batch without either costs one pass over those columns."""
-    periods = lines.column("period")
-    if all(p is None for p in periods) and all(y is None for y in lines.column("fiscal_year")):
+    periods, named = lines.column("period"), lines.column("fiscal_year")
+    unnamed = named.count(None) == len(named)  # counted at C speed
+    if unnamed and periods.count(None) == len(periods):
         return None
     given = years() if callable(years) else years
     if not given:
         return None
+    if unnamed and not any(year.periods for year in given):
+        return None  # a period number of a year without period dates places nothing: all by date
     placer = Placer(given)
     # Lines of one day and period share their place: most batches have few distinct keys, so
     # each key is placed once and the lines look theirs up at C speed.
-    keys = list(zip(lines.column("date"), periods, lines.column("fiscal_year"), strict=True))
+    keys = list(zip(lines.column("date"), periods, named, strict=True))
     places = {key: placer.place(*key) for key in set(keys)}
     if not any(places.values()):
         return None

@@ -1,5 +1,5 @@
 """``python -m sfsync.cli``: the same as the ``sfsync`` command."""
 
-from sfsync.cli.app import main
+from sfsync.cli import main
 
 main()

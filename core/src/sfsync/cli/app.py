@@ -1,21 +1,29 @@
 """The root ``sfsync`` group: global options, lazily loaded commands, errors and exit codes.
 
 Nothing heavy is imported here: a command's module (and with it the API, rich, httpx) is imported
-only when that command runs or a help page lists it, and the plugins' own commands are loaded only
-when a command name is not one of sfsync's (so ``sfsync --help`` imports no plugin).
+only when that command runs or its own help page is asked for; ``sfsync --help`` and the completion
+of a command name list them by their summaries (:mod:`sfsync.cli.summaries`), and the plugins' own
+commands are loaded only when a command name is not one of sfsync's (so ``sfsync --help`` imports
+no plugin).
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import click
 
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
+from sfsync import __version__
 from sfsync.cli.exit_codes import AUTH_REFUSED, exit_code_for
 from sfsync.cli.state import State
+from sfsync.cli.summaries import SUMMARIES
 
 __all__ = ["COMMANDS", "cli", "main"]
 
@@ -47,9 +55,9 @@ COMMANDS: dict[str, str] = {
 """Every built-in command and the ``module:attribute`` that holds it."""
 
 SANDBOX_OAUTH_HINT = (
-    "hint: --sandbox starts fresh in-process sandboxes for each command, so an OAuth2 login made in an "
-    "earlier command is unknown to them; for OAuth2 packages serve the sandboxes once with "
-    "`sfsync sandbox serve` and pass --sandbox-url http://127.0.0.1:8800 to every command"
+    "hint: --sandbox keeps the in-process sandboxes' OAuth2 logins in sandbox-state/ beside the store; a login "
+    "made beside another store, or before that folder was removed, is unknown to them: "
+    "`sfsync --sandbox reconnect CONNECTION` logs in again"
 )
 
 ENVIRONMENT_HELP = """\b
@@ -75,10 +83,14 @@ Plugins may add commands (sfsync-onprem adds `agent`): they answer --help too.""
 class LazyGroup(click.Group):
     """A group whose commands are imported on first use from ``module:attribute`` names."""
 
-    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, lazy: dict[str, str] | None = None, summaries: dict[str, str] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = dict(lazy or {})
+        self.summaries = dict(summaries or {})
         self._plugins_loaded = False
+        self._listing = False
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """The built-in commands and any already added (plugins'), sorted."""
@@ -86,7 +98,10 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """The command, importing its module on first use; an unknown name loads the plugins'
-        commands once before it is refused."""
+        commands once before it is refused. While a list of commands is written (help, shell
+        completion), a command not yet imported stands in as a summary only."""
+        if self._listing and cmd_name not in self.commands and cmd_name in self.summaries:
+            return click.Command(cmd_name, help=self.summaries[cmd_name])
         if cmd_name not in self.commands and cmd_name in self.lazy:
             module_name, attribute = self.lazy[cmd_name].split(":")
             self.add_command(getattr(importlib.import_module(module_name), attribute), cmd_name)
@@ -94,6 +109,24 @@ class LazyGroup(click.Group):
             self._plugins_loaded = True
             register_plugin_commands(self)
         return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The help page's list of commands, from the summaries of those not yet imported."""
+        with self._summaries_only():
+            super().format_commands(ctx, formatter)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """Complete a command name (with its summary, for zsh and fish) without importing it."""
+        with self._summaries_only():
+            return super().shell_complete(ctx, incomplete)
+
+    @contextmanager
+    def _summaries_only(self) -> Iterator[None]:
+        self._listing = True
+        try:
+            yield
+        finally:
+            self._listing = False
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; sfsync's errors become one line on stderr and a documented exit code
@@ -131,24 +164,24 @@ def register_plugin_commands(group: click.Group) -> None:
         click.echo(f"a plugin failed to add its commands: {exc}", err=True)
 
 
-@click.group(cls=LazyGroup, lazy=COMMANDS, epilog=ENVIRONMENT_HELP)
-@click.option("--db", type=click.Path(path_type=Path), default="sfsync.sqlite3", envvar="SFSYNC_DB",
+@click.group(cls=LazyGroup, lazy=COMMANDS, summaries=SUMMARIES, epilog=ENVIRONMENT_HELP)
+@click.option("--db", type=click.Path(), default="sfsync.sqlite3", envvar="SFSYNC_DB",
               show_default=True, help="The embedded store (a SQLite file).")
 @click.option("--as", "as_user", envvar="SFSYNC_USER", help="Act as this user (email); default: the firm's admin.")
 @click.option("--firm", envvar="SFSYNC_FIRM", help="The firm (name or id) when the store holds several.")
 @click.option("--sandbox", is_flag=True, envvar="SFSYNC_SANDBOX",
-              help="Route every package to an in-process offline sandbox, fresh for each command (OAuth2 logins do "
-                   "not outlive the command: use --sandbox-url for them).")
+              help="Route every package to an in-process offline sandbox (its OAuth2 logins are kept for the next "
+                   "command in sandbox-state/ beside the store).")
 @click.option("--sandbox-url", envvar="SFSYNC_SANDBOX_URL",
               help="Route every package to the sandboxes of a running `sfsync sandbox serve`.")
 @click.option("-v", "--verbose", count=True, help="Log more: -v retries and waits, -vv everything.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", envvar="SFSYNC_LOG_FORMAT",
               show_default=True, help="How log records are written to stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-@click.version_option(package_name="sfsync")
+@click.version_option(__version__, prog_name="sfsync")  # the words sfsync.cli.main answers --version with
 @click.pass_context
 def cli(
-    ctx: click.Context, db: Path, as_user: str | None, firm: str | None, sandbox: bool, sandbox_url: str | None,
+    ctx: click.Context, db: str, as_user: str | None, firm: str | None, sandbox: bool, sandbox_url: str | None,
     verbose: int, log_format: str, debug: bool,
 ) -> None:
     """Keep accounting dossiers filled with the figures of accounting packages."""
@@ -156,7 +189,9 @@ def cli(
         from sfsync.cli.logs import configure_logging
 
         configure_logging(verbose, log_format)
-    ctx.obj = State(db, as_user, firm, sandbox, sandbox_url, debug)
+    from pathlib import Path  # not at the top: `sfsync --help` does without it
+
+    ctx.obj = State(Path(db), as_user, firm, sandbox, sandbox_url, debug)
 
 
 def main(argv: list[str] | None = None) -> Any:

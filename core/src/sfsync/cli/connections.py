@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from sfsync.cli.coroutines import run_coroutine
 from sfsync.cli.forms import SECRETS_HELP, form_values, from_command_line, secret
 from sfsync.cli.oauth_login import oauth_login, oauth_options
 from sfsync.cli.output import console, emit_json, json_option, say, table
@@ -79,9 +79,9 @@ def connect(ctx: click.Context, state: State, connector: str, fields: tuple[str,
         record = oauth_login(state, actor, connector, values=values, label=label, client_id=client_id,
                              client_secret=client_secret, port=port, paste=paste, timeout=login_timeout)
     else:
-        record = asyncio.run(state.app.connect_form(actor, connector, form_values(spec, fields, url, token),
-                                                    label=label))
-    found = asyncio.run(state.app.list_companies(actor, record.id))
+        record = run_coroutine(state.app.connect_form(actor, connector, form_values(spec, fields, url, token),
+                                                      label=label))
+    found = run_coroutine(state.app.list_companies(actor, record.id))
     if as_json:
         emit_json("connection", connection=connection_row(state, actor, record), companies=company_rows(found))
         return
@@ -114,7 +114,7 @@ def reconnect(state: State, connection: str, fields: tuple[str, ...], token: str
                     paste=paste, timeout=login_timeout, connection_id=record.id, dossier_id=record.owner_dossier_id)
     else:
         values = form_values(spec, fields, None, secret(token, "--token", on_command_line=False), ask_all=False)
-        asyncio.run(state.app.reconnect_form(actor, record.id, values))
+        run_coroutine(state.app.reconnect_form(actor, record.id, values))
     waiting = state.app.connection_state(actor, record.id).waiting
     say(f"{record.label} re-consented; its dossiers continue from where they stopped"
         + (f" ({waiting} due now: `sfsync sync --due`)" if waiting else ""))
@@ -167,7 +167,7 @@ def companies(state: State, connection: str, search: str | None, as_json: bool) 
     """Search the companies a connection can see, by name or code."""
     actor = state.user()
     record = find_connection(state, actor, connection)
-    found = asyncio.run(state.app.list_companies(actor, record.id, search=search))
+    found = run_coroutine(state.app.list_companies(actor, record.id, search=search))
     if as_json:
         emit_json("companies", connection=record.id, companies=company_rows(found))
         return
@@ -185,7 +185,7 @@ def check(state: State, connection: str, as_json: bool) -> None:
     actor = state.user()
     record = find_connection(state, actor, connection)
     try:
-        asyncio.run(state.app.check_connection(actor, record.id))
+        run_coroutine(state.app.check_connection(actor, record.id))
     except SfsyncError as exc:
         if as_json:
             emit_json("check", connection=record.id, ok=False, error=str(exc), error_kind=type(exc).__name__)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from sfsync.cli.connections import find_connection
+from sfsync.cli.coroutines import run_coroutine
 from sfsync.cli.oauth_login import oauth_login, oauth_options
 from sfsync.cli.output import console, emit_json, json_option, say, table
 from sfsync.cli.state import State, pass_state
@@ -104,18 +104,18 @@ def link(state: State, dossier: str, connection: str, company: str | None, refer
         record = _connection_for(state, actor, connection, target, client_id=client_id, client_secret=client_secret,
                                  port=port, paste=paste, timeout=login_timeout)
         if details:
-            saved = asyncio.run(state.app.link(actor, target.id, record.id, ref, granularity=Granularity.DETAILS))
+            saved = run_coroutine(state.app.link(actor, target.id, record.id, ref, granularity=Granularity.DETAILS))
         else:
-            chosen = asyncio.run(state.app.find_company(actor, record.id, ref))
+            chosen = run_coroutine(state.app.find_company(actor, record.id, ref))
             switch = switch or _confirm_switch(state, target, record, chosen.ref, parse_date(since), replace)
-            saved = asyncio.run(state.app.link(
+            saved = run_coroutine(state.app.link(
                 actor, target.id, record.id, chosen.ref, mode=SyncMode.REPLACE if replace else SyncMode.SINCE,
                 since=parse_date(since), granularity=Granularity.TRIAL_BALANCE if trial_balance else None,
                 first_year_end=parse_date(first_year_end),
                 fiscal_years=read_fiscal_years_file(fiscal_years_file) if fiscal_years_file else None, switch=switch,
             ))
     years = [] if details else effective_years(
-        asyncio.run(state.app.fiscal_years(actor, record.id, saved.company_ref)),
+        run_coroutine(state.app.fiscal_years(actor, record.id, saved.company_ref)),
         override=saved.fiscal_years_override, first_year_end=saved.first_year_end)
     document = {"link": link_row(target, record, saved), "fiscal_years": [
         {"label": y.label, "start": y.start, "end": y.end, "closed": y.closed} for y in years]}

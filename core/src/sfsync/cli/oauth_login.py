@@ -11,13 +11,12 @@ login fails, the wait ends at once with its error instead of running out the tim
 
 from __future__ import annotations
 
-import asyncio
-import http.server
 import os
-import threading
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from sfsync.cli.coroutines import run_coroutine
 
 if TYPE_CHECKING:
     from sfsync.cli.state import State
@@ -58,6 +57,8 @@ class CallbackServer:
     """Listens on the loopback port (bound before the user is sent away) for the OAuth2 redirect."""
 
     def __init__(self, port: int) -> None:
+        import http.server  # here, not at the top: `sfsync connect --help` need not import it
+
         from sfsync.errors import ConfigurationError
 
         self.port = port
@@ -124,7 +125,6 @@ def oauth_login(
 ) -> ConnectionRecord:
     """The OAuth2 login: print the authorize URL, receive the redirect (loopback or pasted),
     check ``state`` and store the tokens."""
-    from sfsync.cli.output import say
     from sfsync.errors import ConfigurationError
 
     sandbox = state.sandboxes.get(connector)
@@ -133,9 +133,6 @@ def oauth_login(
         client_id = client_id or str(defaults.pop("client_id", ""))
         client_secret = client_secret or sandbox.connection_secrets().get("client_secret")
         values = {**defaults, **values}
-        if state.use_sandbox and not state.sandbox_url:
-            click.echo("note: this login lives in this command's in-process sandbox and is gone when it ends; "
-                       "for OAuth2 packages use `sfsync sandbox serve` and --sandbox-url", err=True)
     if not client_id:
         raise ConfigurationError("OAuth2 needs the app's --client-id (and --client-secret), or SFSYNC_CLIENT_ID")
     redirect = f"http://127.0.0.1:{port}/callback"
@@ -144,14 +141,18 @@ def oauth_login(
                                     dossier_id=dossier_id, connection_id=connection_id)
     pasted = wants_paste(paste) and sandbox is None
     server = None if pasted else CallbackServer(port)
-    say(f"Log in at the package to allow sfsync:\n{pending.authorize_url}")
+    # On stderr: what a person reads and answers, never mixed into a --json answer on stdout.
+    click.echo(f"Log in at the package to allow sfsync:\n{pending.authorize_url}", err=True)
     if pasted:
-        say("Open that address in any browser. When the package sends you to 127.0.0.1 (the page does "
-            "not load: that is expected), copy the whole address from the address bar and paste it here.")
-        callback = click.prompt("redirect URL").strip()
+        click.echo("Open that address in any browser. When the package sends you to 127.0.0.1 (the page does "
+                   "not load: that is expected), copy the whole address from the address bar and paste it here.",
+                   err=True)
+        callback = click.prompt("redirect URL", err=True).strip()
     else:
         assert server is not None
         if sandbox is not None:
+            import threading
+
             threading.Thread(target=_sandbox_login, args=(sandbox, pending.authorize_url, state.sandbox_url, server),
                              daemon=True).start()
         else:
@@ -159,7 +160,7 @@ def oauth_login(
 
             webbrowser.open(pending.authorize_url)
         callback = server.wait(timeout=timeout)
-    return asyncio.run(state.app.finish_oauth(actor, callback))
+    return run_coroutine(state.app.finish_oauth(actor, callback))
 
 
 def _sandbox_login(sandbox: Any, authorize_url: str, served_at: str | None, server: CallbackServer) -> None:
@@ -179,7 +180,7 @@ def _sandbox_login(sandbox: Any, authorize_url: str, served_at: str | None, serv
             return await sandbox.authorize(client, authorize_url)  # type: ignore[no-any-return]
 
     try:
-        callback = asyncio.run(login())
+        callback = run_coroutine(login())
         httpx.get(callback, timeout=30)
     except Exception as exc:  # reported by the waiting command, not lost in this thread
         server.fail(exc)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from sfsync.cli.coroutines import run_coroutine
 from sfsync.cli.output import console, say, table
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def demo(folder: Path, with_web: bool, port: int) -> None:
     say("sfsync demo: every installed package, offline, through its sandbox")
     progress, watcher = observer()
     with progress:
-        rows = asyncio.run(run_demo(folder, observer=watcher, say=lambda text: progress.console.print(text)))
+        rows = run_coroutine(run_demo(folder, observer=watcher, say=lambda text: progress.console.print(text)))
     shown = table("dossier", "package", "mode", "fiscal years", "accounts", "lines", "balanced",
                   "requests", "2nd run", "seconds", "outcome", title="sfsync demo: summary")
     for row in rows:

@@ -3,12 +3,13 @@ acting user. The API is imported and opened on first use, never at start-up."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sfsync.api import Sfsync
     from sfsync.store.base import Firm, User
 
@@ -48,6 +49,9 @@ class State:
             # instances only say which URLs to forward and how to log in.
             app.mount(forwarding_mounts(distinct, self.sandbox_url))
         else:
+            from sfsync.cli.sandbox_state import keep_oauth_state
+
+            keep_oauth_state(distinct, self.db, click.get_current_context(silent=True))
             for box in distinct:
                 app.mount(box.transports())
         self.sandboxes = sandboxes

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import click
 
 from sfsync.cli.connections import find_connection
+from sfsync.cli.coroutines import run_coroutine
 from sfsync.cli.forms import form_values
 from sfsync.cli.output import say
 from sfsync.cli.state import State, pass_state
@@ -71,9 +71,9 @@ def support_connect(state: State, firm: str, connector: str, fields: tuple[str, 
     if send_code:
         if not isinstance(spec, FormSpec) or spec.code_field is None:
             raise ConfigurationError(f"connector {connector} is not set up with a one-time code")
-        say(asyncio.run(state.app.send_code(staff, connector, values, firm_id=found[0].id,
-                                            connection_id=existing.id if existing else None)))
+        say(run_coroutine(state.app.send_code(staff, connector, values, firm_id=found[0].id,
+                                              connection_id=existing.id if existing else None)))
         values[spec.code_field] = click.prompt("the one-time code", hide_input=True)
-    record = asyncio.run(state.app.connect_form(staff, connector, values, label=label, firm_id=found[0].id,
-                                                connection_id=existing.id if existing else None))
+    record = run_coroutine(state.app.connect_form(staff, connector, values, label=label, firm_id=found[0].id,
+                                                  connection_id=existing.id if existing else None))
     say(f"{'changed' if existing else 'connected'} {record.label} ({record.id}) for {found[0].name}")

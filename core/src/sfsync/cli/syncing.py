@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from sfsync.cli.coroutines import run_coroutine
 from sfsync.cli.output import console, emit_json, json_option, say, table
 from sfsync.cli.state import State, pass_state
 
@@ -95,7 +95,7 @@ def sync_and_report(
     names = {d: state.app.store.get_dossier(d).name for d in dossier_ids}
     display, watcher = observer(quiet=as_json)
     with display:
-        done: list[RunRecord] = asyncio.run(state.app.sync_many(dossier_ids, observer=watcher))
+        done: list[RunRecord] = run_coroutine(state.app.sync_many(dossier_ids, observer=watcher))
     failed = [r for r in done if r.status == "failed" or (r.status == "skipped" and skipped_fails)]
     if as_json:
         emit_json(json_kind, **(json_extra or {}), runs=[run_row(r, names[r.dossier_id]) for r in done])

@@ -15,7 +15,8 @@ is imported from its modules, so that ``sfsync.sandbox`` itself stays importable
 - :mod:`sfsync.sandbox.routing`: route tables and request parsing;
 - :mod:`sfsync.sandbox.responses`: JSON, XML/SOAP, OData v2/v4, problem-JSON and text answers,
   byte-exact;
-- :mod:`sfsync.sandbox.oauth`: an OAuth2/OpenID authorization server a sandbox configures;
+- :mod:`sfsync.sandbox.oauth`: an OAuth2/OpenID authorization server a sandbox configures, and
+  :mod:`sfsync.sandbox.oauth_state`: its state kept in a file from one process to the next;
 - :mod:`sfsync.sandbox.limits`: rate limits and quotas on the sandbox's clock;
 - :mod:`sfsync.sandbox.paging`: offset/limit, page numbers, ``$skiptoken`` links and cursors;
 - :mod:`sfsync.sandbox.jwt`: the RS256 key that signs ``id_token`` and its JWKS.

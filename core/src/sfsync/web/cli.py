@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import sys
 from pathlib import Path
 
 import click
+
+from sfsync.cli.coroutines import run_coroutine
 
 __all__ = ["settle_heap", "web"]
 
@@ -104,7 +105,7 @@ def demo_web(folder: Path, bind: str, port: int) -> None:
         stale.unlink()
     settings = WebSettings.from_environment(db, base_url=f"http://{bind}:{port}", sandbox=True)
     host = create_host(settings)
-    people, rows = asyncio.run(seed_demo(host, folder / "scratch", say=click.echo))
+    people, rows = run_coroutine(seed_demo(host, folder / "scratch", say=click.echo))
     failed = [r for r in rows if r.status not in ("ok", "warning")]
     click.echo(f"{len(rows) - len(failed)} demo dossiers synced; sign in with password {DEMO_PASSWORD!r} as")
     click.echo(f"  {people.admin} (admin), {people.member} (member), {people.support} (support)")
