@@ -34,7 +34,7 @@ __all__ = ["OPERATOR_METHODS", "Access", "is_scoped", "scoped"]
 
 OPERATOR_METHODS = frozenset({
     "open", "mount", "create_firm", "add_user", "add_support_user", "sync", "sync_many", "due_dossiers",
-    "sync_due",
+    "due_rows", "sync_due",
 })
 """Public :class:`~sfsync.api.Sfsync` methods that act as the host itself, with no user."""
 

@@ -73,6 +73,7 @@ from sfsync.store.base import (
     Store,
     User,
 )
+from sfsync.store.planning_rows import NightlyRow, PlansNights
 from sfsync.store.sqlite import SQLiteStore
 from sfsync.trial_balance_view import TrialBalanceRow, trial_balance_rows
 
@@ -151,6 +152,28 @@ class _Pending:
 
 def _stopped_by_refusal(run: RunRecord | None) -> bool:
     return run is not None and run.status == "failed" and run.error_kind in REFUSED
+
+
+def _next_due(row: NightlyRow) -> dt.datetime | None:
+    """When a dossier is next due (``None``: at once, or never synced)."""
+    chosen, connection, last = row.link or row.admin_link, row.connection, row.last_run
+    if chosen is None or last is None or chosen.needs_full_sync:
+        return None
+    if _stopped_by_refusal(last) and connection is not None and connection.status == "ok":
+        return None  # re-consented since: due at once, resuming from its checkpoint
+    if last.status == "waiting" and last.resume_at is not None:
+        return last.resume_at
+    return last.started_at + NIGHTLY_INTERVAL
+
+
+def _is_due(row: NightlyRow, now: dt.datetime) -> bool:
+    """Whether a linked dossier is due for its nightly sync at ``now`` (never while its
+    connection needs re-consent)."""
+    if (row.link is None and row.admin_link is None) or (
+            row.connection is not None and row.connection.status == "needs_reconsent"):
+        return False
+    next_due = _next_due(row)
+    return next_due is None or next_due <= now
 
 
 class Sfsync:
@@ -925,40 +948,43 @@ class Sfsync:
         """Linked dossiers due for their nightly sync (not synced in the last 20 hours, or
         waiting for a budget that is back), skipping connections that need re-consent. A dossier
         stopped by a refused credential is due at once when its connection is re-consented."""
+        return [row.dossier.id for row in self.due_rows(now)]
+
+    def due_rows(self, now: dt.datetime | None = None) -> list[NightlyRow]:
+        """The due dossiers of :meth:`due_dossiers`, each with what was read to decide it (its
+        links, connection and last run), so that the planner need not read them again.
+
+        Read set-based, in a few statements for every firm, from a store that can
+        (:class:`~sfsync.store.planning_rows.PlansNights`: both SQL stores); one dossier at a
+        time from any other."""
         now = now or self.clock.now()
-        due = []
-        for dossier in self.store.list_dossiers():
-            status = self._status(dossier)
-            if (status.link is None and status.admin_link is None) or status.connection_status == "needs_reconsent":
-                continue
-            if status.next_due is None or status.next_due <= now:
-                due.append(dossier.id)
-        return due
+        if isinstance(self.store, PlansNights):
+            rows = self.store.nightly_rows()
+        else:
+            rows = [self._nightly_row(d) for d in self.store.list_dossiers()]
+        return [row for row in rows if _is_due(row, now)]
 
     async def sync_due(self, *, observer: RunObserver | None = None, now: dt.datetime | None = None) -> list[RunRecord]:
         """Run every due dossier (the nightly job)."""
         return await self.sync_many(self.due_dossiers(now), observer=observer)
 
-    def _status(self, dossier: DossierRecord) -> DossierStatus:
+    def _nightly_row(self, dossier: DossierRecord) -> NightlyRow:
+        """One dossier's planner row, read one record at a time."""
         link = self.store.get_link(dossier.id)
         admin = self.store.get_admin_link(dossier.id)
         chosen = link or admin
         connection = self.store.get_connection(chosen.connection_id) if chosen else None
-        last = self.store.last_run(dossier.id)
+        return NightlyRow(dossier, link, admin, connection, self.store.last_run(dossier.id))
+
+    def _status(self, dossier: DossierRecord) -> DossierStatus:
+        row = self._nightly_row(dossier)
+        link, admin, connection, last = row.link, row.admin_link, row.connection, row.last_run
         partly = last is not None and last.status not in ("ok", "warning") and incomplete(
             self.store.list_runs(dossier.id, limit=20))
-        next_due: dt.datetime | None = None
-        if chosen is not None and last is not None and not chosen.needs_full_sync:
-            if _stopped_by_refusal(last) and connection is not None and connection.status == "ok":
-                next_due = None  # re-consented since: due at once, resuming from its checkpoint
-            elif last.status == "waiting" and last.resume_at is not None:
-                next_due = last.resume_at
-            else:
-                next_due = last.started_at + NIGHTLY_INTERVAL
         return DossierStatus(
             dossier=dossier, link=link, connector=connection.connector if connection else None,
-            connection_status=connection.status if connection else None, last_run=last, next_due=next_due,
-            incomplete=partly, admin_link=admin,
+            connection_status=connection.status if connection else None, last_run=last,
+            next_due=_next_due(row), incomplete=partly, admin_link=admin,
         )
 
     @scoped

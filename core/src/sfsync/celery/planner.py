@@ -13,14 +13,20 @@ side, rather than the workers queuing on one connection's budget while the other
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfsync.celery.app import queue_for
 from sfsync.errors import NotFound
 
-__all__ = ["Planned", "connector_of", "plan"]
+if TYPE_CHECKING:
+    from sfsync.store.planning_rows import NightlyRow
+
+Route = tuple[str, str]
+"""(connector, connection id) of a dossier's accounting link."""
+
+__all__ = ["Planned", "connector_of", "plan", "routes_of"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,15 @@ def connector_of(store: Any, dossier_id: str) -> str | None:
     return found[0] if found else None
 
 
-def _connection_of(store: Any, dossier_id: str, seen: dict[str, str | None]) -> tuple[str, str] | None:
+def routes_of(rows: Sequence[NightlyRow]) -> dict[str, Route | None]:
+    """The route of each dossier of ``rows`` (:meth:`sfsync.api.Sfsync.due_rows`), from what
+    was read there: ``None`` for one without an accounting link (a details-only dossier is not
+    planned) or whose connection is gone."""
+    return {row.dossier.id: (row.connection.connector, row.link.connection_id)
+            if row.link is not None and row.connection is not None else None for row in rows}
+
+
+def _connection_of(store: Any, dossier_id: str, seen: dict[str, str | None]) -> Route | None:
     """(connector, connection id) of a dossier's link; ``seen`` caches connectors by connection."""
     link = store.get_link(dossier_id)
     if link is None:
@@ -68,16 +82,20 @@ def plan(
     *,
     window: float,
     already_planned: Callable[[str], bool] = lambda _dossier: False,
+    routes: Mapping[str, Route | None] | None = None,
 ) -> list[Planned]:
     """Spread ``due`` dossiers over ``window`` seconds, per connector, taking turns by connection.
 
     ``already_planned(dossier_id)`` returns True for a dossier an earlier plan of the same night
-    already queued (the planner ran twice): it is left out.
+    already queued (the planner ran twice): it is left out. ``routes`` (:func:`routes_of`) gives
+    each dossier's connector and connection as the due check read them; without it (or for a
+    dossier it does not name) they are read from the store, one dossier at a time.
     """
     groups: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     seen: dict[str, str | None] = {}
     for dossier_id in due:
-        found = _connection_of(store, dossier_id, seen)
+        found = routes[dossier_id] if routes is not None and dossier_id in routes else _connection_of(
+            store, dossier_id, seen)
         if found is not None:
             groups[found[0]][found[1]].append(dossier_id)
     planned: list[Planned] = []

@@ -136,7 +136,7 @@ def sync(state: State, dossier: str | None, due: bool, all_: bool, fail_fast: bo
     if due:
         # The nightly job is the host's own: every firm in the store, unless --firm narrows it.
         firms = {f.id for f in state.firms()}
-        ids = [d for d in state.app.due_dossiers() if state.app.store.get_dossier(d).firm_id in firms]
+        ids = [row.dossier.id for row in state.app.due_rows() if row.dossier.firm_id in firms]
     else:
         actor = state.user()
         if dossier:

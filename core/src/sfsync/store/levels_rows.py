@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sfsync.models import CompanyDetails, Granularity, SyncMode
 from sfsync.store.base import CompanyDetailsRecord, LinkRecord, User
 
-__all__ = ["LEVELS_TABLES", "LevelsRows", "owner_backfill"]
+__all__ = ["ADMIN_LINK_COLUMNS", "LEVELS_TABLES", "LevelsRows", "admin_link_of", "owner_backfill"]
 
 LEVELS_TABLES = """
 CREATE TABLE IF NOT EXISTS support_users (
@@ -40,6 +40,19 @@ def owner_backfill() -> str:
         "UPDATE connections SET owner_dossier_id = (SELECT dossier_id FROM links"
         " WHERE links.connection_id = connections.id ORDER BY links.created_at LIMIT 1)"
         " WHERE level = 'dossier'"
+    )
+
+
+ADMIN_LINK_COLUMNS = "dossier_id, connection_id, company_ref, company_name, created_at"
+"""The columns of ``admin_links`` that :func:`admin_link_of` reads, in its order."""
+
+
+def admin_link_of(row: Sequence[Any]) -> LinkRecord:
+    """The administrative link of an ``admin_links`` row selected as :data:`ADMIN_LINK_COLUMNS`."""
+    return LinkRecord(
+        dossier_id=row[0], connection_id=row[1], company_ref=row[2], company_name=row[3],
+        mode=SyncMode.REPLACE, granularity=Granularity.DETAILS, needs_full_sync=False,
+        created_at=_text_time(row[4]),
     )
 
 
@@ -99,16 +112,8 @@ class LevelsRows:
 
     def get_admin_link(self, dossier_id: str) -> LinkRecord | None:
         """The dossier's administrative link, if it has one."""
-        row = self._one(self._q(
-            "SELECT dossier_id, connection_id, company_ref, company_name, created_at FROM admin_links"
-            " WHERE dossier_id = ?"), (dossier_id,))
-        if row is None:
-            return None
-        return LinkRecord(
-            dossier_id=row[0], connection_id=row[1], company_ref=row[2], company_name=row[3],
-            mode=SyncMode.REPLACE, granularity=Granularity.DETAILS, needs_full_sync=False,
-            created_at=_text_time(row[4]),
-        )
+        row = self._one(self._q(f"SELECT {ADMIN_LINK_COLUMNS} FROM admin_links WHERE dossier_id = ?"), (dossier_id,))
+        return None if row is None else admin_link_of(row)
 
     def delete_admin_link(self, dossier_id: str) -> None:
         """Remove the dossier's administrative link; its kept details stay."""

@@ -75,6 +75,7 @@ from sfsync.store.ledger_sets_pg import (
 )
 from sfsync.store.levels_rows import LEVELS_TABLES, owner_backfill
 from sfsync.store.movement_rows import MovementRows
+from sfsync.store.planning_rows import PlanningRows
 from sfsync.store.tables import (
     ACCOUNTS,
     CONNECTIONS,
@@ -201,7 +202,7 @@ def _new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
-class PostgresStore(HousekeepingRows, MovementRows):
+class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
     """The :class:`~sfsync.store.Store` on PostgreSQL (psycopg 3).
 
     One store object holds one connection for its work (serialised by a lock, like

@@ -53,6 +53,7 @@ from sfsync.store.exact_sums import UNBALANCED_SQL
 from sfsync.store.housekeeping_rows import HousekeepingRows
 from sfsync.store.levels_rows import LEVELS_TABLES, owner_backfill
 from sfsync.store.movement_rows import MovementRows
+from sfsync.store.planning_rows import PlanningRows
 from sfsync.store.tables import (
     ACCOUNTS,
     CONNECTIONS,
@@ -243,7 +244,7 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-class SQLiteStore(HousekeepingRows, MovementRows):
+class SQLiteStore(HousekeepingRows, MovementRows, PlanningRows):
     """The :class:`~sfsync.store.Store` on SQLite.
 
     Args:
