@@ -30,7 +30,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sfsync.api import Sfsync, _is_due
+from sfsync.api import Sfsync
 from sfsync.celery.planner import plan, routes_of
 from sfsync.models import Granularity, SyncMode
 from sfsync.plugins import PluginRegistry
@@ -96,7 +96,7 @@ def measure(name: str, store: Any, args: argparse.Namespace) -> None:
     print(f"{name}: seeded {args.dossiers:,} dossiers over {args.connections} connections, "
           f"{args.dossiers * args.history:,} runs, in {time.perf_counter() - started:.1f} s")
     sf = Sfsync(store, SecretBox(generate_key()), registry=PluginRegistry())
-    assert all(_is_due(r, now) for r in sf.due_rows(now))  # warm-up, and the rule holds
+    sf.due_rows(now)  # warm-up: the first statements on a fresh store prepare its pages
     started = time.perf_counter()
     after = set_based(sf, now)
     fast = time.perf_counter() - started
