@@ -1,4 +1,4 @@
-"""PostgreSQL's background ledger writer seen from a sync: a batch that fails on the server
+"""A PostgreSQL ledger batch seen from a sync: a batch that fails on the server
 (a refused row, a killed backend) leaves neither its lines nor its checkpoint, the run fails
 naming dossier, connector and cause, and the next run resumes to the same dossier."""
 
