@@ -14,7 +14,8 @@ from sfsync.web.passwords import PasswordBook
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
-def _exercise(book: PasswordBook) -> None:
+def _assert_accounts_work(book: PasswordBook) -> None:
+    """Every assertion of both tests: sign in, refuse, replace, refuse short, upgrade old hashes."""
     email = f"anne-{uuid.uuid4().hex[:8]}@dupont.be"
     book.set_password(email, "usr_1", "first password!")
     assert book.check(email.upper(), "first password!") == "usr_1"  # addresses are case-blind
@@ -33,7 +34,7 @@ def _exercise(book: PasswordBook) -> None:
 
 
 def test_sign_in_accounts_on_sqlite(tmp_path: Path) -> None:
-    _exercise(PasswordBook(path=tmp_path / "web.sqlite3", hasher=CHEAP))
+    _assert_accounts_work(PasswordBook(path=tmp_path / "web.sqlite3", hasher=CHEAP))
 
 
 @pytest.mark.postgres
@@ -41,7 +42,7 @@ def test_sign_in_accounts_on_postgresql() -> None:
     dsn = os.environ.get("SFSYNC_TEST_POSTGRES_DSN")
     if not dsn:
         pytest.skip("SFSYNC_TEST_POSTGRES_DSN is not set (.ci/services.sh starts PostgreSQL)")
-    _exercise(PasswordBook(dsn=dsn, hasher=CHEAP))
+    _assert_accounts_work(PasswordBook(dsn=dsn, hasher=CHEAP))
 
 
 @pytest.mark.postgres

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import time
 
-__all__ = ["Clock", "FakeClock", "ScaledClock"]
+__all__ = ["Clock", "FakeClock", "ScaledClock", "stamped_within"]
 
 
 class Clock:
@@ -71,3 +71,17 @@ class FakeClock(Clock):
             # waiter (the rate limiter) looking at the same instant for ever.
             self.advance(max(seconds, 1e-6))
         await asyncio.sleep(0)
+
+
+def stamped_within(stamp: object, now: dt.datetime, age: dt.timedelta) -> bool:
+    """Whether ``stamp`` (an ISO time a connector kept in its connection state) is at most ``age``
+    before ``now``.
+
+    A stamp that is not an ISO time, or lies in the future (a clock put back), counts as stale, so
+    what it dates is read again rather than trusted.
+    """
+    try:
+        when = dt.datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return False
+    return dt.timedelta(0) <= now - when < age

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sfsync.clock import stamped_within
 from sfsync.context import ConnectorContext
 
 __all__ = ["REFRESH", "PeriodTable", "YearsCache"]
@@ -37,7 +38,7 @@ class YearsCache:
         are fresh enough, else every table read again with ``read`` (and kept)."""
         now = self.ctx.clock.now()
         kept = self.ctx.state.get("periods", {}).get(self.office)
-        if kept and kept.get("years") == years and _fresh(kept.get("read"), now):
+        if kept and kept.get("years") == years and stamped_within(kept.get("read"), now, REFRESH):
             return [(label, _table(rows)) for label, rows in kept["tables"]]
         tables = [(str(year), await read(year)) for year in years]
         entry = {
@@ -56,13 +57,6 @@ class YearsCache:
         await self.ctx.update_state(keep)
         return tables
 
-
-def _fresh(read: object, now: dt.datetime) -> bool:
-    try:
-        when = dt.datetime.fromisoformat(str(read))
-    except ValueError:
-        return False
-    return dt.timedelta(0) <= now - when < REFRESH
 
 
 def _table(rows: list[list[Any]]) -> PeriodTable:

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sfsync.clock import stamped_within
 from sfsync.context import ConnectorContext
 
 from sfsync_winbooks_online.assumed import PERIOD_YEAR_FIELD
@@ -35,7 +36,7 @@ async def kept_periods(
     ids = sorted(str(y.get("Id")) for y in years)
     now = ctx.clock.now()
     kept = ctx.state.get(STATE_KEY, {}).get(folder)
-    if kept and kept.get("years") == ids and _fresh(kept.get("read"), now):
+    if kept and kept.get("years") == ids and stamped_within(kept.get("read"), now, REFRESH):
         return list(kept["rows"])
     rows = [{name: row.get(name) for name in _FIELDS} for row in await read()]
     entry = {"years": ids, "read": now.isoformat(), "rows": rows}
@@ -47,10 +48,3 @@ async def kept_periods(
     await ctx.update_state(keep)
     return rows
 
-
-def _fresh(read: object, now: dt.datetime) -> bool:
-    try:
-        when = dt.datetime.fromisoformat(str(read))
-    except ValueError:
-        return False
-    return dt.timedelta(0) <= now - when < REFRESH
