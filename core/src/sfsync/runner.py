@@ -50,6 +50,7 @@ from sfsync.placement import counted_from
 from sfsync.plugins import PluginRegistry
 from sfsync.secrets import SecretBox
 from sfsync.store.base import ConnectionRecord, LinkRecord, RunRecord, Store
+from sfsync.store.run_housekeeping import begin_run, end_run
 from sfsync.unique_ids import refuse_repeated_ids
 
 __all__ = ["RunObserver", "Runner", "StoreVault"]
@@ -226,10 +227,10 @@ class Runner:
         watcher = observer or _NoObserver()
         dossier = self.store.get_dossier(dossier_id)
         run = RunRecord(id=f"run_{uuid.uuid4().hex[:12]}", dossier_id=dossier_id, started_at=self.clock.now())
-        if not self.store.try_lock(dossier_id, run.id, ttl=LOCK_TTL):
+        # The lock and the run's start in one transaction, its end and the release in one.
+        if not begin_run(self.store, run, ttl=LOCK_TTL):
             raise AlreadyRunning(f"dossier {dossier.name} is already being synced; try again when it ends")
         self._close_interrupted_runs(dossier_id, run.id)
-        self.store.start_run(run)
         ctx: ConnectorContext | None = None
         refusing: list[ConnectionRecord] = []  # the connection in use, marked if it refuses us
         where = f"dossier {dossier.name}"  # completed with the connector once it is known
@@ -312,13 +313,12 @@ class Runner:
                 run.rate_limit_waits += ctx.stats.rate_limit_waits
                 await ctx.aclose()
             run.finished_at = self.clock.now()
-            self.store.finish_run(run)
-            self.store.release_lock(dossier_id, run.id)
+            end_run(self.store, run)
         return run
 
     def _close_interrupted_runs(self, dossier_id: str, current: str) -> None:
         """Runs left ``running`` by a killed process are closed, once we hold the dossier's lock."""
-        for earlier in self.store.list_runs(dossier_id, limit=5):
+        for earlier in self.store.list_runs(dossier_id, limit=6):  # the five before this one
             if earlier.status == "running" and earlier.id != current:
                 earlier.status = "failed"
                 earlier.error = "the process running this sync stopped before it finished; the next run resumed"

@@ -97,6 +97,14 @@ class Dialect:
         markers = ", ".join([self.p] * len(table.columns))
         return f"INSERT INTO {table.name} ({cols}) VALUES ({markers}){self._on_conflict(table)}"
 
+    def upsert_where(self, table: Table, condition: str) -> str:
+        """:meth:`upsert` one row only where ``condition`` (SQL, markers as ``{p}``) holds; its
+        parameters follow the row's."""
+        cols = ", ".join(table.columns)
+        markers = ", ".join([self.p] * len(table.columns))
+        return (f"INSERT INTO {table.name} ({cols}) SELECT {markers} WHERE {condition.format(p=self.p)}"
+                + self._on_conflict(table))
+
     def _on_conflict(self, table: Table) -> str:
         updated = [c for c in table.columns if c not in table.key and c not in table.fixed]
         action = ("DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in updated)) if updated else "DO NOTHING"

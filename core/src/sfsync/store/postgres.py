@@ -198,6 +198,21 @@ _STAGED_LINES = POSTGRES.staged_upsert(LEDGER_LINES)
 _CLASHED_KEPT = 4096  # ledger sets remembered as having met a stored line (then forgotten, all at once)
 
 
+# A run's housekeeping (begin_run, end_run): the lock is taken when it is free, already ours, past
+# its ttl, or ``fresh`` (its previous holder's session is gone); the run is recorded only when the
+# lock is then ours, so one round trip decides both.
+_TAKE_LOCK = (
+    "INSERT INTO locks (dossier_id, owner, expires)"
+    " VALUES (%s, %s, clock_timestamp() + make_interval(secs => %s))"
+    " ON CONFLICT (dossier_id) DO UPDATE SET owner = excluded.owner, expires = excluded.expires"
+    " WHERE locks.owner = excluded.owner OR locks.expires <= clock_timestamp() OR %s"
+)
+_START_RUN = POSTGRES.upsert_where(
+    RUNS, "EXISTS (SELECT 1 FROM locks WHERE dossier_id = {p} AND owner = {p})"
+) + " RETURNING 1"
+_RELEASE_LOCK = "DELETE FROM locks WHERE dossier_id = %s AND owner = %s RETURNING 1"
+
+
 def _new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
@@ -868,12 +883,46 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
                     "DELETE FROM locks WHERE dossier_id = %s AND owner = %s RETURNING 1",
                     (dossier_id, owner),
                 ).fetchone()
-            if row is not None and dossier_id in self._held and self._lock_db is not None:
-                self._held.discard(dossier_id)
-                self._lock_db.execute(
-                    "SELECT pg_advisory_unlock(hashtextextended(%s, %s))",
-                    (dossier_id, _DOSSIER_LOCK),
-                )
+            if row is not None:
+                self._session_unlock(dossier_id)
+
+    def _session_unlock(self, dossier_id: str) -> None:
+        """Let go of the dossier's advisory lock, when this store's lock session holds it."""
+        if dossier_id in self._held and self._lock_db is not None:
+            self._held.discard(dossier_id)
+            self._lock_db.execute(
+                "SELECT pg_advisory_unlock(hashtextextended(%s, %s))",
+                (dossier_id, _DOSSIER_LOCK),
+            )
+
+    def begin_run(self, run: RunRecord, *, ttl: float) -> bool:
+        """Take the run's dossier lock and record it as started, in one transaction and one
+        round trip; ``False``, with nothing written, when another run holds the dossier (see
+        :mod:`sfsync.store.run_housekeeping`).
+
+        Committed without waiting for the WAL flush (as the figures are), which is safe here:
+        PostgreSQL flushes its WAL in order, so this commit is on disk before any later commit
+        that is waited for (a token saved, the run's end in :meth:`end_run`, which is), and if a
+        server crash loses it, it loses everything the run committed after it too. The dossier is
+        then as if the run had never started, and the lock it took is moot: the crash also ended
+        the session holding the advisory lock, which lets the next run take the dossier."""
+        with self._lock:
+            _, fresh = self._session_lock(run.dossier_id)
+            with self._pipelined_tx() as db:
+                db.execute(_TAKE_LOCK, (run.dossier_id, run.id, ttl, fresh))
+                started = db.execute(_START_RUN, (*POSTGRES.encode(RUNS, RUNS.values_of(run)), run.dossier_id, run.id))
+            return started.fetchone() is not None
+
+    def end_run(self, run: RunRecord) -> None:
+        """Record the run's final state and release its dossier lock, in one durable transaction
+        sent in one round trip (then the advisory lock goes, on the lock session)."""
+        with self._lock:
+            with self._live().pipeline(), self._db.transaction():  # a synchronous commit: the run's outcome
+                for statement, params in POSTGRES.upsert_many(RUNS, (), [run]):
+                    self._db.execute(statement, params)
+                released = self._db.execute(_RELEASE_LOCK, (run.dossier_id, run.id))
+            if released.fetchone() is not None:
+                self._session_unlock(run.dossier_id)
 
     def close(self) -> None:
         with self._lock:

@@ -702,23 +702,45 @@ class SQLiteStore(HousekeepingRows, MovementRows, PlanningRows):
         return runs[0] if runs else None
 
     def try_lock(self, dossier_id: str, owner: str, *, ttl: float) -> bool:
+        with self._tx() as db:
+            return self._take_lock(db, dossier_id, owner, ttl)
+
+    @staticmethod
+    def _take_lock(db: sqlite3.Connection, dossier_id: str, owner: str, ttl: float) -> bool:
         now = time.time()
         holder = f"{owner}@{_HOST}:{os.getpid()}"
-        with self._tx() as db:
-            row = db.execute("SELECT owner, expires FROM locks WHERE dossier_id = ?", (dossier_id,)).fetchone()
-            if row is not None and row[0] != holder and row[1] > now and _alive(row[0]):
-                return False
-            db.execute(
-                "INSERT OR REPLACE INTO locks (dossier_id, owner, expires) VALUES (?, ?, ?)",
-                (dossier_id, holder, now + ttl),
-            )
-            return True
+        row = db.execute("SELECT owner, expires FROM locks WHERE dossier_id = ?", (dossier_id,)).fetchone()
+        if row is not None and row[0] != holder and row[1] > now and _alive(row[0]):
+            return False
+        db.execute(
+            "INSERT OR REPLACE INTO locks (dossier_id, owner, expires) VALUES (?, ?, ?)",
+            (dossier_id, holder, now + ttl),
+        )
+        return True
 
     def release_lock(self, dossier_id: str, owner: str) -> None:
         with self._tx() as db:
-            db.execute(
-                "DELETE FROM locks WHERE dossier_id = ? AND owner = ?", (dossier_id, f"{owner}@{_HOST}:{os.getpid()}")
-            )
+            self._drop_lock(db, dossier_id, owner)
+
+    @staticmethod
+    def _drop_lock(db: sqlite3.Connection, dossier_id: str, owner: str) -> None:
+        db.execute("DELETE FROM locks WHERE dossier_id = ? AND owner = ?", (dossier_id, f"{owner}@{_HOST}:{os.getpid()}"))
+
+    def begin_run(self, run: RunRecord, *, ttl: float) -> bool:
+        """Take the run's dossier lock and record it as started, in one transaction; ``False``,
+        with nothing written, when another run holds the dossier (see
+        :mod:`sfsync.store.run_housekeeping`)."""
+        with self._tx() as db:
+            if not self._take_lock(db, run.dossier_id, run.id, ttl):
+                return False
+            self._write_in(db, RUNS, (), [run])
+            return True
+
+    def end_run(self, run: RunRecord) -> None:
+        """Record the run's final state and release its dossier lock, in one transaction."""
+        with self._tx() as db:
+            self._write_in(db, RUNS, (), [run])
+            self._drop_lock(db, run.dossier_id, run.id)
 
     def close(self) -> None:
         with self._lock:
