@@ -54,6 +54,7 @@ from sfsync.api import Sfsync
 from sfsync.plugins import PluginRegistry
 from sfsync.secrets import SecretBox, generate_key
 from sfsync.store.postgres import PostgresStore
+from cpu_share import CpuShare, postgres_server_processes
 from sfsync_loadtest import LoadtestConnector, LoadtestSandbox, free_port, seed, serve
 
 HERE = Path(__file__).resolve().parent
@@ -96,14 +97,21 @@ class Workers:
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def start(self, count: int) -> None:
-        for n in range(count):
+        """``count`` sync workers (the load-test package's queue), then one planner (the planner's
+        queue only, as beat's worker is in production), so that each one's CPU is its own."""
+        for n in range(count + 1):
+            queues, name = ("sfsync.loadtest", f"bench{n}") if n < count else ("sfsync", "planner")
             with open(self.logs / f"w{n}.log", "wb") as log:
                 self.procs.append(subprocess.Popen(
                     [sys.executable, "-m", "celery", "-A", "sfsync.celery.app", "worker", "--pool=solo",
-                     "-Q", "sfsync,sfsync.loadtest", "-n", f"bench{n}@%h", "--without-heartbeat",
+                     "-Q", queues, "-n", f"{name}@%h", "--without-heartbeat",
                      "--without-gossip", "--without-mingle", "--prefetch-multiplier=1", "-l", "warning"],
                     env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 ))
+
+    def pids(self, *, planner: bool) -> list[int]:
+        """The sync workers' pids, or the planner's."""
+        return [p.pid for p in (self.procs[-1:] if planner else self.procs[:-1]) if p.poll() is None]
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -133,6 +141,21 @@ def lower_bound(calls_per_key: list[int], *, limit: int, window: float, workers:
     binds only when a key is one dossier's company)."""
     each = [math.floor((calls - 1) / limit) * window for calls in calls_per_key if calls > 0]
     return max(each, default=0.0), sum(each) / workers
+
+
+def _cpu_share(store: PostgresStore, workers: Workers, schema: str, redis_client: object) -> CpuShare:
+    """The night's processes by kind: the PostgreSQL backends are found by the workers'
+    application name, the server's own processes by their backend type."""
+    def backends(where: str, *params: object) -> list[int]:
+        return [row[0] for row in store._all(f"SELECT pid FROM pg_stat_activity WHERE {where}", params)]
+
+    return CpuShare({
+        "celery workers (sfsync.sync_dossier)": lambda: workers.pids(planner=False),
+        "celery planner worker (sfsync.plan_night, send_task)": lambda: workers.pids(planner=True),
+        "PostgreSQL backends of the workers": lambda: backends("application_name = %s", schema),
+        "PostgreSQL backend of this benchmark (its polling)": lambda: [store._db.info.backend_pid],
+        "PostgreSQL server processes (WAL writer, checkpointer; shared)": postgres_server_processes,
+    }, redis=redis_client, own="this benchmark (served package, polling)")
 
 
 def _load() -> str:
@@ -170,7 +193,9 @@ def main() -> None:
         **os.environ,
         "SFSYNC_CELERY_BROKER": args.redis,
         "SFSYNC_REDIS_URL": args.redis,
-        "SFSYNC_STORE_URL": f"{args.postgres}{sep}options={quote(f'-csearch_path={schema}')}",
+        # The application name finds the workers' PostgreSQL backends (their CPU is counted).
+        "SFSYNC_STORE_URL": f"{args.postgres}{sep}options={quote(f'-csearch_path={schema}')}"
+                            f"&application_name={schema}",
         "SFSYNC_SECRET_KEY": key,
         "SFSYNC_LOAD_PLUGINS": "",
         "SFSYNC_CELERY_CONFIGURE": "sfsync_loadtest:configure",
@@ -192,17 +217,24 @@ def main() -> None:
     load_before = _load()
     try:
         workers.start(args.workers)
-        _wait_ready(celery, args.workers, workers)  # worker start-up is not part of the night
+        _wait_ready(celery, args.workers + 1, workers)  # worker start-up is not part of the night
+        cpu = _cpu_share(store, workers, schema, redis.Redis.from_url(args.redis))
+        cpu.start()
         started, sent_at = time.monotonic(), time.time()
         celery.send_task("sfsync.plan_night", kwargs={"window": args.night}, queue="sfsync")
+        polls = 0
         while True:
             (done,) = store._all("SELECT count(DISTINCT dossier_id) FROM runs WHERE status IN ('ok', 'warning')")[0]
             if done >= len(linked):
                 break
             if time.monotonic() - started > args.timeout:
                 raise SystemExit(f"{len(linked) - done} dossiers not synced in time\n{workers.tail()}")
+            polls += 1
+            if polls % 10 == 0:
+                cpu.sample()
             time.sleep(0.2)
         wall = time.monotonic() - started
+        cpu.stop()
         load_after = _load()
     finally:
         workers.stop()
@@ -238,6 +270,7 @@ def main() -> None:
           f"first start to last end {span:.1f} s")
     print(f"429 received {sandbox.too_many} (goal 0); limiter waits {waits}; refreshes {sandbox.refreshes}, "
           f"double-spent {sandbox.double_spent}; runs {len(runs)}, failed {failed} (an interrupted run is retried)")
+    print(cpu.table(args.dossiers, wall))
     store._db.execute(f'DROP SCHEMA "{schema}" CASCADE')
     store.close()
 
