@@ -50,11 +50,11 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from cpu_share import CpuShare, postgres_server_processes
 from sfsync.api import Sfsync
 from sfsync.plugins import PluginRegistry
 from sfsync.secrets import SecretBox, generate_key
 from sfsync.store.postgres import PostgresStore
-from cpu_share import CpuShare, postgres_server_processes
 from sfsync_loadtest import LoadtestConnector, LoadtestSandbox, free_port, seed, serve
 
 HERE = Path(__file__).resolve().parent

@@ -41,8 +41,8 @@ def postgres_server_processes() -> list[int]:
                 title = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if title.startswith("postgres: ") and any(
-                part in title for part in ("walwriter", "checkpointer", "background writer", "autovacuum")) or (
+        if (title.startswith("postgres: ") and any(
+                part in title for part in ("walwriter", "checkpointer", "background writer", "autovacuum"))) or (
                 "/bin/postgres " in title):
             found.append(int(entry))
     return found
