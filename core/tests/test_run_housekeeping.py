@@ -66,6 +66,29 @@ def test_end_run_of_a_run_that_lost_its_lock_leaves_the_new_holder_alone(store):
     assert {r.id: r.status for r in store.list_runs(dossier.id)} == {"run_a": "failed", "run_b": "running"}
 
 
+def test_end_run_swaps_in_the_built_generation_and_saves_the_link_with_the_outcome(store):
+    from sfsync.models import Granularity, SyncMode
+    from sfsync.store.base import ConnectionRecord, LinkRecord
+
+    dossier = _dossier(store)
+    store.add_connection(ConnectionRecord(id="conn_1", firm_id=dossier.firm_id, connector="echo", label="Echo",
+                                          level="firm", config={}, sealed=b"x"))
+    link = LinkRecord(dossier.id, "conn_1", "C1", "Company", SyncMode.REPLACE, Granularity.TRANSACTIONS)
+    store.save_link(link)
+    old = store.begin_generation(dossier.id, keep_before=None)
+    store.swap_generation(dossier.id, old)
+    run = _run(dossier.id, "run_a")
+    assert store.begin_run(run, ttl=3600)
+    built = store.begin_generation(dossier.id, keep_before=None)
+    link.needs_full_sync = False
+    run.status = "ok"
+    store.end_run(run, swap=built, link=link)
+    assert (store.active_generation(dossier.id), store.building_generation(dossier.id)) == (built, None)
+    assert store.get_link(dossier.id).needs_full_sync is False
+    assert store.last_run(dossier.id).status == "ok"
+    assert store.begin_run(_run(dossier.id, "run_b"), ttl=3600)
+
+
 class _ProtocolOnly:
     """A store with the Store protocol's run and lock methods only (a third-party store)."""
 
@@ -93,8 +116,10 @@ def test_a_store_without_the_combined_calls_gets_the_four_separate_ones(tmp_path
     assert begin_run(store, run, ttl=3600)
     assert not begin_run(store, _run(dossier.id, "run_b"), ttl=3600)
     run.status = "ok"
-    end_run(store, run)
-    assert store.calls == ["try_lock", "start_run", "try_lock", "finish_run", "release_lock"]
+    built = inner.begin_generation(dossier.id, keep_before=None)
+    end_run(store, run, swap=built)
+    assert store.calls == ["try_lock", "start_run", "try_lock", "swap_generation", "finish_run", "release_lock"]
+    assert inner.active_generation(dossier.id) == built
     assert [(r.id, r.status) for r in inner.list_runs(dossier.id)] == [("run_a", "ok")]
     assert inner.try_lock(dossier.id, "run_c", ttl=3600)
 
@@ -103,7 +128,9 @@ def test_a_run_opens_and_closes_with_one_store_call_each(env, monkeypatch):
     dossier = env.dossier("d1")
     store = env.app.store
     calls = []
-    for name in ("try_lock", "start_run", "finish_run", "release_lock", "begin_run", "end_run"):
+    watched = ("try_lock", "start_run", "finish_run", "release_lock", "swap_generation", "save_link", "begin_run",
+               "end_run")
+    for name in watched:
         method = getattr(store, name)
 
         def recorded(*args, _name=name, _method=method, **kwargs):
@@ -111,10 +138,13 @@ def test_a_run_opens_and_closes_with_one_store_call_each(env, monkeypatch):
             return _method(*args, **kwargs)
 
         monkeypatch.setattr(store, name, recorded)
-    run = env.sync(dossier)
+    run = env.sync(dossier)  # a first sync: it builds a generation, swaps it in and clears needs_full_sync
     assert run.status == "ok", run.error
     assert calls == ["begin_run", "end_run"]
     assert store.last_run(dossier.id).status == "ok"
+    assert store.active_generation(dossier.id) is not None and store.building_generation(dossier.id) is None
+    assert not store.get_link(dossier.id).needs_full_sync
+    assert run.counts["lines_stored"] == store.count_ledger_lines(dossier.id) > 0
     assert store.try_lock(dossier.id, "probe", ttl=60)  # the run let go of the dossier
 
 

@@ -146,6 +146,15 @@ class StoreVault:
         return _AsyncLockContext(self._locks[self.connection_id])
 
 
+@dataclasses.dataclass
+class _Ending:
+    """What a run's figures leave to its last transaction (:func:`~sfsync.store.run_housekeeping.end_run`):
+    the generation a full run built, to swap in, and the link, when the run changed its flags."""
+
+    swap: int | None = None
+    link: LinkRecord | None = None
+
+
 class _AsyncLockContext:
     def __init__(self, lock: asyncio.Lock) -> None:
         self._lock = lock
@@ -231,6 +240,7 @@ class Runner:
         if not begin_run(self.store, run, ttl=LOCK_TTL):
             raise AlreadyRunning(f"dossier {dossier.name} is already being synced; try again when it ends")
         self._close_interrupted_runs(dossier_id, run.id)
+        ending = _Ending()  # what the figures' stages leave to the run's last transaction
         ctx: ConnectorContext | None = None
         refusing: list[ConnectionRecord] = []  # the connection in use, marked if it refuses us
         where = f"dossier {dossier.name}"  # completed with the connector once it is known
@@ -253,7 +263,7 @@ class Runner:
                     for attempt in range(2):
                         ctx = self.context_for(connection, dossier=dossier.name, link=link, observer=watcher)
                         try:
-                            await self._stages_resuming(run, dossier_id, link, connection, ctx, watcher)
+                            await self._stages_resuming(run, dossier_id, link, connection, ctx, watcher, ending)
                             break
                         except FullResyncRequired as exc:
                             if attempt == 1:
@@ -313,7 +323,7 @@ class Runner:
                 run.rate_limit_waits += ctx.stats.rate_limit_waits
                 await ctx.aclose()
             run.finished_at = self.clock.now()
-            end_run(self.store, run)
+            end_run(self.store, run, swap=ending.swap, link=ending.link)
         return run
 
     def _close_interrupted_runs(self, dossier_id: str, current: str) -> None:
@@ -414,9 +424,10 @@ class Runner:
         connection: ConnectionRecord,
         ctx: ConnectorContext,
         watcher: RunObserver,
+        ending: _Ending,
     ) -> None:
         """The stages, resumed from the last checkpoint after a transient fault (see resume_waits)."""
-        await self._resuming(lambda: self._stages(run, dossier_id, link, connection, ctx, watcher),
+        await self._resuming(lambda: self._stages(run, dossier_id, link, connection, ctx, watcher, ending),
                              ctx, dossier_id, watcher)
 
     async def _resuming(
@@ -449,6 +460,7 @@ class Runner:
         connection: ConnectionRecord,
         ctx: ConnectorContext,
         watcher: RunObserver,
+        ending: _Ending,
     ) -> None:
         name = connection.connector
         company = Company(ref=link.company_ref, name=link.company_name)
@@ -535,15 +547,15 @@ class Runner:
 
         run.stage = "finish"
         watcher.stage(dossier, run.stage)
-        if full:
-            self.store.swap_generation(dossier_id, generation)
+        # The swap and the link's flags go with the run's outcome, in its last transaction.
+        ending.swap = generation if full else None
         if link.needs_full_sync or (since is not None and not link.opening_balances_done) or (
             link.opening_balances_stamp != stamp_before
         ):
             link.needs_full_sync = False
             link.opening_balances_done = True
-            self.store.save_link(link)
-        run.counts["lines_stored"] = self.store.count_ledger_lines(dossier_id)
+            ending.link = link
+        run.counts["lines_stored"] = self.store.count_ledger_lines(dossier_id, generation)
 
     async def _opening_balances(
         self,

@@ -562,17 +562,20 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
 
     def swap_generation(self, dossier_id: str, generation: int) -> None:
         with self._tx() as db:
-            row = db.execute(
-                "SELECT active_generation FROM dossiers WHERE id = %s FOR UPDATE", (dossier_id,)
-            ).fetchone()
-            if row is None:
-                raise NotFound(f"no dossier {dossier_id!r}")
-            db.execute(
-                "UPDATE dossiers SET active_generation = %s, building_generation = NULL WHERE id = %s",
-                (generation, dossier_id),
-            )
-            if row[0] is not None and row[0] != generation:
-                self._drop(db, dossier_id, row[0])
+            self._swap_in(db, dossier_id, generation)
+
+    def _swap_in(self, db: psycopg.Connection[Any], dossier_id: str, generation: int) -> None:
+        row = db.execute(
+            "SELECT active_generation FROM dossiers WHERE id = %s FOR UPDATE", (dossier_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no dossier {dossier_id!r}")
+        db.execute(
+            "UPDATE dossiers SET active_generation = %s, building_generation = NULL WHERE id = %s",
+            (generation, dossier_id),
+        )
+        if row[0] is not None and row[0] != generation:
+            self._drop(db, dossier_id, row[0])
 
     def discard_generation(self, dossier_id: str, generation: int) -> None:
         with self._tx() as db:
@@ -913,13 +916,18 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
                 started = db.execute(_START_RUN, (*POSTGRES.encode(RUNS, RUNS.values_of(run)), run.dossier_id, run.id))
             return started.fetchone() is not None
 
-    def end_run(self, run: RunRecord) -> None:
-        """Record the run's final state and release its dossier lock, in one durable transaction
-        sent in one round trip (then the advisory lock goes, on the lock session)."""
+    def end_run(self, run: RunRecord, *, swap: int | None = None, link: LinkRecord | None = None) -> None:
+        """Record the run's final state and release its dossier lock, with the generation it
+        built swapped in (``swap``) and its ``link`` saved, in one durable transaction sent in
+        one round trip (two with a swap, which reads the generation it replaces); then the
+        advisory lock goes, on the lock session."""
         with self._lock:
             with self._live().pipeline(), self._db.transaction():  # a synchronous commit: the run's outcome
-                for statement, params in POSTGRES.upsert_many(RUNS, (), [run]):
-                    self._db.execute(statement, params)
+                if swap is not None:
+                    self._swap_in(self._db, run.dossier_id, swap)
+                if link is not None:
+                    self._write_in(self._db, LINKS, (), [link])
+                self._write_in(self._db, RUNS, (), [run])
                 released = self._db.execute(_RELEASE_LOCK, (run.dossier_id, run.id))
             if released.fetchone() is not None:
                 self._session_unlock(run.dossier_id)

@@ -12,14 +12,16 @@ What each pair must guarantee, whatever the store:
 * ``begin_run`` either takes the lock *and* records the run as ``running``, or does neither and
   answers ``False`` (another run holds the dossier);
 * ``end_run`` records the final state and lets go of the lock together: no reader ever sees a
-  finished run whose lock is still held, or a free dossier whose last run still says ``running``.
+  finished run whose lock is still held, or a free dossier whose last run still says ``running``;
+  the generation a full run built is swapped in, and the link's flags saved, in the same
+  transaction, so a run says ``ok`` exactly when its figures are the dossier's.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sfsync.store.base import RunRecord
+from sfsync.store.base import LinkRecord, RunRecord
 
 __all__ = ["begin_run", "end_run"]
 
@@ -36,11 +38,17 @@ def begin_run(store: Any, run: RunRecord, *, ttl: float) -> bool:
     return True
 
 
-def end_run(store: Any, run: RunRecord) -> None:
-    """Record ``run``'s final state and release its dossier lock."""
+def end_run(store: Any, run: RunRecord, *, swap: int | None = None, link: LinkRecord | None = None) -> None:
+    """Record ``run``'s final state and release its dossier lock; with ``swap``, first swap in the
+    generation the run built, and with ``link``, save what the run changed in its dossier's link
+    (no full sync needed any more…), all in one transaction where the store offers it."""
     combined = getattr(store, "end_run", None)
     if combined is not None:
-        combined(run)
+        combined(run, swap=swap, link=link)
         return
+    if swap is not None:
+        store.swap_generation(run.dossier_id, swap)
+    if link is not None:
+        store.save_link(link)
     store.finish_run(run)
     store.release_lock(run.dossier_id, run.id)

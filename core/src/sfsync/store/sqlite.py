@@ -496,13 +496,16 @@ class SQLiteStore(HousekeepingRows, MovementRows, PlanningRows):
 
     def swap_generation(self, dossier_id: str, generation: int) -> None:
         with self._tx() as db:
-            active = db.execute("SELECT active_generation FROM dossiers WHERE id = ?", (dossier_id,)).fetchone()[0]
-            db.execute(
-                "UPDATE dossiers SET active_generation = ?, building_generation = NULL WHERE id = ?",
-                (generation, dossier_id),
-            )
-            if active is not None and active != generation:
-                self._drop(db, dossier_id, active)
+            self._swap_in(db, dossier_id, generation)
+
+    def _swap_in(self, db: sqlite3.Connection, dossier_id: str, generation: int) -> None:
+        active = db.execute("SELECT active_generation FROM dossiers WHERE id = ?", (dossier_id,)).fetchone()[0]
+        db.execute(
+            "UPDATE dossiers SET active_generation = ?, building_generation = NULL WHERE id = ?",
+            (generation, dossier_id),
+        )
+        if active is not None and active != generation:
+            self._drop(db, dossier_id, active)
 
     def discard_generation(self, dossier_id: str, generation: int) -> None:
         with self._tx() as db:
@@ -736,9 +739,14 @@ class SQLiteStore(HousekeepingRows, MovementRows, PlanningRows):
             self._write_in(db, RUNS, (), [run])
             return True
 
-    def end_run(self, run: RunRecord) -> None:
-        """Record the run's final state and release its dossier lock, in one transaction."""
+    def end_run(self, run: RunRecord, *, swap: int | None = None, link: LinkRecord | None = None) -> None:
+        """Record the run's final state and release its dossier lock, with the generation it
+        built swapped in (``swap``) and its ``link`` saved, in one transaction."""
         with self._tx() as db:
+            if swap is not None:
+                self._swap_in(db, run.dossier_id, swap)
+            if link is not None:
+                self._write_in(db, LINKS, (), [link])
             self._write_in(db, RUNS, (), [run])
             self._drop_lock(db, run.dossier_id, run.id)
 
