@@ -166,3 +166,28 @@ def test_a_workers_tasks_share_one_loop_one_http_connection_and_one_redis_client
         assert sorted(store.ledger_lines(dossier), key=lambda ln: ln.id) == sorted(
             expected_lines(linked[dossier]), key=lambda ln: ln.id
         )
+
+
+def test_a_worker_builds_its_sfsync_when_it_starts_not_in_its_first_task(deployment):
+    app, _store, _sandbox, linked = deployment
+    assert tasks._worker is None
+
+    class Prefork:  # a prefork parent's consumer: its children build their own, after the fork
+        pool = __import__("celery.concurrency.prefork", fromlist=["TaskPool"]).TaskPool(limit=1)
+        app = None
+
+    tasks.warm_worker(sender=Prefork())
+    assert tasks._worker is None
+    tasks.warm_worker(sender=type("Consumer", (), {"app": app, "pool": None})())  # a solo worker's start
+    built = tasks._worker[1]
+    dossier = next(iter(linked))
+    assert tasks.sync_dossier.apply(args=(dossier,), app=app).get()["status"] == "ok"
+    assert tasks._worker[1] is built  # the task used the one built at start
+
+
+def test_a_worker_that_cannot_build_its_sfsync_at_start_says_so_and_keeps_going(deployment, caplog):
+    app, *_ = deployment
+    app.conf.sfsync = {**app.conf.sfsync, "store_url": None}
+    tasks.warm_worker(sender=type("Consumer", (), {"app": app, "pool": None})())
+    assert tasks._worker is None
+    assert "could not be prepared" in caplog.text and "SFSYNC_STORE_URL" in caplog.text
