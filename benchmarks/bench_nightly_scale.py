@@ -1,16 +1,23 @@
 """A nightly fan-out at scale through the production path: planner, Celery workers, Redis, PostgreSQL.
 
-    python benchmarks/bench_nightly_scale.py [--dossiers 10000] [--connections 50] [--workers 4]
+    python benchmarks/bench_nightly_scale.py [--dossiers 10000] [--connections 50] [--workers 6]
         [--per connection] [--limit 60] [--window 60] [--factor 2] [--volume 1] [--page-size 40]
         [--night 1] [--postgres DSN] [--redis redis://host:6379/12]
 
 N dossiers are linked over M firm-level connections of the load-test package
 (``benchmarks/sfsync_loadtest.py``), served over HTTP from this process so that every worker talks
 to the same package. The package enforces its limit in sliding windows and sends remaining/reset
-headers on every answer, with 429 and ``Retry-After`` past it. ``sfsync.plan_night`` is sent once;
+headers on every answer, with 429 and ``Retry-After`` past it. ``sfsync.plan_night`` is sent once,
+to a worker of its own (the planner's queue only, as in production beside ``celery beat``);
 W ``celery worker --pool=solo`` processes take the dossiers, share the limiter and the refresh
 locks in Redis and write into a fresh PostgreSQL schema (dropped afterwards). The wall time runs
 from the planner's message to the last dossier stored.
+
+It also prints the CPU each kind of process used over the night, in ms per dossier
+(``cpu_share.py``): the sync workers, the planner, the workers' PostgreSQL backends (found by
+their application name), the server's own processes, redis-server and this process (the served
+package), and how busy the machine's cores were, so that a figure says whether the night waited
+on the limit, on its own CPU or on other work.
 
 The limit (``--per``): ``connection`` (the default) counts every call of a firm's connection,
 whichever company it reads, as Twinfield counts per organisation, Yuki per domain and Business
@@ -65,7 +72,7 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dossiers", type=int, default=10_000)
     parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=4, help="celery worker processes (pool solo)")
+    parser.add_argument("--workers", type=int, default=6, help="celery sync worker processes (pool solo)")
     parser.add_argument("--per", choices=("connection", "company"), default="connection",
                         help="what the package's limit counts calls of")
     parser.add_argument("--limit", type=int, default=60, help="calls per window per connection (or company)")
