@@ -1071,6 +1071,7 @@ class Sfsync:
                     chunk = []
             if chunk:
                 count += write(chunk)
+            self.store.flush(dossier.id)  # a batch the store committed after its call: confirmed here
             if result.trial_balance:
                 self.store.write_trial_balance_batch(
                     dossier.id, generation, source, TrialBalanceBatch(lines=result.trial_balance), stream="import"

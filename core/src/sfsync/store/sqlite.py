@@ -720,6 +720,9 @@ class SQLiteStore(HousekeepingRows, MovementRows, PlanningRows):
                 "DELETE FROM locks WHERE dossier_id = ? AND owner = ?", (dossier_id, f"{owner}@{_HOST}:{os.getpid()}")
             )
 
+    def flush(self, dossier_id: str | None = None) -> None:
+        """Nothing to wait for: each batch is committed within its own call."""
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
