@@ -52,9 +52,9 @@ def test_a_straight_batch_is_in_flight_and_a_read_right_after_it_sees_it(store):
     dossier_id, generation = _begin(store)
     _write(store, dossier_id, generation, _batch(0, 20, "p1"))  # waits: finds the set
     _write(store, dossier_id, generation, _batch(20, 20, "p2"))
-    assert store._in_flight is not None  # noqa: SLF001 - the batch was sent, not waited for
+    assert store._in_flight is not None  # the batch was sent, not waited for
     assert store.count_ledger_lines(dossier_id, generation) == 40
-    assert store._in_flight is None  # noqa: SLF001
+    assert store._in_flight is None
     assert store.get_checkpoint(dossier_id, generation, "ledger") == "p2"
     line = {ln.id: ln for ln in store.ledger_lines(dossier_id, generation)}["L21"]
     assert line.description == "Invoice\t21\\x" and line.debit == Decimal("10.50") and line.date == dt.date(2024, 1, 22)
@@ -66,7 +66,7 @@ def test_a_clash_found_when_the_batch_is_confirmed_goes_through_the_merge(store)
     _write(store, dossier_id, generation, _batch(20, 20, "p2"))
     # L30..L39 are stored (or in flight) already, L40..L49 are new: the straight COPY meets them.
     _write(store, dossier_id, generation, _batch(30, 20, "p3", description="Edited"))
-    assert store._in_flight is not None  # noqa: SLF001
+    assert store._in_flight is not None
     store.flush(dossier_id)
     lines = {ln.id: ln for ln in store.ledger_lines(dossier_id, generation)}
     assert sorted(lines) == sorted(f"L{i}" for i in range(50))
@@ -79,7 +79,7 @@ def test_a_batch_refused_in_flight_leaves_nothing_and_fails_only_its_own_dossier
     dossier_id, generation = _begin(store)
     other = store.add_dossier(store.get_dossier(dossier_id).firm_id, "Other").id
     _write(store, dossier_id, generation, _batch(0, 20, "p1"))
-    store._db.execute(  # noqa: SLF001 - a fault installed in the store's own session
+    store._db.execute(  # a fault installed in the store's own session
         "CREATE FUNCTION refuse_line() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
         " IF NEW.id = 'L25' THEN RAISE EXCEPTION USING ERRCODE = 'check_violation', MESSAGE = 'refused by the test';"
         " END IF; RETURN NEW; END $$;"
@@ -95,7 +95,7 @@ def test_a_batch_refused_in_flight_leaves_nothing_and_fails_only_its_own_dossier
     assert store.count_ledger_lines(dossier_id, generation) == 20
     assert store.get_checkpoint(dossier_id, generation, "ledger") == "p1"
     store.flush(dossier_id)  # raised once; the store goes on
-    store._db.execute("DROP TRIGGER refuse_line ON ledger_lines")  # noqa: SLF001
+    store._db.execute("DROP TRIGGER refuse_line ON ledger_lines")
     _write(store, dossier_id, generation, _batch(20, 20, "p2"))
     store.flush()
     assert store.count_ledger_lines(dossier_id, generation) == 40
@@ -105,16 +105,16 @@ def test_a_failure_in_flight_is_raised_by_the_dossiers_next_write_and_its_swap(s
     dossier_id, generation = _begin(store)
     small = "ALTER TABLE ledger_lines ADD CONSTRAINT small CHECK (debit < 5) NOT VALID"  # refuses every batch
     _write(store, dossier_id, generation, _batch(0, 20, "p1"))
-    store._db.execute(small)  # noqa: SLF001
+    store._db.execute(small)
     _write(store, dossier_id, generation, _batch(20, 20, "p2"))
     with pytest.raises(psycopg.errors.CheckViolation, match="'p2'"):
         _write(store, dossier_id, generation, _batch(40, 20, "p3"))  # raised before p3 is sent
-    store._db.execute("ALTER TABLE ledger_lines DROP CONSTRAINT small")  # noqa: SLF001
+    store._db.execute("ALTER TABLE ledger_lines DROP CONSTRAINT small")
     assert store.count_ledger_lines(dossier_id, generation) == 20
     assert store.get_checkpoint(dossier_id, generation, "ledger") == "p1"
     _write(store, dossier_id, generation, _batch(20, 20, "p2"))
     store.flush()
-    store._db.execute(small)  # noqa: SLF001
+    store._db.execute(small)
     _write(store, dossier_id, generation, _batch(40, 20, "p3"))
     with pytest.raises(psycopg.errors.CheckViolation, match="'p3'"):
         store.swap_generation(dossier_id, generation)
@@ -126,20 +126,20 @@ def test_a_cached_set_dropped_meanwhile_is_found_and_the_batch_written_in_full(s
     dossier_id, generation = _begin(store)
     _write(store, dossier_id, generation, _batch(0, 20, "p1"))
     # Another session drops the set (as a discard by another worker would) and a new one is made.
-    store._db.execute("DELETE FROM ledger_lines; DELETE FROM ledger_sets")  # noqa: SLF001
-    store._db.execute(  # noqa: SLF001
+    store._db.execute("DELETE FROM ledger_lines; DELETE FROM ledger_sets")
+    store._db.execute(
         "INSERT INTO ledger_sets (dossier_id, generation, source) VALUES (%s, %s, 'c1')", (dossier_id, generation)
     )
     _write(store, dossier_id, generation, _batch(20, 20, "p2"))
     store.flush(dossier_id)
     assert sorted(ln.id for ln in store.ledger_lines(dossier_id, generation)) == sorted(f"L{i}" for i in range(20, 40))
-    assert store._db.execute("SELECT count(*) FROM ledger_lines").fetchone()[0] == 20  # noqa: SLF001
+    assert store._db.execute("SELECT count(*) FROM ledger_lines").fetchone()[0] == 20
 
 
 def test_a_backend_killed_in_flight_leaves_nothing_and_the_store_reconnects(store):
     dossier_id, generation = _begin(store)
     _write(store, dossier_id, generation, _batch(0, 20, "p1"))
-    store._db.execute(  # noqa: SLF001
+    store._db.execute(
         "CREATE FUNCTION kill_line() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
         " IF NEW.id = 'L25' THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF; RETURN NEW; END $$;"
         " CREATE TRIGGER kill_line BEFORE INSERT ON ledger_lines FOR EACH ROW EXECUTE FUNCTION kill_line()"
@@ -149,4 +149,4 @@ def test_a_backend_killed_in_flight_leaves_nothing_and_the_store_reconnects(stor
         store.flush(dossier_id)
     assert store.count_ledger_lines(dossier_id, generation) == 20
     assert store.get_checkpoint(dossier_id, generation, "ledger") == "p1"
-    store._db.execute("DROP TRIGGER kill_line ON ledger_lines")  # noqa: SLF001
+    store._db.execute("DROP TRIGGER kill_line ON ledger_lines")

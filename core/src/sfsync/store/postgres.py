@@ -52,6 +52,7 @@ from sfsync.models import (
     TrialBalanceLine,
 )
 from sfsync.placement import placed_days
+from sfsync.store import pg_inflight
 from sfsync.store.base import (
     ConnectionRecord,
     DossierRecord,
@@ -74,7 +75,6 @@ from sfsync.store.ledger_sets_pg import (
     ledger_set,
 )
 from sfsync.store.levels_rows import LEVELS_TABLES, owner_backfill
-from sfsync.store import pg_inflight
 from sfsync.store.movement_rows import MovementRows
 from sfsync.store.planning_rows import PlanningRows
 from sfsync.store.tables import (
