@@ -150,3 +150,25 @@ def test_a_backend_killed_in_flight_leaves_nothing_and_the_store_reconnects(stor
     assert store.count_ledger_lines(dossier_id, generation) == 20
     assert store.get_checkpoint(dossier_id, generation, "ledger") == "p1"
     store._db.execute("DROP TRIGGER kill_line ON ledger_lines")
+
+
+def test_an_interrupt_while_a_batch_is_confirmed_leaves_lines_and_checkpoint_together(store, monkeypatch):
+    from sfsync.store import pg_inflight
+
+    dossier_id, generation = _begin(store)
+    _write(store, dossier_id, generation, _batch(0, 20, "p1"))
+    _write(store, dossier_id, generation, _batch(20, 20, "p2"))
+
+    def interrupted(pgconn):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pg_inflight, "_next_result", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        store.flush(dossier_id)
+    monkeypatch.undo()
+    # The session is dropped; the next call connects again and finds the batch whole or absent.
+    count = store.count_ledger_lines(dossier_id, generation)
+    assert (count, store.get_checkpoint(dossier_id, generation, "ledger")) in ((20, "p1"), (40, "p2"))
+    _write(store, dossier_id, generation, _batch(40, 20, "p3"))
+    store.flush()
+    assert store.count_ledger_lines(dossier_id, generation) == count + 20

@@ -209,6 +209,13 @@ def _new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
+def _abandon(db: psycopg.Connection[Any]) -> None:
+    """Drop a session left in the middle of a batch (an interrupt while it was sent or read): the
+    server rolls back whatever it had not committed, and the store's next call connects again
+    (the connection is then ``broken``, see ``PostgresStore._live``)."""
+    db.pgconn.finish()
+
+
 class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
     """The :class:`~sfsync.store.Store` on PostgreSQL (psycopg 3).
 
@@ -646,7 +653,12 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
         if db.info.encoding != "utf-8":  # the COPY data is UTF-8 text
             return False
         self._staging_on(db)  # for a clash found when the batch is confirmed
-        failure = pg_inflight.start(db.pgconn, pg_inflight.straight_query(db, flight, copy_columns, _CHECKPOINT))
+        query = pg_inflight.straight_query(db, flight, copy_columns, _CHECKPOINT)
+        try:
+            failure = pg_inflight.start(db.pgconn, query)
+        except BaseException:
+            _abandon(db)
+            raise
         if failure is not None:
             self._roll_back(db)
             if failure.sqlstate == pg_inflight.DIVISION_BY_ZERO:  # the guard: the set was dropped meanwhile
@@ -657,6 +669,9 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
             pg_inflight.send_copy(db.pgconn, data)
         except psycopg.OperationalError as exc:  # the connection is lost: nothing of the batch committed
             raise pg_inflight.ServerFailure(None, str(exc)).error(flight.about()) from None
+        except BaseException:
+            _abandon(db)
+            raise
         self._in_flight = flight
         return True
 
@@ -667,7 +682,11 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
         flight, self._in_flight = self._in_flight, None
         assert flight is not None
         db = self._db
-        failure = pg_inflight.finish(db.pgconn)
+        try:
+            failure = pg_inflight.finish(db.pgconn)
+        except BaseException:  # interrupted (a signal, a time limit): committed or not, the checkpoint says
+            _abandon(db)
+            raise
         if failure is None:
             return
         if failure.sqlstate == pg_inflight.UNIQUE_VIOLATION and not db.broken:
