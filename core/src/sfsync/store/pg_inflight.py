@@ -164,9 +164,8 @@ def send_copy(pgconn: pq.abc.PGconn, data: bytes) -> None:
     """Hand the ``COPY`` data and its end to libpq and send what the socket takes now; the rest
     goes out at :func:`finish`. ``COPY`` data in messages of 64 KiB, so that the server parses
     the first while the next arrive."""
-    view = memoryview(data)
-    for offset in range(0, len(view), _CHUNK):
-        while not pgconn.put_copy_data(view[offset:offset + _CHUNK]):  # 0: libpq's buffer is full
+    for offset in range(0, len(data), _CHUNK):  # bytes, not a memoryview: libpq through ctypes takes only bytes
+        while not pgconn.put_copy_data(data[offset:offset + _CHUNK]):  # 0: libpq's buffer is full
             _wait(pgconn, write=True)
     while not pgconn.put_copy_end():
         _wait(pgconn, write=True)
