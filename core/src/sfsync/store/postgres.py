@@ -13,7 +13,10 @@ written in the same transaction as their batch, exact amounts) for many workers 
   (:mod:`sfsync.store.ledger_sets_pg`). A ledger batch is one transaction in four round trips: the
   opening, the set and the deletions in one pipeline; the lines by binary ``COPY`` straight into
   the table (or, once a set has met a line stored already, into a session staging table and one
-  set-based merge); the checkpoint and the commit in a second pipeline. Other batches (trial
+  set-based merge); the checkpoint and the commit in a second pipeline. A *straight* batch of a
+  set met before is instead sent as one query and confirmed by the store's next call
+  (:mod:`sfsync.store.pg_inflight`): the server writes it while the caller prepares the next one;
+  its failure is raised by the dossier's next write, ``swap_generation`` or ``flush``. Other batches (trial
   balance, accounts) go as arrays into one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO
   UPDATE``, the whole transaction sent in pipeline mode.
 * **The per-dossier run lock** is a row (owner, expiry, as in SQLite) *plus* a session-level
