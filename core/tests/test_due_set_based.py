@@ -345,3 +345,28 @@ def test_nightly_rows_of_one_firm_are_those_rows_of_every_firm(world: _World) ->
     for firm_id in world.firms.values():
         assert store.nightly_rows(firm_id) == [r for r in every if r.dossier.firm_id == firm_id]
     assert store.nightly_rows("firm_unknown") == []
+
+
+class _PerDossierStore:
+    """The store without its set-based reads, as a store of another kind would be."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("nightly_rows", "recent_runs"):
+            raise AttributeError(name)
+        return getattr(self._store, name)
+
+
+def test_a_store_without_the_set_based_reads_gives_the_same_answers(world: _World, registry: Any) -> None:
+    store = world.store
+    box = SecretBox(generate_key())
+    fast, plain = Sfsync(store, box, registry=registry), Sfsync(_PerDossierStore(store), box, registry=registry)
+    assert not isinstance(plain.store, PlansNights)
+    for who, user in _users(store, world).items():
+        assert plain.status(user) == fast.status(user), who
+        asked = {"firm_id": world.firms["B"]} if user.role == "support" else {}
+        assert plain.connection_states(user, dossier_logins=True, **asked) == fast.connection_states(
+            user, dossier_logins=True, **asked), who
+    assert plain.due_dossiers(NOW) == fast.due_dossiers(NOW)
