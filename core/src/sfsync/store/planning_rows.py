@@ -38,8 +38,8 @@ _FIRM_DOSSIERS = "SELECT d.id FROM dossiers d WHERE d.firm_id = {p}"
 
 # The latest run of each dossier, ordered as ``last_run`` orders them (newest start, then id).
 _LAST_RUN_OF_EACH = (
-    "id IN (SELECT (SELECT r.id FROM runs r WHERE r.dossier_id = d.id"
-    " ORDER BY r.started_at DESC, r.id DESC LIMIT 1) FROM dossiers d{firm})"
+    "id IN (SELECT (SELECT r.id FROM runs r WHERE r.dossier_id = scoped.id"
+    " ORDER BY r.started_at DESC, r.id DESC LIMIT 1) FROM ({dossiers}) scoped)"
 )
 
 # The connections the links of the dossiers name (a link names a connection of its dossier's
@@ -115,16 +115,20 @@ class PlanningRows:
             One row a dossier.
         """
         dossiers = self.list_dossiers(firm_id)
-        scope = _ALL_DOSSIERS if firm_id is None else _FIRM_DOSSIERS
-        firm = () if firm_id is None else (firm_id,)
-        links: dict[str, LinkRecord] = {
-            r.dossier_id: r for r in self._read(LINKS, f"dossier_id IN ({scope})", firm)}
-        admin_sql = f"SELECT {ADMIN_LINK_COLUMNS} FROM admin_links WHERE dossier_id IN ({scope})"
+        if firm_id is None:  # the planner: every row of each table, no filter to pay for
+            firm: tuple[str, ...] = ()
+            of_dossiers, linked, scope = "1 = 1", "1 = 1", _ALL_DOSSIERS
+        else:
+            firm = (firm_id,)
+            of_dossiers = f"dossier_id IN ({_FIRM_DOSSIERS})"
+            linked, scope = _LINKED_CONNECTIONS.format(dossiers=_FIRM_DOSSIERS), _FIRM_DOSSIERS
+        links: dict[str, LinkRecord] = {r.dossier_id: r for r in self._read(LINKS, of_dossiers, firm)}
+        admin_sql = f"SELECT {ADMIN_LINK_COLUMNS} FROM admin_links WHERE {of_dossiers}"
         admin = {row[0]: admin_link_of(row) for row in self._all(admin_sql.format(p=self.placeholder), firm)}
         connections: dict[str, ConnectionRecord] = {
-            r.id: r for r in self._read(CONNECTIONS, _LINKED_CONNECTIONS.format(dossiers=scope), firm * 2)}
-        last_runs = _LAST_RUN_OF_EACH.format(firm="" if firm_id is None else " WHERE d.firm_id = {p}")
-        last: dict[str, RunRecord] = {r.dossier_id: r for r in self._read(RUNS, last_runs, firm)}
+            r.id: r for r in self._read(CONNECTIONS, linked, firm * 2)}
+        last: dict[str, RunRecord] = {
+            r.dossier_id: r for r in self._read(RUNS, _LAST_RUN_OF_EACH.format(dossiers=scope), firm)}
         rows = []
         for dossier in dossiers:
             link, admin_link = links.get(dossier.id), admin.get(dossier.id)
