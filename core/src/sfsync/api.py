@@ -983,11 +983,12 @@ class Sfsync:
         connection = self.store.get_connection(chosen.connection_id) if chosen else None
         return NightlyRow(dossier, link, admin, connection, self.store.last_run(dossier.id))
 
-    def _recent_runs(self, dossier_ids: Sequence[str]) -> dict[str, list[RunRecord]]:
-        """The last 20 runs of each dossier (enough to tell a partly updated one)."""
+    def _recent_runs(self, dossier_ids: Sequence[str], *, limit: int = 20) -> dict[str, list[RunRecord]]:
+        """The last ``limit`` runs of each dossier (20 are enough to tell a partly updated one),
+        in the order of ``dossier_ids``."""
         if isinstance(self.store, PlansNights):
-            return self.store.recent_runs(dossier_ids, limit=20)
-        return {d: self.store.list_runs(d, limit=20) for d in dossier_ids}
+            return self.store.recent_runs(dossier_ids, limit=limit)
+        return {d: self.store.list_runs(d, limit=limit) for d in dossier_ids}
 
     @staticmethod
     def _status_of(row: NightlyRow, recent: Sequence[RunRecord]) -> DossierStatus:
@@ -1010,13 +1011,29 @@ class Sfsync:
         return [self._status_of(row, recent.get(row.dossier.id, ())) for row in rows]
 
     @scoped
+    def dossier_status(self, user: User, dossier_id: str) -> DossierStatus:
+        """One dossier's line of :meth:`status` (link, last run, next due), read for that dossier
+        alone: what a page about one dossier shows.
+
+        Raises:
+            sfsync.errors.NotFound: The user sees no such dossier.
+        """
+        row = self._nightly_row(self.access.dossier(user, dossier_id))
+        found = row.dossier.id
+        recent = self._recent_runs([found]) if _unfinished(row.last_run) else {}
+        return self._status_of(row, recent.get(found, ()))
+
+    @scoped
     def runs(self, user: User, dossier_id: str | None = None, *, limit: int = 20) -> list[RunRecord]:
         """The run history, newest first: a dossier's, or (``dossier_id=None``) every dossier's
         of the firm. Each run has its status, counts, requests, rate-limit waits, warnings, error
         and duration."""
         if dossier_id is not None:
             return self.store.list_runs(self.access.dossier(user, dossier_id).id, limit=limit)
-        every = [r for d in self.store.list_dossiers(user.firm_id) for r in self.store.list_runs(d.id, limit=limit)]
+        # Every dossier's newest runs in one read (in dossier order, each newest first, as the
+        # per-dossier reads gave them, so that runs started at the same instant keep their order).
+        recent = self._recent_runs([d.id for d in self.store.list_dossiers(user.firm_id)], limit=limit)
+        every = [r for runs in recent.values() for r in runs]
         return sorted(every, key=lambda r: r.started_at, reverse=True)[:limit]
 
     @scoped
