@@ -11,15 +11,12 @@ e-conomic's token bucket is enforced (the limiter waits, the sandbox counts) wit
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import tempfile
-import time
 from pathlib import Path
 
+from sandbox_first_sync import first_synced, run_granularities
 from sfsync.clock import FakeClock
 from sfsync.models import Granularity
-from sfsync.testing.harness import ContractHarness
 from sfsync_economic.sandbox import EconomicSandbox
 
 START = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
@@ -28,19 +25,7 @@ START = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
 def bench(granularity: Granularity, volume: float, folder: Path) -> None:
     clock = FakeClock(START)
     sandbox = EconomicSandbox(clock=clock, volume=volume)
-    harness = ContractHarness.create("economic", folder / granularity.value, sandbox=sandbox)
-    harness.granularity_override = granularity
-    try:
-        dossier = harness.new_dossier()
-        wall = time.perf_counter()
-        first = harness.sync(dossier)
-        wall = time.perf_counter() - wall
-        if granularity is Granularity.TRANSACTIONS:
-            lines = harness.app.store.count_ledger_lines(dossier.id)
-        else:
-            lines = len(harness.app.store.trial_balance(dossier.id))
-        print(f"{granularity.value:13} first sync : {lines} lines in {wall:.2f} s wall = {lines / wall:,.0f} lines/s; "
-              f"{first.requests} requests ({first.status})")
+    with first_synced("economic", sandbox, granularity, folder) as (harness, dossier):
         years = len(sandbox.companies[0].years)
         for what in ("unchanged night", "edit + deletion in a closed period"):
             clock.advance(86_400)
@@ -53,17 +38,10 @@ def bench(granularity: Granularity, volume: float, folder: Path) -> None:
             fetched = night.counts.get("lines_fetched", night.counts.get("trial_balance_lines", 0))
             print(f"{granularity.value:13} {what}: {night.requests} requests for {years} accounting years, "
                   f"{fetched} lines read ({night.status})")
-    finally:
-        harness.close()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--volume", type=float, default=5.0, help="vouchers per month, as a factor")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        for granularity in (Granularity.TRANSACTIONS, Granularity.TRIAL_BALANCE):
-            bench(granularity, args.volume, Path(folder))
+    run_granularities(__doc__, bench, volume_help="vouchers per month, as a factor")
 
 
 if __name__ == "__main__":

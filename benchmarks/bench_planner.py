@@ -9,9 +9,10 @@ due; 2 hours ago for the others), in a fresh SQLite file and a fresh PostgreSQL 
 afterwards). Two ways of answering "which dossiers are due, and on which queue", timed side by
 side on the same store:
 
-- **per dossier** (the planner before issue 28 item 4): ``Sfsync._status`` for every dossier (its
-  link, administrative link, connection and last run read one by one, as ``due_dossiers`` did),
-  then :func:`sfsync.celery.planner.plan` reading each due dossier's link and connection again;
+- **per dossier** (the planner before issue 28 item 4): ``Sfsync.due_rows`` on the store seen
+  through :class:`OneByOne` (each dossier's link, administrative link, connection and last run
+  read one by one, as ``due_dossiers`` did), then :func:`sfsync.celery.planner.plan` reading each
+  due dossier's link and connection again;
 - **set-based**: :meth:`sfsync.api.Sfsync.due_rows` (a few statements for every firm) and the plan
   built from what it read (:func:`~sfsync.celery.planner.routes_of`).
 
@@ -41,9 +42,11 @@ from sfsync.store.tables import LINKS, RUNS
 WINDOW = 3600.0
 
 
-def seed(store: Any, dossiers: int, connections: int, history: int, now: dt.datetime) -> None:
-    """Firm, connections, dossiers, links and runs, written in a few bulk transactions."""
-    firm = store.create_firm("Fiduciaire Planner")
+def seed(store: Any, dossiers: int, connections: int, history: int, now: dt.datetime, *,
+         firm_name: str = "Fiduciaire Planner") -> str:
+    """Firm, connections, dossiers, links and runs, written in a few bulk transactions; the
+    firm's id is returned."""
+    firm = store.create_firm(firm_name)
     conn_ids = [f"conn_{i:03d}_{uuid.uuid4().hex[:6]}" for i in range(connections)]
     for i, conn_id in enumerate(conn_ids):
         store.add_connection(ConnectionRecord(
@@ -62,24 +65,36 @@ def seed(store: Any, dossiers: int, connections: int, history: int, now: dt.date
         last = now - dt.timedelta(hours=30 if n % 3 else 2)
         for h in range(history):
             started = last - dt.timedelta(days=h)
-            runs.append(RunRecord(id=f"run_{n:06d}_{h}", dossier_id=d, started_at=started,
+            runs.append(RunRecord(id=f"run_{d}_{h}", dossier_id=d, started_at=started,
                                   finished_at=started + dt.timedelta(minutes=1), status="ok", requests=4))
     for start in range(0, len(runs), 20_000):
         store._write(RUNS, (), runs[start:start + 20_000])
     for n in range(0, dossiers, 100):
         store.save_admin_link(LinkRecord(ids[n], conn_ids[(n + 1) % connections], f"adm-{n}", f"Company {n}",
                                          SyncMode.REPLACE, Granularity.DETAILS))
+    return firm.id
+
+
+class OneByOne:
+    """A store seen without its set-based reads (``nightly_rows``, ``recent_runs``): an
+    :class:`~sfsync.api.Sfsync` on it reads one dossier at a time, as it did before issue 28 (the
+    reference the benchmarks time the set-based reads against)."""
+
+    _HIDDEN = frozenset({"nightly_rows", "recent_runs"})
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._HIDDEN:
+            raise AttributeError(name)
+        return getattr(self._store, name)
 
 
 def per_dossier(sf: Sfsync, now: dt.datetime) -> list[Any]:
     """The planner as it was: five reads a dossier to find the due ones, then each link again."""
-    due = []
-    for dossier in sf.store.list_dossiers():
-        status = sf._status(dossier)
-        if (status.link is None and status.admin_link is None) or status.connection_status == "needs_reconsent":
-            continue
-        if status.next_due is None or status.next_due <= now:
-            due.append(dossier.id)
+    one_by_one = Sfsync(OneByOne(sf.store), sf.box, registry=sf.registry)
+    due = [row.dossier.id for row in one_by_one.due_rows(now)]
     return plan(sf.store, due, window=WINDOW)
 
 

@@ -22,7 +22,8 @@ is printed beside SQLite's of the same run (target: at least as fast), by wall c
 seconds: PostgreSQL's are the client process's plus its server processes' (user + system time
 from ``/proc/<backend pid>/stat``, read before and after the run: the server must run on this
 machine and be readable, e.g. as root), split into ``client_us_per_line`` and
-``server_us_per_line``; ``postgres_over_sqlite_by_cpu`` compares them with the SQLite process's
+``server_us_per_line`` beside ``wall_us_per_line``, and ``cpu_over_wall`` (above 1: the client and
+the server worked side by side, see the store's batch in flight); ``postgres_over_sqlite_by_cpu`` compares them with the SQLite process's
 CPU seconds, which a busy machine does not tilt. The load average is printed with them.
 
 PostgreSQL: ``SFSYNC_BENCH_POSTGRES_DSN`` (or ``SFSYNC_TEST_POSTGRES_DSN``); the benchmark works
@@ -258,7 +259,9 @@ async def _one_store(kind: str, lines: int, page: int, models: bool, records: bo
                 **({"server_cpu_seconds": round(server, 2), "client_cpu_seconds": round(cpu, 2),
                     "cpu_seconds": round(cpu + server, 2), "lines_per_cpu_second": round(stored / (cpu + server)),
                     "server_us_per_line": round(server / stored * 1e6, 1),
-                    "client_us_per_line": round(cpu / stored * 1e6, 1)} if kind == "postgres" else {}),
+                    "client_us_per_line": round(cpu / stored * 1e6, 1),
+                    "wall_us_per_line": round(elapsed / stored * 1e6, 1),
+                    "cpu_over_wall": round((cpu + server) / elapsed, 2)} if kind == "postgres" else {}),
                 "unchanged_rerun_seconds": round(rerun_seconds, 3),
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             }

@@ -182,6 +182,10 @@ CASES: dict[str, dict[str, Call]] = {
     "unlink": {"dossier": lambda w, u, i: w.app.unlink(u, i.dossier)},
     "sync_now": {"dossier": lambda w, u, i: w.run(w.app.sync_now(u, i.dossier))},
     "status": {"": lambda w, u, i: w.app.status(u)},
+    "dossier_status": {
+        "by id": lambda w, u, i: w.app.dossier_status(u, i.dossier),
+        "by name": lambda w, u, i: w.app.dossier_status(u, i.dossier_name),
+    },
     "runs": {"dossier": lambda w, u, i: w.app.runs(u, i.dossier), "": lambda w, u, i: w.app.runs(u)},
     "import_file": {"dossier": lambda w, u, i: w.app.import_file(u, i.dossier, w.file)},
     "send_code": {"connection": lambda w, u, i: w.run(w.app.send_code(u, "echo", {}, connection_id=i.connection))},

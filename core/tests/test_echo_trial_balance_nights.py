@@ -1,11 +1,12 @@
 """Echo's trial-balance nights: an unchanged night asks one line and one deletion and reads no
 line; a change of either kind still reaches the dossier the next night."""
 
+import json
 from pathlib import Path
 
 import pytest
 from sfsync.echo import EchoSandbox
-from sfsync.models import Granularity
+from sfsync.models import Granularity, TrialBalanceBatch
 from sfsync.testing.figures import fetched, tb_snapshot
 from sfsync.testing.harness import ContractHarness
 
@@ -69,3 +70,48 @@ def test_a_change_reaches_the_next_night(harness: ContractHarness, change: str) 
     # And the night after that is quiet again.
     quiet = harness.sync(dossier)
     assert fetched(quiet, TB) == 0 and quiet.requests == 4
+
+
+def _store_cursor_before_the_gate(harness: ContractHarness, dossier_id: str, *, seen: bool = True) -> None:
+    """Put back the stored cursor as echo wrote it before sfsync.trial_balance_gate."""
+    store = harness.app.store
+    generation = store.active_generation(dossier_id)
+    assert generation is not None
+    state = json.loads(store.get_checkpoint(dossier_id, generation, "trial_balance") or "{}")
+    old = {"closed_done": state["done"], "seen": state["marks"]["seen"] if seen else None}
+    store.write_trial_balance_batch(dossier_id, generation, "old", TrialBalanceBatch(cursor=json.dumps(old)),
+                                    stream="trial_balance")
+
+
+def test_a_cursor_from_before_the_gate_still_gives_an_unchanged_night(harness: ContractHarness) -> None:
+    dossier = _synced(harness)
+    before = tb_snapshot(harness, dossier.id)
+    _store_cursor_before_the_gate(harness, dossier.id)
+    night = harness.sync(dossier)
+    assert night.status == "ok", night.error
+    assert fetched(night, TB) == 0 and night.requests == 4
+    assert tb_snapshot(harness, dossier.id) == before
+
+
+def test_a_change_after_a_cursor_from_before_the_gate_still_arrives(harness: ContractHarness) -> None:
+    dossier = _synced(harness)
+    before = tb_snapshot(harness, dossier.id)
+    _store_cursor_before_the_gate(harness, dossier.id)
+    sandbox = harness.sandbox
+    assert isinstance(sandbox, EchoSandbox)
+    sandbox.add_entry(sandbox.company_refs()[0])
+    night = harness.sync(dossier)
+    assert night.status == "ok", night.error
+    assert tb_snapshot(harness, dossier.id) != before
+    assert tb_snapshot(harness, dossier.id) == _fresh_totals(harness)
+
+
+def test_a_cursor_from_before_the_gate_without_its_sequence_is_a_full_read(harness: ContractHarness) -> None:
+    dossier = _synced(harness)
+    before = tb_snapshot(harness, dossier.id)
+    _store_cursor_before_the_gate(harness, dossier.id, seen=False)
+    night = harness.sync(dossier)
+    assert night.status == "ok", night.error
+    assert fetched(night, TB) > 0  # the open years read again, the closed one kept
+    assert tb_snapshot(harness, dossier.id) == before
+    assert harness.sync(dossier).requests == 4  # and quiet again

@@ -24,16 +24,23 @@ _FAILURES = {
 
 
 @pytest.mark.parametrize("failure", sorted(_FAILURES))
-def test_a_batch_failing_on_the_server_fails_the_run_and_keeps_nothing_of_it(tmp_path: Path, failure: str) -> None:
+@pytest.mark.parametrize("position", [45, -1], ids=["middle", "last"])
+def test_a_batch_failing_on_the_server_fails_the_run_and_keeps_nothing_of_it(
+    tmp_path: Path, failure: str, position: int
+) -> None:
+    """A batch is refused in the middle of the ledger, or as its last one (which PostgreSQL
+    confirms after its call returned: the run must fail in the ledger stage all the same)."""
     store = make_store("postgres", tmp_path)
-    harness = ContractHarness.create("echo", tmp_path, sandbox=EchoSandbox(lines_per_company=90, page_size=10),
-                                     store=store)
+    sandbox = EchoSandbox(lines_per_company=90, page_size=10)
+    harness = ContractHarness.create("echo", tmp_path, sandbox=sandbox, store=store)
     try:
         reference = harness.new_dossier()
         reference_run = harness.sync(reference)
         assert reference_run.status in ("ok", "warning") and reference_run.counts["batches"] >= 5
-        # One line in the middle is refused by the server, for any dossier synced from now on.
-        victim = sorted(line.id for line in store.ledger_lines(reference.id))[45]
+        # One line is refused by the server, for any dossier synced from now on: the 46th fetched
+        # (in the fifth batch of nine) or the last.
+        fetched_at = {line.id: line.modified for company in sandbox.companies.values() for line in company.lines}
+        victim = sorted((line.id for line in store.ledger_lines(reference.id)), key=fetched_at.__getitem__)[position]
         db = store._db  # noqa: SLF001 - the test reaches into the store's own session to install the fault
         db.execute(
             "CREATE FUNCTION refuse_line() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
@@ -46,6 +53,7 @@ def test_a_batch_failing_on_the_server_fails_the_run_and_keeps_nothing_of_it(tmp
         run = harness.sync(dossier)
 
         assert run.status == "failed", run
+        assert run.stage == "ledger", run
         assert dossier.name in run.error and "echo" in run.error, run.error
         cause = "line refused by the test" if failure == "refused" else "terminat"
         assert cause in run.error, run.error

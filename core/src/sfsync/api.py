@@ -154,6 +154,11 @@ def _stopped_by_refusal(run: RunRecord | None) -> bool:
     return run is not None and run.status == "failed" and run.error_kind in REFUSED
 
 
+def _unfinished(run: RunRecord | None) -> bool:
+    """Whether a dossier's last run did not finish (so it may have left the dossier partly updated)."""
+    return run is not None and run.status not in ("ok", "warning")
+
+
 def _next_due(row: NightlyRow) -> dt.datetime | None:
     """When a dossier is next due (``None``: at once, or never synced)."""
     chosen, connection, last = row.link or row.admin_link, row.connection, row.last_run
@@ -631,15 +636,14 @@ class Sfsync:
         return self._states(shown)
 
     def _states(self, records: Sequence[ConnectionRecord]) -> list[ConnectionState]:
-        # One pass over each firm's dossiers (not one per connection): a Syncs page with many
-        # connections would otherwise read every link once per connection.
+        # One set-based read of each firm's dossiers (not one per connection, nor one per
+        # dossier): a Syncs page of a large firm would otherwise read every link one by one.
         wanted = {r.id for r in records}
         waiting: dict[str, int] = dict.fromkeys(wanted, 0)
         for firm_id in {r.firm_id for r in records}:
-            for dossier in self.store.list_dossiers(firm_id):
-                links = (self.store.get_link(dossier.id), self.store.get_admin_link(dossier.id))
-                linked = {link.connection_id for link in links if link is not None} & wanted
-                if linked and _stopped_by_refusal(self.store.last_run(dossier.id)):
+            for row in self._firm_rows(firm_id):
+                linked = {link.connection_id for link in (row.link, row.admin_link) if link is not None} & wanted
+                if linked and _stopped_by_refusal(row.last_run):
                     for connection_id in linked:
                         waiting[connection_id] += 1
         return [ConnectionState(connection=r, status=r.status, cause=r.status_cause, waiting=waiting[r.id])
@@ -958,11 +962,14 @@ class Sfsync:
         (:class:`~sfsync.store.planning_rows.PlansNights`: both SQL stores); one dossier at a
         time from any other."""
         now = now or self.clock.now()
+        return [row for row in self._firm_rows(None) if _is_due(row, now)]
+
+    def _firm_rows(self, firm_id: str | None) -> list[NightlyRow]:
+        """Every dossier's row (of the firm ``firm_id``, or of every firm with ``None``): read
+        set-based from a store that can, one dossier at a time from any other."""
         if isinstance(self.store, PlansNights):
-            rows = self.store.nightly_rows()
-        else:
-            rows = [self._nightly_row(d) for d in self.store.list_dossiers()]
-        return [row for row in rows if _is_due(row, now)]
+            return self.store.nightly_rows(firm_id)
+        return [self._nightly_row(d) for d in self.store.list_dossiers(firm_id)]
 
     async def sync_due(self, *, observer: RunObserver | None = None, now: dt.datetime | None = None) -> list[RunRecord]:
         """Run every due dossier (the nightly job)."""
@@ -976,21 +983,45 @@ class Sfsync:
         connection = self.store.get_connection(chosen.connection_id) if chosen else None
         return NightlyRow(dossier, link, admin, connection, self.store.last_run(dossier.id))
 
-    def _status(self, dossier: DossierRecord) -> DossierStatus:
-        row = self._nightly_row(dossier)
-        link, admin, connection, last = row.link, row.admin_link, row.connection, row.last_run
-        partly = last is not None and last.status not in ("ok", "warning") and incomplete(
-            self.store.list_runs(dossier.id, limit=20))
+    def _recent_runs(self, dossier_ids: Sequence[str], *, limit: int = 20) -> dict[str, list[RunRecord]]:
+        """The last ``limit`` runs of each dossier (20 are enough to tell a partly updated one),
+        in the order of ``dossier_ids``."""
+        if isinstance(self.store, PlansNights):
+            return self.store.recent_runs(dossier_ids, limit=limit)
+        return {d: self.store.list_runs(d, limit=limit) for d in dossier_ids}
+
+    @staticmethod
+    def _status_of(row: NightlyRow, recent: Sequence[RunRecord]) -> DossierStatus:
+        """A dossier's status line from its row and (when its last run did not finish) its
+        recent runs, newest first."""
+        connection, last = row.connection, row.last_run
         return DossierStatus(
-            dossier=dossier, link=link, connector=connection.connector if connection else None,
+            dossier=row.dossier, link=row.link, connector=connection.connector if connection else None,
             connection_status=connection.status if connection else None, last_run=last,
-            next_due=_next_due(row), incomplete=partly, admin_link=admin,
+            next_due=_next_due(row), incomplete=_unfinished(last) and incomplete(recent), admin_link=row.admin_link,
         )
 
     @scoped
     def status(self, user: User) -> list[DossierStatus]:
-        """Every dossier of the firm: link, last run, next due."""
-        return [self._status(d) for d in self.store.list_dossiers(user.firm_id)]
+        """Every dossier of the firm: link, last run, next due.
+
+        Read set-based (a few statements for the whole firm) from both SQL stores."""
+        rows = self._firm_rows(user.firm_id)
+        recent = self._recent_runs([r.dossier.id for r in rows if _unfinished(r.last_run)])
+        return [self._status_of(row, recent.get(row.dossier.id, ())) for row in rows]
+
+    @scoped
+    def dossier_status(self, user: User, dossier_id: str) -> DossierStatus:
+        """One dossier's line of :meth:`status` (link, last run, next due), read for that dossier
+        alone: what a page about one dossier shows.
+
+        Raises:
+            sfsync.errors.NotFound: The user sees no such dossier.
+        """
+        row = self._nightly_row(self.access.dossier(user, dossier_id))
+        found = row.dossier.id
+        recent = self._recent_runs([found]) if _unfinished(row.last_run) else {}
+        return self._status_of(row, recent.get(found, ()))
 
     @scoped
     def runs(self, user: User, dossier_id: str | None = None, *, limit: int = 20) -> list[RunRecord]:
@@ -999,7 +1030,10 @@ class Sfsync:
         and duration."""
         if dossier_id is not None:
             return self.store.list_runs(self.access.dossier(user, dossier_id).id, limit=limit)
-        every = [r for d in self.store.list_dossiers(user.firm_id) for r in self.store.list_runs(d.id, limit=limit)]
+        # Every dossier's newest runs in one read (in dossier order, each newest first, as the
+        # per-dossier reads gave them, so that runs started at the same instant keep their order).
+        recent = self._recent_runs([d.id for d in self.store.list_dossiers(user.firm_id)], limit=limit)
+        every = [r for runs in recent.values() for r in runs]
         return sorted(every, key=lambda r: r.started_at, reverse=True)[:limit]
 
     @scoped
@@ -1071,6 +1105,7 @@ class Sfsync:
                     chunk = []
             if chunk:
                 count += write(chunk)
+            self.store.flush(dossier.id)  # a batch the store committed after its call: confirmed here
             if result.trial_balance:
                 self.store.write_trial_balance_batch(
                     dossier.id, generation, source, TrialBalanceBatch(lines=result.trial_balance), stream="import"

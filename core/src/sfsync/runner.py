@@ -632,27 +632,32 @@ class Runner:
         committed = run.counts.get("batches", 0)
         changed = False
         booking = tuple(booking)
-        async for batch in batches:
-            refuse_repeated_ids(batch)
-            if since is not None:
-                # *since*: what counts before the date (by booking period, else date) stays as it
-                # is in the dossier.
-                kept = counted_from(batch.lines, since, booking)
-                if kept is not batch.lines:
-                    ignored += len(batch.lines) - len(kept)
-                    batch = batch.model_copy(update={"lines": kept})
-            if batch.lines:
-                batch = batch.model_copy(update={"booking_years": booking})
-            self.store.write_ledger_batch(dossier_id, generation, connection.id, batch, stream="ledger")
-            if tally is not None:
-                tally.add(batch)
-            changed = changed or bool(batch.lines or batch.deleted or batch.deleted_entries or batch.clear)
-            run.warnings.extend(batch.warnings)
-            fetched += len(batch.lines)
-            deleted += len(batch.deleted) + len(batch.deleted_entries)
-            committed += 1
-            run.counts.update(lines_fetched=fetched, deletions=deleted, batches=committed)
-            self._report(watcher, ctx, dossier_id, fetched, committed)
+        try:
+            async for batch in batches:
+                refuse_repeated_ids(batch)
+                if since is not None:
+                    # *since*: what counts before the date (by booking period, else date) stays as it
+                    # is in the dossier.
+                    kept = counted_from(batch.lines, since, booking)
+                    if kept is not batch.lines:
+                        ignored += len(batch.lines) - len(kept)
+                        batch = batch.model_copy(update={"lines": kept})
+                if batch.lines:
+                    batch = batch.model_copy(update={"booking_years": booking})
+                self.store.write_ledger_batch(dossier_id, generation, connection.id, batch, stream="ledger")
+                if tally is not None:
+                    tally.add(batch)
+                changed = changed or bool(batch.lines or batch.deleted or batch.deleted_entries or batch.clear)
+                run.warnings.extend(batch.warnings)
+                fetched += len(batch.lines)
+                deleted += len(batch.deleted) + len(batch.deleted_entries)
+                committed += 1
+                run.counts.update(lines_fetched=fetched, deletions=deleted, batches=committed)
+                self._report(watcher, ctx, dossier_id, fetched, committed)
+        finally:
+            # The store may commit a batch after its call returned: a failure of it comes out
+            # here, in this stage, whatever else ended the loop (nothing of that batch is stored).
+            self.store.flush(dossier_id)
         run.counts.update(lines_fetched=fetched, deletions=deleted, batches=committed)
         if ignored:
             run.counts["lines_before_since_ignored"] = ignored

@@ -268,11 +268,11 @@ class TrialBalanceNeverRefreshes(Mutant):
     async def _trial_balance(
         self, ctx: ConnectorContext, company: Company, fiscal_years: list[FiscalYear], cursor: str | None
     ) -> AsyncIterator[TrialBalanceBatch]:
-        done = set(json.loads(cursor)["closed_done"]) if cursor else set()
+        done = set(json.loads(cursor)["done"]) if cursor else set()
         closed = [y.model_copy(update={"closed": y.closed or y.label in done}) for y in fiscal_years]
         async for batch in super()._trial_balance(ctx, company, closed, cursor):
-            state = json.loads(batch.cursor or '{"closed_done": []}')
-            state["closed_done"] = sorted({*state["closed_done"], *(y.label for y in fiscal_years if y.end <= batch.clear[1])}) if batch.clear else state["closed_done"]
+            state = json.loads(batch.cursor or '{"done": []}')
+            state["done"] = sorted({*state["done"], *(y.label for y in fiscal_years if y.end <= batch.clear[1])}) if batch.clear else state["done"]
             yield batch.model_copy(update={"cursor": json.dumps(state)})
 
 

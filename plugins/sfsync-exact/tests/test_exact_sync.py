@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import json
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -318,8 +319,7 @@ def test_exact_trial_balance_matches_the_lines() -> None:
     batches = _collect(
         connector.sfsync_fetch_trial_balance(ctx=ctx, company=company, fiscal_years=years, cursor=None)
     )
-    assert batches[-1].lines == [] and batches[-1].clear is None  # the read's end, with its cursor
-    batches = batches[:-1]
+    assert json.loads(batches[-1].cursor or "{}")["pending"] == []  # the last year ends the read
     assert [b.clear for b in batches] == [(y.start, y.end) for y in years]
     moves: dict[tuple[str, str, int], Decimal] = defaultdict(Decimal)
     for row in sandbox.division(company.ref).lines.values():

@@ -53,7 +53,7 @@ def test_an_unchanged_night_reads_no_year_and_costs_two_probes() -> None:
     sandbox, ctx, connector, company, years = _setup()
     first = _night(connector, ctx, company, years, None)
     assert len([b for b in first if b.lines]) == len(years)
-    assert json.loads(first[-1].cursor)["complete"] is True
+    assert json.loads(first[-1].cursor)["pending"] == []  # the read is complete
     before, mark = ctx.stats.requests, len(sandbox.requests)
     assert _night(connector, ctx, company, years, first[-1].cursor) == []
     paths = [r.split("?")[0].split(f"/{company.ref}/")[-1] for r in sandbox.requests[mark:]]
@@ -86,7 +86,7 @@ def test_a_read_cut_off_before_its_end_reads_every_year_again() -> None:
     _sandbox, ctx, connector, company, years = _setup()
     first = _night(connector, ctx, company, years, None)
     unfinished = first[0].cursor
-    assert json.loads(unfinished)["complete"] is False
+    assert json.loads(unfinished)["pending"]
     assert len([b for b in _night(connector, ctx, company, years, unfinished) if b.lines]) == len(years)
     # The first version's cursor (a bare year label) too.
     assert len([b for b in _night(connector, ctx, company, years, years[-1].label) if b.lines]) == len(years)
@@ -99,3 +99,46 @@ def test_a_booking_in_the_hour_before_the_first_read_is_read_again_the_next_nigh
     sandbox.add_entry(company.ref)
     cursor = _night(connector, ctx, company, years, None)[-1].cursor
     assert len([b for b in _night(connector, ctx, company, years, cursor) if b.lines]) == len(years)
+
+
+def _before_the_gate(cursor: str, *, complete: bool) -> str:
+    """The same read's cursor as Exact wrote it before sfsync.trial_balance_gate."""
+    state = json.loads(cursor)
+    return json.dumps({"v": 2, "complete": complete, "years": sorted(state["years"]), **state["marks"]})
+
+
+def test_a_cursor_from_before_the_gate_still_gives_an_unchanged_night() -> None:
+    sandbox, ctx, connector, company, years = _setup()
+    old = _before_the_gate(_night(connector, ctx, company, years, None)[-1].cursor, complete=True)
+    mark = len(sandbox.requests)
+    night = _night(connector, ctx, company, years, old)
+    assert [b for b in night if b.lines or b.clear] == []  # the totals stand: nothing read
+    assert len(sandbox.requests) - mark == 2
+    # The cursor in the gate's shape is stored once, and the night after is quiet.
+    assert [json.loads(b.cursor)["gate"] for b in night] == [1]
+    assert _night(connector, ctx, company, years, night[-1].cursor) == []
+
+
+def test_a_change_after_a_cursor_from_before_the_gate_still_arrives() -> None:
+    sandbox, ctx, connector, company, years = _setup()
+    old = _before_the_gate(_night(connector, ctx, company, years, None)[-1].cursor, complete=True)
+    sandbox.add_entry(company.ref)
+    again = _night(connector, ctx, company, years, old)
+    assert len([b for b in again if b.lines]) == len(years)
+    assert _moves(again) == _package_moves(sandbox, company.ref)
+
+
+def test_an_unfinished_cursor_from_before_the_gate_reads_every_year_again() -> None:
+    _sandbox, ctx, connector, company, years = _setup()
+    first = _night(connector, ctx, company, years, None)
+    old = _before_the_gate(first[0].cursor, complete=False)
+    again = _night(connector, ctx, company, years, old)
+    assert len([b for b in again if b.lines]) == len(years)
+    assert json.loads(again[-1].cursor)["pending"] == []
+
+
+def test_a_garbled_cursor_gives_a_full_read() -> None:
+    _sandbox, ctx, connector, company, years = _setup()
+    for garbled in ("{", "[]", '{"gate": 1, "years": "2024"}', '{"v": 2, "complete": true, "lines_ts": "x"}'):
+        again = _night(connector, ctx, company, years, garbled)
+        assert len([b for b in again if b.lines]) == len(years), garbled

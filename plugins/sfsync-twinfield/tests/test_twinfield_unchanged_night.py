@@ -150,3 +150,68 @@ def test_an_edit_reads_only_its_book_year_again(connected):
     connected.clock.advance(3600)
     night = _totals(connected, connected.new_context(), years, first[-1].cursor)
     assert [b.clear for b in night if b.clear] == [(y.start, y.end) for y in years if y.label == str(latest.number)]
+
+
+def _before_the_gate(cursor):
+    """The same read's cursor as Twinfield wrote it before sfsync.trial_balance_gate."""
+    state = json.loads(cursor)
+    return json.dumps({"v": 2, "years": state["years"], "pending": state["pending"], "done": state["done"],
+                       **state["marks"]})
+
+
+def _edit_the_latest_year(connected):
+    books = connected.sandbox.books.offices["001"]
+    latest = books.years[-1]
+    edited = next(t for _, t in sorted(books.transactions.items())
+                  if t.year == latest.number and t.code != "BEGIN" and t.currency == "EUR")
+    edited.lines[0].base += Decimal("1.00")
+    edited.lines[0].value += Decimal("1.00")
+    edited.lines[1].base -= Decimal("1.00")
+    edited.lines[1].value -= Decimal("1.00")
+    edited.modified = connected.sandbox._stamp()
+    connected.clock.advance(3600)
+    return str(latest.number)
+
+
+def test_a_cursor_from_before_the_gate_still_gives_an_unchanged_night(connected):
+    years = _years(connected)
+    old = _before_the_gate(_totals(connected, connected.ctx, years, None)[-1].cursor)
+    ctx = connected.new_context()
+    connected.sandbox.log.clear()
+    night = _totals(connected, ctx, years, old)
+    assert [b for b in night if b.lines or b.clear] == []
+    assert connected.calls(type="040_1") == []
+    assert ctx.stats.requests == 2
+
+
+def test_a_change_after_a_cursor_from_before_the_gate_still_arrives(connected):
+    years = _years(connected)
+    old = _before_the_gate(_totals(connected, connected.ctx, years, None)[-1].cursor)
+    label = _edit_the_latest_year(connected)
+    night = _totals(connected, connected.new_context(), years, old)
+    assert [b.clear for b in night if b.clear] == [(y.start, y.end) for y in years if y.label == label]
+    fresh = _totals(connected, connected.new_context(), years, None)
+    assert _by_key(night, label) == _by_key(fresh, label)
+
+
+def test_an_unfinished_cursor_from_before_the_gate_resumes_with_the_years_left(connected):
+    years = _years(connected)
+    first = _totals(connected, connected.ctx, years, None)
+    resumed = _totals(connected, connected.new_context(), years, _before_the_gate(first[0].cursor))
+    assert [b.clear for b in resumed] == [(y.start, y.end) for y in years[1:]]
+
+
+def test_a_garbled_cursor_gives_a_full_read(connected):
+    years = _years(connected)
+    for garbled in ("{", "null", '{"gate": 1, "years": [], "pending": 3}', '{"v": 2, "years": []}'):
+        totals = _totals(connected, connected.new_context(), years, garbled)
+        assert {b.clear for b in totals} == {(y.start, y.end) for y in years}, garbled
+
+
+def test_unreadable_marks_read_every_year_and_take_fresh_ones(connected):
+    years = _years(connected)
+    state = json.loads(_totals(connected, connected.ctx, years, None)[-1].cursor)
+    state["marks"]["modified"] = "yesterday"
+    night = _totals(connected, connected.new_context(), years, json.dumps(state))
+    assert {b.clear for b in night} == {(y.start, y.end) for y in years if not y.closed}
+    assert json.loads(night[-1].cursor)["marks"]["modified"].isdigit()

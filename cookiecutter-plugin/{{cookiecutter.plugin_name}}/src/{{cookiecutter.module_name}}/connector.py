@@ -49,6 +49,9 @@ from sfsync.models import (
 {%- endif %}
 )
 from sfsync.sandbox import Sandbox
+{%- if "trial_balance" in caps %}
+from sfsync.trial_balance_gate import TrialBalanceGate, TrialBalancePlan
+{%- endif %}
 
 from {{ cookiecutter.module_name }}.sandbox import BASE_URL, {{ cookiecutter.__class_prefix }}Sandbox
 
@@ -315,15 +318,18 @@ class {{ cookiecutter.__class_prefix }}Connector:
         """Yield totals per account and period, one fiscal year per batch.
 
         Each batch clears the year it re-reads, so totals that changed replace the old ones;
-        closed years finished in an earlier batch are not read again.
+        closed years finished in an earlier batch are not read again (the gate's cursor says).
         """
         # An unchanged night should read no line: where the package has a change signal (a
-        # modified-since filter, a sequence, an ETag), ask it first and yield nothing when
-        # nothing moved, recording the mark only in a pass's last batch (see sfsync.echo).
-        done = set(json.loads(cursor)["done"]) if cursor else set()
-        for year in fiscal_years:
-            if year.closed and year.label in done:
-                continue
+        # modified-since filter, a sequence, an ETag), name its marks in ``marks=``, take them
+        # before a full read (``gate.marks = …`` when ``gate.plan`` is FULL) and, after a
+        # complete one, ask the package what moved: ``gate.moved(labels_of_years_moved,
+        # new_marks)``; nothing moved reads nothing (see sfsync.trial_balance_gate, sfsync.echo).
+        # The skeleton's package has no signal, so every night re-reads the open years.
+        gate = TrialBalanceGate.load(cursor, fiscal_years, marks={})
+        if gate.plan is TrialBalancePlan.PROBE:
+            gate.moved(None)  # "something moved, the package cannot say where"
+        for year in gate.to_read(fiscal_years):
             body = await _get(
                 ctx,
                 f"/api/companies/{company.ref}/trial-balance",
@@ -344,10 +350,7 @@ class {{ cookiecutter.__class_prefix }}Connector:
                 )
                 for row in body["items"]
             ]
-            done.add(year.label)
-            yield TrialBalanceBatch(
-                lines=lines, clear=(year.start, year.end), cursor=json.dumps({"done": sorted(done)})
-            )
+            yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end), cursor=gate.read(year))
 {%- endif %}
 {%- if "opening_balances" in caps %}
 

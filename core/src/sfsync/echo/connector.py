@@ -30,6 +30,7 @@ from sfsync.models import (
     TrialBalanceBatch,
     TrialBalanceLine,
 )
+from sfsync.trial_balance_gate import TrialBalanceGate, TrialBalancePlan
 
 if TYPE_CHECKING:
     from sfsync.sandbox.base import Sandbox
@@ -167,19 +168,20 @@ class EchoConnector:
         self, ctx: ConnectorContext, company: Company, fiscal_years: list[FiscalYear], cursor: str | None
     ) -> AsyncIterator[TrialBalanceBatch]:
         # Echo has no report endpoint: totals are computed from its lines, per fiscal year they
-        # are booked in. A closed year, once brought, is not read again (the cursor lists them).
-        # The cursor also keeps the package's sequence as of the last pass: a night first asks
-        # for one line and one deletion after it, and only when either exists are the open years
-        # read and written again (an unchanged night: two small requests, no line).
-        state = json.loads(cursor) if cursor else {}
-        done = set(state.get("closed_done", []))
-        wanted = [y for y in fiscal_years if not (y.closed and y.label in done)]
-        if not wanted:
+        # are booked in. A closed year, once brought, is not read again. The gate keeps the
+        # package's sequence as of the last pass: a night first asks for one line and one
+        # deletion after it, and only when either exists are the open years read and written
+        # again (an unchanged night: two small requests, no line). Echo's signal does not say
+        # which year moved, so a change reads every open year.
+        gate = TrialBalanceGate.load(cursor, fiscal_years, marks={"seen": int}, upgrade=_cursor_before_the_gate)
+        if all(gate.final(year) for year in fiscal_years):
             return
-        seen = state.get("seen")
-        changed = await self._changed_since(ctx, company, seen) if seen is not None else None
-        if changed is False:
-            return
+        if gate.plan is TrialBalancePlan.PROBE:
+            changed = await self._changed_since(ctx, company, gate.marks["seen"])
+            if changed is False:
+                return
+            gate.moved(None, {"seen": changed})
+        wanted = gate.to_read(fiscal_years)
         by_label = {y.label: y for y in fiscal_years}
         totals: dict[tuple[str, dt.date], list[Decimal]] = {}
         marks: dict[str, Any] = {}
@@ -192,21 +194,17 @@ class EchoConnector:
                 bucket = totals.setdefault((line.account, year.end), [Decimal(0), Decimal(0)])
                 bucket[0] += line.debit
                 bucket[1] += line.credit
-        # The sequence the first page of this pass answered with: every change after it has a
-        # higher number, so the next night's question cannot miss one. Only the pass's last
-        # batch records it: a pass cut short keeps the old one and is made again in full.
-        passed = marks.get("deleted") if changed is None else changed
+        if gate.plan is TrialBalancePlan.FULL:
+            # The sequence the first page of this pass answered with: every change after it has
+            # a higher number, so the next night's question cannot miss one.
+            gate.marks = {"seen": marks.get("deleted")}
         for year in wanted:
             lines = [
                 TrialBalanceLine(account=account, period_start=year.start, period_end=year.end, fiscal_year=year.label,
                                  debit=d, credit=c, closing=d - c)
                 for (account, end), (d, c) in sorted(totals.items()) if end == year.end
             ]
-            if year.closed:
-                done.add(year.label)
-            last = year is wanted[-1]
-            yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end),
-                                    cursor=json.dumps({"closed_done": sorted(done), "seen": passed if last else seen}))
+            yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end), cursor=gate.read(year))
 
     async def _changed_since(self, ctx: ConnectorContext, company: Company, seen: int) -> int | bool:
         """Whether a line was written or deleted after ``seen``: ``False``, or the sequence to
@@ -217,6 +215,17 @@ class EchoConnector:
             if not page["deleted"]:
                 return False
         return int(page["sequence"])
+
+
+def _cursor_before_the_gate(raw: Any, labels: list[str]) -> dict[str, Any] | None:
+    """Echo's cursor before :mod:`sfsync.trial_balance_gate`: ``{"closed_done": [...], "seen": n}``,
+    written only by a complete pass (a cut-off one kept the pass before's ``seen``, whose probe
+    finds the change again). Without a ``seen`` it is a full read keeping the closed years."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("closed_done", []), list):
+        return None
+    seen = raw.get("seen")
+    return {"years": labels, "pending": [], "done": [str(label) for label in raw.get("closed_done", [])],
+            "marks": {} if seen is None else {"seen": seen}}
 
 
 def _lines(rows: list[dict[str, Any]]) -> LedgerColumns:

@@ -235,6 +235,14 @@ class Store(Protocol):
     def write_trial_balance_batch(
         self, dossier_id: str, generation: int, source: str, batch: TrialBalanceBatch, *, stream: str
     ) -> None: ...
+    def flush(self, dossier_id: str | None = None) -> None:
+        """Wait until every ledger batch handed over is committed, and raise the failure of one
+        of ``dossier_id`` (None: of any dossier) that was not. A store may return from
+        :meth:`write_ledger_batch` before its batch is committed (PostgreSQL sends one batch
+        ahead): its failure is raised by the dossier's next write, by :meth:`swap_generation` or
+        here, and nothing of it (lines nor checkpoint) is stored. A store that commits within
+        each call has nothing to do."""
+
     def get_checkpoint(self, dossier_id: str, generation: int, stream: str) -> str | None: ...
     def clear_checkpoints(self, dossier_id: str, generation: int) -> None: ...
     def fiscal_years(self, dossier_id: str, generation: int | None = None) -> list[FiscalYear]: ...

@@ -13,7 +13,10 @@ written in the same transaction as their batch, exact amounts) for many workers 
   (:mod:`sfsync.store.ledger_sets_pg`). A ledger batch is one transaction in four round trips: the
   opening, the set and the deletions in one pipeline; the lines by binary ``COPY`` straight into
   the table (or, once a set has met a line stored already, into a session staging table and one
-  set-based merge); the checkpoint and the commit in a second pipeline. Other batches (trial
+  set-based merge); the checkpoint and the commit in a second pipeline. A *straight* batch of a
+  set met before is instead sent as one query and confirmed by the store's next call
+  (:mod:`sfsync.store.pg_inflight`): the server writes it while the caller prepares the next one;
+  its failure is raised by the dossier's next write, ``swap_generation`` or ``flush``. Other batches (trial
   balance, accounts) go as arrays into one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO
   UPDATE``, the whole transaction sent in pipeline mode.
 * **The per-dossier run lock** is a row (owner, expiry, as in SQLite) *plus* a session-level
@@ -52,6 +55,7 @@ from sfsync.models import (
     TrialBalanceLine,
 )
 from sfsync.placement import placed_days
+from sfsync.store import pg_inflight
 from sfsync.store.base import (
     ConnectionRecord,
     DossierRecord,
@@ -196,6 +200,12 @@ _PLACED = "COALESCE(placed_on, date)"
 
 _STAGED_LINES = POSTGRES.staged_upsert(LEDGER_LINES)
 _CLASHED_KEPT = 4096  # ledger sets remembered as having met a stored line (then forgotten, all at once)
+_CHECKPOINT = (
+    "INSERT INTO checkpoints (dossier_id, generation, stream, cursor) VALUES (%s, %s, %s, %s)"
+    " ON CONFLICT (dossier_id, generation, stream) DO UPDATE SET cursor = excluded.cursor"
+)
+_COPY_COLUMNS = ("set_id", *_LINE_COLUMNS)
+_COPY_KINDS = tuple(LEDGER_LINES.kinds[c] for c in _COPY_COLUMNS)
 
 
 # A run's housekeeping (begin_run, end_run): the lock is taken when it is free, already ours, past
@@ -215,6 +225,13 @@ _RELEASE_LOCK = "DELETE FROM locks WHERE dossier_id = %s AND owner = %s RETURNIN
 
 def _new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def _abandon(db: psycopg.Connection[Any]) -> None:
+    """Drop a session left in the middle of a batch (an interrupt while it was sent or read): the
+    server rolls back whatever it had not committed, and the store's next call connects again
+    (the connection is then ``broken``, see ``PostgresStore._live``)."""
+    db.pgconn.finish()
 
 
 class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
@@ -247,6 +264,9 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
         self._held: set[str] = set()  # dossiers whose advisory lock this store's session holds
         self._staged_on: psycopg.Connection[Any] | None = None  # the session whose staging tables exist
         self._clashed: set[tuple[str, int, str]] = set()  # ledger sets whose straight COPY met a stored line
+        self._set_ids: dict[tuple[str, int, str], int] = {}  # ledger sets seen, by (dossier, generation, source)
+        self._in_flight: pg_inflight.InFlight | None = None  # the ledger batch sent, its results unread
+        self._failed: dict[str, psycopg.Error] = {}  # by dossier: a batch in flight that failed, not yet raised
         try:
             self._migrate()
         except BaseException:
@@ -318,7 +338,12 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
 
     def _live(self) -> psycopg.Connection[Any]:
         """The work connection, opened again if the last use found it broken (a server restart,
-        a network cut): the operation that hit the break fails, the next one works."""
+        a network cut): the operation that hit the break fails, the next one works.
+
+        Every use of the connection comes through here (under ``self._lock``), so a ledger batch
+        still in flight is confirmed first (:meth:`_settle`): nothing reads around it."""
+        if self._in_flight is not None:
+            self._settle()
         if self._db.broken:
             self._db.close()
             self._db = self._connect()
@@ -353,18 +378,27 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
         the scheduler). Leaving the block by an exception rolls back whatever it left open."""
         with self._lock:
             db = self._live()
-            if self._staged_on is not db:  # a new session (first use, or after a reconnect)
-                db.execute(_STAGED_LINES.create)  # autocommit: not undone by a batch that fails
-                self._staged_on = db
+            self._staging_on(db)
             try:
                 yield db
             except BaseException:
-                if not db.broken and db.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                    try:
-                        db.execute("ROLLBACK")
-                    except psycopg.Error:
-                        db.close()  # unusable: the next operation connects again (see _live)
+                self._roll_back(db)
                 raise
+
+    def _staging_on(self, db: psycopg.Connection[Any]) -> None:
+        """Make the session's staging tables if this session (first use, a reconnect) has none."""
+        if self._staged_on is not db:
+            db.execute(_STAGED_LINES.create)  # autocommit: not undone by a batch that fails
+            self._staged_on = db
+
+    @staticmethod
+    def _roll_back(db: psycopg.Connection[Any]) -> None:
+        """Roll back whatever transaction a failed batch left open."""
+        if not db.broken and db.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            try:
+                db.execute("ROLLBACK")
+            except psycopg.Error:
+                db.close()  # unusable: the next operation connects again (see _live)
 
     def _one(self, query: str, params: Sequence[Any] = ()) -> Any:
         with self._lock:
@@ -561,6 +595,7 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
         return gen  # type: ignore[no-any-return]
 
     def swap_generation(self, dossier_id: str, generation: int) -> None:
+        self.flush(dossier_id)  # never swap in a generation that misses a batch
         with self._tx() as db:
             self._swap_in(db, dossier_id, generation)
 
@@ -585,9 +620,9 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
             )
             self._drop(db, dossier_id, generation)
 
-    @staticmethod
-    def _drop(db: psycopg.Connection[Any], dossier_id: str, generation: int) -> None:
+    def _drop(self, db: psycopg.Connection[Any], dossier_id: str, generation: int) -> None:
         drop_sets(db, dossier_id, generation)
+        self._set_ids = {key: id_ for key, id_ in self._set_ids.items() if key[:2] != (dossier_id, generation)}
         for table in GENERATION_TABLES:
             if table == "ledger_lines":
                 continue
@@ -618,6 +653,99 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
         columns.append([stamp.isoformat() if stamp else None for stamp in lines.column("modified")])
         columns.append(placed_days(lines, batch.booking_years or (lambda: self.fiscal_years(dossier_id, generation))) or [None] * len(lines))
         key = (dossier_id, generation, source)
+        set_id = self._set_ids.get(key)
+        straight = (set_id is not None and bool(lines) and batch.clear is None and not batch.deleted
+                    and not batch.deleted_entries and key not in self._clashed)
+        if straight:
+            # Formatted before the batch in flight is confirmed: the server writes it meanwhile.
+            assert set_id is not None
+            flight = pg_inflight.InFlight(dossier_id, generation, source, stream, batch.cursor, set_id, columns, len(lines))
+            kept, data = pg_inflight.text_rows([[set_id] * len(lines), *columns], _COPY_KINDS)
+        with self._lock:
+            self._live()  # confirms the batch in flight
+            self._raise_failed(dossier_id)
+            if not (straight and self._send_straight(flight, [_COPY_COLUMNS[i] for i in kept], data)):
+                self._write_ledger_now(key, lines, columns, batch, stream)
+
+    def _send_straight(self, flight: pg_inflight.InFlight, copy_columns: list[str], data: bytes) -> bool:
+        """Send a straight batch and return without waiting for the server (``pg_inflight``);
+        False if its cached set is gone (the caller then writes it in full)."""
+        db = self._db
+        if db.info.encoding != "utf-8":  # the COPY data is UTF-8 text
+            return False
+        self._staging_on(db)  # for a clash found when the batch is confirmed
+        query = pg_inflight.straight_query(db, flight, copy_columns, _CHECKPOINT)
+        try:
+            failure = pg_inflight.start(db.pgconn, query)
+        except BaseException:
+            _abandon(db)
+            raise
+        if failure is not None:
+            self._roll_back(db)
+            if failure.sqlstate == pg_inflight.DIVISION_BY_ZERO:  # the guard: the set was dropped meanwhile
+                self._set_ids.pop((flight.dossier_id, flight.generation, flight.source), None)
+                return False
+            raise failure.error(flight.about())
+        try:
+            pg_inflight.send_copy(db.pgconn, data)
+        except psycopg.OperationalError as exc:  # the connection is lost: nothing of the batch committed
+            raise pg_inflight.ServerFailure(None, str(exc)).error(flight.about()) from None
+        except BaseException:
+            _abandon(db)
+            raise
+        self._in_flight = flight
+        return True
+
+    def _settle(self) -> None:
+        """Confirm the ledger batch in flight: read its results; a clash with a stored line goes
+        through the staging table and the merge; any other failure is rolled back and kept for
+        the dossier's next write or :meth:`flush`, whichever thread or task makes it."""
+        flight, self._in_flight = self._in_flight, None
+        assert flight is not None
+        db = self._db
+        try:
+            failure = pg_inflight.finish(db.pgconn)
+        except BaseException:  # interrupted (a signal, a time limit): committed or not, the checkpoint says
+            _abandon(db)
+            raise
+        if failure is None:
+            return
+        if failure.sqlstate == pg_inflight.UNIQUE_VIOLATION and not db.broken:
+            key = (flight.dossier_id, flight.generation, flight.source)
+            try:
+                db.execute("ROLLBACK TO SAVEPOINT straight")
+                self._mark_clashed(key)
+                self._stage_and_merge(db, flight.set_id, flight.columns, flight.dossier_id, flight.generation,
+                                      flight.stream, flight.cursor)
+                return
+            except psycopg.Error as exc:
+                failure = pg_inflight.ServerFailure(exc.sqlstate, str(exc))
+        self._roll_back(db)
+        self._failed[flight.dossier_id] = failure.error(flight.about())
+
+    def _raise_failed(self, dossier_id: str | None) -> None:
+        """Raise the failure of a batch of ``dossier_id`` (None: of any dossier) sent earlier."""
+        if dossier_id is None and self._failed:
+            raise self._failed.pop(next(iter(self._failed)))
+        if dossier_id is not None and dossier_id in self._failed:
+            raise self._failed.pop(dossier_id)
+
+    def flush(self, dossier_id: str | None = None) -> None:
+        """Wait until the ledger batch in flight is committed; raise the failure of a batch of
+        ``dossier_id`` (None: of any dossier) that did not commit. A straight ledger batch
+        returns before the server has written it: its failure is raised here, or by the
+        dossier's next write."""
+        with self._lock:
+            if self._in_flight is not None:
+                self._settle()
+            self._raise_failed(dossier_id)
+
+    def _write_ledger_now(
+        self, key: tuple[str, int, str], lines: Any, columns: list[list[Any]], batch: LedgerBatch, stream: str
+    ) -> None:
+        """Write a ledger batch and wait for its commit: the deletions, a set not cached yet, a
+        set that has met a stored line."""
+        dossier_id, generation, _ = key
         with self._copy_tx() as db:
             with db.pipeline():  # one round trip: open, find (or make) the set, delete
                 db.execute("BEGIN")
@@ -642,6 +770,9 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
                 if straight:
                     db.execute("SAVEPOINT straight")  # a clash undoes only the COPY
             set_id = found.fetchone()[0]  # type: ignore[index]
+            if len(self._set_ids) >= _CLASHED_KEPT:
+                self._set_ids.clear()
+            self._set_ids[key] = set_id
             if lines and not (straight and self._copy_straight(db, key, set_id, columns)):
                 self._stage_and_merge(db, set_id, columns, dossier_id, generation, stream, batch.cursor)
                 return
@@ -662,10 +793,13 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
             return True
         except psycopg.errors.UniqueViolation:
             db.execute("ROLLBACK TO SAVEPOINT straight")
-            if len(self._clashed) >= _CLASHED_KEPT:  # a long-lived worker meets many sets
-                self._clashed.clear()
-            self._clashed.add(key)
+            self._mark_clashed(key)
             return False
+
+    def _mark_clashed(self, key: tuple[str, int, str]) -> None:
+        if len(self._clashed) >= _CLASHED_KEPT:  # a long-lived worker meets many sets
+            self._clashed.clear()
+        self._clashed.add(key)
 
     def _stage_and_merge(
         self, db: psycopg.Connection[Any], set_id: int, columns: list[list[Any]], dossier_id: str,
@@ -710,6 +844,7 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
         *,
         stream: str,
     ) -> None:
+        self.flush(dossier_id)  # a ledger batch of the dossier that failed in flight fails this run
         with self._pipelined_tx() as db:
             if batch.clear is not None:
                 db.execute(
@@ -725,11 +860,7 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
     def _checkpoint(
         db: psycopg.Connection[Any], dossier_id: str, generation: int, stream: str, cursor: str
     ) -> None:
-        db.execute(
-            "INSERT INTO checkpoints (dossier_id, generation, stream, cursor) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (dossier_id, generation, stream) DO UPDATE SET cursor = excluded.cursor",
-            (dossier_id, generation, stream, cursor),
-        )
+        db.execute(_CHECKPOINT, (dossier_id, generation, stream, cursor))
 
     def get_checkpoint(self, dossier_id: str, generation: int, stream: str) -> str | None:
         row = self._one(
@@ -933,7 +1064,14 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
                 self._session_unlock(run.dossier_id)
 
     def close(self) -> None:
+        """Confirm the ledger batch in flight, close both sessions, then raise the failure of a
+        batch that no call has raised yet (closing never hides one)."""
         with self._lock:
-            if self._lock_db is not None:
-                self._lock_db.close()
-            self._db.close()
+            try:
+                if self._in_flight is not None:
+                    self._settle()
+            finally:
+                if self._lock_db is not None:
+                    self._lock_db.close()
+                self._db.close()
+            self._raise_failed(None)

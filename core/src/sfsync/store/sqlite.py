@@ -750,6 +750,9 @@ class SQLiteStore(HousekeepingRows, MovementRows, PlanningRows):
             self._write_in(db, RUNS, (), [run])
             self._drop_lock(db, run.dossier_id, run.id)
 
+    def flush(self, dossier_id: str | None = None) -> None:
+        """Nothing to wait for: each batch is committed within its own call."""
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

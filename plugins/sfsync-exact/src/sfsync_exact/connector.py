@@ -41,7 +41,7 @@ from sfsync_exact.mapping import (
     to_fiscal_years,
 )
 from sfsync_exact.ratelimits import EXACT_RATE_LIMITS
-from sfsync_exact.trial_balance_gate import TrialBalanceGate
+from sfsync_exact.trial_balance_gate import open_gate
 
 __all__ = ["ExactConnector", "exact_be", "exact_fr", "exact_nl"]
 
@@ -200,12 +200,14 @@ class ExactConnector:
         self, ctx: ConnectorContext, company: Company, fiscal_years: list[FiscalYear], cursor: str | None
     ) -> AsyncIterator[TrialBalanceBatch]:
         client = self.client(ctx)
-        gate = await TrialBalanceGate.open(ctx, client, company, fiscal_years, cursor)
-        if gate.unchanged:
-            return  # nothing moved since the last complete read: the stored totals stand
-        async for batch in trial_balance_batches(client, company, fiscal_years):
-            yield gate.during(batch)
-        yield gate.finished()
+        gate = await open_gate(ctx, client, company, fiscal_years, cursor)
+        if gate.to_read(fiscal_years):
+            # Any year to read reads them all, in order: each year's closing opens the next.
+            by_label = {year.label: year for year in fiscal_years}
+            async for batch in trial_balance_batches(client, company, fiscal_years):
+                yield batch.model_copy(update={"cursor": gate.read(by_label[batch.cursor or ""])})
+        elif (idle := gate.idle_cursor(cursor)) is not None:
+            yield TrialBalanceBatch(cursor=idle)  # nothing moved, but the timestamps did
 
     @hookimpl
     async def sfsync_fetch_opening_balances(

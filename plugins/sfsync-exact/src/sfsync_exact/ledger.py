@@ -205,7 +205,8 @@ async def trial_balance_batches(
     client: ExactClient, company: Company, fiscal_years: list[FiscalYear]
 ) -> AsyncIterator[TrialBalanceBatch]:
     """Per fiscal year, totals per account and period from ``financial/ReportingBalance``
-    (whether to read them at all tonight: :mod:`sfsync_exact.trial_balance_gate`).
+    (whether to read them at all tonight: :mod:`sfsync_exact.trial_balance_gate`). Each batch's
+    cursor is its year's label, for the gate to replace.
 
     Balance-sheet accounts carry their closing balance into the next year; profit-and-loss
     accounts start each year at zero and their result moves into the retained-earnings account

@@ -7,84 +7,67 @@ changed or added since the last read shows in ``sync/Financial/TransactionLines`
 Timestamp, a deleted one in ``sync/Deleted`` (``EntityType`` 1). When neither has a row, the
 stored totals stand and the night costs those two small requests and no line.
 
-Cursor (JSON): ``{"v": 2, "complete": bool, "years": [labels], "lines_ts": …, "deleted_ts": …}``.
-``complete`` is set by the empty batch after the last year; a run cut off before it (or a cursor
-of the first version, a bare year label) reads every year again, as does a change in the years.
-The first read takes the timestamps of an hour before it started (the ledger's *since* margin),
-so nothing that changed while it ran is missed; a change inside that hour costs one more full
-read the next night, never a missed change. (The ledger keeps two days for deletions because it
-must *apply* each one; here a deletion before the read is already in the totals it reads.)
+The cursor, its fallbacks and the years to read are :mod:`sfsync.trial_balance_gate`'s; here are
+the marks (``lines_ts``, ``deleted_ts``) and the probe. Neither feed names the year a line is in,
+and a year's closing balances open the next, so a change reads every year again, closed ones too
+(``closed_final=False``). A first read takes the timestamps of an hour before it started (the
+ledger's *since* margin), so nothing that changed while it ran is missed; a change inside that
+hour costs one more full read the next night, never a missed change. (The ledger keeps two days
+for deletions because it must *apply* each one; here a deletion before the read is already in
+the totals it reads.)
+
+Cursors written before the gate (``{"v": 2, "complete": bool, "years": [labels], "lines_ts": …,
+"deleted_ts": …}``) are still read: a complete one is probed, an unfinished one resumes. The
+first version's (a bare year label) gives a full read.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from sfsync.context import ConnectorContext
-from sfsync.models import Company, FiscalYear, TrialBalanceBatch
+from sfsync.models import Company, FiscalYear
+from sfsync.trial_balance_gate import TrialBalanceGate, TrialBalancePlan
 
 from sfsync_exact.client import ExactClient
 from sfsync_exact.ledger import SINCE_MARGIN, sync_timestamp
 from sfsync_exact.wire import parse_int64
 
-__all__ = ["TrialBalanceGate"]
+__all__ = ["open_gate"]
+
+MARKS = {"lines_ts": int, "deleted_ts": int}
 
 
-@dataclass
-class TrialBalanceGate:
-    """The change check before a trial-balance read, and the cursors of the read."""
-
-    state: dict[str, Any] = field(default_factory=dict)
-    unchanged: bool = False
-    """True when nothing moved since the last complete read: the stream brings nothing."""
-
-    @classmethod
-    async def open(
-        cls, ctx: ConnectorContext, client: ExactClient, company: Company, years: list[FiscalYear], cursor: str | None
-    ) -> TrialBalanceGate:
-        """Probe the division's changes since the cursor (or take fresh timestamps)."""
-        division = int(company.ref)
-        labels = sorted(y.label for y in years)
-        last = _read(cursor)
-        if last is not None and last.get("complete") and last.get("years") == labels:
-            lines_ts, lines_moved = await _newest(client, f"{division}/sync/Financial/TransactionLines",
-                                                  last["lines_ts"], deleted=False)
-            deleted_ts, lines_gone = await _newest(client, f"{division}/sync/Deleted", last["deleted_ts"], deleted=True)
-            state = {**last, "lines_ts": lines_ts, "deleted_ts": deleted_ts}
-            return cls(state, unchanged=not (lines_moved or lines_gone))
+async def open_gate(
+    ctx: ConnectorContext, client: ExactClient, company: Company, years: list[FiscalYear], cursor: str | None
+) -> TrialBalanceGate:
+    """The gate of tonight's read: probed from the cursor's timestamps, or with fresh ones."""
+    division = int(company.ref)
+    gate = TrialBalanceGate.load(cursor, years, marks=MARKS, upgrade=_cursor_before_the_gate, closed_final=False)
+    if gate.plan is TrialBalancePlan.PROBE:
+        lines_ts, lines_moved = await _newest(client, f"{division}/sync/Financial/TransactionLines",
+                                              gate.marks["lines_ts"], deleted=False)
+        deleted_ts, lines_gone = await _newest(client, f"{division}/sync/Deleted", gate.marks["deleted_ts"],
+                                               deleted=True)
+        gate.moved(None if lines_moved or lines_gone else (), {"lines_ts": lines_ts, "deleted_ts": deleted_ts})
+    elif gate.plan is TrialBalancePlan.FULL:
         now = ctx.clock.now()
-        return cls({
-            "v": 2, "years": labels,
+        gate.marks = {
             "lines_ts": await sync_timestamp(client, division, "TransactionLines", now - SINCE_MARGIN),
             "deleted_ts": await sync_timestamp(client, division, "Deleted", now - SINCE_MARGIN),
-        })
-
-    def during(self, batch: TrialBalanceBatch) -> TrialBalanceBatch:
-        """A year's batch with the read's cursor (not complete yet: a resume reads every year)."""
-        return batch.model_copy(update={"cursor": self._dump(complete=False)})
-
-    def finished(self) -> TrialBalanceBatch:
-        """The empty batch after the last year, whose cursor says the read is complete."""
-        return TrialBalanceBatch(cursor=self._dump(complete=True))
-
-    def _dump(self, *, complete: bool) -> str:
-        return json.dumps({**self.state, "complete": complete}, sort_keys=True)
+        }
+    return gate
 
 
-def _read(cursor: str | None) -> dict[str, Any] | None:
-    try:
-        state = json.loads(cursor) if cursor else None
-    except ValueError:
-        return None  # the first version's cursor (a year label): read everything once more
-    if not isinstance(state, dict) or state.get("v") != 2:
+def _cursor_before_the_gate(raw: Any, labels: list[str]) -> dict[str, Any] | None:
+    if not isinstance(raw, dict) or raw.get("v") != 2:
         return None
     try:
-        state["lines_ts"], state["deleted_ts"] = int(state["lines_ts"]), int(state["deleted_ts"])
+        marks = {"lines_ts": int(raw["lines_ts"]), "deleted_ts": int(raw["deleted_ts"])}
     except (KeyError, TypeError, ValueError):
         return None
-    return state
+    years = raw.get("years")
+    return {"years": years, "pending": [] if raw.get("complete") is True else years, "done": [], "marks": marks}
 
 
 async def _newest(client: ExactClient, path: str, after: int, *, deleted: bool) -> tuple[int, bool]:

@@ -48,7 +48,7 @@ from sfsync_twinfield.browse import Row, browse, column
 from sfsync_twinfield.client import NS_PERIOD, q, text
 from sfsync_twinfield.deletions import deletions_since
 from sfsync_twinfield.fiscal_years import PeriodTable, YearsCache
-from sfsync_twinfield.trial_balance_gate import TrialBalanceGate, book_year
+from sfsync_twinfield.trial_balance_gate import book_year, open_gate
 
 CONNECTOR = "twinfield"
 DIM_PAGE = 100
@@ -411,10 +411,10 @@ class TwinfieldConnector:
 
         Period 0 (the opening balance Twinfield carries into a year) becomes the opening of
         the first period. After a complete read, a night reads only the years with a
-        transaction changed, added or deleted since (:class:`TrialBalanceGate`: two query calls,
+        transaction changed, added or deleted since (:mod:`~sfsync_twinfield.trial_balance_gate`: two query calls,
         no line, when nothing moved); closed years done in an earlier read are not read again.
         """
-        gate = await TrialBalanceGate.open(ctx, company.ref, fiscal_years, cursor)
+        gate = await open_gate(ctx, company.ref, fiscal_years, cursor)
         wanted = gate.to_read(fiscal_years)
         for year in wanted:
             rows = await browse(
@@ -473,9 +473,9 @@ class TwinfieldConnector:
                     )
                     running = closing
             yield TrialBalanceBatch(lines=lines, clear=(year.start, year.end), cursor=gate.read(year))
-        if not wanted and gate.dump() != cursor:
+        if not wanted and (idle := gate.idle_cursor(cursor)) is not None:
             # Nothing to read, but the markers moved on (a change outside the years, say).
-            yield TrialBalanceBatch(cursor=gate.dump())
+            yield TrialBalanceBatch(cursor=idle)
 
     @hookimpl
     def sfsync_sandbox(self) -> Sandbox:

@@ -9,83 +9,65 @@ row, the stored totals stand: two requests and no line. Otherwise only the years
 transactions are in are read again: an edited or added one names its book year, a deleted one
 only its date (so that year and its neighbours are read; every year when it has none).
 
-Cursor (JSON): ``{"v": 2, "years": [labels], "pending": [labels], "done": [labels],
-"modified": stamp, "deleted_from": …, "deleted_seen": […]}``. ``pending`` lists the years of
-the read in progress (a resumed run reads only those); when empty, the read is complete. A first
-read, a change in the years, or a cursor of the first version (``{"done": […]}``) reads every year
-except closed ones already done, with markers taken before it starts (three hours back, for skew
-and Twinfield's local-time stamps), so nothing that changes while it runs is missed.
+The cursor, its fallbacks and the bookkeeping of the years are
+:mod:`sfsync.trial_balance_gate`'s; here are the marks (``modified``, the newest stamp seen;
+``deleted_from`` and ``deleted_seen``, where the deletions stand) and the probe. A first read, a
+change in the years, or a cursor without the marks reads every year except closed ones already
+done, with marks taken before it starts (three hours back, for skew and Twinfield's local-time
+stamps), so nothing that changes while it runs is missed; a read cut off resumes with the years it
+had left. Cursors written before the gate (``{"v": 2, "years": …, "pending": …, "done": …,
+"modified": …, "deleted_from": …, "deleted_seen": …}``, and the first version's ``{"done": […]}``)
+are still read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sfsync.context import ConnectorContext
 from sfsync.models import FiscalYear
+from sfsync.trial_balance_gate import TrialBalanceGate, TrialBalancePlan
 
 from sfsync_twinfield.browse import browse, column
 from sfsync_twinfield.deletions import deletions_since
 
-__all__ = ["TrialBalanceGate", "book_year"]
+__all__ = ["book_year", "open_gate"]
 
 STAMP = "%Y%m%d%H%M%S"
 OVERLAP = dt.timedelta(hours=3)
+MARKS = {"modified": str, "deleted_from": str, "deleted_seen": list}
+
+
+async def open_gate(
+    ctx: ConnectorContext, office: str, years: list[FiscalYear], cursor: str | None
+) -> TrialBalanceGate:
+    """Probe the office's changes since the cursor, or plan a full read with fresh marks."""
+    gate = TrialBalanceGate.load(cursor, years, marks=MARKS, upgrade=_cursor_before_the_gate)
+    kept = gate.marks
+    if gate.plan is TrialBalancePlan.PROBE and _stamp(kept["modified"]) is not None:
+        marks = _Marks(kept["modified"], kept["deleted_from"], [str(seen) for seen in kept["deleted_seen"]])
+        gate.moved(await marks.probe(ctx, office, years), asdict(marks))
+    elif gate.plan is not TrialBalancePlan.RESUME:
+        # A first read, or marks that cannot be read: every year, asked from before it starts.
+        now = ctx.clock.now() - OVERLAP
+        gate.moved(None, {"modified": now.strftime(STAMP), "deleted_from": now.strftime("%Y-%m-%dT%H:%M:%S"),
+                          "deleted_seen": []})
+    return gate
 
 
 @dataclass
-class TrialBalanceGate:
-    """The change check before a trial-balance read, the years to read, and the read's cursor."""
+class _Marks:
+    """Where the probe asks from, moved on by what it finds (also the deletions' marker)."""
 
-    years: list[str]
-    pending: list[str]
-    done: list[str]
     modified: str
     deleted_from: str
     deleted_seen: list[str] = field(default_factory=list)
 
-    @classmethod
-    async def open(
-        cls, ctx: ConnectorContext, office: str, years: list[FiscalYear], cursor: str | None
-    ) -> TrialBalanceGate:
-        """Probe the office's changes since the cursor, or plan a full read."""
-        labels = [year.label for year in years]
-        last = _read(cursor)
-        if last is not None and last.years == labels:
-            if not last.pending:
-                await last._probe(ctx, office, years)
-            return last  # a resumed read keeps its pending years
-        now = ctx.clock.now() - OVERLAP
-        done = [] if last is None else last.done
-        closed_done = {year.label for year in years if year.closed and year.label in done}
-        return cls(
-            years=labels,
-            pending=[label for label in labels if label not in closed_done],
-            done=sorted(closed_done),
-            modified=now.strftime(STAMP),
-            deleted_from=now.strftime("%Y-%m-%dT%H:%M:%S"),
-        )
-
-    def to_read(self, years: list[FiscalYear]) -> list[FiscalYear]:
-        """The fiscal years tonight's read covers (none when nothing moved)."""
-        return [year for year in years if year.label in self.pending]
-
-    def read(self, year: FiscalYear) -> str:
-        """The cursor once ``year`` is read and stored."""
-        self.pending = [label for label in self.pending if label != year.label]
-        self.done = sorted(set(self.done) | {year.label})
-        return self.dump()
-
-    def dump(self) -> str:
-        """The cursor as stored with a batch."""
-        return json.dumps({"v": 2, **asdict(self)}, sort_keys=True)
-
-    async def _probe(self, ctx: ConnectorContext, office: str, years: list[FiscalYear]) -> None:
-        """Mark the years with a transaction changed, added or deleted since the markers."""
-        after = dt.datetime.strptime(self.modified, STAMP) + dt.timedelta(seconds=1)
+    async def probe(self, ctx: ConnectorContext, office: str, years: list[FiscalYear]) -> set[str]:
+        """The years with a transaction changed, added or deleted since the marks."""
+        after = (_stamp(self.modified) or dt.datetime.min) + dt.timedelta(seconds=1)
         until = ctx.clock.now() + dt.timedelta(days=1)
         rows = await browse(
             ctx,
@@ -107,7 +89,7 @@ class TrialBalanceGate:
             moved |= _years_of(years, row["fin.trs.head.year"], _day(row["fin.trs.head.date"]))
         for deletion in await deletions_since(ctx, office, self):
             moved |= _years_of(years, "", deletion.booked)
-        self.pending = [year.label for year in years if year.label in moved]
+        return moved
 
 
 def _years_of(years: list[FiscalYear], number: str, day: dt.date | None) -> set[str]:
@@ -131,6 +113,13 @@ def book_year(year: FiscalYear) -> str:
     return year.label if len(year.label) == 4 and year.label.isdigit() else str(year.end.year)
 
 
+def _stamp(value: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.strptime(value, STAMP)
+    except ValueError:
+        return None
+
+
 def _day(value: str) -> dt.date | None:
     digits = value.strip().replace("-", "")[:8]
     try:
@@ -139,25 +128,11 @@ def _day(value: str) -> dt.date | None:
         return None
 
 
-def _read(cursor: str | None) -> TrialBalanceGate | None:
-    """The stored gate, or None for a first read. A first-version cursor keeps its done years."""
-    try:
-        raw: Any = json.loads(cursor) if cursor else None
-    except ValueError:
-        return None
+def _cursor_before_the_gate(raw: Any, labels: list[str]) -> dict[str, Any] | None:
+    """The gate's shape of a second-version cursor; a first-version one keeps its done years."""
     if not isinstance(raw, dict):
         return None
     if raw.get("v") != 2:
-        done = raw.get("done")
-        if isinstance(done, list):
-            return TrialBalanceGate(years=[], pending=[], done=[str(d) for d in done], modified="",
-                                    deleted_from="")
-        return None
-    try:
-        return TrialBalanceGate(
-            years=list(raw["years"]), pending=list(raw["pending"]), done=list(raw["done"]),
-            modified=str(raw["modified"]), deleted_from=str(raw["deleted_from"]),
-            deleted_seen=list(raw["deleted_seen"]),
-        )
-    except (KeyError, TypeError):
-        return None
+        return {"years": [], "pending": [], "done": raw.get("done"), "marks": {}}
+    marks = {key: raw.get(key) for key in MARKS}
+    return {"years": raw.get("years"), "pending": raw.get("pending"), "done": raw.get("done"), "marks": marks}

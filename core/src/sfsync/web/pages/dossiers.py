@@ -93,7 +93,7 @@ async def dossier(request: Request) -> Response:
     host = host_of(request)
     user = host.require_firm_user(request)
     record = host.app.dossier(user, request.path_params["dossier_id"])
-    status = next(s for s in host.app.status(user) if s.dossier.id == record.id)
+    status = host.app.dossier_status(user, record.id)
     state = host.progress.states.get(record.id)
     details = host.app.company_details(user, record.id)
     sources = {c: source_label(host, user, c) for c in {details.source if details else None,

@@ -24,7 +24,7 @@ async def sync_now(request: Request, form: FormData) -> Response:
     user = host.require_firm_user(request)
     _ = host.gettext(request)
     dossier = host.app.dossier(user, request.path_params["dossier_id"])
-    status = next(s for s in host.app.status(user) if s.dossier.id == dossier.id)
+    status = host.app.dossier_status(user, dossier.id)
     if status.link is None and status.admin_link is None:
         host.flash(request, _("This dossier has no sync: set one up first."), "error")
     elif host.start_sync(user, dossier.id):

@@ -47,7 +47,7 @@ async def settings_page(request: Request) -> Response:
     host = host_of(request)
     user = host.require_firm_user(request)
     dossier = host.app.dossier(user, request.path_params["dossier_id"])
-    status = next(s for s in host.app.status(user) if s.dossier.id == dossier.id)
+    status = host.app.dossier_status(user, dossier.id)
     link = status.link
     query = request.query_params
     chosen = query.get("connection") or (link.connection_id if link else "")
