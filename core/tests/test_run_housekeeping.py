@@ -167,3 +167,22 @@ def test_postgres_begin_run_takes_over_from_a_holder_whose_session_died(tmp_path
         assert {r.id for r in store.list_runs(dossier.id)} == {"run_dead", f"run_{attempt}"}
     finally:
         drop_store(store)
+
+
+def test_a_batch_that_fails_after_its_call_stops_the_swap_and_the_run_says_so(env, monkeypatch):
+    dossier = env.dossier("d1")
+    store = env.app.store
+    flushes = []
+
+    def flush(dossier_id=None):
+        flushes.append(dossier_id)
+        if len(flushes) == 2:  # the finish stage's: as a batch committed after its call that failed
+            raise RuntimeError("the last batch did not commit")
+
+    monkeypatch.setattr(store, "flush", flush)
+    run = env.sync(dossier)
+    assert run.status == "failed" and "the last batch did not commit" in run.error
+    assert store.active_generation(dossier.id) is None  # nothing half-built was swapped in
+    assert store.get_link(dossier.id).needs_full_sync
+    assert store.last_run(dossier.id).status == "failed"
+    assert store.try_lock(dossier.id, "probe", ttl=60)  # the failed run let go of the dossier

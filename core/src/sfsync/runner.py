@@ -547,6 +547,10 @@ class Runner:
 
         run.stage = "finish"
         watcher.stage(dossier, run.stage)
+        if full:
+            # Never swap in a generation that misses a batch: a batch the store commits after its
+            # call returned fails this stage here, before the swap is left to the run's end.
+            self.store.flush(dossier_id)
         # The swap and the link's flags go with the run's outcome, in its last transaction.
         ending.swap = generation if full else None
         if link.needs_full_sync or (since is not None and not link.opening_balances_done) or (

@@ -1051,7 +1051,9 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
         """Record the run's final state and release its dossier lock, with the generation it
         built swapped in (``swap``) and its ``link`` saved, in one durable transaction sent in
         one round trip (two with a swap, which reads the generation it replaces); then the
-        advisory lock goes, on the lock session."""
+        advisory lock goes, on the lock session. A run that swaps has called :meth:`flush` first
+        (the runner does): a ledger batch still in flight is confirmed here, but its failure is
+        raised only by the dossier's next write."""
         with self._lock:
             with self._live().pipeline(), self._db.transaction():  # a synchronous commit: the run's outcome
                 if swap is not None:
