@@ -181,7 +181,7 @@ def test_a_worker_builds_its_sfsync_when_it_starts_not_in_its_first_task(deploym
     tasks.warm_worker(sender=type("Consumer", (), {"app": app, "pool": None})())  # a solo worker's start
     built = tasks._worker[1]
     dossier = next(iter(linked))
-    assert tasks.sync_dossier.apply(args=(dossier,), app=app).get()["status"] == "ok"
+    assert app.tasks["sfsync.sync_dossier"].apply(args=(dossier,)).get()["status"] == "ok"
     assert tasks._worker[1] is built  # the task used the one built at start
 
 
