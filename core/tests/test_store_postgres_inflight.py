@@ -172,3 +172,24 @@ def test_an_interrupt_while_a_batch_is_confirmed_leaves_lines_and_checkpoint_tog
     _write(store, dossier_id, generation, _batch(40, 20, "p3"))
     store.flush()
     assert store.count_ledger_lines(dossier_id, generation) == count + 20
+
+
+def test_lines_keep_their_accents_whatever_client_encoding_the_dsn_asks(tmp_path):
+    # The COPY text of a batch in flight is UTF-8: a session in another encoding (asked by the DSN
+    # or PGCLIENTENCODING) writes its batches the waiting way, which psycopg encodes.
+    from conftest_stores import postgres_dsn
+    from sfsync.store.postgres import PostgresStore
+
+    dsn = postgres_dsn()
+    latin1 = f"{dsn}{'&' if '?' in dsn else '?'}client_encoding=latin1"
+    store = PostgresStore(latin1, schema=f"sfsync_t_enc_{tmp_path.name[-8:].lower()}")
+    try:
+        dossier_id, generation = _begin(store)
+        _write(store, dossier_id, generation, _batch(0, 4, "p1", description="Café"))
+        _write(store, dossier_id, generation, _batch(4, 4, "p2", description="Crème brûlée"))  # in flight
+        lines = {ln.id: ln.description for ln in store.ledger_lines(dossier_id, generation)}
+        assert lines["L1"] == "Café\t1\\x" and lines["L5"] == "Crème brûlée\t5\\x"
+    finally:
+        store.close()
+        with psycopg.connect(dsn, autocommit=True) as db:
+            db.execute(f"DROP SCHEMA IF EXISTS sfsync_t_enc_{tmp_path.name[-8:].lower()} CASCADE")
