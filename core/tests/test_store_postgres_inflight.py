@@ -5,6 +5,7 @@ nothing of the batch and is raised for its dossier, never for another's."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
 from decimal import Decimal
@@ -120,6 +121,23 @@ def test_a_failure_in_flight_is_raised_by_the_dossiers_next_write_and_its_swap(s
         store.swap_generation(dossier_id, generation)
     assert store.active_generation(dossier_id) is None
     assert store.count_ledger_lines(dossier_id, generation) == 40
+
+
+def test_a_failure_in_flight_stops_the_swap_at_a_runs_end(store):
+    from sfsync.store.base import RunRecord
+
+    dossier_id, generation = _begin(store)
+    run = RunRecord(id="run-1", dossier_id=dossier_id, status="running",
+                    started_at=dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC))
+    assert store.begin_run(run, ttl=60)
+    _write(store, dossier_id, generation, _batch(0, 20, "p1"))
+    store._db.execute("ALTER TABLE ledger_lines ADD CONSTRAINT small CHECK (debit < 5) NOT VALID")
+    _write(store, dossier_id, generation, _batch(20, 20, "p2"))  # in flight, refused
+    done = dataclasses.replace(run, status="ok")
+    with pytest.raises(psycopg.errors.CheckViolation, match="'p2'"):
+        store.end_run(done, swap=generation)  # without the runner's flush first
+    assert store.active_generation(dossier_id) is None  # nothing swapped in
+    assert store.last_run(dossier_id).status == "running"  # and no outcome recorded
 
 
 def test_a_cached_set_dropped_meanwhile_is_found_and_the_batch_written_in_full(store, tmp_path):

@@ -1051,10 +1051,14 @@ class PostgresStore(HousekeepingRows, MovementRows, PlanningRows):
         """Record the run's final state and release its dossier lock, with the generation it
         built swapped in (``swap``) and its ``link`` saved, in one durable transaction sent in
         one round trip (two with a swap, which reads the generation it replaces); then the
-        advisory lock goes, on the lock session. A run that swaps has called :meth:`flush` first
-        (the runner does): a ledger batch still in flight is confirmed here, but its failure is
-        raised only by the dossier's next write."""
+        advisory lock goes, on the lock session. A run that swaps calls :meth:`flush` first (the
+        runner does); should a ledger batch of the dossier still have failed unseen, the swap
+        raises it, as :meth:`swap_generation` does, and records nothing: a generation that
+        misses a batch is never swapped in."""
         with self._lock:
+            if swap is not None:
+                self._live()  # confirms a batch in flight
+                self._raise_failed(run.dossier_id)
             with self._live().pipeline(), self._db.transaction():  # a synchronous commit: the run's outcome
                 if swap is not None:
                     self._swap_in(self._db, run.dossier_id, swap)
