@@ -16,6 +16,7 @@ from sfsync.errors import AuthError, ConfigurationError, NotFound, PermissionDen
 from sfsync.hookspecs import hookimpl
 from sfsync.metadata import ConnectorInfo
 from sfsync.models import Company, CompanyDetails, Granularity, Person
+from sfsync.partial_runs import PARTIAL
 from sfsync.store.base import ConnectionRecord
 
 ECHO_KEY = {"api_key": echo_sandbox.API_KEY}
@@ -62,7 +63,7 @@ class AdminOnly:
 
     def __init__(self) -> None:
         self.echo = EchoConnector()
-        self.fail = False
+        self.fail: bool | Exception = False
 
     @hookimpl
     def sfsync_connector_info(self) -> ConnectorInfo:
@@ -79,6 +80,8 @@ class AdminOnly:
 
     @hookimpl
     async def sfsync_fetch_company_details(self, ctx: Any, company: Company) -> CompanyDetails:
+        if isinstance(self.fail, Exception):  # a bug of the connector's
+            raise self.fail
         if self.fail:
             from sfsync.errors import MalformedResponse
 
@@ -317,6 +320,18 @@ def test_a_dossier_has_an_accounting_and_an_administrative_link(env, plugins):
     assert run.status == "warning" and any("company details from echo-admin" in w for w in run.warnings)
     env.app.unlink(env.admin, dossier.id, administrative=True)
     assert env.app.store.get_admin_link(dossier.id) is None and env.app.store.get_link(dossier.id) is not None
+
+
+def test_a_bug_in_the_details_after_a_full_sync_leaves_the_figures_live_and_says_so(env, plugins):
+    dossier = env.dossier("d1")  # a replace link: its first run builds a generation and swaps it in
+    admin = _form(env, env.admin, "echo-admin")
+    env.run(env.app.link(env.admin, dossier.id, admin.id, "C1", granularity="details"))
+    plugins["admin"].fail = RuntimeError("a bug in the details mapping")
+    run = env.sync(dossier)
+    assert run.status == "failed" and run.error_kind == "InternalError"
+    assert env.app.store.active_generation(dossier.id) is not None and env.lines(dossier)  # the figures are live
+    assert run.counts.get(PARTIAL) and "partly updated" in run.error  # and the run says it changed the dossier
+    assert env.app.dossier_status(env.admin, dossier.id).incomplete
 
 
 def test_a_connector_without_details_cannot_make_an_administrative_link(env, plugins):

@@ -316,7 +316,10 @@ class Runner:
             run.error_kind = "InternalError"
         finally:
             if run.status in ("failed", "waiting"):
-                mark_partial(run, into_live_data=self.store.building_generation(dossier_id) is None)
+                # A full run's generation left to the swap below goes live with it: its batches count
+                # as saved into the live data, as they did when the swap was made in the finish stage.
+                live = ending.swap is not None or self.store.building_generation(dossier_id) is None
+                mark_partial(run, into_live_data=live)
             if ctx is not None:
                 run.warnings.extend(w for w in ctx.warnings if w not in run.warnings)
                 run.requests += ctx.stats.requests
