@@ -28,6 +28,7 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -127,21 +128,16 @@ def measure(name: str, store: Any, args: argparse.Namespace) -> None:
     assert before == after, "the set-based plan differs from the per-dossier plan"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dossiers", type=int, default=10_000)
-    parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--history", type=int, default=3, help="runs kept per dossier")
-    parser.add_argument("--store", action="append", choices=("sqlite", "postgres"))
-    parser.add_argument("--postgres", default=os.environ.get("SFSYNC_TEST_POSTGRES_DSN"))
-    parser.add_argument("--skip-per-dossier", action="store_true", help="time the set-based planner only")
-    args = parser.parse_args()
+def on_each_store(args: argparse.Namespace, name: str, measure: Callable[[str, Any, argparse.Namespace], None]) -> None:
+    """Run ``measure(kind, store, args)`` on a fresh SQLite file and a fresh PostgreSQL schema
+    (``--store`` picks; PostgreSQL needs ``--postgres`` or ``SFSYNC_TEST_POSTGRES_DSN``), each
+    removed afterwards; ``name`` names the temporary folder and schema."""
     for kind in args.store or ["sqlite", "postgres"]:
         if kind == "sqlite":
             from sfsync.store.sqlite import SQLiteStore
 
-            with tempfile.TemporaryDirectory(prefix="bench-planner-") as tmp:
-                store = SQLiteStore(str(Path(tmp) / "planner.db"))
+            with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
+                store = SQLiteStore(str(Path(tmp) / f"{name}.db"))
                 try:
                     measure("sqlite", store, args)
                 finally:
@@ -151,7 +147,7 @@ def main() -> None:
         else:
             from sfsync.store.postgres import PostgresStore
 
-            schema = f"bench_planner_{uuid.uuid4().hex[:8]}"
+            schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
             store = PostgresStore(args.postgres, schema=schema)
             try:
                 measure("postgres", store, args)
@@ -159,6 +155,17 @@ def main() -> None:
                 store._db.execute(f'DROP SCHEMA "{schema}" CASCADE')
                 store.close()
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dossiers", type=int, default=10_000)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--history", type=int, default=3, help="runs kept per dossier")
+    parser.add_argument("--store", action="append", choices=("sqlite", "postgres"))
+    parser.add_argument("--postgres", default=os.environ.get("SFSYNC_TEST_POSTGRES_DSN"))
+    parser.add_argument("--skip-per-dossier", action="store_true", help="time the set-based planner only")
+    args = parser.parse_args()
+    on_each_store(args, "planner", measure)
 
 if __name__ == "__main__":
     main()

@@ -28,14 +28,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from bench_planner import OneByOne, seed
+from bench_planner import OneByOne, on_each_store, seed
 from sfsync.api import REFUSED, ConnectionState, Sfsync
 from sfsync.partial_runs import PARTIAL
 from sfsync.plugins import PluginRegistry
@@ -115,29 +112,7 @@ def main() -> None:
     parser.add_argument("--store", action="append", choices=("sqlite", "postgres"))
     parser.add_argument("--postgres", default=os.environ.get("SFSYNC_TEST_POSTGRES_DSN"))
     args = parser.parse_args()
-    for kind in args.store or ["sqlite", "postgres"]:
-        if kind == "sqlite":
-            from sfsync.store.sqlite import SQLiteStore
-
-            with tempfile.TemporaryDirectory(prefix="bench-status-") as tmp:
-                store = SQLiteStore(str(Path(tmp) / "status.db"))
-                try:
-                    measure("sqlite", store, args)
-                finally:
-                    store.close()
-        elif not args.postgres:
-            print("postgres: skipped (set SFSYNC_TEST_POSTGRES_DSN or give --postgres)")
-        else:
-            from sfsync.store.postgres import PostgresStore
-
-            schema = f"bench_status_{uuid.uuid4().hex[:8]}"
-            store = PostgresStore(args.postgres, schema=schema)
-            try:
-                measure("postgres", store, args)
-            finally:
-                store._db.execute(f'DROP SCHEMA "{schema}" CASCADE')
-                store.close()
-
+    on_each_store(args, "status", measure)
 
 if __name__ == "__main__":
     main()
